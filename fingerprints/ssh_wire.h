@@ -1,0 +1,87 @@
+/*
+ * ssh_wire.h - the SSH transport bytes bphound reads and writes before any
+ * encryption: identification line, binary packets, KEXINIT, ECDH init and
+ * reply (RFC 4253, RFC 5656, RFC 8731). Plus HASSHServer
+ * (salesforce/hassh, BSD-3-Clause) and OpenSSH host key fingerprints.
+ */
+#ifndef BPH_FINGERPRINTS_SSH_WIRE_H
+#define BPH_FINGERPRINTS_SSH_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fingerprints/buf.h"
+#include "fingerprints/record.h"
+
+#define BPH_SSH_BANNER_MAX 255      /* RFC 4253 4.2, CR LF included */
+#define BPH_SSH_PREBANNER_MAX 8192  /* other lines allowed before it */
+#define BPH_SSH_PACKET_MAX 35000    /* RFC 4253 6.1 */
+
+#define BPH_SSH_MSG_KEXINIT 20
+#define BPH_SSH_MSG_KEX_ECDH_INIT 30
+#define BPH_SSH_MSG_KEX_ECDH_REPLY 31
+
+/*
+ * Finds the server identification line ("SSH-...") in the first n bytes the
+ * server sent. On success *line/*line_len borrow the line without CR LF and
+ * *consumed is the offset just after its LF. Returns 0,
+ * BPH_ERR_TRUNCATED (read more), BPH_ERR_TOOBIG (no SSH- line within
+ * BPH_SSH_PREBANNER_MAX, or the line is longer than BPH_SSH_BANNER_MAX) or
+ * BPH_ERR_PROTO.
+ */
+int bph_ssh_find_banner(const uint8_t *p, size_t n, const uint8_t **line,
+			size_t *line_len, size_t *consumed);
+
+/*
+ * Splits one unencrypted binary packet off p. On success *payload borrows the
+ * payload and *consumed is the whole packet's size. Returns 0,
+ * BPH_ERR_TRUNCATED (read more), BPH_ERR_TOOBIG or BPH_ERR_FORMAT.
+ */
+int bph_ssh_packet_parse(const uint8_t *p, size_t n, const uint8_t **payload,
+			 size_t *payload_len, size_t *consumed);
+
+/* Appends payload as an unencrypted binary packet (block size 8). */
+int bph_ssh_packet_build(const uint8_t *payload, size_t n,
+			 struct bph_sbuf *out);
+
+/*
+ * Decodes a KEXINIT payload (starting with byte 20) into its ten name-lists,
+ * verbatim; each lists[i] is heap-allocated and owned by the caller (free
+ * all ten even on error). Name-lists are capped at 16 KiB each.
+ */
+int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n, char *lists[10]);
+
+/*
+ * Builds our KEXINIT payload offering exactly one kex algorithm and one host
+ * key algorithm (as ssh-keyscan does, one connection per key type).
+ */
+int bph_ssh_kexinit_build(const char *kex, const char *hostkey_alg,
+			  struct bph_sbuf *out);
+
+/* Builds an SSH_MSG_KEX_ECDH_INIT payload carrying q_c. */
+int bph_ssh_ecdh_init_build(const uint8_t *q_c, size_t n,
+			    struct bph_sbuf *out);
+
+/*
+ * Extracts K_S (the host key blob) from an SSH_MSG_KEX_ECDH_REPLY payload.
+ * *ks borrows from payload. The signature is not verified: bphound needs
+ * the key's identity, not a session.
+ */
+int bph_ssh_ecdh_reply_hostkey(const uint8_t *payload, size_t n,
+			       const uint8_t **ks, size_t *ks_len);
+
+/*
+ * HASSHServer: algs = "kex;enc_s2c;mac_s2c;cmp_s2c" from lists 0, 3, 5, 7;
+ * md5 = md5(algs) hex. *algs is heap-allocated, owned by the caller.
+ */
+int bph_hassh_server(char *const lists[10], char **algs, char md5[33]);
+
+/*
+ * Fills a host key record from a K_S blob: type (the blob's first string),
+ * sha256 ("SHA256:" + unpadded base64), md5 ("MD5:aa:bb:..") and bits as
+ * ssh-keygen -l prints them. out->type is heap-allocated.
+ */
+int bph_sshkey_fingerprint(const uint8_t *blob, size_t n,
+			   struct bph_ssh_hostkey *out);
+
+#endif

@@ -1,0 +1,7 @@
+/* version.c - the version string every output names. */
+#include "scanner/version.h"
+
+const char *bph_version(void)
+{
+	return BPH_VERSION_STRING;
+}
