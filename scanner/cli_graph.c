@@ -1,0 +1,163 @@
+/*
+ * cli_graph.c - the subcommands that read the store: cluster, export,
+ * import, show; and the clustering report that pivot ends with.
+ */
+#include "scanner/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "cluster/export.h"
+#include "cluster/graph.h"
+#include "fingerprints/err.h"
+#include "scanner/store.h"
+
+static int write_export(const struct bph_clustering *c, const char *fmt,
+			const char *path, const char *seed)
+{
+	char err[256] = "";
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		perror(path);
+		return BPH_EXIT_FAIL;
+	}
+	int rc = bph_export_write(c, fmt, seed, f, err, sizeof(err));
+	if (f != stdout && fclose(f) && !rc)
+		rc = BPH_ERR_IO;
+	if (rc) {
+		fprintf(stderr, "bphound: export %s to %s: %s\n", fmt, path,
+			err[0] ? err : bph_strerror(rc));
+		return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : BPH_EXIT_FAIL;
+	}
+	return BPH_EXIT_OK;
+}
+
+/* Loads the store's artifact graph and clusters it. */
+static int build_clustering(const struct bph_opts *o, struct bph_store *st,
+			    struct bph_clustering **out)
+{
+	struct bph_cluster_opts co;
+	struct bph_graph *g = bph_graph_new();
+	char err[256] = "";
+	int rc = g ? 0 : BPH_ERR_NOMEM;
+
+	bph_cluster_opts_default(&co);
+	if (!rc && o->common_file)
+		rc = bph_cluster_opts_load_common(&co, o->common_file, err,
+						  sizeof(err));
+	if (!rc)
+		rc = bph_store_load_graph(st, g);
+	if (!rc)
+		rc = bph_cluster_run(g, &co, out);
+	if (rc)
+		fprintf(stderr, "bphound: clustering: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	bph_cluster_opts_clear(&co);
+	bph_graph_free(g);
+	return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : rc ? BPH_EXIT_FAIL : 0;
+}
+
+int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
+			   const char *seed)
+{
+	struct bph_clustering *c = NULL;
+	int status = build_clustering(o, st, &c);
+	if (status)
+		return status;
+	if (o->json)
+		status = write_export(c, "json", "-", seed);
+	else
+		bph_clustering_print(c, seed, stdout);
+	if (!status && o->explain && seed)
+		bph_clustering_explain(c, seed, o->explain, stdout);
+	for (size_t i = 0; i < o->n_exports && !status; i++)
+		status = write_export(c, o->exports[i].format,
+				      o->exports[i].path, seed);
+	bph_clustering_free(c);
+	return status;
+}
+
+int bph_cmd_cluster(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	if (o->n_args) {
+		fprintf(stderr, "bphound cluster: unexpected argument '%s'\n",
+			o->args[0]);
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int status = bph_cli_cluster_report(o, st, NULL);
+	bph_store_close(st);
+	return status;
+}
+
+int bph_cmd_export(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	struct bph_clustering *c = NULL;
+	if (!o->format || !o->out_file) {
+		fprintf(stderr, "bphound export: --format FMT and -o FILE are "
+				"required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (!bph_export_known(o->format)) {
+		fprintf(stderr,
+			"bphound export: unknown format '%s' (json "
+			"graphml gexf dot cytoscape stix csv)\n",
+			o->format);
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int status = build_clustering(o, st, &c);
+	if (!status)
+		status = write_export(c, o->format, o->out_file, NULL);
+	bph_clustering_free(c);
+	bph_store_close(st);
+	return status;
+}
+
+int bph_cmd_import(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	size_t ok = 0, bad = 0;
+	if (o->n_args != 1) {
+		fprintf(stderr,
+			"bphound import: exactly one FILE is required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int rc = bph_store_import_jsonl(st, o->args[0], stderr, &ok, &bad);
+	bph_store_close(st);
+	if (!o->quiet)
+		fprintf(stderr,
+			"bphound: imported %zu records, skipped %zu bad "
+			"lines\n",
+			ok, bad);
+	if (rc)
+		fprintf(stderr, "bphound import: %s: %s\n", o->args[0],
+			bph_strerror(rc));
+	return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : rc ? BPH_EXIT_FAIL : 0;
+}
+
+int bph_cmd_show(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	if (o->n_args != 1) {
+		fprintf(stderr, "bphound show: exactly one HOST is required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int rc = bph_store_show_host(st, o->args[0], stdout);
+	bph_store_close(st);
+	if (rc == BPH_ERR_USAGE) {
+		fprintf(stderr, "bphound show: '%s' is not an IPv4 address\n",
+			o->args[0]);
+		return BPH_EXIT_USAGE;
+	}
+	return rc ? BPH_EXIT_FAIL : BPH_EXIT_OK;
+}

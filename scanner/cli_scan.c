@@ -1,0 +1,334 @@
+/*
+ * cli_scan.c - `bphound scan` and `bphound pivot`: targets -> SYN scan ->
+ * application probes -> store and JSON Lines; pivot then clusters and
+ * prints the seed's cluster.
+ */
+#include "scanner/cli.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cluster/cluster.h"
+#include "cluster/export.h"
+#include "cluster/graph.h"
+#include "fingerprints/err.h"
+#include "fingerprints/record.h"
+#include "scanner/engine.h"
+#include "scanner/record_json.h"
+#include "scanner/store.h"
+#include "scanner/synscan.h"
+#include "scanner/targets.h"
+
+/* Ports a pivot probes when -p is not given: the services BPH panels and
+ * their admin planes most often expose. */
+#define PIVOT_DEFAULT_PORTS "21,22,25,80,443,2222,3389,8000,8080,8443,8888"
+
+/* Open services found by the SYN scan, grown as replies arrive. */
+struct svc_list {
+	struct bph_service *v;
+	size_t n, cap;
+	int err;
+};
+
+static void collect(void *ctx, const struct bph_service *svc)
+{
+	struct svc_list *l = ctx;
+	if (svc->state != BPH_STATE_OPEN || l->err)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct bph_service *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv) {
+			l->err = BPH_ERR_NOMEM;
+			return;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n] = *svc;
+	/* The scanner lends only ip/port/state/tcp; sub-objects start empty. */
+	l->v[l->n].proto = NULL;
+	l->v[l->n].tls = NULL;
+	l->v[l->n].ssh = NULL;
+	l->v[l->n].http = NULL;
+	l->v[l->n].banner = NULL;
+	l->n++;
+}
+
+static void svc_list_free(struct svc_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		bph_service_clear(&l->v[i]);
+	free(l->v);
+}
+
+static bool is_regular_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int add_target(struct bph_targets *t, const char *arg)
+{
+	char err[256] = "";
+	int rc = is_regular_file(arg)
+		     ? bph_targets_add_file(t, arg, err, sizeof(err))
+		     : bph_targets_add_spec(t, arg, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	return rc;
+}
+
+/* Adds comma-separated specs (the --ranges form). */
+static int add_target_list(struct bph_targets *t, const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+	int rc = copy ? 0 : BPH_ERR_NOMEM;
+	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !rc;
+	     tok = strtok_r(NULL, ",", &save))
+		rc = add_target(t, tok);
+	free(copy);
+	return rc;
+}
+
+static int finish_targets(struct bph_targets *t, const struct bph_opts *o)
+{
+	char err[256] = "";
+	if (o->exclude_file &&
+	    bph_targets_exclude_file(t, o->exclude_file, err, sizeof(err))) {
+		fprintf(stderr, "bphound: %s\n", err);
+		return BPH_ERR_USAGE;
+	}
+	int rc = bph_targets_finalize(t, o->allow_reserved);
+	if (rc)
+		return rc;
+	if (bph_targets_count(t) == 0) {
+		fprintf(stderr, "bphound: no targets left to scan%s\n",
+			o->allow_reserved ? ""
+					  : " (reserved ranges are excluded; "
+					    "see --allow-reserved)");
+		return BPH_ERR_USAGE;
+	}
+	return 0;
+}
+
+int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st)
+{
+	char err[256] = "";
+	char *def = o->db ? NULL : bph_store_default_path();
+	const char *path = o->db ? o->db : def;
+	int rc =
+	    path ? bph_store_open(path, st, err, sizeof(err)) : BPH_ERR_NOMEM;
+	if (rc)
+		fprintf(stderr, "bphound: store %s: %s\n", path ? path : "?",
+			err[0] ? err : bph_strerror(rc));
+	free(def);
+	return rc;
+}
+
+static void synscan_cfg_from_opts(const struct bph_opts *o,
+				  const struct bph_targets *t,
+				  const uint16_t *ports, size_t n_ports,
+				  struct bph_synscan_cfg *c)
+{
+	bph_synscan_cfg_default(c);
+	c->targets = t;
+	c->ports = ports;
+	c->n_ports = n_ports;
+	c->rate = o->rate;
+	c->retries = o->retries;
+	c->wait_ms = o->wait_ms;
+	c->iface = o->iface;
+	c->source_ip = o->source_ip;
+	c->gateway_mac = o->gateway_mac;
+	c->seed = o->seed;
+	c->seed_set = o->seed_set;
+	c->shard_index = o->shard_index;
+	c->shard_count = o->shard_count;
+	c->quiet = o->quiet;
+}
+
+static int probe_services(const struct bph_opts *o, struct svc_list *l)
+{
+	struct bph_engine_cfg ec;
+	char err[256] = "";
+	bph_engine_cfg_default(&ec);
+	ec.max_connections = o->max_connections;
+	ec.io_timeout_ms = o->timeout_ms;
+	ec.sni = o->sni;
+	ec.jarm = !o->no_jarm;
+	int rc = bph_engine_run(&ec, l->v, l->n, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: probes: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	return rc;
+}
+
+static int record_services(const struct bph_opts *o, struct bph_store *st,
+			   int64_t scan_id, const struct svc_list *l)
+{
+	FILE *out = NULL;
+	int rc = 0;
+	if (o->out_jsonl) {
+		out = strcmp(o->out_jsonl, "-") ? fopen(o->out_jsonl, "w")
+						: stdout;
+		if (!out) {
+			perror(o->out_jsonl);
+			return BPH_ERR_IO;
+		}
+	}
+	for (size_t i = 0; i < l->n && !rc; i++) {
+		rc = bph_store_put(st, scan_id, &l->v[i]);
+		if (!rc && out)
+			rc = bph_jsonl_write(out, &l->v[i]);
+	}
+	if (out && out != stdout && fclose(out))
+		rc = BPH_ERR_IO;
+	if (rc)
+		fprintf(stderr, "bphound: recording results: %s\n",
+			bph_strerror(rc));
+	return rc;
+}
+
+static void print_summary(const struct bph_opts *o,
+			  const struct bph_synscan_stats *ss, size_t n_open)
+{
+	if (o->quiet)
+		return;
+	fprintf(stderr,
+		"bphound: %llu targets, %llu probes sent in %.1f s (%.0f pps), "
+		"%llu open, %llu closed, %llu filtered; %zu services "
+		"fingerprinted\n",
+		(unsigned long long)ss->targets, (unsigned long long)ss->sent,
+		ss->seconds, ss->pps, (unsigned long long)ss->open,
+		(unsigned long long)ss->closed,
+		(unsigned long long)ss->filtered, n_open);
+}
+
+/* The shared scan path of `scan` and `pivot`; returns an exit status. */
+static int run_scan(const struct bph_opts *o, struct bph_targets *t,
+		    const char *port_spec, struct bph_store *st,
+		    const char *kind)
+{
+	uint16_t *ports = NULL;
+	size_t n_ports = 0;
+	char err[256] = "";
+	struct svc_list l = {0};
+	struct bph_synscan_cfg cfg;
+	struct bph_synscan_stats ss = {0};
+	int64_t scan_id = 0;
+	int status = BPH_EXIT_FAIL;
+
+	if (bph_ports_parse(port_spec, &ports, &n_ports, err, sizeof(err))) {
+		fprintf(stderr, "bphound: -p: %s\n", err);
+		status = BPH_EXIT_USAGE;
+		goto out;
+	}
+	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
+	if (bph_store_scan_begin(st, kind, o->cmd, &scan_id))
+		goto out;
+	int rc = bph_synscan_run(&cfg, collect, &l, &ss, err, sizeof(err));
+	if (rc || l.err) {
+		fprintf(stderr, "bphound: scan: %s\n",
+			err[0] ? err : bph_strerror(rc ? rc : l.err));
+		status = rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : BPH_EXIT_FAIL;
+		goto out;
+	}
+	if (!o->no_probes && l.n && probe_services(o, &l))
+		goto out;
+	if (record_services(o, st, scan_id, &l) ||
+	    bph_store_scan_end(st, scan_id))
+		goto out;
+	print_summary(o, &ss, l.n);
+	status = BPH_EXIT_OK;
+out:
+	svc_list_free(&l);
+	free(ports);
+	return status;
+}
+
+int bph_cmd_scan(const struct bph_opts *o)
+{
+	struct bph_targets *t = NULL;
+	struct bph_store *st = NULL;
+	int status = BPH_EXIT_USAGE;
+
+	if (o->n_args == 0) {
+		fprintf(stderr, "bphound scan: no targets given (bphound never "
+				"picks targets by itself)\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (!o->ports) {
+		fprintf(stderr, "bphound scan: -p PORTS is required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_targets_new(&t))
+		return BPH_EXIT_FAIL;
+	for (size_t i = 0; i < o->n_args; i++)
+		if (add_target(t, o->args[i]))
+			goto out;
+	if (finish_targets(t, o))
+		goto out;
+	status = BPH_EXIT_FAIL;
+	if (bph_cli_open_store(o, &st))
+		goto out;
+	status = run_scan(o, t, o->ports, st, "scan");
+out:
+	bph_store_close(st);
+	bph_targets_free(t);
+	return status;
+}
+
+/* Seed's /24, as text, for the default pivot neighbourhood. */
+static int seed_neighbourhood(const char *seed, char out[32])
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, seed, &a) != 1)
+		return BPH_ERR_USAGE;
+	uint32_t ip = ntohl(a.s_addr) & 0xffffff00u;
+	char s[16];
+	bph_ip_str(ip, s);
+	snprintf(out, 32, "%s/24", s);
+	return 0;
+}
+
+int bph_cmd_pivot(const struct bph_opts *o)
+{
+	struct bph_targets *t = NULL;
+	struct bph_store *st = NULL;
+	char hood[32];
+	int status = BPH_EXIT_USAGE;
+
+	if (o->n_args != 1) {
+		fprintf(stderr, "bphound pivot: exactly one SEED address is "
+				"required\n");
+		return BPH_EXIT_USAGE;
+	}
+	const char *seed = o->args[0];
+	if (seed_neighbourhood(seed, hood)) {
+		fprintf(stderr, "bphound pivot: '%s' is not an IPv4 address\n",
+			seed);
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_targets_new(&t))
+		return BPH_EXIT_FAIL;
+	if (add_target(t, seed) ||
+	    (o->ranges ? add_target_list(t, o->ranges) : add_target(t, hood)))
+		goto out;
+	if (finish_targets(t, o))
+		goto out;
+	status = BPH_EXIT_FAIL;
+	if (bph_cli_open_store(o, &st))
+		goto out;
+	status = run_scan(o, t, o->ports ? o->ports : PIVOT_DEFAULT_PORTS, st,
+			  "pivot");
+	if (status == BPH_EXIT_OK)
+		status = bph_cli_cluster_report(o, st, seed);
+out:
+	bph_store_close(st);
+	bph_targets_free(t);
+	return status;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The README's second command: every test bphound has.
+#   1. install missing packages            5. libFuzzer targets, briefly each
+#   2. build with -Werror, unit tests      6. integration tests in tests/integration
+#   3. clang-format check                     (real nginx/sshd in network namespaces)
+#   4. ASan+UBSan build, unit tests again
+# Prints one line per step and ends with "N passed, N failed".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+fuzz_seconds=${BPH_FUZZ_SECONDS:-10}
+jobs=$(nproc)
+logdir=$(mktemp -d /tmp/bph-tests.XXXXXX)
+passed=0
+failed=0
+failures=()
+
+step() { # step NAME CMD...: runs CMD, logs to $logdir/NAME.log
+	local name=$1
+	shift
+	local start=$SECONDS
+	if "$@" >"$logdir/$name.log" 2>&1; then
+		passed=$((passed + 1))
+		printf 'PASS %-40s %4ds\n' "$name" $((SECONDS - start))
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf 'FAIL %-40s %4ds (log: %s)\n' "$name" $((SECONDS - start)) "$logdir/$name.log"
+		tail -n 40 "$logdir/$name.log" | sed 's/^/    /'
+	fi
+}
+
+build() { # build DIR CMAKE-ARGS...
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" "$@" && cmake --build "$dir" -j"$jobs"
+}
+
+unit() { # unit DIR: every cmocka test, verbose on failure
+	ctest --test-dir "$1" -L unit --output-on-failure -j"$jobs"
+}
+
+format_check() {
+	local files
+	files=$(git ls-files '*.c' '*.h')
+	[ -z "$files" ] || clang-format --dry-run --Werror $files
+}
+
+fuzz_all() { # runs each fuzzer for $fuzz_seconds on its seed corpus
+	local f name corpus rc=0
+	for f in build-fuzz/fuzz_*; do
+		[ -x "$f" ] || continue
+		name=$(basename "$f")
+		corpus="$logdir/corpus-$name"
+		mkdir -p "$corpus"
+		[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+		echo "== $name"
+		"$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 3 || rc=1
+	done
+	return $rc
+}
+
+step install-deps bash tests/install-deps.sh
+step build build build -DBPH_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step unit-tests unit build
+step clang-format format_check
+step build-sanitizers build build-asan -DBPH_WERROR=ON -DBPH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+step unit-tests-sanitizers unit build-asan
+step build-fuzzers build build-fuzz -DCMAKE_C_COMPILER=clang -DBPH_FUZZ=ON
+step fuzz fuzz_all
+for t in tests/integration/*.sh; do
+	[ -e "$t" ] || continue
+	step "integration-$(basename "$t" .sh)" env BPH_BUILD="$top/build" bash "$t"
+done
+
+echo
+[ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
