@@ -1,0 +1,566 @@
+#!/usr/bin/env bash
+# lab.sh: a small fake Internet of real nginx and sshd hosts in network
+# namespaces, with ground truth, for bphound's integration tests.
+#
+#   lab.sh [--prefix P] up DIR        build the lab, write DIR/truth.json
+#   lab.sh [--prefix P] down DIR      stop everything, delete namespaces and
+#                                     what `up` wrote into DIR
+#   lab.sh [--prefix P] exec DIR CMD  run CMD inside the scanner namespace
+#   lab.sh [--prefix P] status DIR    list the lab's namespaces
+#
+# The prefix (default "bphlab") names every namespace ("P-scan", "P-rtr",
+# "P-hNN"), so two labs with different prefixes can coexist. After `up`,
+# DIR/lab.env remembers the prefix, so `down DIR` and `exec DIR` find it.
+#
+# Safety: every address is in 198.18.0.0/15 and lives only inside the
+# namespaces created here. Nothing is added to the root namespace (veth pairs
+# are created directly inside the namespaces). The hosts' only route is the
+# lab router; the router has no uplink. See tests/lab/README.md.
+set -euo pipefail
+
+PREFIX=bphlab
+prefix_given=0
+WAIT_SECS=${LAB_WAIT_SECS:-30}
+
+die() { echo "lab.sh: $*" >&2; exit 1; }
+log() { [[ -n "${LAB_QUIET:-}" ]] || echo "lab.sh: $*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+usage() {
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# ---------------------------------------------------------------------------
+# Topology and population. One line per host:
+#   NN  IP  ROLE  PROVIDER
+# ROLE: provider | tenant | closed | dropped.  PROVIDER: A | B | -
+HOSTS="
+01 198.18.10.10 provider A
+02 198.18.10.11 provider A
+03 198.18.10.12 provider A
+04 198.18.20.10 provider A
+05 198.18.10.20 provider B
+06 198.18.10.21 provider B
+07 198.18.10.22 provider B
+08 198.18.10.30 tenant -
+09 198.18.10.31 tenant -
+10 198.18.10.32 tenant -
+11 198.18.10.40 closed -
+12 198.18.10.41 dropped -
+"
+SEED=198.18.10.10
+RANGES="198.18.10.0/24 198.18.20.0/24"
+SCAN_IP=198.19.0.2
+RTR_SCAN_IP=198.19.0.1
+# subnet -> router bridge address
+GW_10=198.18.10.1
+GW_20=198.18.20.1
+
+# Open ports per role/provider.
+ports_for() { # role provider
+    case "$1:$2" in
+        provider:A) echo "22 80 443" ;;
+        provider:B) echo "80 2222 8443" ;;
+        tenant:-)   echo "22 80 443" ;;
+        *)          echo "" ;;
+    esac
+}
+
+# Stack settings per provider (sysctl list; advmss on the routes).
+sysctls_for() {
+    case "$1" in
+        A) echo "net.ipv4.ip_default_ttl=64 net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=1 net.ipv4.tcp_window_scaling=1" ;;
+        B) echo "net.ipv4.ip_default_ttl=128 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 net.ipv4.tcp_window_scaling=0" ;;
+        *) echo "" ;;
+    esac
+}
+advmss_for() {
+    case "$1" in A) echo 1360 ;; B) echo 1400 ;; *) echo "" ;; esac
+}
+
+cert_subject_for() { # pki-name
+    case "$1" in
+        A)   echo "/C=SC/O=Alpha Hosting Ltd/CN=panel.alpha-hosting.example" ;;
+        B)   echo "/C=BZ/O=BetaNet Solutions/CN=cp.betanet-bph.example" ;;
+        t08) echo "/CN=www.bakery-on-main.example" ;;
+        t09) echo "/CN=mail.jones-family.example" ;;
+        t10) echo "/CN=blog.quiet-river.example" ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+lab_namespaces() {
+    ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${PREFIX}-(scan|rtr|h[0-9][0-9])\$" || true
+}
+
+load_env() { # DIR
+    local dir=$1
+    if [[ $prefix_given -eq 0 && -f "$dir/lab.env" ]]; then
+        local p
+        p=$(sed -n 's/^PREFIX=//p' "$dir/lab.env" | head -n1)
+        [[ -n "$p" ]] && PREFIX=$p
+    fi
+    return 0
+}
+
+check_prefix() {
+    [[ "$PREFIX" =~ ^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$ ]] ||
+        die "bad prefix '$PREFIX' (1-32 chars, letters, digits, _ .)"
+}
+
+# ---------------------------------------------------------------------------
+# Down
+
+kill_if_ours() { # pidfile dir
+    local pf=$1 dir=$2 pid
+    [[ -f "$pf" ]] || return 0
+    pid=$(tr -dc 0-9 <"$pf")
+    [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 0
+    # Only a process whose command line names this lab directory.
+    if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$dir"; then
+        kill -TERM "$pid" 2>/dev/null || true
+    fi
+}
+
+do_down() { # DIR
+    local dir=$1 t0 ns pids i
+    t0=$(now)
+    # 1. By pid files.
+    if [[ -d "$dir" ]]; then
+        for pf in "$dir"/h[0-9][0-9]/nginx.pid "$dir"/h[0-9][0-9]/sshd.pid; do
+            kill_if_ours "$pf" "$dir"
+        done
+    fi
+    # 2. Everything still running in the lab's namespaces.
+    local nss
+    nss=$(lab_namespaces)
+    for ns in $nss; do
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        [[ -n "$pids" ]] && kill -TERM $pids 2>/dev/null || true
+    done
+    for i in $(seq 1 30); do
+        pids=""
+        for ns in $nss; do
+            pids+=" $(ip netns pids "$ns" 2>/dev/null || true)"
+        done
+        [[ -z "${pids// /}" ]] && break
+        if [[ $i -eq 20 ]]; then
+            kill -KILL $pids 2>/dev/null || true
+        fi
+        sleep 0.1
+    done
+    # 3. Namespaces (deleting them deletes the veths and bridges).
+    for ns in $nss; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    # 4. What up wrote into DIR.
+    if [[ -d "$dir" ]]; then
+        local created=0
+        [[ -f "$dir/lab.env" ]] && grep -q '^CREATED_DIR=1' "$dir/lab.env" && created=1
+        rm -rf -- "$dir"/h[0-9][0-9] "$dir/pki" "$dir/www" "$dir/truth.json" "$dir/lab.env"
+        if [[ $created -eq 1 ]]; then
+            rmdir -- "$dir" 2>/dev/null || true
+        fi
+    fi
+    log "down ($PREFIX) in $(elapsed "$t0")s"
+}
+
+# ---------------------------------------------------------------------------
+# Up: material
+
+gen_png() { # file r g b
+    python3 - "$@" <<'EOF'
+import struct, sys, zlib
+path, r, g, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+w = h = 16
+raw = b""
+for y in range(h):
+    row = b"\x00"
+    for x in range(w):
+        # a simple emblem: coloured diagonal band on white
+        if abs(x - y) < 4 or abs(x + y - 15) < 2:
+            row += bytes((r, g, b, 255))
+        else:
+            row += bytes((255, 255, 255, 0))
+    raw += row
+def chunk(t, d):
+    c = struct.pack(">I", len(d)) + t + d
+    return c + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+open(path, "wb").write(png)
+EOF
+}
+
+gen_pki() { # dir name
+    local d=$1/pki/$2 subj cn
+    mkdir -p "$d"
+    subj=$(cert_subject_for "$2")
+    cn=${subj##*CN=}
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+        -subj "$subj" -addext "subjectAltName=DNS:$cn" \
+        -keyout "$d/tls.key" -out "$d/tls.crt" >/dev/null 2>&1
+    chmod 600 "$d/tls.key"
+    ssh-keygen -q -t ed25519 -N '' -C '' -f "$d/ssh_host_ed25519_key"
+    ssh-keygen -q -t ecdsa -b 256 -N '' -C '' -f "$d/ssh_host_ecdsa_key"
+    ssh-keygen -q -t rsa -b 3072 -N '' -C '' -f "$d/ssh_host_rsa_key"
+}
+
+gen_www() { # dir
+    local d=$1/www
+    mkdir -p "$d/A" "$d/B"
+    cat >"$d/A/index.html" <<'EOF'
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Alpha Hosting :: Offshore Client Panel</title>
+<link rel="icon" href="/favicon.ico">
+</head>
+<body>
+<h1>Alpha Hosting</h1>
+<p>Offshore VPS and dedicated servers. DMCA ignored. Client login below.</p>
+<form action="/login" method="post">
+<input name="user" placeholder="client id"> <input name="pass" type="password">
+<button>Sign in</button>
+</form>
+<!-- panel build ah-2.4.17 -->
+</body>
+</html>
+EOF
+    cat >"$d/B/index.html" <<'EOF'
+<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<title>BetaNet Bulletproof | Control Center</title>
+<link rel="shortcut icon" href="/favicon.ico">
+</head>
+<body>
+<div id="app">
+<h2>BetaNet Control Center</h2>
+<p>Abuse-resistant hosting since 2014. Accepting crypto only.</p>
+<a href="/billing">Billing</a> | <a href="/tickets">Tickets</a>
+</div>
+</body>
+</html>
+EOF
+    gen_png "$d/A/favicon.ico" 200 30 30
+    gen_png "$d/B/favicon.ico" 20 90 200
+}
+
+write_nginx_conf() { # dir nn ip role provider pki
+    local dir=$1 nn=$2 ip=$3 role=$4 prov=$5 pki=$6
+    local h=$dir/h$nn root extra_http="" tls_port=443
+    case "$role:$prov" in
+        provider:A) root=$dir/www/A; extra_http="server_tokens off;" ;;
+        provider:B) root=$dir/www/B; tls_port=8443
+                    extra_http="add_header X-Panel-Node \"bn-edge\" always;" ;;
+        *)          root=/var/www/html ;;
+    esac
+    local tls_extra=""
+    if [[ "$prov" == B ]]; then
+        tls_extra="ssl_protocols TLSv1.2;
+        ssl_ciphers ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-SHA;
+        ssl_prefer_server_ciphers on;"
+    fi
+    cat >"$h/nginx.conf" <<EOF
+# generated by tests/lab/lab.sh for $PREFIX-h$nn ($ip, $role $prov)
+user root;
+worker_processes 1;
+daemon on;
+pid $h/nginx.pid;
+error_log $h/nginx-error.log warn;
+events { worker_connections 512; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $h/nginx-access.log;
+    client_body_temp_path $h/tmp/client_body;
+    proxy_temp_path $h/tmp/proxy;
+    fastcgi_temp_path $h/tmp/fastcgi;
+    uwsgi_temp_path $h/tmp/uwsgi;
+    scgi_temp_path $h/tmp/scgi;
+    sendfile on;
+    keepalive_timeout 65;
+    $extra_http
+
+    server {
+        listen $ip:80 default_server;
+        server_name _;
+        root $root;
+        index index.html index.htm index.nginx-debian.html;
+        location / { try_files \$uri \$uri/ =404; }
+    }
+    server {
+        listen $ip:$tls_port ssl default_server;
+        server_name _;
+        ssl_certificate $dir/pki/$pki/tls.crt;
+        ssl_certificate_key $dir/pki/$pki/tls.key;
+        $tls_extra
+        root $root;
+        index index.html index.htm index.nginx-debian.html;
+        location / { try_files \$uri \$uri/ =404; }
+    }
+}
+EOF
+}
+
+write_sshd_conf() { # dir nn ip prov pki
+    local dir=$1 nn=$2 ip=$3 prov=$4 pki=$5
+    local h=$dir/h$nn port=22 extra=""
+    if [[ "$prov" == B ]]; then
+        port=2222
+        extra="DebianBanner no
+KexAlgorithms curve25519-sha256,diffie-hellman-group14-sha256
+Ciphers aes256-gcm@openssh.com,aes128-ctr
+MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-256"
+    fi
+    cat >"$h/sshd_config" <<EOF
+# generated by tests/lab/lab.sh for $PREFIX-h$nn ($ip)
+Port $port
+ListenAddress $ip
+HostKey $dir/pki/$pki/ssh_host_ed25519_key
+HostKey $dir/pki/$pki/ssh_host_ecdsa_key
+HostKey $dir/pki/$pki/ssh_host_rsa_key
+PidFile $h/sshd.pid
+UsePAM no
+PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile none
+X11Forwarding no
+$extra
+EOF
+}
+
+# ---------------------------------------------------------------------------
+# Up: network
+
+new_ns() { # name
+    ip netns add "$1"
+    nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
+    nsx "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
+    ip -n "$1" link set lo up
+}
+
+build_core() {
+    local scan=$PREFIX-scan rtr=$PREFIX-rtr
+    new_ns "$rtr"
+    new_ns "$scan"
+    nsx "$rtr" sysctl -qw net.ipv4.ip_forward=1
+    # scanner <-> router
+    ip -n "$rtr" link add scan0 type veth peer name eth0 netns "$scan"
+    ip -n "$rtr" addr add "$RTR_SCAN_IP/30" dev scan0
+    ip -n "$rtr" link set scan0 up
+    ip -n "$scan" addr add "$SCAN_IP/30" dev eth0
+    ip -n "$scan" link set eth0 up
+    ip -n "$scan" route add default via "$RTR_SCAN_IP"
+    # host bridges
+    ip -n "$rtr" link add br10 type bridge
+    ip -n "$rtr" addr add "$GW_10/24" dev br10
+    ip -n "$rtr" link set br10 up
+    ip -n "$rtr" link add br20 type bridge
+    ip -n "$rtr" addr add "$GW_20/24" dev br20
+    ip -n "$rtr" link set br20 up
+    # The router itself offers nothing: drop TCP/UDP addressed to it, so it
+    # never shows up as a scanned host (forwarding is not affected).
+    nsx "$rtr" nft -f - <<'EOF'
+table inet bphlab_rtr {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        iifname "lo" accept
+        meta l4proto { tcp, udp } drop
+    }
+}
+EOF
+}
+
+build_host() { # dir nn ip role prov
+    local dir=$1 nn=$2 ip=$3 role=$4 prov=$5
+    local ns=$PREFIX-h$nn rtr=$PREFIX-rtr gw br net mss s
+    case "$ip" in
+        198.18.10.*) gw=$GW_10; br=br10; net=198.18.10.0/24 ;;
+        198.18.20.*) gw=$GW_20; br=br20; net=198.18.20.0/24 ;;
+        *) die "no subnet for $ip" ;;
+    esac
+    new_ns "$ns"
+    ip -n "$rtr" link add "h$nn" type veth peer name eth0 netns "$ns"
+    ip -n "$rtr" link set "h$nn" master "$br"
+    ip -n "$rtr" link set "h$nn" up
+    for s in $(sysctls_for "$prov"); do
+        nsx "$ns" sysctl -qw "$s"
+    done
+    ip -n "$ns" addr add "$ip/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    mss=$(advmss_for "$prov")
+    if [[ -n "$mss" ]]; then
+        ip -n "$ns" route replace "$net" dev eth0 proto kernel scope link src "$ip" advmss "$mss"
+        ip -n "$ns" route add default via "$gw" advmss "$mss"
+    else
+        ip -n "$ns" route add default via "$gw"
+    fi
+    if [[ "$role" == dropped ]]; then
+        nsx "$ns" nft -f - <<'EOF'
+table inet bphlab_drop {
+    chain input { type filter hook input priority 0; policy drop; }
+    chain output { type filter hook output priority 0; policy drop; }
+}
+EOF
+    fi
+}
+
+start_services() { # dir nn ip role prov
+    local dir=$1 nn=$2 ip=$3 role=$4 prov=$5
+    local ns=$PREFIX-h$nn h=$dir/h$nn pki
+    case "$role" in provider|tenant) ;; *) return 0 ;; esac
+    if [[ "$role" == provider ]]; then pki=$prov; else pki=t$nn; fi
+    mkdir -p "$h/tmp"
+    write_nginx_conf "$dir" "$nn" "$ip" "$role" "$prov" "$pki"
+    write_sshd_conf "$dir" "$nn" "$ip" "$prov" "$pki"
+    nsx "$ns" nginx -q -e "$h/nginx-error.log" -c "$h/nginx.conf" -p "$h/" ||
+        die "nginx failed on $ns (see $h/nginx-error.log)"
+    nsx "$ns" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log" ||
+        die "sshd failed on $ns (see $h/sshd.log)"
+}
+
+wait_services() { # "ip:port ..."
+    nsx "$PREFIX-scan" bash -c '
+        deadline=$((SECONDS + '"$WAIT_SECS"'))
+        for t in "$@"; do
+            ip=${t%:*}; port=${t#*:}
+            until timeout 1 bash -c "exec 3<>/dev/tcp/$ip/$port" 2>/dev/null; do
+                if (( SECONDS >= deadline )); then
+                    echo "lab.sh: $ip:$port does not accept connections" >&2
+                    exit 1
+                fi
+                sleep 0.1
+            done
+        done' wait "$@"
+}
+
+write_truth() { # dir
+    local dir=$1
+    python3 - "$dir/truth.json" "$PREFIX" "$SEED" "$RANGES" \
+        "$GW_10 $GW_20 $RTR_SCAN_IP" "$SCAN_IP" <<EOF
+import ipaddress, json, sys
+out, prefix, seed, ranges, routers, scan_ip = sys.argv[1:7]
+ranges = ranges.split()
+rows = [l.split() for l in """$HOSTS""".strip().splitlines()]
+ports = {"provider:A": [22, 80, 443], "provider:B": [80, 2222, 8443], "tenant:-": [22, 80, 443]}
+hosts, clusters = [], {}
+for nn, ip, role, prov in rows:
+    hosts.append({"ip": ip, "ns": f"{prefix}-h{nn}", "role": role,
+                  "provider": None if prov == "-" else prov,
+                  "open_ports": ports.get(f"{role}:{prov}", []),
+                  "closed": role == "closed"})
+    if role == "provider":
+        clusters.setdefault(prov, []).append(ip)
+used = {h["ip"] for h in hosts} | set(routers.split())
+empty = []
+for r in ranges:
+    for a in ipaddress.ip_network(r).hosts():
+        if str(a) not in used:
+            empty.append(str(a))
+truth = {"seed": seed, "hosts": hosts, "empty": empty,
+         "clusters": [sorted(c, key=ipaddress.ip_address)
+                      for _, c in sorted(clusters.items()) if len(c) > 1],
+         "ranges": ranges,
+         "routers": routers.split(), "scanner": {"ns": f"{prefix}-scan", "ip": scan_ip,
+                                                 "iface": "eth0", "gateway": routers.split()[-1]}}
+with open(out, "w") as f:
+    json.dump(truth, f, indent=2)
+    f.write("\n")
+EOF
+}
+
+# The python above hard-codes the port table; keep it in step with ports_for.
+
+do_up() { # DIR
+    local dir=$1 t0 created=0
+    t0=$(now)
+    [[ $(id -u) -eq 0 ]] || die "must run as root"
+    if [[ -n "$(lab_namespaces)" ]]; then
+        die "a lab with prefix '$PREFIX' is already up ($(lab_namespaces | tr '\n' ' ')); run: $0 --prefix $PREFIX down DIR"
+    fi
+    [[ -e "$dir/truth.json" || -e "$dir/lab.env" ]] &&
+        die "$dir already holds a lab (lab.env/truth.json); run down first"
+    if [[ ! -d "$dir" ]]; then mkdir -p "$dir"; created=1; fi
+    dir=$(cd "$dir" && pwd)
+    printf 'PREFIX=%s\nCREATED_DIR=%s\nSCAN_NS=%s\n' "$PREFIX" "$created" "$PREFIX-scan" >"$dir/lab.env"
+
+    UP_DIR=$dir
+    UP_OK=0
+    trap 'rc=$?; if [[ $UP_OK -eq 0 ]]; then echo "lab.sh: up failed, tearing down" >&2; LAB_QUIET=1 do_down "$UP_DIR"; fi; exit $rc' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    mkdir -p /run/sshd
+    chmod 0755 /run/sshd
+
+    # Key material (in parallel; RSA generation dominates).
+    local pids=() p
+    for p in A B t08 t09 t10; do
+        gen_pki "$dir" "$p" & pids+=($!)
+    done
+    gen_www "$dir"
+    for p in "${pids[@]}"; do wait "$p" || die "key generation failed"; done
+
+    build_core
+    local nn ip role prov targets=() port
+    while read -r nn ip role prov; do
+        [[ -n "$nn" ]] || continue
+        mkdir -p "$dir/h$nn"
+        build_host "$dir" "$nn" "$ip" "$role" "$prov"
+        start_services "$dir" "$nn" "$ip" "$role" "$prov"
+        for port in $(ports_for "$role" "$prov"); do
+            targets+=("$ip:$port")
+        done
+    done <<<"$HOSTS"
+
+    wait_services "${targets[@]}" || die "services did not come up"
+    write_truth "$dir"
+    UP_OK=1
+    trap - EXIT INT TERM
+    log "up ($PREFIX) in $(elapsed "$t0")s: $(grep -c . <<<"$(lab_namespaces)") namespaces, ${#targets[@]} open ports, truth in $dir/truth.json"
+}
+
+do_status() {
+    local nss
+    nss=$(lab_namespaces)
+    if [[ -z "$nss" ]]; then echo "lab '$PREFIX' is down"; return 1; fi
+    echo "lab '$PREFIX' is up:"; echo "$nss" | sed 's/^/  /'
+}
+
+# ---------------------------------------------------------------------------
+args=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --prefix) [[ $# -ge 2 ]] || usage; PREFIX=$2; prefix_given=1; shift 2 ;;
+        --prefix=*) PREFIX=${1#--prefix=}; prefix_given=1; shift ;;
+        -h|--help) usage ;;
+        *) args+=("$1"); shift
+           # everything after "exec DIR" belongs to the command
+           if [[ ${#args[@]} -eq 2 && "${args[0]}" == exec ]]; then
+               args+=("$@"); break
+           fi ;;
+    esac
+done
+[[ ${#args[@]} -ge 2 ]] || usage
+cmd=${args[0]}
+DIR=${args[1]}
+[[ -n "$DIR" && "$DIR" != / ]] || die "bad DIR"
+
+case "$cmd" in
+    up)     check_prefix; do_up "$DIR" ;;
+    down)   load_env "$DIR"; check_prefix; do_down "$DIR" ;;
+    exec)   load_env "$DIR"; check_prefix
+            [[ ${#args[@]} -ge 3 ]] || usage
+            exec ip netns exec "$PREFIX-scan" "${args[@]:2}" ;;
+    status) load_env "$DIR"; check_prefix; do_status ;;
+    *)      usage ;;
+esac
