@@ -1,0 +1,125 @@
+#include "cluster/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+static bool cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+/* Second-byte bounds that rule out overlongs, surrogates and > U+10FFFF. */
+static void second_bounds(unsigned char lead, unsigned char *lo,
+			  unsigned char *hi)
+{
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (lead == 0xe0)
+		*lo = 0xa0;
+	else if (lead == 0xed)
+		*hi = 0x9f;
+	else if (lead == 0xf0)
+		*lo = 0x90;
+	else if (lead == 0xf4)
+		*hi = 0x8f;
+}
+
+size_t bph_utf8_decode(const unsigned char *p, size_t n, unsigned *cp)
+{
+	unsigned char lo, hi;
+	size_t len;
+	unsigned v;
+
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		v = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		v = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		v = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	second_bounds(p[0], &lo, &hi);
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if (!cont(p[i]))
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	*cp = v;
+	return len;
+}
+
+static bool xml_char(unsigned cp)
+{
+	if (cp < 0x20)
+		return cp == 0x09 || cp == 0x0a || cp == 0x0d;
+	return cp != 0xfffe && cp != 0xffff;
+}
+
+/* Length of the next clean sequence at p, or 0 when it must be replaced. */
+static size_t next_clean(const unsigned char *p, size_t n,
+			 enum bph_text_mode mode)
+{
+	unsigned cp = 0;
+	size_t len = bph_utf8_decode(p, n, &cp);
+
+	if (len && mode == BPH_TEXT_XML && !xml_char(cp))
+		return 0;
+	return len;
+}
+
+bool bph_text_is_clean(const char *s, enum bph_text_mode mode)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
+
+	while (n > 0) {
+		size_t len = next_clean(p, n, mode);
+		if (!len)
+			return false;
+		p += len;
+		n -= len;
+	}
+	return true;
+}
+
+char *bph_text_clean(const char *s, enum bph_text_mode mode)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = s ? strlen(s) : 0;
+	char *out = malloc(3 * n + 1); /* each byte grows to at most 3 */
+	size_t o = 0;
+
+	if (!out)
+		return NULL;
+	while (n > 0) {
+		size_t len = next_clean(p, n, mode);
+		if (len) {
+			memcpy(out + o, p, len);
+			o += len;
+		} else {
+			memcpy(out + o, replacement, 3);
+			o += 3;
+			len = 1;
+		}
+		p += len;
+		n -= len;
+	}
+	out[o] = '\0';
+	return out;
+}

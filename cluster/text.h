@@ -1,0 +1,41 @@
+/*
+ * text.h - making untrusted strings safe for every output format.
+ *
+ * Strings from the network (titles, subjects, banners) may hold invalid
+ * UTF-8, control characters, quotes and markup. Writers never emit them
+ * raw: they pass them through bph_text_clean() first and then let their
+ * format library (jansson, libxml2) or escaper do the quoting.
+ *
+ * Policy (documented in docs/output.md): every byte that does not start a
+ * well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing
+ * above U+10FFFF) is replaced by U+FFFD, one replacement per bad byte.
+ * In XML mode, code points XML 1.0 forbids (C0 controls except TAB, LF, CR;
+ * U+FFFE, U+FFFF) are replaced by U+FFFD as well.
+ */
+#ifndef BPH_CLUSTER_TEXT_H
+#define BPH_CLUSTER_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum bph_text_mode {
+	BPH_TEXT_UTF8 = 0, /* valid UTF-8 (JSON: jansson escapes the rest) */
+	BPH_TEXT_XML = 1,  /* valid UTF-8 holding only XML 1.0 Chars */
+};
+
+/*
+ * Returns a new heap string (caller frees) holding s cleaned per mode;
+ * NULL s gives "" (a new string); NULL only on allocation failure.
+ */
+char *bph_text_clean(const char *s, enum bph_text_mode mode);
+
+/* True when s is already clean for mode (nothing would be replaced). */
+bool bph_text_is_clean(const char *s, enum bph_text_mode mode);
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most n bytes), storing
+ * its code point in *cp; 0 when the bytes at p are not well-formed.
+ */
+size_t bph_utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
+
+#endif

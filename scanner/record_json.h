@@ -1,0 +1,55 @@
+/*
+ * record_json.h - one bph_service <-> one JSON object (jansson), and the
+ * JSON Lines writer.
+ *
+ * Field names follow the output contract in docs/design.md ("ip", "port",
+ * "state", "tcp", "tls", "ssh", "http"), plus the extra fields the record
+ * model holds ("seen" as Unix seconds, "proto", "banner", "tls.version",
+ * ...). Absent sub-objects and empty strings are omitted. Hex is written in
+ * lower case.
+ *
+ * Untrusted strings: jansson only accepts valid UTF-8, so every string from
+ * the record goes through bph_text_clean(): each byte that does not start a
+ * well-formed UTF-8 sequence becomes U+FFFD; control characters are kept
+ * and jansson escapes them as \u00XX. Writing, reading and writing again
+ * therefore yields byte-identical JSON.
+ */
+#ifndef BPH_SCANNER_RECORD_JSON_H
+#define BPH_SCANNER_RECORD_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "fingerprints/record.h"
+
+/* Longest string accepted from JSON input; longer ones are cut to this. */
+#define BPH_JSON_STR_MAX 65536
+
+/*
+ * Returns a new JSON object (caller owns the reference) for s, which it
+ * borrows; NULL on allocation failure.
+ */
+json_t *bph_service_to_json(const struct bph_service *s);
+
+/*
+ * Fills *out (which must be zeroed or cleared; the caller frees it with
+ * bph_service_clear() on success and failure alike) from j, which it
+ * borrows. Unknown fields are ignored; wrong types, bad hex, bad addresses
+ * and out-of-range numbers fail. Returns 0, BPH_ERR_FORMAT (message naming
+ * the field in err, if err is not NULL) or BPH_ERR_NOMEM.
+ */
+int bph_service_from_json(const json_t *j, struct bph_service *out, char *err,
+			  size_t errlen);
+
+/*
+ * Writes s as one compact JSON line (terminated by '\n') to f.
+ * Returns 0, BPH_ERR_NOMEM or BPH_ERR_IO.
+ */
+int bph_jsonl_write(FILE *f, const struct bph_service *s);
+
+/* "open", "closed", "filtered" or "unknown". */
+const char *bph_state_name(enum bph_port_state st);
+
+#endif
