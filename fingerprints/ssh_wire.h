@@ -23,7 +23,7 @@
 
 /*
  * Finds the server identification line ("SSH-...") in the first n bytes the
- * server sent. On success *line/*line_len borrow the line without CR LF and
+ * server sent. On success *line and *line_len borrow the line without CR LF and
  * *consumed is the offset just after its LF. Returns 0,
  * BPH_ERR_TRUNCATED (read more), BPH_ERR_TOOBIG (no SSH- line within
  * BPH_SSH_PREBANNER_MAX, or the line is longer than BPH_SSH_BANNER_MAX) or
