@@ -1,0 +1,47 @@
+/*
+ * permute.h - pseudo-random walk over [0, n) by a cyclic multiplicative
+ * group modulo a prime (ZMap's method), seeded and shardable.
+ *
+ * The group Z_p* with p the smallest table prime > n is walked as g^e mod p
+ * for consecutive exponents e; values above n are skipped and value v
+ * stands for index v - 1. The generator g and the start exponent come from
+ * the seed only, so the same seed gives the same order on every machine.
+ * Shard i of N walks the contiguous exponent slice
+ * [floor(Q*i/N), floor(Q*(i+1)/N)) after the start offset, Q = p - 1; the
+ * shards of one seed are disjoint and together cover every index once.
+ * The iterator owns nothing and needs no free.
+ */
+#ifndef BPH_SCANNER_PERMUTE_H
+#define BPH_SCANNER_PERMUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bph_perm {
+	uint64_t n;    /* indices walked: [0, n) */
+	uint64_t p;    /* prime modulus, p > n */
+	uint64_t g;    /* primitive root mod p */
+	uint64_t cur;  /* next group element */
+	uint64_t left; /* exponents left in this shard */
+};
+
+/*
+ * Prepares a walk over [0, n) for shard shard_index of shard_count.
+ * Returns 0, or BPH_ERR_USAGE if n is 0 or above 2^48, shard_count is 0
+ * or shard_index >= shard_count.
+ */
+int bph_perm_init(struct bph_perm *pm, uint64_t n, uint64_t seed,
+		  uint32_t shard_index, uint32_t shard_count);
+
+/* Writes the next index and returns true, or returns false when done. */
+bool bph_perm_next(struct bph_perm *pm, uint64_t *index);
+
+/* x^e mod m for m < 2^63 (exposed for the unit test). */
+uint64_t bph_powmod(uint64_t x, uint64_t e, uint64_t m);
+
+/* Table access for the unit test: the i-th prime and the distinct prime
+ * factors of p - 1. Returns false past the end of the table. */
+bool bph_perm_prime(unsigned i, uint64_t *p, const uint64_t **factors,
+		    unsigned *n_factors);
+
+#endif
