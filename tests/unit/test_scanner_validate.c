@@ -1,0 +1,273 @@
+/* SipHash-2-4 vectors, probe derivation and reply validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "fingerprints/err.h"
+#include "scanner/validate.h"
+
+static void test_siphash_paper(void **state)
+{
+	(void)state;
+	uint8_t key[16], msg[64];
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	/* Aumasson & Bernstein, appendix A, and the reference vectors.h */
+	assert_int_equal(bph_siphash24(key, msg, 15), 0xa129ca6149be45e5ULL);
+	assert_int_equal(bph_siphash24(key, msg, 0), 0x726fdb47dd0e0e31ULL);
+	assert_int_equal(bph_siphash24(key, msg, 1), 0x74f839c593dc67fdULL);
+	assert_int_equal(bph_siphash24(key, msg, 2), 0x0d6c8009d9a94f5aULL);
+	assert_int_equal(bph_siphash24(key, msg, 3), 0x85676696d7fb7e2dULL);
+	assert_int_equal(bph_siphash24(key, msg, 4), 0xcf2794e0277187b7ULL);
+	assert_int_equal(bph_siphash24(key, msg, 8), 0x93f5f5799a932462ULL);
+}
+
+/* OpenSSL's independent SipHash (EVP_MAC "SIPHASH", 8-byte output). */
+static uint64_t openssl_siphash(const uint8_t key[16], const uint8_t *m,
+				size_t n)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+	size_t sz = 8, outl = 0;
+	uint8_t out[8];
+	uint64_t v = 0;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &sz),
+	    OSSL_PARAM_construct_end(),
+	};
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_MAC_init(ctx, key, 16, params), 1);
+	assert_int_equal(EVP_MAC_update(ctx, m, n), 1);
+	assert_int_equal(EVP_MAC_final(ctx, out, &outl, sizeof(out)), 1);
+	assert_int_equal(outl, 8);
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | out[i];
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return v;
+}
+
+static void test_siphash_vs_openssl(void **state)
+{
+	(void)state;
+	uint8_t key[16], msg[200];
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)(0xa5 ^ (i * 29));
+	for (int i = 0; i < 200; i++)
+		msg[i] = (uint8_t)(i * 7 + 3);
+	for (size_t n = 0; n <= 200; n++)
+		assert_int_equal(bph_siphash24(key, msg, n),
+				 openssl_siphash(key, msg, n));
+}
+
+#define OUR  0xc612c801u /* 198.18.200.1 */
+#define THEM 0xc612c80au /* 198.18.200.10 */
+
+static size_t put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return 2;
+}
+
+static size_t put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+	return 4;
+}
+
+static size_t ip_hdr(uint8_t *p, uint32_t s, uint32_t d, uint8_t proto,
+		     uint16_t tot)
+{
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	put16(p + 2, tot);
+	p[8] = 64;
+	p[9] = proto;
+	put32(p + 12, s);
+	put32(p + 16, d);
+	return 20;
+}
+
+static size_t tcp_hdr(uint8_t *p, uint16_t sp, uint16_t dp, uint32_t seq,
+		      uint32_t ack, uint8_t flags)
+{
+	memset(p, 0, 20);
+	put16(p, sp);
+	put16(p + 2, dp);
+	put32(p + 4, seq);
+	put32(p + 8, ack);
+	p[12] = 0x50;
+	p[13] = flags;
+	put16(p + 14, 65535);
+	return 20;
+}
+
+/* Ethernet + IPv4 + TCP frame from THEM:port to OUR:dport. */
+static size_t reply(uint8_t *f, uint16_t port, uint16_t dport, uint32_t ack,
+		    uint8_t flags)
+{
+	memset(f, 0, 14);
+	f[12] = 0x08;
+	ip_hdr(f + 14, THEM, OUR, 6, 40);
+	tcp_hdr(f + 34, port, dport, 12345, ack, flags);
+	return 54;
+}
+
+static enum bph_reply check(const struct bph_validate *v, const uint8_t *f,
+			    size_t n, uint32_t *ip, uint16_t *port)
+{
+	struct bph_frame fr;
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr), 0);
+	return bph_validate_frame(v, OUR, &fr, ip, port);
+}
+
+static void test_validate_tcp(void **state)
+{
+	(void)state;
+	struct bph_validate v;
+	struct bph_probe_id id, id2;
+	uint8_t f[128];
+	uint32_t ip = 0;
+	uint16_t port = 0;
+
+	assert_int_equal(bph_validate_init(&v), 0);
+	bph_validate_gen(&v, OUR, THEM, 443, &id);
+	bph_validate_gen(&v, OUR, THEM, 443, &id2);
+	assert_int_equal(id.sport, id2.sport);
+	assert_int_equal(id.seq, id2.seq);
+	assert_int_equal(id.ipid, id2.ipid);
+	bph_validate_gen(&v, OUR, THEM, 444, &id2);
+	assert_int_not_equal(id.seq, id2.seq);
+	assert_true(id.sport >= BPH_SPORT_FIRST &&
+		    id.sport < BPH_SPORT_FIRST + BPH_SPORT_COUNT);
+
+	reply(f, 443, id.sport, id.seq + 1, BPH_TCP_SYN | BPH_TCP_ACK);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_SYNACK);
+	assert_int_equal(ip, THEM);
+	assert_int_equal(port, 443);
+	/* wrong ack, wrong dport, wrong source port, other key */
+	reply(f, 443, id.sport, id.seq, BPH_TCP_SYN | BPH_TCP_ACK);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_NONE);
+	reply(f, 443, (uint16_t)(id.sport + 1), id.seq + 1,
+	      BPH_TCP_SYN | BPH_TCP_ACK);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_NONE);
+	reply(f, 444, id.sport, id.seq + 1, BPH_TCP_SYN | BPH_TCP_ACK);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_NONE);
+	struct bph_validate other;
+	assert_int_equal(bph_validate_init(&other), 0);
+	reply(f, 443, id.sport, id.seq + 1, BPH_TCP_SYN | BPH_TCP_ACK);
+	assert_int_equal(check(&other, f, 54, &ip, &port), BPH_REPLY_NONE);
+	/* RST with ack seq+1 (Linux) or seq (RFC 793 style) */
+	reply(f, 443, id.sport, id.seq + 1, BPH_TCP_RST | BPH_TCP_ACK);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_RST);
+	reply(f, 443, id.sport, id.seq, BPH_TCP_RST);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_RST);
+	reply(f, 443, id.sport, id.seq + 2, BPH_TCP_RST);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_NONE);
+	/* a bare ACK is nothing */
+	reply(f, 443, id.sport, id.seq + 1, BPH_TCP_ACK);
+	assert_int_equal(check(&v, f, 54, &ip, &port), BPH_REPLY_NONE);
+	bph_validate_wipe(&v);
+}
+
+static size_t icmp_frame(uint8_t *f, uint32_t in_src, uint16_t sport,
+			 uint32_t seq, uint8_t type)
+{
+	memset(f, 0, 14);
+	f[12] = 0x08;
+	ip_hdr(f + 14, 0xc612c8feu, OUR, 1, 20 + 8 + 20 + 8);
+	memset(f + 34, 0, 8);
+	f[34] = type;
+	f[35] = 13;
+	ip_hdr(f + 42, in_src, THEM, 6, 60);
+	put16(f + 62, sport);
+	put16(f + 64, 8080);
+	put32(f + 66, seq);
+	return 70;
+}
+
+static void test_validate_icmp(void **state)
+{
+	(void)state;
+	struct bph_validate v;
+	struct bph_probe_id id;
+	struct bph_frame fr;
+	uint8_t f[128];
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	size_t n;
+
+	assert_int_equal(bph_validate_init(&v), 0);
+	bph_validate_gen(&v, OUR, THEM, 8080, &id);
+	n = icmp_frame(f, OUR, id.sport, id.seq, 3);
+	assert_int_equal(check(&v, f, n, &ip, &port), BPH_REPLY_UNREACH);
+	assert_int_equal(ip, THEM);
+	assert_int_equal(port, 8080);
+	n = icmp_frame(f, OUR, id.sport, id.seq + 1, 3);
+	assert_int_equal(check(&v, f, n, &ip, &port), BPH_REPLY_NONE);
+	n = icmp_frame(f, OUR + 1, id.sport, id.seq, 3);
+	assert_int_equal(check(&v, f, n, &ip, &port), BPH_REPLY_NONE);
+	/* echo reply and friends are not decoded */
+	n = icmp_frame(f, OUR, id.sport, id.seq, 0);
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr),
+			 BPH_ERR_FORMAT);
+	/* quote cut short of the sequence number */
+	n = icmp_frame(f, OUR, id.sport, id.seq, 3);
+	assert_int_equal(bph_frame_decode(f, n - 1, BPH_LINK_ETHERNET, &fr),
+			 BPH_ERR_TRUNCATED);
+}
+
+static void test_decode_errors(void **state)
+{
+	(void)state;
+	struct bph_frame fr;
+	uint8_t f[128];
+	size_t n = reply(f, 80, 40000, 1, BPH_TCP_SYN | BPH_TCP_ACK);
+
+	for (size_t k = 0; k < n; k++)
+		assert_int_equal(bph_frame_decode(f, k, BPH_LINK_ETHERNET, &fr),
+				 BPH_ERR_TRUNCATED);
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr), 0);
+	assert_int_equal(bph_frame_decode(f + 14, n - 14, BPH_LINK_RAW, &fr),
+			 0);
+	assert_int_equal(fr.ip_len, 40);
+	f[12] = 0x86; /* IPv6 ethertype */
+	f[13] = 0xdd;
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr),
+			 BPH_ERR_FORMAT);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	f[14] = 0x44; /* IHL 4 */
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr),
+			 BPH_ERR_FORMAT);
+	f[14] = 0x45;
+	f[20] = 0x20; /* more fragments */
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr),
+			 BPH_ERR_FORMAT);
+	f[20] = 0x40; /* DF is fine */
+	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_siphash_paper),
+	    cmocka_unit_test(test_siphash_vs_openssl),
+	    cmocka_unit_test(test_validate_tcp),
+	    cmocka_unit_test(test_validate_icmp),
+	    cmocka_unit_test(test_decode_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
