@@ -126,6 +126,21 @@ kill_if_ours() { # pidfile dir
     fi
 }
 
+kill_tree() { # pid: the process and all its descendants (by id)
+    local p=$1 c
+    for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill_tree "$c"; done
+    kill -TERM "$p" 2>/dev/null || true
+}
+
+KEYGEN_PIDS=()
+up_failed() {
+    local p
+    echo "lab.sh: up failed, tearing down" >&2
+    for p in "${KEYGEN_PIDS[@]}"; do kill_tree "$p"; done
+    for p in "${KEYGEN_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    LAB_QUIET=1 do_down "$UP_DIR"
+}
+
 do_down() { # DIR
     local dir=$1 t0 ns pids i
     t0=$(now)
@@ -495,7 +510,7 @@ do_up() { # DIR
 
     UP_DIR=$dir
     UP_OK=0
-    trap 'rc=$?; if [[ $UP_OK -eq 0 ]]; then echo "lab.sh: up failed, tearing down" >&2; LAB_QUIET=1 do_down "$UP_DIR"; fi; exit $rc' EXIT
+    trap 'rc=$?; trap - INT TERM; [[ $UP_OK -eq 1 ]] || up_failed; exit $rc' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
 
@@ -503,12 +518,13 @@ do_up() { # DIR
     chmod 0755 /run/sshd
 
     # Key material (in parallel; RSA generation dominates).
-    local pids=() p
+    local p
     for p in A B t08 t09 t10; do
-        gen_pki "$dir" "$p" & pids+=($!)
+        gen_pki "$dir" "$p" </dev/null & KEYGEN_PIDS+=($!)
     done
     gen_www "$dir"
-    for p in "${pids[@]}"; do wait "$p" || die "key generation failed"; done
+    for p in "${KEYGEN_PIDS[@]}"; do wait "$p" || die "key generation failed"; done
+    KEYGEN_PIDS=()
 
     build_core
     local nn ip role prov targets=() port
