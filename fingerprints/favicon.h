@@ -11,12 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* MurmurHash3_x86_32; blocks read little-endian on every host. */
 uint32_t bph_mmh3_x86_32(const void *p, size_t n, uint32_t seed);
 
 /* Signed mmh3 of the raw bytes (Shodan's banner `hash`, http.html_hash). */
 int32_t bph_mmh3_signed(const void *p, size_t n);
 
-/* Shodan http.favicon.hash of raw icon bytes; empty input gives 0. */
+/*
+ * Shodan http.favicon.hash of raw icon bytes; empty input gives 0 (so does
+ * an allocation failure for the base64 text).
+ */
 int32_t bph_favicon_hash(const uint8_t *p, size_t n);
 
 /*
