@@ -1,6 +1,44 @@
-/* registry.c - the probe registry (filled in as probes land). */
-int bph_probes_placeholder(void);
-int bph_probes_placeholder(void)
+#include "probes/registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fingerprints/err.h"
+
+static const struct bph_probe *const registry[] = {
+    &bph_probe_detect,
+    &bph_probe_tls,
+    &bph_probe_jarm,
+    &bph_probe_ssh,
+    &bph_probe_http,
+    &bph_probe_banner,
+    NULL,
+};
+
+const struct bph_probe *const *bph_probe_registry(size_t *n)
 {
-	return 0;
+	if (n)
+		*n = sizeof(registry) / sizeof(registry[0]) - 1;
+	return registry;
+}
+
+const struct bph_probe *bph_probe_find(const char *name)
+{
+	for (size_t i = 0; name && registry[i]; i++)
+		if (strcmp(registry[i]->name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+void bph_probe_set_error(char **field, int err, const char *detail)
+{
+	char tmp[256];
+
+	if (!field || *field)
+		return;
+	if (detail)
+		snprintf(tmp, sizeof(tmp), "%s: %s", detail, bph_strerror(err));
+	else
+		snprintf(tmp, sizeof(tmp), "%s", bph_strerror(err));
+	*field = strdup(tmp);
 }

@@ -1,0 +1,699 @@
+/*
+ * test_scanner_engine.c - the probe engine against real servers on
+ * 127.0.0.1, started by this test on free ports and stopped at the end
+ * (also on failure): openssl s_server -www (TLS, JARM, HTTPS), Debian's
+ * sshd with ed25519/ecdsa/rsa host keys, nginx with a favicon, a
+ * server-first greeter, a silent listener and a closed port. Every value is
+ * compared with an independent oracle (openssl x509, ssh-keygen,
+ * ssh-keyscan, sha256sum, python3 base64 + murmur3) or a published vector.
+ * Ports are random, so detection can only work by content.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/record.h"
+#include "scanner/engine.h"
+
+#define LOOPBACK 0x7f000001u
+#define JARM_OPENSSL                                                           \
+	"07d14d16d21d21d00042d43d000000aa99ce74e2c6d013c745aa52b5cc042d"
+#define JARM_OPENSSL_RAW                                                       \
+	"0033|0303||ff01-0001-0023-0017,009d|0303||ff01-0001-0023-0017,"       \
+	"009f|0303||ff01-0001-0023-0017,c013|0303||ff01-0001-000b-0023-0017,"  \
+	"c013|0303||ff01-0001-000b-0023-0017,|||,1302|0303||002b-0033,"        \
+	"1303|0303||002b-0033,|||,|||"
+#define GREETING "220 bphound-test ESMTP ready\r\n"
+#define TITLE	 "bphound test page"
+
+enum { SRV_TLS, SRV_SSH, SRV_HTTP, SRV_GREET, SRV_HOSTILE, SRV_N };
+
+struct lab {
+	char dir[64];
+	pid_t pid[SRV_N];
+	int port[SRV_N];
+	int silent_fd;
+	int silent_port;
+	int closed_port;
+};
+
+static struct lab lab = {.silent_fd = -1};
+
+/* ---- helpers --------------------------------------------------------- */
+
+static int free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port = -1;
+
+	sa.sin_addr.s_addr = htonl(LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int listen_on(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 64) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool port_ready(int port, int ms)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+
+	sa.sin_addr.s_addr = htonl(LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	for (int t = 0; t < ms; t += 50) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
+/* Runs a program with stdout and stderr sent to log; returns its pid. */
+static pid_t spawn(char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Output of a shell command, trailing newline removed; heap, or NULL. */
+static char *sh(const char *fmt, ...)
+{
+	char cmd[2048], *out = calloc(1, 8192);
+	va_list ap;
+	size_t n;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f || !out) {
+		free(out);
+		return NULL;
+	}
+	n = fread(out, 1, 8191, f);
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	pclose(f);
+	return out;
+}
+
+static int write_file(const char *name, const void *p, size_t n)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", lab.dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	fwrite(p, 1, n, f);
+	return fclose(f);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- servers --------------------------------------------------------- */
+
+static int start_tls(void)
+{
+	char acc[64], cert[128], key[128], log[128];
+	char *rc = sh("cd %s && openssl req -x509 -newkey rsa:2048 -nodes "
+		      "-subj /CN=bphound-test -days 2 -keyout k.pem -out c.pem "
+		      ">/dev/null 2>&1 && echo ok",
+		      lab.dir);
+	bool ok = rc && strcmp(rc, "ok") == 0;
+
+	free(rc);
+	if (!ok)
+		return -1;
+	lab.port[SRV_TLS] = free_port();
+	snprintf(acc, sizeof(acc), "127.0.0.1:%d", lab.port[SRV_TLS]);
+	snprintf(cert, sizeof(cert), "%s/c.pem", lab.dir);
+	snprintf(key, sizeof(key), "%s/k.pem", lab.dir);
+	snprintf(log, sizeof(log), "%s/s_server.log", lab.dir);
+	char *argv[] = {"/usr/bin/openssl",
+			"s_server",
+			"-accept",
+			acc,
+			"-cert",
+			cert,
+			"-key",
+			key,
+			"-www",
+			"-quiet",
+			NULL};
+	lab.pid[SRV_TLS] = spawn(argv, log);
+	return port_ready(lab.port[SRV_TLS], 5000) ? 0 : -1;
+}
+
+static int start_ssh(void)
+{
+	char cfg[256], log[128], conf[1024];
+	char *rc = sh("cd %s && for t in ed25519 ecdsa rsa; do "
+		      "ssh-keygen -q -t $t -N '' -C bph-$t -f hk_$t || exit 1; "
+		      "done && echo ok",
+		      lab.dir);
+	bool ok = rc && strcmp(rc, "ok") == 0;
+
+	free(rc);
+	if (!ok)
+		return -1;
+	mkdir("/run/sshd", 0755); /* privilege separation directory */
+	lab.port[SRV_SSH] = free_port();
+	snprintf(
+	    conf, sizeof(conf),
+	    "Port %d\nListenAddress 127.0.0.1\n"
+	    "HostKey %s/hk_ed25519\nHostKey %s/hk_ecdsa\nHostKey %s/hk_rsa\n"
+	    "PidFile %s/sshd.pid\nUsePAM no\nStrictModes no\n"
+	    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+	    "AuthorizedKeysFile none\n",
+	    lab.port[SRV_SSH], lab.dir, lab.dir, lab.dir, lab.dir);
+	if (write_file("sshd_config", conf, strlen(conf)) != 0)
+		return -1;
+	snprintf(cfg, sizeof(cfg), "%s/sshd_config", lab.dir);
+	snprintf(log, sizeof(log), "%s/sshd.log", lab.dir);
+	char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
+	lab.pid[SRV_SSH] = spawn(argv, log);
+	return port_ready(lab.port[SRV_SSH], 5000) ? 0 : -1;
+}
+
+static int start_http(void)
+{
+	static const char page[] =
+	    "<!doctype html><html><head><title>" TITLE "</title>"
+	    "<link rel=\"icon\" href=\"/static/fav.ico\"></head>"
+	    "<body>hello</body></html>\n";
+	char conf[2048], path[256], log[128], www[160];
+	uint8_t icon[318];
+
+	for (size_t i = 0; i < sizeof(icon); i++)
+		icon[i] = (uint8_t)(i * 37 + 11);
+	snprintf(www, sizeof(www), "%s/www", lab.dir);
+	mkdir(www, 0755);
+	snprintf(path, sizeof(path), "%s/www/static", lab.dir);
+	mkdir(path, 0755);
+	if (write_file("www/index.html", page, strlen(page)) != 0 ||
+	    write_file("www/static/fav.ico", icon, sizeof(icon)) != 0)
+		return -1;
+	lab.port[SRV_HTTP] = free_port();
+	snprintf(
+	    conf, sizeof(conf),
+	    "daemon off;\nmaster_process off;\npid %s/nginx.pid;\n"
+	    "error_log %s/nginx_error.log;\nevents { worker_connections 64; }\n"
+	    "http {\n access_log off;\n"
+	    " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
+	    " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;"
+	    " scgi_temp_path %s/t5;\n"
+	    " types { text/html html; image/x-icon ico; }\n"
+	    " server { listen 127.0.0.1:%d; root %s; index index.html; }\n"
+	    "}\n",
+	    lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir,
+	    lab.port[SRV_HTTP], www);
+	if (write_file("nginx.conf", conf, strlen(conf)) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/nginx.conf", lab.dir);
+	snprintf(log, sizeof(log), "%s/nginx.log", lab.dir);
+	char *argv[] = {"/usr/sbin/nginx", "-c", path, "-p", lab.dir, NULL};
+	lab.pid[SRV_HTTP] = spawn(argv, log);
+	return port_ready(lab.port[SRV_HTTP], 5000) ? 0 : -1;
+}
+
+/* A forked server: greets every client first, then waits for its close. */
+static void greeter(int fd, const void *msg, size_t n, size_t repeat)
+{
+	char buf[4096];
+
+	for (;;) {
+		int c = accept(fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		for (size_t i = 0; i < repeat; i++)
+			if (write(c, msg, n) < 0)
+				break;
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		close(c);
+	}
+}
+
+static int start_greeter(int srv, const void *msg, size_t n, size_t repeat)
+{
+	int fd;
+
+	lab.port[srv] = free_port();
+	fd = listen_on(lab.port[srv]);
+	if (fd < 0)
+		return -1;
+	lab.pid[srv] = fork();
+	if (lab.pid[srv] == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		greeter(fd, msg, n, repeat);
+		_exit(0);
+	}
+	close(fd);
+	return lab.pid[srv] > 0 ? 0 : -1;
+}
+
+/* An SSH look-alike: a valid banner, then a 2 GiB packet length. */
+static const char hostile_msg[] =
+    "SSH-2.0-evil\r\n\x7f\xff\xff\xff\x04garbage-garbage-garbage";
+
+static void stop_all(void)
+{
+	for (int i = 0; i < SRV_N; i++) {
+		if (lab.pid[i] > 0) {
+			kill(lab.pid[i], SIGTERM);
+			waitpid(lab.pid[i], NULL, 0);
+			lab.pid[i] = 0;
+		}
+	}
+	if (lab.silent_fd >= 0)
+		close(lab.silent_fd);
+	lab.silent_fd = -1;
+	if (lab.dir[0]) {
+		char *rc = sh("rm -rf '%s'", lab.dir);
+		free(rc);
+		lab.dir[0] = '\0';
+	}
+}
+
+static int lab_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(lab.dir, sizeof(lab.dir), "/tmp/bph_engine_XXXXXX");
+	if (!mkdtemp(lab.dir))
+		return -1;
+	chmod(lab.dir, 0755);
+	if (start_tls() != 0 || start_ssh() != 0 || start_http() != 0 ||
+	    start_greeter(SRV_GREET, GREETING, strlen(GREETING), 1) != 0 ||
+	    start_greeter(SRV_HOSTILE, hostile_msg, sizeof(hostile_msg) - 1,
+			  1) != 0) {
+		fprintf(stderr, "lab setup failed (logs in %s)\n", lab.dir);
+		stop_all();
+		return -1;
+	}
+	lab.silent_port = free_port();
+	lab.silent_fd = listen_on(lab.silent_port);
+	lab.closed_port = free_port();
+	return lab.silent_fd >= 0 ? 0 : -1;
+}
+
+static int lab_teardown(void **state)
+{
+	(void)state;
+	stop_all();
+	return 0;
+}
+
+/* ---- oracles --------------------------------------------------------- */
+
+static char *cert_sha256_oracle(void)
+{
+	return sh("openssl x509 -in %s/c.pem -noout -fingerprint -sha256 | "
+		  "sed 's/.*=//; s/://g' | tr A-F a-f",
+		  lab.dir);
+}
+
+static char *hostkey_oracle_pub(const char *t)
+{
+	return sh("ssh-keygen -l -E sha256 -f %s/hk_%s.pub | cut -d' ' -f2",
+		  lab.dir, t);
+}
+
+static char *hostkey_oracle_scan(const char *t)
+{
+	return sh("ssh-keyscan -p %d -t %s 127.0.0.1 2>/dev/null | "
+		  "ssh-keygen -lf - | cut -d' ' -f2",
+		  lab.port[SRV_SSH], t);
+}
+
+static const char murmur_py[] =
+    "import base64, sys\n"
+    "def mmh3(key):\n"
+    "    c1, c2, m = 0xcc9e2d51, 0x1b873593, 0xffffffff\n"
+    "    rotl = lambda x, r: ((x << r) | (x >> (32 - r))) & m\n"
+    "    h, n = 0, len(key)\n"
+    "    for i in range(n // 4):\n"
+    "        k = int.from_bytes(key[4*i:4*i+4], 'little')\n"
+    "        h ^= (rotl((k * c1) & m, 15) * c2) & m\n"
+    "        h = (rotl(h, 13) * 5 + 0xe6546b64) & m\n"
+    "    t, k = key[n // 4 * 4:], 0\n"
+    "    for i in reversed(range(len(t))):\n"
+    "        k = (k << 8) | t[i]\n"
+    "    if t:\n"
+    "        h ^= (rotl((k * c1) & m, 15) * c2) & m\n"
+    "    h ^= n\n"
+    "    h ^= h >> 16; h = (h * 0x85ebca6b) & m\n"
+    "    h ^= h >> 13; h = (h * 0xc2b2ae35) & m\n"
+    "    h ^= h >> 16\n"
+    "    return h - (1 << 32) if h & 0x80000000 else h\n"
+    "assert mmh3(b'foo') == -156908512 and mmh3(b'hello') == 613153351\n"
+    "data = open(sys.argv[1], 'rb').read()\n"
+    "print(mmh3(base64.encodebytes(data)))\n";
+
+static char *favicon_oracle(void)
+{
+	if (write_file("mmh3.py", murmur_py, strlen(murmur_py)) != 0)
+		return NULL;
+	return sh("python3 %s/mmh3.py %s/www/static/fav.ico", lab.dir, lab.dir);
+}
+
+static char *sha256_file_oracle(const char *name)
+{
+	return sh("sha256sum %s/%s | cut -d' ' -f1", lab.dir, name);
+}
+
+/* ---- the tests ------------------------------------------------------- */
+
+enum {
+	T_TLS,
+	T_SSH,
+	T_HTTP,
+	T_GREET,
+	T_SILENT,
+	T_CLOSED,
+	T_HOSTILE,
+	T_NOTOPEN,
+	T_N
+};
+
+static void make_svcs(struct bph_service *s)
+{
+	const int ports[T_N] = {lab.port[SRV_TLS],     lab.port[SRV_SSH],
+				lab.port[SRV_HTTP],    lab.port[SRV_GREET],
+				lab.silent_port,       lab.closed_port,
+				lab.port[SRV_HOSTILE], lab.port[SRV_HTTP]};
+
+	memset(s, 0, sizeof(struct bph_service) * T_N);
+	for (int i = 0; i < T_N; i++) {
+		s[i].ip = LOOPBACK;
+		s[i].port = (uint16_t)ports[i];
+		s[i].state = i == T_NOTOPEN ? BPH_STATE_CLOSED : BPH_STATE_OPEN;
+	}
+}
+
+static void check_tls(const struct bph_service *s)
+{
+	char *cert = cert_sha256_oracle();
+
+	assert_non_null(s->proto);
+	assert_string_equal(s->proto, "tls");
+	assert_non_null(s->tls);
+	assert_null(s->tls->error);
+	assert_non_null(s->tls->version);
+	assert_non_null(s->tls->cipher);
+	assert_non_null(cert);
+	assert_int_equal(strlen(cert), 64);
+	assert_string_equal(s->tls->cert_sha256, cert);
+	assert_int_equal(s->tls->chain_len, 1);
+	assert_int_equal(strlen(s->tls->ja3s), 32);
+	assert_non_null(s->tls->ja3s_full);
+	assert_string_equal(s->tls->jarm_raw, JARM_OPENSSL_RAW);
+	assert_string_equal(s->tls->jarm, JARM_OPENSSL);
+	/* HTTPS through the same TLS machinery: s_server -www answers 200. */
+	assert_non_null(s->http);
+	assert_true(s->http->tls);
+	assert_int_equal(s->http->status, 200);
+	free(cert);
+}
+
+static void check_ssh(const struct bph_service *s)
+{
+	static const char *const types[][2] = {
+	    {"ssh-ed25519", "ed25519"},
+	    {"ecdsa-sha2-nistp256", "ecdsa"},
+	    {"ssh-rsa", "rsa"},
+	};
+
+	assert_non_null(s->proto);
+	assert_string_equal(s->proto, "ssh");
+	assert_non_null(s->ssh);
+	assert_null(s->ssh->error);
+	assert_non_null(s->ssh->banner);
+	assert_memory_equal(s->ssh->banner, "SSH-2.0-OpenSSH_", 16);
+	assert_int_equal(strlen(s->ssh->hassh_server), 32);
+	assert_non_null(s->ssh->kexinit[1]);
+	assert_int_equal(s->ssh->n_hostkeys, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct bph_ssh_hostkey *k = &s->ssh->hostkeys[i];
+		char *pub = hostkey_oracle_pub(types[i][1]);
+		char *scan = hostkey_oracle_scan(types[i][1]);
+		assert_string_equal(k->type, types[i][0]);
+		assert_non_null(pub);
+		assert_non_null(scan);
+		assert_memory_equal(pub, "SHA256:", 7);
+		assert_string_equal(k->sha256, pub);
+		assert_string_equal(k->sha256, scan);
+		free(pub);
+		free(scan);
+	}
+}
+
+static void check_http(const struct bph_service *s)
+{
+	char *fav = favicon_oracle();
+	char *fav_sha = sha256_file_oracle("www/static/fav.ico");
+	char *body_sha = sha256_file_oracle("www/index.html");
+
+	assert_non_null(s->proto);
+	assert_string_equal(s->proto, "http");
+	assert_null(s->tls);
+	assert_non_null(s->http);
+	assert_null(s->http->error);
+	assert_false(s->http->tls);
+	assert_int_equal(s->http->status, 200);
+	assert_non_null(s->http->server);
+	assert_memory_equal(s->http->server, "nginx", 5);
+	assert_non_null(s->http->title);
+	assert_string_equal(s->http->title, TITLE);
+	assert_string_equal(s->http->body_sha256, body_sha);
+	assert_true(s->http->has_favicon);
+	assert_non_null(fav);
+	assert_int_equal(s->http->favicon_mmh3, atoi(fav));
+	assert_string_equal(s->http->favicon_sha256, fav_sha);
+	assert_non_null(s->http->favicon_url);
+	assert_non_null(strstr(s->http->favicon_url, "/static/fav.ico"));
+	free(fav);
+	free(fav_sha);
+	free(body_sha);
+}
+
+static void check_greeter(const struct bph_service *s)
+{
+	char *want = sh("printf '%s' | sha256sum | cut -d' ' -f1",
+			"220 bphound-test ESMTP ready\\r\\n");
+
+	assert_non_null(s->proto);
+	assert_string_equal(s->proto, "banner");
+	assert_non_null(s->banner);
+	assert_null(s->banner->error);
+	assert_int_equal(s->banner->len, strlen(GREETING));
+	assert_string_equal(s->banner->text,
+			    "220 bphound-test ESMTP ready\\r\\n");
+	assert_string_equal(s->banner->sha256, want);
+	assert_null(s->ssh);
+	assert_null(s->tls);
+	free(want);
+}
+
+static void check_silent(const struct bph_service *s)
+{
+	/* Silence -> TLS (times out) -> HTTP (times out) -> banner. */
+	assert_non_null(s->proto);
+	assert_string_equal(s->proto, "banner");
+	assert_null(s->tls);
+	assert_null(s->http);
+	assert_non_null(s->banner);
+	assert_non_null(s->banner->error);
+	assert_int_equal(s->banner->len, 0);
+}
+
+static void check_closed(const struct bph_service *s)
+{
+	assert_null(s->proto);
+	assert_non_null(s->banner);
+	assert_non_null(s->banner->error);
+	assert_non_null(strstr(s->banner->error, "refused"));
+	assert_null(s->tls);
+	assert_null(s->ssh);
+	assert_null(s->http);
+}
+
+static void check_hostile(const struct bph_service *s)
+{
+	/* A valid banner then a packet length beyond the RFC cap. */
+	assert_non_null(s->proto);
+	assert_string_equal(s->proto, "ssh");
+	assert_non_null(s->ssh);
+	assert_string_equal(s->ssh->banner, "SSH-2.0-evil");
+	assert_non_null(s->ssh->error);
+	assert_int_equal(s->ssh->n_hostkeys, 0);
+}
+
+static void test_engine_lab(void **state)
+{
+	struct bph_service s[T_N];
+	struct bph_engine_cfg cfg;
+	char err[128] = "";
+	double t0;
+
+	(void)state;
+	make_svcs(s);
+	bph_engine_cfg_default(&cfg);
+	cfg.detect_wait_ms = 500;
+	cfg.io_timeout_ms = 2000;
+	cfg.host_budget_ms = 20000;
+	t0 = now_s();
+	assert_int_equal(bph_engine_run(&cfg, s, T_N, err, sizeof(err)), 0);
+	/* Silent: 0.5 s detect + 2 s TLS + 2 s HTTP + 2 x 0.5 s banner. */
+	assert_true(now_s() - t0 < 10.0);
+	check_tls(&s[T_TLS]);
+	check_ssh(&s[T_SSH]);
+	check_http(&s[T_HTTP]);
+	check_greeter(&s[T_GREET]);
+	check_silent(&s[T_SILENT]);
+	check_closed(&s[T_CLOSED]);
+	check_hostile(&s[T_HOSTILE]);
+	assert_null(s[T_NOTOPEN].proto); /* not open: not touched */
+	assert_null(s[T_NOTOPEN].banner);
+	for (int i = 0; i < T_N; i++)
+		bph_service_clear(&s[i]);
+}
+
+/* One connection at a time still completes every host, in order. */
+static void test_engine_serial(void **state)
+{
+	struct bph_service s[T_N];
+	struct bph_engine_cfg cfg;
+
+	(void)state;
+	make_svcs(s);
+	bph_engine_cfg_default(&cfg);
+	cfg.max_connections = 1;
+	cfg.detect_wait_ms = 300;
+	cfg.io_timeout_ms = 1000;
+	cfg.jarm = false;
+	assert_int_equal(bph_engine_run(&cfg, s, T_N, NULL, 0), 0);
+	assert_string_equal(s[T_TLS].proto, "tls");
+	assert_string_equal(s[T_TLS].tls->jarm, ""); /* JARM disabled */
+	assert_string_equal(s[T_SSH].proto, "ssh");
+	assert_int_equal(s[T_SSH].ssh->n_hostkeys, 3);
+	assert_string_equal(s[T_HTTP].proto, "http");
+	assert_true(s[T_HTTP].http->has_favicon);
+	assert_string_equal(s[T_GREET].proto, "banner");
+	for (int i = 0; i < T_N; i++)
+		bph_service_clear(&s[i]);
+}
+
+/* The host budget cuts a silent service short, whatever io_timeout says. */
+static void test_engine_budget(void **state)
+{
+	struct bph_service s[1];
+	struct bph_engine_cfg cfg;
+	double t0, dt;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	s[0].ip = LOOPBACK;
+	s[0].port = (uint16_t)lab.silent_port;
+	s[0].state = BPH_STATE_OPEN;
+	bph_engine_cfg_default(&cfg);
+	cfg.detect_wait_ms = 200;
+	cfg.io_timeout_ms = 60000;
+	cfg.host_budget_ms = 800;
+	t0 = now_s();
+	assert_int_equal(bph_engine_run(&cfg, s, 1, NULL, 0), 0);
+	dt = now_s() - t0;
+	assert_true(dt >= 0.7 && dt < 2.0);
+	assert_null(s[0].proto); /* stopped during the TLS attempt */
+	bph_service_clear(&s[0]);
+}
+
+static void test_engine_bad_cfg(void **state)
+{
+	struct bph_service s[1];
+	struct bph_engine_cfg cfg;
+	char err[128] = "";
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	bph_engine_cfg_default(&cfg);
+	cfg.max_connections = 0;
+	assert_int_equal(bph_engine_run(&cfg, s, 1, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_true(strlen(err) > 0);
+	bph_engine_cfg_default(&cfg);
+	assert_int_equal(bph_engine_run(&cfg, NULL, 0, NULL, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_engine_bad_cfg),
+	    cmocka_unit_test(test_engine_lab),
+	    cmocka_unit_test(test_engine_serial),
+	    cmocka_unit_test(test_engine_budget),
+	};
+	return cmocka_run_group_tests(tests, lab_setup, lab_teardown);
+}
