@@ -1,0 +1,685 @@
+#include "cluster/cluster.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/unionfind.h"
+#include "fingerprints/err.h"
+
+const struct bph_kind_info bph_kinds[] = {
+    {"ssh_hostkey", BPH_FAM_HOSTKEY, BPH_STRONG},
+    {"cert_sha256", BPH_FAM_X509, BPH_STRONG},
+    {"spki_sha256", BPH_FAM_X509, BPH_STRONG},
+    {"favicon", BPH_FAM_FAVICON, BPH_MEDIUM},
+    {"body_sha256", BPH_FAM_BODY, BPH_MEDIUM},
+    {"title", BPH_FAM_TITLE, BPH_MEDIUM},
+    {"jarm", BPH_FAM_SOFTWARE, BPH_WEAK},
+    {"ja3s", BPH_FAM_SOFTWARE, BPH_WEAK},
+    {"hassh", BPH_FAM_SOFTWARE, BPH_WEAK},
+    {"server", BPH_FAM_SOFTWARE, BPH_WEAK},
+    {"header_hash", BPH_FAM_SOFTWARE, BPH_WEAK},
+    {"tcp_sig", BPH_FAM_TCP, BPH_WEAK},
+    {NULL, 0, 0},
+};
+
+const struct bph_kind_info *bph_kind_lookup(const char *kind)
+{
+	for (const struct bph_kind_info *k = bph_kinds; k->kind; k++)
+		if (!strcmp(k->kind, kind))
+			return k;
+	return NULL;
+}
+
+const char *bph_family_name(enum bph_family f)
+{
+	static const char *const names[BPH_FAM_COUNT] = {
+	    "hostkey", "x509", "favicon", "body", "title", "software", "tcp",
+	};
+	return (unsigned)f < BPH_FAM_COUNT ? names[f] : "?";
+}
+
+void bph_cluster_opts_default(struct bph_cluster_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->threshold = 3.0;
+	o->max_share[BPH_WEAK] = 100;
+	o->max_share[BPH_MEDIUM] = 20;
+	o->max_share[BPH_STRONG] = 50;
+	o->strength[BPH_WEAK] = 1.0;
+	o->strength[BPH_MEDIUM] = 2.0;
+	o->strength[BPH_STRONG] = 3.0;
+	for (int f = 0; f < BPH_FAM_COUNT; f++)
+		o->family_on[f] = true;
+	o->use_default_common = true;
+}
+
+int bph_cluster_opts_load_common(struct bph_cluster_opts *o, const char *path,
+				 char *err, size_t errlen)
+{
+	struct bph_common *c = NULL;
+	int rc = bph_common_load(path, &c, err, errlen);
+
+	if (rc)
+		return rc;
+	bph_common_free(o->common);
+	o->common = c;
+	return 0;
+}
+
+void bph_cluster_opts_clear(struct bph_cluster_opts *o)
+{
+	if (!o)
+		return;
+	bph_common_free(o->common);
+	o->common = NULL;
+}
+
+/* ---- building ---- */
+
+/* Candidate pair: the best artifact of each family both hosts share. */
+struct pair {
+	uint32_t a, b;
+	int32_t best[BPH_FAM_COUNT]; /* artifact index or -1 */
+	uint16_t pa[BPH_FAM_COUNT], pb[BPH_FAM_COUNT];
+};
+
+struct run {
+	const struct bph_graph *g;
+	const struct bph_cluster_opts *o;
+	const struct bph_common *common;
+	struct bph_clustering *c;
+	uint32_t *host_map; /* graph host -> sorted index */
+	struct pair *pairs;
+	size_t n_pairs, cap_pairs;
+	struct bph_strmap *pair_ix;
+};
+
+static int ipcmp(const char *a, const char *b)
+{
+	struct in_addr x, y;
+
+	if (inet_pton(AF_INET, a, &x) == 1 && inet_pton(AF_INET, b, &y) == 1) {
+		uint32_t u = ntohl(x.s_addr), v = ntohl(y.s_addr);
+		return u < v ? -1 : u > v;
+	}
+	return strcmp(a, b);
+}
+
+static int cmp_host_ptr(const void *x, const void *y)
+{
+	return ipcmp(**(char *const *const *)x, **(char *const *const *)y);
+}
+
+/* Copies the hosts in address order and builds host_map. */
+static int copy_hosts(struct run *r)
+{
+	const struct bph_graph *g = r->g;
+	struct bph_clustering *c = r->c;
+	char ***order = calloc(g->n_hosts + 1, sizeof(*order));
+
+	c->hosts = calloc(g->n_hosts + 1, sizeof(char *));
+	r->host_map = calloc(g->n_hosts + 1, sizeof(uint32_t));
+	if (!order || !c->hosts || !r->host_map) {
+		free(order);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < g->n_hosts; i++)
+		order[i] = &g->hosts[i];
+	qsort(order, g->n_hosts, sizeof(*order), cmp_host_ptr);
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		r->host_map[order[i] - g->hosts] = (uint32_t)i;
+		if (!(c->hosts[i] = strdup(*order[i]))) {
+			free(order);
+			return BPH_ERR_NOMEM;
+		}
+		c->n_hosts++;
+	}
+	free(order);
+	return 0;
+}
+
+static int cmp_inc(const void *x, const void *y)
+{
+	const struct bph_incidence *a = x, *b = y;
+
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->art != b->art)
+		return a->art < b->art ? -1 : 1;
+	return (a->port > b->port) - (a->port < b->port);
+}
+
+/* Remapped incidences sorted by host, with per-host offsets. */
+static int copy_incidences(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+
+	c->n_inc = r->g->n_inc;
+	c->inc = calloc(c->n_inc + 1, sizeof(*c->inc));
+	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
+	if (!c->inc || !c->inc_off)
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < c->n_inc; i++) {
+		c->inc[i] = r->g->inc[i];
+		c->inc[i].host = r->host_map[c->inc[i].host];
+		if (c->inc[i].last_seen > c->last_seen)
+			c->last_seen = c->inc[i].last_seen;
+	}
+	qsort(c->inc, c->n_inc, sizeof(*c->inc), cmp_inc);
+	for (size_t i = 0, h = 0; h <= c->n_hosts; h++) {
+		while (i < c->n_inc && c->inc[i].host < h)
+			i++;
+		c->inc_off[h] = i;
+	}
+	return 0;
+}
+
+static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
+			       double *w)
+{
+	const struct bph_kind_info *k = bph_kind_lookup(r->g->kinds[a]);
+	size_t n = r->c->n_hosts;
+
+	*w = 0;
+	if (!k)
+		return "kind not used for linking";
+	if (!r->o->family_on[k->family])
+		return "family disabled";
+	if (bph_common_find(r->common, r->g->kinds[a], r->g->values[a]))
+		return "on the common-artifacts list";
+	if (df < 2)
+		return "seen on one host only";
+	if (df > r->o->max_share[k->strength])
+		return "shared by too many hosts";
+	if (k->strength == BPH_STRONG)
+		*w = r->o->strength[k->strength] * log(1.0 + (double)n / df);
+	else if (df < n)
+		*w = r->o->strength[k->strength] * log((double)n / df);
+	return *w > 0 ? NULL : "carried by every host";
+}
+
+static int artifact_stats(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	const struct bph_incidence *in = c->inc;
+
+	c->arts = calloc(r->g->n_arts + 1, sizeof(*c->arts));
+	if (!c->arts)
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < c->n_inc; i++) /* distinct (host, art) */
+		if (i == 0 || in[i].host != in[i - 1].host ||
+		    in[i].art != in[i - 1].art)
+			c->arts[in[i].art].df++;
+	for (size_t a = 0; a < r->g->n_arts; a++) {
+		struct bph_art_stat *s = &c->arts[a];
+		s->kind = strdup(r->g->kinds[a]);
+		s->value = strdup(r->g->values[a]);
+		c->n_arts++;
+		if (!s->kind || !s->value)
+			return BPH_ERR_NOMEM;
+		s->why_zero = zero_reason(r, a, s->df, &s->weight);
+	}
+	return 0;
+}
+
+static int cmp_inc_art(const void *x, const void *y)
+{
+	const struct bph_incidence *a = x, *b = y;
+
+	if (a->art != b->art)
+		return a->art < b->art ? -1 : 1;
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	return (a->port > b->port) - (a->port < b->port);
+}
+
+static struct pair *pair_get(struct run *r, uint32_t a, uint32_t b)
+{
+	uint32_t key[2] = {a, b}, ix = (uint32_t)r->n_pairs;
+	int rc = bph_strmap_put(r->pair_ix, key, sizeof(key), &ix);
+
+	if (rc < 0)
+		return NULL;
+	if (rc == 0)
+		return &r->pairs[ix];
+	if (r->n_pairs == r->cap_pairs) {
+		size_t cap = r->cap_pairs ? r->cap_pairs * 2 : 64;
+		struct pair *p = realloc(r->pairs, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		r->pairs = p;
+		r->cap_pairs = cap;
+	}
+	struct pair *p = &r->pairs[r->n_pairs++];
+	p->a = a;
+	p->b = b;
+	for (int f = 0; f < BPH_FAM_COUNT; f++)
+		p->best[f] = -1;
+	return p;
+}
+
+/* Offers artifact art (ports pa on a, pb on b) to the pair's family slot. */
+static int offer(struct run *r, uint32_t art, uint32_t a, uint16_t pa,
+		 uint32_t b, uint16_t pb)
+{
+	const struct bph_art_stat *s = &r->c->arts[art];
+	enum bph_family f = bph_kind_lookup(s->kind)->family;
+	struct pair *p = pair_get(r, a, b);
+
+	if (!p)
+		return BPH_ERR_NOMEM;
+	if (p->best[f] < 0 || r->c->arts[p->best[f]].weight < s->weight) {
+		p->best[f] = (int32_t)art;
+		p->pa[f] = pa;
+		p->pb[f] = pb;
+	}
+	return 0;
+}
+
+/* Enumerates host pairs of each weighted artifact (df is capped). */
+static int collect_pairs(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	struct bph_incidence *v = malloc((c->n_inc + 1) * sizeof(*v));
+	size_t i = 0, n = 0;
+	int rc = 0;
+
+	if (!v || !(r->pair_ix = bph_strmap_new())) {
+		free(v);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t k = 0; k < c->n_inc; k++) /* one row per (art, host) */
+		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
+		    c->inc[k].art != c->inc[k - 1].art)
+			v[n++] = c->inc[k];
+	qsort(v, n, sizeof(*v), cmp_inc_art);
+	while (i < n && !rc) {
+		size_t j = i;
+		while (j < n && v[j].art == v[i].art)
+			j++;
+		for (size_t x = i; x < j && !rc && c->arts[v[i].art].weight > 0;
+		     x++)
+			for (size_t y = x + 1; y < j && !rc; y++)
+				rc = offer(r, v[i].art, v[x].host, v[x].port,
+					   v[y].host, v[y].port);
+		i = j;
+	}
+	free(v);
+	return rc;
+}
+
+/* Earliest first and latest last sighting of art on hosts a and b. */
+static void seen_window(const struct bph_clustering *c, uint32_t art,
+			uint32_t a, uint32_t b, struct bph_evidence *e)
+{
+	uint32_t hs[2] = {a, b};
+
+	e->first_seen = INT64_MAX;
+	e->last_seen = INT64_MIN;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = c->inc_off[hs[k]]; i < c->inc_off[hs[k] + 1];
+		     i++) {
+			if (c->inc[i].art != art)
+				continue;
+			if (c->inc[i].first_seen < e->first_seen)
+				e->first_seen = c->inc[i].first_seen;
+			if (c->inc[i].last_seen > e->last_seen)
+				e->last_seen = c->inc[i].last_seen;
+		}
+	}
+}
+
+static int cmp_ev_weight(const void *x, const void *y, void *arg)
+{
+	const struct bph_clustering *c = arg;
+	double a = c->arts[((const struct bph_evidence *)x)->art].weight;
+	double b = c->arts[((const struct bph_evidence *)y)->art].weight;
+
+	return (a < b) - (a > b);
+}
+
+/* Decides one pair; appends a link to c when a rule fires. */
+static int decide(struct run *r, const struct pair *p)
+{
+	struct bph_clustering *c = r->c;
+	const struct bph_kind_info *strong = NULL;
+	struct bph_link *l;
+	double score = 0;
+	int fams = 0;
+
+	for (int f = 0; f < BPH_FAM_COUNT; f++) {
+		if (p->best[f] < 0)
+			continue;
+		const struct bph_art_stat *s = &c->arts[p->best[f]];
+		const struct bph_kind_info *k = bph_kind_lookup(s->kind);
+		score += s->weight;
+		fams++;
+		if (k->strength == BPH_STRONG && !strong)
+			strong = k;
+	}
+	if (!strong && (score < r->o->threshold || fams < 2))
+		return 0;
+	l = &c->links[c->n_links];
+	l->ev = calloc((size_t)fams, sizeof(*l->ev));
+	if (!l->ev)
+		return BPH_ERR_NOMEM;
+	c->n_links++;
+	l->a = p->a < p->b ? p->a : p->b;
+	l->b = p->a < p->b ? p->b : p->a;
+	l->score = score;
+	if (strong)
+		snprintf(l->rule, sizeof(l->rule), "strong:%s", strong->kind);
+	else
+		snprintf(l->rule, sizeof(l->rule), "score>=%.2f",
+			 r->o->threshold);
+	for (int f = 0; f < BPH_FAM_COUNT; f++) {
+		if (p->best[f] < 0)
+			continue;
+		struct bph_evidence *e = &l->ev[l->n_ev++];
+		const struct bph_kind_info *k =
+		    bph_kind_lookup(c->arts[p->best[f]].kind);
+		e->art = (uint32_t)p->best[f];
+		e->port_a = p->a < p->b ? p->pa[f] : p->pb[f];
+		e->port_b = p->a < p->b ? p->pb[f] : p->pa[f];
+		e->rule = k->strength == BPH_STRONG ? "strong" : "score";
+		seen_window(c, e->art, l->a, l->b, e);
+	}
+	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), cmp_ev_weight, c);
+	return 0;
+}
+
+static int cmp_link(const void *x, const void *y)
+{
+	const struct bph_link *a = x, *b = y;
+
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return (a->b > b->b) - (a->b < b->b);
+}
+
+static int make_links(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	int rc = 0;
+
+	c->links = calloc(r->n_pairs + 1, sizeof(*c->links));
+	if (!c->links)
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < r->n_pairs && !rc; i++)
+		rc = decide(r, &r->pairs[i]);
+	qsort(c->links, c->n_links, sizeof(*c->links), cmp_link);
+	return rc;
+}
+
+static int cmp_cluster(const void *x, const void *y)
+{
+	const struct bph_cluster *a = x, *b = y;
+
+	if (a->n_hosts != b->n_hosts)
+		return a->n_hosts < b->n_hosts ? 1 : -1;
+	return (a->hosts[0] > b->hosts[0]) - (a->hosts[0] < b->hosts[0]);
+}
+
+/* Fills clusters[] from the union-find roots (largest first). */
+static int fill_clusters(struct bph_clustering *c, struct bph_uf *uf)
+{
+	uint32_t *slot = malloc((c->n_hosts + 1) * sizeof(uint32_t));
+
+	c->clusters = calloc(c->n_hosts + 1, sizeof(*c->clusters));
+	if (!slot || !c->clusters) {
+		free(slot);
+		return BPH_ERR_NOMEM;
+	}
+	for (uint32_t h = 0; h < c->n_hosts; h++) {
+		uint32_t root = bph_uf_find(uf, h);
+		if (root == h) {
+			struct bph_cluster *k = &c->clusters[c->n_clusters];
+			slot[h] = (uint32_t)c->n_clusters++;
+			k->hosts = malloc(uf->size[h] * sizeof(uint32_t));
+			if (!k->hosts) {
+				free(slot);
+				return BPH_ERR_NOMEM;
+			}
+		}
+	}
+	for (uint32_t h = 0; h < c->n_hosts; h++) {
+		struct bph_cluster *k = &c->clusters[slot[bph_uf_find(uf, h)]];
+		k->hosts[k->n_hosts++] = h;
+	}
+	free(slot);
+	qsort(c->clusters, c->n_clusters, sizeof(*c->clusters), cmp_cluster);
+	for (size_t i = 0; i < c->n_clusters; i++) {
+		c->clusters[i].id = (uint32_t)i + 1;
+		for (size_t j = 0; j < c->clusters[i].n_hosts; j++)
+			c->cluster_of[c->clusters[i].hosts[j]] = (uint32_t)i;
+	}
+	return 0;
+}
+
+static int cluster_links(struct bph_clustering *c)
+{
+	for (size_t i = 0; i < c->n_links; i++) {
+		struct bph_cluster *k =
+		    &c->clusters[c->cluster_of[c->links[i].a]];
+		uint32_t *v = realloc(k->links, (k->n_links + 1) * sizeof(*v));
+		if (!v)
+			return BPH_ERR_NOMEM;
+		k->links = v;
+		k->links[k->n_links++] = (uint32_t)i;
+	}
+	return 0;
+}
+
+static int components(struct bph_clustering *c)
+{
+	struct bph_uf uf;
+	int rc = bph_uf_init(&uf, c->n_hosts);
+
+	if (rc)
+		return rc;
+	c->cluster_of = calloc(c->n_hosts + 1, sizeof(uint32_t));
+	if (!c->cluster_of)
+		rc = BPH_ERR_NOMEM;
+	for (size_t i = 0; !rc && i < c->n_links; i++)
+		bph_uf_union(&uf, c->links[i].a, c->links[i].b);
+	if (!rc)
+		rc = fill_clusters(c, &uf);
+	bph_uf_free(&uf);
+	return rc ? rc : cluster_links(c);
+}
+
+/* Adjacency in CSR form: for host h, adj[off[h]..off[h+1]) are link ids. */
+struct adj {
+	size_t *off;
+	uint32_t *edge;
+};
+
+static int build_adj(const struct bph_clustering *c, struct adj *g)
+{
+	size_t n = c->n_hosts, *fill;
+
+	g->off = calloc(n + 2, sizeof(size_t));
+	g->edge = malloc((2 * c->n_links + 1) * sizeof(uint32_t));
+	fill = calloc(n + 1, sizeof(size_t));
+	if (!g->off || !g->edge || !fill) {
+		free(fill);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < c->n_links; i++) {
+		g->off[c->links[i].a + 1]++;
+		g->off[c->links[i].b + 1]++;
+	}
+	for (size_t h = 0; h < n; h++)
+		g->off[h + 1] += g->off[h];
+	for (size_t i = 0; i < c->n_links; i++) {
+		uint32_t ends[2] = {c->links[i].a, c->links[i].b};
+		for (int k = 0; k < 2; k++)
+			g->edge[g->off[ends[k]] + fill[ends[k]]++] =
+			    (uint32_t)i;
+	}
+	free(fill);
+	return 0;
+}
+
+/* Iterative Tarjan bridge search from root; disc/low/it per host. */
+static void bridges_from(struct bph_clustering *c, const struct adj *g,
+			 uint32_t root, uint32_t *disc, uint32_t *low,
+			 size_t *it, uint32_t *stack, uint32_t *via,
+			 uint32_t *time)
+{
+	size_t sp = 0;
+
+	stack[sp++] = root;
+	via[root] = UINT32_MAX;
+	disc[root] = low[root] = ++*time;
+	while (sp) {
+		uint32_t u = stack[sp - 1];
+		if (it[u] < g->off[u + 1]) {
+			uint32_t e = g->edge[it[u]++];
+			uint32_t w =
+			    c->links[e].a == u ? c->links[e].b : c->links[e].a;
+			if (e == via[u])
+				continue;
+			if (disc[w]) {
+				if (disc[w] < low[u])
+					low[u] = disc[w];
+				continue;
+			}
+			disc[w] = low[w] = ++*time;
+			via[w] = e;
+			stack[sp++] = w;
+			continue;
+		}
+		sp--;
+		if (via[u] == UINT32_MAX)
+			continue;
+		uint32_t parent = stack[sp - 1];
+		if (low[u] < low[parent])
+			low[parent] = low[u];
+		if (low[u] > disc[parent])
+			c->links[via[u]].bridge = true;
+	}
+}
+
+static int find_bridges(struct bph_clustering *c)
+{
+	size_t n = c->n_hosts + 1;
+	struct adj g = {NULL, NULL};
+	uint32_t *disc = calloc(n, 4), *low = calloc(n, 4);
+	uint32_t *stack = calloc(n, 4), *via = calloc(n, 4), time = 0;
+	size_t *it = calloc(n, sizeof(size_t));
+	int rc = disc && low && stack && via && it ? build_adj(c, &g)
+						   : BPH_ERR_NOMEM;
+
+	for (uint32_t h = 0; !rc && h < c->n_hosts; h++)
+		it[h] = g.off[h];
+	for (uint32_t h = 0; !rc && h < c->n_hosts; h++)
+		if (!disc[h])
+			bridges_from(c, &g, h, disc, low, it, stack, via,
+				     &time);
+	for (size_t i = 0; !rc && i < c->n_links; i++)
+		if (c->links[i].bridge &&
+		    strncmp(c->links[i].rule, "strong", 6))
+			c->clusters[c->cluster_of[c->links[i].a]].weak_bridge =
+			    true;
+	free(disc);
+	free(low);
+	free(stack);
+	free(via);
+	free(it);
+	free(g.off);
+	free(g.edge);
+	return rc;
+}
+
+void bph_clustering_free(struct bph_clustering *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_hosts; i++)
+		free(c->hosts[i]);
+	for (size_t i = 0; i < c->n_arts; i++) {
+		free(c->arts[i].kind);
+		free(c->arts[i].value);
+	}
+	for (size_t i = 0; i < c->n_links; i++)
+		free(c->links[i].ev);
+	for (size_t i = 0; c->clusters && i < c->n_clusters; i++) {
+		free(c->clusters[i].hosts);
+		free(c->clusters[i].links);
+	}
+	free(c->hosts);
+	free(c->arts);
+	free(c->inc);
+	free(c->inc_off);
+	free(c->links);
+	free(c->clusters);
+	free(c->cluster_of);
+	free(c);
+}
+
+static int load_common(const struct bph_cluster_opts *o,
+		       struct bph_common **owned)
+{
+	char err[256];
+
+	if (o->common || !o->use_default_common)
+		return 0;
+	return bph_common_load(bph_common_default_path(), owned, err,
+			       sizeof(err));
+}
+
+int bph_cluster_run(const struct bph_graph *g,
+		    const struct bph_cluster_opts *opts,
+		    struct bph_clustering **out)
+{
+	struct bph_cluster_opts defaults;
+	struct bph_common *owned = NULL;
+	struct run r = {0};
+	int rc;
+
+	*out = NULL;
+	if (!opts) {
+		bph_cluster_opts_default(&defaults);
+		opts = &defaults;
+	}
+	r.g = g;
+	r.o = opts;
+	r.c = calloc(1, sizeof(*r.c));
+	rc = r.c ? load_common(opts, &owned) : BPH_ERR_NOMEM;
+	r.common = opts->common ? opts->common : owned;
+	if (!rc)
+		r.c->threshold = opts->threshold;
+	if (!rc && !(rc = copy_hosts(&r)) && !(rc = copy_incidences(&r)) &&
+	    !(rc = artifact_stats(&r)) && !(rc = collect_pairs(&r)) &&
+	    !(rc = make_links(&r)) && !(rc = components(r.c)))
+		rc = find_bridges(r.c);
+	bph_common_free(owned);
+	free(r.host_map);
+	free(r.pairs);
+	bph_strmap_free(r.pair_ix);
+	if (rc)
+		bph_clustering_free(r.c);
+	else
+		*out = r.c;
+	return rc;
+}
+
+long bph_clustering_host(const struct bph_clustering *c, const char *ip)
+{
+	size_t lo = 0, hi = c->n_hosts;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = ipcmp(c->hosts[mid], ip);
+		if (d == 0)
+			return (long)mid;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

@@ -1,0 +1,167 @@
+/*
+ * cluster.h - linking hosts by shared artifacts, with evidence.
+ *
+ * Families and strengths (docs/design.md, shared clustering.md 2.2-2.3):
+ *   strong: ssh_hostkey (family "hostkey"), cert_sha256 + spki_sha256
+ *           (family "x509": a certificate and its key are one piece of
+ *           evidence);
+ *   medium: favicon, body_sha256, title (one family each);
+ *   weak:   jarm, ja3s, hassh, server, header_hash (one family "software":
+ *           they all measure the same software stack), tcp_sig ("tcp").
+ * Weight of an artifact shared by df of N hosts, when 2 <= df <=
+ * cap(strength) and the artifact is not on the common list (else 0):
+ *   medium, weak: w = strength * ln(N / df), so a value every host carries
+ *                 (one kernel's tcp_sig, one distro's JARM) adds nothing;
+ *   strong:       w = strength * ln(1 + N / df), so a key shared by every
+ *                 host of a tiny scan still shows a positive weight (the
+ *                 strong rule itself only asks for rarity: df <= cap).
+ * Pair score: sum over families of the best weight in that family.
+ * Link rule: a shared strong artifact with w > 0 ("strong:<kind>"), or
+ *   score >= threshold from at least two families ("score>=<threshold>").
+ * Clusters are the connected components of the links (union-find). A
+ * score-rule link whose removal splits its cluster is a weak bridge, and
+ * its cluster is flagged.
+ */
+#ifndef BPH_CLUSTER_CLUSTER_H
+#define BPH_CLUSTER_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cluster/graph.h"
+#include "fingerprints/common.h"
+
+enum bph_family {
+	BPH_FAM_HOSTKEY,
+	BPH_FAM_X509,
+	BPH_FAM_FAVICON,
+	BPH_FAM_BODY,
+	BPH_FAM_TITLE,
+	BPH_FAM_SOFTWARE,
+	BPH_FAM_TCP,
+	BPH_FAM_COUNT
+};
+
+enum bph_strength { BPH_WEAK = 0, BPH_MEDIUM, BPH_STRONG, BPH_STRENGTH_COUNT };
+
+/* One entry of the artifact-kind registry. */
+struct bph_kind_info {
+	const char *kind; /* as in bph_service_artifacts() */
+	enum bph_family family;
+	enum bph_strength strength;
+};
+
+/* The registry: every kind the clustering knows, NULL-kind terminated. */
+extern const struct bph_kind_info bph_kinds[];
+/* The registry entry for kind, or NULL when the kind is not clustered. */
+const struct bph_kind_info *bph_kind_lookup(const char *kind);
+const char *bph_family_name(enum bph_family f);
+
+struct bph_cluster_opts {
+	double threshold; /* score rule threshold (default 3.0) */
+	uint32_t max_share[BPH_STRENGTH_COUNT]; /* df caps: 100, 20, 50 */
+	double strength[BPH_STRENGTH_COUNT];	/* multipliers: 1, 2, 3 */
+	bool family_on[BPH_FAM_COUNT];		/* default all true */
+	bool use_default_common;   /* load BPH_DATADIR/common.yaml if common
+				      is NULL (default true) */
+	struct bph_common *common; /* owned; NULL: see use_default_common */
+};
+
+/* Fills o with the defaults above (o->common = NULL). */
+void bph_cluster_opts_default(struct bph_cluster_opts *o);
+/*
+ * Replaces o->common with the list loaded from path. Returns 0 or a
+ * negative BPH_ERR_* with "file:line:column: message" in err.
+ */
+int bph_cluster_opts_load_common(struct bph_cluster_opts *o, const char *path,
+				 char *err, size_t errlen);
+/* Frees what o owns; o can be reused after bph_cluster_opts_default(). */
+void bph_cluster_opts_clear(struct bph_cluster_opts *o);
+
+/* Per-artifact statistics of one clustering. */
+struct bph_art_stat {
+	char *kind, *value;
+	uint32_t df;	      /* distinct hosts carrying it */
+	double weight;	      /* 0 when it cannot link */
+	const char *why_zero; /* static reason when weight is 0, else NULL */
+};
+
+/* One shared artifact on a link. */
+struct bph_evidence {
+	uint32_t art; /* index into arts */
+	uint16_t port_a, port_b;
+	int64_t first_seen, last_seen; /* over both hosts */
+	const char *rule;	       /* "strong" or "score" */
+};
+
+struct bph_link {
+	uint32_t a, b; /* host indices, a < b */
+	double score;
+	char rule[40];		 /* "strong:ssh_hostkey", "score>=3.00" */
+	bool bridge;		 /* removing it splits the cluster */
+	struct bph_evidence *ev; /* best artifact per family, by weight */
+	size_t n_ev;
+};
+
+struct bph_cluster {
+	uint32_t id;	 /* 1.., largest first */
+	uint32_t *hosts; /* sorted host indices */
+	size_t n_hosts;
+	uint32_t *links; /* indices into links */
+	size_t n_links;
+	bool weak_bridge; /* held together by a score-rule bridge link */
+};
+
+/* Result of bph_cluster_run(); read-only for printers and exporters. */
+struct bph_clustering {
+	char **hosts; /* sorted by address */
+	size_t n_hosts;
+	struct bph_art_stat *arts;
+	size_t n_arts;
+	struct bph_incidence *inc; /* remapped, sorted by host then art */
+	size_t n_inc;
+	size_t *inc_off; /* n_hosts + 1 offsets into inc */
+	struct bph_link *links;
+	size_t n_links;
+	struct bph_cluster *clusters;
+	size_t n_clusters;
+	uint32_t *cluster_of; /* host index -> index into clusters */
+	int64_t last_seen;    /* latest observation (deterministic time) */
+	double threshold;
+};
+
+/*
+ * Clusters g (borrowed) with opts (borrowed; may be NULL for defaults).
+ * On success *out owns a new clustering (free with bph_clustering_free()).
+ * Returns 0, BPH_ERR_NOMEM, or the common-list loader's error.
+ */
+int bph_cluster_run(const struct bph_graph *g,
+		    const struct bph_cluster_opts *opts,
+		    struct bph_clustering **out);
+void bph_clustering_free(struct bph_clustering *c); /* NULL-safe */
+
+/* Host index of ip, or -1. */
+long bph_clustering_host(const struct bph_clustering *c, const char *ip);
+
+/*
+ * Human text: with a seed, the seed's cluster, each link with the
+ * artifacts behind it (hosts sharing each, weight); without, every
+ * cluster. Returns 0, or BPH_ERR_USAGE when seed is not a known host.
+ */
+int bph_clustering_print(const struct bph_clustering *c, const char *seed,
+			 FILE *out);
+
+/*
+ * Why host is or is not in seed's cluster: the chain of links from seed to
+ * host with evidence, or the artifacts they share and why each did not
+ * count. Returns 0, or BPH_ERR_USAGE when either is not a known host.
+ */
+int bph_clustering_explain(const struct bph_clustering *c, const char *seed,
+			   const char *host, FILE *out);
+
+/* Writes s to out with control characters and invalid UTF-8 escaped. */
+void bph_print_text(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * strmap.h - open-addressing hash map from byte strings to uint32_t
+ * indices (the clustering's host and artifact tables). The map copies keys;
+ * values are whatever the caller stores (typically dense indices).
+ */
+#ifndef BPH_CLUSTER_STRMAP_H
+#define BPH_CLUSTER_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bph_strmap_slot {
+	char *key; /* NULL: empty slot */
+	size_t len;
+	uint32_t val;
+};
+
+struct bph_strmap {
+	struct bph_strmap_slot *slots;
+	size_t cap; /* power of two */
+	size_t n;
+};
+
+/* Returns an empty map or NULL on allocation failure. */
+struct bph_strmap *bph_strmap_new(void);
+void bph_strmap_free(struct bph_strmap *m); /* NULL-safe */
+
+/* Returns 1 and sets *val when key is present, else 0. */
+int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
+		   uint32_t *val);
+
+/*
+ * Inserts key -> val unless key is present. Returns 1 when inserted, 0 when
+ * already present (*val is then set to the stored value), BPH_ERR_NOMEM.
+ */
+int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
+		   uint32_t *val);
+
+#endif

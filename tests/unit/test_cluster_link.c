@@ -1,0 +1,250 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "fingerprints/err.h"
+
+#define NGINX_BODY                                                             \
+	"fb47468a2cd3953c7131431991afcc6a2703f14640520102eea0a685a7e8d6de"
+
+/* Background hosts so that rarity means something (N = 20 + the rest). */
+static void background(struct bph_graph *g)
+{
+	char ip[32], v[32];
+	for (int i = 0; i < 20; i++) {
+		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+		snprintf(v, sizeof(v), "bg-key-%d", i);
+		assert_int_equal(bph_graph_add(g, ip, "ssh_hostkey", v, 22, 1),
+				 0);
+		/* one kernel: every host has the same TCP signature */
+		assert_int_equal(
+		    bph_graph_add(g, ip, "tcp_sig", "linux", 22, 1), 0);
+	}
+}
+
+static struct bph_clustering *run(struct bph_graph *g)
+{
+	struct bph_cluster_opts o;
+	struct bph_clustering *c = NULL;
+	bph_cluster_opts_default(&o);
+	assert_int_equal(bph_cluster_run(g, &o, &c), 0);
+	bph_cluster_opts_clear(&o);
+	return c;
+}
+
+static int same_cluster(const struct bph_clustering *c, const char *a,
+			const char *b)
+{
+	long x = bph_clustering_host(c, a), y = bph_clustering_host(c, b);
+	assert_true(x >= 0 && y >= 0);
+	return c->cluster_of[x] == c->cluster_of[y];
+}
+
+static void test_strong_link(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	background(g);
+	bph_graph_add(g, "198.18.1.1", "ssh_hostkey", "SHA256:shared", 22, 100);
+	bph_graph_add(g, "198.18.1.2", "ssh_hostkey", "SHA256:shared", 2222,
+		      200);
+	bph_graph_add(g, "198.18.1.3", "cert_sha256", "aa", 443, 100);
+	struct bph_clustering *c = run(g);
+	assert_true(same_cluster(c, "198.18.1.1", "198.18.1.2"));
+	assert_false(same_cluster(c, "198.18.1.1", "198.18.1.3"));
+	assert_int_equal(c->n_hosts, 23);
+	assert_int_equal(c->n_links, 1);
+	assert_string_equal(c->links[0].rule, "strong:ssh_hostkey");
+	assert_int_equal(c->links[0].n_ev, 1);
+	const struct bph_evidence *e = &c->links[0].ev[0];
+	assert_int_equal(c->arts[e->art].df, 2);
+	assert_int_equal(e->port_a, 22);
+	assert_int_equal(e->port_b, 2222);
+	assert_int_equal(e->first_seen, 100);
+	assert_int_equal(e->last_seen, 200);
+	assert_true(c->arts[e->art].weight > 0);
+	/* every host in exactly one cluster */
+	size_t total = 0;
+	for (size_t i = 0; i < c->n_clusters; i++)
+		total += c->clusters[i].n_hosts;
+	assert_int_equal(total, c->n_hosts);
+	assert_int_equal(c->clusters[0].n_hosts, 2); /* largest first */
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+static void test_strong_over_cap_does_not_link(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	char ip[32];
+	for (int i = 0; i < 51; i++) { /* default max_strong_share is 50 */
+		snprintf(ip, sizeof(ip), "10.1.0.%d", i + 1);
+		bph_graph_add(g, ip, "ssh_hostkey", "SHA256:dropbear", 22, 1);
+	}
+	struct bph_clustering *c = run(g);
+	assert_int_equal(c->n_links, 0);
+	assert_int_equal(c->n_clusters, 51);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+static void test_common_artifact_does_not_link(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	background(g);
+	/* the all-zero JARM and the nginx default page are on common.yaml */
+	const char *hosts[] = {"198.18.2.1", "198.18.2.2"};
+	for (int i = 0; i < 2; i++) {
+		bph_graph_add(g, hosts[i], "title", "Welcome to nginx!", 80, 1);
+		bph_graph_add(g, hosts[i], "body_sha256", NGINX_BODY, 80, 1);
+		bph_graph_add(g, hosts[i], "jarm",
+			      "000000000000000000000000000000000000000000000"
+			      "00000000000000000",
+			      443, 1);
+	}
+	struct bph_clustering *c = run(g);
+	assert_false(same_cluster(c, hosts[0], hosts[1]));
+	long h = bph_clustering_host(c, hosts[0]);
+	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
+		assert_true(c->arts[c->inc[i].art].weight == 0);
+		assert_string_equal(c->arts[c->inc[i].art].why_zero,
+				    "on the common-artifacts list");
+	}
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+/* Unrelated lab tenants: default nginx page + same JARM + same HASSH. */
+static void test_lab_tenants_do_not_link(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	background(g);
+	const char *hosts[] = {"198.18.3.1", "198.18.3.2"};
+	for (int i = 0; i < 2; i++) {
+		bph_graph_add(g, hosts[i], "title", "Welcome to nginx!", 80, 1);
+		bph_graph_add(g, hosts[i], "body_sha256", NGINX_BODY, 80, 1);
+		bph_graph_add(g, hosts[i], "jarm",
+			      "27d40d40d29d40d1dc42d43d00041d", 443, 1);
+		bph_graph_add(g, hosts[i], "hassh",
+			      "d43d91bc39d5aaed819ad9f6b57b7348", 22, 1);
+		bph_graph_add(g, hosts[i], "server", "nginx/1.22.1", 80, 1);
+		bph_graph_add(g, hosts[i], "tcp_sig", "linux", 80, 1);
+	}
+	struct bph_clustering *c = run(g);
+	assert_false(same_cluster(c, hosts[0], hosts[1]));
+	assert_int_equal(c->n_links, 0);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(bph_clustering_explain(c, hosts[0], hosts[1], f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "NOT in the cluster"));
+	assert_non_null(strstr(buf, "on the common-artifacts list"));
+	free(buf);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+/* Two weak families link only together; either alone does not. */
+static void test_two_weak_families(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	background(g);
+	/* pair A: software + tcp; pair B: software only; pair C: tcp only */
+	bph_graph_add(g, "198.18.4.1", "jarm", "jarmA", 443, 1);
+	bph_graph_add(g, "198.18.4.2", "jarm", "jarmA", 443, 1);
+	bph_graph_add(g, "198.18.4.1", "tcp_sig", "sigA", 443, 1);
+	bph_graph_add(g, "198.18.4.2", "tcp_sig", "sigA", 443, 1);
+	bph_graph_add(g, "198.18.5.1", "jarm", "jarmB", 443, 1);
+	bph_graph_add(g, "198.18.5.2", "jarm", "jarmB", 443, 1);
+	bph_graph_add(g, "198.18.5.1", "hassh", "hasshB", 22, 1);
+	bph_graph_add(g, "198.18.5.2", "hassh", "hasshB", 22, 1);
+	bph_graph_add(g, "198.18.6.1", "tcp_sig", "sigC", 443, 1);
+	bph_graph_add(g, "198.18.6.2", "tcp_sig", "sigC", 443, 1);
+	struct bph_clustering *c = run(g);
+	assert_true(same_cluster(c, "198.18.4.1", "198.18.4.2"));
+	assert_false(same_cluster(c, "198.18.5.1", "198.18.5.2"));
+	assert_false(same_cluster(c, "198.18.6.1", "198.18.6.2"));
+	assert_int_equal(c->n_links, 1);
+	assert_string_equal(c->links[0].rule, "score>=3.00");
+	assert_int_equal(c->links[0].n_ev, 2);
+	assert_string_equal(c->links[0].ev[0].rule, "score");
+	/* a score link alone holding a pair is a weak bridge */
+	assert_true(c->links[0].bridge);
+	assert_true(
+	    c->clusters[c->cluster_of[bph_clustering_host(c, "198.18.4.1")]]
+		.weak_bridge);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+static void test_bridge_only_when_cut(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	background(g);
+	/* triangle by strong keys: no bridges */
+	bph_graph_add(g, "198.18.7.1", "ssh_hostkey", "k1", 22, 1);
+	bph_graph_add(g, "198.18.7.2", "ssh_hostkey", "k1", 22, 1);
+	bph_graph_add(g, "198.18.7.2", "cert_sha256", "c2", 443, 1);
+	bph_graph_add(g, "198.18.7.3", "cert_sha256", "c2", 443, 1);
+	bph_graph_add(g, "198.18.7.3", "spki_sha256", "s3", 443, 1);
+	bph_graph_add(g, "198.18.7.1", "spki_sha256", "s3", 443, 1);
+	struct bph_clustering *c = run(g);
+	assert_int_equal(c->n_links, 3);
+	for (size_t i = 0; i < c->n_links; i++)
+		assert_false(c->links[i].bridge);
+	assert_false(c->clusters[0].weak_bridge);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(bph_clustering_print(c, "198.18.7.3", f), 0);
+	assert_int_equal(
+	    bph_clustering_explain(c, "198.18.7.1", "198.18.7.3", f), 0);
+	assert_int_equal(bph_clustering_print(c, "1.2.3.4", f), BPH_ERR_USAGE);
+	fclose(f);
+	assert_non_null(strstr(buf, "cluster 1: 3 hosts"));
+	assert_non_null(strstr(buf, "198.18.7.3 is in the cluster of"));
+	free(buf);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+static void test_kind_registry(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	for (const struct bph_kind_info *k = bph_kinds; k->kind; k++, n++) {
+		assert_ptr_equal(bph_kind_lookup(k->kind), k); /* unique */
+		assert_true(k->family < BPH_FAM_COUNT);
+		assert_true(k->strength < BPH_STRENGTH_COUNT);
+		assert_string_not_equal(bph_family_name(k->family), "?");
+	}
+	assert_int_equal(n, 12);
+	assert_null(bph_kind_lookup("tls_subject"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_strong_link),
+	    cmocka_unit_test(test_strong_over_cap_does_not_link),
+	    cmocka_unit_test(test_common_artifact_does_not_link),
+	    cmocka_unit_test(test_lab_tenants_do_not_link),
+	    cmocka_unit_test(test_two_weak_families),
+	    cmocka_unit_test(test_bridge_only_when_cut),
+	    cmocka_unit_test(test_kind_registry),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,242 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cluster/cluster.h"
+#include "fingerprints/err.h"
+#include "scanner/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	strcpy(f->dir, "/tmp/bph-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	/* a nested path: bph_store_open must create the parents */
+	snprintf(f->path, sizeof(f->path), "%s/a/b/bphound.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void ssh_record(struct bph_service *s, uint32_t ip, const char *key,
+		       time_t seen)
+{
+	memset(s, 0, sizeof(*s));
+	s->ip = ip;
+	s->port = 22;
+	s->state = BPH_STATE_OPEN;
+	s->seen = seen;
+	s->ssh = bph_ssh_info_new();
+	s->ssh->banner = strdup("SSH-2.0-OpenSSH_9.2p1 \xff<x>");
+	strcpy(s->ssh->hassh_server, "d43d91bc39d5aaed819ad9f6b57b7348");
+	s->ssh->n_hostkeys = 1;
+	s->ssh->hostkeys = calloc(1, sizeof(struct bph_ssh_hostkey));
+	s->ssh->hostkeys[0].type = strdup("ssh-ed25519");
+	strcpy(s->ssh->hostkeys[0].sha256, key);
+}
+
+static int64_t count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int64_t n = -1;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static char *show(struct bph_store *st, const char *ip)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(bph_store_show_host(st, ip, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_round_trip_and_history(void **state)
+{
+	struct fixture *fx = *state;
+	struct bph_store *st = NULL;
+	struct bph_service s;
+	int64_t scan1, scan2;
+	char err[256] = "";
+
+	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	assert_int_equal(bph_store_scan_begin(st, "scan", "a b", &scan1), 0);
+	ssh_record(&s, 0xc6120a0a, "SHA256:first", 1000);
+	assert_int_equal(bph_store_put(st, scan1, &s), 0);
+	bph_service_clear(&s);
+	ssh_record(&s, 0xc6120a0b, "SHA256:first", 1001);
+	assert_int_equal(bph_store_put(st, scan1, &s), 0);
+	bph_service_clear(&s);
+	assert_int_equal(bph_store_scan_end(st, scan1), 0);
+	bph_store_close(st);
+
+	/* reopen: the schema exists, history accumulates */
+	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	assert_int_equal(bph_store_scan_begin(st, "scan", "a b", &scan2), 0);
+	assert_true(scan2 > scan1);
+	ssh_record(&s, 0xc6120a0a, "SHA256:second", 2000);
+	assert_int_equal(bph_store_put(st, scan2, &s), 0);
+	bph_service_clear(&s);
+	assert_int_equal(bph_store_scan_end(st, scan2), 0);
+
+	char *out = show(st, "198.18.10.10");
+	assert_non_null(strstr(out, "scan 1 (scan"));
+	assert_non_null(strstr(out, "scan 2 (scan"));
+	assert_non_null(strstr(out, "SHA256:first"));
+	assert_non_null(strstr(out, "SHA256:second"));
+	assert_non_null(strstr(out, "cluster evidence"));
+	assert_non_null(strstr(out, "198.18.10.11")); /* linked by scan 1 */
+	free(out);
+	out = show(st, "192.0.2.99");
+	assert_non_null(strstr(out, "no records"));
+	free(out);
+	assert_int_equal(bph_store_show_host(st, "nope", stdout),
+			 BPH_ERR_USAGE);
+
+	/* the graph: both keys on .10 with their own times, window widened */
+	struct bph_graph *g = bph_graph_new();
+	assert_int_equal(bph_store_load_graph(st, g), 0);
+	assert_int_equal(g->n_hosts, 2);
+	int found = 0;
+	for (size_t i = 0; i < g->n_inc; i++) {
+		const struct bph_incidence *in = &g->inc[i];
+		if (!strcmp(g->hosts[in->host], "198.18.10.10") &&
+		    !strcmp(g->kinds[in->art], "hassh")) {
+			assert_int_equal(in->first_seen, 1000);
+			assert_int_equal(in->last_seen, 2000);
+			found++;
+		}
+	}
+	assert_int_equal(found, 1);
+	bph_graph_free(g);
+	bph_store_close(st);
+
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 3);
+	assert_int_equal(count(fx->path, "PRAGMA user_version"),
+			 BPH_STORE_SCHEMA_VERSION);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts "
+					 "WHERE kind = 'ssh_hostkey'"),
+			 3);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM scans "
+					 "WHERE finished IS NOT NULL"),
+			 2);
+}
+
+static void test_import_with_bad_lines(void **state)
+{
+	struct fixture *fx = *state;
+	struct bph_store *st = NULL;
+	char err[256] = "", jl[160], *msgs = NULL;
+	size_t ok = 0, bad = 0, len = 0;
+
+	snprintf(jl, sizeof(jl), "%s/in.jsonl", fx->dir);
+	FILE *f = fopen(jl, "w");
+	fputs("{\"ip\":\"198.18.0.1\",\"port\":443,\"state\":\"open\","
+	      "\"tls\":{\"cert_sha256\":\"AB\"}}\n",
+	      f);
+	fputs("{not json\n", f);
+	fputs("\n", f);
+	fputs("{\"ip\":\"198.18.0.2\",\"port\":99999}\n", f);
+	fputs("{\"ip\":\"198.18.0.3\",\"port\":80,\"state\":\"open\","
+	      "\"http\":{\"title\":\"<script>\\u0000\"}}\n",
+	      f);
+	fclose(f);
+	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	FILE *e = open_memstream(&msgs, &len);
+	assert_int_equal(bph_store_import_jsonl(st, jl, e, &ok, &bad), 0);
+	fclose(e);
+	assert_int_equal(ok, 1);
+	assert_int_equal(bad, 3);
+	char want[200];
+	snprintf(want, sizeof(want), "%s:2: ", jl);
+	assert_non_null(strstr(msgs, want));
+	snprintf(want, sizeof(want), "%s:4: port: ", jl);
+	assert_non_null(strstr(msgs, want));
+	snprintf(want, sizeof(want), "%s:5: ", jl);
+	assert_non_null(strstr(msgs, want)); /* NUL in a string */
+	free(msgs);
+	char *out = show(st, "198.18.0.1");
+	assert_non_null(strstr(out, "tls.cert_sha256: ab"));
+	assert_non_null(strstr(out, "(import,"));
+	free(out);
+	assert_int_equal(
+	    bph_store_import_jsonl(st, "/nonexistent", NULL, &ok, &bad),
+	    BPH_ERR_IO);
+	bph_store_close(st);
+}
+
+static void test_default_path(void **state)
+{
+	(void)state;
+	char *old =
+	    getenv("XDG_DATA_HOME") ? strdup(getenv("XDG_DATA_HOME")) : NULL;
+	setenv("XDG_DATA_HOME", "/x/y", 1);
+	char *p = bph_store_default_path();
+	assert_string_equal(p, "/x/y/bphound/bphound.db");
+	free(p);
+	unsetenv("XDG_DATA_HOME");
+	setenv("HOME", "/home/u", 1);
+	p = bph_store_default_path();
+	assert_string_equal(p, "/home/u/.local/share/bphound/bphound.db");
+	free(p);
+	if (old)
+		setenv("XDG_DATA_HOME", old, 1);
+	free(old);
+}
+
+static void test_open_fails_cleanly(void **state)
+{
+	(void)state;
+	struct bph_store *st = (struct bph_store *)1;
+	char err[256] = "";
+	assert_int_equal(
+	    bph_store_open("/proc/nope/x.db", &st, err, sizeof(err)),
+	    BPH_ERR_IO);
+	assert_null(st);
+	assert_true(err[0] != '\0');
+	bph_store_close(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_round_trip_and_history, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_import_with_bad_lines, setup,
+					    teardown),
+	    cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_open_fails_cleanly),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
