@@ -437,10 +437,14 @@ start_services() { # dir nn ip role prov
     mkdir -p "$h/tmp"
     write_nginx_conf "$dir" "$nn" "$ip" "$role" "$prov" "$pki"
     write_sshd_conf "$dir" "$nn" "$ip" "$prov" "$pki"
-    nsx "$ns" nginx -q -e "$h/nginx-error.log" -c "$h/nginx.conf" -p "$h/" ||
-        die "nginx failed on $ns (see $h/nginx-error.log)"
-    nsx "$ns" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log" ||
-        die "sshd failed on $ns (see $h/sshd.log)"
+    if ! nsx "$ns" nginx -q -e "$h/nginx-error.log" -c "$h/nginx.conf" -p "$h/"; then
+        tail -n 5 "$h/nginx-error.log" >&2 2>/dev/null
+        die "nginx failed on $ns"
+    fi
+    if ! nsx "$ns" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log"; then
+        tail -n 5 "$h/sshd.log" >&2 2>/dev/null
+        die "sshd failed on $ns"
+    fi
 }
 
 wait_services() { # "ip:port ..."
@@ -459,41 +463,40 @@ wait_services() { # "ip:port ..."
 }
 
 write_truth() { # dir
-    local dir=$1
+    local dir=$1 nn ip role prov rows=""
+    while read -r nn ip role prov; do
+        [[ -n "$nn" ]] || continue
+        rows+="$nn $ip $role $prov $(ports_for "$role" "$prov" | tr ' ' ,)"$'\n'
+    done <<<"$HOSTS"
     python3 - "$dir/truth.json" "$PREFIX" "$SEED" "$RANGES" \
-        "$GW_10 $GW_20 $RTR_SCAN_IP" "$SCAN_IP" <<EOF
+        "$GW_10 $GW_20 $RTR_SCAN_IP" "$SCAN_IP" "$rows" <<'EOF'
 import ipaddress, json, sys
-out, prefix, seed, ranges, routers, scan_ip = sys.argv[1:7]
-ranges = ranges.split()
-rows = [l.split() for l in """$HOSTS""".strip().splitlines()]
-ports = {"provider:A": [22, 80, 443], "provider:B": [80, 2222, 8443], "tenant:-": [22, 80, 443]}
+out, prefix, seed, ranges, routers, scan_ip, rows = sys.argv[1:8]
+ranges, routers = ranges.split(), routers.split()
 hosts, clusters = [], {}
-for nn, ip, role, prov in rows:
+for line in rows.strip().splitlines():
+    nn, ip, role, prov, *ports = line.split()
     hosts.append({"ip": ip, "ns": f"{prefix}-h{nn}", "role": role,
                   "provider": None if prov == "-" else prov,
-                  "open_ports": ports.get(f"{role}:{prov}", []),
+                  "open_ports": [int(p) for p in ports[0].split(",")] if ports else [],
                   "closed": role == "closed"})
     if role == "provider":
         clusters.setdefault(prov, []).append(ip)
-used = {h["ip"] for h in hosts} | set(routers.split())
-empty = []
-for r in ranges:
-    for a in ipaddress.ip_network(r).hosts():
-        if str(a) not in used:
-            empty.append(str(a))
+used = {h["ip"] for h in hosts} | set(routers)
+empty = [str(a) for r in ranges for a in ipaddress.ip_network(r).hosts()
+         if str(a) not in used]
 truth = {"seed": seed, "hosts": hosts, "empty": empty,
          "clusters": [sorted(c, key=ipaddress.ip_address)
                       for _, c in sorted(clusters.items()) if len(c) > 1],
          "ranges": ranges,
-         "routers": routers.split(), "scanner": {"ns": f"{prefix}-scan", "ip": scan_ip,
-                                                 "iface": "eth0", "gateway": routers.split()[-1]}}
+         "routers": routers,
+         "scanner": {"ns": f"{prefix}-scan", "ip": scan_ip, "iface": "eth0",
+                     "gateway": routers[-1]}}
 with open(out, "w") as f:
     json.dump(truth, f, indent=2)
     f.write("\n")
 EOF
 }
-
-# The python above hard-codes the port table; keep it in step with ports_for.
 
 do_up() { # DIR
     local dir=$1 t0 created=0
