@@ -591,6 +591,40 @@ static void check_hostile(const struct bph_service *s)
 	assert_int_equal(s->ssh->n_hostkeys, 0);
 }
 
+/* BPH_TEST_VERBOSE=1 prints what the engine found, for eyeballing. */
+static void dump(const struct bph_service *s)
+{
+	if (!getenv("BPH_TEST_VERBOSE"))
+		return;
+	fprintf(stderr, "port %u proto %s\n", s->port,
+		s->proto ? s->proto : "-");
+	if (s->tls)
+		fprintf(stderr,
+			"  tls %s %s err=%s cert=%s ja3s=%s (%s) ext=%s\n"
+			"  jarm=%s\n  raw=%s\n",
+			s->tls->version, s->tls->cipher, s->tls->error,
+			s->tls->cert_sha256, s->tls->ja3s, s->tls->ja3s_full,
+			s->tls->sh_extensions, s->tls->jarm, s->tls->jarm_raw);
+	if (s->ssh) {
+		fprintf(stderr, "  ssh %s err=%s hassh=%s\n", s->ssh->banner,
+			s->ssh->error, s->ssh->hassh_server);
+		for (size_t i = 0; i < s->ssh->n_hostkeys; i++)
+			fprintf(stderr, "  key %s %s %d\n",
+				s->ssh->hostkeys[i].type,
+				s->ssh->hostkeys[i].sha256,
+				s->ssh->hostkeys[i].bits);
+	}
+	if (s->http)
+		fprintf(stderr,
+			"  http %d err=%s server=%s title=%s fav=%d %s %s\n",
+			s->http->status, s->http->error, s->http->server,
+			s->http->title, s->http->favicon_mmh3,
+			s->http->favicon_sha256, s->http->favicon_url);
+	if (s->banner)
+		fprintf(stderr, "  banner err=%s len=%zu text=%s\n",
+			s->banner->error, s->banner->len, s->banner->text);
+}
+
 static void test_engine_lab(void **state)
 {
 	struct bph_service s[T_N];
@@ -608,6 +642,8 @@ static void test_engine_lab(void **state)
 	assert_int_equal(bph_engine_run(&cfg, s, T_N, err, sizeof(err)), 0);
 	/* Silent: 0.5 s detect + 2 s TLS + 2 s HTTP + 2 x 0.5 s banner. */
 	assert_true(now_s() - t0 < 10.0);
+	for (int i = 0; i < T_N; i++)
+		dump(&s[i]);
 	check_tls(&s[T_TLS]);
 	check_ssh(&s[T_SSH]);
 	check_http(&s[T_HTTP]);
