@@ -267,6 +267,8 @@ static void test_head_caps_and_errors(void **state)
 	size_t n = 200 * 12 + 64;
 	char *s = malloc(BPH_HTTP_MAX_LINE + 100);
 	char *many = malloc(n);
+	const char *junk = "HTTP/1.1 200\r\nno colon\r\n: empty\r\n"
+			   "bad name: x\r\n folded\r\nOk: 1\r\n\r\n";
 	size_t o;
 	(void)state;
 
@@ -303,11 +305,8 @@ static void test_head_caps_and_errors(void **state)
 	    bph_http_parse_response(U8("HTTP/1.1 200 OK\r\n"), 17, true, &r),
 	    BPH_ERR_TRUNCATED);
 	/* junk header lines are skipped, the rest is kept */
-	assert_int_equal(bph_http_parse_response(
-			     U8("HTTP/1.1 200\r\nno colon\r\n: empty\r\n"
-				"bad name: x\r\n folded\r\nOk: 1\r\n\r\n"),
-			     66, true, &r),
-			 0);
+	assert_int_equal(
+	    bph_http_parse_response(U8(junk), strlen(junk), true, &r), 0);
 	assert_int_equal(r.n_headers, 1);
 	assert_memory_equal(r.headers[0].name, "Ok", 2);
 	bph_http_resp_clear(&r);
