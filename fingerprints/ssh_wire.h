@@ -13,12 +13,12 @@
 #include "fingerprints/buf.h"
 #include "fingerprints/record.h"
 
-#define BPH_SSH_BANNER_MAX 255      /* RFC 4253 4.2, CR LF included */
+#define BPH_SSH_BANNER_MAX    255   /* RFC 4253 4.2, CR LF included */
 #define BPH_SSH_PREBANNER_MAX 8192  /* other lines allowed before it */
-#define BPH_SSH_PACKET_MAX 35000    /* RFC 4253 6.1 */
+#define BPH_SSH_PACKET_MAX    35000 /* RFC 4253 6.1 */
 
-#define BPH_SSH_MSG_KEXINIT 20
-#define BPH_SSH_MSG_KEX_ECDH_INIT 30
+#define BPH_SSH_MSG_KEXINIT	   20
+#define BPH_SSH_MSG_KEX_ECDH_INIT  30
 #define BPH_SSH_MSG_KEX_ECDH_REPLY 31
 
 /*
@@ -59,8 +59,7 @@ int bph_ssh_kexinit_build(const char *kex, const char *hostkey_alg,
 			  struct bph_sbuf *out);
 
 /* Builds an SSH_MSG_KEX_ECDH_INIT payload carrying q_c. */
-int bph_ssh_ecdh_init_build(const uint8_t *q_c, size_t n,
-			    struct bph_sbuf *out);
+int bph_ssh_ecdh_init_build(const uint8_t *q_c, size_t n, struct bph_sbuf *out);
 
 /*
  * Extracts K_S (the host key blob) from an SSH_MSG_KEX_ECDH_REPLY payload.
