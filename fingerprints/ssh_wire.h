@@ -35,25 +35,39 @@ int bph_ssh_find_banner(const uint8_t *p, size_t n, const uint8_t **line,
 /*
  * Splits one unencrypted binary packet off p. On success *payload borrows the
  * payload and *consumed is the whole packet's size. Returns 0,
- * BPH_ERR_TRUNCATED (read more), BPH_ERR_TOOBIG or BPH_ERR_FORMAT.
+ * BPH_ERR_TRUNCATED (read more), BPH_ERR_TOOBIG (packet_length above
+ * BPH_SSH_PACKET_MAX, known from the first 4 bytes) or BPH_ERR_FORMAT
+ * (padding does not fit). Lenient: the block-size multiple and the 4-byte
+ * minimum padding are not demanded of the peer.
  */
 int bph_ssh_packet_parse(const uint8_t *p, size_t n, const uint8_t **payload,
 			 size_t *payload_len, size_t *consumed);
 
-/* Appends payload as an unencrypted binary packet (block size 8). */
+/*
+ * Appends payload as an unencrypted binary packet: zero padding of 4..11
+ * bytes so the packet is a multiple of 8. Returns 0, BPH_ERR_TOOBIG or
+ * BPH_ERR_NOMEM (out's sticky error).
+ */
 int bph_ssh_packet_build(const uint8_t *payload, size_t n,
 			 struct bph_sbuf *out);
 
 /*
  * Decodes a KEXINIT payload (starting with byte 20) into its ten name-lists,
  * verbatim; each lists[i] is heap-allocated and owned by the caller (free
- * all ten even on error). Name-lists are capped at 16 KiB each.
+ * all ten even on error: the function sets them all first, NULL or a
+ * string). Name-lists are capped at 16 KiB each (BPH_ERR_TOOBIG) and may
+ * not hold NUL (BPH_ERR_FORMAT); a payload that is not KEXINIT gives
+ * BPH_ERR_PROTO; the bool + uint32 trailer must be present.
  */
 int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n, char *lists[10]);
 
 /*
  * Builds our KEXINIT payload offering exactly one kex algorithm and one host
- * key algorithm (as ssh-keyscan does, one connection per key type).
+ * key algorithm (as ssh-keyscan does, one connection per key type), a random
+ * cookie, broad cipher (aes*-ctr, aes*-gcm, chacha20-poly1305, cbc), MAC
+ * (hmac-sha2-256/512, hmac-sha1, their -etm) and compression (none, zlib)
+ * lists, no languages. Returns BPH_ERR_USAGE for an empty name or one with
+ * a comma or non-printable byte, BPH_ERR_CRYPTO if RAND_bytes fails.
  */
 int bph_ssh_kexinit_build(const char *kex, const char *hostkey_alg,
 			  struct bph_sbuf *out);
@@ -62,9 +76,11 @@ int bph_ssh_kexinit_build(const char *kex, const char *hostkey_alg,
 int bph_ssh_ecdh_init_build(const uint8_t *q_c, size_t n, struct bph_sbuf *out);
 
 /*
- * Extracts K_S (the host key blob) from an SSH_MSG_KEX_ECDH_REPLY payload.
- * *ks borrows from payload. The signature is not verified: bphound needs
- * the key's identity, not a session.
+ * Extracts K_S (the host key blob) from an SSH_MSG_KEX_ECDH_REPLY payload
+ * (also fits KEXDH_REPLY, same number and K_S first). *ks borrows from
+ * payload. Q_S and the signature must be present (each capped at 64 KiB,
+ * K_S at 16 KiB). The signature is not verified: bphound needs the key's
+ * identity, not a session.
  */
 int bph_ssh_ecdh_reply_hostkey(const uint8_t *payload, size_t n,
 			       const uint8_t **ks, size_t *ks_len);
@@ -78,7 +94,11 @@ int bph_hassh_server(char *const lists[10], char **algs, char md5[33]);
 /*
  * Fills a host key record from a K_S blob: type (the blob's first string),
  * sha256 ("SHA256:" + unpadded base64), md5 ("MD5:aa:bb:..") and bits as
- * ssh-keygen -l prints them. out->type is heap-allocated.
+ * ssh-keygen -l prints them. out is overwritten whole; out->type is
+ * heap-allocated and owned by the caller; on error out is zeroed. Decoded
+ * types (ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa, ssh-dss and
+ * the sk- variants) must be well-formed and fill the blob exactly
+ * (BPH_ERR_FORMAT); other types get their hashes with bits 0.
  */
 int bph_sshkey_fingerprint(const uint8_t *blob, size_t n,
 			   struct bph_ssh_hostkey *out);
