@@ -1,0 +1,81 @@
+/* export.c - the exporter registry and helpers the exporters share. */
+#include "cluster/export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprints/buf.h"
+#include "fingerprints/err.h"
+
+const struct bph_exporter *const bph_exporters[] = {
+    &bph_export_json,	   &bph_export_graphml,
+    &bph_export_gexf,	   &bph_export_dot,
+    &bph_export_cytoscape, &bph_export_stix,
+    &bph_export_csv,	   NULL,
+};
+
+const struct bph_exporter *bph_exporter_find(const char *name)
+{
+	for (size_t i = 0; name && bph_exporters[i]; i++)
+		if (!strcmp(bph_exporters[i]->name, name))
+			return bph_exporters[i];
+	return NULL;
+}
+
+bool bph_export_known(const char *format)
+{
+	return bph_exporter_find(format) != NULL;
+}
+
+int bph_export_fail(char *err, size_t errlen, int rc, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+	return rc;
+}
+
+int bph_export_write(const struct bph_clustering *c, const char *format,
+		     const char *seed, FILE *out, char *err, size_t errlen)
+{
+	const struct bph_exporter *e = bph_exporter_find(format);
+	int rc;
+
+	if (!e)
+		return bph_export_fail(err, errlen, BPH_ERR_USAGE,
+				       "unknown export format");
+	rc = e->write(c, seed, out, err, errlen);
+	if (!rc && (fflush(out) || ferror(out)))
+		rc = bph_export_fail(err, errlen, BPH_ERR_IO, "write failed");
+	return rc;
+}
+
+char *bph_export_evidence_text(const struct bph_clustering *c,
+			       const struct bph_link *l,
+			       enum bph_text_mode mode)
+{
+	struct bph_sbuf b;
+	char num[96];
+	char *raw, *clean;
+
+	bph_sbuf_init(&b);
+	for (size_t i = 0; i < l->n_ev; i++) {
+		const struct bph_art_stat *a = &c->arts[l->ev[i].art];
+		if (i)
+			bph_sbuf_str(&b, "; ");
+		bph_sbuf_str(&b, a->kind);
+		bph_sbuf_str(&b, " ");
+		bph_sbuf_str(&b, a->value);
+		snprintf(num, sizeof(num), " (%u hosts, w=%.2f, %s)", a->df,
+			 a->weight, l->ev[i].rule);
+		bph_sbuf_str(&b, num);
+	}
+	bph_sbuf_u8(&b, 0);
+	if (b.err) {
+		bph_sbuf_free(&b);
+		return NULL;
+	}
+	raw = (char *)b.p;
+	clean = bph_text_clean(raw, mode);
+	bph_sbuf_free(&b);
+	return clean;
+}

@@ -1,0 +1,285 @@
+/*
+ * export_stix.c - a STIX 2.1 bundle: one infrastructure per cluster with
+ * more than one host (and the seed's cluster), an ipv4-addr per host, an
+ * x509-certificate per linking certificate hash, "consists-of"
+ * relationships from each infrastructure to its members, and a
+ * "related-to" relationship per link with the evidence in description and
+ * x_bphound_* properties.
+ *
+ * Ids are deterministic UUIDv5: SCOs use the STIX namespace
+ * 00abedb4-aa42-466c-9c01-fed23315a9b7 over the JCS-canonical JSON of
+ * their id-contributing properties (ipv4-addr: value; x509-certificate:
+ * hashes), as the STIX 2.1 specification says; SDOs and SROs use bphound's
+ * own namespace over a stable name (the member list, the two ends). The
+ * timestamps are the clustering's latest observation, so the same store
+ * always exports the same bundle.
+ */
+#include "cluster/export.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "fingerprints/err.h"
+
+static const unsigned char sco_ns[16] = {
+    0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
+    0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7,
+};
+/* uuid5(NAMESPACE_URL, "https://github.com/bphound/bphound#stix") */
+static const unsigned char bph_ns[16] = {
+    0x05, 0xa1, 0x33, 0x4e, 0xaf, 0xa6, 0x50, 0xe8,
+    0x8a, 0xf1, 0x7f, 0x73, 0xcd, 0x2b, 0x88, 0x73,
+};
+
+/* out = "<type>--<uuid5(ns, name)>"; returns 0 or BPH_ERR_CRYPTO. */
+static int uuid5_id(const unsigned char ns[16], const char *type,
+		    const char *name, char out[96])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+		 EVP_DigestUpdate(ctx, ns, 16) &&
+		 EVP_DigestUpdate(ctx, name, strlen(name)) &&
+		 EVP_DigestFinal_ex(ctx, md, &mdlen);
+
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return BPH_ERR_CRYPTO;
+	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+	snprintf(out, 96,
+		 "%s--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 type, md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7],
+		 md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
+	return 0;
+}
+
+/* SCO id over the JCS form of props (keys sorted, no spaces). */
+static int sco_id(const char *type, json_t *props, char out[96])
+{
+	char *jcs = json_dumps(props, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc = jcs ? uuid5_id(sco_ns, type, jcs, out) : BPH_ERR_NOMEM;
+
+	free(jcs);
+	return rc;
+}
+
+struct stix {
+	const struct bph_clustering *c;
+	json_t *objects;
+	char stamp[40];
+	int bad;
+};
+
+static void add(struct stix *s, json_t *o)
+{
+	if (!o || json_array_append_new(s->objects, o))
+		s->bad = 1;
+}
+
+static json_t *text(const char *str)
+{
+	char *clean = bph_text_clean(str, BPH_TEXT_UTF8);
+	json_t *j = clean ? json_string(clean) : NULL;
+
+	free(clean);
+	return j;
+}
+
+static int ip_id(const char *ip, char out[96])
+{
+	json_t *p = json_pack("{s:s}", "value", ip);
+	int rc = p ? sco_id("ipv4-addr", p, out) : BPH_ERR_NOMEM;
+
+	json_decref(p);
+	return rc;
+}
+
+static int cert_id(const char *sha256, char out[96])
+{
+	json_t *p = json_pack("{s:{s:s}}", "hashes", "SHA-256", sha256);
+	int rc = p ? sco_id("x509-certificate", p, out) : BPH_ERR_NOMEM;
+
+	json_decref(p);
+	return rc;
+}
+
+static void relationship(struct stix *s, const char *type, const char *src,
+			 const char *dst, json_t *extra)
+{
+	char id[96], *name = NULL;
+	json_t *o = NULL;
+
+	if (asprintf(&name, "%s|%s|%s", type, src, dst) >= 0 &&
+	    !uuid5_id(bph_ns, "relationship", name, id))
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			      "type", "relationship", "spec_version", "2.1",
+			      "id", id, "created", s->stamp, "modified",
+			      s->stamp, "relationship_type", type, "source_ref",
+			      src, "target_ref", dst);
+	free(name);
+	if (o && extra && json_object_update(o, extra))
+		s->bad = 1;
+	json_decref(extra);
+	add(s, o);
+}
+
+static void host_objects(struct stix *s, uint32_t h, const char *infra)
+{
+	char id[96];
+
+	if (ip_id(s->c->hosts[h], id)) {
+		s->bad = 1;
+		return;
+	}
+	add(s, json_pack("{s:s, s:s, s:s, s:s}", "type", "ipv4-addr",
+			 "spec_version", "2.1", "id", id, "value",
+			 s->c->hosts[h]));
+	relationship(s, "consists-of", infra, id, NULL);
+}
+
+/* x509-certificate objects for the certificate hashes behind links. */
+static void cert_objects(struct stix *s, const struct bph_cluster *k,
+			 const char *infra)
+{
+	const struct bph_clustering *c = s->c;
+	char id[96];
+
+	for (size_t i = 0; i < c->n_arts; i++) {
+		bool used = false;
+		if (strcmp(c->arts[i].kind, "cert_sha256") ||
+		    strlen(c->arts[i].value) != 64)
+			continue;
+		for (size_t j = 0; j < k->n_links && !used; j++) {
+			const struct bph_link *l = &c->links[k->links[j]];
+			for (size_t e = 0; e < l->n_ev; e++)
+				used |= l->ev[e].art == i;
+		}
+		if (!used || cert_id(c->arts[i].value, id)) {
+			continue;
+		}
+		add(s,
+		    json_pack("{s:s, s:s, s:s, s:{s:s}}", "type",
+			      "x509-certificate", "spec_version", "2.1", "id",
+			      id, "hashes", "SHA-256", c->arts[i].value));
+		relationship(s, "consists-of", infra, id, NULL);
+	}
+}
+
+static json_t *evidence_props(const struct bph_clustering *c,
+			      const struct bph_link *l)
+{
+	json_t *ev = json_array();
+	char *desc = bph_export_evidence_text(c, l, BPH_TEXT_UTF8);
+
+	for (size_t i = 0; ev && i < l->n_ev; i++) {
+		const struct bph_art_stat *a = &c->arts[l->ev[i].art];
+		json_array_append_new(
+		    ev, json_pack("{s:s, s:o, s:i, s:f, s:s}", "kind", a->kind,
+				  "value", text(a->value), "hosts_sharing",
+				  (int)a->df, "weight", a->weight, "rule",
+				  l->ev[i].rule));
+	}
+	json_t *o = json_pack("{s:s?, s:f, s:s, s:o?}", "description", desc,
+			      "x_bphound_score", l->score, "x_bphound_rule",
+			      l->rule, "x_bphound_evidence", ev);
+	free(desc);
+	return o;
+}
+
+static void link_objects(struct stix *s, const struct bph_link *l)
+{
+	char a[96], b[96];
+
+	if (ip_id(s->c->hosts[l->a], a) || ip_id(s->c->hosts[l->b], b)) {
+		s->bad = 1;
+		return;
+	}
+	relationship(s, "related-to", a, b, evidence_props(s->c, l));
+}
+
+static void cluster_objects(struct stix *s, const struct bph_cluster *k,
+			    const char *seed)
+{
+	const struct bph_clustering *c = s->c;
+	char id[96], name[160], *members = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&members, &len);
+
+	if (!m) {
+		s->bad = 1;
+		return;
+	}
+	for (size_t i = 0; i < k->n_hosts; i++)
+		fprintf(m, "%s,", c->hosts[k->hosts[i]]);
+	fclose(m);
+	snprintf(name, sizeof(name), "bphound cluster %u (%zu hosts%s%s)",
+		 k->id, k->n_hosts, seed ? ", seed " : "", seed ? seed : "");
+	if (uuid5_id(bph_ns, "infrastructure", members, id))
+		s->bad = 1;
+	free(members);
+	add(s, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:[s], s:s, s:b}",
+			 "type", "infrastructure", "spec_version", "2.1", "id",
+			 id, "created", s->stamp, "modified", s->stamp, "name",
+			 text(name), "infrastructure_types", "hosting-malware",
+			 "description",
+			 "Hosts linked by shared fingerprints (bphound); "
+			 "see the related-to relationships for evidence",
+			 "x_bphound_weak_bridge", k->weak_bridge));
+	for (size_t i = 0; i < k->n_hosts; i++)
+		host_objects(s, k->hosts[i], id);
+	cert_objects(s, k, id);
+	for (size_t i = 0; i < k->n_links; i++)
+		link_objects(s, &c->links[k->links[i]]);
+}
+
+static int write_stix(const struct bph_clustering *c, const char *seed,
+		      FILE *out, char *err, size_t errlen)
+{
+	struct stix s = {c, json_array(), "", 0};
+	long sh = seed ? bph_clustering_host(c, seed) : -1;
+	time_t t = (time_t)c->last_seen;
+	struct tm tm;
+	char bid[96];
+	json_t *bundle = NULL;
+	int rc = 0;
+
+	strftime(s.stamp, sizeof(s.stamp), "%Y-%m-%dT%H:%M:%S.000Z",
+		 gmtime_r(&t, &tm));
+	for (size_t i = 0; s.objects && i < c->n_clusters; i++)
+		if (c->clusters[i].n_hosts > 1 ||
+		    (sh >= 0 && c->cluster_of[sh] == i))
+			cluster_objects(&s, &c->clusters[i],
+					sh >= 0 ? c->hosts[sh] : NULL);
+	char *all =
+	    s.objects && !s.bad ? json_dumps(s.objects, JSON_COMPACT) : NULL;
+	if (all && !uuid5_id(bph_ns, "bundle", all, bid))
+		bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id",
+				   bid, "objects", s.objects);
+	if (!bundle)
+		rc = bph_export_fail(err, errlen, BPH_ERR_NOMEM,
+				     "cannot build the STIX bundle");
+	else if (json_dumpf(bundle, out,
+			    JSON_INDENT(1) | JSON_PRESERVE_ORDER |
+				JSON_REAL_PRECISION(6)) ||
+		 fputc('\n', out) == EOF)
+		rc = bph_export_fail(err, errlen, BPH_ERR_IO, "write failed");
+	free(all);
+	json_decref(bundle);
+	json_decref(s.objects);
+	return rc;
+}
+
+const struct bph_exporter bph_export_stix = {
+    .name = "stix",
+    .extension = "json",
+    .summary = "STIX 2.1 bundle (infrastructure, ipv4-addr, "
+	       "x509-certificate, relationships)",
+    .write = write_stix,
+};
