@@ -1,0 +1,31 @@
+#!/bin/sh
+# check_exports.sh - every export format of a hostile clustering, parsed
+# back by independent tools: networkx (GraphML, GEXF, Cytoscape), graphviz
+# (dot -Tsvg), xmllint --schema (GEXF 1.2draft XSD), jsonschema (STIX 2.1
+# schemas), python csv.
+#
+# usage: tests/integration/check_exports.sh [BUILD_DIR]
+# BUILD_DIR (default: build) holds test_cluster_export, which writes the
+# exports when BPH_EXPORT_DIR is set. The schemas are read from
+# ../shared/schemas relative to the repository root (CI places shared/
+# beside the clone). Needs /usr/bin/python3 with python3-networkx and
+# python3-jsonschema, graphviz and libxml2-utils.
+set -eu
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-"$repo/build"}
+schemas="$repo/../shared/schemas"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+for tool in dot xmllint /usr/bin/python3; do
+	command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
+done
+[ -d "$schemas" ] || { echo "missing $schemas" >&2; exit 2; }
+[ -x "$build/test_cluster_export" ] ||
+	{ echo "build $build/test_cluster_export first" >&2; exit 2; }
+
+BPH_EXPORT_DIR="$out" BPH_SRCDIR="$repo" "$build/test_cluster_export" >/dev/null
+for f in json graphml gexf dot cytoscape stix csv; do
+	[ -s "$out/export.$f" ] || { echo "no export.$f written" >&2; exit 1; }
+done
+exec /usr/bin/python3 "$repo/tests/integration/check_exports.py" "$out" "$schemas"
