@@ -79,9 +79,9 @@ ips_where() { # role provider
         [[ "$role" == "$1" && "$prov" == "$2" ]] && echo "$ip"
     done
 }
-A_IPS=($(ips_where provider A))
-B_IPS=($(ips_where provider B))
-T_IPS=($(ips_where tenant -))
+mapfile -t A_IPS < <(ips_where provider A)
+mapfile -t B_IPS < <(ips_where provider B)
+mapfile -t T_IPS < <(ips_where tenant -)
 CLOSED_IP=$(ips_where closed -)
 DROPPED_IP=$(ips_where dropped -)
 

@@ -513,6 +513,7 @@ do_up() { # DIR
 
     UP_DIR=$dir
     UP_OK=0
+    # shellcheck disable=SC2154 # rc is assigned inside the trap
     trap 'rc=$?; trap - INT TERM; [[ $UP_OK -eq 1 ]] || up_failed; exit $rc' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
@@ -521,13 +522,24 @@ do_up() { # DIR
     chmod 0755 /run/sshd
 
     # Key material (in parallel; RSA generation dominates).
-    local p
-    for p in A B t08 t09 t10; do
-        gen_pki "$dir" "$p" </dev/null & KEYGEN_PIDS+=($!)
-    done
+    # LAB_PKI_CACHE=DIR2 (optional): reuse keys and certificates from DIR2,
+    # or generate them once and store them there.
+    local p cache=${LAB_PKI_CACHE:-}
+    if [[ -n "$cache" && -f "$cache/t10/ssh_host_rsa_key.pub" ]]; then
+        cp -a "$cache" "$dir/pki"
+    else
+        for p in A B t08 t09 t10; do
+            gen_pki "$dir" "$p" </dev/null & KEYGEN_PIDS+=($!)
+        done
+    fi
     gen_www "$dir"
     for p in "${KEYGEN_PIDS[@]}"; do wait "$p" || die "key generation failed"; done
     KEYGEN_PIDS=()
+    if [[ -n "$cache" && ! -e "$cache" ]]; then
+        cp -a "$dir/pki" "$cache.tmp.$$" && mv "$cache.tmp.$$" "$cache"
+    fi
+    local t_keys t_net
+    t_keys=$(elapsed "$t0")
 
     build_core
     local nn ip role prov targets=() port
@@ -541,11 +553,12 @@ do_up() { # DIR
         done
     done <<<"$HOSTS"
 
+    t_net=$(elapsed "$t0")
     wait_services "${targets[@]}" || die "services did not come up"
     write_truth "$dir"
     UP_OK=1
     trap - EXIT INT TERM
-    log "up ($PREFIX) in $(elapsed "$t0")s: $(grep -c . <<<"$(lab_namespaces)") namespaces, ${#targets[@]} open ports, truth in $dir/truth.json"
+    log "up ($PREFIX) in $(elapsed "$t0")s: $(grep -c . <<<"$(lab_namespaces)") namespaces, ${#targets[@]} open ports (keys ${t_keys}s, net+daemons ${t_net}s), truth in $dir/truth.json"
 }
 
 do_status() {
