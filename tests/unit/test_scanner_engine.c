@@ -43,7 +43,17 @@
 #define GREETING "220 bphound-test ESMTP ready\r\n"
 #define TITLE	 "bphound test page"
 
-enum { SRV_TLS, SRV_SSH, SRV_HTTP, SRV_GREET, SRV_HOSTILE, SRV_N };
+enum {
+	SRV_TLS,
+	SRV_SSH,
+	SRV_HTTP,
+	SRV_GREET,
+	SRV_HOSTILE,
+	SRV_FLOOD,
+	SRV_SSH_NISTP,
+	SRV_TLS12,
+	SRV_N
+};
 
 struct lab {
 	char dir[64];
@@ -278,25 +288,47 @@ static int start_http(void)
 	return port_ready(lab.port[SRV_HTTP], 5000) ? 0 : -1;
 }
 
-/* A forked server: greets every client first, then waits for its close. */
-static void greeter(int fd, const void *msg, size_t n, size_t repeat)
+/*
+ * A forked server. Per client: if client_first, wait for the client's first
+ * bytes; write head once and body `repeat` times (stopping when the client
+ * is gone); then wait for the client to close.
+ */
+struct canned {
+	bool client_first;
+	const void *head;
+	size_t head_len;
+	const void *body;
+	size_t body_len;
+	size_t repeat;
+};
+
+static void serve_canned(int c, const struct canned *m)
 {
 	char buf[4096];
 
+	if (m->client_first && read(c, buf, sizeof(buf)) <= 0)
+		return;
+	if (write(c, m->head, m->head_len) < 0)
+		return;
+	for (size_t i = 0; i < m->repeat; i++)
+		if (write(c, m->body, m->body_len) < 0)
+			return;
+	while (read(c, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void canned_server(int fd, const struct canned *m)
+{
 	for (;;) {
 		int c = accept(fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		for (size_t i = 0; i < repeat; i++)
-			if (write(c, msg, n) < 0)
-				break;
-		while (read(c, buf, sizeof(buf)) > 0)
-			;
+		serve_canned(c, m);
 		close(c);
 	}
 }
 
-static int start_greeter(int srv, const void *msg, size_t n, size_t repeat)
+static int start_canned(int srv, const struct canned *m)
 {
 	int fd;
 
@@ -307,16 +339,93 @@ static int start_greeter(int srv, const void *msg, size_t n, size_t repeat)
 	lab.pid[srv] = fork();
 	if (lab.pid[srv] == 0) {
 		signal(SIGPIPE, SIG_IGN);
-		greeter(fd, msg, n, repeat);
+		canned_server(fd, m);
 		_exit(0);
 	}
 	close(fd);
 	return lab.pid[srv] > 0 ? 0 : -1;
 }
 
+static int start_greeter(int srv, const char *msg)
+{
+	struct canned m = {false, msg, strlen(msg), NULL, 0, 0};
+
+	return start_canned(srv, &m);
+}
+
 /* An SSH look-alike: a valid banner, then a 2 GiB packet length. */
 static const char hostile_msg[] =
     "SSH-2.0-evil\r\n\x7f\xff\xff\xff\x04garbage-garbage-garbage";
+
+/* Client-first: answers anything with an endless "HTTP" body. */
+static int start_flood(void)
+{
+	static const char head[] =
+	    "HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n";
+	static char body[16384];
+	struct canned m = {true, head,	       strlen(head),
+			   body, sizeof(body), 100000};
+
+	memset(body, 'A', sizeof(body));
+	return start_canned(SRV_FLOOD, &m);
+}
+
+/* A second sshd offering only ecdh-sha2-nistp256 and one ed25519 key. */
+static int start_ssh_nistp(void)
+{
+	char cfg[256], log[128], conf[1024];
+
+	lab.port[SRV_SSH_NISTP] = free_port();
+	snprintf(conf, sizeof(conf),
+		 "Port %d\nListenAddress 127.0.0.1\nHostKey %s/hk_ed25519\n"
+		 "PidFile %s/sshd2.pid\nUsePAM no\nStrictModes no\n"
+		 "KexAlgorithms ecdh-sha2-nistp256\n"
+		 "PasswordAuthentication no\nAuthorizedKeysFile none\n",
+		 lab.port[SRV_SSH_NISTP], lab.dir, lab.dir);
+	if (write_file("sshd2_config", conf, strlen(conf)) != 0)
+		return -1;
+	snprintf(cfg, sizeof(cfg), "%s/sshd2_config", lab.dir);
+	snprintf(log, sizeof(log), "%s/sshd2.log", lab.dir);
+	char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
+	lab.pid[SRV_SSH_NISTP] = spawn(argv, log);
+	return port_ready(lab.port[SRV_SSH_NISTP], 5000) ? 0 : -1;
+}
+
+/* TLS 1.2 only, ECDSA certificate, ALPN http/1.1. */
+static int start_tls12(void)
+{
+	char acc[64], cert[128], key[128], log[128];
+	char *rc = sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
+		      "ec_paramgen_curve:P-256 -nodes -subj /CN=bph-ec -days 2 "
+		      "-keyout k2.pem -out c2.pem >/dev/null 2>&1 && echo ok",
+		      lab.dir);
+	bool ok = rc && strcmp(rc, "ok") == 0;
+
+	free(rc);
+	if (!ok)
+		return -1;
+	lab.port[SRV_TLS12] = free_port();
+	snprintf(acc, sizeof(acc), "127.0.0.1:%d", lab.port[SRV_TLS12]);
+	snprintf(cert, sizeof(cert), "%s/c2.pem", lab.dir);
+	snprintf(key, sizeof(key), "%s/k2.pem", lab.dir);
+	snprintf(log, sizeof(log), "%s/s_server2.log", lab.dir);
+	char *argv[] = {"/usr/bin/openssl",
+			"s_server",
+			"-accept",
+			acc,
+			"-cert",
+			cert,
+			"-key",
+			key,
+			"-www",
+			"-quiet",
+			"-tls1_2",
+			"-alpn",
+			"http/1.1",
+			NULL};
+	lab.pid[SRV_TLS12] = spawn(argv, log);
+	return port_ready(lab.port[SRV_TLS12], 5000) ? 0 : -1;
+}
 
 static void stop_all(void)
 {
@@ -346,9 +455,10 @@ static int lab_setup(void **state)
 		return -1;
 	chmod(lab.dir, 0755);
 	if (start_tls() != 0 || start_ssh() != 0 || start_http() != 0 ||
-	    start_greeter(SRV_GREET, GREETING, strlen(GREETING), 1) != 0 ||
-	    start_greeter(SRV_HOSTILE, hostile_msg, sizeof(hostile_msg) - 1,
-			  1) != 0) {
+	    start_greeter(SRV_GREET, GREETING) != 0 ||
+	    start_greeter(SRV_HOSTILE, hostile_msg) != 0 ||
+	    start_flood() != 0 || start_ssh_nistp() != 0 ||
+	    start_tls12() != 0) {
 		fprintf(stderr, "lab setup failed (logs in %s)\n", lab.dir);
 		stop_all();
 		return -1;
@@ -434,16 +544,20 @@ enum {
 	T_SILENT,
 	T_CLOSED,
 	T_HOSTILE,
+	T_SSH_NISTP,
+	T_TLS12,
 	T_NOTOPEN,
 	T_N
 };
 
 static void make_svcs(struct bph_service *s)
 {
-	const int ports[T_N] = {lab.port[SRV_TLS],     lab.port[SRV_SSH],
-				lab.port[SRV_HTTP],    lab.port[SRV_GREET],
-				lab.silent_port,       lab.closed_port,
-				lab.port[SRV_HOSTILE], lab.port[SRV_HTTP]};
+	const int ports[T_N] = {
+	    lab.port[SRV_TLS],	   lab.port[SRV_SSH],	    lab.port[SRV_HTTP],
+	    lab.port[SRV_GREET],   lab.silent_port,	    lab.closed_port,
+	    lab.port[SRV_HOSTILE], lab.port[SRV_SSH_NISTP], lab.port[SRV_TLS12],
+	    lab.port[SRV_HTTP],
+	};
 
 	memset(s, 0, sizeof(struct bph_service) * T_N);
 	for (int i = 0; i < T_N; i++) {
@@ -621,8 +735,42 @@ static void dump(const struct bph_service *s)
 			s->http->title, s->http->favicon_mmh3,
 			s->http->favicon_sha256, s->http->favicon_url);
 	if (s->banner)
-		fprintf(stderr, "  banner err=%s len=%zu text=%s\n",
+		fprintf(stderr, "  banner err=%s len=%zu text=%.80s\n",
 			s->banner->error, s->banner->len, s->banner->text);
+}
+
+static void check_ssh_nistp(const struct bph_service *s)
+{
+	char *pub = hostkey_oracle_pub("ed25519");
+
+	assert_string_equal(s->proto, "ssh");
+	assert_non_null(s->ssh);
+	assert_null(s->ssh->error);
+	/* The only kex the server takes is our fallback. */
+	assert_non_null(s->ssh->kexinit[0]);
+	assert_memory_equal(s->ssh->kexinit[0], "ecdh-sha2-nistp256,", 19);
+	assert_null(strstr(s->ssh->kexinit[0], "curve25519"));
+	assert_int_equal(s->ssh->n_hostkeys, 1);
+	assert_string_equal(s->ssh->hostkeys[0].type, "ssh-ed25519");
+	assert_string_equal(s->ssh->hostkeys[0].sha256, pub);
+	free(pub);
+}
+
+static void check_tls12(const struct bph_service *s)
+{
+	char *cert = sh("openssl x509 -in %s/c2.pem -noout -fingerprint "
+			"-sha256 | sed 's/.*=//; s/://g' | tr A-F a-f",
+			lab.dir);
+
+	assert_string_equal(s->proto, "tls");
+	assert_non_null(s->tls);
+	assert_string_equal(s->tls->version, "TLSv1.2");
+	assert_non_null(s->tls->alpn);
+	assert_string_equal(s->tls->alpn, "http/1.1");
+	assert_string_equal(s->tls->cert_sha256, cert);
+	assert_int_equal(strlen(s->tls->jarm), 62);
+	assert_int_equal(s->http->status, 200);
+	free(cert);
 }
 
 static void test_engine_lab(void **state)
@@ -651,6 +799,8 @@ static void test_engine_lab(void **state)
 	check_silent(&s[T_SILENT]);
 	check_closed(&s[T_CLOSED]);
 	check_hostile(&s[T_HOSTILE]);
+	check_ssh_nistp(&s[T_SSH_NISTP]);
+	check_tls12(&s[T_TLS12]);
 	assert_null(s[T_NOTOPEN].proto); /* not open: not touched */
 	assert_null(s[T_NOTOPEN].banner);
 	for (int i = 0; i < T_N; i++)
@@ -706,6 +856,36 @@ static void test_engine_budget(void **state)
 	bph_service_clear(&s[0]);
 }
 
+/* An endless reply: max_read closes the connection, the run still ends. */
+static void test_engine_flood(void **state)
+{
+	struct bph_service s[1];
+	struct bph_engine_cfg cfg;
+	double t0;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	s[0].ip = LOOPBACK;
+	s[0].port = (uint16_t)lab.port[SRV_FLOOD];
+	s[0].state = BPH_STATE_OPEN;
+	bph_engine_cfg_default(&cfg);
+	cfg.detect_wait_ms = 200;
+	cfg.max_read = 64 * 1024;
+	t0 = now_s();
+	assert_int_equal(bph_engine_run(&cfg, s, 1, NULL, 0), 0);
+	dump(&s[0]);
+	assert_true(now_s() - t0 < 5.0);
+	/* TLS fails, HTTP hits max_read before its body, the banner is capped.
+	 */
+	assert_string_equal(s[0].proto, "banner");
+	assert_null(s[0].tls);
+	assert_null(s[0].http);
+	assert_non_null(s[0].banner);
+	assert_int_equal(s[0].banner->len, 4096);
+	assert_memory_equal(s[0].banner->text, "HTTP/1.1 200 OK", 15);
+	bph_service_clear(&s[0]);
+}
+
 static void test_engine_bad_cfg(void **state)
 {
 	struct bph_service s[1];
@@ -730,6 +910,7 @@ int main(void)
 	    cmocka_unit_test(test_engine_lab),
 	    cmocka_unit_test(test_engine_serial),
 	    cmocka_unit_test(test_engine_budget),
+	    cmocka_unit_test(test_engine_flood),
 	};
 	return cmocka_run_group_tests(tests, lab_setup, lab_teardown);
 }
