@@ -71,31 +71,33 @@ static bool xml_char(unsigned cp)
 	return cp != 0xfffe && cp != 0xffff;
 }
 
-/* Length of the next clean sequence at p, or 0 when it must be replaced. */
-static size_t next_clean(const unsigned char *p, size_t n,
-			 enum bph_text_mode mode)
+/*
+ * Length of the sequence at p (at least 1 when n > 0); *ok tells whether
+ * it may be copied. An ill-formed byte is a sequence of length 1; a
+ * well-formed character XML forbids is replaced as a whole.
+ */
+static size_t next_seq(const unsigned char *p, size_t n,
+		       enum bph_text_mode mode, bool *ok)
 {
 	unsigned cp = 0;
 	size_t len = bph_utf8_decode(p, n, &cp);
 
-	if (len && mode == BPH_TEXT_XML && !xml_char(cp))
-		return 0;
-	return len;
+	*ok = len && (mode != BPH_TEXT_XML || xml_char(cp));
+	return len ? len : 1;
 }
 
 bool bph_text_is_clean(const char *s, enum bph_text_mode mode)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = s ? strlen(s) : 0;
+	bool ok = true;
 
-	while (n > 0) {
-		size_t len = next_clean(p, n, mode);
-		if (!len)
-			return false;
+	while (n > 0 && ok) {
+		size_t len = next_seq(p, n, mode, &ok);
 		p += len;
 		n -= len;
 	}
-	return true;
+	return ok;
 }
 
 char *bph_text_clean(const char *s, enum bph_text_mode mode)
@@ -108,15 +110,11 @@ char *bph_text_clean(const char *s, enum bph_text_mode mode)
 	if (!out)
 		return NULL;
 	while (n > 0) {
-		size_t len = next_clean(p, n, mode);
-		if (len) {
-			memcpy(out + o, p, len);
-			o += len;
-		} else {
-			memcpy(out + o, replacement, 3);
-			o += 3;
-			len = 1;
-		}
+		bool ok;
+		size_t len = next_seq(p, n, mode, &ok);
+		memcpy(out + o, ok ? (const char *)p : replacement,
+		       ok ? len : 3);
+		o += ok ? len : 3;
 		p += len;
 		n -= len;
 	}

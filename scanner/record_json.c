@@ -335,25 +335,24 @@ static int put_head(json_t *o, const struct bph_service *s)
 json_t *bph_service_to_json(const struct bph_service *s)
 {
 	json_t *o = json_object();
+	int rc = o ? put_head(o, s) : -1;
 
-	if (!o || put_head(o, s))
-		goto fail;
-	if (s->tcp.present &&
-	    set_new(o, "tcp", simple_json(tcp_fields, &s->tcp)))
-		goto fail;
-	if (s->tls && set_new(o, "tls", tls_json(s->tls)))
-		goto fail;
-	if (s->ssh && set_new(o, "ssh", ssh_json(s->ssh)))
-		goto fail;
-	if (s->http && set_new(o, "http", http_json(s->http)))
-		goto fail;
-	if (s->banner &&
-	    set_new(o, "banner", simple_json(banner_fields, s->banner)))
-		goto fail;
+	if (!rc && s->tcp.present)
+		rc = set_new(o, "tcp", simple_json(tcp_fields, &s->tcp));
+	if (!rc && s->tls)
+		rc = set_new(o, "tls", tls_json(s->tls));
+	if (!rc && s->ssh)
+		rc = set_new(o, "ssh", ssh_json(s->ssh));
+	if (!rc && s->http)
+		rc = set_new(o, "http", http_json(s->http));
+	if (!rc && s->banner)
+		rc =
+		    set_new(o, "banner", simple_json(banner_fields, s->banner));
+	if (rc) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
-fail:
-	json_decref(o);
-	return NULL;
 }
 
 int bph_jsonl_write(FILE *f, const struct bph_service *s)

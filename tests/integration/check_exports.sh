@@ -24,7 +24,8 @@ done
 [ -x "$build/test_cluster_export" ] ||
 	{ echo "build $build/test_cluster_export first" >&2; exit 2; }
 
-BPH_EXPORT_DIR="$out" BPH_SRCDIR="$repo" "$build/test_cluster_export" >/dev/null
+BPH_EXPORT_DIR="$out" BPH_SRCDIR="$repo" "$build/test_cluster_export" \
+	>"$out/test.log" 2>&1 || { cat "$out/test.log" >&2; exit 1; }
 for f in json graphml gexf dot cytoscape stix csv; do
 	[ -s "$out/export.$f" ] || { echo "no export.$f written" >&2; exit 1; }
 done
