@@ -245,7 +245,7 @@ static int jarm_random(struct bph_jarm_rand *r)
 {
 	uint8_t g;
 
-	if (RAND_bytes((unsigned char *)r->random, sizeof(r->random)) != 1 ||
+	if (RAND_bytes(r->random, sizeof(r->random)) != 1 ||
 	    RAND_bytes(r->session_id, sizeof(r->session_id)) != 1 ||
 	    RAND_bytes(r->key_share, sizeof(r->key_share)) != 1 ||
 	    RAND_bytes(&g, 1) != 1)
@@ -614,14 +614,37 @@ static int jarm_hash_one(const char *s, size_t len, char fuzzy[3],
  * changes the probe count and the length of its result; such input is
  * BPH_ERR_FORMAT here, since the result must be 62 characters.
  */
+/* The ten "c|v|a|e" strings: fuzzy part to out[0..29], a+e into ctx. */
+static int jarm_hash_probes(const char *raw, char *out, EVP_MD_CTX *ctx)
+{
+	const char *s = raw;
+	int k = 0, rc;
+
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char fuzzy[4];
+
+		if (k == BPH_JARM_PROBES)
+			return BPH_ERR_FORMAT;
+		rc = jarm_hash_one(s, len, fuzzy, ctx);
+		if (rc)
+			return rc;
+		memcpy(out + 3 * k++, fuzzy, 3);
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+	return k == BPH_JARM_PROBES ? 0 : BPH_ERR_FORMAT;
+}
+
 int bph_jarm_hash(const char *raw, char out[63])
 {
 	static const char empty[] = "|||,|||,|||,|||,|||,|||,|||,|||,|||,|||";
 	EVP_MD_CTX *ctx = NULL;
 	uint8_t md[32];
 	char hex[65];
-	const char *s = raw;
-	int rc = BPH_ERR_FORMAT, k = 0;
+	int rc = BPH_ERR_CRYPTO;
 
 	out[0] = '\0';
 	if (!raw)
@@ -632,28 +655,10 @@ int bph_jarm_hash(const char *raw, char out[63])
 		return 0;
 	}
 	ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		rc = BPH_ERR_CRYPTO;
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto out;
-	}
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		char fuzzy[4];
-		if (k == BPH_JARM_PROBES) {
-			rc = BPH_ERR_FORMAT;
-			goto out;
-		}
-		rc = jarm_hash_one(s, len, fuzzy, ctx);
-		if (rc)
-			goto out;
-		memcpy(out + 3 * k++, fuzzy, 3);
-		if (!comma)
-			break;
-		s = comma + 1;
-	}
-	rc = BPH_ERR_FORMAT;
-	if (k != BPH_JARM_PROBES)
+	rc = jarm_hash_probes(raw, out, ctx);
+	if (rc)
 		goto out;
 	rc = BPH_ERR_CRYPTO;
 	if (EVP_DigestFinal_ex(ctx, md, NULL) != 1)
