@@ -86,8 +86,8 @@ static int init_schema(sqlite3 *db, char *err, size_t errlen)
 	int v = 0;
 
 	if (sqlite3_exec(db,
-			 "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-			 "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000",
+			 "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL;"
+			 "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
 			 NULL, NULL, NULL) != SQLITE_OK ||
 	    user_version(db, &v))
 		return db_fail(db, "pragma", err, errlen);

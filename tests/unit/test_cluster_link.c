@@ -221,6 +221,29 @@ static void test_bridge_only_when_cut(void **state)
 	bph_graph_free(g);
 }
 
+static void test_family_switch(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	struct bph_cluster_opts o;
+	struct bph_clustering *c = NULL;
+	background(g);
+	bph_graph_add(g, "198.18.8.1", "ssh_hostkey", "SHA256:k8", 22, 1);
+	bph_graph_add(g, "198.18.8.2", "ssh_hostkey", "SHA256:k8", 22, 1);
+	bph_cluster_opts_default(&o);
+	o.family_on[BPH_FAM_HOSTKEY] = false;
+	assert_int_equal(bph_cluster_run(g, &o, &c), 0);
+	assert_false(same_cluster(c, "198.18.8.1", "198.18.8.2"));
+	bph_clustering_free(c);
+	o.family_on[BPH_FAM_HOSTKEY] = true;
+	o.max_share[BPH_STRONG] = 1; /* nothing shared is rare enough */
+	assert_int_equal(bph_cluster_run(g, &o, &c), 0);
+	assert_int_equal(c->n_links, 0);
+	bph_clustering_free(c);
+	bph_cluster_opts_clear(&o);
+	bph_graph_free(g);
+}
+
 static void test_kind_registry(void **state)
 {
 	(void)state;
@@ -244,6 +267,7 @@ int main(void)
 	    cmocka_unit_test(test_lab_tenants_do_not_link),
 	    cmocka_unit_test(test_two_weak_families),
 	    cmocka_unit_test(test_bridge_only_when_cut),
+	    cmocka_unit_test(test_family_switch),
 	    cmocka_unit_test(test_kind_registry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -196,6 +196,43 @@ static void test_import_with_bad_lines(void **state)
 	bph_store_close(st);
 }
 
+static void exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A failure in the middle of a put leaves no partial record behind. */
+static void test_put_is_atomic(void **state)
+{
+	struct fixture *fx = *state;
+	struct bph_store *st = NULL;
+	struct bph_service s;
+	int64_t scan;
+	char err[256] = "";
+
+	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	/* the record emits hassh, then the host key: make the second fail */
+	exec_sql(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON artifacts"
+			   " WHEN NEW.kind = 'ssh_hostkey'"
+			   " BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	assert_int_equal(bph_store_scan_begin(st, "scan", "", &scan), 0);
+	ssh_record(&s, 0xc6120a0a, "SHA256:k", 1000);
+	assert_int_equal(bph_store_put(st, scan, &s), BPH_ERR_DB);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 0);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts"), 0);
+	exec_sql(fx->path, "DROP TRIGGER boom");
+	assert_int_equal(bph_store_put(st, scan, &s), 0);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 1);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts"), 2);
+	/* a scan id that does not exist is refused (foreign key) */
+	assert_int_equal(bph_store_put(st, scan + 100, &s), BPH_ERR_DB);
+	bph_service_clear(&s);
+	bph_store_close(st);
+}
+
 static void test_default_path(void **state)
 {
 	(void)state;
@@ -234,6 +271,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_round_trip_and_history, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_import_with_bad_lines, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_put_is_atomic, setup,
 					    teardown),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_open_fails_cleanly),
