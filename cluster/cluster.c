@@ -340,25 +340,57 @@ static int cmp_ev_weight(const void *x, const void *y, void *arg)
 	return (a < b) - (a > b);
 }
 
-/* Decides one pair; appends a link to c when a rule fires. */
-static int decide(struct run *r, const struct pair *p)
+/* Sums the pair's best weight per family; *strong: first strong kind. */
+static double pair_score(const struct bph_clustering *c, const struct pair *p,
+			 int *fams, const struct bph_kind_info **strong)
 {
-	struct bph_clustering *c = r->c;
-	const struct bph_kind_info *strong = NULL;
-	struct bph_link *l;
 	double score = 0;
-	int fams = 0;
 
+	*fams = 0;
+	*strong = NULL;
 	for (int f = 0; f < BPH_FAM_COUNT; f++) {
 		if (p->best[f] < 0)
 			continue;
 		const struct bph_art_stat *s = &c->arts[p->best[f]];
 		const struct bph_kind_info *k = bph_kind_lookup(s->kind);
 		score += s->weight;
-		fams++;
-		if (k->strength == BPH_STRONG && !strong)
-			strong = k;
+		(*fams)++;
+		if (k->strength == BPH_STRONG && !*strong)
+			*strong = k;
 	}
+	return score;
+}
+
+/* Fills l's evidence from the pair: one entry per family, by weight. */
+static void fill_evidence(const struct bph_clustering *c, const struct pair *p,
+			  struct bph_link *l)
+{
+	bool swap = p->a > p->b;
+
+	for (int f = 0; f < BPH_FAM_COUNT; f++) {
+		if (p->best[f] < 0)
+			continue;
+		struct bph_evidence *e = &l->ev[l->n_ev++];
+		const struct bph_kind_info *k =
+		    bph_kind_lookup(c->arts[p->best[f]].kind);
+		e->art = (uint32_t)p->best[f];
+		e->port_a = swap ? p->pb[f] : p->pa[f];
+		e->port_b = swap ? p->pa[f] : p->pb[f];
+		e->rule = k->strength == BPH_STRONG ? "strong" : "score";
+		seen_window(c, e->art, l->a, l->b, e);
+	}
+	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), cmp_ev_weight, (void *)c);
+}
+
+/* Decides one pair; appends a link to c when a rule fires. */
+static int decide(struct run *r, const struct pair *p)
+{
+	struct bph_clustering *c = r->c;
+	const struct bph_kind_info *strong;
+	struct bph_link *l;
+	int fams;
+	double score = pair_score(c, p, &fams, &strong);
+
 	if (!strong && (score < r->o->threshold || fams < 2))
 		return 0;
 	l = &c->links[c->n_links];
@@ -374,19 +406,7 @@ static int decide(struct run *r, const struct pair *p)
 	else
 		snprintf(l->rule, sizeof(l->rule), "score>=%.2f",
 			 r->o->threshold);
-	for (int f = 0; f < BPH_FAM_COUNT; f++) {
-		if (p->best[f] < 0)
-			continue;
-		struct bph_evidence *e = &l->ev[l->n_ev++];
-		const struct bph_kind_info *k =
-		    bph_kind_lookup(c->arts[p->best[f]].kind);
-		e->art = (uint32_t)p->best[f];
-		e->port_a = p->a < p->b ? p->pa[f] : p->pb[f];
-		e->port_b = p->a < p->b ? p->pb[f] : p->pa[f];
-		e->rule = k->strength == BPH_STRONG ? "strong" : "score";
-		seen_window(c, e->art, l->a, l->b, e);
-	}
-	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), cmp_ev_weight, c);
+	fill_evidence(c, p, l);
 	return 0;
 }
 
