@@ -179,7 +179,7 @@ static int copy_incidences(struct run *r)
 static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
 			       double *w)
 {
-	const struct bph_kind_info *k = bph_kind_lookup(r->g->kinds[a]);
+	const struct bph_kind_info *k = r->c->arts[a].info;
 	size_t n = r->c->n_hosts;
 
 	*w = 0;
@@ -219,6 +219,7 @@ static int artifact_stats(struct run *r)
 		c->n_arts++;
 		if (!s->kind || !s->value)
 			return BPH_ERR_NOMEM;
+		s->info = bph_kind_lookup(s->kind);
 		s->why_zero = zero_reason(r, a, s->df, &s->weight);
 	}
 	return 0;
@@ -265,7 +266,7 @@ static int offer(struct run *r, uint32_t art, uint32_t a, uint16_t pa,
 		 uint32_t b, uint16_t pb)
 {
 	const struct bph_art_stat *s = &r->c->arts[art];
-	enum bph_family f = bph_kind_lookup(s->kind)->family;
+	enum bph_family f = s->info->family;
 	struct pair *p = pair_get(r, a, b);
 
 	if (!p)
@@ -352,7 +353,7 @@ static double pair_score(const struct bph_clustering *c, const struct pair *p,
 		if (p->best[f] < 0)
 			continue;
 		const struct bph_art_stat *s = &c->arts[p->best[f]];
-		const struct bph_kind_info *k = bph_kind_lookup(s->kind);
+		const struct bph_kind_info *k = s->info;
 		score += s->weight;
 		(*fams)++;
 		if (k->strength == BPH_STRONG && !*strong)
@@ -371,8 +372,7 @@ static void fill_evidence(const struct bph_clustering *c, const struct pair *p,
 		if (p->best[f] < 0)
 			continue;
 		struct bph_evidence *e = &l->ev[l->n_ev++];
-		const struct bph_kind_info *k =
-		    bph_kind_lookup(c->arts[p->best[f]].kind);
+		const struct bph_kind_info *k = c->arts[p->best[f]].info;
 		e->art = (uint32_t)p->best[f];
 		e->port_a = swap ? p->pb[f] : p->pa[f];
 		e->port_b = swap ? p->pa[f] : p->pb[f];

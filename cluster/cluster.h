@@ -83,8 +83,9 @@ void bph_cluster_opts_clear(struct bph_cluster_opts *o);
 /* Per-artifact statistics of one clustering. */
 struct bph_art_stat {
 	char *kind, *value;
-	uint32_t df;	      /* distinct hosts carrying it */
-	double weight;	      /* 0 when it cannot link */
+	const struct bph_kind_info *info; /* registry entry; NULL: unknown */
+	uint32_t df;			  /* distinct hosts carrying it */
+	double weight;			  /* 0 when it cannot link */
 	const char *why_zero; /* static reason when weight is 0, else NULL */
 };
 

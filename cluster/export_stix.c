@@ -75,6 +75,7 @@ struct stix {
 	json_t *objects;
 	char stamp[40];
 	int bad;
+	bool *cert_done; /* per artifact: x509-certificate already written */
 };
 
 static void add(struct stix *s, json_t *o)
@@ -151,24 +152,22 @@ static void cert_objects(struct stix *s, const struct bph_cluster *k,
 	const struct bph_clustering *c = s->c;
 	char id[96];
 
-	for (size_t i = 0; i < c->n_arts; i++) {
-		bool used = false;
-		if (strcmp(c->arts[i].kind, "cert_sha256") ||
-		    strlen(c->arts[i].value) != 64)
-			continue;
-		for (size_t j = 0; j < k->n_links && !used; j++) {
-			const struct bph_link *l = &c->links[k->links[j]];
-			for (size_t e = 0; e < l->n_ev; e++)
-				used |= l->ev[e].art == i;
+	for (size_t j = 0; j < k->n_links; j++) {
+		const struct bph_link *l = &c->links[k->links[j]];
+		for (size_t e = 0; e < l->n_ev; e++) {
+			uint32_t i = l->ev[e].art;
+			if (s->cert_done[i] ||
+			    strcmp(c->arts[i].kind, "cert_sha256") ||
+			    strlen(c->arts[i].value) != 64 ||
+			    cert_id(c->arts[i].value, id))
+				continue;
+			s->cert_done[i] = true;
+			add(s, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type",
+					 "x509-certificate", "spec_version",
+					 "2.1", "id", id, "hashes", "SHA-256",
+					 c->arts[i].value));
+			relationship(s, "consists-of", infra, id, NULL);
 		}
-		if (!used || cert_id(c->arts[i].value, id)) {
-			continue;
-		}
-		add(s,
-		    json_pack("{s:s, s:s, s:s, s:{s:s}}", "type",
-			      "x509-certificate", "spec_version", "2.1", "id",
-			      id, "hashes", "SHA-256", c->arts[i].value));
-		relationship(s, "consists-of", infra, id, NULL);
 	}
 }
 
@@ -242,7 +241,8 @@ static void cluster_objects(struct stix *s, const struct bph_cluster *k,
 static int write_stix(const struct bph_clustering *c, const char *seed,
 		      FILE *out, char *err, size_t errlen)
 {
-	struct stix s = {c, json_array(), "", 0};
+	struct stix s = {c, json_array(), "", 0,
+			 calloc(c->n_arts + 1, sizeof(bool))};
 	long sh = seed ? bph_clustering_host(c, seed) : -1;
 	time_t t = (time_t)c->last_seen;
 	struct tm tm;
@@ -250,9 +250,11 @@ static int write_stix(const struct bph_clustering *c, const char *seed,
 	json_t *bundle = NULL;
 	int rc = 0;
 
+	if (!s.cert_done)
+		s.bad = 1;
 	strftime(s.stamp, sizeof(s.stamp), "%Y-%m-%dT%H:%M:%S.000Z",
 		 gmtime_r(&t, &tm));
-	for (size_t i = 0; s.objects && i < c->n_clusters; i++)
+	for (size_t i = 0; s.objects && s.cert_done && i < c->n_clusters; i++)
 		if (c->clusters[i].n_hosts > 1 ||
 		    (sh >= 0 && c->cluster_of[sh] == i))
 			cluster_objects(&s, &c->clusters[i],
@@ -271,6 +273,7 @@ static int write_stix(const struct bph_clustering *c, const char *seed,
 		 fputc('\n', out) == EOF)
 		rc = bph_export_fail(err, errlen, BPH_ERR_IO, "write failed");
 	free(all);
+	free(s.cert_done);
 	json_decref(bundle);
 	json_decref(s.objects);
 	return rc;
