@@ -4,8 +4,10 @@
  */
 #include "scanner/cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cluster/cluster.h"
 #include "cluster/export.h"
@@ -43,9 +45,9 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 	int rc = g ? 0 : BPH_ERR_NOMEM;
 
 	bph_cluster_opts_default(&co);
-	if (!rc && o->common_file)
-		rc = bph_cluster_opts_load_common(&co, o->common_file, err,
-						  sizeof(err));
+	if (!rc && o->common_file &&
+	    bph_cluster_opts_load_common(&co, o->common_file, err, sizeof(err)))
+		rc = BPH_ERR_USAGE; /* the user's file is bad input */
 	if (!rc)
 		rc = bph_store_load_graph(st, g);
 	if (!rc)
@@ -126,6 +128,11 @@ int bph_cmd_import(const struct bph_opts *o)
 	if (o->n_args != 1) {
 		fprintf(stderr,
 			"bphound import: exactly one FILE is required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (access(o->args[0], R_OK) != 0) {
+		fprintf(stderr, "bphound import: %s: %s\n", o->args[0],
+			strerror(errno));
 		return BPH_EXIT_USAGE;
 	}
 	if (bph_cli_open_store(o, &st))

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Bad usage and bad input: a clear message and exit status 2, before any
+# packet is sent. Every target below is either malformed or reserved, so
+# nothing here can reach the network even if a check regressed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${BPH_BUILD:-$top/build}/bphound
+work=$(mktemp -d /tmp/bph-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fails=0
+expect() { # expect STATUS PATTERN ARGS...: exit status and stderr text
+	local want=$1 pattern=$2
+	shift 2
+	local got
+	"$bin" "$@" >"$work/out" 2>"$work/err"
+	got=$?
+	if [ "$got" != "$want" ] || ! grep -qE -- "$pattern" "$work/err" "$work/out"; then
+		echo "FAIL: bphound $* -> status $got (want $want), output:"
+		sed 's/^/    /' "$work/err" "$work/out"
+		fails=$((fails + 1))
+	else
+		echo "ok: bphound $* -> $got: $(head -n1 "$work/err")"
+	fi
+}
+printf '198.18.0.1\n# comment\n198.18.0.0/33\n' >"$work/targets.txt"
+printf 'hosts:\n  - [unclosed\n' >"$work/bad.yaml"
+db=$work/x.db
+
+expect 2 usage
+expect 2 "unknown command" frob
+expect 2 "no targets" scan -p 80 --db "$db"
+expect 2 "PORTS is required" scan 198.18.0.1 --db "$db"
+expect 2 "above 65535" scan 198.18.0.1 -p 70000 --db "$db" --allow-reserved
+expect 2 "column" scan 198.18.0.1 -p 80,abc --db "$db" --allow-reserved
+expect 2 "octet" scan 198.18.0.256 -p 80 --db "$db"
+expect 2 "prefix" scan 198.18.0.0/40 -p 80 --db "$db"
+expect 2 "no targets left" scan 10.0.0.0/8 -p 80 --db "$db"
+expect 2 "no targets left" scan 127.0.0.1 -p 80 --db "$db"
+expect 2 "no targets left" pivot 198.18.10.10 --db "$db"
+expect 2 "targets.txt:3:" scan "$work/targets.txt" -p 80 --db "$db" --allow-reserved
+expect 2 "not a non-negative integer" scan 198.18.0.1 -p 80 --rate fast --db "$db"
+expect 2 "out of range" scan 198.18.0.1 -p 80 --retries 99 --db "$db"
+expect 2 "I < N" scan 198.18.0.1 -p 80 --shard 2/2 --db "$db"
+expect 2 "unknown option" scan 198.18.0.1 -p 80 --frobnicate
+expect 2 "not an IPv4" pivot seed.example --db "$db"
+expect 2 "FORMAT:FILE" pivot 198.18.10.10 --export graphml --db "$db"
+expect 2 "unknown format" pivot 198.18.10.10 --export xml:x --db "$db"
+expect 2 "unknown format" export --format xml -o "$work/x" --db "$db"
+expect 2 "required" export --db "$db"
+expect 2 "No such file" import "$work/missing.jsonl" --db "$db"
+expect 2 "not an IPv4" show nothost --db "$db"
+expect 2 "bad.yaml:[0-9]+:[0-9]+" cluster --db "$db" --common "$work/bad.yaml"
+
+if [ "$fails" -ne 0 ]; then
+	echo "cli_errors: $fails failures"
+	exit 1
+fi
+echo "cli_errors: all bad inputs rejected with status 2"
