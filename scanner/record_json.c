@@ -448,7 +448,7 @@ static int read_num(struct rctx *c, const struct field *f, const json_t *v,
 	    [F_U8] = {0, UINT8_MAX},	  [F_I8] = {INT8_MIN, INT8_MAX},
 	    [F_U16] = {0, UINT16_MAX},	  [F_SIZE] = {0, LLONG_MAX},
 	};
-	long long n;
+	long long n = 0;
 	int rc = read_int(c, f->name, v, lim[f->type][0], lim[f->type][1], &n);
 
 	if (rc)
@@ -606,7 +606,7 @@ static int get_http(struct rctx *c, const json_t *o, struct bph_service *s)
 {
 	struct bph_http_info *h = bph_http_info_new();
 	const json_t *fav;
-	long long v;
+	long long v = 0;
 	int rc;
 
 	if (!h)
@@ -651,7 +651,7 @@ static int get_head(struct rctx *c, const json_t *j, struct bph_service *s)
 	const char *ip = json_string_value(json_object_get(j, "ip"));
 	const json_t *v;
 	struct in_addr a;
-	long long n;
+	long long n = 0;
 	int rc;
 
 	if (!ip || inet_pton(AF_INET, ip, &a) != 1)
