@@ -3,7 +3,7 @@
 # versus nmap -sV with NSE scripts, on the namespaced lab (tests/lab/lab.sh).
 #
 #   bench/fingerprint.sh [-R RUNS] [--tools "bphound nmap"] [--targets ranges|hosts]
-#                        [--bphound PATH] [--keep DIR]
+#                        [--bphound PATH] [--keep DIR] [--note TEXT]
 #
 # Brings the lab up with prefix "bphfb", then runs bphound and nmap
 # alternately (bphound, nmap, bphound, ...), RUNS times each, inside the lab's
@@ -22,6 +22,7 @@ TOOLS="bphound nmap"
 TARGET_MODE=ranges
 BPHOUND=${BPHOUND:-}
 KEEP=""
+NOTE=${BENCH_NOTE:-}    # free text stored in the results (e.g. which bphound build)
 TOOL_TIMEOUT=900
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -40,6 +41,7 @@ while [[ $# -gt 0 ]]; do
         --targets) TARGET_MODE=$2; shift 2 ;;
         --bphound) BPHOUND=$2; shift 2 ;;
         --keep) KEEP=$2; shift 2 ;;
+        --note) NOTE=$2; shift 2 ;;
         -h|--help) usage ;;
         *) usage ;;
     esac
@@ -126,12 +128,12 @@ bver=$([[ -n "$BPHOUND" && -x "$BPHOUND" ]] && "$BPHOUND" --version 2>&1 | head 
 nver=$(nmap --version 2>/dev/null | head -n1 || true)
 $PY - "$WORK/meta.json" "$DATE" "$RUNS" "$(nproc)" "$(uname -r)" "$bver" "$nver" \
     "$TARGETS" "$PORTS" "$NHOSTS" "$NEXPECTED" "$RUN_TOOLS" "$TARGET_MODE" \
-    "ip netns exec $SCAN_NS $(cmd_bphound RUNDIR)" "ip netns exec $SCAN_NS $(cmd_nmap RUNDIR)" <<'EOF'
+    "ip netns exec $SCAN_NS $(cmd_bphound RUNDIR)" "ip netns exec $SCAN_NS $(cmd_nmap RUNDIR)" "$NOTE" <<'EOF'
 import json, sys
 (out, date, runs, cpus, kernel, bver, nver, targets, ports, nhosts, nexp, tools,
- mode, cb, cn) = sys.argv[1:]
+ mode, cb, cn, note) = sys.argv[1:]
 tools = tools.split()
-json.dump({"date": date, "runs": int(runs), "cpus": int(cpus), "kernel": kernel,
+json.dump({"date": date, "note": note, "runs": int(runs), "cpus": int(cpus), "kernel": kernel,
            "versions": {"bphound": bver, "nmap": nver},
            "targets": targets.split(), "target_mode": mode, "ports": ports,
            "lab_hosts": int(nhosts), "expected": int(nexp), "tools": tools,

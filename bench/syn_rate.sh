@@ -3,7 +3,7 @@
 # side by side, on a veth topology this script builds and removes itself.
 #
 #   bench/syn_rate.sh [-R RUNS] [--tools "bphound masscan zmap"] [--port P]
-#                     [--range CIDR] [--rate PPS] [--bphound PATH] [--keep DIR]
+#                     [--range CIDR] [--rate PPS] [--bphound PATH] [--keep DIR] [--note TEXT]
 #
 # Topology (prefix "bphsr", all in network namespaces, nothing in the root
 # namespace):
@@ -31,6 +31,7 @@ TOOL_TIMEOUT=300       # seconds; a run that takes longer is stopped (SIGINT)
 WAIT_S=2               # receive wait after the last probe, same for all tools
 BPHOUND=${BPHOUND:-}
 KEEP=""
+NOTE=${BENCH_NOTE:-}    # free text stored in the results (e.g. which bphound build)
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
@@ -48,6 +49,7 @@ while [[ $# -gt 0 ]]; do
         --rate) RATE=$2; shift 2 ;;
         --bphound) BPHOUND=$2; shift 2 ;;
         --keep) KEEP=$2; shift 2 ;;
+        --note) NOTE=$2; shift 2 ;;
         -h|--help) usage ;;
         *) usage ;;
     esac
@@ -248,14 +250,14 @@ DATE=$(date -u +%Y-%m-%dT%H%M%SZ)
 CPU_MODEL=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n1)
 $PY - "$WORK/meta.json" "$DATE" "$RANGE" "$NTARGETS" "$PORT" "$RUNS" "$(nproc)" \
     "$CPU_MODEL" "$(uname -r)" "$(versions_json)" "$TRUTH" \
-    "$(cmd_bphound RUNDIR)" "$(cmd_masscan RUNDIR)" "$(cmd_zmap RUNDIR)" "$RUN_TOOLS" <<'EOF'
+    "$(cmd_bphound RUNDIR)" "$(cmd_masscan RUNDIR)" "$(cmd_zmap RUNDIR)" "$RUN_TOOLS" "$NOTE" <<'EOF'
 import json, sys
 (out, date, rng, n, port, runs, cpus, cpu, kernel, versions, truth,
- cb, cm, cz, tools) = sys.argv[1:]
+ cb, cm, cz, tools, note) = sys.argv[1:]
 tools = tools.split()
 cmds = {"bphound": cb, "masscan": cm, "zmap": cz}
 json.dump({
-    "date": date, "range": rng, "targets": int(n), "port": int(port), "runs": int(runs),
+    "date": date, "note": note, "range": rng, "targets": int(n), "port": int(port), "runs": int(runs),
     "cpus": int(cpus), "cpu_model": cpu, "kernel": kernel,
     "versions": json.loads(versions), "truth": truth.split(),
     "tools": tools,

@@ -227,6 +227,9 @@ def report(runs_path, meta_path, out_path):
           f"over a veth pair between network namespaces, {meta['cpus']} cores "
           f"({meta['cpu_model']}), kernel {meta['kernel']}; {meta['runs']} alternating runs per tool; "
           "medians.")
+    if meta.get("note"):
+        print()
+        print(f"Note: {meta['note']}")
     print()
     print("| tool | version | median pps (tool's own figure) | median pps (router veth rx counter) | median send time (s) | median recall |")
     print("|---|---|---:|---:|---:|---:|")

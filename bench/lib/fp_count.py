@@ -130,6 +130,9 @@ def report(runs_path, meta_path, out_path):
           f"{meta['expected']} open services, targets {' '.join(meta['targets'])}, "
           f"ports {meta['ports']}); {meta['cpus']} cores, kernel {meta['kernel']}; "
           f"{meta['runs']} alternating runs per tool; medians.")
+    if meta.get("note"):
+        print()
+        print(f"Note: {meta['note']}")
     print()
     print("| tool | version | median wall time (s) | services fingerprinted | of the open services in truth.json |")
     print("|---|---|---:|---:|---:|")
