@@ -1,0 +1,294 @@
+#include "scanner/netroute.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fingerprints/err.h"
+
+int bph_mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &tail) != 6 ||
+	    strlen(s) != 17)
+		return BPH_ERR_USAGE;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}
+
+struct route_answer {
+	int oif;
+	uint32_t gateway, prefsrc; /* host order, 0 if absent */
+};
+
+/* Parses one RTM_NEWROUTE answer; attributes are walked with RTA_OK. */
+static void parse_route(struct nlmsghdr *h, struct route_answer *a)
+{
+	struct rtmsg *rtm = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
+	uint32_t v;
+
+	for (struct rtattr *at = RTM_RTA(rtm); len > 0 && RTA_OK(at, len);
+	     at = RTA_NEXT(at, len)) {
+		if (at->rta_type == RTA_OIF && RTA_PAYLOAD(at) >= 4) {
+			memcpy(&a->oif, RTA_DATA(at), 4);
+		} else if ((at->rta_type == RTA_GATEWAY ||
+			    at->rta_type == RTA_PREFSRC) &&
+			   RTA_PAYLOAD(at) >= 4) {
+			memcpy(&v, RTA_DATA(at), 4);
+			if (at->rta_type == RTA_GATEWAY)
+				a->gateway = ntohl(v);
+			else
+				a->prefsrc = ntohl(v);
+		}
+	}
+}
+
+/* `ip route get target` over netlink. */
+static int route_get(uint32_t target, struct route_answer *a, char *err,
+		     size_t errlen)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtmsg r;
+		char attrs[64];
+	} req = {0};
+	union {
+		char buf[8192];
+		struct nlmsghdr align;
+	} resp;
+	struct rtattr *rta;
+	uint32_t dst = htonl(target);
+	int fd, rc = BPH_ERR_IO;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
+		return BPH_ERR_IO;
+	}
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
+	req.h.nlmsg_type = RTM_GETROUTE;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = 1;
+	req.r.rtm_family = AF_INET;
+	req.r.rtm_dst_len = 32;
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
+	rta->rta_type = RTA_DST;
+	rta->rta_len = RTA_LENGTH(4);
+	memcpy(RTA_DATA(rta), &dst, 4);
+	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_LENGTH(4);
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
+		snprintf(err, errlen, "netlink send: %s", strerror(errno));
+		goto out;
+	}
+	n = recv(fd, resp.buf, sizeof(resp.buf), 0);
+	if (n < 0) {
+		snprintf(err, errlen, "netlink recv: %s", strerror(errno));
+		goto out;
+	}
+	rc = BPH_ERR_USAGE;
+	snprintf(err, errlen, "no route to the first target");
+	for (struct nlmsghdr *h = &resp.align; NLMSG_OK(h, (unsigned)n);
+	     h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == RTM_NEWROUTE) {
+			parse_route(h, a);
+			rc = a->oif > 0 ? 0 : BPH_ERR_USAGE;
+			break;
+		}
+		if (h->nlmsg_type == NLMSG_ERROR)
+			break;
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Link-layer facts of the interface: MAC and loopback flag. */
+static int iface_info(struct bph_netroute *r, char *err, size_t errlen)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return BPH_ERR_IO;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", r->iface);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(err, errlen, "%s: %s", r->iface, strerror(errno));
+		rc = BPH_ERR_USAGE;
+		goto out;
+	}
+	r->loopback = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		snprintf(err, errlen, "%s: %s", r->iface, strerror(errno));
+		rc = BPH_ERR_IO;
+		goto out;
+	}
+	memcpy(r->src_mac, ifr.ifr_hwaddr.sa_data, 6);
+out:
+	close(fd);
+	return rc;
+}
+
+/* First IPv4 address configured on the interface. */
+static int iface_addr(const char *iface, uint32_t *ip)
+{
+	struct ifaddrs *ifa, *p;
+	int rc = BPH_ERR_USAGE;
+
+	if (getifaddrs(&ifa) < 0)
+		return BPH_ERR_IO;
+	for (p = ifa; p; p = p->ifa_next) {
+		if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET &&
+		    strcmp(p->ifa_name, iface) == 0) {
+			struct sockaddr_in *sin = (void *)p->ifa_addr;
+			*ip = ntohl(sin->sin_addr.s_addr);
+			rc = 0;
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+/* Looks the next hop up in /proc/net/arp (complete entries only). */
+static bool arp_lookup(const struct bph_netroute *r, uint8_t mac[6])
+{
+	char line[256], ip[64], hw[64], dev[64];
+	unsigned type, flags;
+	bool found = false;
+	FILE *f = fopen("/proc/net/arp", "r");
+	struct in_addr want = {htonl(r->next_hop)};
+	char want_s[INET_ADDRSTRLEN];
+
+	if (!f)
+		return false;
+	inet_ntop(AF_INET, &want, want_s, sizeof(want_s));
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s 0x%x 0x%x %63s %*s %63s", ip, &type,
+			   &flags, hw, dev) != 5)
+			continue;
+		if (strcmp(ip, want_s) == 0 && strcmp(dev, r->iface) == 0 &&
+		    (flags & 0x2) && bph_mac_parse(hw, mac) == 0)
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Makes the kernel resolve the next hop: one empty UDP datagram to the
+ * target (discard port) through the scan interface. */
+static void arp_trigger(const struct bph_netroute *r, uint32_t target)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(9),
+				  .sin_addr = {htonl(target)}};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->iface,
+		   (socklen_t)strlen(r->iface));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		(void)send(fd, "", 0, 0);
+	close(fd);
+}
+
+static int resolve_mac(struct bph_netroute *r, uint32_t target, char *err,
+		       size_t errlen)
+{
+	const struct timespec step = {0, 50 * 1000 * 1000};
+
+	if (r->loopback) {
+		memset(r->dst_mac, 0, 6);
+		return 0;
+	}
+	for (int i = 0; i < 40; i++) {
+		if (arp_lookup(r, r->dst_mac))
+			return 0;
+		if (i == 0)
+			arp_trigger(r, target);
+		nanosleep(&step, NULL);
+	}
+	snprintf(err, errlen,
+		 "%s: no ARP entry for the next hop; give --gateway-mac",
+		 r->iface);
+	return BPH_ERR_IO;
+}
+
+static int apply_overrides(struct bph_netroute *r, const char *iface,
+			   const char *source_ip, char *err, size_t errlen)
+{
+	struct in_addr a;
+
+	if (iface) {
+		if (strlen(iface) >= sizeof(r->iface) ||
+		    !(r->ifindex = (int)if_nametoindex(iface))) {
+			snprintf(err, errlen, "unknown interface '%s'", iface);
+			return BPH_ERR_USAGE;
+		}
+		snprintf(r->iface, sizeof(r->iface), "%s", iface);
+	}
+	if (source_ip) {
+		if (inet_pton(AF_INET, source_ip, &a) != 1) {
+			snprintf(err, errlen, "bad source IP '%s'", source_ip);
+			return BPH_ERR_USAGE;
+		}
+		r->source_ip = ntohl(a.s_addr);
+	}
+	return 0;
+}
+
+int bph_netroute_detect(uint32_t target, const char *iface,
+			const char *source_ip, const char *gateway_mac,
+			struct bph_netroute *r, char *err, size_t errlen)
+{
+	struct route_answer a = {0};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = route_get(target, &a, err, errlen);
+	if (rc)
+		return rc;
+	r->ifindex = a.oif;
+	if (!if_indextoname((unsigned)a.oif, r->iface)) {
+		snprintf(err, errlen, "interface %d: %s", a.oif,
+			 strerror(errno));
+		return BPH_ERR_IO;
+	}
+	r->source_ip = a.prefsrc;
+	r->next_hop = a.gateway ? a.gateway : target;
+	rc = apply_overrides(r, iface, source_ip, err, errlen);
+	if (rc)
+		return rc;
+	if (!r->source_ip && iface_addr(r->iface, &r->source_ip)) {
+		snprintf(err, errlen, "%s has no IPv4 address", r->iface);
+		return BPH_ERR_USAGE;
+	}
+	rc = iface_info(r, err, errlen);
+	if (rc)
+		return rc;
+	if (gateway_mac) {
+		if (bph_mac_parse(gateway_mac, r->dst_mac)) {
+			snprintf(err, errlen, "bad gateway MAC '%s'",
+				 gateway_mac);
+			return BPH_ERR_USAGE;
+		}
+		return 0;
+	}
+	return resolve_mac(r, target, err, errlen);
+}

@@ -1,0 +1,62 @@
+/*
+ * synscan.h - stateless SYN scan of (ip, port) pairs.
+ *
+ * Pairs are walked in the seeded cyclic-group order (permute.h), SYNs go
+ * out through send.h at a paced rate, replies come back through recv.h and
+ * are checked against the per-scan secret (validate.h). Every pair gets
+ * exactly one verdict through the callback: open (SYN-ACK, with the
+ * SYN-ACK's TCP traits), closed (RST) or filtered (ICMP unreachable, or
+ * no answer after the retries and the cooldown).
+ */
+#ifndef BPH_SCANNER_SYNSCAN_H
+#define BPH_SCANNER_SYNSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fingerprints/record.h"
+#include "scanner/targets.h"
+
+struct bph_synscan_cfg {
+	const struct bph_targets *targets; /* finalized; borrowed */
+	const uint16_t *ports;		   /* borrowed */
+	size_t n_ports;
+	uint64_t rate; /* packets per second; 0 = default 10000 */
+	int retries;   /* extra passes over unanswered pairs; default 1 */
+	int wait_ms;   /* cooldown after the last probe; default 2000 */
+	const char *iface, *source_ip, *gateway_mac; /* NULL = auto */
+	uint64_t seed;
+	bool seed_set;			   /* false: a random seed */
+	uint32_t shard_index, shard_count; /* default 0/1 */
+	bool quiet;			   /* no progress lines on stderr */
+};
+
+/* Fills c with the defaults above and no targets or ports. */
+void bph_synscan_cfg_default(struct bph_synscan_cfg *c);
+
+/*
+ * Receives one verdict. svc is borrowed for the call: ip, port, state,
+ * seen and (for open) tcp are filled, every pointer is NULL. Calls come
+ * from the capture thread during the scan and from the calling thread
+ * for the final filtered verdicts, never two at once.
+ */
+typedef void (*bph_synscan_cb)(void *ctx, const struct bph_service *svc);
+
+struct bph_synscan_stats {
+	uint64_t targets; /* pairs in this shard */
+	uint64_t sent, replies, open, closed, filtered;
+	double seconds; /* whole scan, cooldown included */
+	double pps;	/* achieved send rate while sending */
+};
+
+/*
+ * Runs the scan. Needs CAP_NET_RAW. Returns 0, BPH_ERR_USAGE (bad
+ * configuration, no route), BPH_ERR_PERM, BPH_ERR_IO or BPH_ERR_NOMEM
+ * with a message in err. stats may be NULL.
+ */
+int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
+		    void *ctx, struct bph_synscan_stats *stats, char *err,
+		    size_t errlen);
+
+#endif

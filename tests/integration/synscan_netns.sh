@@ -1,0 +1,137 @@
+#!/bin/bash
+# Live SYN-scan test in private network namespaces (run as root).
+#
+#   bphss-scan (198.18.200.2) -- bphss-rtr (.1 | .65) -- bphss-tgt (.66-.69)
+#
+# The router decrements the TTL, so SYN-ACKs arrive with TTL 63. In the
+# target namespace: HTTP on .66:80, listeners on .66:8080 and .68:22,
+# nftables drops everything to .69, rejects port 9001 with ICMP
+# admin-prohibited, and drops the whole 198.19.0.0/16 that the router
+# sends its way (the rate sweep). Every address lives in 198.18.0.0/15
+# inside these namespaces; the trap deletes them on any exit.
+#
+# usage: synscan_netns.sh [BUILD_DIR] ; SWEEP_RATES=10000,100000 to change
+set -euo pipefail
+
+BUILD=${1:-$(dirname "$0")/../../build}
+BIN=$BUILD/test_scanner_synscan_live
+SCAN=bphss-scan RTR=bphss-rtr TGT=bphss-tgt
+RATES=${SWEEP_RATES:-1000,10000,100000,1000000000}
+WORK=$(mktemp -d /tmp/bphss.XXXXXX)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	for n in $SCAN $RTR $TGT; do ip netns del $n 2>/dev/null || true; done
+	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "build $BIN first" >&2; exit 1; }
+for n in $SCAN $RTR $TGT; do ip netns del $n 2>/dev/null || true; done
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+for n in $SCAN $RTR $TGT; do ip netns add $n; ip -n $n link set lo up; done
+ip link add bphss-s0 netns $SCAN type veth peer name bphss-r0 netns $RTR
+ip link add bphss-r1 netns $RTR type veth peer name bphss-t0 netns $TGT
+ip -n $SCAN addr add 198.18.200.2/26 dev bphss-s0
+ip -n $RTR addr add 198.18.200.1/26 dev bphss-r0
+ip -n $RTR addr add 198.18.200.65/26 dev bphss-r1
+for a in 66 67 68 69; do ip -n $TGT addr add 198.18.200.$a/26 dev bphss-t0; done
+ip -n $SCAN link set bphss-s0 up
+ip -n $RTR link set bphss-r0 up
+ip -n $RTR link set bphss-r1 up
+ip -n $TGT link set bphss-t0 up
+ip -n $SCAN route add 198.18.0.0/15 via 198.18.200.1
+ip -n $TGT route add 198.18.0.0/15 via 198.18.200.65
+ip -n $RTR route add 198.19.0.0/16 via 198.18.200.66
+nsx $RTR sysctl -qw net.ipv4.ip_forward=1
+
+nsx $TGT nft -f - <<'NFT'
+table ip bphss {
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+		ip daddr 198.19.0.0/16 drop
+	}
+	chain input {
+		type filter hook input priority 0; policy accept;
+		ip daddr 198.18.200.69 drop
+		tcp dport 9001 reject with icmp type admin-prohibited
+	}
+}
+NFT
+
+listen() { # addr port
+	ip netns exec $TGT python3 -c "
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$1', $2)); s.listen(128)
+while True:
+    c, _ = s.accept(); c.close()" &
+	PIDS+=($!)
+}
+ip netns exec $TGT python3 -m http.server 80 --bind 198.18.200.66 >/dev/null 2>&1 &
+PIDS+=($!)
+listen 198.18.200.66 8080
+listen 198.18.200.68 22
+for i in $(seq 50); do
+	n=$(nsx $TGT ss -Hltn | grep -c -E '198\.18\.200\.6[68]:(80|8080|22) ' || true)
+	[ "$n" = 3 ] && break
+	sleep 0.1
+done
+[ "$n" = 3 ] || { echo "listeners did not start" >&2; exit 1; }
+
+# ground truth, one entry per (address, port)
+EXPECT=""
+for a in 66 67 68 69; do
+	for p in 22 80 8080 9001; do
+		s=closed
+		case "$a:$p" in
+		66:80 | 66:8080 | 68:22) s=open ;;
+		69:* | *:9001) s=filtered ;;
+		esac
+		EXPECT+="198.18.200.$a:$p=$s,"
+	done
+done
+EXPECT=${EXPECT%,}
+
+# capture the scan for p0f, the signature oracle. On the router's side of
+# the scanner link: SYNs sent with PACKET_QDISC_BYPASS skip the sending
+# host's own taps, and the router has already decremented the SYN-ACKs.
+ip netns exec $RTR tcpdump -q -i bphss-r0 -w "$WORK/scan.pcap" -U tcp 2>/dev/null &
+TCPDUMP=$!
+PIDS+=($TCPDUMP)
+sleep 0.5
+
+echo "== verdicts"
+nsx $SCAN env BPH_NETNS_TARGET=198.18.200.66-198.18.200.69 \
+	BPH_NETNS_PORTS=22,80,8080,9001 BPH_NETNS_EXPECT="$EXPECT" \
+	BPH_NETNS_SIG_PREFIX="4:63+1:0:1460:" \
+	BPH_NETNS_SIGS_OUT="$WORK/sigs.txt" "$BIN"
+sleep 0.5
+kill $TCPDUMP; wait $TCPDUMP 2>/dev/null || true
+
+echo "== p0f oracle"
+if command -v p0f >/dev/null; then
+	p0f -r "$WORK/scan.pcap" | awk '
+		/\(syn\+ack\)/ { split($0, a, "-> "); split(a[2], b, " "); srv = b[1]; sub("/", ":", srv) }
+		/raw_sig/ && srv != "" { sub(/.*= /, ""); print srv, $0; srv = "" }' |
+		sort -u >"$WORK/p0f.txt"
+	sort -u "$WORK/sigs.txt" >"$WORK/ours.txt"
+	cat "$WORK/ours.txt"
+	if ! diff -u "$WORK/p0f.txt" "$WORK/ours.txt"; then
+		echo "FAIL: signatures differ from p0f" >&2
+		exit 1
+	fi
+	[ "$(wc -l <"$WORK/ours.txt")" = 3 ] || { echo "FAIL: want 3 sigs" >&2; exit 1; }
+	echo "p0f agrees on $(wc -l <"$WORK/ours.txt") signatures"
+else
+	echo "p0f not installed; skipped"
+fi
+
+echo "== /16 sweep into a dropping target (rates $RATES)"
+nsx $SCAN env BPH_NETNS_SWEEP=198.19.0.0/16 BPH_NETNS_RATES="$RATES" "$BIN"
+echo "PASS"
