@@ -53,6 +53,8 @@ void bph_cluster_opts_default(struct bph_cluster_opts *o)
 	for (int f = 0; f < BPH_FAM_COUNT; f++)
 		o->family_on[f] = true;
 	o->use_default_common = true;
+	o->majority = 0.6;
+	o->max_concentrated = 1000;
 }
 
 int bph_cluster_opts_load_common(struct bph_cluster_opts *o, const char *path,
@@ -94,6 +96,9 @@ struct run {
 	struct pair *pairs;
 	size_t n_pairs, cap_pairs;
 	struct bph_strmap *pair_ix;
+	struct bph_incidence *by_art; /* one row per (art, host), by art */
+	size_t n_by_art;
+	size_t cap_links;
 };
 
 static int ipcmp(const char *a, const char *b)
@@ -176,6 +181,8 @@ static int copy_incidences(struct run *r)
 	return 0;
 }
 
+static const char why_cap[] = "shared by too many hosts";
+
 static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
 			       double *w)
 {
@@ -192,7 +199,7 @@ static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
 	if (df < 2)
 		return "seen on one host only";
 	if (df > r->o->max_share[k->strength])
-		return "shared by too many hosts";
+		return why_cap;
 	if (k->strength == BPH_STRONG)
 		*w = r->o->strength[k->strength] * log(1.0 + (double)n / df);
 	else if (df < n)
@@ -279,23 +286,96 @@ static int offer(struct run *r, uint32_t art, uint32_t a, uint16_t pa,
 	return 0;
 }
 
-/* Enumerates host pairs of each weighted artifact (df is capped). */
-static int collect_pairs(struct run *r)
+/* r->by_art: one row per (art, host), sorted by art then host. */
+static int index_by_art(struct run *r)
 {
 	struct bph_clustering *c = r->c;
 	struct bph_incidence *v = malloc((c->n_inc + 1) * sizeof(*v));
-	size_t i = 0, n = 0;
-	int rc = 0;
+	size_t n = 0;
 
-	if (!v || !(r->pair_ix = bph_strmap_new())) {
-		free(v);
+	if (!v)
 		return BPH_ERR_NOMEM;
-	}
-	for (size_t k = 0; k < c->n_inc; k++) /* one row per (art, host) */
+	for (size_t k = 0; k < c->n_inc; k++)
 		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
 		    c->inc[k].art != c->inc[k - 1].art)
 			v[n++] = c->inc[k];
 	qsort(v, n, sizeof(*v), cmp_inc_art);
+	r->by_art = v;
+	r->n_by_art = n;
+	return 0;
+}
+
+static const char why_default[] =
+    "only on hosts that all share one over-cap key or certificate "
+    "(a device or image default)";
+
+/* Whether host h carries art (its incidences are sorted by art). */
+static bool host_has(const struct bph_clustering *c, uint32_t h, uint32_t art)
+{
+	size_t lo = c->inc_off[h], hi = c->inc_off[h + 1];
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c->inc[mid].art == art)
+			return true;
+		if (c->inc[mid].art < art)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Whether every holder rows[0..df) also carries one over-cap strong
+ * artifact (the vendor key of a device whose certificate we look at). */
+static bool implied_by_default(const struct run *r,
+			       const struct bph_incidence *rows, size_t df)
+{
+	const struct bph_clustering *c = r->c;
+	uint32_t h0 = rows[0].host;
+
+	for (size_t i = c->inc_off[h0]; i < c->inc_off[h0 + 1]; i++) {
+		const struct bph_art_stat *d = &c->arts[c->inc[i].art];
+		size_t k = 1;
+		if (c->inc[i].art == rows[0].art || !d->info ||
+		    d->info->strength != BPH_STRONG || d->why_zero != why_cap)
+			continue;
+		while (k < df && host_has(c, rows[k].host, c->inc[i].art))
+			k++;
+		if (k == df)
+			return true;
+	}
+	return false;
+}
+
+/* Zeroes the weight of artifacts explained by a shared default. */
+static void suppress_defaults(struct run *r)
+{
+	for (size_t i = 0, j; i < r->n_by_art; i = j) {
+		struct bph_art_stat *s = &r->c->arts[r->by_art[i].art];
+		for (j = i;
+		     j < r->n_by_art && r->by_art[j].art == r->by_art[i].art;
+		     j++)
+			;
+		if (s->weight > 0 &&
+		    implied_by_default(r, &r->by_art[i], j - i)) {
+			s->weight = 0;
+			s->why_zero = why_default;
+		}
+	}
+}
+
+/* Enumerates host pairs of each weighted artifact (df is capped). */
+static int collect_pairs(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	const struct bph_incidence *v = r->by_art;
+	size_t i = 0, n = r->n_by_art;
+	int rc = 0;
+
+	if (!(r->pair_ix = bph_strmap_new()))
+		return BPH_ERR_NOMEM;
+	suppress_defaults(r);
 	while (i < n && !rc) {
 		size_t j = i;
 		while (j < n && v[j].art == v[i].art)
@@ -307,7 +387,6 @@ static int collect_pairs(struct run *r)
 					   v[y].host, v[y].port);
 		i = j;
 	}
-	free(v);
 	return rc;
 }
 
@@ -343,11 +422,12 @@ static int cmp_ev_weight(const void *x, const void *y, void *arg)
 
 /* Sums the pair's best weight per family; *strong: first strong kind. */
 static double pair_score(const struct bph_clustering *c, const struct pair *p,
-			 int *fams, const struct bph_kind_info **strong)
+			 int *fams, int *nonweak,
+			 const struct bph_kind_info **strong)
 {
 	double score = 0;
 
-	*fams = 0;
+	*fams = *nonweak = 0;
 	*strong = NULL;
 	for (int f = 0; f < BPH_FAM_COUNT; f++) {
 		if (p->best[f] < 0)
@@ -356,6 +436,7 @@ static double pair_score(const struct bph_clustering *c, const struct pair *p,
 		const struct bph_kind_info *k = s->info;
 		score += s->weight;
 		(*fams)++;
+		*nonweak += k->strength != BPH_WEAK;
 		if (k->strength == BPH_STRONG && !*strong)
 			*strong = k;
 	}
@@ -388,10 +469,10 @@ static int decide(struct run *r, const struct pair *p)
 	struct bph_clustering *c = r->c;
 	const struct bph_kind_info *strong;
 	struct bph_link *l;
-	int fams;
-	double score = pair_score(c, p, &fams, &strong);
+	int fams, nonweak;
+	double score = pair_score(c, p, &fams, &nonweak, &strong);
 
-	if (!strong && (score < r->o->threshold || fams < 2))
+	if (!strong && (score < r->o->threshold || fams < 2 || !nonweak))
 		return 0;
 	l = &c->links[c->n_links];
 	l->ev = calloc((size_t)fams, sizeof(*l->ev));
@@ -424,12 +505,227 @@ static int make_links(struct run *r)
 	struct bph_clustering *c = r->c;
 	int rc = 0;
 
-	c->links = calloc(r->n_pairs + 1, sizeof(*c->links));
+	r->cap_links = r->n_pairs + 1;
+	c->links = calloc(r->cap_links, sizeof(*c->links));
 	if (!c->links)
 		return BPH_ERR_NOMEM;
 	for (size_t i = 0; i < r->n_pairs && !rc; i++)
 		rc = decide(r, &r->pairs[i]);
 	qsort(c->links, c->n_links, sizeof(*c->links), cmp_link);
+	return rc;
+}
+
+/* ---- the concentrated rule ---- */
+
+/* A holder outside the cluster that holds most of an artifact. */
+struct cand {
+	uint32_t host, root, rep, art;
+	uint16_t port_h, port_rep;
+};
+
+static int cmp_cand(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->root != b->root)
+		return a->root < b->root ? -1 : 1;
+	return (a->art > b->art) - (a->art < b->art);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+static int push_cand(struct cand **v, size_t *n, size_t *cap, struct cand c)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct cand *p = realloc(*v, ncap * sizeof(*p));
+		if (!p)
+			return BPH_ERR_NOMEM;
+		*v = p;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = c;
+	return 0;
+}
+
+/* The root holding most of rows[0..df) (roots in tmp), and its count. */
+static uint32_t main_root(const struct bph_incidence *rows, size_t df,
+			  const uint32_t *root, uint32_t *tmp, size_t *best)
+{
+	uint32_t r = UINT32_MAX;
+
+	for (size_t i = 0; i < df; i++)
+		tmp[i] = root[rows[i].host];
+	qsort(tmp, df, sizeof(*tmp), cmp_u32);
+	*best = 0;
+	for (size_t i = 0, j; i < df; i = j) {
+		for (j = i; j < df && tmp[j] == tmp[i]; j++)
+			;
+		if (j - i > *best) {
+			*best = j - i;
+			r = tmp[i];
+		}
+	}
+	return r;
+}
+
+/* Candidates of one over-cap artifact (rows: its holders, by host). */
+static int art_cands(struct run *r, const struct bph_incidence *rows, size_t df,
+		     const uint32_t *root, uint32_t *tmp, struct cand **v,
+		     size_t *n, size_t *cap)
+{
+	struct bph_art_stat *s = &r->c->arts[rows[0].art];
+	size_t best, rep = 0;
+	uint32_t main = main_root(rows, df, root, tmp, &best);
+	int rc = 0;
+
+	s->main_share = (double)best / (double)df;
+	if (best < 3 || s->main_share < r->o->majority)
+		return 0;
+	s->concentrated = true;
+	s->why_zero = NULL;
+	s->weight = r->o->strength[s->info->strength] *
+		    log((double)r->c->n_hosts / (double)df);
+	while (root[rows[rep].host] != main)
+		rep++;
+	for (size_t i = 0; i < df && !rc; i++)
+		if (root[rows[i].host] != main)
+			rc = push_cand(v, n, cap,
+				       (struct cand){rows[i].host, main,
+						     rows[rep].host,
+						     rows[i].art, rows[i].port,
+						     rows[rep].port});
+	return rc;
+}
+
+static bool may_concentrate(const struct run *r, const struct bph_art_stat *s)
+{
+	return s->info && s->info->strength != BPH_WEAK &&
+	       s->why_zero == why_cap && s->df <= r->o->max_concentrated &&
+	       r->o->majority <= 1.0;
+}
+
+/* Roots of the clusters the links made so far, one per host. */
+static uint32_t *link_roots(const struct bph_clustering *c)
+{
+	struct bph_uf uf;
+	uint32_t *root = malloc((c->n_hosts + 1) * sizeof(uint32_t));
+
+	if (!root || bph_uf_init(&uf, c->n_hosts)) {
+		free(root);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->n_links; i++)
+		bph_uf_union(&uf, c->links[i].a, c->links[i].b);
+	for (uint32_t h = 0; h < c->n_hosts; h++)
+		root[h] = bph_uf_find(&uf, h);
+	bph_uf_free(&uf);
+	return root;
+}
+
+static struct bph_link *new_link(struct run *r, size_t n_ev)
+{
+	struct bph_clustering *c = r->c;
+	struct bph_link *l;
+
+	if (c->n_links == r->cap_links) {
+		size_t cap = r->cap_links * 2;
+		l = realloc(c->links, cap * sizeof(*l));
+		if (!l)
+			return NULL;
+		c->links = l;
+		r->cap_links = cap;
+	}
+	l = &c->links[c->n_links];
+	memset(l, 0, sizeof(*l));
+	if (!(l->ev = calloc(n_ev, sizeof(*l->ev))))
+		return NULL;
+	c->n_links++;
+	return l;
+}
+
+/* One link for the candidates g[0..n) (same host, same cluster), when
+ * they cover a strong family or two non-weak families. */
+static int attach(struct run *r, const struct cand *g, size_t n)
+{
+	const struct bph_art_stat *arts = r->c->arts;
+	unsigned fams = 0, nf = 0;
+	bool strong = false;
+	struct bph_link *l;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct bph_kind_info *k = arts[g[i].art].info;
+		nf += !(fams & 1u << k->family);
+		fams |= 1u << k->family;
+		strong |= k->strength == BPH_STRONG;
+	}
+	if (!strong && nf < 2)
+		return 0;
+	if (!(l = new_link(r, nf)))
+		return BPH_ERR_NOMEM;
+	l->a = g[0].host < g[0].rep ? g[0].host : g[0].rep;
+	l->b = g[0].host < g[0].rep ? g[0].rep : g[0].host;
+	snprintf(l->rule, sizeof(l->rule), "concentrated");
+	fams = 0;
+	for (size_t i = 0; i < n; i++) {
+		enum bph_family f = arts[g[i].art].info->family;
+		if (fams & 1u << f)
+			continue;
+		fams |= 1u << f;
+		struct bph_evidence *e = &l->ev[l->n_ev++];
+		bool swap = g[i].host > g[i].rep;
+		e->art = g[i].art;
+		e->port_a = swap ? g[i].port_rep : g[i].port_h;
+		e->port_b = swap ? g[i].port_h : g[i].port_rep;
+		e->rule = "concentrated";
+		seen_window(r->c, e->art, g[i].host, g[i].rep, e);
+		l->score += arts[e->art].weight;
+	}
+	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), cmp_ev_weight, r->c);
+	return 0;
+}
+
+/* The concentrated rule (cluster.h): attaches stray holders of over-cap
+ * artifacts to the cluster that holds most of them. */
+static int concentrate(struct run *r)
+{
+	uint32_t *root = link_roots(r->c);
+	uint32_t *tmp = malloc((r->o->max_concentrated + 1) * sizeof(*tmp));
+	struct cand *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = root && tmp ? 0 : BPH_ERR_NOMEM;
+
+	for (size_t i = 0, j; !rc && i < r->n_by_art; i = j) {
+		for (j = i;
+		     j < r->n_by_art && r->by_art[j].art == r->by_art[i].art;
+		     j++)
+			;
+		if (may_concentrate(r, &r->c->arts[r->by_art[i].art]))
+			rc = art_cands(r, &r->by_art[i], j - i, root, tmp, &v,
+				       &n, &cap);
+	}
+	if (!rc)
+		qsort(v, n, sizeof(*v), cmp_cand);
+	for (size_t i = 0, j; !rc && i < n; i = j) {
+		for (j = i;
+		     j < n && v[j].host == v[i].host && v[j].root == v[i].root;
+		     j++)
+			;
+		rc = attach(r, &v[i], j - i);
+	}
+	if (!rc)
+		qsort(r->c->links, r->c->n_links, sizeof(*r->c->links),
+		      cmp_link);
+	free(root);
+	free(tmp);
+	free(v);
 	return rc;
 }
 
@@ -601,7 +897,8 @@ static int find_bridges(struct bph_clustering *c)
 				     &time);
 	for (size_t i = 0; !rc && i < c->n_links; i++)
 		if (c->links[i].bridge &&
-		    strncmp(c->links[i].rule, "strong", 6))
+		    strncmp(c->links[i].rule, "strong", 6) &&
+		    strcmp(c->links[i].rule, "concentrated"))
 			c->clusters[c->cluster_of[c->links[i].a]].weak_bridge =
 			    true;
 	free(disc);
@@ -673,12 +970,14 @@ int bph_cluster_run(const struct bph_graph *g,
 	if (!rc)
 		r.c->threshold = opts->threshold;
 	if (!rc && !(rc = copy_hosts(&r)) && !(rc = copy_incidences(&r)) &&
-	    !(rc = artifact_stats(&r)) && !(rc = collect_pairs(&r)) &&
-	    !(rc = make_links(&r)) && !(rc = components(r.c)))
+	    !(rc = artifact_stats(&r)) && !(rc = index_by_art(&r)) &&
+	    !(rc = collect_pairs(&r)) && !(rc = make_links(&r)) &&
+	    !(rc = concentrate(&r)) && !(rc = components(r.c)))
 		rc = find_bridges(r.c);
 	bph_common_free(owned);
 	free(r.host_map);
 	free(r.pairs);
+	free(r.by_art);
 	bph_strmap_free(r.pair_ix);
 	if (rc)
 		bph_clustering_free(r.c);

@@ -16,11 +16,27 @@
  *                 host of a tiny scan still shows a positive weight (the
  *                 strong rule itself only asks for rarity: df <= cap).
  * Pair score: sum over families of the best weight in that family.
- * Link rule: a shared strong artifact with w > 0 ("strong:<kind>"), or
- *   score >= threshold from at least two families ("score>=<threshold>").
+ * Link rules, in order:
+ *   "strong:<kind>"  a shared strong artifact with w > 0;
+ *   "score>=<t>"     score >= threshold from at least two families, at
+ *                    least one of them not weak (software and tcp measure
+ *                    software builds, not operators: together they still
+ *                    never link, shared clustering.md 2.2);
+ *   "concentrated"   an artifact over its family's cap (so weight 0 for
+ *                    pairs) whose holders are mostly (>= majority, and at
+ *                    least 3 hosts) in one cluster already formed by the
+ *                    rules above: a big provider's panel or key. A holder
+ *                    outside that cluster joins it when it carries such
+ *                    artifacts from two non-weak families, or a strong
+ *                    one, all pointing at that cluster (one popular
+ *                    favicon alone attaches nobody). Weak kinds and
+ *                    artifacts above max_concentrated hosts never count;
+ *                    CDN certificates and vendor keys, whose holders are
+ *                    unrelated singletons, are never concentrated.
  * Clusters are the connected components of the links (union-find). A
  * score-rule link whose removal splits its cluster is a weak bridge, and
- * its cluster is flagged.
+ * its cluster is flagged (a "concentrated" link is a leaf by
+ * construction: marked as a bridge, but it does not flag the cluster).
  */
 #ifndef BPH_CLUSTER_CLUSTER_H
 #define BPH_CLUSTER_CLUSTER_H
@@ -64,6 +80,9 @@ struct bph_cluster_opts {
 	uint32_t max_share[BPH_STRENGTH_COUNT]; /* df caps: 100, 20, 50 */
 	double strength[BPH_STRENGTH_COUNT];	/* multipliers: 1, 2, 3 */
 	bool family_on[BPH_FAM_COUNT];		/* default all true */
+	double majority;	   /* concentrated rule: share of holders in
+				      one cluster (default 0.6; > 1 disables) */
+	uint32_t max_concentrated; /* concentrated rule: df cap (1000) */
 	bool use_default_common;   /* load BPH_DATADIR/common.yaml if common
 				      is NULL (default true) */
 	struct bph_common *common; /* owned; NULL: see use_default_common */
@@ -87,6 +106,9 @@ struct bph_art_stat {
 	uint32_t df;			  /* distinct hosts carrying it */
 	double weight;			  /* 0 when it cannot link */
 	const char *why_zero; /* static reason when weight is 0, else NULL */
+	double main_share;    /* over-cap artifacts: share of holders in the
+				 cluster holding most of them (else 0) */
+	bool concentrated;    /* linked holders by the concentrated rule */
 };
 
 /* One shared artifact on a link. */
@@ -94,7 +116,7 @@ struct bph_evidence {
 	uint32_t art; /* index into arts */
 	uint16_t port_a, port_b;
 	int64_t first_seen, last_seen; /* over both hosts */
-	const char *rule;	       /* "strong" or "score" */
+	const char *rule;	       /* "strong", "score" or "concentrated" */
 };
 
 struct bph_link {

@@ -155,15 +155,19 @@ static void test_lab_tenants_do_not_link(void **state)
 	bph_graph_free(g);
 }
 
-/* Two weak families link only together; either alone does not. */
+/*
+ * The score rule needs two families, one of them not weak: a medium family
+ * with a weak one links; either alone does not, and two weak families
+ * (software + tcp: both measure software builds) do not either.
+ */
 static void test_two_weak_families(void **state)
 {
 	(void)state;
 	struct bph_graph *g = bph_graph_new();
 	background(g);
-	/* pair A: software + tcp; pair B: software only; pair C: tcp only */
-	bph_graph_add(g, "198.18.4.1", "jarm", "jarmA", 443, 1);
-	bph_graph_add(g, "198.18.4.2", "jarm", "jarmA", 443, 1);
+	/* A: title + tcp; B: software only; C: tcp only; D: software + tcp */
+	bph_graph_add(g, "198.18.4.1", "title", "Panel A", 80, 1);
+	bph_graph_add(g, "198.18.4.2", "title", "Panel A", 80, 1);
 	bph_graph_add(g, "198.18.4.1", "tcp_sig", "sigA", 443, 1);
 	bph_graph_add(g, "198.18.4.2", "tcp_sig", "sigA", 443, 1);
 	bph_graph_add(g, "198.18.5.1", "jarm", "jarmB", 443, 1);
@@ -172,10 +176,15 @@ static void test_two_weak_families(void **state)
 	bph_graph_add(g, "198.18.5.2", "hassh", "hasshB", 22, 1);
 	bph_graph_add(g, "198.18.6.1", "tcp_sig", "sigC", 443, 1);
 	bph_graph_add(g, "198.18.6.2", "tcp_sig", "sigC", 443, 1);
+	bph_graph_add(g, "198.18.9.1", "jarm", "jarmD", 443, 1);
+	bph_graph_add(g, "198.18.9.2", "jarm", "jarmD", 443, 1);
+	bph_graph_add(g, "198.18.9.1", "tcp_sig", "sigD", 443, 1);
+	bph_graph_add(g, "198.18.9.2", "tcp_sig", "sigD", 443, 1);
 	struct bph_clustering *c = run(g);
 	assert_true(same_cluster(c, "198.18.4.1", "198.18.4.2"));
 	assert_false(same_cluster(c, "198.18.5.1", "198.18.5.2"));
 	assert_false(same_cluster(c, "198.18.6.1", "198.18.6.2"));
+	assert_false(same_cluster(c, "198.18.9.1", "198.18.9.2"));
 	assert_int_equal(c->n_links, 1);
 	assert_string_equal(c->links[0].rule, "score>=3.00");
 	assert_int_equal(c->links[0].n_ev, 2);
@@ -244,6 +253,79 @@ static void test_family_switch(void **state)
 	bph_graph_free(g);
 }
 
+/* Devices of one vendor: a key on 60 (over the cap) and a default
+ * certificate on 10 of them; the certificate is explained by the key. */
+static void test_vendor_default_does_not_link(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	char ip[32];
+	background(g);
+	for (int i = 0; i < 60; i++) {
+		snprintf(ip, sizeof(ip), "10.2.0.%d", i + 1);
+		bph_graph_add(g, ip, "ssh_hostkey", "SHA256:vendor", 22, 1);
+		if (i < 10)
+			bph_graph_add(g, ip, "cert_sha256", "dd", 443, 1);
+	}
+	bph_graph_add(g, "198.18.3.1", "cert_sha256", "ee", 443, 1);
+	bph_graph_add(g, "198.18.3.2", "cert_sha256", "ee", 443, 1);
+	struct bph_clustering *c = run(g);
+	assert_int_equal(c->n_links, 1); /* only the 198.18.3.x pair */
+	assert_true(same_cluster(c, "198.18.3.1", "198.18.3.2"));
+	long h = bph_clustering_host(c, "10.2.0.1");
+	int seen = 0;
+	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++)
+		if (!strcmp(c->arts[c->inc[i].art].kind, "cert_sha256")) {
+			assert_non_null(
+			    strstr(c->arts[c->inc[i].art].why_zero, "default"));
+			seen++;
+		}
+	assert_int_equal(seen, 1);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
+/* A panel over the medium cap, mostly on one linked cluster: holders with
+ * two panel families join it; one with only the favicon does not, nor do
+ * unrelated hosts sharing a popular favicon. */
+static void test_concentrated_panel(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	char ip[32];
+	background(g);
+	for (int i = 0; i < 34; i++) {
+		snprintf(ip, sizeof(ip), "198.18.30.%d", i + 1);
+		if (i < 30)
+			bph_graph_add(g, ip, "ssh_hostkey", "SHA256:prov", 22,
+				      1);
+		if (i < 25 || i >= 30) {
+			bph_graph_add(g, ip, "title", "Prov panel", 80, 1);
+			bph_graph_add(g, ip, "favicon", "123", 80, 1);
+		}
+	}
+	bph_graph_add(g, "198.18.31.1", "favicon", "123", 80, 1);
+	for (int i = 0; i < 30; i++) {
+		snprintf(ip, sizeof(ip), "198.18.32.%d", i + 1);
+		bph_graph_add(g, ip, "favicon", "999", 80, 1);
+	}
+	struct bph_clustering *c = run(g);
+	long h = bph_clustering_host(c, "198.18.30.1");
+	assert_int_equal(c->clusters[c->cluster_of[h]].n_hosts, 34);
+	assert_false(same_cluster(c, "198.18.30.1", "198.18.31.1"));
+	assert_false(same_cluster(c, "198.18.32.1", "198.18.32.2"));
+	size_t conc = 0;
+	for (size_t i = 0; i < c->n_links; i++)
+		if (!strcmp(c->links[i].rule, "concentrated")) {
+			assert_int_equal(c->links[i].n_ev, 2);
+			conc++;
+		}
+	assert_int_equal(conc, 4);
+	assert_false(c->clusters[c->cluster_of[h]].weak_bridge);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
 static void test_kind_registry(void **state)
 {
 	(void)state;
@@ -269,6 +351,8 @@ int main(void)
 	    cmocka_unit_test(test_bridge_only_when_cut),
 	    cmocka_unit_test(test_family_switch),
 	    cmocka_unit_test(test_kind_registry),
+	    cmocka_unit_test(test_vendor_default_does_not_link),
+	    cmocka_unit_test(test_concentrated_panel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
