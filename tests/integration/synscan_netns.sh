@@ -128,6 +128,11 @@ if command -v p0f >/dev/null; then
 	fi
 	[ "$(wc -l <"$WORK/ours.txt")" = 3 ] || { echo "FAIL: want 3 sigs" >&2; exit 1; }
 	echo "p0f agrees on $(wc -l <"$WORK/ours.txt") signatures"
+	# our SYNs should read as a Linux SYN to p0f
+	syn=$(p0f -r "$WORK/scan.pcap" | grep -A9 '(syn)' | grep raw_sig | sort -u)
+	[ "$syn" = "| raw_sig  = 4:64+0:0:1460:mss*44,7:mss,sok,ts,nop,ws:df,id+:0" ] ||
+		{ echo "FAIL: SYN signature: $syn" >&2; exit 1; }
+	echo "p0f reads our SYN as: ${syn#*= }"
 else
 	echo "p0f not installed; skipped"
 fi

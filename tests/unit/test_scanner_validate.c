@@ -11,6 +11,8 @@
 #include <openssl/params.h>
 
 #include "fingerprints/err.h"
+#include "scanner/netroute.h"
+#include "scanner/send.h"
 #include "scanner/validate.h"
 
 static void test_siphash_paper(void **state)
@@ -260,6 +262,97 @@ static void test_decode_errors(void **state)
 	assert_int_equal(bph_frame_decode(f, n, BPH_LINK_ETHERNET, &fr), 0);
 }
 
+/* Internet checksum over n bytes plus a starting sum, folded. */
+static uint16_t cksum(const uint8_t *p, size_t n, uint32_t s)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static void test_syn_frame(void **state)
+{
+	(void)state;
+	struct bph_netroute r = {.source_ip = OUR,
+				 .src_mac = {2, 0, 0, 0, 0, 1},
+				 .dst_mac = {2, 0, 0, 0, 0, 2}};
+	static const uint8_t opts[] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10};
+	struct bph_validate v;
+	struct bph_probe_id id;
+	struct bph_frame fr;
+	uint8_t f[BPH_SYN_FRAME_LEN];
+	uint8_t ph[12];
+
+	assert_int_equal(bph_validate_init(&v), 0);
+	for (uint16_t port = 1; port < 2000; port += 37) {
+		bph_validate_gen(&v, OUR, THEM + port, port, &id);
+		bph_syn_template(f, &r);
+		bph_syn_patch(f, THEM + port, port, &id, 12345);
+		assert_int_equal(
+		    bph_frame_decode(f, sizeof(f), BPH_LINK_ETHERNET, &fr), 0);
+		assert_int_equal(fr.saddr, OUR);
+		assert_int_equal(fr.daddr, THEM + port);
+		assert_int_equal(fr.sport, id.sport);
+		assert_int_equal(fr.dport, port);
+		assert_int_equal(fr.seq, id.seq);
+		assert_int_equal(fr.flags, BPH_TCP_SYN);
+		assert_int_equal(f[18] << 8 | f[19], id.ipid);
+		assert_memory_equal(f, r.dst_mac, 6);
+		assert_memory_equal(f + 6, r.src_mac, 6);
+		/* both checksums verify to 0xffff */
+		assert_int_equal(cksum(f + 14, 20, 0), 0xffff);
+		memcpy(ph, f + 26, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = 0;
+		ph[11] = 40;
+		assert_int_equal(cksum(f + 34, 40, cksum(ph, 12, 0)), 0xffff);
+		/* Linux layout: mss 1460, sok, ts(12345, 0), nop, ws 7 */
+		assert_memory_equal(f + 54, opts, sizeof(opts));
+		assert_int_equal(f[62] << 24 | f[63] << 16 | f[64] << 8 | f[65],
+				 12345);
+		assert_int_equal(f[70], 1);
+		assert_int_equal(f[71], 3);
+		assert_int_equal(f[73], 7);
+	}
+}
+
+/* Route lookup for a loopback address: lo, no ARP, no traffic. */
+static void test_netroute_loopback(void **state)
+{
+	(void)state;
+	struct bph_netroute r;
+	char err[256] = "";
+	uint8_t mac[6];
+
+	int rc = bph_netroute_detect(0x7f000001u, NULL, NULL, NULL, &r, err,
+				     sizeof(err));
+	if (rc)
+		fail_msg("netroute: %s", err);
+	assert_true(r.loopback);
+	assert_string_equal(r.iface, "lo");
+	assert_int_equal(r.source_ip, 0x7f000001u);
+	assert_int_equal(r.next_hop, 0x7f000001u);
+	assert_true(r.ifindex > 0);
+	assert_int_equal(bph_netroute_detect(0x7f000001u, "nonexistent0", NULL,
+					     NULL, &r, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_int_equal(bph_netroute_detect(0x7f000001u, NULL, "1.2.3", NULL,
+					     &r, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_int_equal(bph_netroute_detect(0x7f000001u, NULL, NULL,
+					     "02:00:00:00:00:0g", &r, err,
+					     sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_int_equal(bph_mac_parse("0A:1b:2c:3d:4e:5f", mac), 0);
+	assert_int_equal(mac[0], 0x0a);
+	assert_int_equal(mac[5], 0x5f);
+	assert_int_equal(bph_mac_parse("0a:1b:2c:3d:4e:5f:", mac),
+			 BPH_ERR_USAGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +361,8 @@ int main(void)
 	    cmocka_unit_test(test_validate_tcp),
 	    cmocka_unit_test(test_validate_icmp),
 	    cmocka_unit_test(test_decode_errors),
+	    cmocka_unit_test(test_syn_frame),
+	    cmocka_unit_test(test_netroute_loopback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
