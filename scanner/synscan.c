@@ -319,6 +319,7 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	struct bph_sender *snd = NULL;
 	struct bph_receiver *rcv = NULL;
 	struct bph_synscan_stats st = {0};
+	struct bph_recv_stats rs = {0};
 	int64_t t0 = now_ns(), send_ns = 0;
 	int rc;
 
@@ -337,8 +338,10 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	if (rc)
 		snprintf(err, errlen, "send failed on %s", s.route.iface);
 	sleep_ns((int64_t)c.wait_ms * 1000000LL);
-	bph_receiver_stop(rcv, NULL);
+	bph_receiver_stop(rcv, &rs);
 	rcv = NULL;
+	st.pcap_dropped = rs.dropped;
+	st.send_failed = bph_sender_failed(snd);
 	st.filtered = s.unreach + (rc == 0 ? report_unanswered(&s) : 0);
 	st.sent = bph_sender_sent(snd);
 	st.replies = s.replies;

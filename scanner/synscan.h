@@ -7,6 +7,10 @@
  * exactly one verdict through the callback: open (SYN-ACK, with the
  * SYN-ACK's TCP traits), closed (RST) or filtered (ICMP unreachable, or
  * no answer after the retries and the cooldown).
+ *
+ * All probes leave through the route of the first target (netroute.h),
+ * as in zmap and masscan. The answered set is a bitmap over the global
+ * pair index (n_targets * n_ports bits, at most 1 GiB).
  */
 #ifndef BPH_SCANNER_SYNSCAN_H
 #define BPH_SCANNER_SYNSCAN_H
@@ -46,8 +50,10 @@ typedef void (*bph_synscan_cb)(void *ctx, const struct bph_service *svc);
 struct bph_synscan_stats {
 	uint64_t targets; /* pairs in this shard */
 	uint64_t sent, replies, open, closed, filtered;
-	double seconds; /* whole scan, cooldown included */
-	double pps;	/* achieved send rate while sending */
+	uint64_t send_failed;  /* frames the kernel refused */
+	uint64_t pcap_dropped; /* capture drops (ps_drop + ps_ifdrop) */
+	double seconds;	       /* whole scan, cooldown included */
+	double pps;	       /* achieved send rate while sending */
 };
 
 /*

@@ -4,7 +4,8 @@
 #   bphss-scan (198.18.200.2) -- bphss-rtr (.1 | .65) -- bphss-tgt (.66-.69)
 #
 # The router decrements the TTL, so SYN-ACKs arrive with TTL 63. In the
-# target namespace: HTTP on .66:80, listeners on .66:8080 and .68:22,
+# target namespace: HTTP on .66:80, listeners on .66:8080, .66:8443 and
+# .68:22 (the first SYN to .66:8443 is dropped, so only the retry opens it),
 # nftables drops everything to .69, rejects port 9001 with ICMP
 # admin-prohibited, and drops the whole 198.19.0.0/16 that the router
 # sends its way (the rate sweep). Every address lives in 198.18.0.0/15
@@ -60,6 +61,7 @@ table ip bphss {
 		type filter hook input priority 0; policy accept;
 		ip daddr 198.18.200.69 drop
 		tcp dport 9001 reject with icmp type admin-prohibited
+		ip daddr 198.18.200.66 tcp dport 8443 tcp flags & (syn|ack) == syn numgen inc mod 2 == 0 drop
 	}
 }
 NFT
@@ -76,21 +78,22 @@ while True:
 ip netns exec $TGT python3 -m http.server 80 --bind 198.18.200.66 >/dev/null 2>&1 &
 PIDS+=($!)
 listen 198.18.200.66 8080
+listen 198.18.200.66 8443
 listen 198.18.200.68 22
 for i in $(seq 50); do
-	n=$(nsx $TGT ss -Hltn | grep -c -E '198\.18\.200\.6[68]:(80|8080|22) ' || true)
-	[ "$n" = 3 ] && break
+	n=$(nsx $TGT ss -Hltn | grep -c -E '198\.18\.200\.6[68]:(80|8080|8443|22) ' || true)
+	[ "$n" = 4 ] && break
 	sleep 0.1
 done
-[ "$n" = 3 ] || { echo "listeners did not start" >&2; exit 1; }
+[ "$n" = 4 ] || { echo "listeners did not start" >&2; exit 1; }
 
 # ground truth, one entry per (address, port)
 EXPECT=""
 for a in 66 67 68 69; do
-	for p in 22 80 8080 9001; do
+	for p in 22 80 8080 8443 9001; do
 		s=closed
 		case "$a:$p" in
-		66:80 | 66:8080 | 68:22) s=open ;;
+		66:80 | 66:8080 | 66:8443 | 68:22) s=open ;;
 		69:* | *:9001) s=filtered ;;
 		esac
 		EXPECT+="198.18.200.$a:$p=$s,"
@@ -108,7 +111,8 @@ sleep 0.5
 
 echo "== verdicts"
 nsx $SCAN env BPH_NETNS_TARGET=198.18.200.66-198.18.200.69 \
-	BPH_NETNS_PORTS=22,80,8080,9001 BPH_NETNS_EXPECT="$EXPECT" \
+	BPH_NETNS_PORTS=22,80,8080,8443,9001 BPH_NETNS_EXPECT="$EXPECT" \
+	BPH_NETNS_EXPECT_SENT=26 \
 	BPH_NETNS_SIG_PREFIX="4:63+1:0:1460:" \
 	BPH_NETNS_SIGS_OUT="$WORK/sigs.txt" "$BIN"
 sleep 0.5
@@ -126,7 +130,7 @@ if command -v p0f >/dev/null; then
 		echo "FAIL: signatures differ from p0f" >&2
 		exit 1
 	fi
-	[ "$(wc -l <"$WORK/ours.txt")" = 3 ] || { echo "FAIL: want 3 sigs" >&2; exit 1; }
+	[ "$(wc -l <"$WORK/ours.txt")" = 4 ] || { echo "FAIL: want 4 sigs" >&2; exit 1; }
 	echo "p0f agrees on $(wc -l <"$WORK/ours.txt") signatures"
 	# our SYNs should read as a Linux SYN to p0f
 	syn=$(p0f -r "$WORK/scan.pcap" | grep -A9 '(syn)' | grep raw_sig | sort -u)

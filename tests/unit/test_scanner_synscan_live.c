@@ -10,6 +10,8 @@
  *   BPH_NETNS_SIG_PREFIX  optional: every open pair's p0f signature
  *                     starts with this (e.g. "4:63+1:0:1460:")
  *   BPH_NETNS_SIGS_OUT    optional: file to write "ip:port sig" lines
+ *   BPH_NETNS_EXPECT_SENT optional: exact number of SYNs (first pass plus
+ *                     the retry of every pair still unanswered)
  *   BPH_NETNS_SWEEP   optional: spec of a dropped range to sweep with
  *                     retries 0 at BPH_NETNS_RATES (comma list of pps)
  */
@@ -161,6 +163,12 @@ static void test_live_verdicts(void **state)
 	assert_int_equal(st.targets, pairs);
 	assert_int_equal(st.open + st.closed + st.filtered, pairs);
 	assert_true(st.sent >= pairs);
+	assert_int_equal(st.send_failed, 0);
+	assert_int_equal(st.pcap_dropped, 0);
+	if (getenv("BPH_NETNS_EXPECT_SENT"))
+		assert_int_equal(
+		    st.sent,
+		    strtoull(getenv("BPH_NETNS_EXPECT_SENT"), NULL, 10));
 
 	FILE *sigs = out ? fopen(out, "w") : NULL;
 	char *list = strdup(expect), *save = NULL;
@@ -206,9 +214,10 @@ static void sweep_once(struct bph_targets *t, uint64_t rate)
 	assert_int_equal(s.filtered, bph_targets_count(t));
 	assert_int_equal(st.open + st.closed, 0);
 	printf("sweep: rate %llu pps -> achieved %.0f pps (%.1f%%), "
-	       "%llu probes in %.3f s total\n",
+	       "%llu probes in %.3f s total, %llu send failures\n",
 	       (unsigned long long)rate, st.pps, 100.0 * st.pps / (double)rate,
-	       (unsigned long long)st.sent, st.seconds);
+	       (unsigned long long)st.sent, st.seconds,
+	       (unsigned long long)st.send_failed);
 }
 
 static void test_live_sweep(void **state)
