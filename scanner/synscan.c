@@ -247,9 +247,14 @@ static int scan_setup(struct scan *s, struct bph_synscan_cfg *c, char *err,
 	s->answered = calloc((s->n_pairs + 63) / 64, sizeof(*s->answered));
 	if (!s->port_slot || !s->answered)
 		return BPH_ERR_NOMEM;
-	for (size_t i = 0; i < c->n_ports; i++)
-		if (!s->port_slot[c->ports[i]])
-			s->port_slot[c->ports[i]] = (uint32_t)i + 1;
+	for (size_t i = 0; i < c->n_ports; i++) {
+		if (s->port_slot[c->ports[i]]) {
+			snprintf(err, errlen, "port %u listed twice",
+				 c->ports[i]);
+			return BPH_ERR_USAGE;
+		}
+		s->port_slot[c->ports[i]] = (uint32_t)i + 1;
+	}
 	s->seed = c->seed;
 	if (!c->seed_set && getrandom(&s->seed, sizeof(s->seed), 0) !=
 				(ssize_t)sizeof(s->seed)) {

@@ -141,6 +141,29 @@ else
 	echo "p0f not installed; skipped"
 fi
 
+if [ -x "$BUILD/bphound" ]; then
+	echo "== bphound scan --no-probes (the CLI on the same engine)"
+	set +e
+	nsx $SCAN "$BUILD/bphound" scan 198.18.200.66-198.18.200.69 \
+		-p 22,80,8080,9001 --no-probes --quiet -o "$WORK/out.jsonl" \
+		>/dev/null 2>"$WORK/noreserved.err"
+	rc=$?
+	set -e
+	[ $rc = 2 ] || { echo "FAIL: reserved targets not refused (rc $rc)" >&2; exit 1; }
+	nsx $SCAN "$BUILD/bphound" scan 198.18.200.66-198.18.200.69 \
+		-p 22,80,8080,9001 --allow-reserved --no-probes --quiet \
+		--wait 1000 -o "$WORK/out.jsonl" >/dev/null
+	got=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r.get("state") == "open":
+        print("%s:%d %s" % (r["ip"], r["port"], r["tcp"]["sig"]))' "$WORK/out.jsonl" | sort)
+	want=$(grep -v ':8443 ' "$WORK/ours.txt" | sort)
+	[ "$got" = "$want" ] || { echo "FAIL: bphound: $got" >&2; exit 1; }
+	echo "bphound reports the same open ports and signatures"
+fi
+
 echo "== /16 sweep into a dropping target (rates $RATES)"
 nsx $SCAN env BPH_NETNS_SWEEP=198.19.0.0/16 BPH_NETNS_RATES="$RATES" "$BIN"
 echo "PASS"

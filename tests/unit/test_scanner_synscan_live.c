@@ -237,9 +237,51 @@ static void test_live_sweep(void **state)
 	bph_targets_free(t);
 }
 
+/* Configuration errors are caught before any socket is opened. */
+static void test_cfg_errors(void **state)
+{
+	(void)state;
+	struct bph_synscan_cfg cfg;
+	static struct seen s;
+	struct bph_targets *t = targets_of("192.0.2.1");
+	const uint16_t dup[] = {80, 443, 80}, zero[] = {0};
+	char err[256];
+
+	bph_synscan_cfg_default(&cfg);
+	assert_int_equal(cfg.rate, 10000);
+	assert_int_equal(cfg.retries, 1);
+	assert_int_equal(cfg.wait_ms, 2000);
+	assert_int_equal(cfg.shard_count, 1);
+	/* no targets */
+	cfg.ports = dup;
+	cfg.n_ports = 1;
+	assert_int_equal(bph_synscan_run(&cfg, on_verdict, &s, NULL, err, 256),
+			 BPH_ERR_USAGE);
+	cfg.targets = t;
+	cfg.n_ports = 3;
+	assert_int_equal(bph_synscan_run(&cfg, on_verdict, &s, NULL, err, 256),
+			 BPH_ERR_USAGE);
+	assert_string_equal(err, "port 80 listed twice");
+	cfg.ports = zero;
+	cfg.n_ports = 1;
+	assert_int_equal(bph_synscan_run(&cfg, on_verdict, &s, NULL, err, 256),
+			 BPH_ERR_USAGE);
+	cfg.ports = dup;
+	cfg.shard_count = 2;
+	assert_int_equal(bph_synscan_run(&cfg, on_verdict, &s, NULL, err, 256),
+			 BPH_ERR_USAGE);
+	assert_string_equal(err, "sharding needs an explicit --seed");
+	cfg.seed_set = true;
+	cfg.shard_index = 2;
+	assert_int_equal(bph_synscan_run(&cfg, on_verdict, &s, NULL, err, 256),
+			 BPH_ERR_USAGE);
+	bph_targets_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cfg_errors),
 	    cmocka_unit_test(test_live_verdicts),
 	    cmocka_unit_test(test_live_sweep),
 	};
