@@ -71,7 +71,8 @@ LABDIR=$WORK/lab
 LAB_UP=0
 cleanup() {
     local rc=$?
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM PIPE
+    trap '' PIPE    # a closed stdout/stderr (| head) must not stop the cleanup
     set +e
     if [[ $LAB_UP -eq 1 ]] || ip netns list 2>/dev/null | grep -q "^$PREFIX-"; then
         bash "$LAB" --prefix "$PREFIX" down "$LABDIR" >&2
@@ -88,6 +89,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 if ip netns list 2>/dev/null | grep -q "^$PREFIX-"; then
     die "a lab with prefix $PREFIX is up already; run: bash $LAB --prefix $PREFIX down DIR"
@@ -150,6 +152,7 @@ for r in $(seq 1 "$RUNS"); do
         cmd=$(cmd_$t "$d")
         echo "$cmd" >"$d/cmd"
         sleep 1
+        load=$(cut -d' ' -f1 /proc/loadavg)
         t0=$(date +%s.%N)
         set +e
         ip netns exec "$SCAN_NS" timeout -s INT -k 10 "$TOOL_TIMEOUT" $cmd >"$d/stdout" 2>"$d/stderr"
@@ -162,8 +165,9 @@ for r in $(seq 1 "$RUNS"); do
             nmap)    counts=$($PY "$HERE/lib/fp_count.py" nmap "$d/out.xml" "$TRUTH") ;;
         esac
         $PY -c 'import json,sys; print(json.dumps({"tool": sys.argv[1], "run": int(sys.argv[2]),
-            "rc": int(sys.argv[3]), "wall_s": float(sys.argv[4]), "counts": json.loads(sys.argv[5])}))' \
-            "$t" "$r" "$rc" "$wall" "$counts" >>"$WORK/runs.jsonl"
+            "rc": int(sys.argv[3]), "wall_s": float(sys.argv[4]), "counts": json.loads(sys.argv[5]),
+            "load1_before": float(sys.argv[6])}))' \
+            "$t" "$r" "$rc" "$wall" "$counts" "$load" >>"$WORK/runs.jsonl"
         log "$t run $r: rc $rc, wall $wall s, $($PY -c 'import json,sys; c=json.loads(sys.argv[1]); print("open %s, fingerprinted %s (%s of %s expected)" % (c.get("open"), c.get("fingerprinted"), c.get("fingerprinted_expected"), c.get("expected")))' "$counts" 2>/dev/null || echo "$counts")"
         if [[ $rc -ne 0 ]]; then
             log "$t exited $rc; last lines of stderr:"

@@ -85,7 +85,8 @@ SAMPLER_PID=""
 PINGER_PID=""
 cleanup() {
     local rc=$? ns pids i
-    trap - EXIT INT TERM
+    trap - EXIT INT TERM PIPE
+    trap '' PIPE    # a closed stdout/stderr (| head) must not stop the cleanup
     set +e
     [[ -n "$SAMPLER_PID" ]] && kill -TERM "$SAMPLER_PID" 2>/dev/null
     [[ -n "$PINGER_PID" ]] && kill -TERM "$PINGER_PID" 2>/dev/null
@@ -118,6 +119,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 WORK=$(mktemp -d /tmp/bphsr.XXXXXX)
 
 # --- tools -----------------------------------------------------------------
@@ -304,6 +306,7 @@ for r in $(seq 1 "$RUNS"); do
             PINGER_PID=$!
         fi
         sleep 0.3
+        cut -d' ' -f1-3 /proc/loadavg >"$d/loadavg"   # other work on the machine shows here
         t0=$(date +%s.%N)
         set +e
         ip netns exec "$SCAN" timeout -s INT -k 10 "$TOOL_TIMEOUT" $cmd >"$d/stdout" 2>"$d/log"

@@ -10,6 +10,8 @@
     analyze.py report RUNS.jsonl META.json OUT.json -> table, medians,
                                              ratios, markdown; writes OUT.json
 """
+import contextlib
+import io
 import json
 import re
 import statistics
@@ -159,10 +161,14 @@ def one_run(tool, run, d):
     tp_pps = toolpps(tool, f"{d}/log")
     wall = float(open(f"{d}/wall").read().strip())
     rc = int(open(f"{d}/rc").read().strip())
+    try:
+        load = open(f"{d}/loadavg").read().split()
+    except OSError:
+        load = None
     return {"tool": tool, "run": run, "rc": rc, "wall_s": round(wall, 3),
             "pps_tool": tp_pps.get("pps"), "tool_rate_info": tp_pps,
             "pps_counter": c.get("pps"), "counter": c,
-            "send_s": c.get("send_s"),
+            "send_s": c.get("send_s"), "loadavg_before": load,
             "recall": round(tp / len(truth), 4) if truth else None,
             "found": sorted(got), "true_pos": tp,
             "false_pos": sorted(got - truth), "missed": sorted(truth - got)}
@@ -184,13 +190,13 @@ def report(runs_path, meta_path, out_path):
         if r["tool"] not in tools:
             tools.append(r["tool"])
     print()
-    hdr = f"{'tool':8} {'run':>3} {'pps(tool)':>11} {'pps(counter)':>13} {'send s':>7} {'wall s':>7} {'recall':>6} {'fp':>3} {'rc':>3}"
+    hdr = f"{'tool':8} {'run':>3} {'pps(tool)':>11} {'pps(counter)':>13} {'send s':>7} {'wall s':>7} {'recall':>6} {'fp':>3} {'rc':>3} {'load1':>5}"
     print(hdr)
     print("-" * len(hdr))
     for r in runs:
         print(f"{r['tool']:8} {r['run']:>3} {fmt(r['pps_tool']):>11} {fmt(r['pps_counter']):>13} "
               f"{fmt(r['send_s'], 3):>7} {fmt(r['wall_s'], 2):>7} {fmt(r['recall'], 2):>6} "
-              f"{len(r['false_pos']):>3} {r['rc']:>3}")
+              f"{len(r['false_pos']):>3} {r['rc']:>3} {(r.get('loadavg_before') or ['?'])[0]:>5}")
     summary = {}
     for t in tools:
         rs = [r for r in runs if r["tool"] == t]
@@ -271,7 +277,12 @@ def main():
               f"send {r['send_s']} s, wall {r['wall_s']} s, recall {r['recall']}, "
               f"router rx {r['counter'].get('packets')} pkts", file=sys.stderr)
     elif cmd == "report":
-        report(sys.argv[2], sys.argv[3], sys.argv[4])
+        # Build the whole text first: the JSON file is written even when
+        # stdout is a pipe that closes early.
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            report(sys.argv[2], sys.argv[3], sys.argv[4])
+        sys.stdout.write(buf.getvalue())
     else:
         sys.exit(f"unknown command {cmd}")
 

@@ -11,6 +11,8 @@ non-empty "tls", "ssh" or "http" object; by nmap when the open port has a
 or at least one <script> output. "expected" are the open (ip, port) pairs of
 truth.json.
 """
+import contextlib
+import io
 import json
 import statistics
 import sys
@@ -92,17 +94,29 @@ def count_nmap(out, truth):
             "missed": sorted(exp - fp), "unexpected": sorted(fp - exp)}
 
 
+def detail(tool, c):
+    if tool == "bphound":
+        k = c.get("by_kind", {})
+        return f"tls {k.get('tls', 0)}, ssh {k.get('ssh', 0)}, http {k.get('http', 0)}"
+    if tool == "nmap":
+        return (f"version {c.get('with_product_or_version', 0)}, scripts "
+                f"{c.get('with_script_output', 0)} ({', '.join(f'{a} {b}' for a, b in sorted(c.get('scripts', {}).items()))})")
+    return ""
+
+
 def report(runs_path, meta_path, out_path):
     runs = [json.loads(l) for l in open(runs_path) if l.strip()]
     meta = json.load(open(meta_path))
     print()
-    hdr = f"{'tool':8} {'run':>3} {'wall s':>8} {'open':>5} {'fingerprinted':>13} {'of truth':>9} {'rc':>3}"
+    hdr = (f"{'tool':8} {'run':>3} {'wall s':>8} {'open':>5} {'fingerprinted':>13} {'of truth':>9} "
+           f"{'rc':>3} {'load1':>5}  detail")
     print(hdr)
     print("-" * len(hdr))
     for r in runs:
         c = r["counts"]
         print(f"{r['tool']:8} {r['run']:>3} {r['wall_s']:>8.2f} {c.get('open', 0):>5} "
-              f"{c.get('fingerprinted', 0):>13} {c.get('fingerprinted_expected', 0):>4}/{c.get('expected', 0):<4} {r['rc']:>3}")
+              f"{c.get('fingerprinted', 0):>13} {c.get('fingerprinted_expected', 0):>4}/{c.get('expected', 0):<4} "
+              f"{r['rc']:>3} {r.get('load1_before', '?'):>5}  {detail(r['tool'], c)}")
     summary = {}
     for t in meta["tools"]:
         rs = [r for r in runs if r["tool"] == t]
@@ -159,7 +173,12 @@ def main():
     elif cmd == "nmap":
         print(json.dumps(count_nmap(sys.argv[2], sys.argv[3])))
     elif cmd == "report":
-        report(sys.argv[2], sys.argv[3], sys.argv[4])
+        # Build the whole text first: the JSON file is written even when
+        # stdout is a pipe that closes early.
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            report(sys.argv[2], sys.argv[3], sys.argv[4])
+        sys.stdout.write(buf.getvalue())
     else:
         sys.exit(f"unknown command {cmd}")
 
