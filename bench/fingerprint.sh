@@ -4,6 +4,7 @@
 #
 #   bench/fingerprint.sh [-R RUNS] [--tools "bphound nmap"] [--targets ranges|hosts]
 #                        [--bphound PATH] [--keep DIR] [--note TEXT]
+#                        [--idle PCT] [--idle-wait S]
 #
 # Brings the lab up with prefix "bphfb", then runs bphound and nmap
 # alternately (bphound, nmap, bphound, ...), RUNS times each, inside the lab's
@@ -22,7 +23,9 @@ TOOLS="bphound nmap"
 TARGET_MODE=ranges
 BPHOUND=${BPHOUND:-}
 KEEP=""
-NOTE=${BENCH_NOTE:-}    # free text stored in the results (e.g. which bphound build)
+NOTE=${BENCH_NOTE:-}
+IDLE_PCT=75            # start a run only when the CPUs were >= 75 % idle ...
+IDLE_WAIT_S=120        # ... waiting at most this long (then run anyway)    # free text stored in the results (e.g. which bphound build)
 TOOL_TIMEOUT=900
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -32,7 +35,7 @@ NMAP_SCRIPTS=ssl-cert,ssh-hostkey,http-title,http-favicon
 
 die() { echo "fingerprint.sh: $*" >&2; exit 1; }
 log() { echo "fingerprint.sh: $*" >&2; }
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -42,6 +45,8 @@ while [[ $# -gt 0 ]]; do
         --bphound) BPHOUND=$2; shift 2 ;;
         --keep) KEEP=$2; shift 2 ;;
         --note) NOTE=$2; shift 2 ;;
+        --idle) IDLE_PCT=$2; shift 2 ;;
+        --idle-wait) IDLE_WAIT_S=$2; shift 2 ;;
         -h|--help) usage ;;
         *) usage ;;
     esac
@@ -144,6 +149,26 @@ json.dump({"date": date, "note": note, "runs": int(runs), "cpus": int(cpus), "ke
           open(out, "w"), indent=2)
 EOF
 
+# Wait (at most IDLE_WAIT_S) until the CPUs were at least IDLE_PCT % idle over
+# one second, so a run does not start in the middle of someone's build.
+# Prints the idle percentage of the last second measured.
+idle_pct() {
+    local a b
+    a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
+    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); tot = 0
+        for (i = 2; i <= n; i++) tot += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%.0f\n", (tot > 0 ? 100 * idle / tot : 100) }'
+}
+wait_idle() {
+    local deadline=$((SECONDS + IDLE_WAIT_S)) p
+    while :; do
+        p=$(idle_pct)
+        if (( p >= IDLE_PCT || SECONDS >= deadline )); then echo "$p"; return 0; fi
+    done
+}
+
 : >"$WORK/runs.jsonl"
 for r in $(seq 1 "$RUNS"); do
     for t in $RUN_TOOLS; do
@@ -152,6 +177,7 @@ for r in $(seq 1 "$RUNS"); do
         cmd=$(cmd_$t "$d")
         echo "$cmd" >"$d/cmd"
         sleep 1
+        idle=$(wait_idle)
         load=$(cut -d' ' -f1 /proc/loadavg)
         t0=$(date +%s.%N)
         set +e
@@ -166,8 +192,8 @@ for r in $(seq 1 "$RUNS"); do
         esac
         $PY -c 'import json,sys; print(json.dumps({"tool": sys.argv[1], "run": int(sys.argv[2]),
             "rc": int(sys.argv[3]), "wall_s": float(sys.argv[4]), "counts": json.loads(sys.argv[5]),
-            "load1_before": float(sys.argv[6])}))' \
-            "$t" "$r" "$rc" "$wall" "$counts" "$load" >>"$WORK/runs.jsonl"
+            "load1_before": float(sys.argv[6]), "idle_pct_before": int(sys.argv[7])}))' \
+            "$t" "$r" "$rc" "$wall" "$counts" "$load" "$idle" >>"$WORK/runs.jsonl"
         log "$t run $r: rc $rc, wall $wall s, $($PY -c 'import json,sys; c=json.loads(sys.argv[1]); print("open %s, fingerprinted %s (%s of %s expected)" % (c.get("open"), c.get("fingerprinted"), c.get("fingerprinted_expected"), c.get("expected")))' "$counts" 2>/dev/null || echo "$counts")"
         if [[ $rc -ne 0 ]]; then
             log "$t exited $rc; last lines of stderr:"

@@ -4,6 +4,7 @@
 #
 #   bench/syn_rate.sh [-R RUNS] [--tools "bphound masscan zmap"] [--port P]
 #                     [--range CIDR] [--rate PPS] [--bphound PATH] [--keep DIR] [--note TEXT]
+#                     [--idle PCT] [--idle-wait S]
 #
 # Topology (prefix "bphsr", all in network namespaces, nothing in the root
 # namespace):
@@ -31,14 +32,16 @@ TOOL_TIMEOUT=300       # seconds; a run that takes longer is stopped (SIGINT)
 WAIT_S=2               # receive wait after the last probe, same for all tools
 BPHOUND=${BPHOUND:-}
 KEEP=""
-NOTE=${BENCH_NOTE:-}    # free text stored in the results (e.g. which bphound build)
+NOTE=${BENCH_NOTE:-}
+IDLE_PCT=75            # start a run only when the CPUs were >= 75 % idle ...
+IDLE_WAIT_S=120        # ... waiting at most this long (then run anyway)    # free text stored in the results (e.g. which bphound build)
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
 
 die() { echo "syn_rate.sh: $*" >&2; exit 1; }
 log() { echo "syn_rate.sh: $*" >&2; }
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -50,6 +53,8 @@ while [[ $# -gt 0 ]]; do
         --bphound) BPHOUND=$2; shift 2 ;;
         --keep) KEEP=$2; shift 2 ;;
         --note) NOTE=$2; shift 2 ;;
+        --idle) IDLE_PCT=$2; shift 2 ;;
+        --idle-wait) IDLE_WAIT_S=$2; shift 2 ;;
         -h|--help) usage ;;
         *) usage ;;
     esac
@@ -281,6 +286,26 @@ json.dump({
 }, open(out, "w"), indent=2)
 EOF
 
+# Wait (at most IDLE_WAIT_S) until the CPUs were at least IDLE_PCT % idle over
+# one second, so a run does not start in the middle of someone's build.
+# Prints the idle percentage of the last second measured.
+idle_pct() {
+    local a b
+    a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
+    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " "); tot = 0
+        for (i = 2; i <= n; i++) tot += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6])
+        printf "%.0f\n", (tot > 0 ? 100 * idle / tot : 100) }'
+}
+wait_idle() {
+    local deadline=$((SECONDS + IDLE_WAIT_S)) p
+    while :; do
+        p=$(idle_pct)
+        if (( p >= IDLE_PCT || SECONDS >= deadline )); then echo "$p"; return 0; fi
+    done
+}
+
 # --- runs ----------------------------------------------------------------------
 : >"$WORK/runs.jsonl"
 log "sweeping $RANGE ($NTARGETS addresses) port $PORT; tools:$RUN_TOOLS; $RUNS rounds"
@@ -291,8 +316,9 @@ for r in $(seq 1 "$RUNS"); do
         cp "$WORK/meta.json" "$d/meta.json"
         cmd=$(cmd_$t "$d")
         echo "$cmd" >"$d/cmd"
-        # settle: let the previous run's stragglers drain
+        # settle: let the previous run's stragglers drain, wait for idle CPUs
         sleep 1
+        wait_idle >"$d/idle"
         # (ip netns exec execs the command, so $! is the sampler itself)
         ip netns exec "$RTR" $PY "$HERE/lib/sample_counter.py" scan0 "$d/counter" 0.002 rx_packets rx_dropped &
         SAMPLER_PID=$!

@@ -165,10 +165,15 @@ def one_run(tool, run, d):
         load = open(f"{d}/loadavg").read().split()
     except OSError:
         load = None
+    try:
+        idle = int(open(f"{d}/idle").read().strip())
+    except (OSError, ValueError):
+        idle = None
     return {"tool": tool, "run": run, "rc": rc, "wall_s": round(wall, 3),
             "pps_tool": tp_pps.get("pps"), "tool_rate_info": tp_pps,
             "pps_counter": c.get("pps"), "counter": c,
             "send_s": c.get("send_s"), "loadavg_before": load,
+            "idle_pct_before": idle,
             "recall": round(tp / len(truth), 4) if truth else None,
             "found": sorted(got), "true_pos": tp,
             "false_pos": sorted(got - truth), "missed": sorted(truth - got)}
@@ -190,13 +195,13 @@ def report(runs_path, meta_path, out_path):
         if r["tool"] not in tools:
             tools.append(r["tool"])
     print()
-    hdr = f"{'tool':8} {'run':>3} {'pps(tool)':>11} {'pps(counter)':>13} {'send s':>7} {'wall s':>7} {'recall':>6} {'fp':>3} {'rc':>3} {'load1':>5}"
+    hdr = f"{'tool':8} {'run':>3} {'pps(tool)':>11} {'pps(counter)':>13} {'send s':>7} {'wall s':>7} {'recall':>6} {'fp':>3} {'rc':>3} {'load1':>5} {'idle%':>5}"
     print(hdr)
     print("-" * len(hdr))
     for r in runs:
         print(f"{r['tool']:8} {r['run']:>3} {fmt(r['pps_tool']):>11} {fmt(r['pps_counter']):>13} "
               f"{fmt(r['send_s'], 3):>7} {fmt(r['wall_s'], 2):>7} {fmt(r['recall'], 2):>6} "
-              f"{len(r['false_pos']):>3} {r['rc']:>3} {(r.get('loadavg_before') or ['?'])[0]:>5}")
+              f"{len(r['false_pos']):>3} {r['rc']:>3} {(r.get('loadavg_before') or ['?'])[0]:>5} {str(r.get('idle_pct_before', '?')):>5}")
     summary = {}
     for t in tools:
         rs = [r for r in runs if r["tool"] == t]

@@ -109,14 +109,14 @@ def report(runs_path, meta_path, out_path):
     meta = json.load(open(meta_path))
     print()
     hdr = (f"{'tool':8} {'run':>3} {'wall s':>8} {'open':>5} {'fingerprinted':>13} {'of truth':>9} "
-           f"{'rc':>3} {'load1':>5}  detail")
+           f"{'rc':>3} {'load1':>5} {'idle%':>5}  detail")
     print(hdr)
     print("-" * len(hdr))
     for r in runs:
         c = r["counts"]
         print(f"{r['tool']:8} {r['run']:>3} {r['wall_s']:>8.2f} {c.get('open', 0):>5} "
               f"{c.get('fingerprinted', 0):>13} {c.get('fingerprinted_expected', 0):>4}/{c.get('expected', 0):<4} "
-              f"{r['rc']:>3} {r.get('load1_before', '?'):>5}  {detail(r['tool'], c)}")
+              f"{r['rc']:>3} {r.get('load1_before', '?'):>5} {str(r.get('idle_pct_before', '?')):>5}  {detail(r['tool'], c)}")
     summary = {}
     for t in meta["tools"]:
         rs = [r for r in runs if r["tool"] == t]
