@@ -80,6 +80,12 @@ void bph_cluster_opts_clear(struct bph_cluster_opts *o)
 
 /* ---- building ---- */
 
+/* One holder of an artifact (the clustering's by-artifact index). */
+struct art_row {
+	uint32_t art, host;
+	uint16_t port;
+};
+
 /* Candidate pair: the best artifact of each family both hosts share. */
 struct pair {
 	uint32_t a, b;
@@ -96,7 +102,7 @@ struct run {
 	struct pair *pairs;
 	size_t n_pairs, cap_pairs;
 	struct bph_strmap *pair_ix;
-	struct bph_incidence *by_art; /* one row per (art, host), by art */
+	struct art_row *by_art; /* one row per (art, host), by art, host */
 	size_t n_by_art;
 	size_t cap_links;
 };
@@ -112,33 +118,86 @@ static int ipcmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-static int cmp_host_ptr(const void *x, const void *y)
+/* A host and its sort key: the IPv4 address, or 2^32 + index when any
+ * host is not IPv4 (then the whole table is sorted with ipcmp). */
+struct host_key {
+	uint64_t key;
+	uint32_t ix;
+	const char *name;
+};
+
+static int cmp_host_key(const void *x, const void *y)
 {
-	return ipcmp(**(char *const *const *)x, **(char *const *const *)y);
+	const struct host_key *a = x, *b = y;
+
+	return (a->key > b->key) - (a->key < b->key);
+}
+
+static int cmp_host_name(const void *x, const void *y)
+{
+	return ipcmp(((const struct host_key *)x)->name,
+		     ((const struct host_key *)y)->name);
+}
+
+/* Sorts order[] (one entry per graph host) into address order. */
+static void sort_hosts(const struct bph_graph *g, struct host_key *order)
+{
+	bool all_v4 = true;
+
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		struct in_addr a;
+		order[i].ix = (uint32_t)i;
+		order[i].name = g->hosts[i];
+		if (inet_pton(AF_INET, g->hosts[i], &a) == 1)
+			order[i].key = ntohl(a.s_addr);
+		else
+			all_v4 = false;
+	}
+	qsort(order, g->n_hosts, sizeof(*order),
+	      all_v4 ? cmp_host_key : cmp_host_name);
+}
+
+/* Size of the clustering's string block: hosts, kinds and values. */
+static size_t strings_size(const struct bph_graph *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_hosts; i++)
+		n += strlen(g->hosts[i]) + 1;
+	for (size_t i = 0; i < g->n_arts; i++)
+		n += strlen(g->kinds[i]) + strlen(g->values[i]) + 2;
+	return n + 1;
+}
+
+/* Appends s to the string block at *pos; returns the copy. */
+static char *put_string(struct bph_clustering *c, size_t *pos, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = c->strings + *pos;
+
+	memcpy(p, s, len);
+	*pos += len;
+	return p;
 }
 
 /* Copies the hosts in address order and builds host_map. */
-static int copy_hosts(struct run *r)
+static int copy_hosts(struct run *r, size_t *pos)
 {
 	const struct bph_graph *g = r->g;
 	struct bph_clustering *c = r->c;
-	char ***order = calloc(g->n_hosts + 1, sizeof(*order));
+	struct host_key *order = calloc(g->n_hosts + 1, sizeof(*order));
 
 	c->hosts = calloc(g->n_hosts + 1, sizeof(char *));
 	r->host_map = calloc(g->n_hosts + 1, sizeof(uint32_t));
-	if (!order || !c->hosts || !r->host_map) {
+	c->strings = malloc(strings_size(g));
+	if (!order || !c->hosts || !r->host_map || !c->strings) {
 		free(order);
 		return BPH_ERR_NOMEM;
 	}
-	for (size_t i = 0; i < g->n_hosts; i++)
-		order[i] = &g->hosts[i];
-	qsort(order, g->n_hosts, sizeof(*order), cmp_host_ptr);
+	sort_hosts(g, order);
 	for (size_t i = 0; i < g->n_hosts; i++) {
-		r->host_map[order[i] - g->hosts] = (uint32_t)i;
-		if (!(c->hosts[i] = strdup(*order[i]))) {
-			free(order);
-			return BPH_ERR_NOMEM;
-		}
+		r->host_map[order[i].ix] = (uint32_t)i;
+		c->hosts[i] = put_string(c, pos, order[i].name);
 		c->n_hosts++;
 	}
 	free(order);
@@ -156,28 +215,56 @@ static int cmp_inc(const void *x, const void *y)
 	return (a->port > b->port) - (a->port < b->port);
 }
 
-/* Remapped incidences sorted by host, with per-host offsets. */
+/* Sorts one host's incidences by (art, port): insertion sort, as a host
+ * has a few; qsort for the rare host with many. */
+static void sort_segment(struct bph_incidence *v, size_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), cmp_inc);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct bph_incidence x = v[i];
+		size_t j = i;
+		while (j > 0 && cmp_inc(&v[j - 1], &x) > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* Remapped incidences sorted by host (counting sort), then by art and
+ * port within a host, with per-host offsets. */
 static int copy_incidences(struct run *r)
 {
 	struct bph_clustering *c = r->c;
+	size_t *cur = calloc(c->n_hosts + 1, sizeof(size_t));
 
 	c->n_inc = r->g->n_inc;
-	c->inc = calloc(c->n_inc + 1, sizeof(*c->inc));
+	c->inc = malloc((c->n_inc + 1) * sizeof(*c->inc));
 	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
-	if (!c->inc || !c->inc_off)
+	if (!cur || !c->inc || !c->inc_off) {
+		free(cur);
 		return BPH_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < c->n_inc; i++)
+		c->inc_off[r->host_map[r->g->inc[i].host] + 1]++;
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		c->inc_off[h + 1] += c->inc_off[h];
+		cur[h] = c->inc_off[h];
+	}
 	for (size_t i = 0; i < c->n_inc; i++) {
-		c->inc[i] = r->g->inc[i];
-		c->inc[i].host = r->host_map[c->inc[i].host];
-		if (c->inc[i].last_seen > c->last_seen)
-			c->last_seen = c->inc[i].last_seen;
+		struct bph_incidence in = r->g->inc[i];
+		in.host = r->host_map[in.host];
+		if (in.last_seen > c->last_seen)
+			c->last_seen = in.last_seen;
+		c->inc[cur[in.host]++] = in;
 	}
-	qsort(c->inc, c->n_inc, sizeof(*c->inc), cmp_inc);
-	for (size_t i = 0, h = 0; h <= c->n_hosts; h++) {
-		while (i < c->n_inc && c->inc[i].host < h)
-			i++;
-		c->inc_off[h] = i;
-	}
+	for (size_t h = 0; h < c->n_hosts; h++)
+		sort_segment(&c->inc[c->inc_off[h]],
+			     c->inc_off[h + 1] - c->inc_off[h]);
+	free(cur);
 	return 0;
 }
 
@@ -207,7 +294,7 @@ static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
 	return *w > 0 ? NULL : "carried by every host";
 }
 
-static int artifact_stats(struct run *r)
+static int artifact_stats(struct run *r, size_t *pos)
 {
 	struct bph_clustering *c = r->c;
 	const struct bph_incidence *in = c->inc;
@@ -221,32 +308,19 @@ static int artifact_stats(struct run *r)
 			c->arts[in[i].art].df++;
 	for (size_t a = 0; a < r->g->n_arts; a++) {
 		struct bph_art_stat *s = &c->arts[a];
-		s->kind = strdup(r->g->kinds[a]);
-		s->value = strdup(r->g->values[a]);
+		s->kind = put_string(c, pos, r->g->kinds[a]);
+		s->value = put_string(c, pos, r->g->values[a]);
 		c->n_arts++;
-		if (!s->kind || !s->value)
-			return BPH_ERR_NOMEM;
 		s->info = bph_kind_lookup(s->kind);
 		s->why_zero = zero_reason(r, a, s->df, &s->weight);
 	}
 	return 0;
 }
 
-static int cmp_inc_art(const void *x, const void *y)
-{
-	const struct bph_incidence *a = x, *b = y;
-
-	if (a->art != b->art)
-		return a->art < b->art ? -1 : 1;
-	if (a->host != b->host)
-		return a->host < b->host ? -1 : 1;
-	return (a->port > b->port) - (a->port < b->port);
-}
-
 static struct pair *pair_get(struct run *r, uint32_t a, uint32_t b)
 {
 	uint32_t key[2] = {a, b}, ix = (uint32_t)r->n_pairs;
-	int rc = bph_strmap_put(r->pair_ix, key, sizeof(key), &ix);
+	int rc = bph_strmap_put(r->pair_ix, key, sizeof(key), &ix, NULL);
 
 	if (rc < 0)
 		return NULL;
@@ -286,20 +360,33 @@ static int offer(struct run *r, uint32_t art, uint32_t a, uint16_t pa,
 	return 0;
 }
 
-/* r->by_art: one row per (art, host), sorted by art then host. */
+/* r->by_art: one row per (art, host), sorted by art then host (a counting
+ * sort by art over the host-sorted incidences). */
 static int index_by_art(struct run *r)
 {
 	struct bph_clustering *c = r->c;
-	struct bph_incidence *v = malloc((c->n_inc + 1) * sizeof(*v));
-	size_t n = 0;
+	size_t *off = calloc(c->n_arts + 2, sizeof(size_t)), n = 0;
+	struct art_row *v;
 
-	if (!v)
+	for (size_t k = 0; off && k < c->n_inc; k++)
+		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
+		    c->inc[k].art != c->inc[k - 1].art) {
+			off[c->inc[k].art + 1]++;
+			n++;
+		}
+	v = off ? malloc((n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(off);
 		return BPH_ERR_NOMEM;
+	}
+	for (size_t a = 0; a < c->n_arts; a++)
+		off[a + 1] += off[a];
 	for (size_t k = 0; k < c->n_inc; k++)
 		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
 		    c->inc[k].art != c->inc[k - 1].art)
-			v[n++] = c->inc[k];
-	qsort(v, n, sizeof(*v), cmp_inc_art);
+			v[off[c->inc[k].art]++] = (struct art_row){
+			    c->inc[k].art, c->inc[k].host, c->inc[k].port};
+	free(off);
 	r->by_art = v;
 	r->n_by_art = n;
 	return 0;
@@ -328,8 +415,8 @@ static bool host_has(const struct bph_clustering *c, uint32_t h, uint32_t art)
 
 /* Whether every holder rows[0..df) also carries one over-cap strong
  * artifact (the vendor key of a device whose certificate we look at). */
-static bool implied_by_default(const struct run *r,
-			       const struct bph_incidence *rows, size_t df)
+static bool implied_by_default(const struct run *r, const struct art_row *rows,
+			       size_t df)
 {
 	const struct bph_clustering *c = r->c;
 	uint32_t h0 = rows[0].host;
@@ -369,7 +456,7 @@ static void suppress_defaults(struct run *r)
 static int collect_pairs(struct run *r)
 {
 	struct bph_clustering *c = r->c;
-	const struct bph_incidence *v = r->by_art;
+	const struct art_row *v = r->by_art;
 	size_t i = 0, n = r->n_by_art;
 	int rc = 0;
 
@@ -556,7 +643,7 @@ static int push_cand(struct cand **v, size_t *n, size_t *cap, struct cand c)
 }
 
 /* The root holding most of rows[0..df) (roots in tmp), and its count. */
-static uint32_t main_root(const struct bph_incidence *rows, size_t df,
+static uint32_t main_root(const struct art_row *rows, size_t df,
 			  const uint32_t *root, uint32_t *tmp, size_t *best)
 {
 	uint32_t r = UINT32_MAX;
@@ -577,7 +664,7 @@ static uint32_t main_root(const struct bph_incidence *rows, size_t df,
 }
 
 /* Candidates of one over-cap artifact (rows: its holders, by host). */
-static int art_cands(struct run *r, const struct bph_incidence *rows, size_t df,
+static int art_cands(struct run *r, const struct art_row *rows, size_t df,
 		     const uint32_t *root, uint32_t *tmp, struct cand **v,
 		     size_t *n, size_t *cap)
 {
@@ -586,7 +673,7 @@ static int art_cands(struct run *r, const struct bph_incidence *rows, size_t df,
 	uint32_t main = main_root(rows, df, root, tmp, &best);
 	int rc = 0;
 
-	s->main_share = (double)best / (double)df;
+	s->main_share = (float)best / (float)df;
 	if (best < 3 || s->main_share < r->o->majority)
 		return 0;
 	s->concentrated = true;
@@ -726,6 +813,9 @@ static int concentrate(struct run *r)
 	free(root);
 	free(tmp);
 	free(v);
+	free(r->by_art); /* not needed past this rule: free before components */
+	r->by_art = NULL;
+	r->n_by_art = 0;
 	return rc;
 }
 
@@ -915,12 +1005,7 @@ void bph_clustering_free(struct bph_clustering *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n_hosts; i++)
-		free(c->hosts[i]);
-	for (size_t i = 0; i < c->n_arts; i++) {
-		free(c->arts[i].kind);
-		free(c->arts[i].value);
-	}
+	free(c->strings);
 	for (size_t i = 0; i < c->n_links; i++)
 		free(c->links[i].ev);
 	for (size_t i = 0; c->clusters && i < c->n_clusters; i++) {
@@ -955,6 +1040,7 @@ int bph_cluster_run(const struct bph_graph *g,
 	struct bph_cluster_opts defaults;
 	struct bph_common *owned = NULL;
 	struct run r = {0};
+	size_t pos = 0;
 	int rc;
 
 	*out = NULL;
@@ -969,10 +1055,11 @@ int bph_cluster_run(const struct bph_graph *g,
 	r.common = opts->common ? opts->common : owned;
 	if (!rc)
 		r.c->threshold = opts->threshold;
-	if (!rc && !(rc = copy_hosts(&r)) && !(rc = copy_incidences(&r)) &&
-	    !(rc = artifact_stats(&r)) && !(rc = index_by_art(&r)) &&
-	    !(rc = collect_pairs(&r)) && !(rc = make_links(&r)) &&
-	    !(rc = concentrate(&r)) && !(rc = components(r.c)))
+	if (!rc && !(rc = copy_hosts(&r, &pos)) &&
+	    !(rc = copy_incidences(&r)) && !(rc = artifact_stats(&r, &pos)) &&
+	    !(rc = index_by_art(&r)) && !(rc = collect_pairs(&r)) &&
+	    !(rc = make_links(&r)) && !(rc = concentrate(&r)) &&
+	    !(rc = components(r.c)))
 		rc = find_bridges(r.c);
 	bph_common_free(owned);
 	free(r.host_map);

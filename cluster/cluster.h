@@ -103,10 +103,10 @@ void bph_cluster_opts_clear(struct bph_cluster_opts *o);
 struct bph_art_stat {
 	char *kind, *value;
 	const struct bph_kind_info *info; /* registry entry; NULL: unknown */
-	uint32_t df;			  /* distinct hosts carrying it */
-	double weight;			  /* 0 when it cannot link */
 	const char *why_zero; /* static reason when weight is 0, else NULL */
-	double main_share;    /* over-cap artifacts: share of holders in the
+	double weight;	      /* 0 when it cannot link */
+	uint32_t df;	      /* distinct hosts carrying it */
+	float main_share;     /* over-cap artifacts: share of holders in the
 				 cluster holding most of them (else 0) */
 	bool concentrated;    /* linked holders by the concentrated rule */
 };
@@ -139,7 +139,8 @@ struct bph_cluster {
 
 /* Result of bph_cluster_run(); read-only for printers and exporters. */
 struct bph_clustering {
-	char **hosts; /* sorted by address */
+	char *strings; /* one block: every host, kind and value string */
+	char **hosts;  /* sorted by address; point into strings */
 	size_t n_hosts;
 	struct bph_art_stat *arts;
 	size_t n_arts;

@@ -13,8 +13,9 @@ struct bph_graph *bph_graph_new(void)
 		return NULL;
 	g->host_ix = bph_strmap_new();
 	g->art_ix = bph_strmap_new();
-	g->inc_ix = bph_strmap_new();
-	if (!g->host_ix || !g->art_ix || !g->inc_ix) {
+	g->inc_tab_cap = 64;
+	g->inc_tab = calloc(g->inc_tab_cap, sizeof(*g->inc_tab));
+	if (!g->host_ix || !g->art_ix || !g->inc_tab) {
 		bph_graph_free(g);
 		return NULL;
 	}
@@ -25,19 +26,13 @@ void bph_graph_free(struct bph_graph *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n_hosts; i++)
-		free(g->hosts[i]);
-	for (size_t i = 0; i < g->n_arts; i++) {
-		free(g->kinds[i]);
-		free(g->values[i]);
-	}
 	free(g->hosts);
 	free(g->kinds);
 	free(g->values);
 	free(g->inc);
+	free(g->inc_tab);
 	bph_strmap_free(g->host_ix);
 	bph_strmap_free(g->art_ix);
-	bph_strmap_free(g->inc_ix);
 	free(g);
 }
 
@@ -73,14 +68,10 @@ static int host_index(struct bph_graph *g, const char *host, uint32_t *ix)
 		     sizeof(char *));
 	if (rc)
 		return rc;
-	if (!(g->hosts[g->n_hosts] = strdup(host)))
-		return BPH_ERR_NOMEM;
 	*ix = (uint32_t)g->n_hosts;
-	rc = bph_strmap_put(g->host_ix, host, len, ix);
-	if (rc < 0) {
-		free(g->hosts[g->n_hosts]);
+	rc = bph_strmap_put(g->host_ix, host, len, ix, &g->hosts[g->n_hosts]);
+	if (rc < 0)
 		return rc;
-	}
 	g->n_hosts++;
 	return 0;
 }
@@ -92,11 +83,30 @@ int bph_graph_add_host(struct bph_graph *g, const char *host)
 	return host_index(g, host, &ix);
 }
 
+/* Grows kinds and values together to hold one more artifact. */
+static int reserve_arts(struct bph_graph *g)
+{
+	size_t cap = g->cap_arts;
+	int rc = reserve((void **)&g->kinds, g->n_arts, &cap, sizeof(char *));
+	const char **nv;
+
+	if (rc || cap == g->cap_arts)
+		return rc;
+	nv = realloc(g->values, cap * sizeof(char *));
+	if (!nv)
+		return BPH_ERR_NOMEM; /* kinds merely got bigger: harmless */
+	g->values = nv;
+	g->cap_arts = cap;
+	return 0;
+}
+
 static int art_index(struct bph_graph *g, const char *kind, const char *value,
 		     uint32_t *ix)
 {
 	size_t kl = strlen(kind), vl = strlen(value);
-	char *key = malloc(kl + vl + 1);
+	char stack[256],
+	    *key = kl + vl + 1 <= sizeof(stack) ? stack : malloc(kl + vl + 1);
+	const char *stored = NULL;
 	int rc = key ? 0 : BPH_ERR_NOMEM;
 
 	if (rc)
@@ -105,37 +115,74 @@ static int art_index(struct bph_graph *g, const char *kind, const char *value,
 	memcpy(key + kl + 1, value, vl);
 	if (bph_strmap_get(g->art_ix, key, kl + 1 + vl, ix))
 		goto out;
-	if ((rc = reserve((void **)&g->kinds, g->n_arts, &g->cap_arts,
-			  sizeof(char *))))
+	if ((rc = reserve_arts(g)))
 		goto out;
-	/* values grows in step with kinds */
-	char **nv = realloc(g->values, g->cap_arts * sizeof(char *));
-	if (!nv) {
-		rc = BPH_ERR_NOMEM;
-		goto out;
-	}
-	g->values = nv;
-	g->kinds[g->n_arts] = strdup(kind);
-	g->values[g->n_arts] = strdup(value);
 	*ix = (uint32_t)g->n_arts;
-	if (!g->kinds[g->n_arts] || !g->values[g->n_arts] ||
-	    bph_strmap_put(g->art_ix, key, kl + 1 + vl, ix) < 0) {
-		free(g->kinds[g->n_arts]);
-		free(g->values[g->n_arts]);
-		rc = BPH_ERR_NOMEM;
+	rc = bph_strmap_put(g->art_ix, key, kl + 1 + vl, ix, &stored);
+	if (rc < 0)
 		goto out;
-	}
+	rc = 0;
+	g->kinds[g->n_arts] = stored;
+	g->values[g->n_arts] = stored + kl + 1;
 	g->n_arts++;
 out:
-	free(key);
+	if (key != stack)
+		free(key);
 	return rc;
+}
+
+static size_t inc_hash(uint32_t h, uint32_t a, uint16_t port)
+{
+	uint64_t x = ((uint64_t)h << 32 | a) ^ ((uint64_t)port << 17);
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return (size_t)(x ^ (x >> 33));
+}
+
+/* The table slot of (h, a, port), or the empty slot where it would go. */
+static uint32_t *inc_slot(const struct bph_graph *g, uint32_t h, uint32_t a,
+			  uint16_t port)
+{
+	size_t mask = g->inc_tab_cap - 1, i = inc_hash(h, a, port) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		uint32_t *s = &g->inc_tab[i];
+		const struct bph_incidence *in;
+		if (!*s)
+			return s;
+		in = &g->inc[*s - 1];
+		if (in->host == h && in->art == a && in->port == port)
+			return s;
+	}
+}
+
+static int grow_inc_tab(struct bph_graph *g)
+{
+	uint32_t *old = g->inc_tab;
+	size_t old_cap = g->inc_tab_cap;
+
+	g->inc_tab = calloc(old_cap * 2, sizeof(*g->inc_tab));
+	if (!g->inc_tab) {
+		g->inc_tab = old;
+		return BPH_ERR_NOMEM;
+	}
+	g->inc_tab_cap = old_cap * 2;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i]) {
+			const struct bph_incidence *in = &g->inc[old[i] - 1];
+			*inc_slot(g, in->host, in->art, in->port) = old[i];
+		}
+	free(old);
+	return 0;
 }
 
 int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 		  const char *value, uint16_t port, int64_t seen)
 {
-	uint32_t h, a, ix;
-	unsigned char key[10];
+	uint32_t h, a, *slot;
 	int rc;
 
 	if (!kind || !value || !kind[0] || !value[0])
@@ -143,11 +190,9 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 	if ((rc = host_index(g, host, &h)) ||
 	    (rc = art_index(g, kind, value, &a)))
 		return rc;
-	memcpy(key, &h, 4);
-	memcpy(key + 4, &a, 4);
-	memcpy(key + 8, &port, 2);
-	if (bph_strmap_get(g->inc_ix, key, sizeof(key), &ix)) {
-		struct bph_incidence *in = &g->inc[ix];
+	slot = inc_slot(g, h, a, port);
+	if (*slot) {
+		struct bph_incidence *in = &g->inc[*slot - 1];
 		if (seen < in->first_seen)
 			in->first_seen = seen;
 		if (seen > in->last_seen)
@@ -157,10 +202,10 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 	rc = reserve((void **)&g->inc, g->n_inc, &g->cap_inc, sizeof(*g->inc));
 	if (rc)
 		return rc;
-	ix = (uint32_t)g->n_inc;
-	if (bph_strmap_put(g->inc_ix, key, sizeof(key), &ix) < 0)
-		return BPH_ERR_NOMEM;
-	g->inc[ix] = (struct bph_incidence){h, a, port, seen, seen};
+	g->inc[g->n_inc] = (struct bph_incidence){h, a, port, seen, seen};
 	g->n_inc++;
+	*slot = (uint32_t)g->n_inc;
+	if (g->n_inc * 10 > g->inc_tab_cap * 7) /* load factor 0.7 */
+		return grow_inc_tab(g);
 	return 0;
 }

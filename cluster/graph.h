@@ -5,8 +5,10 @@
  * (kinds as in fingerprints/record.h). Each incidence (host, artifact, port)
  * keeps the first and last time it was seen, so feeding the same
  * observation from several scans widens its window instead of duplicating
- * it. The graph copies every string it is given. The struct is public so
- * the clustering can read it; treat it as read-only outside graph.c.
+ * it. The graph copies every string it is given (into the arenas of its
+ * host and artifact maps: hosts[], kinds[] and values[] point there). The
+ * struct is public so the clustering can read it; treat it as read-only
+ * outside graph.c.
  */
 #ifndef BPH_CLUSTER_GRAPH_H
 #define BPH_CLUSTER_GRAPH_H
@@ -23,13 +25,15 @@ struct bph_incidence {
 };
 
 struct bph_graph {
-	char **hosts; /* index -> IP string */
+	const char **hosts; /* index -> IP string */
 	size_t n_hosts, cap_hosts;
-	char **kinds, **values; /* artifact index -> kind, value */
+	const char **kinds, **values; /* artifact index -> kind, value */
 	size_t n_arts, cap_arts;
 	struct bph_incidence *inc;
 	size_t n_inc, cap_inc;
-	struct bph_strmap *host_ix, *art_ix, *inc_ix;
+	struct bph_strmap *host_ix, *art_ix;
+	uint32_t *inc_tab;  /* open addressing: incidence index + 1, 0 empty */
+	size_t inc_tab_cap; /* power of two */
 };
 
 /* Returns an empty graph, or NULL on allocation failure. */

@@ -5,6 +5,14 @@
 
 #include "fingerprints/err.h"
 
+#define BLOCK_MIN ((size_t)1 << 20)
+
+struct bph_strmap_block {
+	struct bph_strmap_block *next;
+	size_t used, cap;
+	char data[];
+};
+
 static uint64_t hash(const void *key, size_t len)
 {
 	const unsigned char *p = key;
@@ -14,7 +22,7 @@ static uint64_t hash(const void *key, size_t len)
 		h ^= p[i];
 		h *= 1099511628211ULL;
 	}
-	return h;
+	return h ^ (h >> 29);
 }
 
 struct bph_strmap *bph_strmap_new(void)
@@ -36,8 +44,11 @@ void bph_strmap_free(struct bph_strmap *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++)
-		free(m->slots[i].key);
+	while (m->arena) {
+		struct bph_strmap_block *b = m->arena;
+		m->arena = b->next;
+		free(b);
+	}
 	free(m->slots);
 	free(m);
 }
@@ -85,24 +96,51 @@ static int grow(struct bph_strmap *m)
 	return 0;
 }
 
+/* A NUL-terminated copy of key in the arena, or NULL. */
+static const char *copy_key(struct bph_strmap *m, const void *key, size_t len)
+{
+	struct bph_strmap_block *b = m->arena;
+	char *p;
+
+	if (!b || b->cap - b->used < len + 1) {
+		size_t cap = len + 1 > BLOCK_MIN ? len + 1 : BLOCK_MIN;
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = m->arena;
+		b->used = 0;
+		b->cap = cap;
+		m->arena = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, key, len);
+	p[len] = '\0';
+	b->used += len + 1;
+	return p;
+}
+
 int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
-		   uint32_t *val)
+		   uint32_t *val, const char **stored)
 {
 	struct bph_strmap_slot *s;
 
+	if (len >= UINT32_MAX)
+		return BPH_ERR_TOOBIG;
 	if ((m->n + 1) * 2 > m->cap && grow(m))
 		return BPH_ERR_NOMEM;
 	s = find(m, key, len);
 	if (s->key) {
 		*val = s->val;
+		if (stored)
+			*stored = s->key;
 		return 0;
 	}
-	s->key = malloc(len ? len : 1);
-	if (!s->key)
+	if (!(s->key = copy_key(m, key, len)))
 		return BPH_ERR_NOMEM;
-	memcpy(s->key, key, len);
-	s->len = len;
+	s->len = (uint32_t)len;
 	s->val = *val;
+	if (stored)
+		*stored = s->key;
 	m->n++;
 	return 1;
 }

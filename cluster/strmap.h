@@ -1,7 +1,10 @@
 /*
  * strmap.h - open-addressing hash map from byte strings to uint32_t
- * indices (the clustering's host and artifact tables). The map copies keys;
- * values are whatever the caller stores (typically dense indices).
+ * indices (the clustering's host and artifact tables). The map copies keys
+ * into its own arena (large blocks, no allocation per key), each stored
+ * NUL-terminated; stored keys stay at the same address until
+ * bph_strmap_free(). Values are whatever the caller stores (typically
+ * dense indices).
  */
 #ifndef BPH_CLUSTER_STRMAP_H
 #define BPH_CLUSTER_STRMAP_H
@@ -10,15 +13,18 @@
 #include <stdint.h>
 
 struct bph_strmap_slot {
-	char *key; /* NULL: empty slot */
-	size_t len;
+	const char *key; /* NULL: empty slot; points into the arena */
+	uint32_t len;
 	uint32_t val;
 };
+
+struct bph_strmap_block; /* arena block (strmap.c) */
 
 struct bph_strmap {
 	struct bph_strmap_slot *slots;
 	size_t cap; /* power of two */
 	size_t n;
+	struct bph_strmap_block *arena; /* newest block first */
 };
 
 /* Returns an empty map or NULL on allocation failure. */
@@ -31,9 +37,11 @@ int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 
 /*
  * Inserts key -> val unless key is present. Returns 1 when inserted, 0 when
- * already present (*val is then set to the stored value), BPH_ERR_NOMEM.
+ * already present (*val is then set to the stored value), BPH_ERR_NOMEM
+ * or BPH_ERR_TOOBIG (key of 4 GiB or more). When stored is not NULL it
+ * receives the map's copy of the key (NUL-terminated, owned by the map).
  */
 int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
-		   uint32_t *val);
+		   uint32_t *val, const char **stored);
 
 #endif
