@@ -34,6 +34,7 @@ struct http_priv {
 	char *icon_path;	    /* request target of connection 1 */
 	bool got_main;		    /* connection 0 parsed a response */
 	int status;		    /* connection 0's close status */
+	bool ssh_reply;		    /* connection 0 got "SSH-": a late banner */
 };
 
 struct http_conn {
@@ -241,6 +242,13 @@ static int http_read(void *priv, void *conn, int idx, const uint8_t *p,
 		return BPH_ERR_NOMEM;
 	if (c->raw.len > HTTP_RAW_MAX)
 		return BPH_ERR_TOOBIG;
+	if (idx == 0 && !c->sess &&
+	    memcmp(c->raw.p, "SSH-", c->raw.len < 4 ? c->raw.len : 4) == 0) {
+		if (c->raw.len < 4)
+			return BPH_PROBE_MORE;
+		h->ssh_reply = true; /* a late server-first SSH banner */
+		return BPH_ERR_PROTO;
+	}
 	return try_parse(h, c, idx, rc == 2);
 }
 
@@ -278,6 +286,11 @@ static int http_finish(void *priv, struct bph_service *svc)
 	bph_http_info_free(svc->http);
 	svc->http = h->info;
 	h->info = NULL;
+	if (h->ssh_reply && !h->got_main) {
+		/* A server-first SSH banner that came after detect's wait. */
+		free(svc->proto);
+		svc->proto = strdup("ssh");
+	}
 	return 0;
 }
 

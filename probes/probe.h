@@ -110,7 +110,9 @@ typedef void (*bph_probe_close_fn)(void *priv, void *conn, int idx, int status);
 /*
  * All connections are closed: write the results into svc (creating the
  * sub-object the probe owns, e.g. svc->tls; other sub-objects may be read).
- * Errors go into the sub-object's error field. Returns 0 or BPH_ERR_NOMEM.
+ * Errors go into the sub-object's error field. A probe that recognised
+ * another protocol by content (e.g. a late "SSH-" banner) may set
+ * svc->proto as a hint for the engine. Returns 0 or BPH_ERR_NOMEM.
  */
 typedef int (*bph_probe_finish_fn)(void *priv, struct bph_service *svc);
 

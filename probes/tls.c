@@ -21,6 +21,8 @@ struct tls_priv {
 	const struct bph_probe_ctx *ctx;
 	struct bph_tls_info *info; /* moved into svc->tls by finish */
 	int status;
+	uint8_t first[4]; /* the server's first bytes, for a late SSH banner */
+	size_t n_first;
 };
 
 struct tls_conn {
@@ -75,7 +77,11 @@ static int tls_start(void *priv, void *conn, int idx, struct bph_probe_io *io)
 static int tls_read(void *priv, void *conn, int idx, const uint8_t *p, size_t n,
 		    struct bph_probe_io *io)
 {
+	struct tls_priv *t = priv;
+
 	(void)idx;
+	for (size_t i = 0; i < n && t->n_first < sizeof(t->first); i++)
+		t->first[t->n_first++] = p[i];
 	return tls_step(priv, conn, p, n, io);
 }
 
@@ -98,6 +104,12 @@ static int tls_finish(void *priv, struct bph_service *svc)
 		return BPH_ERR_NOMEM;
 	if (t->status != 0)
 		bph_probe_set_error(&t->info->error, t->status, "handshake");
+	if (!t->info->version && t->n_first == 4 &&
+	    memcmp(t->first, "SSH-", 4) == 0) {
+		/* A server-first SSH banner that came after detect's wait. */
+		free(svc->proto);
+		svc->proto = strdup("ssh");
+	}
 	bph_tls_info_free(svc->tls);
 	svc->tls = t->info;
 	t->info = NULL;

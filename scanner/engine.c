@@ -197,6 +197,16 @@ static void after_detect(struct host *h)
 	}
 }
 
+/* A probe saw "SSH-" after detect's wait (a slow server-first banner). */
+static bool late_ssh(struct host *h)
+{
+	if (!is_proto(h->svc, "ssh"))
+		return false;
+	h->stage = ST_SSH;
+	start_run(h, 0, &bph_probe_ssh, false);
+	return true;
+}
+
 static void after_tls(struct host *h)
 {
 	struct bph_service *svc = h->svc;
@@ -212,6 +222,8 @@ static void after_tls(struct host *h)
 	}
 	bph_tls_info_free(svc->tls); /* not TLS: no record of the attempt */
 	svc->tls = NULL;
+	if (late_ssh(h))
+		return;
 	h->stage = ST_HTTP;
 	start_run(h, 0, &bph_probe_http, false);
 }
@@ -228,6 +240,8 @@ static void after_http(struct host *h)
 	}
 	bph_http_info_free(svc->http);
 	svc->http = NULL;
+	if (late_ssh(h))
+		return;
 	if (set_proto(svc, "banner") != 0)
 		fail(h->e, BPH_ERR_NOMEM);
 	h->stage = ST_BANNER;

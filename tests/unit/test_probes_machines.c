@@ -363,6 +363,29 @@ static void test_http_favicon_recorded(void **state)
 	bph_service_clear(&svc);
 }
 
+/* A server-first banner that arrives after detect's wait: TLS and HTTP
+ * both hand the engine a "ssh" hint. */
+static void test_late_ssh_hint(void **state)
+{
+	static const char id[] = "SSH-2.0-OpenSSH_9.2\r\nInvalid SSH "
+				 "identification string.\r\n";
+	const struct bph_probe *probes[] = {&bph_probe_tls, &bph_probe_http};
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct drive d;
+		struct bph_service svc;
+		drive_init(&d, probes[i], false);
+		assert_true(drive_stream(&d, 0, (const uint8_t *)id, strlen(id),
+					 3) < 0);
+		memset(&svc, 0, sizeof(svc));
+		drive_finish(&d, &svc);
+		assert_non_null(svc.proto);
+		assert_string_equal(svc.proto, "ssh");
+		bph_service_clear(&svc);
+	}
+}
+
 /* ---- banner ---------------------------------------------------------- */
 
 static void test_banner_poke(void **state)
@@ -464,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_jarm_semantics),
 	    cmocka_unit_test(test_http_favicon_target),
 	    cmocka_unit_test(test_http_favicon_recorded),
+	    cmocka_unit_test(test_late_ssh_hint),
 	    cmocka_unit_test(test_banner_poke),
 	    cmocka_unit_test(test_hostile_streams),
 	};

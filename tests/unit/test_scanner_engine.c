@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,6 +127,7 @@ static pid_t spawn(char *const argv[], const char *log)
 
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* die with the test */
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -236,7 +238,7 @@ static int start_ssh(void)
 	    "HostKey %s/hk_ed25519\nHostKey %s/hk_ecdsa\nHostKey %s/hk_rsa\n"
 	    "PidFile %s/sshd.pid\nUsePAM no\nStrictModes no\n"
 	    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-	    "AuthorizedKeysFile none\n",
+	    "AuthorizedKeysFile none\nMaxStartups 1000\n",
 	    lab.port[SRV_SSH], lab.dir, lab.dir, lab.dir, lab.dir);
 	if (write_file("sshd_config", conf, strlen(conf)) != 0)
 		return -1;
@@ -266,19 +268,19 @@ static int start_http(void)
 	    write_file("www/static/fav.ico", icon, sizeof(icon)) != 0)
 		return -1;
 	lab.port[SRV_HTTP] = free_port();
-	snprintf(
-	    conf, sizeof(conf),
-	    "daemon off;\nmaster_process off;\npid %s/nginx.pid;\n"
-	    "error_log %s/nginx_error.log;\nevents { worker_connections 64; }\n"
-	    "http {\n access_log off;\n"
-	    " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
-	    " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;"
-	    " scgi_temp_path %s/t5;\n"
-	    " types { text/html html; image/x-icon ico; }\n"
-	    " server { listen 127.0.0.1:%d; root %s; index index.html; }\n"
-	    "}\n",
-	    lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir,
-	    lab.port[SRV_HTTP], www);
+	snprintf(conf, sizeof(conf),
+		 "daemon off;\nmaster_process off;\npid %s/nginx.pid;\n"
+		 "error_log %s/nginx_error.log;\nevents { worker_connections "
+		 "1024; }\n"
+		 "http {\n access_log off;\n"
+		 " client_body_temp_path %s/t1; proxy_temp_path %s/t2;\n"
+		 " fastcgi_temp_path %s/t3; uwsgi_temp_path %s/t4;"
+		 " scgi_temp_path %s/t5;\n"
+		 " types { text/html html; image/x-icon ico; }\n"
+		 " server { listen 127.0.0.1:%d; root %s; index index.html; }\n"
+		 "}\n",
+		 lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir, lab.dir,
+		 lab.port[SRV_HTTP], www);
 	if (write_file("nginx.conf", conf, strlen(conf)) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/nginx.conf", lab.dir);
@@ -338,6 +340,7 @@ static int start_canned(int srv, const struct canned *m)
 		return -1;
 	lab.pid[srv] = fork();
 	if (lab.pid[srv] == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* die with the test */
 		signal(SIGPIPE, SIG_IGN);
 		canned_server(fd, m);
 		_exit(0);
@@ -832,6 +835,61 @@ static void test_engine_serial(void **state)
 		bph_service_clear(&s[i]);
 }
 
+/* Many services at once, fewer connection slots than services. */
+static void test_engine_many(void **state)
+{
+	enum { MANY = 300 };
+	struct bph_service *s = calloc(MANY, sizeof(*s));
+	struct bph_engine_cfg cfg;
+	char key0[64];
+	int32_t fav1;
+	double t0;
+
+	(void)state;
+	assert_non_null(s);
+	for (int i = 0; i < MANY; i++) {
+		s[i].ip = LOOPBACK;
+		s[i].port = (uint16_t)lab.port[i % 2 ? SRV_HTTP : SRV_SSH];
+		s[i].state = BPH_STATE_OPEN;
+	}
+	bph_engine_cfg_default(&cfg);
+	cfg.max_connections = 64;
+	cfg.detect_wait_ms = 300;
+	t0 = now_s();
+	assert_int_equal(bph_engine_run(&cfg, s, MANY, NULL, 0), 0);
+	assert_true(now_s() - t0 < 30.0);
+	for (int i = 0; i < MANY; i++) {
+		bool ok = i % 2 ? s[i].http && s[i].http->has_favicon
+				: s[i].ssh && s[i].ssh->n_hostkeys == 3;
+		if (!ok) {
+			fprintf(stderr, "host %d:\n", i);
+			setenv("BPH_TEST_VERBOSE", "1", 1);
+			dump(&s[i]);
+		}
+	}
+	assert_non_null(s[0].ssh);
+	assert_true(s[0].ssh->n_hostkeys > 0);
+	assert_non_null(s[1].http);
+	snprintf(key0, sizeof(key0), "%s", s[0].ssh->hostkeys[0].sha256);
+	fav1 = s[1].http->favicon_mmh3;
+	for (int i = 0; i < MANY; i++) {
+		assert_non_null(s[i].proto);
+		if (i % 2) {
+			assert_string_equal(s[i].proto, "http");
+			assert_non_null(s[i].http);
+			assert_true(s[i].http->has_favicon);
+			assert_int_equal(s[i].http->favicon_mmh3, fav1);
+		} else {
+			assert_string_equal(s[i].proto, "ssh");
+			assert_non_null(s[i].ssh);
+			assert_int_equal(s[i].ssh->n_hostkeys, 3);
+			assert_string_equal(s[i].ssh->hostkeys[0].sha256, key0);
+		}
+		bph_service_clear(&s[i]);
+	}
+	free(s);
+}
+
 /* The host budget cuts a silent service short, whatever io_timeout says. */
 static void test_engine_budget(void **state)
 {
@@ -911,6 +969,7 @@ int main(void)
 	    cmocka_unit_test(test_engine_serial),
 	    cmocka_unit_test(test_engine_budget),
 	    cmocka_unit_test(test_engine_flood),
+	    cmocka_unit_test(test_engine_many),
 	};
 	return cmocka_run_group_tests(tests, lab_setup, lab_teardown);
 }
