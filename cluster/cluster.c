@@ -1055,6 +1055,10 @@ int bph_cluster_run(const struct bph_graph *g,
 	r.common = opts->common ? opts->common : owned;
 	if (!rc)
 		r.c->threshold = opts->threshold;
+	if (!rc) {
+		memcpy(r.c->max_share, opts->max_share, sizeof(r.c->max_share));
+		r.c->majority = opts->majority;
+	}
 	if (!rc && !(rc = copy_hosts(&r, &pos)) &&
 	    !(rc = copy_incidences(&r)) && !(rc = artifact_stats(&r, &pos)) &&
 	    !(rc = index_by_art(&r)) && !(rc = collect_pairs(&r)) &&

@@ -154,6 +154,9 @@ struct bph_clustering {
 	uint32_t *cluster_of; /* host index -> index into clusters */
 	int64_t last_seen;    /* latest observation (deterministic time) */
 	double threshold;
+	/* the options' caps and majority, for explanations */
+	uint32_t max_share[BPH_STRENGTH_COUNT];
+	double majority;
 };
 
 /*
@@ -171,16 +174,21 @@ long bph_clustering_host(const struct bph_clustering *c, const char *ip);
 
 /*
  * Human text: with a seed, the seed's cluster, each link with the
- * artifacts behind it (hosts sharing each, weight); without, every
- * cluster. Returns 0, or BPH_ERR_USAGE when seed is not a known host.
+ * artifacts behind it (hosts sharing each, weight), and, when the seed is
+ * alone, what it shares with other hosts and why that did not link it;
+ * without, every cluster. Returns 0, or BPH_ERR_USAGE when seed is not a
+ * known host.
  */
 int bph_clustering_print(const struct bph_clustering *c, const char *seed,
 			 FILE *out);
 
 /*
  * Why host is or is not in seed's cluster: the chain of links from seed to
- * host with evidence, or the artifacts they share and why each did not
- * count. Returns 0, or BPH_ERR_USAGE when either is not a known host.
+ * host with evidence; or every artifact host shares with any member of
+ * that cluster and why it did not suffice (common, default, over the share
+ * cap and not concentrated, weak family only, medium family without a
+ * second one), and the best pair score host reaches with a member.
+ * Returns 0, or BPH_ERR_USAGE when either is not a known host.
  */
 int bph_clustering_explain(const struct bph_clustering *c, const char *seed,
 			   const char *host, FILE *out);

@@ -60,6 +60,34 @@ static void print_cluster(FILE *out, const struct bph_clustering *c,
 		print_link(out, c, &c->links[k->links[i]]);
 }
 
+static void why_not(FILE *out, const struct bph_clustering *c,
+		    const struct bph_art_stat *a);
+
+/* For a host alone in its cluster: what it shares with other hosts and
+ * why none of it linked. */
+static void explain_alone(FILE *out, const struct bph_clustering *c, uint32_t h)
+{
+	size_t shared = 0;
+
+	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
+		const struct bph_art_stat *a = &c->arts[c->inc[i].art];
+		if ((i > c->inc_off[h] && c->inc[i - 1].art == c->inc[i].art) ||
+		    a->df < 2)
+			continue;
+		if (!shared++)
+			fputs("  alone: what it shares with other hosts did "
+			      "not link it:\n",
+			      out);
+		fprintf(out, "    %s ", a->kind);
+		bph_print_text(out, a->value);
+		fprintf(out, " (%u hosts): ", a->df);
+		why_not(out, c, a);
+	}
+	if (!shared)
+		fputs("  alone: it shares no artifact with another host\n",
+		      out);
+}
+
 int bph_clustering_print(const struct bph_clustering *c, const char *seed,
 			 FILE *out)
 {
@@ -76,6 +104,8 @@ int bph_clustering_print(const struct bph_clustering *c, const char *seed,
 		}
 		fprintf(out, "seed %s\n", seed);
 		print_cluster(out, c, &c->clusters[c->cluster_of[h]]);
+		if (c->clusters[c->cluster_of[h]].n_hosts == 1)
+			explain_alone(out, c, (uint32_t)h);
 		return 0;
 	}
 	for (size_t i = 0; i < c->n_clusters; i++) {
@@ -146,39 +176,145 @@ static int explain_path(FILE *out, const struct bph_clustering *c, uint32_t s,
 	return 0;
 }
 
-/* Lists what s and h share directly and why it did not link them. */
-static void explain_shared(FILE *out, const struct bph_clustering *c,
-			   uint32_t s, uint32_t h)
+/* Whether host h carries art (its incidences are sorted by art). */
+static bool has_art(const struct bph_clustering *c, uint32_t h, uint32_t art)
 {
-	size_t shared = 0;
+	size_t lo = c->inc_off[h], hi = c->inc_off[h + 1];
 
-	for (size_t i = c->inc_off[s]; i < c->inc_off[s + 1]; i++) {
-		uint32_t art = c->inc[i].art;
-		if (i > c->inc_off[s] && c->inc[i - 1].art == art)
-			continue;
-		for (size_t j = c->inc_off[h]; j < c->inc_off[h + 1]; j++) {
-			if (c->inc[j].art != art)
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c->inc[mid].art == art)
+			return true;
+		if (c->inc[mid].art < art)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static const char *const strength_name[BPH_STRENGTH_COUNT] = {"weak", "medium",
+							      "strong"};
+
+/* Why artifact a, shared with the cluster, did not put the host in it. */
+static void why_not(FILE *out, const struct bph_clustering *c,
+		    const struct bph_art_stat *a)
+{
+	const struct bph_kind_info *k = a->info;
+
+	if (a->concentrated) {
+		fprintf(out,
+			"concentrated (%.0f%% of its holders in one "
+			"cluster), but the host shows no second non-weak "
+			"family pointing to that cluster\n",
+			100.0 * a->main_share);
+	} else if (a->why_zero && k && a->df > c->max_share[k->strength] &&
+		   !strncmp(a->why_zero, "shared by too many", 18)) {
+		fprintf(out, "over the share cap: %u hosts > %u for %s kinds",
+			a->df, c->max_share[k->strength],
+			strength_name[k->strength]);
+		if (k->strength == BPH_WEAK)
+			fputs(" (weak kinds only add to a score anyway)\n",
+			      out);
+		else if (a->main_share > 0)
+			fprintf(out,
+				"; not concentrated: at most %.0f%% of its "
+				"holders in one cluster (needs %.0f%%)\n",
+				100.0 * a->main_share, 100.0 * c->majority);
+		else
+			fputs("; its holders are in no common cluster\n", out);
+	} else if (a->why_zero) {
+		fprintf(out, "%s\n", a->why_zero);
+	} else if (k->strength == BPH_WEAK) {
+		fprintf(out,
+			"weak family only (%s, weight %.2f): adds to a "
+			"score, never links without a non-weak family\n",
+			bph_family_name(k->family), a->weight);
+	} else {
+		fprintf(out,
+			"%s family %s, weight %.2f: below the threshold "
+			"without a second family (score >= %.2f)\n",
+			strength_name[k->strength], bph_family_name(k->family),
+			a->weight, c->threshold);
+	}
+}
+
+/* Best pair score of h with a member of k (sum of the best weight per
+ * family of what they share); *fams and *with describe it. */
+static double best_score(const struct bph_clustering *c,
+			 const struct bph_cluster *k, uint32_t h, int *fams,
+			 uint32_t *with)
+{
+	double best = 0;
+
+	*fams = 0;
+	*with = UINT32_MAX;
+	for (size_t m = 0; m < k->n_hosts; m++) {
+		double w[BPH_FAM_COUNT] = {0}, sum = 0;
+		int nf = 0;
+		for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
+			const struct bph_art_stat *a = &c->arts[c->inc[i].art];
+			if (a->weight <= 0 || !a->info ||
+			    !has_art(c, k->hosts[m], c->inc[i].art))
 				continue;
-			const struct bph_art_stat *a = &c->arts[art];
-			fprintf(out, "  shared %s ", a->kind);
-			bph_print_text(out, a->value);
-			fprintf(out, " (shared by %u hosts): ", a->df);
-			if (a->why_zero)
-				fprintf(out, "weight 0, %s\n", a->why_zero);
-			else
-				fprintf(out, "weight %.2f\n", a->weight);
-			shared++;
-			break;
+			if (a->weight > w[a->info->family])
+				w[a->info->family] = a->weight;
+		}
+		for (int f = 0; f < BPH_FAM_COUNT; f++) {
+			sum += w[f];
+			nf += w[f] > 0;
+		}
+		if (sum > best) {
+			best = sum;
+			*fams = nf;
+			*with = k->hosts[m];
 		}
 	}
-	if (!shared)
-		fputs("  they share no artifact\n", out);
-	fprintf(out,
-		"  rule: a link needs one rare strong artifact "
-		"(ssh_hostkey, cert_sha256, spki_sha256), or a score >= "
-		"%.2f from at least two families (jarm, ja3s, hassh, "
-		"server and header_hash are one family)\n",
-		c->threshold);
+	return best;
+}
+
+/* Lists what h shares with the members of cluster k and why none of it
+ * linked h to them. */
+static void explain_shared(FILE *out, const struct bph_clustering *c,
+			   const struct bph_cluster *k, uint32_t h)
+{
+	size_t shared = 0;
+	uint32_t with;
+	int fams;
+
+	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
+		uint32_t art = c->inc[i].art, holders = 0;
+		if (i > c->inc_off[h] && c->inc[i - 1].art == art)
+			continue;
+		for (size_t m = 0; m < k->n_hosts; m++)
+			holders +=
+			    k->hosts[m] != h && has_art(c, k->hosts[m], art);
+		if (!holders)
+			continue;
+		const struct bph_art_stat *a = &c->arts[art];
+		fprintf(out, "  shared %s ", a->kind);
+		bph_print_text(out, a->value);
+		fprintf(out,
+			" (on %u of the cluster's hosts, %u hosts in all): ",
+			holders, a->df);
+		why_not(out, c, a);
+		shared++;
+	}
+	if (!shared) {
+		fputs("  it shares no artifact with any host of that cluster\n",
+		      out);
+		return;
+	}
+	double s = best_score(c, k, h, &fams, &with);
+	if (with == UINT32_MAX)
+		fputs("  no weighted artifact in common: score 0\n", out);
+	else
+		fprintf(out,
+			"  best pair score: %.2f with %s from %d famil%s "
+			"(a score link needs >= %.2f from two families, one "
+			"not weak)\n",
+			s, c->hosts[with], fams, fams == 1 ? "y" : "ies",
+			c->threshold);
 }
 
 int bph_clustering_explain(const struct bph_clustering *c, const char *seed,
@@ -201,6 +337,14 @@ int bph_clustering_explain(const struct bph_clustering *c, const char *seed,
 	fprintf(out, "%s is NOT in the cluster of %s (cluster %u vs %u)\n",
 		host, seed, c->clusters[c->cluster_of[h]].id,
 		c->clusters[c->cluster_of[s]].id);
-	explain_shared(out, c, (uint32_t)s, (uint32_t)h);
+	explain_shared(out, c, &c->clusters[c->cluster_of[s]], (uint32_t)h);
+	fprintf(out,
+		"  rules: a link needs one rare strong artifact (ssh_hostkey, "
+		"cert_sha256, spki_sha256: on at most %u hosts), or a score "
+		">= %.2f from two families with at least one not weak "
+		"(jarm, ja3s, hassh, server, header_hash are one weak family, "
+		"tcp_sig another), or over-cap artifacts concentrated in the "
+		"cluster from two non-weak families\n",
+		c->max_share[BPH_STRONG], c->threshold);
 	return 0;
 }
