@@ -16,7 +16,7 @@
 #include "scanner/validate.h"
 
 #define MAX_PAIR_BITS (1ULL << 33) /* 1 GiB of answered-bitmap */
-#define BEHIND_NS     50000000LL   /* pacing backlog we never burst out */
+#define BEHIND_NS     100000000LL /* bucket depth: a longer backlog is dropped */
 
 struct scan {
 	const struct bph_synscan_cfg *cfg;
@@ -132,8 +132,8 @@ static void pace(struct pacer *p)
 		p->t0 = now - (int64_t)((double)p->n * p->ns_per_pkt);
 		due = now;
 	}
-	if (due - now > 1500000) /* low rates: sleep, then spin the rest */
-		sleep_ns(due - now - 500000);
+	if (due - now > 200000) /* gaps over 0.2 ms: sleep, spin the rest */
+		sleep_ns(due - now - 100000);
 	while (now_ns() < due)
 		;
 	p->n++;
