@@ -39,8 +39,8 @@ static void test_union_find_long_chain(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_union_find_components),
-		cmocka_unit_test(test_union_find_long_chain),
+	    cmocka_unit_test(test_union_find_components),
+	    cmocka_unit_test(test_union_find_long_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,7 +234,7 @@ static void check_hashes(const char *pem, const struct bph_tls_info *t)
 
 static void check_names_dates(const char *pem, const struct bph_tls_info *t)
 {
-	char line[4096], want[64], *sp;
+	char line[4096], want[4096], *sp;
 
 	oracle(line, sizeof(line),
 	       "openssl x509 -noout -subject -nameopt RFC2253 -in %s", pem);
