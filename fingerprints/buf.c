@@ -109,20 +109,20 @@ void bph_sbuf_u8(struct bph_sbuf *b, uint8_t v)
 
 void bph_sbuf_u16(struct bph_sbuf *b, uint16_t v)
 {
-	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
 	bph_sbuf_put(b, x, 2);
 }
 
 void bph_sbuf_u24(struct bph_sbuf *b, uint32_t v)
 {
-	uint8_t x[3] = { (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
 	bph_sbuf_put(b, x, 3);
 }
 
 void bph_sbuf_u32(struct bph_sbuf *b, uint32_t v)
 {
-	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			 (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+			(uint8_t)(v >> 8), (uint8_t)v};
 	bph_sbuf_put(b, x, 4);
 }
 

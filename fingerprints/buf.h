@@ -18,7 +18,7 @@ struct bph_cur {
 
 static inline struct bph_cur bph_cur_make(const void *p, size_t len)
 {
-	struct bph_cur c = { (const uint8_t *)p, len };
+	struct bph_cur c = {(const uint8_t *)p, len};
 	return c;
 }
 
@@ -43,9 +43,9 @@ void bph_sbuf_init(struct bph_sbuf *b);
 void bph_sbuf_free(struct bph_sbuf *b);
 void bph_sbuf_put(struct bph_sbuf *b, const void *p, size_t n);
 void bph_sbuf_u8(struct bph_sbuf *b, uint8_t v);
-void bph_sbuf_u16(struct bph_sbuf *b, uint16_t v); /* big-endian */
-void bph_sbuf_u24(struct bph_sbuf *b, uint32_t v); /* big-endian */
-void bph_sbuf_u32(struct bph_sbuf *b, uint32_t v); /* big-endian */
+void bph_sbuf_u16(struct bph_sbuf *b, uint16_t v);    /* big-endian */
+void bph_sbuf_u24(struct bph_sbuf *b, uint32_t v);    /* big-endian */
+void bph_sbuf_u32(struct bph_sbuf *b, uint32_t v);    /* big-endian */
 void bph_sbuf_str(struct bph_sbuf *b, const char *s); /* without the NUL */
 /* Writes a big-endian length of `width` bytes at offset `at` (backpatch). */
 void bph_sbuf_patch_len(struct bph_sbuf *b, size_t at, int width, size_t v);

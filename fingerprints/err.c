@@ -3,19 +3,32 @@
 const char *bph_strerror(int err)
 {
 	switch (err) {
-	case BPH_OK: return "success";
-	case BPH_ERR_NOMEM: return "out of memory";
-	case BPH_ERR_TRUNCATED: return "truncated input";
-	case BPH_ERR_FORMAT: return "malformed input";
-	case BPH_ERR_TOOBIG: return "length exceeds limit";
-	case BPH_ERR_IO: return "I/O error";
-	case BPH_ERR_TIMEOUT: return "timed out";
-	case BPH_ERR_PROTO: return "unexpected protocol";
-	case BPH_ERR_USAGE: return "bad usage";
-	case BPH_ERR_DB: return "store error";
-	case BPH_ERR_CRYPTO: return "crypto library error";
-	case BPH_ERR_REFUSED: return "connection refused or reset";
-	case BPH_ERR_PERM: return "permission denied";
+	case BPH_OK:
+		return "success";
+	case BPH_ERR_NOMEM:
+		return "out of memory";
+	case BPH_ERR_TRUNCATED:
+		return "truncated input";
+	case BPH_ERR_FORMAT:
+		return "malformed input";
+	case BPH_ERR_TOOBIG:
+		return "length exceeds limit";
+	case BPH_ERR_IO:
+		return "I/O error";
+	case BPH_ERR_TIMEOUT:
+		return "timed out";
+	case BPH_ERR_PROTO:
+		return "unexpected protocol";
+	case BPH_ERR_USAGE:
+		return "bad usage";
+	case BPH_ERR_DB:
+		return "store error";
+	case BPH_ERR_CRYPTO:
+		return "crypto library error";
+	case BPH_ERR_REFUSED:
+		return "connection refused or reset";
+	case BPH_ERR_PERM:
+		return "permission denied";
 	}
 	return "unknown error";
 }

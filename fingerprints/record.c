@@ -121,8 +121,8 @@ void bph_ip_str(uint32_t ip, char out[16])
 		 (ip >> 8) & 255, ip & 255);
 }
 
-static void emit(bph_artifact_cb cb, void *ctx, const char *kind,
-		 const char *v, uint16_t port)
+static void emit(bph_artifact_cb cb, void *ctx, const char *kind, const char *v,
+		 uint16_t port)
 {
 	if (v && v[0])
 		cb(ctx, kind, v, port);
