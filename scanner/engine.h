@@ -37,9 +37,11 @@ void bph_engine_cfg_default(struct bph_engine_cfg *cfg);
  * tls, ssh, http and banner members (freeing any previous ones). Per-service
  * failures (refused, timeouts, protocol errors) are recorded in the
  * sub-object's error field and never fail the run. cfg and svcs are
- * borrowed. Returns 0, or BPH_ERR_USAGE / BPH_ERR_NOMEM / BPH_ERR_IO with a
- * message in err (errlen bytes, may be NULL/0) when the engine itself could
- * not run.
+ * borrowed. Runs on the calling thread until every service is done (at
+ * most about host_budget_ms after the last one started). Sets SIGPIPE to
+ * SIG_IGN for the process, so a peer's reset cannot kill it. Returns 0, or
+ * BPH_ERR_USAGE / BPH_ERR_NOMEM / BPH_ERR_IO with a message in err (errlen
+ * bytes, may be NULL/0) when the engine itself could not run.
  */
 int bph_engine_run(const struct bph_engine_cfg *cfg, struct bph_service *svcs,
 		   size_t n, char *err, size_t errlen);
