@@ -55,6 +55,7 @@ enum {
 	SRV_FLOOD,
 	SRV_SSH_NISTP,
 	SRV_TLS12,
+	SRV_CAPTURE, /* dumpcap on lo, for the tshark oracle */
 	SRV_N
 };
 
@@ -451,6 +452,46 @@ static void stop_all(void)
 	}
 }
 
+/* Captures the TLS and SSH ports on lo while test_engine_lab runs. */
+static int start_capture(void)
+{
+	char filter[128], out[128], log[128];
+	struct stat st;
+
+	snprintf(filter, sizeof(filter),
+		 "tcp port %d or tcp port %d or tcp port %d", lab.port[SRV_TLS],
+		 lab.port[SRV_TLS12], lab.port[SRV_SSH]);
+	snprintf(out, sizeof(out), "%s/cap.pcapng", lab.dir);
+	snprintf(log, sizeof(log), "%s/dumpcap.log", lab.dir);
+	char *argv[] = {"/usr/bin/dumpcap",
+			"-q",
+			"-i",
+			"lo",
+			"-f",
+			filter,
+			"-w",
+			out,
+			NULL};
+	lab.pid[SRV_CAPTURE] = spawn(argv, log);
+	for (int t = 0; t < 100; t++) {
+		if (stat(out, &st) == 0 && st.st_size > 0) {
+			usleep(500 * 1000); /* the capture is running */
+			return 0;
+		}
+		usleep(50 * 1000);
+	}
+	return -1;
+}
+
+static void stop_capture(void)
+{
+	if (lab.pid[SRV_CAPTURE] > 0) {
+		kill(lab.pid[SRV_CAPTURE], SIGTERM);
+		waitpid(lab.pid[SRV_CAPTURE], NULL, 0);
+		lab.pid[SRV_CAPTURE] = 0;
+	}
+}
+
 static int lab_setup(void **state)
 {
 	(void)state;
@@ -463,7 +504,7 @@ static int lab_setup(void **state)
 	    start_greeter(SRV_GREET, GREETING) != 0 ||
 	    start_greeter(SRV_HOSTILE, hostile_msg) != 0 ||
 	    start_flood() != 0 || start_ssh_nistp() != 0 ||
-	    start_tls12() != 0) {
+	    start_tls12() != 0 || start_capture() != 0) {
 		fprintf(stderr, "lab setup failed (logs in %s)\n", lab.dir);
 		stop_all();
 		return -1;
@@ -781,6 +822,53 @@ static void check_tls12(const struct bph_service *s)
 	free(cert);
 }
 
+/* True if line is one of the lines of text. */
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; p && *p;
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, line, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* JA3S and HASSHServer as tshark decodes the captured handshakes. */
+static void check_tshark(const struct bph_service *tls,
+			 const struct bph_service *tls12,
+			 const struct bph_service *ssh)
+{
+	const struct bph_service *t[2] = {tls, tls12};
+	char *hassh;
+
+	stop_capture();
+	for (int i = 0; i < 2; i++) {
+		char *ja3s =
+		    sh("tshark -r %s/cap.pcapng -d tcp.port==%u,tls "
+		       "-Y 'tls.handshake.type==2 && tcp.srcport==%u' "
+		       "-T fields -e tls.handshake.ja3s_full "
+		       "-e tls.handshake.ja3s 2>/dev/null | tr '\\t' ' ' "
+		       "| sort -u",
+		       lab.dir, t[i]->port, t[i]->port);
+		char want[256];
+		assert_non_null(ja3s);
+		snprintf(want, sizeof(want), "%s %s", t[i]->tls->ja3s_full,
+			 t[i]->tls->ja3s);
+		if (!has_line(ja3s, want))
+			fprintf(stderr, "tshark:\n%s\nours: %s\n", ja3s, want);
+		assert_true(has_line(ja3s, want));
+		free(ja3s);
+	}
+	hassh = sh("tshark -r %s/cap.pcapng -d tcp.port==%u,ssh "
+		   "-Y ssh.kex.hasshserver -T fields -e ssh.kex.hasshserver "
+		   "2>/dev/null | sort -u",
+		   lab.dir, ssh->port);
+	assert_non_null(hassh);
+	assert_string_equal(hassh, ssh->ssh->hassh_server);
+	free(hassh);
+}
+
 static void test_engine_lab(void **state)
 {
 	struct bph_service s[T_N];
@@ -809,6 +897,7 @@ static void test_engine_lab(void **state)
 	check_hostile(&s[T_HOSTILE]);
 	check_ssh_nistp(&s[T_SSH_NISTP]);
 	check_tls12(&s[T_TLS12]);
+	check_tshark(&s[T_TLS], &s[T_TLS12], &s[T_SSH]);
 	assert_null(s[T_NOTOPEN].proto); /* not open: not touched */
 	assert_null(s[T_NOTOPEN].banner);
 	for (int i = 0; i < T_N; i++)
