@@ -245,3 +245,64 @@ int bph_server_hello_ext_string(const struct bph_server_hello *sh, char **out)
 	*out = (char *)b.p;
 	return 0;
 }
+
+/* One CertificateEntry; the DER of the first is kept. */
+static int cert_entry(struct bph_cur *list, int tls13, const uint8_t **der,
+		      size_t *der_len)
+{
+	uint32_t len;
+	uint16_t ext_len;
+	int rc = bph_cur_u24(list, &len);
+
+	if (rc == 0 && len == 0)
+		rc = BPH_ERR_FORMAT;
+	if (rc == 0) {
+		*der_len = len;
+		rc = bph_cur_bytes(list, len, der);
+	}
+	if (rc == 0 && tls13) {
+		rc = bph_cur_u16(list, &ext_len);
+		if (rc == 0)
+			rc = bph_cur_skip(list, ext_len);
+	}
+	return rc;
+}
+
+int bph_tls_certificate_leaf(const uint8_t *p, size_t n, int tls13,
+			     const uint8_t **der, size_t *der_len, int *count)
+{
+	struct bph_cur c = bph_cur_make(p, n), body, list;
+	uint8_t type, ctx_len;
+	uint32_t body_len, list_len;
+	const uint8_t *entry;
+	size_t entry_len;
+	int rc;
+
+	*count = 0;
+	rc = bph_cur_u8(&c, &type);
+	if (rc == 0 && type != 11)
+		return BPH_ERR_FORMAT;
+	if (rc == 0)
+		rc = bph_cur_u24(&c, &body_len);
+	if (rc == 0)
+		rc = bph_cur_sub(&c, body_len, &body);
+	if (rc == 0 && tls13) {
+		rc = bph_cur_u8(&body, &ctx_len);
+		if (rc == 0)
+			rc = bph_cur_skip(&body, ctx_len);
+	}
+	if (rc == 0)
+		rc = bph_cur_u24(&body, &list_len);
+	if (rc == 0)
+		rc = bph_cur_sub(&body, list_len, &list);
+	while (rc == 0 && list.len > 0) {
+		rc = cert_entry(&list, tls13, &entry, &entry_len);
+		if (rc == 0 && (*count)++ == 0) {
+			*der = entry;
+			*der_len = entry_len;
+		}
+	}
+	if (rc == 0 && *count == 0)
+		rc = BPH_ERR_FORMAT;
+	return rc == BPH_ERR_TRUNCATED && *count ? BPH_ERR_FORMAT : rc;
+}

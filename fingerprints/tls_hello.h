@@ -65,4 +65,16 @@ int bph_ja3s(const struct bph_server_hello *sh, char **full, char md5[33]);
  */
 int bph_server_hello_ext_string(const struct bph_server_hello *sh, char **out);
 
+/*
+ * Finds the leaf certificate in a Certificate handshake message (type byte
+ * 11, 3-byte length, body) exactly as the server sent it, so that hashes
+ * are taken over the received DER, never a re-encoding. tls13 says the
+ * body starts with a certificate_request_context and each entry carries
+ * extensions (RFC 8446 4.4.2). *der borrows from p; *count is the number
+ * of certificates in the list. Returns 0, BPH_ERR_TRUNCATED or
+ * BPH_ERR_FORMAT (also for an empty list).
+ */
+int bph_tls_certificate_leaf(const uint8_t *p, size_t n, int tls13,
+			     const uint8_t **der, size_t *der_len, int *count);
+
 #endif

@@ -13,6 +13,9 @@
 #include "fingerprints/x509fp.h"
 
 #define SH_MAX 16384 /* a ServerHello larger than this is not kept */
+/* A Certificate message larger than this is not kept (the engine caps a
+ * connection's bytes anyway) and the certificate is reported as too big. */
+#define CERT_MSG_MAX (1024 * 1024)
 
 struct bph_tls_session {
 	SSL_CTX *ctx;
@@ -21,10 +24,26 @@ struct bph_tls_session {
 	BIO *wbio;   /* bytes to the server; owned by ssl */
 	uint8_t *sh; /* the first ServerHello message, header included */
 	size_t sh_len;
+	uint8_t *cert; /* the first Certificate message, header included */
+	size_t cert_len;
 	char error[160];
 };
 
-/* Keeps the first received ServerHello (or HelloRetryRequest) verbatim. */
+static void keep(uint8_t **dst, size_t *dst_len, const void *buf, size_t len)
+{
+	*dst = malloc(len);
+	if (!*dst)
+		return;
+	memcpy(*dst, buf, len);
+	*dst_len = len;
+}
+
+/*
+ * Keeps the first received ServerHello (or HelloRetryRequest) and the first
+ * Certificate message verbatim: JA3S and the certificate hashes must come
+ * from the bytes the server sent. OpenSSL hands TLS 1.3 handshake messages
+ * here after decryption, so this works for every version.
+ */
 static void msg_cb(int write_p, int version, int content_type, const void *buf,
 		   size_t len, SSL *ssl, void *arg)
 {
@@ -33,15 +52,12 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf,
 
 	(void)version;
 	(void)ssl;
-	if (write_p || content_type != SSL3_RT_HANDSHAKE || s->sh)
+	if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 4)
 		return;
-	if (len < 4 || len > SH_MAX || p[0] != 2)
-		return;
-	s->sh = malloc(len);
-	if (!s->sh)
-		return;
-	memcpy(s->sh, buf, len);
-	s->sh_len = len;
+	if (p[0] == 2 && !s->sh && len <= SH_MAX)
+		keep(&s->sh, &s->sh_len, buf, len);
+	else if (p[0] == 11 && !s->cert && len <= CERT_MSG_MAX)
+		keep(&s->cert, &s->cert_len, buf, len);
 }
 
 static int setup_ctx(struct bph_tls_session *s)
@@ -102,6 +118,7 @@ void bph_tls_session_free(struct bph_tls_session *s)
 	SSL_free(s->ssl); /* frees both BIOs */
 	SSL_CTX_free(s->ctx);
 	free(s->sh);
+	free(s->cert);
 	free(s);
 }
 
@@ -202,22 +219,30 @@ int bph_tls_session_read(struct bph_tls_session *s, const uint8_t *p, size_t n,
 	return ssl_fail(s, 0, "read");
 }
 
+/* The leaf's DER as received, from the kept Certificate message. */
+static int fill_cert_received(struct bph_tls_session *s, struct bph_tls_info *t)
+{
+	const uint8_t *der;
+	size_t der_len;
+	int count;
+	int rc = bph_tls_certificate_leaf(s->cert, s->cert_len,
+					  SSL_version(s->ssl) == TLS1_3_VERSION,
+					  &der, &der_len, &count);
+
+	if (rc != 0)
+		return rc;
+	t->chain_len = count;
+	return bph_x509_fill(der, der_len, t);
+}
+
 static int fill_cert(struct bph_tls_session *s, struct bph_tls_info *t)
 {
-	X509 *leaf = SSL_get0_peer_certificate(s->ssl);
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
-	unsigned char *der = NULL;
-	int len, rc;
-
-	t->chain_len = chain ? sk_X509_num(chain) : (leaf ? 1 : 0);
-	if (!leaf)
-		return 0;
-	len = i2d_X509(leaf, &der);
-	if (len <= 0)
-		return BPH_ERR_CRYPTO;
-	rc = bph_x509_fill(der, (size_t)len, t);
-	OPENSSL_free(der);
-	return rc;
+	if (s->cert)
+		return fill_cert_received(s, t);
+	t->chain_len = 0;
+	/* A certificate OpenSSL accepted but whose message was over the cap:
+	 * say so rather than hash a re-encoding. */
+	return SSL_get0_peer_certificate(s->ssl) ? BPH_ERR_TOOBIG : 0;
 }
 
 static int fill_hello(struct bph_tls_session *s, struct bph_tls_info *t)
@@ -262,10 +287,13 @@ int bph_tls_session_fill(struct bph_tls_session *s, struct bph_tls_info *t)
 		rc = replace(&t->cipher, cn, cn ? strlen(cn) : 0);
 	if (rc == 0 && alpn_len > 0)
 		rc = replace(&t->alpn, (const char *)alpn, alpn_len);
-	if (rc == 0)
-		rc = fill_cert(s, t);
-	if (rc == 0)
+	if (rc == 0) {
+		/* JA3S does not depend on the certificate: fill both. */
+		int rc_cert = fill_cert(s, t);
 		rc = fill_hello(s, t);
+		if (rc == 0)
+			rc = rc_cert;
+	}
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /*
  * libFuzzer: ServerHello record and message parsers, then JA3S and the
- * extension string on whatever parsed.
+ * extension string on whatever parsed; Certificate messages in both framings.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,5 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		derive(&sh);
 	if (bph_server_hello_parse_msg(data, size, &sh) == 0)
 		derive(&sh);
+	for (int tls13 = 0; tls13 < 2; tls13++) {
+		const uint8_t *der;
+		size_t len;
+		int count;
+		if (bph_tls_certificate_leaf(data, size, tls13, &der, &len,
+					     &count) == 0 &&
+		    (count < 1 || der < data || der + len > data + size))
+			abort();
+	}
 	return 0;
 }

@@ -512,6 +512,81 @@ static void test_live_ja3s_vs_tshark(void **state)
 	live_compare(lv, 1, 0x0303);
 }
 
+/* Certificate messages: TLS 1.2 (bare list) and TLS 1.3 (context, entry
+ * extensions); the leaf is the first entry's bytes, borrowed in place. */
+static void test_certificate_leaf(void **state)
+{
+	(void)state;
+	static const uint8_t tls12[] = {
+	    11, 0, 0,  13,		 /* Certificate, body 13 */
+	    0,	0, 10,			 /* list 10 */
+	    0,	0, 3,  0xaa, 0xbb, 0xcc, /* leaf */
+	    0,	0, 1,  0xdd,		 /* issuer */
+	};
+	static const uint8_t tls13[] = {
+	    11, 0,    0,    23, /* Certificate, body 23 */
+	    2,	0x01, 0x02,	/* request context */
+	    0,	0,    17,	/* list 17 */
+	    0,	0,    2,    0x30, 0x31, 0,
+	    4,	0,    5,    0,	  0,	   /* leaf + 1 extension */
+	    0,	0,    1,    0x32, 0,	0, /* second, no extensions */
+	};
+	const uint8_t *der = NULL;
+	size_t len = 0;
+	int count = 0;
+
+	assert_int_equal(bph_tls_certificate_leaf(tls12, sizeof(tls12), 0, &der,
+						  &len, &count),
+			 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(len, 3);
+	assert_ptr_equal(der, tls12 + 10);
+	assert_int_equal(bph_tls_certificate_leaf(tls13, sizeof(tls13), 1, &der,
+						  &len, &count),
+			 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(len, 2);
+	assert_ptr_equal(der, tls13 + 13);
+	/* The wrong framing for the version does not parse. */
+	assert_int_not_equal(bph_tls_certificate_leaf(tls13, sizeof(tls13), 0,
+						      &der, &len, &count),
+			     0);
+	/* Every truncation fails cleanly. */
+	for (size_t n = 0; n < sizeof(tls12); n++)
+		assert_int_not_equal(
+		    bph_tls_certificate_leaf(tls12, n, 0, &der, &len, &count),
+		    0);
+	for (size_t n = 0; n < sizeof(tls13); n++)
+		assert_int_not_equal(
+		    bph_tls_certificate_leaf(tls13, n, 1, &der, &len, &count),
+		    0);
+}
+
+static void test_certificate_errors(void **state)
+{
+	(void)state;
+	static const uint8_t empty[] = {11, 0, 0, 3, 0, 0, 0};
+	static const uint8_t zero_len[] = {11, 0, 0, 6, 0, 0, 3, 0, 0, 0};
+	static const uint8_t not_cert[] = {2, 0, 0, 3, 0, 0, 0};
+	static const uint8_t lying[] = {11, 0, 0, 7, 0, 0, 4, 0, 0, 9, 0xaa};
+	const uint8_t *der;
+	size_t len;
+	int count;
+
+	assert_int_equal(bph_tls_certificate_leaf(empty, sizeof(empty), 0, &der,
+						  &len, &count),
+			 BPH_ERR_FORMAT);
+	assert_int_equal(bph_tls_certificate_leaf(zero_len, sizeof(zero_len), 0,
+						  &der, &len, &count),
+			 BPH_ERR_FORMAT);
+	assert_int_equal(bph_tls_certificate_leaf(not_cert, sizeof(not_cert), 0,
+						  &der, &len, &count),
+			 BPH_ERR_FORMAT);
+	assert_int_not_equal(bph_tls_certificate_leaf(lying, sizeof(lying), 0,
+						      &der, &len, &count),
+			     0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +596,8 @@ int main(void)
 	    cmocka_unit_test(test_hello_retry_request),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_extension_cap),
+	    cmocka_unit_test(test_certificate_leaf),
+	    cmocka_unit_test(test_certificate_errors),
 	    cmocka_unit_test_setup_teardown(test_live_ja3s_vs_tshark,
 					    live_setup, live_teardown),
 	};
