@@ -798,7 +798,7 @@ static int concentrate(struct run *r)
 			rc = art_cands(r, &r->by_art[i], j - i, root, tmp, &v,
 				       &n, &cap);
 	}
-	if (!rc)
+	if (!rc && n)
 		qsort(v, n, sizeof(*v), cmp_cand);
 	for (size_t i = 0, j; !rc && i < n; i = j) {
 		for (j = i;
