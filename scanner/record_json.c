@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster/text.h"
 #include "fingerprints/err.h"
@@ -36,6 +37,18 @@ struct field {
 #define FX(st, f)    #f, F_FIX, offsetof(st, f), sizeof(((st *)0)->f)
 #define FH(st, f)    #f, F_HEX, offsetof(st, f), sizeof(((st *)0)->f)
 #define FN(st, f, t) #f, t, offsetof(st, f), 0
+
+/* "seen" is RFC 3339 UTC ("2026-11-26T19:40:02Z"), as every other time. */
+static json_t *seen_json(time_t t)
+{
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return NULL;
+	return json_string(buf);
+}
 
 static const struct field tcp_fields[] = {
     {FN(struct bph_tcp_traits, ttl, F_U8)},
@@ -325,7 +338,7 @@ static int put_head(json_t *o, const struct bph_service *s)
 	    set_new(o, "port", json_integer(s->port)) ||
 	    set_new(o, "state", json_string(bph_state_name(s->state))))
 		return -1;
-	if (s->seen && set_new(o, "seen", json_integer((json_int_t)s->seen)))
+	if (s->seen && set_new(o, "seen", seen_json(s->seen)))
 		return -1;
 	if (s->proto && s->proto[0] && set_new(o, "proto", text_json(s->proto)))
 		return -1;
@@ -438,6 +451,26 @@ static int read_str(struct rctx *c, const char *name, const json_t *v,
 	free(*dst);
 	*dst = bph_strndup_cap(s, json_string_length(v), BPH_JSON_STR_MAX);
 	return *dst ? 0 : BPH_ERR_NOMEM;
+}
+
+/* RFC 3339 UTC as written by seen_json; an integer (Unix time) is accepted
+ * too, for records from other tools. */
+static int read_seen(struct rctx *c, const json_t *v, time_t *out)
+{
+	struct tm tm;
+	const char *s = json_string_value(v);
+	const char *end;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (time_t)json_integer_value(v);
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	if (!end || *end)
+		return fail(c, "seen", "expected an RFC 3339 UTC time");
+	*out = timegm(&tm);
+	return 0;
 }
 
 static int read_num(struct rctx *c, const struct field *f, const json_t *v,
@@ -664,9 +697,8 @@ static int get_head(struct rctx *c, const json_t *j, struct bph_service *s)
 	if ((rc = get_state(c, j, s)))
 		return rc;
 	v = json_object_get(j, "seen");
-	if (v && (rc = read_int(c, "seen", v, 0, INT64_MAX, &n)))
+	if (v && (rc = read_seen(c, v, &s->seen)))
 		return rc;
-	s->seen = v ? (time_t)n : 0;
 	v = json_object_get(j, "proto");
 	return v ? read_str(c, "proto", v, &s->proto) : 0;
 }

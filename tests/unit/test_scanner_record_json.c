@@ -126,6 +126,9 @@ static void test_contract_field_names(void **state)
 			 200);
 	assert_true(json_is_integer(json_object_get(http, "favicon_mmh3")));
 	assert_null(json_object_get(http, "body_sha256")); /* empty: omitted */
+	/* 1795000000 s after the epoch, as RFC 3339 UTC. */
+	assert_string_equal(json_string_value(json_object_get(j, "seen")),
+			    "2026-11-18T11:06:40Z");
 	json_decref(j);
 	bph_service_clear(&a);
 }
@@ -158,6 +161,8 @@ static void test_bad_input_names_field(void **state)
 		   "ssh.hostkeys[].bits");
 	expect_bad("{\"ip\":\"1.1.1.1\",\"port\":1,\"tcp\":{\"ttl\":256}}",
 		   "tcp.ttl");
+	expect_bad("{\"ip\":\"1.1.1.1\",\"port\":1,\"seen\":\"yesterday\"}",
+		   "seen");
 	expect_bad("[1]", "record");
 }
 
