@@ -68,10 +68,13 @@ int bph_store_load_graph(struct bph_store *st, struct bph_graph *g);
 int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out);
 
 /*
- * Imports bphound JSON Lines from path as one scan of kind "import".
- * Bad lines are reported to errout (may be NULL) as "path:line: message"
- * and skipped; *ok and *bad count them. Returns 0 when the file was read
- * (even with bad lines), BPH_ERR_IO when it cannot be read, BPH_ERR_DB.
+ * Imports path as one scan of kind "import": bphound JSON Lines, ZGrab2
+ * JSON (lines with a "data" object; scanner/import_zgrab.h), or nmap XML
+ * (a file with an <nmaprun> element; scanner/import_nmap.h). Bad lines are
+ * reported to errout (may be NULL) as "path:line: message" and skipped;
+ * *ok counts good lines (nmap XML: records stored), *bad bad lines (nmap
+ * XML: skipped ports and scripts). Returns 0 when the file was read (even with
+ * bad lines), BPH_ERR_IO when it cannot be read, BPH_ERR_DB.
  */
 int bph_store_import_jsonl(struct bph_store *st, const char *path, FILE *errout,
 			   size_t *ok, size_t *bad);

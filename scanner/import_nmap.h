@@ -1,0 +1,31 @@
+/*
+ * import_nmap.h - nmap XML (-oX) into bphound service records.
+ *
+ * Every open TCP port of an IPv4 host becomes one record; the scripts
+ * ssl-cert (the "pem" element: certificate hashes, SPKI and fields via
+ * bph_x509_fill), ssh-hostkey (each table's "key" blob: SHA256/MD5 as
+ * ssh-keygen prints them) and http-title fill its tls, ssh and http parts.
+ * The record's time is the host's starttime. Other scripts and fields are
+ * ignored. The XML is parsed without network access or entity expansion.
+ */
+#ifndef BPH_SCANNER_IMPORT_NMAP_H
+#define BPH_SCANNER_IMPORT_NMAP_H
+
+#include <stddef.h>
+
+#include "scanner/import_common.h"
+
+/* Whether buf (len bytes, the start of a file) looks like nmap XML. */
+int bph_import_is_nmap(const char *buf, size_t len);
+
+/*
+ * Parses nmap XML from buf (len bytes, borrowed) and calls cb(ctx, s) for
+ * every open port. *bad counts ports or scripts that were skipped because
+ * they did not parse (a message for the last goes into err). Returns 0,
+ * BPH_ERR_FORMAT (not well-formed XML, or not an nmaprun document; err
+ * says why), BPH_ERR_NOMEM, or the callback's error.
+ */
+int bph_import_nmap(const char *buf, size_t len, bph_import_cb cb, void *ctx,
+		    size_t *bad, char *err, size_t errlen);
+
+#endif

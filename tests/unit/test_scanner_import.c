@@ -1,0 +1,250 @@
+/*
+ * Importers of other scanners' output. Fixtures (tests/data/import/):
+ *   nmap_local.xml    nmap 7.93 -sT -sV --script ssl-cert,ssh-hostkey -oX
+ *                     against openssl s_server and sshd on 127.0.0.1;
+ *   zgrab_local.ndjson ZGrab2-schema records (zgrab2 is not packaged in
+ *                     Debian 12) carrying the same server's certificate
+ *                     and ed25519 host key, plus a failed module and a
+ *                     certificate that does not parse.
+ * Expected values are what `openssl x509 -fingerprint -sha256` and
+ * `ssh-keygen -l` printed for those servers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprints/err.h"
+#include "scanner/import_nmap.h"
+#include "scanner/import_zgrab.h"
+
+#define CERT "6fc22b5cb6bb79162ac542bdb5668ea83bb42668b6227f2ec87393484f339205"
+#define KEY  "SHA256:e0EOren6SXs+Eu8qXP8kp3EbqzBq6GM+UPg2cpOdyhw"
+
+struct got {
+	size_t n;
+	uint16_t port[8];
+	char cert[8][65], key[8][64], title[8][64], proto[8][8];
+	bool https[8];
+	long seen[8];
+};
+
+static int collect(void *ctx, const struct bph_service *s)
+{
+	struct got *g = ctx;
+	size_t i = g->n++;
+
+	assert_true(i < 8);
+	g->port[i] = s->port;
+	g->seen[i] = (long)s->seen;
+	snprintf(g->proto[i], sizeof(g->proto[i]), "%s", s->proto);
+	if (s->tls)
+		snprintf(g->cert[i], 65, "%s", s->tls->cert_sha256);
+	if (s->ssh && s->ssh->n_hostkeys)
+		snprintf(g->key[i], 64, "%s", s->ssh->hostkeys[0].sha256);
+	if (s->http) {
+		g->https[i] = s->http->tls;
+		snprintf(g->title[i], 64, "%s",
+			 s->http->title ? s->http->title : "");
+	}
+	return 0;
+}
+
+static char *slurp(const char *name, size_t *len)
+{
+	char path[1024];
+	const char *top = getenv("BPH_SRCDIR");
+	snprintf(path, sizeof(path), "%s/tests/data/import/%s", top ? top : ".",
+		 name);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *buf = malloc(1 << 20);
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_nmap_fixture(void **state)
+{
+	(void)state;
+	size_t len, bad = 9;
+	char err[256] = "";
+	char *xml = slurp("nmap_local.xml", &len);
+	struct got g = {0};
+
+	assert_true(bph_import_is_nmap(xml, len));
+	assert_int_equal(
+	    bph_import_nmap(xml, len, collect, &g, &bad, err, sizeof(err)), 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.port[0], 18022);
+	assert_string_equal(g.proto[0], "ssh");
+	assert_string_equal(g.key[0], KEY);
+	assert_int_equal(g.port[1], 18443);
+	assert_string_equal(g.proto[1], "tls");
+	assert_string_equal(g.cert[1], CERT);
+	assert_int_equal(g.seen[1], 1795723004); /* host starttime */
+	free(xml);
+}
+
+static void test_nmap_hostile(void **state)
+{
+	(void)state;
+	static const char *const bad_docs[] = {
+	    "", "<nmaprun", "<other/>", "{\"ip\": 1}",
+	    "<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+	    "\"&a;&a;&a;&a;&a;&a;&a;&a;\">]><x>&b;</x>"};
+	char err[256];
+	size_t bad;
+	struct got g = {0};
+
+	for (size_t i = 0; i < sizeof(bad_docs) / sizeof(bad_docs[0]); i++)
+		assert_int_equal(bph_import_nmap(bad_docs[i],
+						 strlen(bad_docs[i]), collect,
+						 &g, &bad, err, sizeof(err)),
+				 BPH_ERR_FORMAT);
+	/* a broken certificate and key: the port stays, the scripts count */
+	const char *doc =
+	    "<nmaprun><host starttime=\"5\"><address addr=\"192.0.2.1\" "
+	    "addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" portid=\"443\">"
+	    "<state state=\"open\"/><script id=\"ssl-cert\"><elem "
+	    "key=\"pem\">-----BEGIN CERTIFICATE-----\nAAAA\n-----END "
+	    "CERTIFICATE-----\n</elem></script><script id=\"ssh-hostkey\">"
+	    "<table><elem key=\"key\">!!!</elem></table></script></port>"
+	    "<port protocol=\"tcp\" portid=\"99999\"><state state=\"open\"/>"
+	    "</port><port protocol=\"tcp\" portid=\"81\"><state "
+	    "state=\"closed\"/></port></ports></host>"
+	    "<host><address addr=\"::1\" addrtype=\"ipv6\"/></host></nmaprun>";
+	assert_int_equal(bph_import_nmap(doc, strlen(doc), collect, &g, &bad,
+					 err, sizeof(err)),
+			 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.port[0], 443);
+	assert_string_equal(g.cert[0], "");
+	assert_int_equal(bad, 3);
+}
+
+static json_t *line(const char *text, size_t n)
+{
+	json_t *j = json_loadb(text, n, 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+static void test_zgrab_fixture(void **state)
+{
+	(void)state;
+	size_t len, bad = 9;
+	char err[256] = "";
+	char *text = slurp("zgrab_local.ndjson", &len);
+	char *nl = strchr(text, '\n');
+	struct got g = {0};
+	json_t *j = line(text, (size_t)(nl - text));
+
+	assert_true(bph_import_is_zgrab(j));
+	assert_int_equal(
+	    bph_import_zgrab(j, collect, &g, &bad, err, sizeof(err)), 0);
+	json_decref(j);
+	assert_int_equal(bad, 0);
+	assert_int_equal(g.n, 3); /* tls, ssh, https; ftp is not read */
+	for (size_t i = 0; i < g.n; i++) {
+		if (!strcmp(g.proto[i], "tls")) {
+			assert_int_equal(g.port[i], 18443);
+			assert_string_equal(g.cert[i], CERT);
+		} else if (!strcmp(g.proto[i], "ssh")) {
+			assert_int_equal(g.port[i], 22 + 18000);
+			assert_string_equal(g.key[i], KEY);
+		} else {
+			assert_string_equal(g.proto[i], "http");
+			assert_int_equal(g.port[i], 443);
+			assert_true(g.https[i]);
+			assert_string_equal(g.title[i], "Fixture Panel");
+			assert_string_equal(g.cert[i], CERT);
+			/* 19:56:45+01:00 is 18:56:45Z */
+			assert_int_equal(g.seen[i], 1795723000 + 5 - 3600);
+		}
+	}
+	/* second line: a timed-out module and a certificate that is junk */
+	memset(&g, 0, sizeof(g));
+	j = line(nl + 1, strlen(nl + 1));
+	assert_int_equal(
+	    bph_import_zgrab(j, collect, &g, &bad, err, sizeof(err)), 0);
+	json_decref(j);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(err, "data.tls"));
+	free(text);
+}
+
+static void test_zgrab_hostile(void **state)
+{
+	(void)state;
+	static const char *const docs[] = {
+	    "{\"data\": {}}", "{\"ip\": \"::1\", \"data\": {}}",
+	    "{\"ip\": \"1.2.3.4\", \"data\": 5}"};
+	char err[256];
+	size_t bad;
+	struct got g = {0};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		json_t *j = line(docs[i], strlen(docs[i]));
+		assert_int_equal(
+		    bph_import_zgrab(j, collect, &g, &bad, err, sizeof(err)),
+		    BPH_ERR_FORMAT);
+		json_decref(j);
+	}
+	/* bphound's own records are not ZGrab2 records */
+	const char *mine = "{\"ip\": \"1.2.3.4\", \"port\": 22, \"data\": {}}";
+	json_t *own = line(mine, strlen(mine));
+	assert_false(bph_import_is_zgrab(own));
+	json_decref(own);
+	/* wrong types everywhere: skipped or empty, never a crash */
+	const char *odd =
+	    "{\"ip\": \"1.2.3.4\", \"data\": {\"ssh\": {\"status\": "
+	    "\"success\", \"result\": {\"server_id\": {\"raw\": 7}, "
+	    "\"server_key_exchange\": {\"kex_algorithms\": [1, null]}}}, "
+	    "\"http\": {\"status\": \"success\", \"result\": {\"response\": "
+	    "{\"body\": 3, \"headers\": {\"server\": {}}}}}}}";
+	json_t *j = line(odd, strlen(odd));
+	assert_int_equal(
+	    bph_import_zgrab(j, collect, &g, &bad, err, sizeof(err)), 0);
+	json_decref(j);
+	assert_int_equal(bad, 1); /* ssh: neither banner nor key */
+	assert_int_equal(g.n, 1); /* http with status 0 */
+}
+
+static void test_helpers(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	uint8_t *p = bph_import_b64("aGk=", 4, 16, &n);
+	assert_non_null(p);
+	assert_int_equal(n, 2);
+	assert_memory_equal(p, "hi", 2);
+	free(p);
+	assert_null(bph_import_b64("aGk", 3, 16, &n));
+	assert_null(bph_import_b64("aGVsbG8gd29ybGQh", 16, 4, &n));
+	assert_int_equal(bph_import_time("2026-11-26T19:56:40Z"), 1795723000);
+	assert_int_equal(bph_import_time("2026-11-26T19:56:40.123-00:30"),
+			 1795723000 + 1800);
+	assert_int_equal(bph_import_time("yesterday"), 0);
+	assert_int_equal(bph_import_time(NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_nmap_fixture),
+	    cmocka_unit_test(test_nmap_hostile),
+	    cmocka_unit_test(test_zgrab_fixture),
+	    cmocka_unit_test(test_zgrab_hostile),
+	    cmocka_unit_test(test_helpers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
