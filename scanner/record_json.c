@@ -394,7 +394,8 @@ struct rctx {
 	const char *where; /* "", "tls.", "ssh.hostkeys[]." ... */
 };
 
-static int fail(struct rctx *c, const char *field, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+fail(struct rctx *c, const char *field, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;

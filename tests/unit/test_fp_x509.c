@@ -51,7 +51,8 @@ static int run_argv(char *const argv[])
 }
 
 /* First line of a shell pipeline's output (trailing newline removed). */
-static void oracle(char *out, size_t cap, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void oracle(char *out, size_t cap,
+							 const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;

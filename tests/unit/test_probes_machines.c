@@ -459,8 +459,8 @@ static void test_hostile_streams(void **state)
 	    "SSH-2.0-x\r\n",
 	    "\x16\x03\x03\x00\x40\x02",
 	    "HTTP/1.1 200 OK\r\n",
-	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
-	    "chunked\r\n\r\nffffffffffffff\r\n",
+	    ("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	     "chunked\r\n\r\nffffffffffffff\r\n"),
 	};
 	const struct bph_probe *probes[] = {&bph_probe_ssh, &bph_probe_tls,
 					    &bph_probe_http, &bph_probe_jarm,

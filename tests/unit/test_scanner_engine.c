@@ -143,7 +143,7 @@ static pid_t spawn(char *const argv[], const char *log)
 }
 
 /* Output of a shell command, trailing newline removed; heap, or NULL. */
-static char *sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static char *sh(const char *fmt, ...)
 {
 	char cmd[2048], *out = calloc(1, 8192);
 	va_list ap;
