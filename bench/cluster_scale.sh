@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# cluster_scale.sh - clustering wall time and peak RSS at 10k, 100k and 1M
+# hosts (10 artifacts each), one process per size (bench/cluster_scale.c);
+# with --db FILE also the load from a store (bph_store_load_graph).
+# Writes bench/results/cluster_scale-<date>.json.
+#
+# Usage: bench/cluster_scale.sh [--build DIR] [--db FILE] [SIZES...]
+# Target: 1,000,000 hosts / 10,000,000 artifacts clustered in < 10 s and
+# < 2 GiB peak RSS.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BPH_BUILD:-$top/build}
+db=""
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--build) build=$2; shift 2 ;;
+	--db) db=$2; shift 2 ;;
+	*) break ;;
+	esac
+done
+sizes=("${@:-10000 100000 1000000}")
+bin=$build/cluster_scale
+[[ -x $bin ]] || { echo "cluster_scale: no $bin (build first)" >&2; exit 1; }
+mkdir -p "$top/bench/results"
+out=$top/bench/results/cluster_scale-$(date -u +%Y-%m-%d).json
+{
+	echo '{"machine": "'"$(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1 /proc/loadavg)"'",'
+	echo ' "runs": ['
+	sep=""
+	for n in ${sizes[*]}; do
+		printf '%s  ' "$sep"
+		"$bin" --hosts "$n"
+		sep=","
+	done
+	if [[ -n $db ]]; then
+		printf '%s  ' "$sep"
+		"$bin" --db "$db"
+	fi
+	echo ' ]}'
+} | tee "$out"
+echo "results in $out" >&2
