@@ -326,6 +326,52 @@ static void test_concentrated_panel(void **state)
 	bph_graph_free(g);
 }
 
+/* Why a host outside the seed's cluster is outside: each category. */
+static void test_explain_why_not(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	char ip[32];
+	background(g);
+	/* seed cluster: two hosts on one key */
+	bph_graph_add(g, "198.18.40.1", "ssh_hostkey", "SHA256:s", 22, 1);
+	bph_graph_add(g, "198.18.40.2", "ssh_hostkey", "SHA256:s", 22, 1);
+	/* the outsider shares with .1 a title (medium), the nginx title
+	 * (common) and a favicon on 30 unrelated hosts (over cap), and with
+	 * .2 a JARM (weak): no pair reaches two families */
+	const char *in[] = {"198.18.40.1", "198.18.40.9"};
+	for (int i = 0; i < 2; i++) {
+		bph_graph_add(g, in[i], "title", "Rare panel", 80, 1);
+		bph_graph_add(g, in[i], "title", "Welcome to nginx!", 8080, 1);
+		bph_graph_add(g, in[i], "favicon", "777", 80, 1);
+	}
+	bph_graph_add(g, "198.18.40.2", "jarm", "jarmX", 443, 1);
+	bph_graph_add(g, "198.18.40.9", "jarm", "jarmX", 443, 1);
+	for (int i = 0; i < 30; i++) {
+		snprintf(ip, sizeof(ip), "10.3.0.%d", i + 1);
+		bph_graph_add(g, ip, "favicon", "777", 80, 1);
+	}
+	struct bph_clustering *c = run(g);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(
+	    bph_clustering_explain(c, "198.18.40.2", "198.18.40.9", f), 0);
+	assert_int_equal(bph_clustering_print(c, "198.18.40.9", f), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "is NOT in the cluster"));
+	assert_non_null(strstr(buf, "medium family title"));
+	assert_non_null(strstr(buf, "below the threshold"));
+	assert_non_null(strstr(buf, "weak family only"));
+	assert_non_null(strstr(buf, "on the common-artifacts list"));
+	assert_non_null(strstr(buf, "over the share cap: 32 hosts > 20"));
+	assert_non_null(strstr(buf, "best pair score"));
+	assert_non_null(strstr(buf, "alone: what it shares"));
+	free(buf);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
 static void test_kind_registry(void **state)
 {
 	(void)state;
@@ -353,6 +399,7 @@ int main(void)
 	    cmocka_unit_test(test_kind_registry),
 	    cmocka_unit_test(test_vendor_default_does_not_link),
 	    cmocka_unit_test(test_concentrated_panel),
+	    cmocka_unit_test(test_explain_why_not),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
