@@ -18,11 +18,14 @@
 #include <stdint.h>
 
 struct bph_perm {
-	uint64_t n;    /* indices walked: [0, n) */
-	uint64_t p;    /* prime modulus, p > n */
-	uint64_t g;    /* primitive root mod p */
-	uint64_t cur;  /* next group element */
-	uint64_t left; /* exponents left in this shard */
+	uint64_t n;	/* indices walked: [0, n) */
+	uint64_t p;	/* prime modulus, p > n */
+	uint64_t g;	/* primitive root mod p */
+	uint64_t cur;	/* next group element, in Montgomery form */
+	uint64_t left;	/* exponents left in this shard */
+	uint64_t total; /* exponents in this shard */
+	uint64_t g_m;	/* g in Montgomery form (cur * g without division) */
+	uint64_t pinv;	/* -p^-1 mod 2^64 */
 };
 
 /*
@@ -35,6 +38,16 @@ int bph_perm_init(struct bph_perm *pm, uint64_t n, uint64_t seed,
 
 /* Writes the next index and returns true, or returns false when done. */
 bool bph_perm_next(struct bph_perm *pm, uint64_t *index);
+
+/*
+ * Position in the shard's walk: exponents consumed so far (values above n
+ * that were skipped count too). Resuming a scan = bph_perm_init with the
+ * same arguments, then bph_perm_seek to a saved position.
+ */
+uint64_t bph_perm_pos(const struct bph_perm *pm);
+
+/* Skips steps exponents (clamped to what is left) in O(log steps). */
+void bph_perm_seek(struct bph_perm *pm, uint64_t steps);
 
 /* x^e mod m for m < 2^63 (exposed for the unit test). */
 uint64_t bph_powmod(uint64_t x, uint64_t e, uint64_t m);

@@ -127,6 +127,59 @@ static void test_generator_order(void **state)
 	}
 }
 
+/* The Montgomery walk gives exactly g^(start + k) mod p, skipping values
+ * above n: each value is the previous times the smallest power of g that
+ * lands in [1, n]. */
+static void test_matches_powers(void **state)
+{
+	(void)state;
+	const uint64_t sizes[] = {3, 1000, 65537, 1ULL << 40, (1ULL << 48) - 5};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct bph_perm pm;
+		uint64_t idx, v;
+
+		assert_int_equal(bph_perm_init(&pm, sizes[i], 99, 0, 1), 0);
+		assert_true(bph_perm_next(&pm, &idx));
+		v = idx + 1;
+		for (int k = 0; k < 2000 && bph_perm_next(&pm, &idx); k++) {
+			do
+				v = (uint64_t)((unsigned __int128)v * pm.g %
+					       pm.p);
+			while (v > pm.n);
+			assert_int_equal(idx + 1, v);
+		}
+	}
+}
+
+/* Seeking k steps lands where k calls' worth of exponents would. */
+static void test_seek(void **state)
+{
+	(void)state;
+	const uint64_t n = 70000;
+
+	for (uint32_t sh = 0; sh < 3; sh++) {
+		struct bph_perm a, b;
+		uint64_t x, y;
+
+		assert_int_equal(bph_perm_init(&a, n, 5, sh, 3), 0);
+		for (int k = 0; k < 12345; k++)
+			assert_true(bph_perm_next(&a, &x));
+		assert_int_equal(bph_perm_init(&b, n, 5, sh, 3), 0);
+		assert_int_equal(bph_perm_pos(&b), 0);
+		bph_perm_seek(&b, bph_perm_pos(&a));
+		assert_int_equal(bph_perm_pos(&b), bph_perm_pos(&a));
+		while (bph_perm_next(&a, &x)) {
+			assert_true(bph_perm_next(&b, &y));
+			assert_int_equal(x, y);
+		}
+		assert_false(bph_perm_next(&b, &y));
+		/* seeking past the end clamps */
+		bph_perm_seek(&b, 1ULL << 40);
+		assert_false(bph_perm_next(&b, &y));
+	}
+}
+
 static void test_bad_args(void **state)
 {
 	(void)state;
@@ -145,6 +198,8 @@ int main(void)
 	    cmocka_unit_test(test_deterministic),
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_generator_order),
+	    cmocka_unit_test(test_matches_powers),
+	    cmocka_unit_test(test_seek),
 	    cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
