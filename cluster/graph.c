@@ -62,8 +62,7 @@ static int host_index(struct bph_graph *g, const char *host, uint32_t *ix)
 
 	if (!len)
 		return BPH_ERR_USAGE;
-	if (bph_strmap_get(g->host_ix, host, len, ix))
-		return 0;
+	/* room first, so that one probe finds or inserts */
 	rc = reserve((void **)&g->hosts, g->n_hosts, &g->cap_hosts,
 		     sizeof(char *));
 	if (rc)
@@ -72,7 +71,7 @@ static int host_index(struct bph_graph *g, const char *host, uint32_t *ix)
 	rc = bph_strmap_put(g->host_ix, host, len, ix, &g->hosts[g->n_hosts]);
 	if (rc < 0)
 		return rc;
-	g->n_hosts++;
+	g->n_hosts += rc == 1;
 	return 0;
 }
 
@@ -113,13 +112,11 @@ static int art_index(struct bph_graph *g, const char *kind, const char *value,
 		return rc;
 	memcpy(key, kind, kl + 1); /* kind NUL value: unambiguous */
 	memcpy(key + kl + 1, value, vl);
-	if (bph_strmap_get(g->art_ix, key, kl + 1 + vl, ix))
-		goto out;
-	if ((rc = reserve_arts(g)))
+	if ((rc = reserve_arts(g))) /* room first: one probe */
 		goto out;
 	*ix = (uint32_t)g->n_arts;
 	rc = bph_strmap_put(g->art_ix, key, kl + 1 + vl, ix, &stored);
-	if (rc < 0)
+	if (rc <= 0)
 		goto out;
 	rc = 0;
 	g->kinds[g->n_arts] = stored;

@@ -13,16 +13,23 @@ struct bph_strmap_block {
 	char data[];
 };
 
+/* 8 bytes per step, multiply-xorshift mixing, a final avalanche. */
 static uint64_t hash(const void *key, size_t len)
 {
 	const unsigned char *p = key;
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	return h ^ (h >> 29);
+	w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
 struct bph_strmap *bph_strmap_new(void)
@@ -53,15 +60,25 @@ void bph_strmap_free(struct bph_strmap *m)
 	free(m);
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static struct bph_strmap_slot *find(const struct bph_strmap *m, const void *key,
-				    size_t len)
+static uint32_t key_len(const char *stored)
 {
-	size_t i = hash(key, len) & (m->cap - 1);
+	uint32_t len;
+
+	memcpy(&len, stored - sizeof(len), sizeof(len));
+	return len;
+}
+
+/* The slot holding key (hash h), or the empty slot where it would go. */
+static struct bph_strmap_slot *find(const struct bph_strmap *m, const void *key,
+				    size_t len, uint64_t h)
+{
+	size_t i = h & (m->cap - 1);
+	uint32_t tag = (uint32_t)(h >> 32);
 
 	for (;;) {
 		struct bph_strmap_slot *s = &m->slots[i];
-		if (!s->key || (s->len == len && memcmp(s->key, key, len) == 0))
+		if (!s->key || (s->tag == tag && key_len(s->key) == len &&
+				memcmp(s->key, key, len) == 0))
 			return s;
 		i = (i + 1) & (m->cap - 1);
 	}
@@ -70,7 +87,7 @@ static struct bph_strmap_slot *find(const struct bph_strmap *m, const void *key,
 int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val)
 {
-	struct bph_strmap_slot *s = find(m, key, len);
+	struct bph_strmap_slot *s = find(m, key, len, hash(key, len));
 
 	if (!s->key)
 		return 0;
@@ -88,22 +105,27 @@ static int grow(struct bph_strmap *m)
 		*m = old;
 		return BPH_ERR_NOMEM;
 	}
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i].key)
-			*find(m, old.slots[i].key, old.slots[i].len) =
+	for (size_t i = 0; i < old.cap; i++) {
+		const char *k = old.slots[i].key;
+		if (k)
+			*find(m, k, key_len(k), hash(k, key_len(k))) =
 			    old.slots[i];
+	}
 	free(old.slots);
 	return 0;
 }
 
-/* A NUL-terminated copy of key in the arena, or NULL. */
+/* A NUL-terminated copy of key in the arena, after its length (uint32_t,
+ * unaligned), or NULL. */
 static const char *copy_key(struct bph_strmap *m, const void *key, size_t len)
 {
 	struct bph_strmap_block *b = m->arena;
+	uint32_t l32 = (uint32_t)len;
+	size_t need = sizeof(l32) + len + 1;
 	char *p;
 
-	if (!b || b->cap - b->used < len + 1) {
-		size_t cap = len + 1 > BLOCK_MIN ? len + 1 : BLOCK_MIN;
+	if (!b || b->cap - b->used < need) {
+		size_t cap = need > BLOCK_MIN ? need : BLOCK_MIN;
 		b = malloc(sizeof(*b) + cap);
 		if (!b)
 			return NULL;
@@ -113,9 +135,11 @@ static const char *copy_key(struct bph_strmap *m, const void *key, size_t len)
 		m->arena = b;
 	}
 	p = b->data + b->used;
+	memcpy(p, &l32, sizeof(l32));
+	p += sizeof(l32);
 	memcpy(p, key, len);
 	p[len] = '\0';
-	b->used += len + 1;
+	b->used += need;
 	return p;
 }
 
@@ -123,12 +147,14 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val, const char **stored)
 {
 	struct bph_strmap_slot *s;
+	uint64_t h;
 
 	if (len >= UINT32_MAX)
 		return BPH_ERR_TOOBIG;
 	if ((m->n + 1) * 2 > m->cap && grow(m))
 		return BPH_ERR_NOMEM;
-	s = find(m, key, len);
+	h = hash(key, len);
+	s = find(m, key, len, h);
 	if (s->key) {
 		*val = s->val;
 		if (stored)
@@ -137,7 +163,7 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 	}
 	if (!(s->key = copy_key(m, key, len)))
 		return BPH_ERR_NOMEM;
-	s->len = (uint32_t)len;
+	s->tag = (uint32_t)(h >> 32);
 	s->val = *val;
 	if (stored)
 		*stored = s->key;

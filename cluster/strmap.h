@@ -13,8 +13,10 @@
 #include <stdint.h>
 
 struct bph_strmap_slot {
-	const char *key; /* NULL: empty slot; points into the arena */
-	uint32_t len;
+	const char *key; /* NULL: empty slot; points into the arena, where
+			    its length precedes it (uint32_t) */
+	uint32_t tag;	 /* high half of the key's hash: most mismatches are
+			    rejected without reading the key */
 	uint32_t val;
 };
 
