@@ -784,7 +784,10 @@ static int attach(struct run *r, const struct cand *g, size_t n)
 static int concentrate(struct run *r)
 {
 	uint32_t *root = link_roots(r->c);
-	uint32_t *tmp = malloc((r->o->max_concentrated + 1) * sizeof(*tmp));
+	size_t most = r->o->max_concentrated < r->c->n_hosts
+			  ? r->o->max_concentrated
+			  : r->c->n_hosts; /* df <= both */
+	uint32_t *tmp = malloc((most + 1) * sizeof(*tmp));
 	struct cand *v = NULL;
 	size_t n = 0, cap = 0;
 	int rc = root && tmp ? 0 : BPH_ERR_NOMEM;
