@@ -33,6 +33,15 @@
  *                    artifacts above max_concentrated hosts never count;
  *                    CDN certificates and vendor keys, whose holders are
  *                    unrelated singletons, are never concentrated.
+ * Defaults (bph_cluster_opts_default): threshold 3.0; caps strong 50,
+ * medium 20, weak 100; strengths 3, 2, 1; majority 0.6; max_concentrated
+ * 1000; common list BPH_DATADIR/common.yaml. Also weight 0: an artifact
+ * whose holders all carry one over-cap key or certificate (a device or
+ * image default: a vendor's certificate beside its shared key).
+ * Cost: host pairs are enumerated only for artifacts within their cap, so
+ * at most cap^2/2 pairs per artifact; over-cap artifacts cost O(df log df)
+ * each (the concentrated rule); everything else is linear in the
+ * incidences (counting sorts). 1M hosts / 10M incidences: bench/README.md.
  * Clusters are the connected components of the links (union-find). A
  * score-rule link whose removal splits its cluster is a weak bridge, and
  * its cluster is flagged (a "concentrated" link is a leaf by

@@ -31,8 +31,12 @@ static void print_evidence(FILE *out, const struct bph_clustering *c,
 
 	fprintf(out, "      %s ", s->kind);
 	bph_print_text(out, s->value);
-	fprintf(out, "  (ports %u/%u, shared by %u hosts, weight %.2f, %s)\n",
+	fprintf(out, "  (ports %u/%u, shared by %u hosts, weight %.2f, %s",
 		e->port_a, e->port_b, s->df, s->weight, e->rule);
+	if (s->concentrated)
+		fprintf(out, ": %.0f%% of them in one cluster",
+			100.0 * s->main_share);
+	fputs(")\n", out);
 }
 
 static void print_link(FILE *out, const struct bph_clustering *c,
