@@ -92,6 +92,44 @@ static void explain_alone(FILE *out, const struct bph_clustering *c, uint32_t h)
 		      out);
 }
 
+static int bfs(const struct bph_clustering *c, uint32_t s, uint32_t *prev);
+
+/*
+ * The seed's cluster as an investigator reads it: every member once, in
+ * breadth-first order from the seed, with the link (and its evidence) that
+ * brought it in. All pairwise links are in the exports.
+ */
+static int print_seed_cluster(FILE *out, const struct bph_clustering *c,
+			      uint32_t s)
+{
+	const struct bph_cluster *k = &c->clusters[c->cluster_of[s]];
+	uint32_t *prev = malloc((c->n_hosts + 1) * sizeof(uint32_t));
+	int rc = prev ? bfs(c, s, prev) : BPH_ERR_NOMEM;
+
+	if (rc) {
+		free(prev);
+		return rc;
+	}
+	fprintf(out, "seed %s: cluster %u, %zu host%s, %zu link%s%s\n",
+		c->hosts[s], k->id, k->n_hosts, k->n_hosts == 1 ? "" : "s",
+		k->n_links, k->n_links == 1 ? "" : "s",
+		k->weak_bridge ? "  WARNING: held together by a weak bridge"
+			       : "");
+	for (size_t i = 0; i < k->n_hosts; i++) {
+		uint32_t h = k->hosts[i];
+		if (h == s || prev[h] >= UINT32_MAX - 1)
+			continue;
+		const struct bph_link *l = &c->links[prev[h]];
+		fprintf(out, "  %s  linked to %s  score %.2f  rule %s%s\n",
+			c->hosts[h], c->hosts[l->a == h ? l->b : l->a],
+			l->score, l->rule, l->bridge ? "  [bridge]" : "");
+		for (size_t e = 0; e < l->n_ev; e++)
+			print_evidence(out, c, &l->ev[e]);
+	}
+	free(prev);
+	return 0;
+}
+
 int bph_clustering_print(const struct bph_clustering *c, const char *seed,
 			 FILE *out)
 {
@@ -106,11 +144,10 @@ int bph_clustering_print(const struct bph_clustering *c, const char *seed,
 				seed);
 			return BPH_ERR_USAGE;
 		}
-		fprintf(out, "seed %s\n", seed);
-		print_cluster(out, c, &c->clusters[c->cluster_of[h]]);
-		if (c->clusters[c->cluster_of[h]].n_hosts == 1)
+		int rc = print_seed_cluster(out, c, (uint32_t)h);
+		if (rc == 0 && c->clusters[c->cluster_of[h]].n_hosts == 1)
 			explain_alone(out, c, (uint32_t)h);
-		return 0;
+		return rc;
 	}
 	for (size_t i = 0; i < c->n_clusters; i++) {
 		if (c->clusters[i].n_hosts == 1)
