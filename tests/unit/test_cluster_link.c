@@ -223,7 +223,11 @@ static void test_bridge_only_when_cut(void **state)
 	    bph_clustering_explain(c, "198.18.7.1", "198.18.7.3", f), 0);
 	assert_int_equal(bph_clustering_print(c, "1.2.3.4", f), BPH_ERR_USAGE);
 	fclose(f);
-	assert_non_null(strstr(buf, "cluster 1: 3 hosts"));
+	assert_non_null(strstr(buf, "seed 198.18.7.3: cluster 1, 3 hosts"));
+	/* every other member once, with the link that brought it in */
+	assert_non_null(strstr(buf, "  198.18.7.1  linked to 198.18.7.3"));
+	assert_non_null(strstr(buf, "  198.18.7.2  linked to 198.18.7.3"));
+	assert_null(strstr(buf, "  198.18.7.3  linked to"));
 	assert_non_null(strstr(buf, "198.18.7.3 is in the cluster of"));
 	free(buf);
 	bph_clustering_free(c);
