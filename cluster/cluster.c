@@ -65,9 +65,18 @@ int bph_cluster_opts_load_common(struct bph_cluster_opts *o, const char *path,
 
 	if (rc)
 		return rc;
-	bph_common_free(o->common);
-	o->common = c;
-	return 0;
+	/* A user's file adds to the shipped list rather than replacing it,
+	 * unless the shipped list is off (use_default_common false). */
+	if (!o->common && o->use_default_common)
+		rc = bph_common_load(bph_common_default_path(), &o->common, err,
+				     errlen);
+	if (rc == 0 && o->common)
+		rc = bph_common_merge(o->common, c);
+	else if (rc == 0)
+		o->common = c;
+	if (rc)
+		bph_common_free(c);
+	return rc;
 }
 
 void bph_cluster_opts_clear(struct bph_cluster_opts *o)

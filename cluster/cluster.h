@@ -100,8 +100,10 @@ struct bph_cluster_opts {
 /* Fills o with the defaults above (o->common = NULL). */
 void bph_cluster_opts_default(struct bph_cluster_opts *o);
 /*
- * Replaces o->common with the list loaded from path. Returns 0 or a
- * negative BPH_ERR_* with "file:line:column: message" in err.
+ * Adds the entries of the list at path to o->common (loading the shipped
+ * list first when use_default_common is set and none is loaded yet), so a
+ * user's file extends the shipped one. Returns 0 or a negative BPH_ERR_*
+ * with "file:line:column: message" in err.
  */
 int bph_cluster_opts_load_common(struct bph_cluster_opts *o, const char *path,
 				 char *err, size_t errlen);

@@ -223,3 +223,23 @@ bph_common_find(const struct bph_common *c, const char *kind, const char *value)
 		return NULL;
 	return bsearch(&key, c->v, c->n, sizeof(*c->v), cmp_entry);
 }
+
+int bph_common_merge(struct bph_common *into, struct bph_common *from)
+{
+	struct bph_common_entry *v;
+
+	if (!from || from->n == 0) {
+		bph_common_free(from);
+		return 0;
+	}
+	v = realloc(into->v, (into->n + from->n) * sizeof(*v));
+	if (!v)
+		return BPH_ERR_NOMEM;
+	memcpy(v + into->n, from->v, from->n * sizeof(*v));
+	into->v = v;
+	into->n += from->n;
+	qsort(into->v, into->n, sizeof(*into->v), cmp_entry);
+	free(from->v); /* the strings now belong to into */
+	free(from);
+	return 0;
+}

@@ -37,6 +37,13 @@ int bph_common_load(const char *path, struct bph_common **out, char *err,
 		    size_t errlen);
 void bph_common_free(struct bph_common *c); /* NULL-safe */
 
+/*
+ * Moves every entry of from into into (kept sorted) and frees from, which
+ * must not be used afterwards. Duplicates are harmless. Returns 0 or
+ * BPH_ERR_NOMEM (then both are unchanged and still owned by the caller).
+ */
+int bph_common_merge(struct bph_common *into, struct bph_common *from);
+
 /* The entry for (kind, value), or NULL; c may be NULL. */
 const struct bph_common_entry *bph_common_find(const struct bph_common *c,
 					       const char *kind,

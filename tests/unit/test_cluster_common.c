@@ -101,6 +101,10 @@ static void test_user_list_changes_linking(void **state)
 	assert_int_equal(c->n_links, 0);
 	assert_int_equal(c->n_clusters, 3);
 	bph_clustering_free(c);
+	/* The user's entries add to the shipped list, never replace it. */
+	assert_non_null(bph_common_find(o.common, "ssh_hostkey", "SHA256:k"));
+	assert_non_null(
+	    bph_common_find(o.common, "title", "Welcome to nginx!"));
 	bph_cluster_opts_clear(&o);
 	bph_graph_free(g);
 	unlink(path);
