@@ -42,6 +42,9 @@ struct bph_opts {
 	const char *explain;
 	const char *sni;
 	const char *common_file;
+	const char *threshold;	 /* clustering options, parsed by */
+	const char *max_share;	 /* cli_graph.c against the cluster */
+	const char *families;	 /* module's names and ranges */
 	uint64_t rate;
 	uint64_t seed;
 	bool seed_set;
@@ -55,6 +58,7 @@ struct bph_opts {
 	bool no_jarm;
 	bool quiet;
 	bool json;
+	bool resume; /* scan --resume */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];
 	size_t n_exports;
 };

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scanner/progress.h"
+#include "scanner/send.h"
+
 enum {
 	OPT_RATE = 256,
 	OPT_DB,
@@ -34,6 +37,11 @@ enum {
 	OPT_MAX_CONN,
 	OPT_SNI,
 	OPT_COMMON,
+	OPT_RESUME,
+	OPT_BANDWIDTH,
+	OPT_THRESHOLD,
+	OPT_MAX_SHARE,
+	OPT_FAMILIES,
 };
 
 static const struct option long_opts[] = {
@@ -63,6 +71,11 @@ static const struct option long_opts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"sni", required_argument, NULL, OPT_SNI},
     {"common", required_argument, NULL, OPT_COMMON},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"max-share", required_argument, NULL, OPT_MAX_SHARE},
+    {"families", required_argument, NULL, OPT_FAMILIES},
     {NULL, 0, NULL, 0},
 };
 
@@ -84,6 +97,11 @@ void bph_usage(FILE *out)
 	      "  --exclude FILE --retries N --wait MS --timeout MS --seed N "
 	      "--shard I/N\n"
 	      "  --max-connections N --sni NAME --no-probes --no-jarm --quiet\n"
+	      "  --bandwidth BPS[K|M|G] (instead of --rate) --resume (continue "
+	      "the last\n  interrupted scan of --db)\n"
+	      "clustering options: --common FILE --threshold SCORE\n"
+	      "  --max-share STRONG,MEDIUM,WEAK\n"
+	      "  --families hostkey,x509,favicon,body,title,software,tcp\n"
 	      "see docs/guide.md\n",
 	      out);
 }
@@ -237,6 +255,24 @@ static int apply_opt(int c, const char *arg, struct bph_opts *o)
 		return 0;
 	case OPT_COMMON:
 		o->common_file = arg;
+		return 0;
+	case OPT_RESUME:
+		o->resume = true;
+		return 0;
+	case OPT_THRESHOLD:
+		o->threshold = arg;
+		return 0;
+	case OPT_MAX_SHARE:
+		o->max_share = arg;
+		return 0;
+	case OPT_FAMILIES:
+		o->families = arg;
+		return 0;
+	case OPT_BANDWIDTH:
+		if (bph_bandwidth_to_pps(arg, BPH_SYN_FRAME_LEN, &o->rate))
+			return bad("--bandwidth", arg,
+				   "is not a bit rate of at least one SYN a "
+				   "second (e.g. 10M)");
 		return 0;
 	}
 	return BPH_EXIT_USAGE;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "cluster/cluster.h"
@@ -17,6 +18,7 @@
 #include "fingerprints/record.h"
 #include "scanner/engine.h"
 #include "scanner/record_json.h"
+#include "scanner/resume.h"
 #include "scanner/store.h"
 #include "scanner/synscan.h"
 #include "scanner/targets.h"
@@ -149,6 +151,7 @@ static void synscan_cfg_from_opts(const struct bph_opts *o,
 	c->shard_index = o->shard_index;
 	c->shard_count = o->shard_count;
 	c->quiet = o->quiet;
+	c->stop_on_signal = true;
 }
 
 static int probe_services(const struct bph_opts *o, struct svc_list *l)
@@ -208,10 +211,72 @@ static void print_summary(const struct bph_opts *o,
 		(unsigned long long)ss->filtered, n_open);
 }
 
-/* The shared scan path of `scan` and `pivot`; returns an exit status. */
+/* Exit status of a scan stopped by SIGINT/SIGTERM (128 + SIGINT). */
+#define EXIT_INTERRUPTED 130
+
+static void print_resume_hint(const struct bph_opts *o, int signo)
+{
+	fprintf(stderr,
+		"\nbphound: stopped by signal %d; progress saved. Resume "
+		"with:\n  bphound scan --resume%s%s\n",
+		signo, o->db ? " --db " : "", o->db ? o->db : "");
+}
+
+/* `scan` keeps its parameters (with a fixed seed) for --resume. */
+static int resume_begin(const struct bph_opts *o, struct bph_store *st,
+			int64_t scan_id, struct bph_synscan_cfg *cfg,
+			struct bph_resume **res)
+{
+	struct bph_resume_params p = {0};
+	char err[256] = "";
+	int rc;
+
+	if (!cfg->seed_set &&
+	    getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
+		return BPH_ERR_IO;
+	cfg->seed_set = true;
+	p.targets = bph_resume_join(o->args, o->n_args);
+	p.ports = (char *)o->ports;
+	p.exclude = (char *)o->exclude_file;
+	p.allow_reserved = o->allow_reserved;
+	p.seed = cfg->seed;
+	p.shard_index = cfg->shard_index;
+	p.shard_count = cfg->shard_count;
+	p.rate = cfg->rate;
+	p.retries = cfg->retries;
+	p.wait_ms = cfg->wait_ms;
+	rc = p.targets ? bph_resume_begin(bph_store_db(st), scan_id, &p, res,
+					  err, sizeof(err))
+		       : BPH_ERR_NOMEM;
+	if (rc)
+		fprintf(stderr, "bphound: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	free(p.targets);
+	return rc;
+}
+
+/* Routes verdicts and checkpoints through the resume state. */
+static void resume_attach(struct bph_resume *res, struct bph_synscan_cfg *cfg,
+			  struct svc_list *l, bool resumed)
+{
+	bph_resume_set_next(res, collect, l);
+	cfg->checkpoint = bph_resume_checkpoint;
+	cfg->checkpoint_ctx = res;
+	if (resumed) {
+		cfg->start_pass = bph_resume_pass(res);
+		cfg->start_pos = bph_resume_pos(res);
+		bph_resume_replay(res, collect, l);
+	}
+}
+
+/*
+ * The shared scan path of `scan` and `pivot`; returns an exit status.
+ * resumed: the state loaded by `scan --resume` (its scan id is reused),
+ * else NULL.
+ */
 static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 		    const char *port_spec, struct bph_store *st,
-		    const char *kind)
+		    const char *kind, struct bph_resume *resumed)
 {
 	uint16_t *ports = NULL;
 	size_t n_ports = 0;
@@ -219,7 +284,8 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 	struct svc_list l = {0};
 	struct bph_synscan_cfg cfg;
 	struct bph_synscan_stats ss = {0};
-	int64_t scan_id = 0;
+	struct bph_resume *res = resumed;
+	int64_t scan_id = resumed ? bph_resume_scan_id(resumed) : 0;
 	int status = BPH_EXIT_FAIL;
 
 	if (bph_ports_parse(port_spec, &ports, &n_ports, err, sizeof(err))) {
@@ -228,25 +294,117 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 		goto out;
 	}
 	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
-	if (bph_store_scan_begin(st, kind, o->cmd, &scan_id))
+	if (!resumed && bph_store_scan_begin(st, kind, o->cmd, &scan_id))
 		goto out;
-	int rc = bph_synscan_run(&cfg, collect, &l, &ss, err, sizeof(err));
+	if (!resumed && !strcmp(kind, "scan") &&
+	    resume_begin(o, st, scan_id, &cfg, &res))
+		goto out;
+	if (res)
+		resume_attach(res, &cfg, &l, resumed != NULL);
+	int rc = bph_synscan_run(&cfg, res ? bph_resume_on_verdict : collect,
+				 res ? (void *)res : (void *)&l, &ss, err,
+				 sizeof(err));
 	if (rc || l.err) {
 		fprintf(stderr, "bphound: scan: %s\n",
 			err[0] ? err : bph_strerror(rc ? rc : l.err));
 		status = rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : BPH_EXIT_FAIL;
 		goto out;
 	}
+	if (ss.signo) {
+		if (res)
+			print_resume_hint(o, ss.signo);
+		status = EXIT_INTERRUPTED;
+		goto out;
+	}
 	if (!o->no_probes && l.n && probe_services(o, &l))
 		goto out;
 	if (record_services(o, st, scan_id, &l) ||
-	    bph_store_scan_end(st, scan_id))
+	    bph_store_scan_end(st, scan_id) || (res && bph_resume_done(res)))
 		goto out;
 	print_summary(o, &ss, l.n);
 	status = BPH_EXIT_OK;
 out:
+	if (res != resumed)
+		bph_resume_free(res);
 	svc_list_free(&l);
 	free(ports);
+	return status;
+}
+
+/* Splits s in place at newlines into *v (new array; empty lines skipped). */
+static int split_lines(char *s, const char ***v, size_t *n)
+{
+	size_t cap = 1;
+	char *save = NULL;
+
+	for (const char *p = s; *p; p++)
+		cap += *p == '\n';
+	*n = 0;
+	*v = calloc(cap, sizeof(**v));
+	if (!*v)
+		return BPH_ERR_NOMEM;
+	for (char *tok = strtok_r(s, "\n", &save); tok;
+	     tok = strtok_r(NULL, "\n", &save))
+		(*v)[(*n)++] = tok;
+	return 0;
+}
+
+/* The options a resumed scan takes from its saved parameters. */
+static void opts_from_resume(const struct bph_resume_params *p,
+			     struct bph_opts *ro)
+{
+	ro->ports = p->ports;
+	ro->exclude_file = p->exclude;
+	ro->allow_reserved = p->allow_reserved;
+	ro->seed = p->seed;
+	ro->seed_set = true;
+	ro->shard_index = p->shard_index;
+	ro->shard_count = p->shard_count;
+	ro->rate = p->rate;
+	ro->retries = p->retries;
+	ro->wait_ms = p->wait_ms;
+}
+
+/* `scan --resume`: the store's last unfinished scan, same parameters. */
+static int scan_resume(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	struct bph_resume *res = NULL;
+	struct bph_targets *t = NULL;
+	struct bph_opts ro = *o;
+	char *specs = NULL, err[256] = "";
+	int status = BPH_EXIT_FAIL, rc;
+
+	if (o->n_args || o->ports) {
+		fprintf(stderr, "bphound scan --resume: targets and -p come "
+				"from the store; give only --db\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	rc = bph_resume_load(bph_store_db(st), &res, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "bphound: --resume: %s\n",
+			err[0] ? err : bph_strerror(rc));
+		status = rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : BPH_EXIT_FAIL;
+		goto out;
+	}
+	opts_from_resume(bph_resume_params(res), &ro);
+	specs = strdup(bph_resume_params(res)->targets);
+	if (!specs || split_lines(specs, &ro.args, &ro.n_args) ||
+	    bph_targets_new(&t))
+		goto out;
+	for (size_t i = 0; i < ro.n_args; i++)
+		if (add_target(t, ro.args[i]))
+			goto out;
+	if (finish_targets(t, &ro) == 0)
+		status = run_scan(&ro, t, ro.ports, st, "scan", res);
+out:
+	bph_targets_free(t);
+	free(ro.args != o->args ? (void *)ro.args : NULL);
+	free(specs);
+	bph_resume_free(res);
+	bph_store_close(st);
 	return status;
 }
 
@@ -256,6 +414,8 @@ int bph_cmd_scan(const struct bph_opts *o)
 	struct bph_store *st = NULL;
 	int status = BPH_EXIT_USAGE;
 
+	if (o->resume)
+		return scan_resume(o);
 	if (o->n_args == 0) {
 		fprintf(stderr, "bphound scan: no targets given (bphound never "
 				"picks targets by itself)\n");
@@ -275,7 +435,7 @@ int bph_cmd_scan(const struct bph_opts *o)
 	status = BPH_EXIT_FAIL;
 	if (bph_cli_open_store(o, &st))
 		goto out;
-	status = run_scan(o, t, o->ports, st, "scan");
+	status = run_scan(o, t, o->ports, st, "scan", NULL);
 out:
 	bph_store_close(st);
 	bph_targets_free(t);
@@ -334,7 +494,7 @@ int bph_cmd_pivot(const struct bph_opts *o)
 	if (bph_cli_open_store(o, &st))
 		goto out;
 	status = run_scan(o, t, o->ports ? o->ports : PIVOT_DEFAULT_PORTS, st,
-			  "pivot");
+			  "pivot", NULL);
 	if (status == BPH_EXIT_OK)
 		status = bph_cli_cluster_report(o, st, seed);
 out:

@@ -32,6 +32,11 @@ int bph_store_open(const char *path, struct bph_store **out, char *err,
 		   size_t errlen);
 void bph_store_close(struct bph_store *st); /* NULL-safe */
 
+struct sqlite3;
+/* The SQLite handle, borrowed, for modules that keep their own tables
+ * (scanner/resume.c); valid until bph_store_close. */
+struct sqlite3 *bph_store_db(struct bph_store *st);
+
 /*
  * The default path, $XDG_DATA_HOME/bphound/bphound.db or
  * ~/.local/share/bphound/bphound.db; a new string the caller frees, NULL

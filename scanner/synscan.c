@@ -1,16 +1,21 @@
 #include "scanner/synscan.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fingerprints/err.h"
 #include "fingerprints/tcp_sig.h"
 #include "scanner/netroute.h"
 #include "scanner/permute.h"
+#include "scanner/progress.h"
 #include "scanner/recv.h"
 #include "scanner/send.h"
 #include "scanner/validate.h"
@@ -27,8 +32,18 @@ struct scan {
 	struct bph_netroute route;
 	bph_synscan_cb cb;
 	void *ctx;
-	/* written by the capture thread, read after it is joined */
+	/* written by the capture thread, read after it is joined (replies
+	 * also read racily for the progress line) */
 	uint64_t replies, open, closed, unreach;
+	/* sending thread only */
+	struct bph_pacer pc;
+	int sfd;   /* signalfd of SIGINT/SIGTERM, or -1 */
+	int signo; /* the signal that stopped the scan */
+	bool tty;  /* progress line on */
+	int64_t last_tick;
+	uint64_t last_sent;
+	int pass;     /* current pass */
+	uint64_t pos; /* steps of the current pass consumed */
 };
 
 void bph_synscan_cfg_default(struct bph_synscan_cfg *c)
@@ -116,72 +131,136 @@ static void on_frame(void *ctx, const uint8_t *frame, size_t len,
 	}
 }
 
-/* Absolute-schedule token bucket: probe n is due at t0 + n / rate. */
-struct pacer {
-	double ns_per_pkt;
-	int64_t t0;
-	uint64_t n;
-};
-
-static void pace(struct pacer *p)
+static void pace(struct bph_pacer *p)
 {
-	int64_t due = p->t0 + (int64_t)((double)p->n * p->ns_per_pkt);
-	int64_t now = now_ns();
+	int64_t now = now_ns(), due = bph_pacer_due(p, now);
 
-	if (now - due > BEHIND_NS) { /* fell behind: drop the backlog */
-		p->t0 = now - (int64_t)((double)p->n * p->ns_per_pkt);
-		due = now;
-	}
 	if (due - now > 200000) /* gaps over 0.2 ms: sleep, spin the rest */
 		sleep_ns(due - now - 100000);
 	while (now_ns() < due)
 		;
-	p->n++;
+	bph_pacer_take(p);
 }
 
-static void progress(const struct scan *s, const struct bph_sender *snd,
-		     int pass, int64_t start, int64_t *last)
+/* True (and s->signo set) once SIGINT or SIGTERM has arrived. */
+static bool stop_requested(struct scan *s)
+{
+	struct signalfd_siginfo si;
+
+	if (s->signo)
+		return true;
+	if (s->sfd >= 0 && read(s->sfd, &si, sizeof(si)) == sizeof(si))
+		s->signo = (int)si.ssi_signo;
+	return s->signo != 0;
+}
+
+/* Sleeps ns in slices, returning early when a stop is requested. */
+static void wait_or_stop(struct scan *s, int64_t ns)
+{
+	int64_t end = now_ns() + ns, t;
+
+	while (!stop_requested(s) && (t = now_ns()) < end)
+		sleep_ns(end - t < 50000000 ? end - t : 50000000);
+}
+
+static void show_progress(struct scan *s, const struct bph_sender *snd,
+			  const struct bph_perm *pm, int64_t t)
+{
+	struct bph_progress p = {0};
+	char line[160];
+	double frac =
+	    pm->total ? (double)bph_perm_pos(pm) / (double)pm->total : 1;
+
+	p.total = (uint64_t)((double)s->n_pairs * (double)pm->total /
+			     (double)(pm->p - 1));
+	p.done = (uint64_t)(frac * (double)p.total);
+	p.sent = bph_sender_sent(snd);
+	p.replies = __atomic_load_n(&s->replies, __ATOMIC_RELAXED);
+	p.prev_sent = s->last_sent;
+	p.prev_ns = s->last_tick;
+	p.now_ns = t;
+	p.pass = s->pass;
+	bph_progress_format(&p, line, sizeof(line));
+	fprintf(stderr, "\r%s\033[K", line);
+}
+
+/*
+ * About once a second: progress line and checkpoint. Every call: the stop
+ * check. Returns true when sending must stop.
+ */
+static bool tick(struct scan *s, struct bph_sender *snd,
+		 const struct bph_perm *pm)
 {
 	int64_t t = now_ns();
 
-	if (s->cfg->quiet || t - *last < 1000000000LL)
-		return;
-	*last = t;
-	fprintf(stderr, "synscan: pass %d, sent %llu, replies %llu, %.0f pps\n",
-		pass, (unsigned long long)bph_sender_sent(snd),
-		(unsigned long long)s->replies,
-		(double)bph_sender_sent(snd) * 1e9 / (double)(t - start));
+	if (t - s->last_tick >= 1000000000LL) {
+		if (s->tty)
+			show_progress(s, snd, pm, t);
+		s->last_tick = t;
+		s->last_sent = bph_sender_sent(snd);
+		if (s->cfg->checkpoint)
+			s->cfg->checkpoint(s->cfg->checkpoint_ctx, s->pass,
+					   bph_perm_pos(pm));
+	}
+	return stop_requested(s);
+}
+
+/* Steps to re-walk on resume: the cooldown (the longest a reply is
+ * waited for) at the full rate plus a batch, scaled by (p - 1) / n because
+ * skipped group elements are steps too. */
+static uint64_t resume_margin(const struct scan *s, const struct bph_perm *pm)
+{
+	const struct bph_synscan_cfg *c = s->cfg;
+	uint64_t probes =
+	    c->rate * (uint64_t)c->wait_ms / 1000 + BPH_SEND_BATCH;
+
+	return (
+	    uint64_t)(((unsigned __int128)probes * (pm->p - 1) + pm->n - 1) /
+		      pm->n);
+}
+
+/* Ticks at least ~64 times a second at any rate. */
+static uint64_t tick_mask(uint64_t rate)
+{
+	uint64_t m = 1;
+
+	while (m * 2 <= rate / 64 && m < 1024)
+		m *= 2;
+	return m - 1;
 }
 
 /* One pass over this shard's pairs; pass > 0 skips answered ones. */
-static int send_pass(struct scan *s, struct bph_sender *snd, struct pacer *pc,
-		     int pass, unsigned batch, uint64_t *in_shard)
+static int send_pass(struct scan *s, struct bph_sender *snd, unsigned batch,
+		     uint64_t skip, uint64_t *in_shard)
 {
 	const struct bph_synscan_cfg *c = s->cfg;
 	struct bph_probe_id id;
 	struct bph_perm pm;
-	uint64_t pair, n = 0;
-	int64_t last = now_ns(), start = last;
+	uint64_t pair, n = 0, mask = tick_mask(c->rate);
 	int rc = bph_perm_init(&pm, s->n_pairs, s->seed, c->shard_index,
 			       c->shard_count);
 
+	if (rc == 0 && skip)
+		bph_perm_seek(&pm, skip > resume_margin(s, &pm)
+				       ? skip - resume_margin(s, &pm)
+				       : 0);
 	while (rc == 0 && bph_perm_next(&pm, &pair)) {
-		n++;
-		if (pass > 0 && is_marked(s, pair))
+		if ((++n & mask) == 0 && tick(s, snd, &pm))
+			break;
+		if (s->pass > 0 && is_marked(s, pair))
 			continue;
 		uint32_t ip = bph_targets_at(c->targets, pair / c->n_ports);
 		uint16_t port = c->ports[pair % c->n_ports];
 		bph_validate_gen(&s->key, s->route.source_ip, ip, port, &id);
-		pace(pc);
+		pace(&s->pc);
 		rc = bph_sender_queue(snd, ip, port, &id);
 		if (rc == 0 && bph_sender_pending(snd) >= batch)
 			rc = bph_sender_flush(snd);
-		if ((n & 1023) == 0)
-			progress(s, snd, pass, start, &last);
 	}
 	if (rc == 0)
 		rc = bph_sender_flush(snd);
-	if (pass == 0)
+	s->pos = bph_perm_pos(&pm);
+	if (s->pass == 0)
 		*in_shard = n;
 	return rc;
 }
@@ -288,7 +367,6 @@ static int run_passes(struct scan *s, struct bph_sender *snd,
 		      uint64_t *in_shard, int64_t *send_ns)
 {
 	const struct bph_synscan_cfg *c = s->cfg;
-	struct pacer pc = {1e9 / (double)c->rate, now_ns(), 0};
 	unsigned batch = (unsigned)(c->rate / 500);
 	int rc = 0;
 
@@ -297,22 +375,102 @@ static int run_passes(struct scan *s, struct bph_sender *snd,
 	if (batch > BPH_SEND_BATCH)
 		batch = BPH_SEND_BATCH;
 	*send_ns = 0;
-	for (int pass = 0; rc == 0 && pass <= c->retries; pass++) {
-		int64_t t = now_ns();
-		if (pass > 0) {
+	s->pos = c->start_pos;
+	for (s->pass = c->start_pass; rc == 0 && s->pass <= c->retries;
+	     s->pass++) {
+		if (s->pass > c->start_pass) {
 			int w = c->wait_ms / 2;
-			sleep_ns((int64_t)(w < 100    ? 100
-					   : w > 1000 ? 1000
-						      : w) *
-				 1000000LL);
-			t = now_ns();
-			pc.t0 = t;
-			pc.n = 0;
+			wait_or_stop(s, (int64_t)(w < 100    ? 100
+						  : w > 1000 ? 1000
+							     : w) *
+					    1000000LL);
 		}
-		rc = send_pass(s, snd, &pc, pass, batch, in_shard);
+		if (stop_requested(s)) { /* resume at the end of the last */
+			s->pass -= s->pass > c->start_pass;
+			break;
+		}
+		int64_t t = now_ns();
+		bph_pacer_init(&s->pc, c->rate, t, BEHIND_NS);
+		s->last_tick = t;
+		s->last_sent = bph_sender_sent(snd);
+		rc = send_pass(s, snd, batch,
+			       s->pass == c->start_pass ? c->start_pos : 0,
+			       in_shard);
 		*send_ns += now_ns() - t;
+		if (s->signo)
+			break;
 	}
+	if (!s->signo && s->pass > c->start_pass)
+		s->pass--; /* the last pass run, for a stop in the cooldown */
+	if (s->tty)
+		fputs("\n", stderr);
 	return rc;
+}
+
+/* Saved signal state, restored after the scan. */
+struct sigsave {
+	sigset_t mask;
+	struct sigaction intr, term;
+};
+
+/*
+ * Blocks SIGINT/SIGTERM (before any thread starts, so that all inherit
+ * the mask) and opens a signalfd for them. Their disposition is set to the
+ * default meanwhile: an ignored signal (as `cmd &` in a script leaves
+ * SIGINT) would never reach the signalfd. Blocked, the default kills no one.
+ */
+static int block_signals(struct scan *s, struct sigsave *old, char *err,
+			 size_t errlen)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (pthread_sigmask(SIG_BLOCK, &set, &old->mask) != 0)
+		return BPH_ERR_IO;
+	s->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->sfd < 0) {
+		snprintf(err, errlen, "signalfd: %s", strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &old->mask, NULL);
+		return BPH_ERR_IO;
+	}
+	sigaction(SIGINT, &dfl, &old->intr);
+	sigaction(SIGTERM, &dfl, &old->term);
+	return 0;
+}
+
+static void restore_signals(struct scan *s, const struct sigsave *old)
+{
+	if (s->sfd < 0)
+		return;
+	close(s->sfd);
+	sigaction(SIGINT, &old->intr, NULL);
+	sigaction(SIGTERM, &old->term, NULL);
+	pthread_sigmask(SIG_SETMASK, &old->mask, NULL);
+}
+
+/* After the receiver is joined: counters, final checkpoint, verdicts. */
+static void finish(struct scan *s, struct bph_sender *snd, int rc,
+		   struct bph_synscan_stats *st)
+{
+	const struct bph_synscan_cfg *c = s->cfg;
+
+	if (c->checkpoint && rc == 0)
+		c->checkpoint(c->checkpoint_ctx,
+			      s->signo ? s->pass : c->retries + 1,
+			      s->signo ? s->pos : 0);
+	st->signo = s->signo;
+	st->send_failed = bph_sender_failed(snd);
+	st->filtered =
+	    s->unreach + (rc == 0 && !s->signo && c->start_pass <= c->retries
+			      ? report_unanswered(s)
+			      : 0);
+	st->sent = bph_sender_sent(snd);
+	st->replies = s->replies;
+	st->open = s->open;
+	st->closed = s->closed;
 }
 
 int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
@@ -320,16 +478,20 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 		    size_t errlen)
 {
 	struct bph_synscan_cfg c = *cfg;
-	struct scan s = {.cfg = &c, .cb = cb, .ctx = ctx};
+	struct scan s = {.cfg = &c, .cb = cb, .ctx = ctx, .sfd = -1};
 	struct bph_sender *snd = NULL;
 	struct bph_receiver *rcv = NULL;
 	struct bph_synscan_stats st = {0};
 	struct bph_recv_stats rs = {0};
 	int64_t t0 = now_ns(), send_ns = 0;
+	struct sigsave old;
 	int rc;
 
 	normalize(&c);
+	s.tty = !c.quiet && isatty(STDERR_FILENO);
 	rc = check_cfg(&c, err, errlen);
+	if (rc == 0 && c.stop_on_signal)
+		rc = block_signals(&s, &old, err, errlen);
 	if (rc == 0)
 		rc = scan_setup(&s, &c, err, errlen);
 	if (rc == 0)
@@ -342,16 +504,15 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	rc = run_passes(&s, snd, &st.targets, &send_ns);
 	if (rc)
 		snprintf(err, errlen, "send failed on %s", s.route.iface);
-	sleep_ns((int64_t)c.wait_ms * 1000000LL);
+	if (s.signo) /* drain briefly */
+		sleep_ns((int64_t)(c.wait_ms < 1000 ? c.wait_ms : 1000) *
+			 1000000LL);
+	else if (c.start_pass <= c.retries)
+		wait_or_stop(&s, (int64_t)c.wait_ms * 1000000LL);
 	bph_receiver_stop(rcv, &rs);
 	rcv = NULL;
 	st.pcap_dropped = rs.dropped;
-	st.send_failed = bph_sender_failed(snd);
-	st.filtered = s.unreach + (rc == 0 ? report_unanswered(&s) : 0);
-	st.sent = bph_sender_sent(snd);
-	st.replies = s.replies;
-	st.open = s.open;
-	st.closed = s.closed;
+	finish(&s, snd, rc, &st);
 	st.seconds = (double)(now_ns() - t0) / 1e9;
 	st.pps = send_ns > 0 ? (double)st.sent * 1e9 / (double)send_ns : 0;
 	if (stats)
@@ -362,5 +523,6 @@ out:
 	bph_validate_wipe(&s.key);
 	free(s.port_slot);
 	free(s.answered);
+	restore_signals(&s, &old);
 	return rc;
 }

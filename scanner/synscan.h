@@ -22,6 +22,17 @@
 #include "fingerprints/record.h"
 #include "scanner/targets.h"
 
+/*
+ * Receives the scan's position about once a second while sending, once
+ * when sending is over (pass = retries + 1, pos = 0) and once after an
+ * interruption. Every probe of the pass's steps [0, pos) (see
+ * bph_perm_pos) has been handed to the kernel. Called from the thread that
+ * called bph_synscan_run, never at the same time as a verdict callback of
+ * that thread; verdicts from the capture thread may run concurrently.
+ * A non-zero return is ignored (a checkpoint is best effort).
+ */
+typedef int (*bph_synscan_checkpoint_cb)(void *ctx, int pass, uint64_t pos);
+
 struct bph_synscan_cfg {
 	const struct bph_targets *targets; /* finalized; borrowed */
 	const uint16_t *ports;		   /* borrowed */
@@ -33,7 +44,16 @@ struct bph_synscan_cfg {
 	uint64_t seed;
 	bool seed_set;			   /* false: a random seed */
 	uint32_t shard_index, shard_count; /* default 0/1 */
-	bool quiet;			   /* no progress lines on stderr */
+	bool quiet; /* no progress line (it is shown only on a terminal) */
+	/* resume and interruption; all optional */
+	int start_pass;	     /* resume: the pass to start in (0 .. retries+1) */
+	uint64_t start_pos;  /* resume: steps of start_pass already sent; the
+				scan starts a safety margin (1 s + the
+				cooldown at the rate) earlier */
+	bool stop_on_signal; /* SIGINT/SIGTERM stop sending (blocked and read
+				through a signalfd during the scan) */
+	bph_synscan_checkpoint_cb checkpoint;
+	void *checkpoint_ctx;
 };
 
 /* Fills c with the defaults above and no targets or ports. */
@@ -54,10 +74,16 @@ struct bph_synscan_stats {
 	uint64_t pcap_dropped; /* capture drops (ps_drop + ps_ifdrop) */
 	double seconds;	       /* whole scan, cooldown included */
 	double pps;	       /* achieved send rate while sending */
+	int signo;	       /* interrupted by this signal, else 0: no
+				  filtered verdicts were given and the
+				  final checkpoint says where to resume */
 };
 
 /*
- * Runs the scan. Needs CAP_NET_RAW. Returns 0, BPH_ERR_USAGE (bad
+ * Runs the scan. Needs CAP_NET_RAW. With stop_on_signal, SIGINT or SIGTERM
+ * stops sending, the receiver drains for min(wait_ms, 1000) ms, the
+ * position goes to the checkpoint callback and the call returns 0 with
+ * stats->signo set; the signal is consumed. Returns 0, BPH_ERR_USAGE (bad
  * configuration, no route), BPH_ERR_PERM, BPH_ERR_IO or BPH_ERR_NOMEM
  * with a message in err. stats may be NULL.
  */
