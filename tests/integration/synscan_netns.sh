@@ -164,6 +164,47 @@ for l in open(sys.argv[1]):
 	echo "bphound reports the same open ports and signatures"
 fi
 
+if [ -x "$BUILD/bphound" ]; then
+	# --rate held? Measured where the SYNs arrive: the router's rx counter
+	# on the scanner link, sampled every 5 ms; rate = the middle 80 % of
+	# the probes over the time they took. Reported, not asserted (tests
+	# check correctness, never timings).
+	echo "== --rate accuracy at the router (reported only)"
+	for spec in 100:198.19.0.0/24:80 1000:198.19.0.0/21:80 \
+		10000:198.19.0.0/18:80 100000:198.19.0.0/16:80,81 \
+		1000000:198.19.0.0/16:80,81,82,83,84,85,86,87; do
+		IFS=: read -r rate range ports <<<"$spec"
+		nports=$(tr ',' '\n' <<<"$ports" | wc -l)
+		n=$(( (1 << (32 - ${range#*/})) * nports ))
+		ip netns exec $RTR /usr/bin/python3 -c '
+import sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+f = open(path)
+def rd():
+    f.seek(0); return int(f.read())
+base = rd(); lo, hi = base + n // 10, base + n * 9 // 10
+t_lo = t_hi = None; end = time.monotonic() + 60
+while time.monotonic() < end and t_hi is None:
+    v = rd(); t = time.monotonic()
+    if t_lo is None and v >= lo: t_lo = (t, v)
+    if v >= hi: t_hi = (t, v)
+    time.sleep(0.005)
+if t_lo and t_hi and t_hi[0] > t_lo[0]:
+    r = (t_hi[1] - t_lo[1]) / (t_hi[0] - t_lo[0])
+    print("rate %s: %.0f pps at the router (%+.1f%%)" % (sys.argv[3], r, 100 * (r / float(sys.argv[3]) - 1)))
+else:
+    print("rate %s: not measured" % sys.argv[3])' \
+			/sys/class/net/bphss-r0/statistics/rx_packets "$n" "$rate" &
+		SAMPLER=$!
+		sleep 0.2
+		nsx $SCAN "$BUILD/bphound" scan "$range" -p "$ports" \
+			--allow-reserved --no-probes --retries 0 --wait 0 \
+			--rate "$rate" --db "$WORK/rate.db" 2>&1 |
+			sed -n 's/.*probes sent in \(.*\)/  bphound: \1/p'
+		wait $SAMPLER
+	done
+fi
+
 echo "== /16 sweep into a dropping target (rates $RATES)"
 nsx $SCAN env BPH_NETNS_SWEEP=198.19.0.0/16 BPH_NETNS_RATES="$RATES" "$BIN"
 echo "PASS"
