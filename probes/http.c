@@ -8,6 +8,11 @@
  * else /favicon.ico; the favicon is recorded only for a 200 with a
  * non-empty body. Redirects are recorded, never followed. With ctx->tls
  * both requests go inside TLS (probes/tls_session.h).
+ *
+ * finish() hints svc->proto "ssh" when the reply began with "SSH-" and
+ * "http" when it began with "HTTP/" but never parsed (the error says why).
+ * A body cut at BPH_HTTP_MAX_BODY or short of its declared length keeps
+ * its fingerprints (of the bytes received) and records an error too.
  */
 #include "probes/registry.h"
 
@@ -35,6 +40,7 @@ struct http_priv {
 	bool got_main;		    /* connection 0 parsed a response */
 	int status;		    /* connection 0's close status */
 	bool ssh_reply;		    /* connection 0 got "SSH-": a late banner */
+	bool http_reply;	    /* connection 0's reply began "HTTP/" */
 };
 
 struct http_conn {
@@ -172,6 +178,10 @@ static int on_response(struct http_priv *h, int idx,
 		rc = bph_http_info_fill(r, info);
 		if (rc != 0)
 			return rc;
+		if (r->body_truncated)
+			bph_probe_set_error(&info->error, BPH_ERR_TOOBIG,
+					    "GET /: body cut at the cap or "
+					    "short of its length");
 		h->got_main = true;
 		href = bph_html_icon_href(r->body, r->body_len);
 		h->icon_path = icon_target(href);
@@ -249,6 +259,8 @@ static int http_read(void *priv, void *conn, int idx, const uint8_t *p,
 		h->ssh_reply = true; /* a late server-first SSH banner */
 		return BPH_ERR_PROTO;
 	}
+	if (idx == 0 && c->raw.len >= 5 && memcmp(c->raw.p, "HTTP/", 5) == 0)
+		h->http_reply = true;
 	return try_parse(h, c, idx, rc == 2);
 }
 
@@ -290,6 +302,10 @@ static int http_finish(void *priv, struct bph_service *svc)
 		/* A server-first SSH banner that came after detect's wait. */
 		free(svc->proto);
 		svc->proto = strdup("ssh");
+	} else if (h->http_reply && !h->got_main) {
+		/* An HTTP reply that broke (too big, cut, lying framing). */
+		free(svc->proto);
+		svc->proto = strdup("http");
 	}
 	return 0;
 }

@@ -2,6 +2,10 @@
  * tls.c - TLS handshake probe: version, cipher, ALPN, leaf certificate,
  * chain length, JA3S and ServerHello extensions.
  *
+ * finish() hints svc->proto: "ssh" when the reply began with "SSH-" (a late
+ * server-first banner), "tls" when the handshake failed although the reply
+ * began with a TLS record header (a broken or hostile TLS server).
+ *
  * One connection; OpenSSL runs over memory BIOs (probes/tls_session.h), so
  * the probe only turns received bytes into bytes to send. The ClientHello
  * offers ALPN h2 and http/1.1 so the server's ALPN choice is visible.
@@ -109,6 +113,13 @@ static int tls_finish(void *priv, struct bph_service *svc)
 		/* A server-first SSH banner that came after detect's wait. */
 		free(svc->proto);
 		svc->proto = strdup("ssh");
+	} else if (!t->info->version && t->n_first >= 2 &&
+		   (t->first[0] == 0x15 || t->first[0] == 0x16) &&
+		   t->first[1] == 0x03) {
+		/* TLS records (alert or handshake) but no handshake: the
+		 * server speaks TLS and broke it; say so, the error stays. */
+		free(svc->proto);
+		svc->proto = strdup("tls");
 	}
 	bph_tls_info_free(svc->tls);
 	svc->tls = t->info;

@@ -4,9 +4,14 @@
  * Takes the services the SYN scan found open and runs the probes of
  * probes/registry.h against them on one libevent event loop with
  * nonblocking sockets. Protocol detection is by content, never by port
- * number: a first connection waits detect_wait_ms for server-first bytes
- * ("SSH-" -> ssh; other bytes -> banner); on silence a TLS handshake is
- * tried (success -> tls, jarm and https), then plain HTTP, then a banner.
+ * number. Three connections start at once: one waits up to detect_wait_ms
+ * for server-first bytes ("SSH-" -> ssh; other bytes -> banner), one tries
+ * a TLS handshake (success -> tls, then jarm and https), one sends a plain
+ * HTTP GET (a status line while TLS failed -> http). The first verdict wins
+ * and the other attempts are dropped, so client-first services do not wait
+ * for detect_wait_ms. When nothing decides: a late "SSH-" -> ssh; a reply
+ * that was TLS or HTTP but broke the protocol -> that protocol, with its
+ * error kept in the record (TLS still gets JARM); else a banner grab.
  * Everything is bounded: connections in flight, connect and I/O deadlines
  * per connection, bytes per connection, and a time budget per host.
  */
@@ -45,5 +50,25 @@ void bph_engine_cfg_default(struct bph_engine_cfg *cfg);
  */
 int bph_engine_run(const struct bph_engine_cfg *cfg, struct bph_service *svcs,
 		   size_t n, char *err, size_t errlen);
+
+/*
+ * The same engine fed while it runs (pipelining: probe services while the
+ * SYN scan is still going). bph_engine_start copies cfg and runs the event
+ * loop on a thread of its own. bph_engine_submit may be called from any
+ * thread until bph_engine_finish; it copies ip, port, state, seen and tcp
+ * of an open svc (others are ignored) and returns 0, BPH_ERR_NOMEM, or
+ * BPH_ERR_USAGE after finish began. bph_engine_finish says no more
+ * services will come, waits until every submitted one is probed (as
+ * bph_engine_run would), hands back *svcs (*n records in submission order,
+ * owned by the caller: bph_service_clear each, then free) and frees eng.
+ * Both return 0 or BPH_ERR_* with a message in err.
+ */
+struct bph_engine;
+
+int bph_engine_start(const struct bph_engine_cfg *cfg, struct bph_engine **eng,
+		     char *err, size_t errlen);
+int bph_engine_submit(struct bph_engine *eng, const struct bph_service *svc);
+int bph_engine_finish(struct bph_engine *eng, struct bph_service **svcs,
+		      size_t *n, char *err, size_t errlen);
 
 #endif
