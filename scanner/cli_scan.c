@@ -27,11 +27,13 @@
  * their admin planes most often expose. */
 #define PIVOT_DEFAULT_PORTS "21,22,25,80,443,2222,3389,8000,8080,8443,8888"
 
-/* Open services found by the SYN scan, grown as replies arrive. */
+/* Open services found by the SYN scan, grown as replies arrive; with eng,
+ * each is also handed to the probe engine at once (pipelining). */
 struct svc_list {
 	struct bph_service *v;
 	size_t n, cap;
 	int err;
+	struct bph_engine *eng;
 };
 
 static void collect(void *ctx, const struct bph_service *svc)
@@ -57,6 +59,8 @@ static void collect(void *ctx, const struct bph_service *svc)
 	l->v[l->n].http = NULL;
 	l->v[l->n].banner = NULL;
 	l->n++;
+	if (l->eng && bph_engine_submit(l->eng, svc))
+		l->err = BPH_ERR_NOMEM;
 }
 
 static void svc_list_free(struct svc_list *l)
@@ -154,7 +158,9 @@ static void synscan_cfg_from_opts(const struct bph_opts *o,
 	c->stop_on_signal = true;
 }
 
-static int probe_services(const struct bph_opts *o, struct svc_list *l)
+/* Starts the probe engine before the SYN scan: every open port is probed
+ * as soon as its SYN-ACK arrives, while the scan (and its cooldown) go on. */
+static int probes_start(const struct bph_opts *o, struct svc_list *l)
 {
 	struct bph_engine_cfg ec;
 	char err[256] = "";
@@ -163,11 +169,30 @@ static int probe_services(const struct bph_opts *o, struct svc_list *l)
 	ec.io_timeout_ms = o->timeout_ms;
 	ec.sni = o->sni;
 	ec.jarm = !o->no_jarm;
-	int rc = bph_engine_run(&ec, l->v, l->n, err, sizeof(err));
+	int rc = bph_engine_start(&ec, &l->eng, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "bphound: probes: %s\n",
 			err[0] ? err : bph_strerror(rc));
 	return rc;
+}
+
+/* After the SYN scan: waits for the probes, takes their records. */
+static int probes_finish(struct svc_list *l)
+{
+	struct bph_service *v;
+	size_t n;
+	char err[256] = "";
+	int rc = bph_engine_finish(l->eng, &v, &n, err, sizeof(err));
+	l->eng = NULL;
+	if (rc) {
+		fprintf(stderr, "bphound: probes: %s\n",
+			err[0] ? err : bph_strerror(rc));
+		return rc;
+	}
+	svc_list_free(l);
+	l->v = v;
+	l->n = l->cap = n;
+	return 0;
 }
 
 static int record_services(const struct bph_opts *o, struct bph_store *st,
@@ -299,6 +324,8 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 	if (!resumed && !strcmp(kind, "scan") &&
 	    resume_begin(o, st, scan_id, &cfg, &res))
 		goto out;
+	if (!o->no_probes && probes_start(o, &l))
+		goto out;
 	if (res)
 		resume_attach(res, &cfg, &l, resumed != NULL);
 	int rc = bph_synscan_run(&cfg, res ? bph_resume_on_verdict : collect,
@@ -316,7 +343,7 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 		status = EXIT_INTERRUPTED;
 		goto out;
 	}
-	if (!o->no_probes && l.n && probe_services(o, &l))
+	if (l.eng && probes_finish(&l))
 		goto out;
 	if (record_services(o, st, scan_id, &l) ||
 	    bph_store_scan_end(st, scan_id) || (res && bph_resume_done(res)))
@@ -324,6 +351,8 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 	print_summary(o, &ss, l.n);
 	status = BPH_EXIT_OK;
 out:
+	if (l.eng)
+		probes_finish(&l); /* scan failed or stopped: wait, discard */
 	if (res != resumed)
 		bph_resume_free(res);
 	svc_list_free(&l);
