@@ -50,6 +50,29 @@ HOSTS="
 11 198.18.10.40 closed -
 12 198.18.10.41 dropped -
 "
+# Hostile services (LAB_HOSTILE=1 only; singletons, role "hostile"): one
+# misbehaving service per host, run by tests/lab/hostile_server.py. The
+# fifth column is PORT=MODE[,PORT=MODE]; modes bigchain and tlsstrings are
+# the server's "tls" mode with a 700-certificate chain or a certificate
+# whose subject is hostile text.
+HOSTILE_HOSTS="
+13 198.18.10.50 hostile - 80=silent
+14 198.18.10.51 hostile - 22=trickle
+15 198.18.10.52 hostile - 80=flood
+16 198.18.10.53 hostile - 80=reset
+17 198.18.10.54 hostile - 22=sshbanner
+18 198.18.10.55 hostile - 80=httpheader
+19 198.18.10.56 hostile - 22=sshlen
+20 198.18.10.57 hostile - 443=tlslen
+21 198.18.10.58 hostile - 80=contentlen
+22 198.18.10.59 hostile - 443=bigchain
+23 198.18.10.60 hostile - 80=chunked
+24 198.18.10.61 hostile - 443=tlsstrings,80=strings
+"
+if [[ -n "${LAB_HOSTILE:-}" && "${LAB_HOSTILE:-}" != 0 ]]; then
+    HOSTS+=$HOSTILE_HOSTS
+fi
+HERE=$(cd "$(dirname "$0")" && pwd)
 SEED=198.18.10.10
 RANGES="198.18.10.0/24 198.18.20.0/24"
 SCAN_IP=198.19.0.2
@@ -59,8 +82,9 @@ GW_10=198.18.10.1
 GW_20=198.18.20.1
 
 # Open ports per role/provider.
-ports_for() { # role provider
+ports_for() { # role provider [modes]
     case "$1:$2" in
+        hostile:-)  echo "$3" | tr ',' '\n' | sed 's/=.*//' | tr '\n' ' ' ;;
         provider:A) echo "22 80 443" ;;
         provider:B) echo "80 2222 8443" ;;
         tenant:-)   echo "22 80 443" ;;
@@ -146,7 +170,8 @@ do_down() { # DIR
     t0=$(now)
     # 1. By pid files.
     if [[ -d "$dir" ]]; then
-        for pf in "$dir"/h[0-9][0-9]/nginx.pid "$dir"/h[0-9][0-9]/sshd.pid; do
+        for pf in "$dir"/h[0-9][0-9]/nginx.pid "$dir"/h[0-9][0-9]/sshd.pid \
+                  "$dir"/h[0-9][0-9]/hostile.pid; do
             kill_if_ours "$pf" "$dir"
         done
     fi
@@ -447,6 +472,68 @@ start_services() { # dir nn ip role prov
     fi
 }
 
+# Hostile material: pki/hostile/big.{crt,key} (leaf + 700 padding
+# certificates, about 0.6 MB of chain) and strings.{crt,key} (subject of
+# markup, quotes, control characters and bytes that are not UTF-8 (a T61String): the DER is patched
+# after signing, so its signature does not verify; nobody verifies it).
+gen_hostile_pki() { # dir
+    local d=$1/pki/hostile i
+    mkdir -p "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -days 3650 -subj "/CN=chain.hostile.example" \
+        -keyout "$d/big.key" -out "$d/leaf.crt" >/dev/null 2>&1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+        -subj "/O=Padding Authority/CN=pad.hostile.example" \
+        -keyout "$d/pad.key" -out "$d/pad.crt" >/dev/null 2>&1
+    cp "$d/leaf.crt" "$d/big.crt"
+    for i in $(seq 1 700); do cat "$d/pad.crt"; done >>"$d/big.crt"
+    /usr/bin/python3 - "$d/strings.crt" "$d/strings.key" <<'EOF'
+import base64, datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+key = ec.generate_private_key(ec.SECP256R1())
+cn = '<script>alert("cert")</script> \'q\' "dq" \x01\x07\x1b[31m\x7f\ttab &amp;'
+name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "INVALIDUTF8HERE!"),
+                  x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+now = datetime.datetime(2026, 1, 1)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(key, hashes.SHA256()))
+der = cert.public_bytes(serialization.Encoding.DER)
+bad = b"bad\xff\xfe\xc3\x28\xed\xa0\x80<i>\"!!"
+# OpenSSL refuses a UTF8String that is not UTF-8, so the bytes travel as a
+# TeletexString (T61), whose content OpenSSL does not check.
+old = b"\x0c\x10INVALIDUTF8HERE!"
+assert len(bad) == 16 and der.count(old) == 2
+der = der.replace(old, b"\x14\x10" + bad)
+pem = (b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) +
+       b"-----END CERTIFICATE-----\n")
+open(sys.argv[1], "wb").write(pem)
+open(sys.argv[2], "wb").write(key.private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+    serialization.NoEncryption()))
+EOF
+    chmod 600 "$d"/*.key
+}
+
+start_hostile() { # dir nn ip modes
+    local dir=$1 nn=$2 ip=$3 modes=$4 h=$dir/h$nn m port mode specs=() cert=()
+    for m in ${modes//,/ }; do
+        port=${m%%=*}; mode=${m#*=}
+        case "$mode" in
+            bigchain)   mode=tls; cert=(--cert "$dir/pki/hostile/big.crt" --key "$dir/pki/hostile/big.key") ;;
+            tlsstrings) mode=tls; cert=(--cert "$dir/pki/hostile/strings.crt" --key "$dir/pki/hostile/strings.key") ;;
+        esac
+        specs+=("$ip:$port:$mode")
+    done
+    nsx "$PREFIX-h$nn" /usr/bin/python3 "$HERE/hostile_server.py" \
+        --pidfile "$h/hostile.pid" "${cert[@]}" "${specs[@]}" \
+        </dev/null >"$h/hostile.log" 2>&1 &
+}
+
 wait_services() { # "ip:port ..."
     nsx "$PREFIX-scan" bash -c '
         deadline=$((SECONDS + '"$WAIT_SECS"'))
@@ -464,9 +551,9 @@ wait_services() { # "ip:port ..."
 
 write_truth() { # dir
     local dir=$1 nn ip role prov rows=""
-    while read -r nn ip role prov; do
+    while read -r nn ip role prov modes; do
         [[ -n "$nn" ]] || continue
-        rows+="$nn $ip $role $prov $(ports_for "$role" "$prov" | tr ' ' ,)"$'\n'
+        rows+="$nn $ip $role $prov $(ports_for "$role" "$prov" "$modes" | xargs | tr ' ' ,) $modes"$'\n'
     done <<<"$HOSTS"
     python3 - "$dir/truth.json" "$PREFIX" "$SEED" "$RANGES" \
         "$GW_10 $GW_20 $RTR_SCAN_IP" "$SCAN_IP" "$rows" <<'EOF'
@@ -476,10 +563,14 @@ ranges, routers = ranges.split(), routers.split()
 hosts, clusters = [], {}
 for line in rows.strip().splitlines():
     nn, ip, role, prov, *ports = line.split()
-    hosts.append({"ip": ip, "ns": f"{prefix}-h{nn}", "role": role,
-                  "provider": None if prov == "-" else prov,
-                  "open_ports": [int(p) for p in ports[0].split(",")] if ports else [],
-                  "closed": role == "closed"})
+    host = {"ip": ip, "ns": f"{prefix}-h{nn}", "role": role,
+            "provider": None if prov == "-" else prov,
+            "open_ports": [int(p) for p in ports[0].split(",")] if ports else [],
+            "closed": role == "closed"}
+    if role == "hostile":
+        # port -> behaviour (tests/lab/hostile_server.py, lab.sh HOSTILE_HOSTS)
+        host["hostile"] = dict(m.split("=") for m in ports[1].split(","))
+    hosts.append(host)
     if role == "provider":
         clusters.setdefault(prov, []).append(ip)
 used = {h["ip"] for h in hosts} | set(routers)
@@ -533,6 +624,9 @@ do_up() { # DIR
         done
     fi
     gen_www "$dir"
+    if [[ "$HOSTS" == *hostile* ]]; then
+        gen_hostile_pki "$dir" </dev/null & KEYGEN_PIDS+=($!)
+    fi
     for p in "${KEYGEN_PIDS[@]}"; do wait "$p" || die "key generation failed"; done
     KEYGEN_PIDS=()
     if [[ -n "$cache" && ! -e "$cache" ]]; then
@@ -543,12 +637,16 @@ do_up() { # DIR
 
     build_core
     local nn ip role prov targets=() port
-    while read -r nn ip role prov; do
+    while read -r nn ip role prov modes; do
         [[ -n "$nn" ]] || continue
         mkdir -p "$dir/h$nn"
         build_host "$dir" "$nn" "$ip" "$role" "$prov"
-        start_services "$dir" "$nn" "$ip" "$role" "$prov"
-        for port in $(ports_for "$role" "$prov"); do
+        if [[ "$role" == hostile ]]; then
+            start_hostile "$dir" "$nn" "$ip" "$modes"
+        else
+            start_services "$dir" "$nn" "$ip" "$role" "$prov"
+        fi
+        for port in $(ports_for "$role" "$prov" "$modes"); do
             targets+=("$ip:$port")
         done
     done <<<"$HOSTS"

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Oracle test of every fingerprint bphound records, on the lab with its
+# hostile hosts (tests/lab/lab.sh, LAB_HOSTILE=1):
+#
+#   1. brings the lab up (prefix bphfp<pid>; torn down on every exit),
+#   2. runs `bphound scan` over the lab ranges inside the scanner namespace
+#      under /usr/bin/time -v while dumpcap captures the scanner's eth0,
+#   3. asks independent tools, from the same namespace, for every honest
+#      TLS, SSH and HTTP service:
+#        JARM          pinned values measured with salesforce's jarm.py
+#                      against this lab (per TLS configuration; see
+#                      check_fingerprints.py), jarm.py itself not shipped
+#        host keys     ssh-keyscan -t ed25519,ecdsa,rsa | ssh-keygen -lf -
+#        HASSHServer   tshark ssh.kex.hasshserver on the capture of bphound's
+#                      own exchanges
+#        JA3S          tshark tls.handshake.ja3s on the same capture
+#        cert, SPKI    openssl s_client | openssl x509 / pkey / dgst
+#        favicon       curl + perl Digest::MurmurHash3::PurePerl + MIME::Base64
+#        title, body   curl + sha256sum (title cut from curl's body)
+#   4. checks each hostile service was recorded with its error, the scan
+#      exited 0 and its peak RSS stayed bounded.
+# Exits non-zero on any mismatch and prints a summary count.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${BPH_BUILD:-$top/build}/bphound
+work=$(mktemp -d /tmp/bph-fplab.XXXXXX)
+prefix=bphfp$$
+cap_pid=""
+cleanup() {
+	[[ -n "$cap_pid" ]] && kill "$cap_pid" 2>/dev/null || true
+	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+LAB_HOSTILE=1 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
+truth=$work/lab/truth.json
+py() { /usr/bin/python3 "$@"; }
+nsx() { ip netns exec "$prefix-scan" "$@"; }
+ranges=$(py -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["ranges"]))' "$truth")
+ports=$(py -c 'import json,sys; t=json.load(open(sys.argv[1])); print(",".join(str(p) for p in sorted({p for h in t["hosts"] for p in h["open_ports"]})))' "$truth")
+
+# Capture everything TCP the scanner namespace sends and receives.
+# (not through nsx: $! must be dumpcap itself, which ip netns exec becomes;
+# background jobs ignore SIGINT, so it is stopped with TERM)
+ip netns exec "$prefix-scan" dumpcap -q -i eth0 -f tcp -w "$work/cap.pcapng" \
+	2>"$work/dumpcap.log" &
+cap_pid=$!
+for _ in $(seq 1 50); do
+	grep -q "File:" "$work/dumpcap.log" 2>/dev/null && break
+	sleep 0.1
+done
+sleep 0.3
+
+# shellcheck disable=SC2086 # ranges is a word list
+nsx /usr/bin/time -v -o "$work/time.txt" timeout -s INT 300 \
+	"$bin" scan $ranges -p "$ports" --allow-reserved \
+	--db "$work/scan.db" -o "$work/scan.jsonl" 2>&1 | tee "$work/scan.txt"
+sleep 0.5
+kill -TERM "$cap_pid" 2>/dev/null || true
+wait "$cap_pid" 2>/dev/null || true
+cap_pid=""
+grep -E "Elapsed \(wall|Maximum resident|Exit status" "$work/time.txt"
+
+# tshark on the capture: HASSHServer and, per TCP stream, the ClientHello's
+# ALPN list and the ServerHello's JA3S.
+tsh() { tshark -r "$work/cap.pcapng" -d tcp.port==2222,ssh -d tcp.port==8443,tls "$@" 2>/dev/null; }
+tsh -Y ssh.kex.hasshserver -T fields -e ip.src -e tcp.srcport \
+	-e ssh.kex.hasshserver >"$work/tshark_hassh.txt"
+tsh -Y "tls.handshake.type==1" -T fields -E separator='|' -e tcp.stream \
+	-e ip.dst -e tcp.dstport -e tls.handshake.extensions_alpn_str \
+	>"$work/tshark_ch.txt"
+tsh -Y "tls.handshake.type==2" -T fields -E separator='|' -e tcp.stream \
+	-e ip.src -e tcp.srcport -e tls.handshake.ja3s >"$work/tshark_sh.txt"
+
+# The other oracles, from the scanner's vantage point, for honest services.
+mkdir -p "$work/o"
+while read -r ip port kind tls; do
+	base=$work/o/$ip-$port
+	case $kind in
+	ssh)
+		nsx ssh-keyscan -T 5 -p "$port" -t ed25519,ecdsa,rsa "$ip" 2>/dev/null \
+			| ssh-keygen -lf - >"$base.ssh" || true
+		;;
+	tls)
+		nsx timeout 10 openssl s_client -connect "$ip:$port" </dev/null 2>/dev/null \
+			| openssl x509 >"$base.pem" 2>/dev/null || true
+		if [[ -s "$base.pem" ]]; then
+			openssl x509 -in "$base.pem" -noout -fingerprint -sha256 \
+				| sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' >"$base.cert"
+			openssl x509 -in "$base.pem" -pubkey -noout \
+				| openssl pkey -pubin -outform DER \
+				| openssl dgst -sha256 -r | cut -d' ' -f1 >"$base.spki"
+		fi
+		;;
+	http)
+		scheme=http
+		[[ $tls == 1 ]] && scheme=https
+		nsx curl -sk --max-time 10 -o "$base.body" "$scheme://$ip:$port/" || true
+		[[ -f "$base.body" ]] && sha256sum "$base.body" | cut -d' ' -f1 >"$base.bodysha"
+		code=$(nsx curl -sk --max-time 10 -o "$base.ico" -w '%{http_code}' \
+			"$scheme://$ip:$port/favicon.ico" || true)
+		if [[ $code == 200 && -s "$base.ico" ]]; then
+			perl -MDigest::MurmurHash3::PurePerl=murmur32 -MMIME::Base64 \
+				-e 'local $/; my $d = <STDIN>; my $h = murmur32(encode_base64($d));
+				    $h -= 4294967296 if $h >= 2147483648; print "$h\n"' \
+				<"$base.ico" >"$base.mmh3"
+		fi
+		;;
+	esac
+done < <(py - "$truth" <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for h in t["hosts"]:
+    if h["role"] not in ("provider", "tenant"):
+        continue
+    for p in h["open_ports"]:
+        if p in (22, 2222):
+            print(h["ip"], p, "ssh", 0)
+        elif p in (443, 8443):
+            print(h["ip"], p, "tls", 1)
+            print(h["ip"], p, "http", 1)
+        else:
+            print(h["ip"], p, "http", 0)
+EOF
+)
+
+py "$top/tests/integration/check_fingerprints.py" "$truth" "$work/scan.jsonl" \
+	"$work/o" "$work/tshark_hassh.txt" "$work/tshark_ch.txt" \
+	"$work/tshark_sh.txt" "$work/time.txt"
