@@ -33,6 +33,7 @@ struct bph_sender {
 	unsigned n;
 	uint64_t sent, failed;
 	struct timespec t0; /* timestamp clock origin */
+	uint32_t tsval;	    /* TCP timestamp of the batch being queued */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -185,7 +186,9 @@ static uint32_t ts_now(const struct bph_sender *s)
 int bph_sender_queue(struct bph_sender *s, uint32_t daddr, uint16_t dport,
 		     const struct bph_probe_id *id)
 {
-	bph_syn_patch(s->frames[s->n], daddr, dport, id, ts_now(s));
+	if (s->n == 0)
+		s->tsval = ts_now(s); /* one clock read per batch */
+	bph_syn_patch(s->frames[s->n], daddr, dport, id, s->tsval);
 	if (++s->n == BPH_SEND_BATCH)
 		return bph_sender_flush(s);
 	return 0;

@@ -35,15 +35,35 @@ struct scan {
 	/* written by the capture thread, read after it is joined (replies
 	 * also read racily for the progress line) */
 	uint64_t replies, open, closed, unreach;
-	/* sending thread only */
-	struct bph_pacer pc;
+	struct worker *w; /* n_workers sender threads, w[0] the caller */
+	unsigned n_workers;
+	int stop; /* atomic: worker 0 tells the others to stop */
+	/* calling thread (worker 0) only */
 	int sfd;   /* signalfd of SIGINT/SIGTERM, or -1 */
 	int signo; /* the signal that stopped the scan */
 	bool tty;  /* progress line on */
 	int64_t last_tick;
 	uint64_t last_sent;
 	int pass;     /* current pass */
-	uint64_t pos; /* steps of the current pass consumed */
+	uint64_t pos; /* steps of the current pass consumed (all workers) */
+};
+
+/*
+ * One sender thread: its own socket, pacer (rate / n_workers) and
+ * sub-shard w of n_workers of the scan's shard. Sub-shard w of shard i/N
+ * is shard i*W+w of N*W, and the W sub-slices of exponents make up shard
+ * i's slice exactly (permute.h), so the pairs sent are the same.
+ */
+struct worker {
+	struct scan *s;
+	struct bph_sender *snd;
+	struct bph_pacer pc;
+	unsigned sub;
+	uint64_t walked; /* pairs walked in pass 0 */
+	uint64_t pos;	 /* atomic: steps of this pass consumed */
+	uint64_t sent;	 /* atomic: copy of bph_sender_sent */
+	int rc;
+	pthread_t th;
 };
 
 void bph_synscan_cfg_default(struct bph_synscan_cfg *c)
@@ -131,6 +151,7 @@ static void on_frame(void *ctx, const uint8_t *frame, size_t len,
 	}
 }
 
+/* Waits until the pacer's next probe is due (the caller takes it). */
 static void pace(struct bph_pacer *p)
 {
 	int64_t now = now_ns(), due = bph_pacer_due(p, now);
@@ -139,7 +160,6 @@ static void pace(struct bph_pacer *p)
 		sleep_ns(due - now - 100000);
 	while (now_ns() < due)
 		;
-	bph_pacer_take(p);
 }
 
 /* True (and s->signo set) once SIGINT or SIGTERM has arrived. */
@@ -163,18 +183,38 @@ static void wait_or_stop(struct scan *s, int64_t ns)
 		sleep_ns(end - t < 50000000 ? end - t : 50000000);
 }
 
-static void show_progress(struct scan *s, const struct bph_sender *snd,
-			  const struct bph_perm *pm, int64_t t)
+/* Probes sent by all workers (published copies while sending). */
+static uint64_t sent_all(const struct scan *s)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < s->n_workers; i++)
+		n += __atomic_load_n(&s->w[i].sent, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* The least position of the workers: every step below it is sent. */
+static uint64_t pos_all(const struct scan *s)
+{
+	uint64_t m = UINT64_MAX;
+
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		uint64_t p = __atomic_load_n(&s->w[i].pos, __ATOMIC_RELAXED);
+		m = p < m ? p : m;
+	}
+	return m;
+}
+
+static void show_progress(struct scan *s, const struct bph_perm *pm, int64_t t)
 {
 	struct bph_progress p = {0};
 	char line[160];
-	double frac =
-	    pm->total ? (double)bph_perm_pos(pm) / (double)pm->total : 1;
+	double frac = pm->total ? (double)pos_all(s) / (double)pm->total : 1;
 
-	p.total = (uint64_t)((double)s->n_pairs * (double)pm->total /
-			     (double)(pm->p - 1));
+	p.total = (uint64_t)((double)s->n_pairs * (double)pm->total *
+			     s->n_workers / (double)(pm->p - 1));
 	p.done = (uint64_t)(frac * (double)p.total);
-	p.sent = bph_sender_sent(snd);
+	p.sent = sent_all(s);
 	p.replies = __atomic_load_n(&s->replies, __ATOMIC_RELAXED);
 	p.prev_sent = s->last_sent;
 	p.prev_ns = s->last_tick;
@@ -185,24 +225,32 @@ static void show_progress(struct scan *s, const struct bph_sender *snd,
 }
 
 /*
- * About once a second: progress line and checkpoint. Every call: the stop
- * check. Returns true when sending must stop.
+ * Every worker publishes its position and count. Worker 0 also, about
+ * once a second, prints the progress line and checkpoints, and checks for
+ * a stop on every call. Returns true when sending must stop.
  */
-static bool tick(struct scan *s, struct bph_sender *snd,
-		 const struct bph_perm *pm)
+static bool tick(struct worker *w, const struct bph_perm *pm)
 {
-	int64_t t = now_ns();
+	struct scan *s = w->s;
+	int64_t t;
 
+	__atomic_store_n(&w->pos, bph_perm_pos(pm), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->sent, bph_sender_sent(w->snd), __ATOMIC_RELAXED);
+	if (w->sub != 0)
+		return __atomic_load_n(&s->stop, __ATOMIC_RELAXED);
+	t = now_ns();
 	if (t - s->last_tick >= 1000000000LL) {
 		if (s->tty)
-			show_progress(s, snd, pm, t);
+			show_progress(s, pm, t);
 		s->last_tick = t;
-		s->last_sent = bph_sender_sent(snd);
+		s->last_sent = sent_all(s);
 		if (s->cfg->checkpoint)
 			s->cfg->checkpoint(s->cfg->checkpoint_ctx, s->pass,
-					   bph_perm_pos(pm));
+					   pos_all(s));
 	}
-	return stop_requested(s);
+	if (stop_requested(s))
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	return s->signo != 0;
 }
 
 /* Steps to re-walk on resume: the cooldown (the longest a reply is
@@ -229,39 +277,71 @@ static uint64_t tick_mask(uint64_t rate)
 	return m - 1;
 }
 
-/* One pass over this shard's pairs; pass > 0 skips answered ones. */
-static int send_pass(struct scan *s, struct bph_sender *snd, unsigned batch,
-		     uint64_t skip, uint64_t *in_shard)
+/* Probes per sendmmsg batch: about 2 ms of the rate, 1 .. BPH_SEND_BATCH;
+ * the pacer releases a whole batch at a time. */
+static unsigned batch_of(uint64_t rate)
 {
+	uint64_t b = rate / 500;
+
+	return b < 1 ? 1 : b > BPH_SEND_BATCH ? BPH_SEND_BATCH : (unsigned)b;
+}
+
+static int perm_of(const struct worker *w, struct bph_perm *pm)
+{
+	const struct bph_synscan_cfg *c = w->s->cfg;
+
+	return bph_perm_init(pm, w->s->n_pairs, w->s->seed,
+			     c->shard_index * w->s->n_workers + w->sub,
+			     c->shard_count * w->s->n_workers);
+}
+
+/* Queues (and paces) the probe of one pair. */
+static int send_pair(struct worker *w, uint64_t pair, unsigned batch)
+{
+	const struct scan *s = w->s;
 	const struct bph_synscan_cfg *c = s->cfg;
 	struct bph_probe_id id;
+	uint64_t ti = c->n_ports == 1 ? pair : pair / c->n_ports;
+	uint32_t ip = bph_targets_at(c->targets, ti);
+	uint16_t port = c->ports[pair - ti * c->n_ports];
+	int rc;
+
+	bph_validate_gen(&s->key, s->route.source_ip, ip, port, &id);
+	if (bph_sender_pending(w->snd) == 0)
+		pace(&w->pc);
+	bph_pacer_take(&w->pc);
+	rc = bph_sender_queue(w->snd, ip, port, &id);
+	if (rc == 0 && bph_sender_pending(w->snd) >= batch)
+		rc = bph_sender_flush(w->snd);
+	return rc;
+}
+
+/* One pass over the worker's pairs; pass > 0 skips answered ones. */
+static int send_pass(struct worker *w, uint64_t skip)
+{
+	struct scan *s = w->s;
+	uint64_t rate = w->pc.rate, pair, n = 0, mask = tick_mask(rate);
+	unsigned batch = batch_of(rate);
 	struct bph_perm pm;
-	uint64_t pair, n = 0, mask = tick_mask(c->rate);
-	int rc = bph_perm_init(&pm, s->n_pairs, s->seed, c->shard_index,
-			       c->shard_count);
+	int rc = perm_of(w, &pm);
 
 	if (rc == 0 && skip)
 		bph_perm_seek(&pm, skip > resume_margin(s, &pm)
 				       ? skip - resume_margin(s, &pm)
 				       : 0);
 	while (rc == 0 && bph_perm_next(&pm, &pair)) {
-		if ((++n & mask) == 0 && tick(s, snd, &pm))
+		if ((++n & mask) == 0 && tick(w, &pm))
 			break;
 		if (s->pass > 0 && is_marked(s, pair))
 			continue;
-		uint32_t ip = bph_targets_at(c->targets, pair / c->n_ports);
-		uint16_t port = c->ports[pair % c->n_ports];
-		bph_validate_gen(&s->key, s->route.source_ip, ip, port, &id);
-		pace(&s->pc);
-		rc = bph_sender_queue(snd, ip, port, &id);
-		if (rc == 0 && bph_sender_pending(snd) >= batch)
-			rc = bph_sender_flush(snd);
+		rc = send_pair(w, pair, batch);
 	}
 	if (rc == 0)
-		rc = bph_sender_flush(snd);
-	s->pos = bph_perm_pos(&pm);
+		rc = bph_sender_flush(w->snd);
+	__atomic_store_n(&w->pos, bph_perm_pos(&pm), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->sent, bph_sender_sent(w->snd), __ATOMIC_RELAXED);
 	if (s->pass == 0)
-		*in_shard = n;
+		w->walked = n;
 	return rc;
 }
 
@@ -362,18 +442,57 @@ static void normalize(struct bph_synscan_cfg *c)
 		c->shard_count = 1;
 }
 
+struct pass_arg {
+	struct worker *w;
+	uint64_t skip;
+};
+
+static void *worker_main(void *arg)
+{
+	struct pass_arg *a = arg;
+
+	a->w->rc = send_pass(a->w, a->skip);
+	return NULL;
+}
+
+/* One pass on every worker: 1..n-1 in threads, 0 in the caller. */
+static int run_pass(struct scan *s, uint64_t skip)
+{
+	struct pass_arg a[BPH_SYNSCAN_MAX_SENDERS];
+	int64_t t = now_ns();
+	unsigned i, started = 1;
+	int rc;
+
+	for (i = 0; i < s->n_workers; i++) {
+		struct worker *w = &s->w[i];
+		bph_pacer_init(&w->pc,
+			       s->cfg->rate / s->n_workers +
+				   (i < s->cfg->rate % s->n_workers),
+			       t, BEHIND_NS);
+		w->pos = skip;
+		a[i] = (struct pass_arg){w, skip};
+	}
+	for (i = 1; i < s->n_workers; i++, started++)
+		if (pthread_create(&s->w[i].th, NULL, worker_main, &a[i]))
+			break;
+	if (started < s->n_workers)
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	worker_main(&a[0]);
+	rc = s->w[0].rc;
+	for (i = 1; i < started; i++) {
+		pthread_join(s->w[i].th, NULL);
+		rc = rc ? rc : s->w[i].rc;
+	}
+	s->pos = pos_all(s);
+	return started < s->n_workers && rc == 0 ? BPH_ERR_IO : rc;
+}
+
 /* The send phase: passes with waits between them; returns sending time. */
-static int run_passes(struct scan *s, struct bph_sender *snd,
-		      uint64_t *in_shard, int64_t *send_ns)
+static int run_passes(struct scan *s, uint64_t *in_shard, int64_t *send_ns)
 {
 	const struct bph_synscan_cfg *c = s->cfg;
-	unsigned batch = (unsigned)(c->rate / 500);
 	int rc = 0;
 
-	if (batch < 1)
-		batch = 1;
-	if (batch > BPH_SEND_BATCH)
-		batch = BPH_SEND_BATCH;
 	*send_ns = 0;
 	s->pos = c->start_pos;
 	for (s->pass = c->start_pass; rc == 0 && s->pass <= c->retries;
@@ -390,13 +509,13 @@ static int run_passes(struct scan *s, struct bph_sender *snd,
 			break;
 		}
 		int64_t t = now_ns();
-		bph_pacer_init(&s->pc, c->rate, t, BEHIND_NS);
 		s->last_tick = t;
-		s->last_sent = bph_sender_sent(snd);
-		rc = send_pass(s, snd, batch,
-			       s->pass == c->start_pass ? c->start_pos : 0,
-			       in_shard);
+		s->last_sent = sent_all(s);
+		rc = run_pass(s, s->pass == c->start_pass ? c->start_pos : 0);
 		*send_ns += now_ns() - t;
+		if (s->pass == c->start_pass)
+			for (unsigned i = 0; i < s->n_workers; i++)
+				*in_shard += s->w[i].walked;
 		if (s->signo)
 			break;
 	}
@@ -452,8 +571,7 @@ static void restore_signals(struct scan *s, const struct sigsave *old)
 }
 
 /* After the receiver is joined: counters, final checkpoint, verdicts. */
-static void finish(struct scan *s, struct bph_sender *snd, int rc,
-		   struct bph_synscan_stats *st)
+static void finish(struct scan *s, int rc, struct bph_synscan_stats *st)
 {
 	const struct bph_synscan_cfg *c = s->cfg;
 
@@ -462,15 +580,44 @@ static void finish(struct scan *s, struct bph_sender *snd, int rc,
 			      s->signo ? s->pass : c->retries + 1,
 			      s->signo ? s->pos : 0);
 	st->signo = s->signo;
-	st->send_failed = bph_sender_failed(snd);
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		st->send_failed += bph_sender_failed(s->w[i].snd);
+		st->sent += bph_sender_sent(s->w[i].snd);
+	}
 	st->filtered =
 	    s->unreach + (rc == 0 && !s->signo && c->start_pass <= c->retries
 			      ? report_unanswered(s)
 			      : 0);
-	st->sent = bph_sender_sent(snd);
 	st->replies = s->replies;
 	st->open = s->open;
 	st->closed = s->closed;
+}
+
+unsigned bph_synscan_senders(uint64_t rate)
+{
+	return rate >= BPH_SYNSCAN_THREADED_RATE ? 2 : 1;
+}
+
+/* One socket per sender thread. */
+static int open_workers(struct scan *s, struct worker *w, char *err,
+			size_t errlen)
+{
+	const struct bph_synscan_cfg *c = s->cfg;
+	unsigned n = c->senders ? c->senders : bph_synscan_senders(c->rate);
+	int rc = 0;
+
+	if (n > BPH_SYNSCAN_MAX_SENDERS)
+		n = BPH_SYNSCAN_MAX_SENDERS;
+	if (n > c->rate)
+		n = (unsigned)c->rate; /* at least 1 pps each */
+	s->w = w;
+	s->n_workers = n;
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		w[i].s = s;
+		w[i].sub = i;
+		rc = bph_sender_open(&w[i].snd, &s->route, err, errlen);
+	}
+	return rc;
 }
 
 int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
@@ -479,7 +626,7 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 {
 	struct bph_synscan_cfg c = *cfg;
 	struct scan s = {.cfg = &c, .cb = cb, .ctx = ctx, .sfd = -1};
-	struct bph_sender *snd = NULL;
+	struct worker w[BPH_SYNSCAN_MAX_SENDERS] = {0};
 	struct bph_receiver *rcv = NULL;
 	struct bph_synscan_stats st = {0};
 	struct bph_recv_stats rs = {0};
@@ -495,13 +642,13 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	if (rc == 0)
 		rc = scan_setup(&s, &c, err, errlen);
 	if (rc == 0)
-		rc = bph_sender_open(&snd, &s.route, err, errlen);
+		rc = open_workers(&s, w, err, errlen);
 	if (rc == 0)
 		rc = bph_receiver_start(&rcv, s.route.iface, s.route.source_ip,
 					on_frame, &s, err, errlen);
 	if (rc)
 		goto out;
-	rc = run_passes(&s, snd, &st.targets, &send_ns);
+	rc = run_passes(&s, &st.targets, &send_ns);
 	if (rc)
 		snprintf(err, errlen, "send failed on %s", s.route.iface);
 	if (s.signo) /* drain briefly */
@@ -512,14 +659,15 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	bph_receiver_stop(rcv, &rs);
 	rcv = NULL;
 	st.pcap_dropped = rs.dropped;
-	finish(&s, snd, rc, &st);
+	finish(&s, rc, &st);
 	st.seconds = (double)(now_ns() - t0) / 1e9;
 	st.pps = send_ns > 0 ? (double)st.sent * 1e9 / (double)send_ns : 0;
 	if (stats)
 		*stats = st;
 out:
 	bph_receiver_stop(rcv, NULL);
-	bph_sender_close(snd);
+	for (unsigned i = 0; i < BPH_SYNSCAN_MAX_SENDERS; i++)
+		bph_sender_close(w[i].snd);
 	bph_validate_wipe(&s.key);
 	free(s.port_slot);
 	free(s.answered);

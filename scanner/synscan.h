@@ -33,6 +33,9 @@
  */
 typedef int (*bph_synscan_checkpoint_cb)(void *ctx, int pass, uint64_t pos);
 
+#define BPH_SYNSCAN_MAX_SENDERS	  8
+#define BPH_SYNSCAN_THREADED_RATE 200000 /* pps from which 2 senders run */
+
 struct bph_synscan_cfg {
 	const struct bph_targets *targets; /* finalized; borrowed */
 	const uint16_t *ports;		   /* borrowed */
@@ -45,6 +48,8 @@ struct bph_synscan_cfg {
 	bool seed_set;			   /* false: a random seed */
 	uint32_t shard_index, shard_count; /* default 0/1 */
 	bool quiet; /* no progress line (it is shown only on a terminal) */
+	unsigned senders; /* sender threads, each with its own socket and
+			     rate / senders; 0 = bph_synscan_senders(rate) */
 	/* resume and interruption; all optional */
 	int start_pass;	     /* resume: the pass to start in (0 .. retries+1) */
 	uint64_t start_pos;  /* resume: steps of start_pass already sent; the
@@ -58,6 +63,13 @@ struct bph_synscan_cfg {
 
 /* Fills c with the defaults above and no targets or ports. */
 void bph_synscan_cfg_default(struct bph_synscan_cfg *c);
+
+/*
+ * The default number of sender threads for a rate: 2 from
+ * BPH_SYNSCAN_THREADED_RATE, else 1. A resumed scan must use the same
+ * count (positions are per sender); it follows from the saved rate.
+ */
+unsigned bph_synscan_senders(uint64_t rate);
 
 /*
  * Receives one verdict. svc is borrowed for the call: ip, port, state,
