@@ -35,6 +35,96 @@ static int write_export(const struct bph_clustering *c, const char *fmt,
 	return BPH_EXIT_OK;
 }
 
+/* --threshold: a positive, finite score. */
+static int opt_threshold(const char *s, struct bph_cluster_opts *co)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v > 0) || v > 1e9) {
+		fprintf(stderr,
+			"bphound: --threshold: '%s' is not a positive "
+			"number\n",
+			s);
+		return BPH_ERR_USAGE;
+	}
+	co->threshold = v;
+	return 0;
+}
+
+/* --max-share S,M,W: host-count caps for strong, medium, weak artifacts. */
+static int opt_max_share(const char *s, struct bph_cluster_opts *co)
+{
+	unsigned long v[3];
+	int used = 0;
+	if (sscanf(s, "%lu,%lu,%lu%n", &v[0], &v[1], &v[2], &used) != 3 ||
+	    s[used] || strchr(s, '-') || !v[0] || !v[1] || !v[2] ||
+	    v[0] > UINT32_MAX || v[1] > UINT32_MAX || v[2] > UINT32_MAX) {
+		fprintf(stderr,
+			"bphound: --max-share: '%s' is not three "
+			"positive host counts STRONG,MEDIUM,WEAK\n",
+			s);
+		return BPH_ERR_USAGE;
+	}
+	co->max_share[BPH_STRONG] = (uint32_t)v[0];
+	co->max_share[BPH_MEDIUM] = (uint32_t)v[1];
+	co->max_share[BPH_WEAK] = (uint32_t)v[2];
+	return 0;
+}
+
+static int family_index(const char *name, size_t len)
+{
+	for (int f = 0; f < BPH_FAM_COUNT; f++) {
+		const char *fn = bph_family_name((enum bph_family)f);
+		if (strlen(fn) == len && !strncmp(fn, name, len))
+			return f;
+	}
+	return -1;
+}
+
+/* --families a,b,c: only these families may link. */
+static int opt_families(const char *s, struct bph_cluster_opts *co)
+{
+	bool on[BPH_FAM_COUNT] = {false};
+	for (const char *p = s;; p++) {
+		size_t len = strcspn(p, ",");
+		int f = family_index(p, len);
+		if (f < 0) {
+			fprintf(stderr,
+				"bphound: --families: '%.*s' is not a "
+				"family (hostkey x509 favicon body "
+				"title software tcp)\n",
+				(int)len, p);
+			return BPH_ERR_USAGE;
+		}
+		on[f] = true;
+		p += len;
+		if (!*p)
+			break;
+	}
+	memcpy(co->family_on, on, sizeof(on));
+	return 0;
+}
+
+/* Applies the clustering options of the command line to co. */
+static int apply_cluster_opts(const struct bph_opts *o,
+			      struct bph_cluster_opts *co)
+{
+	char err[256] = "";
+	if (o->threshold && opt_threshold(o->threshold, co))
+		return BPH_ERR_USAGE;
+	if (o->max_share && opt_max_share(o->max_share, co))
+		return BPH_ERR_USAGE;
+	if (o->families && opt_families(o->families, co))
+		return BPH_ERR_USAGE;
+	if (o->common_file && bph_cluster_opts_load_common(co, o->common_file,
+							   err, sizeof(err))) {
+		/* the user's file is bad input */
+		fprintf(stderr, "bphound: %s\n", err);
+		return BPH_ERR_USAGE;
+	}
+	return 0;
+}
+
 /* Loads the store's artifact graph and clusters it. */
 static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 			    struct bph_clustering **out)
@@ -45,9 +135,11 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 	int rc = g ? 0 : BPH_ERR_NOMEM;
 
 	bph_cluster_opts_default(&co);
-	if (!rc && o->common_file &&
-	    bph_cluster_opts_load_common(&co, o->common_file, err, sizeof(err)))
-		rc = BPH_ERR_USAGE; /* the user's file is bad input */
+	if (!rc && apply_cluster_opts(o, &co)) {
+		bph_cluster_opts_clear(&co);
+		bph_graph_free(g);
+		return BPH_EXIT_USAGE;
+	}
 	if (!rc)
 		rc = bph_store_load_graph(st, g);
 	if (!rc)

@@ -50,6 +50,9 @@ expect 2 "required" export --db "$db"
 expect 2 "No such file" import "$work/missing.jsonl" --db "$db"
 expect 2 "not an IPv4" show nothost --db "$db"
 expect 2 "bad.yaml:[0-9]+:[0-9]+" cluster --db "$db" --common "$work/bad.yaml"
+expect 2 "not a positive number" cluster --db "$db" --threshold -1
+expect 2 "three positive host counts" cluster --db "$db" --max-share 50,20
+expect 2 "not a family" cluster --db "$db" --families hostkey,astrology
 
 if [ "$fails" -ne 0 ]; then
 	echo "cli_errors: $fails failures"
