@@ -105,7 +105,8 @@ struct bph_engine {
 	pthread_mutex_t mu;
 	struct bph_service *inbox; /* guarded by mu */
 	size_t n_inbox, cap_inbox;
-	bool closed; /* guarded by mu */
+	bool closed;	/* guarded by mu */
+	bool cancelled; /* guarded by mu */
 	int wake_fd;
 	struct event *wake;
 };
@@ -806,6 +807,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t v;
 	struct bph_service *in;
 	size_t n;
+	bool cancel;
 
 	(void)what;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -816,6 +818,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	e->inbox = NULL;
 	e->n_inbox = e->cap_inbox = 0;
 	e->input_closed = e->closed;
+	cancel = e->cancelled;
 	pthread_mutex_unlock(&e->mu);
 	for (size_t i = 0; i < n; i++) {
 		struct host *h = add_host(e, NULL);
@@ -827,6 +830,14 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 		h->own = in[i];
 	}
 	free(in);
+	if (cancel) {
+		/* Hosts not started yet stay as the SYN scan left them. */
+		e->next_host = e->n_hosts;
+		for (struct host *h = e->active, *next; h; h = next) {
+			next = h->next;
+			host_abort(h, BPH_ERR_TIMEOUT);
+		}
+	}
 	pump(e);
 }
 
@@ -933,6 +944,18 @@ int bph_engine_submit(struct bph_engine *eng, const struct bph_service *svc)
 	}
 	pthread_mutex_unlock(&e->mu);
 	return rc == 0 ? wake(e) : rc;
+}
+
+int bph_engine_cancel(struct bph_engine *eng)
+{
+	struct bph_engine *e = eng;
+
+	if (!e)
+		return 0;
+	pthread_mutex_lock(&e->mu);
+	e->cancelled = true;
+	pthread_mutex_unlock(&e->mu);
+	return wake(e);
 }
 
 int bph_engine_finish(struct bph_engine *eng, struct bph_service **svcs,

@@ -61,13 +61,17 @@ int bph_engine_run(const struct bph_engine_cfg *cfg, struct bph_service *svcs,
  * services will come, waits until every submitted one is probed (as
  * bph_engine_run would), hands back *svcs (*n records in submission order,
  * owned by the caller: bph_service_clear each, then free) and frees eng.
- * Both return 0 or BPH_ERR_* with a message in err.
+ * Both return 0 or BPH_ERR_* with a message in err. bph_engine_cancel
+ * (any thread; 0 or BPH_ERR_IO) stops every running probe at once (their
+ * records say "timed out") and leaves services not yet started unprobed;
+ * bph_engine_finish is still needed afterwards.
  */
 struct bph_engine;
 
 int bph_engine_start(const struct bph_engine_cfg *cfg, struct bph_engine **eng,
 		     char *err, size_t errlen);
 int bph_engine_submit(struct bph_engine *eng, const struct bph_service *svc);
+int bph_engine_cancel(struct bph_engine *eng);
 int bph_engine_finish(struct bph_engine *eng, struct bph_service **svcs,
 		      size_t *n, char *err, size_t errlen);
 

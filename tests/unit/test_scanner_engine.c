@@ -1097,6 +1097,21 @@ static void test_engine_pipeline(void **state)
 	for (size_t i = 0; i < n; i++)
 		bph_service_clear(&out[i]);
 	free(out);
+	/* Cancelled: a silent service is stopped at once, not after its
+	 * timeouts. */
+	cfg.io_timeout_ms = 20000;
+	cfg.host_budget_ms = 60000;
+	assert_int_equal(bph_engine_start(&cfg, &eng, NULL, 0), 0);
+	assert_int_equal(bph_engine_submit(eng, &in[T_SILENT]), 0);
+	usleep(100000);
+	double t0 = now_s();
+	assert_int_equal(bph_engine_cancel(eng), 0);
+	assert_int_equal(bph_engine_finish(eng, &out, &n, NULL, 0), 0);
+	assert_true(now_s() - t0 < 2.0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].port, in[T_SILENT].port);
+	bph_service_clear(&out[0]);
+	free(out);
 	/* An engine with nothing submitted ends at once. */
 	assert_int_equal(bph_engine_start(&cfg, &eng, NULL, 0), 0);
 	assert_int_equal(bph_engine_finish(eng, &out, &n, NULL, 0), 0);
