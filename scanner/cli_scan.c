@@ -351,8 +351,10 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 	print_summary(o, &ss, l.n);
 	status = BPH_EXIT_OK;
 out:
-	if (l.eng)
-		probes_finish(&l); /* scan failed or stopped: wait, discard */
+	if (l.eng) { /* scan failed or stopped: stop the probes, discard */
+		bph_engine_cancel(l.eng);
+		probes_finish(&l);
+	}
 	if (res != resumed)
 		bph_resume_free(res);
 	svc_list_free(&l);
