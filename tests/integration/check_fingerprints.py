@@ -1,14 +1,15 @@
 """Compares bphound's fingerprints of the lab with independent oracles.
 
 usage: check_fingerprints.py truth.json scan.jsonl ORACLE_DIR tshark_hassh.txt
-                             tshark_ch.txt tshark_sh.txt time.txt
+                             tshark_ch.txt tshark_sh.txt time.txt EXPORT_DIR
 Written for tests/integration/fingerprints_lab.sh (which documents each
 oracle); runs under Debian's /usr/bin/python3. Exits 1 on any mismatch.
 """
+import csv
 import json
-import os
 import re
 import sys
+import xml.etree.ElementTree as ET
 
 # JARM depends on the server's TLS configuration, not on its certificate.
 # Values measured by running salesforce/jarm's jarm.py (commit e00ad79) in
@@ -166,6 +167,50 @@ def check_hostile(key, rec, mode):
     ok("hostile recorded")
 
 
+def check_exports(exp, truth, recs):
+    """Exports parse; the hostile strings survive the JSON Lines record."""
+    for f in ("json", "cytoscape", "stix"):
+        try:
+            json.load(open("%s/out.%s" % (exp, f), encoding="utf-8"))
+            ok("export parses")
+        except (ValueError, OSError) as e:
+            fail("export %s does not parse: %s" % (f, e))
+    for f in ("graphml", "gexf"):
+        try:
+            ET.parse("%s/out.%s" % (exp, f))
+            ok("export parses")
+        except (ET.ParseError, OSError) as e:
+            fail("export %s does not parse: %s" % (f, e))
+    try:
+        with open("%s/out.csv" % exp, newline="", encoding="utf-8") as fh:
+            list(csv.reader(fh))
+        ok("export parses")
+    except (csv.Error, OSError, ValueError) as e:
+        fail("export csv does not parse: %s" % e)
+    dot = open("%s/out.dot" % exp, "rb").read()
+    if not dot.lstrip().startswith((b"graph", b"digraph", b"strict")) or \
+            not dot.rstrip().endswith(b"}"):
+        fail("export dot is not a graph")
+    else:
+        ok("export parses")
+    show = open("%s/show.txt" % exp, "rb").read()
+    bad = sorted({b for b in show if b < 0x20 and b not in (0x09, 0x0a)} |
+                 ({0x7f} if 0x7f in show else set()))
+    if bad:
+        fail("bphound show prints raw control bytes %s" % bad)
+    else:
+        ok("show without control bytes")
+    for h in truth["hosts"]:
+        for port, mode in h.get("hostile", {}).items():
+            rec = recs.get((h["ip"], int(port)))
+            if mode == "strings" and rec and "<script>" not in \
+                    ((rec.get("http") or {}).get("title") or ""):
+                fail("hostile title lost its markup: %r" % rec.get("http"))
+            if mode == "tlsstrings" and rec and "script" not in \
+                    ((rec.get("tls") or {}).get("subject") or ""):
+                fail("hostile subject lost: %r" % rec.get("tls"))
+
+
 def tshark_tables(hassh_path, ch_path, sh_path):
     hassh = {}
     for line in open(hassh_path):
@@ -188,7 +233,7 @@ def tshark_tables(hassh_path, ch_path, sh_path):
 
 
 def main():
-    truth_p, scan_p, odir, hassh_p, ch_p, sh_p, time_p = sys.argv[1:8]
+    truth_p, scan_p, odir, hassh_p, ch_p, sh_p, time_p, exp = sys.argv[1:9]
     truth = json.load(open(truth_p))
     recs = {}
     for line in open(scan_p):
@@ -212,6 +257,7 @@ def main():
                 check_http(key, rec, odir)
             else:
                 check_http(key, rec, odir)
+    check_exports(exp, truth, recs)
     tm = open(time_p).read()
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", tm).group(1))
     status = int(re.search(r"Exit status: (\d+)", tm).group(1))

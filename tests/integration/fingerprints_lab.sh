@@ -18,7 +18,9 @@
 #        favicon       curl + perl Digest::MurmurHash3::PurePerl + MIME::Base64
 #        title, body   curl + sha256sum (title cut from curl's body)
 #   4. checks each hostile service was recorded with its error, the scan
-#      exited 0 and its peak RSS stayed bounded.
+#      exited 0 and its peak RSS stayed bounded, every export format of the
+#      store parses, and `bphound show` of the host with hostile strings
+#      prints no raw control characters.
 # Exits non-zero on any mismatch and prints a summary count.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -127,6 +129,14 @@ for h in t["hosts"]:
 EOF
 )
 
+# Every export format and `show` over a store holding the hostile strings.
+mkdir -p "$work/exp"
+for f in json graphml gexf dot cytoscape stix csv; do
+	"$bin" export --format "$f" --db "$work/scan.db" -o "$work/exp/out.$f"
+done
+strings_ip=$(py -c 'import json,sys; print([h["ip"] for h in json.load(open(sys.argv[1]))["hosts"] if "strings" in h.get("hostile", {}).values()][0])' "$truth")
+"$bin" show "$strings_ip" --db "$work/scan.db" >"$work/exp/show.txt"
+
 py "$top/tests/integration/check_fingerprints.py" "$truth" "$work/scan.jsonl" \
 	"$work/o" "$work/tshark_hassh.txt" "$work/tshark_ch.txt" \
-	"$work/tshark_sh.txt" "$work/time.txt"
+	"$work/tshark_sh.txt" "$work/time.txt" "$work/exp"
