@@ -37,13 +37,22 @@ int bph_export_fail(char *err, size_t errlen, int rc, const char *msg)
 int bph_export_write(const struct bph_clustering *c, const char *format,
 		     const char *seed, FILE *out, char *err, size_t errlen)
 {
+	struct bph_export_opts o = {.seed = seed, .artifact_nodes = false};
+
+	return bph_export_write_opts(c, format, &o, out, err, errlen);
+}
+
+int bph_export_write_opts(const struct bph_clustering *c, const char *format,
+			  const struct bph_export_opts *o, FILE *out, char *err,
+			  size_t errlen)
+{
 	const struct bph_exporter *e = bph_exporter_find(format);
 	int rc;
 
 	if (!e)
 		return bph_export_fail(err, errlen, BPH_ERR_USAGE,
 				       "unknown export format");
-	rc = e->write(c, seed, out, err, errlen);
+	rc = e->write(c, o, out, err, errlen);
 	if (!rc && (fflush(out) || ferror(out)))
 		rc = bph_export_fail(err, errlen, BPH_ERR_IO, "write failed");
 	return rc;

@@ -8,6 +8,12 @@
  * bph_text_clean() (cluster/text.h) and then escaped by the format's
  * library or escaper, so every output stays well-formed whatever the
  * hosts sent.
+ *
+ * Nodes are hosts; each carries its cluster id, whether it is the seed,
+ * the values of its label artifacts (kinds "title" and "server": what
+ * identifies the host to a person) and how many distinct artifacts it has.
+ * With artifact_nodes, artifacts become nodes too (see
+ * bph_export_art_is_node()), joined to each host carrying them.
  */
 #ifndef BPH_CLUSTER_EXPORT_H
 #define BPH_CLUSTER_EXPORT_H
@@ -19,13 +25,21 @@
 #include "cluster/cluster.h"
 #include "cluster/text.h"
 
+/* What an export shows besides hosts, links and their evidence. */
+struct bph_export_opts {
+	const char *seed;    /* may be NULL: the host the investigation started
+				from, marked in the output */
+	bool artifact_nodes; /* add artifact nodes and host-artifact edges
+				(default false: hosts only) */
+};
+
 /*
- * Writes c (borrowed) to out. seed (may be NULL) is the host the
- * investigation started from: it is marked in the output. Returns 0,
+ * Writes c (borrowed) to out with o (borrowed, never NULL). Returns 0,
  * BPH_ERR_NOMEM or BPH_ERR_IO, with a message in err (errlen may be 0).
  */
-typedef int (*bph_export_fn)(const struct bph_clustering *c, const char *seed,
-			     FILE *out, char *err, size_t errlen);
+typedef int (*bph_export_fn)(const struct bph_clustering *c,
+			     const struct bph_export_opts *o, FILE *out,
+			     char *err, size_t errlen);
 
 struct bph_exporter {
 	const char *name;      /* format name on the command line */
@@ -55,6 +69,10 @@ bool bph_export_known(const char *format);
  */
 int bph_export_write(const struct bph_clustering *c, const char *format,
 		     const char *seed, FILE *out, char *err, size_t errlen);
+/* The same with every option; o borrowed, never NULL. */
+int bph_export_write_opts(const struct bph_clustering *c, const char *format,
+			  const struct bph_export_opts *o, FILE *out, char *err,
+			  size_t errlen);
 
 /* ---- helpers shared by the exporters ---- */
 
@@ -66,6 +84,45 @@ int bph_export_write(const struct bph_clustering *c, const char *format,
 char *bph_export_evidence_text(const struct bph_clustering *c,
 			       const struct bph_link *l,
 			       enum bph_text_mode mode);
+
+/* Label kinds: the artifacts shown as host attributes. */
+#define BPH_EXPORT_TITLE  "title"
+#define BPH_EXPORT_SERVER "server"
+
+/*
+ * Walks the distinct artifacts of host h: start with *pos = 0; each call
+ * returns the next artifact index whose kind is kind (any kind when kind
+ * is NULL) and advances *pos, or -1 when there is none left.
+ */
+long bph_export_host_next(const struct bph_clustering *c, size_t h, size_t *pos,
+			  const char *kind);
+
+/* Number of distinct artifacts host h carries. */
+size_t bph_export_host_n_artifacts(const struct bph_clustering *c, size_t h);
+
+/*
+ * The values of host h's artifacts of kind, each cleaned for mode, joined
+ * by " | " (at most BPH_EXPORT_LABEL_MAX bytes, cut at a character
+ * boundary, "..." appended when cut). A new string (caller frees; "" when
+ * the host has none), NULL on ENOMEM.
+ */
+#define BPH_EXPORT_LABEL_MAX 1024
+char *bph_export_host_values(const struct bph_clustering *c, size_t h,
+			     const char *kind, enum bph_text_mode mode);
+
+/*
+ * Whether artifact a becomes a node with artifact_nodes: it is shared
+ * (two hosts or more carry it) or it is a label kind (title, server: text
+ * the host chose, worth seeing even on one host).
+ */
+bool bph_export_art_is_node(const struct bph_clustering *c, size_t a);
+
+/*
+ * "kind: value" for an artifact node's label, cleaned for mode. A new
+ * string (caller frees), NULL on ENOMEM.
+ */
+char *bph_export_art_label(const struct bph_clustering *c, size_t a,
+			   enum bph_text_mode mode);
 
 /* Fills err with msg when err has room; returns rc. */
 int bph_export_fail(char *err, size_t errlen, int rc, const char *msg);

@@ -28,18 +28,77 @@ static int quoted(FILE *out, const char *s)
 	return 0;
 }
 
+/* Writes `, name=<quoted s>`; s is a new string (freed here, NULL: -1). */
+static int quoted_attr(FILE *out, const char *name, char *s)
+{
+	int rc = s ? 0 : -1;
+
+	fprintf(out, ", %s=", name);
+	rc |= quoted(out, s ? s : "");
+	free(s);
+	return rc;
+}
+
 static int dot_node(FILE *out, const struct bph_clustering *c, const char *seed,
 		    size_t h)
 {
 	bool is_seed = seed && bph_clustering_host(c, seed) == (long)h;
+	int rc;
 
 	fputs("  ", out);
-	if (quoted(out, c->hosts[h]))
-		return -1;
-	fprintf(out, " [cluster=%u, seed=%s%s];\n",
+	rc = quoted(out, c->hosts[h]);
+	fprintf(out, " [type=host, cluster=%u, seed=%s%s, n_artifacts=%zu",
 		c->clusters[c->cluster_of[h]].id, is_seed ? "true" : "false",
-		is_seed ? ", shape=doublecircle" : "");
-	return 0;
+		is_seed ? ", shape=doublecircle" : "",
+		bph_export_host_n_artifacts(c, h));
+	rc |= quoted_attr(
+	    out, "titles",
+	    bph_export_host_values(c, h, BPH_EXPORT_TITLE, BPH_TEXT_XML));
+	rc |= quoted_attr(
+	    out, "servers",
+	    bph_export_host_values(c, h, BPH_EXPORT_SERVER, BPH_TEXT_XML));
+	fputs("];\n", out);
+	return rc;
+}
+
+static int dot_art_node(FILE *out, const struct bph_clustering *c, size_t a)
+{
+	int rc;
+
+	fprintf(out,
+		"  \"art%zu\" [type=artifact, shape=box, hosts_sharing=%u, "
+		"weight=%.6g",
+		a, c->arts[a].df, c->arts[a].weight);
+	fputs(", kind=", out);
+	rc = quoted(out, c->arts[a].kind);
+	fputs(", artifact_value=", out);
+	rc |= quoted(out, c->arts[a].value);
+	rc |=
+	    quoted_attr(out, "label", bph_export_art_label(c, a, BPH_TEXT_XML));
+	fputs("];\n", out);
+	return rc;
+}
+
+/* Host-artifact edges of host h (dotted, so they read apart from links). */
+static int dot_art_edges(FILE *out, const struct bph_clustering *c, size_t h)
+{
+	size_t pos = 0;
+	long a;
+	int rc = 0;
+
+	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
+		if (!bph_export_art_is_node(c, (size_t)a))
+			continue;
+		fputs("  ", out);
+		rc |= quoted(out, c->hosts[h]);
+		fprintf(out,
+			" -- \"art%ld\" [type=artifact, style=dotted, "
+			"rule=artifact, kind=",
+			a);
+		rc |= quoted(out, c->arts[a].kind);
+		fputs("];\n", out);
+	}
+	return rc;
 }
 
 static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
@@ -52,7 +111,8 @@ static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
 	rc |= quoted(out, c->hosts[l->a]);
 	fputs(" -- ", out);
 	rc |= quoted(out, c->hosts[l->b]);
-	fprintf(out, " [score=%.6g, bridge=%s, style=%s, rule=", l->score,
+	fprintf(out,
+		" [type=link, score=%.6g, bridge=%s, style=%s, rule=", l->score,
 		l->bridge ? "true" : "false",
 		strncmp(l->rule, "strong", 6) ? "dashed" : "solid");
 	rc |= quoted(out, l->rule);
@@ -65,16 +125,22 @@ static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
 	return rc;
 }
 
-static int write_dot(const struct bph_clustering *c, const char *seed,
-		     FILE *out, char *err, size_t errlen)
+static int write_dot(const struct bph_clustering *c,
+		     const struct bph_export_opts *o, FILE *out, char *err,
+		     size_t errlen)
 {
 	int rc = 0;
 
 	fputs("graph bphound {\n  node [shape=ellipse];\n", out);
 	for (size_t h = 0; !rc && h < c->n_hosts; h++)
-		rc = dot_node(out, c, seed, h);
+		rc = dot_node(out, c, o->seed, h);
+	for (size_t a = 0; !rc && o->artifact_nodes && a < c->n_arts; a++)
+		if (bph_export_art_is_node(c, a))
+			rc = dot_art_node(out, c, a);
 	for (size_t i = 0; !rc && i < c->n_links; i++)
 		rc = dot_edge(out, c, i);
+	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
+		rc = dot_art_edges(out, c, h);
 	fputs("}\n", out);
 	if (rc)
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");

@@ -115,8 +115,102 @@ static int dump(json_t *root, int bad, FILE *out, char *err, size_t errlen)
 	return rc;
 }
 
-static int write_json(const struct bph_clustering *c, const char *seed,
-		      FILE *out, char *err, size_t errlen)
+/* The cleaned values of host h's artifacts of kind, as an array. */
+static json_t *host_values(const struct bph_clustering *c, size_t h,
+			   const char *kind, int *bad)
+{
+	json_t *a = json_array();
+	size_t pos = 0;
+	long i;
+
+	if (!a) {
+		(*bad)++;
+		return NULL;
+	}
+	while ((i = bph_export_host_next(c, h, &pos, kind)) >= 0)
+		append(a, text(c->arts[i].value), bad);
+	return a;
+}
+
+/* Sets the label attributes of host h (titles, servers, n_artifacts). */
+static void host_labels(json_t *o, const struct bph_clustering *c, size_t h,
+			int *bad)
+{
+	set(o, "titles", host_values(c, h, BPH_EXPORT_TITLE, bad), bad);
+	set(o, "servers", host_values(c, h, BPH_EXPORT_SERVER, bad), bad);
+	set(o, "n_artifacts",
+	    json_integer((json_int_t)bph_export_host_n_artifacts(c, h)), bad);
+}
+
+/* One object per host: ip, cluster id, labels. */
+static json_t *hosts_json(const struct bph_clustering *c, int *bad)
+{
+	json_t *a = json_array();
+
+	for (size_t h = 0; a && h < c->n_hosts; h++) {
+		json_t *o = json_object();
+		if (o) {
+			set(o, "ip", json_string(c->hosts[h]), bad);
+			set(o, "cluster",
+			    json_integer(c->clusters[c->cluster_of[h]].id),
+			    bad);
+			host_labels(o, c, h, bad);
+		}
+		append(a, o, bad);
+	}
+	if (!a)
+		(*bad)++;
+	return a;
+}
+
+/* One artifact object without its "hosts" (filled by arts_json). */
+static json_t *art_json(const struct bph_clustering *c, size_t a, int *bad)
+{
+	json_t *o = json_object();
+
+	if (!o) {
+		(*bad)++;
+		return NULL;
+	}
+	set(o, "kind", json_string(c->arts[a].kind), bad);
+	set(o, "value", text(c->arts[a].value), bad);
+	set(o, "hosts_sharing", json_integer(c->arts[a].df), bad);
+	set(o, "weight", json_real(c->arts[a].weight), bad);
+	set(o, "hosts", json_array(), bad);
+	return o;
+}
+
+/* --artifact-nodes: every node-worthy artifact with its hosts, in one
+ * pass over the incidences. */
+static json_t *arts_json(const struct bph_clustering *c, int *bad)
+{
+	json_t *arr = json_array(),
+	       **by_art = calloc(c->n_arts + 1, sizeof(*by_art));
+
+	for (size_t a = 0; arr && by_art && a < c->n_arts; a++)
+		if (bph_export_art_is_node(c, a)) {
+			by_art[a] = art_json(c, a, bad);
+			append(arr, json_incref(by_art[a]), bad);
+		}
+	for (size_t h = 0; arr && by_art && h < c->n_hosts; h++) {
+		size_t pos = 0;
+		long a;
+		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
+			if (by_art[a])
+				append(json_object_get(by_art[a], "hosts"),
+				       json_string(c->hosts[h]), bad);
+	}
+	for (size_t a = 0; by_art && a < c->n_arts; a++)
+		json_decref(by_art[a]);
+	if (!arr || !by_art)
+		(*bad)++;
+	free(by_art);
+	return arr;
+}
+
+static int write_json(const struct bph_clustering *c,
+		      const struct bph_export_opts *opt, FILE *out, char *err,
+		      size_t errlen)
 {
 	json_t *root = json_object(), *clusters = json_array();
 	int bad = 0;
@@ -124,8 +218,12 @@ static int write_json(const struct bph_clustering *c, const char *seed,
 	for (size_t i = 0; clusters && i < c->n_clusters; i++)
 		append(clusters, cluster_json(c, &c->clusters[i], &bad), &bad);
 	if (root) {
-		set(root, "seed", seed ? text(seed) : json_null(), &bad);
+		set(root, "seed", opt->seed ? text(opt->seed) : json_null(),
+		    &bad);
 		set(root, "clusters", clusters, &bad);
+		set(root, "hosts", hosts_json(c, &bad), &bad);
+		if (opt->artifact_nodes)
+			set(root, "artifacts", arts_json(c, &bad), &bad);
 	} else {
 		json_decref(clusters);
 	}
@@ -155,11 +253,87 @@ static json_t *cy_node(const struct bph_clustering *c, size_t h,
 	set(d, "id", json_string(c->hosts[h]), bad);
 	set(d, "name", json_string(c->hosts[h]), bad);
 	set(d, "value", json_string(c->hosts[h]), bad);
+	set(d, "type", json_string("host"), bad);
 	set(d, "cluster", json_integer(c->clusters[c->cluster_of[h]].id), bad);
 	set(d, "seed",
 	    json_boolean(seed && bph_clustering_host(c, seed) == (long)h), bad);
+	host_labels(d, c, h, bad);
 	set(n, "data", d, bad);
 	return n;
+}
+
+/* An element {"data": d}, or NULL (counted in *bad) without memory. */
+static json_t *element(json_t *d, int *bad)
+{
+	json_t *n = json_object();
+
+	if (!n || !d) {
+		json_decref(n);
+		json_decref(d);
+		(*bad)++;
+		return NULL;
+	}
+	set(n, "data", d, bad);
+	return n;
+}
+
+/* Artifact node a: id and value "art<a>" (networkx keys nodes by value). */
+static json_t *cy_art_node(const struct bph_clustering *c, size_t a, int *bad)
+{
+	const struct bph_art_stat *s = &c->arts[a];
+	json_t *d = json_object();
+	char id[32], *label = bph_export_art_label(c, a, BPH_TEXT_UTF8);
+
+	snprintf(id, sizeof(id), "art%zu", a);
+	if (d) {
+		set(d, "id", json_string(id), bad);
+		set(d, "name", label ? json_string(label) : NULL, bad);
+		set(d, "value", json_string(id), bad);
+		set(d, "type", json_string("artifact"), bad);
+		set(d, "kind", json_string(s->kind), bad);
+		set(d, "artifact_value", text(s->value), bad);
+		set(d, "hosts_sharing", json_integer(s->df), bad);
+		set(d, "weight", json_real(s->weight), bad);
+	}
+	free(label);
+	return element(d, bad);
+}
+
+/* Edge from host h to artifact node a. */
+static json_t *cy_art_edge(const struct bph_clustering *c, size_t h, size_t a,
+			   int *bad)
+{
+	json_t *d = json_object();
+	char id[64], art[32];
+
+	snprintf(id, sizeof(id), "h%zua%zu", h, a);
+	snprintf(art, sizeof(art), "art%zu", a);
+	if (d) {
+		set(d, "id", json_string(id), bad);
+		set(d, "source", json_string(c->hosts[h]), bad);
+		set(d, "target", json_string(art), bad);
+		set(d, "type", json_string("artifact"), bad);
+		set(d, "kind", json_string(c->arts[a].kind), bad);
+		set(d, "weight", json_real(c->arts[a].weight), bad);
+	}
+	return element(d, bad);
+}
+
+/* --artifact-nodes: artifact nodes and host-artifact edges. */
+static void cy_arts(const struct bph_clustering *c, json_t *nodes,
+		    json_t *edges, int *bad)
+{
+	for (size_t a = 0; !*bad && a < c->n_arts; a++)
+		if (bph_export_art_is_node(c, a))
+			append(nodes, cy_art_node(c, a, bad), bad);
+	for (size_t h = 0; !*bad && h < c->n_hosts; h++) {
+		size_t pos = 0;
+		long a;
+		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
+			if (bph_export_art_is_node(c, (size_t)a))
+				append(edges, cy_art_edge(c, h, (size_t)a, bad),
+				       bad);
+	}
 }
 
 static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
@@ -179,6 +353,7 @@ static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
 	set(d, "id", json_string(id), bad);
 	set(d, "source", json_string(c->hosts[l->a]), bad);
 	set(d, "target", json_string(c->hosts[l->b]), bad);
+	set(d, "type", json_string("link"), bad);
 	set(d, "weight", json_real(l->score), bad);
 	set(d, "rule", json_string(l->rule), bad);
 	set(d, "bridge", json_boolean(l->bridge), bad);
@@ -188,9 +363,11 @@ static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
 	return n;
 }
 
-static int write_cytoscape(const struct bph_clustering *c, const char *seed,
-			   FILE *out, char *err, size_t errlen)
+static int write_cytoscape(const struct bph_clustering *c,
+			   const struct bph_export_opts *opt, FILE *out,
+			   char *err, size_t errlen)
 {
+	const char *seed = opt->seed;
 	json_t *root = json_object(), *data = json_object();
 	json_t *el = json_object(), *nodes = json_array(),
 	       *edges = json_array();
@@ -200,6 +377,8 @@ static int write_cytoscape(const struct bph_clustering *c, const char *seed,
 		append(nodes, cy_node(c, h, seed, &bad), &bad);
 	for (size_t i = 0; !bad && i < c->n_links; i++)
 		append(edges, cy_edge(c, i, &bad), &bad);
+	if (!bad && opt->artifact_nodes)
+		cy_arts(c, nodes, edges, &bad);
 	if (!bad) {
 		set(data, "name", json_string("bphound"), &bad);
 		set(data, "seed", seed ? text(seed) : json_null(), &bad);

@@ -238,9 +238,12 @@ static void cluster_objects(struct stix *s, const struct bph_cluster *k,
 		link_objects(s, &c->links[k->links[i]]);
 }
 
-static int write_stix(const struct bph_clustering *c, const char *seed,
-		      FILE *out, char *err, size_t errlen)
+static int write_stix(const struct bph_clustering *c,
+		      const struct bph_export_opts *o, FILE *out, char *err,
+		      size_t errlen)
 {
+	const char *seed = o->seed; /* artifact_nodes: certificates are
+				       objects already */
 	struct stix s = {c, json_array(), "", 0,
 			 calloc(c->n_arts + 1, sizeof(bool))};
 	long sh = seed ? bph_clustering_host(c, seed) : -1;

@@ -99,6 +99,44 @@ static bool is_seed(const struct bph_clustering *c, const char *seed, size_t h)
 	return seed && bph_clustering_host(c, seed) == (long)h;
 }
 
+/* Text attributes of a node, cleaned to XML characters; NULL on ENOMEM. */
+struct node_text {
+	char *titles, *servers;
+	char count[32];
+};
+
+static int node_text_get(struct node_text *t, const struct bph_clustering *c,
+			 size_t h)
+{
+	t->titles =
+	    bph_export_host_values(c, h, BPH_EXPORT_TITLE, BPH_TEXT_XML);
+	t->servers =
+	    bph_export_host_values(c, h, BPH_EXPORT_SERVER, BPH_TEXT_XML);
+	snprintf(t->count, sizeof(t->count), "%zu",
+		 bph_export_host_n_artifacts(c, h));
+	return t->titles && t->servers ? 0 : -1;
+}
+
+static void node_text_free(struct node_text *t)
+{
+	free(t->titles);
+	free(t->servers);
+}
+
+/* Calls fn(x, c, h, a) for every host h and node-worthy artifact a of h. */
+static void each_art_edge(struct xw *x, const struct bph_clustering *c,
+			  void (*fn)(struct xw *, const struct bph_clustering *,
+				     size_t, size_t))
+{
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		size_t pos = 0;
+		long a;
+		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
+			if (bph_export_art_is_node(c, (size_t)a))
+				fn(x, c, h, (size_t)a);
+	}
+}
+
 /* ---- GraphML ---- */
 
 static void gml_key(struct xw *x, const char *id, const char *for_,
@@ -132,37 +170,108 @@ static void gml_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 	free(ev);
 }
 
-static int write_graphml(const struct bph_clustering *c, const char *seed,
-			 FILE *out, char *err, size_t errlen)
+static void gml_keys(struct xw *x, bool artifact_nodes)
+{
+	gml_key(x, "type", "node", "string");
+	gml_key(x, "cluster", "node", "int");
+	gml_key(x, "seed", "node", "boolean");
+	gml_key(x, "titles", "node", "string");
+	gml_key(x, "servers", "node", "string");
+	gml_key(x, "n_artifacts", "node", "int");
+	if (artifact_nodes) {
+		gml_key(x, "kind", "all", "string");
+		gml_key(x, "artifact_value", "node", "string");
+		gml_key(x, "hosts_sharing", "node", "int");
+		/* a node's weight: its own key id, the same name */
+		start(x, "key");
+		attr(x, "id", "art_weight");
+		attr(x, "for", "node");
+		attr(x, "attr.name", "weight");
+		attr(x, "attr.type", "double");
+		end(x);
+	}
+	gml_key(x, "weight", "edge", "double");
+	gml_key(x, "rule", "edge", "string");
+	gml_key(x, "bridge", "edge", "boolean");
+	gml_key(x, "evidence", "edge", "string");
+}
+
+static void gml_node(struct xw *x, const struct bph_clustering *c,
+		     const char *seed, size_t h)
+{
+	struct node_text t;
+	char num[32];
+
+	x->bad |= node_text_get(&t, c, h) != 0;
+	start(x, "node");
+	attr(x, "id", c->hosts[h]);
+	text_el(x, "data", "type", "host");
+	snprintf(num, sizeof(num), "%u", c->clusters[c->cluster_of[h]].id);
+	text_el(x, "data", "cluster", num);
+	text_el(x, "data", "seed", is_seed(c, seed, h) ? "true" : "false");
+	text_el(x, "data", "titles", t.titles ? t.titles : "");
+	text_el(x, "data", "servers", t.servers ? t.servers : "");
+	text_el(x, "data", "n_artifacts", t.count);
+	end(x);
+	node_text_free(&t);
+}
+
+static void gml_art_node(struct xw *x, const struct bph_clustering *c, size_t a)
+{
+	char num[64];
+
+	start(x, "node");
+	attr_id(x, "id", "art", a);
+	text_el(x, "data", "type", "artifact");
+	text_el(x, "data", "kind", c->arts[a].kind);
+	text_el(x, "data", "artifact_value", c->arts[a].value);
+	snprintf(num, sizeof(num), "%u", c->arts[a].df);
+	text_el(x, "data", "hosts_sharing", num);
+	snprintf(num, sizeof(num), "%.6g", c->arts[a].weight);
+	text_el(x, "data", "art_weight", num);
+	end(x);
+}
+
+static void gml_art_edge(struct xw *x, const struct bph_clustering *c, size_t h,
+			 size_t a)
+{
+	char num[64];
+
+	start(x, "edge");
+	snprintf(num, sizeof(num), "h%zua%zu", h, a);
+	attr(x, "id", num);
+	attr(x, "source", c->hosts[h]);
+	attr_id(x, "target", "art", a);
+	snprintf(num, sizeof(num), "%.6g", c->arts[a].weight);
+	text_el(x, "data", "weight", num);
+	text_el(x, "data", "rule", "artifact");
+	text_el(x, "data", "kind", c->arts[a].kind);
+	end(x);
+}
+
+static int write_graphml(const struct bph_clustering *c,
+			 const struct bph_export_opts *o, FILE *out, char *err,
+			 size_t errlen)
 {
 	struct xw x;
-	char num[32];
 
 	if (open_writer(&x, out))
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	start(&x, "graphml");
 	attr(&x, "xmlns", "http://graphml.graphdrawing.org/xmlns");
-	gml_key(&x, "cluster", "node", "int");
-	gml_key(&x, "seed", "node", "boolean");
-	gml_key(&x, "weight", "edge", "double");
-	gml_key(&x, "rule", "edge", "string");
-	gml_key(&x, "bridge", "edge", "boolean");
-	gml_key(&x, "evidence", "edge", "string");
+	gml_keys(&x, o->artifact_nodes);
 	start(&x, "graph");
 	attr(&x, "id", "bphound");
 	attr(&x, "edgedefault", "undirected");
-	for (size_t h = 0; h < c->n_hosts; h++) {
-		start(&x, "node");
-		attr(&x, "id", c->hosts[h]);
-		snprintf(num, sizeof(num), "%u",
-			 c->clusters[c->cluster_of[h]].id);
-		text_el(&x, "data", "cluster", num);
-		text_el(&x, "data", "seed",
-			is_seed(c, seed, h) ? "true" : "false");
-		end(&x);
-	}
+	for (size_t h = 0; h < c->n_hosts; h++)
+		gml_node(&x, c, o->seed, h);
+	for (size_t a = 0; o->artifact_nodes && a < c->n_arts; a++)
+		if (bph_export_art_is_node(c, a))
+			gml_art_node(&x, c, a);
 	for (size_t i = 0; i < c->n_links; i++)
 		gml_edge(&x, c, i);
+	if (o->artifact_nodes)
+		each_art_edge(&x, c, gml_art_edge);
 	end(&x);
 	end(&x);
 	return close_writer(&x, err, errlen);
@@ -195,26 +304,42 @@ static void attvalue(struct xw *x, const char *for_, const char *value)
 	end(x);
 }
 
-static void gexf_defs(struct xw *x)
+/* Node attribute ids 0-1 as before, 2-5 host labels, 6-9 artifacts;
+ * edge ids 0-2 as before, 3 kind. */
+static void gexf_defs(struct xw *x, bool artifact_nodes)
 {
 	start(x, "attributes");
 	attr(x, "class", "node");
 	gexf_attr_def(x, "0", "cluster", "integer");
 	gexf_attr_def(x, "1", "seed", "boolean");
+	gexf_attr_def(x, "2", "type", "string");
+	gexf_attr_def(x, "3", "titles", "string");
+	gexf_attr_def(x, "4", "servers", "string");
+	gexf_attr_def(x, "5", "n_artifacts", "integer");
+	if (artifact_nodes) {
+		gexf_attr_def(x, "6", "kind", "string");
+		gexf_attr_def(x, "7", "artifact_value", "string");
+		gexf_attr_def(x, "8", "hosts_sharing", "integer");
+		gexf_attr_def(x, "9", "weight", "double");
+	}
 	end(x);
 	start(x, "attributes");
 	attr(x, "class", "edge");
 	gexf_attr_def(x, "0", "rule", "string");
 	gexf_attr_def(x, "1", "bridge", "boolean");
 	gexf_attr_def(x, "2", "evidence", "string");
+	if (artifact_nodes)
+		gexf_attr_def(x, "3", "kind", "string");
 	end(x);
 }
 
 static void gexf_node(struct xw *x, const struct bph_clustering *c,
 		      const char *seed, size_t h)
 {
+	struct node_text t;
 	char num[32];
 
+	x->bad |= node_text_get(&t, c, h) != 0;
 	start(x, "node");
 	attr(x, "id", c->hosts[h]);
 	attr(x, "label", c->hosts[h]);
@@ -222,6 +347,51 @@ static void gexf_node(struct xw *x, const struct bph_clustering *c,
 	snprintf(num, sizeof(num), "%u", c->clusters[c->cluster_of[h]].id);
 	attvalue(x, "0", num);
 	attvalue(x, "1", is_seed(c, seed, h) ? "true" : "false");
+	attvalue(x, "2", "host");
+	attvalue(x, "3", t.titles ? t.titles : "");
+	attvalue(x, "4", t.servers ? t.servers : "");
+	attvalue(x, "5", t.count);
+	end(x);
+	end(x);
+	node_text_free(&t);
+}
+
+static void gexf_art_node(struct xw *x, const struct bph_clustering *c,
+			  size_t a)
+{
+	char *label = bph_export_art_label(c, a, BPH_TEXT_XML);
+	char num[64];
+
+	start(x, "node");
+	attr_id(x, "id", "art", a);
+	attr(x, "label", label ? label : "");
+	x->bad |= !label;
+	start(x, "attvalues");
+	attvalue(x, "2", "artifact");
+	attvalue(x, "6", c->arts[a].kind);
+	attvalue(x, "7", c->arts[a].value);
+	snprintf(num, sizeof(num), "%u", c->arts[a].df);
+	attvalue(x, "8", num);
+	snprintf(num, sizeof(num), "%.6g", c->arts[a].weight);
+	attvalue(x, "9", num);
+	end(x);
+	end(x);
+	free(label);
+}
+
+static void gexf_art_edge(struct xw *x, const struct bph_clustering *c,
+			  size_t h, size_t a)
+{
+	char num[64];
+
+	start(x, "edge");
+	snprintf(num, sizeof(num), "h%zua%zu", h, a);
+	attr(x, "id", num);
+	attr(x, "source", c->hosts[h]);
+	attr_id(x, "target", "art", a);
+	start(x, "attvalues");
+	attvalue(x, "0", "artifact");
+	attvalue(x, "3", c->arts[a].kind);
 	end(x);
 	end(x);
 }
@@ -248,8 +418,9 @@ static void gexf_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 	free(ev);
 }
 
-static int write_gexf(const struct bph_clustering *c, const char *seed,
-		      FILE *out, char *err, size_t errlen)
+static int write_gexf(const struct bph_clustering *c,
+		      const struct bph_export_opts *o, FILE *out, char *err,
+		      size_t errlen)
 {
 	struct xw x;
 
@@ -267,14 +438,19 @@ static int write_gexf(const struct bph_clustering *c, const char *seed,
 	start(&x, "graph");
 	attr(&x, "mode", "static");
 	attr(&x, "defaultedgetype", "undirected");
-	gexf_defs(&x);
+	gexf_defs(&x, o->artifact_nodes);
 	start(&x, "nodes");
 	for (size_t h = 0; h < c->n_hosts; h++)
-		gexf_node(&x, c, seed, h);
+		gexf_node(&x, c, o->seed, h);
+	for (size_t a = 0; o->artifact_nodes && a < c->n_arts; a++)
+		if (bph_export_art_is_node(c, a))
+			gexf_art_node(&x, c, a);
 	end(&x);
 	start(&x, "edges");
 	for (size_t i = 0; i < c->n_links; i++)
 		gexf_edge(&x, c, i);
+	if (o->artifact_nodes)
+		each_art_edge(&x, c, gexf_art_edge);
 	end(&x);
 	end(&x);
 	end(&x);
