@@ -16,15 +16,17 @@
 #include "scanner/store.h"
 
 static int write_export(const struct bph_clustering *c, const char *fmt,
-			const char *path, const char *seed)
+			const char *path, const char *seed, bool artifact_nodes)
 {
+	struct bph_export_opts eo = {.seed = seed,
+				     .artifact_nodes = artifact_nodes};
 	char err[256] = "";
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f) {
 		perror(path);
 		return BPH_EXIT_FAIL;
 	}
-	int rc = bph_export_write(c, fmt, seed, f, err, sizeof(err));
+	int rc = bph_export_write_opts(c, fmt, &eo, f, err, sizeof(err));
 	if (f != stdout && fclose(f) && !rc)
 		rc = BPH_ERR_IO;
 	if (rc) {
@@ -160,14 +162,15 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 	if (status)
 		return status;
 	if (o->json)
-		status = write_export(c, "json", "-", seed);
+		status = write_export(c, "json", "-", seed, false);
 	else
 		bph_clustering_print(c, seed, stdout);
 	if (!status && o->explain && seed)
 		bph_clustering_explain(c, seed, o->explain, stdout);
 	for (size_t i = 0; i < o->n_exports && !status; i++)
 		status = write_export(c, o->exports[i].format,
-				      o->exports[i].path, seed);
+				      o->exports[i].path, seed,
+				      o->artifact_nodes);
 	bph_clustering_free(c);
 	return status;
 }
@@ -207,7 +210,8 @@ int bph_cmd_export(const struct bph_opts *o)
 		return BPH_EXIT_FAIL;
 	int status = build_clustering(o, st, &c);
 	if (!status)
-		status = write_export(c, o->format, o->out_file, NULL);
+		status = write_export(c, o->format, o->out_file, NULL,
+				      o->artifact_nodes);
 	bph_clustering_free(c);
 	bph_store_close(st);
 	return status;

@@ -42,6 +42,7 @@ enum {
 	OPT_THRESHOLD,
 	OPT_MAX_SHARE,
 	OPT_FAMILIES,
+	OPT_ARTIFACT_NODES,
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
     {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"max-share", required_argument, NULL, OPT_MAX_SHARE},
     {"families", required_argument, NULL, OPT_FAMILIES},
+    {"artifact-nodes", no_argument, NULL, OPT_ARTIFACT_NODES},
     {NULL, 0, NULL, 0},
 };
 
@@ -88,10 +90,13 @@ void bph_usage(FILE *out)
 	      "FILE] [--export FMT:FILE]...\n"
 	      "                 [--explain HOST]\n"
 	      "  bphound cluster [--db FILE] [--json]\n"
-	      "  bphound export --format FMT [--db FILE] -o FILE\n"
+	      "  bphound export --format FMT [--db FILE] -o FILE "
+	      "[--artifact-nodes]\n"
 	      "  bphound import FILE [--db FILE]\n"
 	      "  bphound show   HOST [--db FILE]\n"
 	      "formats: json graphml gexf dot cytoscape stix csv\n"
+	      "  --artifact-nodes (export, pivot --export): shared artifacts, "
+	      "titles and\n  servers as nodes too, with host-artifact edges\n"
 	      "scan options: --iface IF --source-ip IP --gateway-mac MAC "
 	      "--allow-reserved\n"
 	      "  --exclude FILE --retries N --wait MS --timeout MS --seed N "
@@ -267,6 +272,9 @@ static int apply_opt(int c, const char *arg, struct bph_opts *o)
 		return 0;
 	case OPT_FAMILIES:
 		o->families = arg;
+		return 0;
+	case OPT_ARTIFACT_NODES:
+		o->artifact_nodes = true;
 		return 0;
 	case OPT_BANDWIDTH:
 		if (bph_bandwidth_to_pps(arg, BPH_SYN_FRAME_LEN, &o->rate))
