@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,10 +448,33 @@ struct pass_arg {
 	uint64_t skip;
 };
 
+/* With several senders, sender w runs on CPU w (mod the CPUs this
+ * process may use), so that two senders never share one CPU while
+ * another idles. The caller's affinity is restored after the pass. */
+static void pin(const struct worker *w)
+{
+	cpu_set_t allowed, one;
+	int k = 0, want;
+
+	if (w->s->n_workers < 2 || getenv("BPH_NO_PIN") ||
+	    sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	want = (int)(w->sub % (unsigned)CPU_COUNT(&allowed));
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || k++ != want)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		return;
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct pass_arg *a = arg;
 
+	pin(a->w);
 	a->w->rc = send_pass(a->w, a->skip);
 	return NULL;
 }
@@ -477,7 +501,12 @@ static int run_pass(struct scan *s, uint64_t skip)
 			break;
 	if (started < s->n_workers)
 		__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	cpu_set_t mine;
+	bool saved =
+	    !pthread_getaffinity_np(pthread_self(), sizeof(mine), &mine);
 	worker_main(&a[0]);
+	if (saved)
+		pthread_setaffinity_np(pthread_self(), sizeof(mine), &mine);
 	rc = s->w[0].rc;
 	for (i = 1; i < started; i++) {
 		pthread_join(s->w[i].th, NULL);
