@@ -1,9 +1,19 @@
 #!/usr/bin/python3
 """Checks bphound exports with parsers that share no code with bphound.
 
-usage: check_exports.py DIR SCHEMAS
+usage: check_exports.py DIR SCHEMAS [--expect-title TEXT]...
 DIR holds export.{json,graphml,gexf,dot,cytoscape,stix,csv} of one
 clustering; SCHEMAS is shared/schemas (STIX 2.1 JSON schemas, GEXF XSD).
+When DIR/art/ exists it holds the same exports written with
+--artifact-nodes (stix excepted), checked the same way plus their
+artifact nodes and host-artifact edges against the JSON export's
+"artifacts" list.
+
+Host labels (titles, servers, n_artifacts) of every format are compared
+with the JSON export's "hosts" list, cleaned the way docs/output.md says
+for that format. --expect-title TEXT (the title as the scan recorded it)
+must appear, cleaned for each format, among some host's titles in every
+format (and as an artifact node's value in DIR/art/).
 Exits 0 when every check passes, 1 otherwise, naming each failure.
 """
 import csv
@@ -24,6 +34,111 @@ def check(cond, what):
         failures.append(what)
 
 
+LABEL_MAX = 1024  # BPH_EXPORT_LABEL_MAX
+
+
+def xml_clean(s):
+    """What bph_text_clean(BPH_TEXT_XML) leaves of an already valid string."""
+    def ok(c):
+        o = ord(c)
+        if o < 0x20:
+            return c in "\t\n\r"
+        return o not in (0xFFFE, 0xFFFF) and not 0xD800 <= o <= 0xDFFF
+    return "".join(c if ok(c) else "\ufffd" for c in s)
+
+
+def dot_clean(s):
+    """DOT: XML-clean, line breaks and tabs become spaces; graphviz keeps
+    the backslash bphound doubles."""
+    s = xml_clean(s)
+    for c in "\t\n\r":
+        s = s.replace(c, " ")
+    return s.replace("\\", "\\\\")
+
+
+def csv_clean(s):
+    s = xml_clean(s)
+    for c in "\n\r":
+        s = s.replace(c, " ")
+    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
+
+
+def label_matches(got, values, clean):
+    """got is the joined label of values (" | "), cleaned, maybe cut."""
+    want = clean(" | ".join(values))
+    if len(want.encode("utf-8")) <= LABEL_MAX:
+        return got == want
+    return (got.endswith("...") and len(got.encode("utf-8")) <= LABEL_MAX
+            and want.startswith(got[:-3]))
+
+
+def check_labels(name, got, ref, clean, as_list=False):
+    """got: host -> {titles, servers, n_artifacts}; ref: the JSON's."""
+    bad = []
+    for h, r in ref.items():
+        g = got.get(h, {})
+        for k in ("titles", "servers"):
+            if as_list:
+                ok = g.get(k) == r[k]
+            else:
+                ok = label_matches(g.get(k, ""), r[k], clean)
+            if not ok:
+                bad.append("%s %s %r" % (h, k, g.get(k)))
+        if str(g.get("n_artifacts")) != str(r["n_artifacts"]):
+            bad.append("%s n_artifacts %r" % (h, g.get("n_artifacts")))
+    check(not bad, name + ": host titles, servers, n_artifacts as the JSON's "
+          + "; ".join(bad[:3]))
+
+
+def check_expected_titles(name, got, titles, clean):
+    """Each expected title appears, cleaned, in some host's titles."""
+    for t in titles:
+        want = clean(t)
+        seen = any(want in (g.get("titles") if isinstance(g.get("titles"), str)
+                            else " | ".join(g.get("titles") or []))
+                   for g in got.values())
+        check(seen, "%s: hostile title present, cleaned: %r" % (name, want[:80]))
+
+
+def host_part(g):
+    """The host nodes (type host, or untyped) of a networkx graph."""
+    return {n: a for n, a in g.nodes(data=True) if a.get("type", "host") == "host"}
+
+
+def link_edges(g):
+    return {frozenset(e[:2]) for e in g.edges(data=True)
+            if e[2].get("rule") != "artifact" and e[2].get("type") != "artifact"}
+
+
+def art_part(g):
+    """Artifact nodes as (kind, value, hosts_sharing) -> node, and
+    host-artifact edges as (host, kind, value)."""
+    nodes = {n: (a.get("kind"), a.get("artifact_value"), int(a.get("hosts_sharing", -1)))
+             for n, a in g.nodes(data=True) if a.get("type") == "artifact"}
+    edges = set()
+    for u, v, a in g.edges(data=True):
+        if a.get("rule") != "artifact" and a.get("type") != "artifact":
+            continue
+        if u in nodes:
+            u, v = v, u
+        if v in nodes:
+            edges.add((u,) + nodes[v][:2])
+    return set(nodes.values()), edges
+
+
+def ref_arts(j, clean):
+    """The JSON export's artifacts, cleaned as a format writes them."""
+    nodes = {(a["kind"], clean(a["value"]), a["hosts_sharing"]) for a in j.get("artifacts", [])}
+    edges = {(h, a["kind"], clean(a["value"])) for a in j.get("artifacts", []) for h in a["hosts"]}
+    return nodes, edges
+
+
+def check_arts(name, got, j, clean):
+    want = ref_arts(j, clean)
+    check(got[0] == want[0], name + ": artifact nodes (kind, value, hosts_sharing) as the JSON's %d" % len(want[0]))
+    check(got[1] == want[1], name + ": host-artifact edges as the JSON's %d" % len(want[1]))
+
+
 def hosts_and_links(d):
     """Hosts and links of the bphound JSON export (the reference)."""
     with open(os.path.join(d, "export.json"), encoding="utf-8") as f:
@@ -35,6 +150,14 @@ def hosts_and_links(d):
 
 def check_json(j, hosts):
     check(len(hosts) == len(set(hosts)), "json: every host in exactly one cluster")
+    info = j.get("hosts", [])
+    check(sorted(h["ip"] for h in info) == sorted(hosts)
+          and all({"cluster", "titles", "servers", "n_artifacts"} <= set(h) for h in info),
+          "json: hosts[] lists every host with cluster, titles, servers, n_artifacts")
+    for a in j.get("artifacts", []):
+        if len(a["hosts"]) != a["hosts_sharing"]:
+            check(False, "json: artifact %s hosts_sharing %d != %d hosts"
+                  % (a["kind"], a["hosts_sharing"], len(a["hosts"])))
     ok = all(set(e) >= {"kind", "value", "hosts_sharing", "weight", "rule"}
              for c in j["clusters"] for l in c["links"] for e in l["evidence"])
     check(ok, "json: evidence has kind, value, hosts_sharing, weight, rule")
@@ -43,38 +166,86 @@ def check_json(j, hosts):
 
 
 def same_graph(g, hosts, links, name):
-    check(set(g.nodes) == set(hosts), name + ": same nodes as the JSON export")
-    check({frozenset(e[:2]) for e in g.edges} == links, name + ": same edges as the JSON export")
+    check(set(host_part(g)) == set(hosts), name + ": same host nodes as the JSON export")
+    check(link_edges(g) == links, name + ": same links as the JSON export")
 
 
-def check_graphml(d, hosts, links):
+def ref_labels(j):
+    return {h["ip"]: h for h in j.get("hosts", [])}
+
+
+def check_graph_extras(g, j, name, clean, expect):
+    check_labels(name, host_part(g), ref_labels(j), clean)
+    check_expected_titles(name, host_part(g), expect, clean)
+    if "artifacts" in j:
+        check_arts(name, art_part(g), j, clean)
+        vals = {v for _, v, _ in art_part(g)[0]}
+        for t in expect:
+            check(any(clean(t) in v for v in vals if v),
+                  name + ": hostile title is an artifact node, cleaned")
+
+
+def check_graphml(d, j, hosts, links, expect):
     g = nx.read_graphml(os.path.join(d, "export.graphml"))
     same_graph(g, hosts, links, "graphml (networkx)")
-    ok = all(isinstance(a.get("weight"), float) and "evidence" in a for _, _, a in g.edges(data=True))
-    check(ok, "graphml: typed weight and evidence on every edge")
+    ok = all(isinstance(a.get("weight"), float) and "evidence" in a
+             for _, _, a in g.edges(data=True) if a.get("rule") != "artifact")
+    check(ok, "graphml: typed weight and evidence on every link")
+    check_graph_extras(g, j, "graphml", xml_clean, expect)
 
 
-def check_gexf(d, hosts, links, schemas):
+def check_gexf(d, j, hosts, links, schemas, expect):
     path = os.path.join(d, "export.gexf")
     g = nx.read_gexf(path)
     same_graph(g, hosts, links, "gexf (networkx)")
+    check_graph_extras(g, j, "gexf", xml_clean, expect)
     xsd = os.path.join(schemas, "gexf-1.2", "gexf.xsd")
     r = subprocess.run(["xmllint", "--noout", "--schema", xsd, path], capture_output=True, text=True)
     check(r.returncode == 0, "gexf: xmllint --schema gexf-1.2/gexf.xsd " + r.stderr.strip()[-300:])
 
 
-def check_dot(d, hosts):
+def dot_graph(path):
+    """The DOT file as graphviz itself parsed it (dot -Tjson), as networkx."""
+    r = subprocess.run(["dot", "-Tjson", path], capture_output=True)
+    if r.returncode:
+        return None
+    j = json.loads(r.stdout.decode("utf-8"))
+    g = nx.MultiGraph()
+    names = {}
+    for o in j.get("objects", []):
+        names[o["_gvid"]] = o["name"]
+        g.add_node(o["name"], **{k: v for k, v in o.items() if not k.startswith("_")})
+    for e in j.get("edges", []):
+        g.add_edge(names[e["tail"]], names[e["head"]],
+                   **{k: v for k, v in e.items() if not k.startswith("_")})
+    return g
+
+
+def check_dot(d, j, hosts, links, expect):
     path = os.path.join(d, "export.dot")
     r = subprocess.run(["dot", "-Tsvg", path], capture_output=True)
     check(r.returncode == 0 and b"<svg" in r.stdout, "dot: dot -Tsvg parses it " + r.stderr.decode("utf-8", "replace")[-300:])
     r = subprocess.run(["dot", "-Tcanon", path], capture_output=True, text=True)
     check(all('"%s"' % h in r.stdout or h in r.stdout for h in hosts), "dot: every host is a node")
+    g = dot_graph(path)
+    check(g is not None, "dot: dot -Tjson parses it")
+    if g is not None:
+        same_graph(g, hosts, links, "dot (graphviz -Tjson)")
+        check_graph_extras(g, j, "dot", dot_clean, expect)
 
 
-def check_cytoscape(d, hosts, links):
+def check_cytoscape(d, j, hosts, links, expect):
     with open(os.path.join(d, "export.cytoscape"), encoding="utf-8") as f:
         g = nx.cytoscape_graph(json.load(f))
     same_graph(g, hosts, links, "cytoscape (networkx cytoscape_graph)")
+    check_labels("cytoscape", host_part(g), ref_labels(j), None, as_list=True)
+    check_expected_titles("cytoscape", host_part(g), expect, lambda s: s)
+    if "artifacts" in j:
+        check_arts("cytoscape", art_part(g), j, lambda s: s)
+        vals = {v for _, v, _ in art_part(g)[0]}
+        for t in expect:
+            check(any(t in v for v in vals if v),
+                  "cytoscape: hostile title is an artifact node")
 
 
 def stix_validator(schemas):
@@ -126,27 +297,61 @@ def check_stix(d, schemas, hosts):
     check(refs <= set(ids), "stix: every relationship end is in the bundle")
 
 
-def check_csv(d, hosts, links):
+def check_csv(d, j, hosts, links, expect):
     with open(os.path.join(d, "export.csv"), encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     check(rows[0][:2] == ["maltego.IPv4Address"] * 2, "csv: Maltego entity header")
     check(all(len(r) == len(rows[0]) for r in rows), "csv: every row has the header's columns")
     seen = {r[0] for r in rows[1:]} | {r[1] for r in rows[1:] if r[1]}
     check(seen == set(hosts), "csv: every host appears")
-    check({frozenset(r[:2]) for r in rows[1:] if r[1]} == links, "csv: same links as the JSON export")
+    col = {n: i for i, n in enumerate(rows[0])}
+    body = [dict(zip(rows[0][2:], r[2:]), a=r[0], b=r[1]) for r in rows[1:]]
+    check({frozenset((r["a"], r["b"])) for r in body if r["b"]} == links, "csv: same links as the JSON export")
     check(not any(c[:1] in ("=", "+", "-", "@") for r in rows for c in r), "csv: no field starts a formula")
+    got = {}
+    for r in body:
+        for end in ("a", "b"):
+            if r[end]:
+                got[r[end]] = {k: r[end + "_" + k] for k in ("titles", "servers", "n_artifacts")}
+    check_labels("csv", got, ref_labels(j), csv_clean)
+    check_expected_titles("csv", got, expect, csv_clean)
+    if "artifacts" in j:
+        check("artifact_kind" in col, "csv: artifact columns in the header")
+        arts = [r for r in body if r["rule"] == "artifact"]
+        nodes = {(r["artifact_kind"], r["artifact_value"], int(r["hosts_sharing"])) for r in arts}
+        edges = {(r["a"], r["artifact_kind"], r["artifact_value"]) for r in arts}
+        check_arts("csv", (nodes, edges), j, csv_clean)
+
+
+def check_dir(d, schemas, expect, stix=True):
+    print("== " + d)
+    j, hosts, links = hosts_and_links(d)
+    check_json(j, hosts)
+    check_expected_titles("json", ref_labels(j), expect, lambda s: s)
+    check_graphml(d, j, hosts, links, expect)
+    check_gexf(d, j, hosts, links, schemas, expect)
+    check_dot(d, j, hosts, links, expect)
+    check_cytoscape(d, j, hosts, links, expect)
+    if stix:
+        check_stix(d, schemas, hosts)
+    check_csv(d, j, hosts, links, expect)
 
 
 def main():
     d, schemas = sys.argv[1], sys.argv[2]
-    j, hosts, links = hosts_and_links(d)
-    check_json(j, hosts)
-    check_graphml(d, hosts, links)
-    check_gexf(d, hosts, links, schemas)
-    check_dot(d, hosts)
-    check_cytoscape(d, hosts, links)
-    check_stix(d, schemas, hosts)
-    check_csv(d, hosts, links)
+    expect = []
+    args = sys.argv[3:]
+    while args:
+        if args[0] == "--expect-title" and len(args) > 1:
+            expect.append(args[1])
+            args = args[2:]
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    check_dir(d, schemas, expect)
+    art = os.path.join(d, "art")
+    if os.path.isdir(art):
+        check_dir(art, schemas, expect, stix=os.path.exists(os.path.join(art, "export.stix")))
     print("%d check(s) failed" % len(failures) if failures else "all export checks passed")
     return 1 if failures else 0
 

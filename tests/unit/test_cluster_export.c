@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 #include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
 #include "cluster/export.h"
 #include "fingerprints/err.h"
@@ -24,6 +26,12 @@
 static const char evil[] = "<script>alert(\"x\")</script>&amp;'\x01\x1b]0;"
 			   "\xff\xfe\xc3\x28\n\"]; a -- b [x=\"\\";
 static const char formula[] = "=cmd|' /C calc'!A0";
+/* a singleton's title and server: what a person reads on its node */
+static const char evil_title[] =
+    "\x1b[31m<b>\"t\"</b> &lt;\xed\xa0\x80\x7f\x01 ]";
+static const char evil_server[] = "nginx\r\nX-Evil: \"1\"\xc0\xaf";
+#define ART_NODES 7 /* 4 shared, 2 titles and 1 server on one host */
+#define ART_EDGES 11
 
 static struct bph_clustering *hostile(void)
 {
@@ -53,29 +61,47 @@ static struct bph_clustering *hostile(void)
 	bph_graph_add(g, "192.0.2.11", "favicon", formula, 80, 1795000000);
 	bph_graph_add(g, "192.0.2.12", "favicon", formula, 80, 1795000000);
 	bph_graph_add_host(g, "192.0.2.99"); /* answered, no artifacts */
+	bph_graph_add(g, "192.0.2.50", "title", evil_title, 80, 1795000000);
+	bph_graph_add(g, "192.0.2.50", "server", evil_server, 80, 1795000000);
+	bph_graph_add(g, "192.0.2.50", "server", evil_server, 8080, 1795000000);
+	char longt[3001];
+	for (int i = 0; i < 3000; i += 2)
+		memcpy(longt + i, "\xc3\xa9", 2); /* 1500 x e-acute */
+	longt[3000] = '\0';
+	bph_graph_add(g, "192.0.2.51", "title", longt, 80, 1795000000);
 	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
 	bph_graph_free(g);
 	return c;
 }
 
-static char *render(const struct bph_clustering *c, const char *fmt,
-		    size_t *len)
+/* Renders fmt; exports with artifact nodes go to BPH_EXPORT_DIR/art/. */
+static char *render_opts(const struct bph_clustering *c, const char *fmt,
+			 bool art, size_t *len)
 {
+	struct bph_export_opts eo = {.seed = "192.0.2.10",
+				     .artifact_nodes = art};
 	char *buf = NULL, err[128] = "";
 	FILE *f = open_memstream(&buf, len);
 	assert_int_equal(
-	    bph_export_write(c, fmt, "192.0.2.10", f, err, sizeof(err)), 0);
+	    bph_export_write_opts(c, fmt, &eo, f, err, sizeof(err)), 0);
 	fclose(f);
 	const char *dir = getenv("BPH_EXPORT_DIR");
 	if (dir) {
 		char path[512];
-		snprintf(path, sizeof(path), "%s/export.%s", dir, fmt);
+		snprintf(path, sizeof(path), "%s/%sexport.%s", dir,
+			 art ? "art/" : "", fmt);
 		FILE *o = fopen(path, "w");
 		assert_non_null(o);
 		fwrite(buf, 1, *len, o);
 		fclose(o);
 	}
 	return buf;
+}
+
+static char *render(const struct bph_clustering *c, const char *fmt,
+		    size_t *len)
+{
+	return render_opts(c, fmt, false, len);
 }
 
 static void test_registry(void **state)
@@ -138,7 +164,7 @@ static void test_json_contract(void **state)
 		}
 	}
 	assert_int_equal(hosts, c->n_hosts); /* every host exactly once */
-	assert_int_equal(hosts, 14);
+	assert_int_equal(hosts, 16);
 	assert_int_equal(evil_seen, 2);
 	json_decref(j);
 	free(buf);
@@ -239,6 +265,220 @@ static void test_stix_ids(void **state)
 	bph_clustering_free(c);
 }
 
+/* string(expr) over an XML export; prefix g: is the document's namespace. */
+static char *xpath_str(const char *buf, size_t len, const char *ns,
+		       const char *expr)
+{
+	xmlDocPtr doc = xmlReadMemory(buf, (int)len, "x.xml", "UTF-8",
+				      XML_PARSE_NONET | XML_PARSE_NOERROR);
+	assert_non_null(doc);
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathRegisterNs(ctx, (const xmlChar *)"g", (const xmlChar *)ns);
+	xmlXPathObjectPtr r =
+	    xmlXPathEvalExpression((const xmlChar *)expr, ctx);
+	assert_non_null(r);
+	xmlChar *v = xmlXPathCastToString(r);
+	char *out = strdup((const char *)v);
+	xmlFree(v);
+	xmlXPathFreeObject(r);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return out;
+}
+
+#define GRAPHML_NS "http://graphml.graphdrawing.org/xmlns"
+#define GEXF_NS	   "http://www.gexf.net/1.2draft"
+
+/* A cleaned label: no control characters but TAB/LF/CR, valid UTF-8. */
+static void assert_clean_label(const char *v)
+{
+	assert_true(bph_text_is_clean(v, BPH_TEXT_XML));
+	assert_null(strchr(v, '\x1b'));
+	assert_null(strchr(v, '\x01'));
+}
+
+static void test_host_labels_xml(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	char *want = bph_text_clean(evil_title, BPH_TEXT_XML);
+	size_t len;
+	char *gml = render(c, "graphml", &len);
+	char *t = xpath_str(gml, len, GRAPHML_NS,
+			    "string(//g:node[@id='192.0.2.50']"
+			    "/g:data[@key='titles'])");
+	assert_string_equal(t, want); /* markup kept as text, controls gone */
+	assert_non_null(strstr(t, "<b>\"t\"</b> &lt;"));
+	assert_clean_label(t);
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "string(//g:node[@id='192.0.2.50']"
+		      "/g:data[@key='servers'])");
+	assert_clean_label(t);
+	assert_memory_equal(t, "nginx\r\nX-Evil: \"1\"", 18);
+	assert_null(strstr(t, " | ")); /* two ports, one server value */
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "string(//g:node[@id='192.0.2.50']"
+		      "/g:data[@key='n_artifacts'])");
+	assert_string_equal(t, "2");
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "string(//g:node[@id='192.0.2.51']"
+		      "/g:data[@key='titles'])");
+	assert_true(strlen(t) <= BPH_EXPORT_LABEL_MAX); /* cut, whole chars */
+	assert_string_equal(t + strlen(t) - 5, "\xc3\xa9...");
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS, "count(//g:node)");
+	assert_int_equal(atoi(t), c->n_hosts); /* default: hosts only */
+	free(t);
+	free(gml);
+	char *gexf = render(c, "gexf", &len);
+	t = xpath_str(gexf, len, GEXF_NS,
+		      "string(//g:node[@id='192.0.2.50']"
+		      "//g:attvalue[@for='3']/@value)");
+	/* attribute values normalise CR LF TAB to spaces: compare
+	 * from the markup on */
+	assert_non_null(strstr(t, "<b>\"t\"</b> &lt;"));
+	assert_clean_label(t);
+	free(t);
+	free(gexf);
+	free(want);
+	bph_clustering_free(c);
+}
+
+/* The data object of the Cytoscape node with id, or NULL. */
+static json_t *cy_find(json_t *j, const char *what, const char *id)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(
+	    json_object_get(json_object_get(j, "elements"), what), i, e)
+	{
+		json_t *d = json_object_get(e, "data");
+		if (!strcmp(json_string_value(json_object_get(d, "id")), id))
+			return d;
+	}
+	return NULL;
+}
+
+static void test_host_labels_text(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	char *want = bph_text_clean(evil_title, BPH_TEXT_UTF8);
+	size_t len;
+	char *cy = render(c, "cytoscape", &len);
+	json_t *j = json_loadb(cy, len, 0, NULL), *d;
+	assert_non_null(j);
+	d = cy_find(j, "nodes", "192.0.2.50");
+	assert_non_null(d);
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(d, "titles"), 0)),
+	    want);
+	assert_int_equal(json_integer_value(json_object_get(d, "n_artifacts")),
+			 2);
+	json_decref(j);
+	free(cy);
+	char *js = render(c, "json", &len);
+	j = json_loadb(js, len, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "hosts")),
+			 c->n_hosts);
+	assert_null(json_object_get(j, "artifacts")); /* default */
+	json_decref(j);
+	free(js);
+	char *dot = render(c, "dot", &len);
+	/* quotes escaped, no raw ESC or line break inside the string */
+	assert_non_null(
+	    strstr(dot, "titles=\"\xef\xbf\xbd[31m<b>\\\"t\\\"</b>"));
+	assert_non_null(strstr(dot, "servers=\"nginx  X-Evil: \\\"1\\\""));
+	assert_null(strchr(dot, '\x1b'));
+	free(dot);
+	char *csv = render(c, "csv", &len);
+	assert_non_null(strstr(csv, "\"\xef\xbf\xbd[31m<b>\"\"t\"\"</b>"));
+	assert_non_null(strstr(csv, "\"nginx  X-Evil: \"\"1\"\""));
+	assert_null(strchr(csv, '\x1b'));
+	free(csv);
+	free(want);
+	bph_clustering_free(c);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void test_artifact_nodes(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	size_t len, nodes = 0;
+	for (size_t a = 0; a < c->n_arts; a++)
+		nodes += bph_export_art_is_node(c, a);
+	assert_int_equal(nodes, ART_NODES);
+	char *gml = render_opts(c, "graphml", true, &len);
+	char *t = xpath_str(gml, len, GRAPHML_NS, "count(//g:node)");
+	assert_int_equal(atoi(t), c->n_hosts + ART_NODES);
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "count(//g:edge[g:data[@key='rule']='artifact'])");
+	assert_int_equal(atoi(t), ART_EDGES);
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "string(//g:node[g:data[@key='kind']='server']"
+		      "/g:data[@key='artifact_value'])");
+	assert_clean_label(t);
+	assert_memory_equal(t, "nginx\r\nX-Evil", 13);
+	free(t);
+	free(gml);
+	char *gexf = render_opts(c, "gexf", true, &len);
+	t = xpath_str(gexf, len, GEXF_NS, "count(//g:node)");
+	assert_int_equal(atoi(t), c->n_hosts + ART_NODES);
+	free(t);
+	t = xpath_str(gexf, len, GEXF_NS, "count(//g:edge)");
+	assert_int_equal(atoi(t), c->n_links + ART_EDGES);
+	free(t);
+	free(gexf);
+	char *cy = render_opts(c, "cytoscape", true, &len);
+	json_t *j = json_loadb(cy, len, 0, NULL);
+	json_t *el = json_object_get(j, "elements");
+	assert_int_equal(json_array_size(json_object_get(el, "nodes")),
+			 c->n_hosts + ART_NODES);
+	assert_int_equal(json_array_size(json_object_get(el, "edges")),
+			 c->n_links + ART_EDGES);
+	json_decref(j);
+	free(cy);
+	char *js = render_opts(c, "json", true, &len);
+	j = json_loadb(js, len, 0, NULL);
+	json_t *arts = json_object_get(j, "artifacts"), *a;
+	size_t i, holders = 0;
+	assert_int_equal(json_array_size(arts), ART_NODES);
+	json_array_foreach(arts, i, a)
+	{
+		holders += json_array_size(json_object_get(a, "hosts"));
+		assert_int_equal(
+		    json_integer_value(json_object_get(a, "hosts_sharing")),
+		    json_array_size(json_object_get(a, "hosts")));
+	}
+	assert_int_equal(holders, ART_EDGES);
+	json_decref(j);
+	free(js);
+	char *dot = render_opts(c, "dot", true, &len);
+	assert_int_equal(count(dot, "[type=artifact, shape=box"), ART_NODES);
+	assert_int_equal(count(dot, "[type=artifact, style=dotted"), ART_EDGES);
+	free(dot);
+	char *csv = render_opts(c, "csv", true, &len);
+	assert_int_equal(count(csv, ",\"artifact\","), ART_EDGES);
+	assert_non_null(strstr(csv, ",artifact_kind,artifact_value,"
+				    "hosts_sharing\r\n"));
+	free(csv);
+	bph_clustering_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +487,9 @@ int main(void)
 	    cmocka_unit_test(test_xml_well_formed),
 	    cmocka_unit_test(test_text_formats),
 	    cmocka_unit_test(test_stix_ids),
+	    cmocka_unit_test(test_host_labels_xml),
+	    cmocka_unit_test(test_host_labels_text),
+	    cmocka_unit_test(test_artifact_nodes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
