@@ -313,6 +313,7 @@ static json_t *cy_art_edge(const struct bph_clustering *c, size_t h, size_t a,
 		set(d, "source", json_string(c->hosts[h]), bad);
 		set(d, "target", json_string(art), bad);
 		set(d, "type", json_string("artifact"), bad);
+		set(d, "rule", json_string("artifact"), bad);
 		set(d, "kind", json_string(c->arts[a].kind), bad);
 		set(d, "weight", json_real(c->arts[a].weight), bad);
 	}
