@@ -36,6 +36,9 @@ struct bph_tcp_traits {
 	bool df;
 	uint16_t ipid;
 	uint8_t olen;	  /* IPv4 option bytes */
+	bool has_ts;	  /* timestamps option present */
+	uint32_t tsval;	  /* the server's TSval */
+	uint32_t tsecr;	  /* the TSval of our SYN, echoed (RTT measurement) */
 	char options[96]; /* p0f olayout, e.g. "mss,sok,ts,nop,ws" */
 	char quirks[96];  /* p0f quirks, e.g. "df" */
 	char sig[192];	  /* p0f v3 raw_sig:

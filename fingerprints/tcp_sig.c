@@ -55,7 +55,8 @@ struct tcp_obs {
 	uint16_t win, mss, tot_hdr;
 	uint8_t wscale;
 	bool has_ws;
-	uint32_t ts1, pay_len;
+	uint32_t ts1, ts2, pay_len;
+	bool has_ts;
 	unsigned quirks;
 	uint8_t layout[MAX_OPTS];
 	unsigned n_opts, eol_pad;
@@ -169,6 +170,8 @@ static bool parse_opt(struct bph_cur *c, uint8_t kind, struct tcp_obs *o)
 		bph_cur_skip(c, 1);
 		bph_cur_u32(c, &o->ts1);
 		bph_cur_u32(c, &v32);
+		o->ts2 = v32;
+		o->has_ts = true;
 		if (!o->ts1)
 			o->quirks |= Q_ZERO_TS1;
 		if ((o->flags & 0x17) == 0x02 && v32)
@@ -390,5 +393,8 @@ int bph_tcp_traits_parse(const uint8_t *ip, size_t n, uint16_t syn_mss,
 	t->df = (o.quirks & Q_DF) != 0;
 	t->ipid = (uint16_t)(ip[4] << 8 | ip[5]);
 	t->olen = o.olen;
+	t->has_ts = o.has_ts;
+	t->tsval = o.ts1;
+	t->tsecr = o.ts2;
 	return 0;
 }

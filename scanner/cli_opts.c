@@ -83,32 +83,33 @@ static const struct option long_opts[] = {
 
 void bph_usage(FILE *out)
 {
-	fputs("usage:\n"
-	      "  bphound scan   TARGET... -p PORTS [--rate PPS] [--db FILE] "
-	      "[-o FILE.jsonl]\n"
-	      "  bphound pivot  SEED [--ranges CIDR,...] [-p PORTS] [--db "
-	      "FILE] [--export FMT:FILE]...\n"
-	      "                 [--explain HOST]\n"
-	      "  bphound cluster [--db FILE] [--json]\n"
-	      "  bphound export --format FMT [--db FILE] -o FILE "
-	      "[--artifact-nodes]\n"
-	      "  bphound import FILE [--db FILE]\n"
-	      "  bphound show   HOST [--db FILE]\n"
-	      "formats: json graphml gexf dot cytoscape stix csv\n"
-	      "  --artifact-nodes (export, pivot --export): shared artifacts, "
-	      "titles and\n  servers as nodes too, with host-artifact edges\n"
-	      "scan options: --iface IF --source-ip IP --gateway-mac MAC "
-	      "--allow-reserved\n"
-	      "  --exclude FILE --retries N --wait MS --timeout MS --seed N "
-	      "--shard I/N\n"
-	      "  --max-connections N --sni NAME --no-probes --no-jarm --quiet\n"
-	      "  --bandwidth BPS[K|M|G] (instead of --rate) --resume (continue "
-	      "the last\n  interrupted scan of --db)\n"
-	      "clustering options: --common FILE --threshold SCORE\n"
-	      "  --max-share STRONG,MEDIUM,WEAK\n"
-	      "  --families hostkey,x509,favicon,body,title,software,tcp\n"
-	      "see docs/guide.md\n",
-	      out);
+	fputs(
+	    "usage:\n"
+	    "  bphound scan   TARGET... -p PORTS [--rate PPS] [--db FILE] "
+	    "[-o FILE.jsonl]\n"
+	    "  bphound pivot  SEED [--ranges CIDR,...] [-p PORTS] [--db "
+	    "FILE] [--export FMT:FILE]...\n"
+	    "                 [--explain HOST]\n"
+	    "  bphound cluster [--db FILE] [--json]\n"
+	    "  bphound export --format FMT [--db FILE] -o FILE "
+	    "[--artifact-nodes]\n"
+	    "  bphound import FILE [--db FILE]\n"
+	    "  bphound show   HOST [--db FILE]\n"
+	    "formats: json graphml gexf dot cytoscape stix csv\n"
+	    "  --artifact-nodes (export, pivot --export): shared artifacts, "
+	    "titles and\n  servers as nodes too, with host-artifact edges\n"
+	    "scan options: --iface IF --source-ip IP --gateway-mac MAC "
+	    "--allow-reserved\n"
+	    "  --exclude FILE --retries N --wait MS|auto --timeout MS --seed N "
+	    "--shard I/N\n"
+	    "  --max-connections N --sni NAME --no-probes --no-jarm --quiet\n"
+	    "  --bandwidth BPS[K|M|G] (instead of --rate) --resume (continue "
+	    "the last\n  interrupted scan of --db)\n"
+	    "clustering options: --common FILE --threshold SCORE\n"
+	    "  --max-share STRONG,MEDIUM,WEAK\n"
+	    "  --families hostkey,x509,favicon,body,title,software,tcp\n"
+	    "see docs/guide.md\n",
+	    out);
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -229,6 +230,10 @@ static int apply_opt(int c, const char *arg, struct bph_opts *o)
 	case OPT_RETRIES:
 		return parse_int("--retries", arg, 0, 20, &o->retries);
 	case OPT_WAIT:
+		if (!strcmp(arg, "auto")) {
+			o->wait_ms = -1;
+			return 0;
+		}
 		return parse_int("--wait", arg, 0, 600000, &o->wait_ms);
 	case OPT_TIMEOUT:
 		return parse_int("--timeout", arg, 10, 600000, &o->timeout_ms);
@@ -291,7 +296,7 @@ static void opts_defaults(struct bph_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->rate = 10000;
 	o->retries = 1;
-	o->wait_ms = 2000;
+	o->wait_ms = -1; /* auto: adapted to the round trips, 2 s at most */
 	o->timeout_ms = 5000;
 	o->max_connections = 512;
 	o->shard_count = 1;

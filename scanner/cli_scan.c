@@ -146,7 +146,8 @@ static void synscan_cfg_from_opts(const struct bph_opts *o,
 	c->n_ports = n_ports;
 	c->rate = o->rate;
 	c->retries = o->retries;
-	c->wait_ms = o->wait_ms;
+	c->wait_auto = o->wait_ms < 0;
+	c->wait_ms = o->wait_ms < 0 ? 2000 : o->wait_ms;
 	c->iface = o->iface;
 	c->source_ip = o->source_ip;
 	c->gateway_mac = o->gateway_mac;

@@ -173,6 +173,11 @@ void bph_sender_close(struct bph_sender *s)
 	free(s);
 }
 
+void bph_sender_set_clock(struct bph_sender *s, const struct timespec *origin)
+{
+	s->t0 = *origin;
+}
+
 /* Millisecond clock for the TCP timestamp option, like Linux's. */
 static uint32_t ts_now(const struct bph_sender *s)
 {

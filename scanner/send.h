@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "scanner/netroute.h"
 #include "scanner/validate.h"
@@ -36,6 +37,11 @@ struct bph_sender;
  * BPH_ERR_PERM (no CAP_NET_RAW), BPH_ERR_IO or BPH_ERR_NOMEM. */
 int bph_sender_open(struct bph_sender **out, const struct bph_netroute *r,
 		    char *err, size_t errlen);
+
+/* Sets the origin of the millisecond clock the SYNs' TSval counts from
+ * (default: when the sender was opened). Senders of one scan share it so
+ * that an echoed TSval gives the round trip. */
+void bph_sender_set_clock(struct bph_sender *s, const struct timespec *origin);
 
 /* Closes the socket and frees; NULL is a no-op. */
 void bph_sender_close(struct bph_sender *s);

@@ -47,6 +47,8 @@ struct scan {
 	uint64_t last_sent;
 	int pass;     /* current pass */
 	uint64_t pos; /* steps of the current pass consumed (all workers) */
+	struct timespec origin; /* the SYNs' TSval clock (all senders) */
+	uint32_t rtt_max_ms;	/* atomic: slowest echoed TSval so far */
 };
 
 /*
@@ -105,6 +107,42 @@ static bool is_marked(const struct scan *s, uint64_t pair)
 	return (w >> (pair & 63)) & 1;
 }
 
+/* Round trip of a SYN whose TSval the SYN-ACK echoes (send.c counts
+ * milliseconds from s->origin, plus one); implausible values are ignored. */
+static void note_rtt(struct scan *s, uint32_t tsecr)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	uint32_t now = (uint32_t)((t.tv_sec - s->origin.tv_sec) * 1000 +
+				  (t.tv_nsec - s->origin.tv_nsec) / 1000000) +
+		       1;
+	uint32_t rtt = now - tsecr;
+	if (tsecr == 0 || rtt > 60000)
+		return;
+	if (rtt > __atomic_load_n(&s->rtt_max_ms, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->rtt_max_ms, rtt, __ATOMIC_RELAXED);
+}
+
+int bph_synscan_auto_wait_ms(uint32_t rtt_max_ms, int wait_ms)
+{
+	uint64_t w = (uint64_t)rtt_max_ms * BPH_SYNSCAN_RTT_FACTOR;
+	if (rtt_max_ms == 0 || w > (uint64_t)wait_ms)
+		return wait_ms;
+	return w < BPH_SYNSCAN_MIN_WAIT_MS ? (wait_ms < BPH_SYNSCAN_MIN_WAIT_MS
+						  ? wait_ms
+						  : BPH_SYNSCAN_MIN_WAIT_MS)
+					   : (int)w;
+}
+
+/* The cooldown to use now: fixed, or adapted to the round trips. */
+static int cooldown_ms(const struct scan *s)
+{
+	if (!s->cfg->wait_auto)
+		return s->cfg->wait_ms;
+	return bph_synscan_auto_wait_ms(
+	    __atomic_load_n(&s->rtt_max_ms, __ATOMIC_RELAXED), s->cfg->wait_ms);
+}
+
 static void report(struct scan *s, uint32_t ip, uint16_t port,
 		   enum bph_port_state st, const struct bph_frame *f)
 {
@@ -117,6 +155,8 @@ static void report(struct scan *s, uint32_t ip, uint16_t port,
 	svc.seen = time(NULL);
 	if (f && bph_tcp_traits_parse(f->ip, f->ip_len, BPH_SYN_MSS, &svc.tcp))
 		memset(&svc.tcp, 0, sizeof(svc.tcp));
+	if (svc.tcp.has_ts)
+		note_rtt(s, svc.tcp.tsecr);
 	s->cb(s->ctx, &svc);
 }
 
@@ -527,7 +567,7 @@ static int run_passes(struct scan *s, uint64_t *in_shard, int64_t *send_ns)
 	for (s->pass = c->start_pass; rc == 0 && s->pass <= c->retries;
 	     s->pass++) {
 		if (s->pass > c->start_pass) {
-			int w = c->wait_ms / 2;
+			int w = cooldown_ms(s) / 2;
 			wait_or_stop(s, (int64_t)(w < 100    ? 100
 						  : w > 1000 ? 1000
 							     : w) *
@@ -645,6 +685,8 @@ static int open_workers(struct scan *s, struct worker *w, char *err,
 		w[i].s = s;
 		w[i].sub = i;
 		rc = bph_sender_open(&w[i].snd, &s->route, err, errlen);
+		if (rc == 0)
+			bph_sender_set_clock(w[i].snd, &s->origin);
 	}
 	return rc;
 }
@@ -664,6 +706,7 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	int rc;
 
 	normalize(&c);
+	clock_gettime(CLOCK_MONOTONIC, &s.origin);
 	s.tty = !c.quiet && isatty(STDERR_FILENO);
 	rc = check_cfg(&c, err, errlen);
 	if (rc == 0 && c.stop_on_signal)
@@ -684,7 +727,7 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 		sleep_ns((int64_t)(c.wait_ms < 1000 ? c.wait_ms : 1000) *
 			 1000000LL);
 	else if (c.start_pass <= c.retries)
-		wait_or_stop(&s, (int64_t)c.wait_ms * 1000000LL);
+		wait_or_stop(&s, (int64_t)cooldown_ms(&s) * 1000000LL);
 	bph_receiver_stop(rcv, &rs);
 	rcv = NULL;
 	st.pcap_dropped = rs.dropped;

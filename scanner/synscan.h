@@ -40,9 +40,14 @@ struct bph_synscan_cfg {
 	const struct bph_targets *targets; /* finalized; borrowed */
 	const uint16_t *ports;		   /* borrowed */
 	size_t n_ports;
-	uint64_t rate; /* packets per second; 0 = default 10000 */
-	int retries;   /* extra passes over unanswered pairs; default 1 */
-	int wait_ms;   /* cooldown after the last probe; default 2000 */
+	uint64_t rate;	/* packets per second; 0 = default 10000 */
+	int retries;	/* extra passes over unanswered pairs; default 1 */
+	int wait_ms;	/* cooldown after the last probe; default 2000 */
+	bool wait_auto; /* adapt the cooldown (and the wait before a retry
+			   pass) to the round trips measured so far:
+			   clamp(BPH_SYNSCAN_RTT_FACTOR x the slowest echoed
+			   SYN timestamp, BPH_SYNSCAN_MIN_WAIT_MS, wait_ms);
+			   wait_ms when no reply echoed a timestamp */
 	const char *iface, *source_ip, *gateway_mac; /* NULL = auto */
 	uint64_t seed;
 	bool seed_set;			   /* false: a random seed */
@@ -60,6 +65,14 @@ struct bph_synscan_cfg {
 	bph_synscan_checkpoint_cb checkpoint;
 	void *checkpoint_ctx;
 };
+
+/* The adaptive cooldown (wait_auto): like nmap's RTT-based timeouts, a
+ * generous multiple of the slowest round trip seen, never below the floor. */
+#define BPH_SYNSCAN_RTT_FACTOR	8
+#define BPH_SYNSCAN_MIN_WAIT_MS 500
+
+/* The adaptive cooldown for the slowest round trip seen (0: none). */
+int bph_synscan_auto_wait_ms(uint32_t rtt_max_ms, int wait_ms);
 
 /* Fills c with the defaults above and no targets or ports. */
 void bph_synscan_cfg_default(struct bph_synscan_cfg *c);

@@ -173,6 +173,10 @@ static void test_fields(void **state)
 	assert_int_equal(t.olen, 0);
 	assert_string_equal(t.options, "mss,sok,ts,nop,ws");
 	assert_string_equal(t.quirks, "df");
+	/* the timestamps option: the server's TSval and the echo of ours */
+	assert_true(t.has_ts);
+	assert_int_equal(t.tsval, 0x46b03c68);
+	assert_int_equal(t.tsecr, 0xa77a5a13);
 	/* without the SYN's MSS the multiplier search is the same here */
 	assert_int_equal(bph_tcp_traits_parse(pkt, n, 0, &t), 0);
 	assert_string_equal(t.sig, cases[1].sig);
@@ -193,6 +197,7 @@ static void test_fields(void **state)
 	assert_int_equal(bph_tcp_traits_parse(pkt, n, 1460, &t), 0);
 	assert_int_equal(t.wscale, -1);
 	assert_string_equal(t.options, "mss");
+	assert_false(t.has_ts);
 }
 
 static void test_ittl(void **state)
