@@ -405,8 +405,8 @@ static const char why_default[] =
     "only on hosts that all share one over-cap key or certificate "
     "(a device or image default)";
 
-/* Whether host h carries art (its incidences are sorted by art). */
-static bool host_has(const struct bph_clustering *c, uint32_t h, uint32_t art)
+bool bph_clustering_host_has(const struct bph_clustering *c, uint32_t h,
+			     uint32_t art)
 {
 	size_t lo = c->inc_off[h], hi = c->inc_off[h + 1];
 
@@ -436,7 +436,8 @@ static bool implied_by_default(const struct run *r, const struct art_row *rows,
 		if (c->inc[i].art == rows[0].art || !d->info ||
 		    d->info->strength != BPH_STRONG || d->why_zero != why_cap)
 			continue;
-		while (k < df && host_has(c, rows[k].host, c->inc[i].art))
+		while (k < df &&
+		       bph_clustering_host_has(c, rows[k].host, c->inc[i].art))
 			k++;
 		if (k == df)
 			return true;

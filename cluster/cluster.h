@@ -183,6 +183,11 @@ void bph_clustering_free(struct bph_clustering *c); /* NULL-safe */
 /* Host index of ip, or -1. */
 long bph_clustering_host(const struct bph_clustering *c, const char *ip);
 
+/* Whether host index h carries artifact index art (binary search over the
+ * host's incidences, which are sorted by artifact). */
+bool bph_clustering_host_has(const struct bph_clustering *c, uint32_t h,
+			     uint32_t art);
+
 /*
  * Human text: with a seed, the seed's cluster, each link with the
  * artifacts behind it (hosts sharing each, weight), and, when the seed is

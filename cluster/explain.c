@@ -217,23 +217,6 @@ static int explain_path(FILE *out, const struct bph_clustering *c, uint32_t s,
 	return 0;
 }
 
-/* Whether host h carries art (its incidences are sorted by art). */
-static bool has_art(const struct bph_clustering *c, uint32_t h, uint32_t art)
-{
-	size_t lo = c->inc_off[h], hi = c->inc_off[h + 1];
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (c->inc[mid].art == art)
-			return true;
-		if (c->inc[mid].art < art)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 static const char *const strength_name[BPH_STRENGTH_COUNT] = {"weak", "medium",
 							      "strong"};
 
@@ -296,7 +279,8 @@ static double best_score(const struct bph_clustering *c,
 		for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
 			const struct bph_art_stat *a = &c->arts[c->inc[i].art];
 			if (a->weight <= 0 || !a->info ||
-			    !has_art(c, k->hosts[m], c->inc[i].art))
+			    !bph_clustering_host_has(c, k->hosts[m],
+						     c->inc[i].art))
 				continue;
 			if (a->weight > w[a->info->family])
 				w[a->info->family] = a->weight;
@@ -328,8 +312,8 @@ static void explain_shared(FILE *out, const struct bph_clustering *c,
 		if (i > c->inc_off[h] && c->inc[i - 1].art == art)
 			continue;
 		for (size_t m = 0; m < k->n_hosts; m++)
-			holders +=
-			    k->hosts[m] != h && has_art(c, k->hosts[m], art);
+			holders += k->hosts[m] != h &&
+				   bph_clustering_host_has(c, k->hosts[m], art);
 		if (!holders)
 			continue;
 		const struct bph_art_stat *a = &c->arts[art];
