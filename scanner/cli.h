@@ -42,9 +42,9 @@ struct bph_opts {
 	const char *explain;
 	const char *sni;
 	const char *common_file;
-	const char *threshold;	 /* clustering options, parsed by */
-	const char *max_share;	 /* cli_graph.c against the cluster */
-	const char *families;	 /* module's names and ranges */
+	const char *threshold; /* clustering options, parsed by */
+	const char *max_share; /* cli_graph.c against the cluster */
+	const char *families;  /* module's names and ranges */
 	uint64_t rate;
 	uint64_t seed;
 	bool seed_set;

@@ -168,9 +168,9 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 	if (!status && o->explain && seed)
 		bph_clustering_explain(c, seed, o->explain, stdout);
 	for (size_t i = 0; i < o->n_exports && !status; i++)
-		status = write_export(c, o->exports[i].format,
-				      o->exports[i].path, seed,
-				      o->artifact_nodes);
+		status =
+		    write_export(c, o->exports[i].format, o->exports[i].path,
+				 seed, o->artifact_nodes);
 	bph_clustering_free(c);
 	return status;
 }
