@@ -1,0 +1,92 @@
+/*
+ * testlib.h - helpers shared by the unit tests (tests/unit/test_*.c).
+ *
+ * Every helper here only ever touches 127.0.0.1 and directories it creates
+ * under /tmp; none sends a byte anywhere else. Helpers that say they assert
+ * use cmocka's assert_* and fail the running test on error.
+ */
+#ifndef BPH_TESTS_TESTLIB_H
+#define BPH_TESTS_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * A temporary directory holding a self-signed certificate (c.pem) and its
+ * key (k.pem), and at most one `openssl s_server` on 127.0.0.1 using them.
+ * dir is empty when the tools were missing (the test should skip).
+ */
+struct bph_test_tls {
+	char dir[64];
+	pid_t server; /* 0 when no server runs */
+	uint16_t port;
+};
+
+/*
+ * Runs cmd with /bin/sh (system()). Returns its exit status, or -1 if it
+ * did not exit normally. Owns nothing; cmd is the caller's.
+ */
+int bph_test_run(const char *cmd);
+
+/*
+ * A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
+ * read back, closed). Asserts. Returns the port in host order.
+ */
+uint16_t bph_test_free_port(void);
+
+/*
+ * A TCP connection to 127.0.0.1:port with 5 s send and receive timeouts.
+ * Returns the socket, owned by the caller (close it), or -1.
+ */
+int bph_test_connect_lo(uint16_t port);
+
+/*
+ * Sends req (n bytes) on a new connection to 127.0.0.1:port, then reads
+ * into buf until the first TLS record (5-byte header plus its length) is
+ * complete, the peer closes or cap bytes are in. Asserts that the
+ * connection and the send succeed. Returns the bytes read; the socket is
+ * shut down and closed.
+ */
+size_t bph_test_tls_exchange(uint16_t port, const uint8_t *req, size_t n,
+			     uint8_t *buf, size_t cap);
+
+/*
+ * Fills t: when every program in tools (space-separated) is on PATH,
+ * creates a directory from tmpl (a mkdtemp template under /tmp) and a
+ * self-signed certificate for CN=localhost whose key is made with
+ * `openssl req -newkey <newkey>` (e.g. "rsa:2048"). Returns 0 (also when a
+ * tool is missing: then t->dir stays empty) or -1 when the directory or the
+ * certificate could not be made. t owns the directory until
+ * bph_test_tls_teardown.
+ */
+int bph_test_tls_setup(struct bph_test_tls *t, const char *tmpl,
+		       const char *newkey, const char *tools);
+
+/*
+ * Stops t's server if one runs and removes t's directory with everything
+ * in it. Returns 0. Safe on a t that bph_test_tls_setup left empty.
+ */
+int bph_test_tls_teardown(struct bph_test_tls *t);
+
+/*
+ * Starts `openssl s_server -accept 127.0.0.1:<free port> -cert -key -www
+ * -quiet` plus extra (space-separated arguments, "" for none), output to
+ * /dev/null, and waits up to 5 s until it accepts. Sets t->server and
+ * t->port; t owns the process until bph_test_tls_stop. Asserts.
+ */
+void bph_test_tls_start(struct bph_test_tls *t, const char *extra);
+
+/* Stops t's server (SIGTERM, then waits for it); t->server becomes 0. */
+void bph_test_tls_stop(struct bph_test_tls *t);
+
+/*
+ * Decodes the hex string h into out (at most cap bytes). Asserts that it
+ * fits and is hex. Returns the number of bytes written.
+ */
+size_t bph_test_unhex(const char *h, uint8_t *out, size_t cap);
+
+/* Lower-case hex SHA-256 of n bytes at p into out (NUL-terminated). */
+void bph_test_sha256_hex(const uint8_t *p, size_t n, char out[65]);
+
+#endif
