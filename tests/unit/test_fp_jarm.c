@@ -9,25 +9,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "fingerprints/buf.h"
 #include "fingerprints/err.h"
 #include "fingerprints/jarm.h"
+#include "testlib/testlib.h"
 
 #define EMPTY_TAIL "e3b0c44298fc1c149afbf4c8996fb924"
 
@@ -38,25 +27,6 @@ static const char openssl_default_raw[] =
     "1303|0303||002b-0033,|||,|||";
 static const char openssl_default_jarm[] =
     "07d14d16d21d21d00042d43d000000aa99ce74e2c6d013c745aa52b5cc042d";
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(h) / 2;
-	assert_true(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
-static void sha256_hex(const uint8_t *p, size_t n, char out[65])
-{
-	uint8_t md[32];
-	assert_int_equal(EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL), 1);
-	bph_hex(md, 32, out);
-}
 
 static FILE *open_data(const char *name)
 {
@@ -90,7 +60,7 @@ static void test_build_appendix_a(void **state)
 		assert_int_equal(
 		    sscanf(line, "%d %u %64s %4095s", &probe, &len, sha, hex),
 		    4);
-		size_t n = unhex(hex, want, sizeof(want));
+		size_t n = bph_test_unhex(hex, want, sizeof(want));
 		assert_int_equal(n, len);
 		bph_sbuf_init(&b);
 		assert_int_equal(
@@ -98,7 +68,7 @@ static void test_build_appendix_a(void **state)
 		    0);
 		assert_int_equal(b.len, len);
 		assert_memory_equal(b.p, want, len);
-		sha256_hex(b.p, b.len, got);
+		bph_test_sha256_hex(b.p, b.len, got);
 		assert_string_equal(got, sha);
 		bph_sbuf_free(&b);
 		seen++;
@@ -216,7 +186,7 @@ static void test_parse_vector(void **state)
 {
 	(void)state;
 	uint8_t d[256];
-	size_t n = unhex(parse_vector, d, sizeof(d));
+	size_t n = bph_test_unhex(parse_vector, d, sizeof(d));
 	assert_int_equal(n, 105);
 	expect_reply(d, n, "c02f|0303|h2|ff01-0000-0010-000b");
 }
@@ -231,7 +201,7 @@ static void test_parse_quirks(void **state)
 {
 	(void)state;
 	uint8_t d[256];
-	size_t n = unhex(parse_vector, d, sizeof(d));
+	size_t n = bph_test_unhex(parse_vector, d, sizeof(d));
 
 	expect_reply(NULL, 0, "|||");
 	expect_reply(d, 0, "|||");
@@ -295,141 +265,18 @@ static void test_parse_quirks(void **state)
 
 /* ---- live oracle: the ten probes against openssl s_server ---- */
 
-struct live {
-	char dir[64];
-	pid_t server;
-	uint16_t port;
-};
-
-static int run(const char *cmd)
-{
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int live_setup(void **state)
 {
-	static struct live lv;
-	char cmd[512];
+	static struct bph_test_tls lv;
 
-	memset(&lv, 0, sizeof(lv));
 	*state = &lv;
-	if (run("command -v openssl >/dev/null 2>&1") != 0)
-		return 0;
-	snprintf(lv.dir, sizeof(lv.dir), "/tmp/bph_jarm_XXXXXX");
-	if (!mkdtemp(lv.dir))
-		return -1;
-	snprintf(cmd, sizeof(cmd),
-		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-		 "-subj /CN=localhost -keyout %s/k.pem -out %s/c.pem "
-		 ">/dev/null 2>&1",
-		 lv.dir, lv.dir);
-	return run(cmd) == 0 ? 0 : -1;
+	return bph_test_tls_setup(&lv, "/tmp/bph_jarm_XXXXXX", "rsa:2048",
+				  "openssl");
 }
 
 static int live_teardown(void **state)
 {
-	struct live *lv = *state;
-	char cmd[128];
-
-	if (lv->server > 0) {
-		kill(lv->server, SIGTERM);
-		waitpid(lv->server, NULL, 0);
-		lv->server = 0;
-	}
-	if (lv->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", lv->dir);
-		run(cmd);
-	}
-	return 0;
-}
-
-static uint16_t free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
-static int connect_lo(uint16_t port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	struct timeval tv = {5, 0};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons(port);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Starts openssl s_server with extra args; waits until it accepts. */
-static void start_server(struct live *lv, const char *extra)
-{
-	char accept_arg[32], cert[96], key[96];
-	char *argv[16];
-	int argc = 0;
-	char extra_copy[64];
-
-	lv->port = free_port();
-	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%u", lv->port);
-	snprintf(cert, sizeof(cert), "%s/c.pem", lv->dir);
-	snprintf(key, sizeof(key), "%s/k.pem", lv->dir);
-	snprintf(extra_copy, sizeof(extra_copy), "%s", extra);
-	argv[argc++] = "openssl";
-	argv[argc++] = "s_server";
-	argv[argc++] = "-accept";
-	argv[argc++] = accept_arg;
-	argv[argc++] = "-cert";
-	argv[argc++] = cert;
-	argv[argc++] = "-key";
-	argv[argc++] = key;
-	argv[argc++] = "-www";
-	argv[argc++] = "-quiet";
-	for (char *t = strtok(extra_copy, " "); t && argc < 15;
-	     t = strtok(NULL, " "))
-		argv[argc++] = t;
-	argv[argc] = NULL;
-	lv->server = fork();
-	assert_true(lv->server >= 0);
-	if (lv->server == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		execvp("openssl", argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 100; i++) {
-		int fd = connect_lo(lv->port);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-		usleep(50000);
-	}
-	fail_msg("openssl s_server did not start");
-}
-
-static void stop_server(struct live *lv)
-{
-	kill(lv->server, SIGTERM);
-	waitpid(lv->server, NULL, 0);
-	lv->server = 0;
+	return bph_test_tls_teardown(*state);
 }
 
 /*
@@ -439,29 +286,18 @@ static void stop_server(struct live *lv)
 static void one_probe(uint16_t port, int probe, char out[BPH_JARM_RESULT_MAX])
 {
 	uint8_t buf[BPH_JARM_RECV_MAX];
-	size_t got = 0;
+	size_t got;
 	struct bph_sbuf b;
-	int fd = connect_lo(port);
 
-	assert_true(fd >= 0);
 	bph_sbuf_init(&b);
 	assert_int_equal(bph_jarm_build_hello(probe, "127.0.0.1", NULL, &b), 0);
-	assert_int_equal(send(fd, b.p, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+	got = bph_test_tls_exchange(port, b.p, b.len, buf, sizeof(buf));
 	bph_sbuf_free(&b);
-	while (got < sizeof(buf)) {
-		ssize_t r = recv(fd, buf + got, sizeof(buf) - got, 0);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		if (got >= 5 && got >= 5 + (size_t)(buf[3] << 8 | buf[4]))
-			break;
-	}
-	shutdown(fd, SHUT_RDWR);
-	close(fd);
 	bph_jarm_parse_reply(buf, got, out);
 }
 
-static void live_jarm(struct live *lv, char *raw, size_t cap, char jarm[63])
+static void live_jarm(struct bph_test_tls *lv, char *raw, size_t cap,
+		      char jarm[63])
 {
 	raw[0] = '\0';
 	for (int i = 0; i < BPH_JARM_PROBES; i++) {
@@ -476,14 +312,14 @@ static void live_jarm(struct live *lv, char *raw, size_t cap, char jarm[63])
 
 static void test_live_openssl_default(void **state)
 {
-	struct live *lv = *state;
+	struct bph_test_tls *lv = *state;
 	char raw[4096], jarm[63];
 
 	if (!lv->dir[0])
 		skip();
-	start_server(lv, "");
+	bph_test_tls_start(lv, "");
 	live_jarm(lv, raw, sizeof(raw), jarm);
-	stop_server(lv);
+	bph_test_tls_stop(lv);
 	assert_string_equal(raw, openssl_default_raw);
 	assert_string_equal(jarm, openssl_default_jarm);
 }
@@ -494,14 +330,14 @@ static void test_live_openssl_default(void **state)
  */
 static void test_live_openssl_no_tls13(void **state)
 {
-	struct live *lv = *state;
+	struct bph_test_tls *lv = *state;
 	char raw[4096], jarm[63];
 
 	if (!lv->dir[0])
 		skip();
-	start_server(lv, "-no_tls1_3");
+	bph_test_tls_start(lv, "-no_tls1_3");
 	live_jarm(lv, raw, sizeof(raw), jarm);
-	stop_server(lv);
+	bph_test_tls_stop(lv);
 	print_message("no_tls1_3 raw: %s\njarm: %s\n", raw, jarm);
 	assert_non_null(strstr(raw, "0033|0303||ff01-0001-0023-0017,009d|"));
 	assert_null(strstr(raw, "002b"));
@@ -518,14 +354,14 @@ static void test_live_openssl_no_tls13(void **state)
  */
 static void test_live_openssl_alpn(void **state)
 {
-	struct live *lv = *state;
+	struct bph_test_tls *lv = *state;
 	char raw[4096], jarm[63];
 
 	if (!lv->dir[0])
 		skip();
-	start_server(lv, "-alpn h2,http/1.1");
+	bph_test_tls_start(lv, "-alpn h2,http/1.1");
 	live_jarm(lv, raw, sizeof(raw), jarm);
-	stop_server(lv);
+	bph_test_tls_stop(lv);
 	print_message("alpn raw: %s\njarm: %s\n", raw, jarm);
 	assert_non_null(strstr(raw, "0033|0303|h2|"));
 	assert_non_null(strstr(raw, "009d|0303|h2|"));

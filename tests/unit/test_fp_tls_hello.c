@@ -9,22 +9,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "fingerprints/buf.h"
 #include "fingerprints/err.h"
 #include "fingerprints/jarm.h"
 #include "fingerprints/tls_hello.h"
+#include "testlib/testlib.h"
 
 static const uint8_t hrr_random[32] = {
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
@@ -289,135 +282,31 @@ static void test_extension_cap(void **state)
 
 /* ---- live: real ServerHellos from openssl s_server, tshark as oracle ---- */
 
-struct live {
-	char dir[64];
-	pid_t server;
-	uint16_t port;
-};
-
-static int run(const char *cmd)
-{
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int live_setup(void **state)
 {
-	static struct live lv;
-	char cmd[512];
+	static struct bph_test_tls lv;
 
-	memset(&lv, 0, sizeof(lv));
 	*state = &lv;
-	if (run("command -v openssl >/dev/null 2>&1 && "
-		"command -v tshark >/dev/null 2>&1") != 0)
-		return 0;
-	snprintf(lv.dir, sizeof(lv.dir), "/tmp/bph_sh_XXXXXX");
-	if (!mkdtemp(lv.dir))
-		return -1;
-	snprintf(
-	    cmd, sizeof(cmd),
-	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
-	    "-nodes -days 2 -subj /CN=localhost -keyout %s/k.pem "
-	    "-out %s/c.pem >/dev/null 2>&1",
-	    lv.dir, lv.dir);
-	return run(cmd) == 0 ? 0 : -1;
+	return bph_test_tls_setup(&lv, "/tmp/bph_sh_XXXXXX",
+				  "ec -pkeyopt ec_paramgen_curve:P-256",
+				  "openssl tshark");
 }
 
 static int live_teardown(void **state)
 {
-	struct live *lv = *state;
-	char cmd[128];
-
-	if (lv->server > 0) {
-		kill(lv->server, SIGTERM);
-		waitpid(lv->server, NULL, 0);
-		lv->server = 0;
-	}
-	if (lv->dir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", lv->dir);
-		run(cmd);
-	}
-	return 0;
-}
-
-static int connect_lo(uint16_t port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	struct timeval tv = {5, 0};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons(port);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void start_server(struct live *lv, const char *extra)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sa);
-	char acc[32], cert[96], key[96];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	close(fd);
-	lv->port = ntohs(sa.sin_port);
-	snprintf(acc, sizeof(acc), "127.0.0.1:%u", lv->port);
-	snprintf(cert, sizeof(cert), "%s/c.pem", lv->dir);
-	snprintf(key, sizeof(key), "%s/k.pem", lv->dir);
-	lv->server = fork();
-	assert_true(lv->server >= 0);
-	if (lv->server == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		execlp("openssl", "openssl", "s_server", "-accept", acc,
-		       "-cert", cert, "-key", key, "-www", "-quiet",
-		       extra[0] ? extra : NULL, NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100; i++) {
-		fd = connect_lo(lv->port);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-		usleep(50000);
-	}
-	fail_msg("openssl s_server did not start");
+	return bph_test_tls_teardown(*state);
 }
 
 /* Sends JARM probe `probe` and reads the first record (at most 4096). */
 static size_t exchange(uint16_t port, int probe, uint8_t *buf, size_t cap)
 {
 	struct bph_sbuf b;
-	size_t got = 0;
-	int fd = connect_lo(port);
+	size_t got;
 
-	assert_true(fd >= 0);
 	bph_sbuf_init(&b);
 	assert_int_equal(bph_jarm_build_hello(probe, "localhost", NULL, &b), 0);
-	assert_int_equal(send(fd, b.p, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
+	got = bph_test_tls_exchange(port, b.p, b.len, buf, cap);
 	bph_sbuf_free(&b);
-	while (got < cap) {
-		ssize_t r = recv(fd, buf + got, cap - got, 0);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		if (got >= 5 && got >= 5 + (size_t)(buf[3] << 8 | buf[4]))
-			break;
-	}
-	close(fd);
 	return got;
 }
 
@@ -477,7 +366,8 @@ static void tshark_ja3s(const char *path, char *out, size_t cap)
 	out[strcspn(out, "\n")] = '\0';
 }
 
-static void live_compare(struct live *lv, int probe, uint16_t want_version)
+static void live_compare(struct bph_test_tls *lv, int probe,
+			 uint16_t want_version)
 {
 	static uint8_t buf[4096];
 	struct bph_server_hello sh;
@@ -498,16 +388,15 @@ static void live_compare(struct live *lv, int probe, uint16_t want_version)
 
 static void test_live_ja3s_vs_tshark(void **state)
 {
-	struct live *lv = *state;
+	struct bph_test_tls *lv = *state;
 
 	if (!lv->dir[0])
 		skip();
-	start_server(lv, "");
+	bph_test_tls_start(lv, "");
 	live_compare(lv, 0, 0x0303); /* TLS 1.2 with extensions */
 	live_compare(lv, 6, 0x0304); /* TLS 1.3: 43-51 */
-	kill(lv->server, SIGTERM);
-	waitpid(lv->server, NULL, 0);
-	start_server(lv, "-no_tls1_3");
+	bph_test_tls_stop(lv);
+	bph_test_tls_start(lv, "-no_tls1_3");
 	live_compare(lv, 6, 0x0303);
 	live_compare(lv, 1, 0x0303);
 }
