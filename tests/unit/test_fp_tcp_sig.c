@@ -20,6 +20,7 @@
 
 #include "fingerprints/err.h"
 #include "fingerprints/tcp_sig.h"
+#include "testlib/testlib.h"
 
 struct sig_case {
 	const char *name;
@@ -124,18 +125,6 @@ static const struct sig_case cases[] = {
      "4:30+2:0:1460:mss*3,0:mss,nop,nop,ts:df:0"},
 };
 
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s) / 2;
-	assert_true(n <= cap);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
 static void test_p0f_oracle(void **state)
 {
 	(void)state;
@@ -143,7 +132,7 @@ static void test_p0f_oracle(void **state)
 	struct bph_tcp_traits t;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t n = unhex(cases[i].hex, pkt, sizeof(pkt));
+		size_t n = bph_test_unhex(cases[i].hex, pkt, sizeof(pkt));
 		int rc = bph_tcp_traits_parse(pkt, n, cases[i].syn_mss, &t);
 		if (rc != 0)
 			fail_msg("%s: rc %d", cases[i].name, rc);
@@ -159,7 +148,8 @@ static void test_fields(void **state)
 	(void)state;
 	uint8_t pkt[256];
 	struct bph_tcp_traits t;
-	size_t n = unhex(cases[1].hex, pkt, sizeof(pkt)); /* real:default */
+	size_t n =
+	    bph_test_unhex(cases[1].hex, pkt, sizeof(pkt)); /* real:default */
 
 	assert_int_equal(bph_tcp_traits_parse(pkt, n, 1460, &t), 0);
 	assert_int_equal(t.ttl, 63);
@@ -184,7 +174,7 @@ static void test_fields(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (strcmp(cases[i].name, "synth:noDF_zero_id_urg_psh"))
 			continue;
-		n = unhex(cases[i].hex, pkt, sizeof(pkt));
+		n = bph_test_unhex(cases[i].hex, pkt, sizeof(pkt));
 		assert_int_equal(bph_tcp_traits_parse(pkt, n, 1460, &t), 0);
 		assert_false(t.df);
 		assert_int_equal(t.wscale, 15);
@@ -193,7 +183,7 @@ static void test_fields(void **state)
 		assert_string_equal(t.quirks, "id-,urgf+,pushf+,exws");
 	}
 	/* no window scale option at all */
-	n = unhex(cases[3].hex, pkt, sizeof(pkt)); /* real:bare */
+	n = bph_test_unhex(cases[3].hex, pkt, sizeof(pkt)); /* real:bare */
 	assert_int_equal(bph_tcp_traits_parse(pkt, n, 1460, &t), 0);
 	assert_int_equal(t.wscale, -1);
 	assert_string_equal(t.options, "mss");
@@ -218,7 +208,7 @@ static void test_malformed(void **state)
 	(void)state;
 	uint8_t pkt[256];
 	struct bph_tcp_traits t;
-	size_t n = unhex(cases[1].hex, pkt, sizeof(pkt));
+	size_t n = bph_test_unhex(cases[1].hex, pkt, sizeof(pkt));
 
 	for (size_t k = 0; k < n; k++)
 		assert_int_equal(bph_tcp_traits_parse(pkt, k, 1460, &t),

@@ -19,6 +19,7 @@
 #include "fingerprints/jarm.h"
 #include "fingerprints/record.h"
 #include "probes/registry.h"
+#include "testlib/testlib.h"
 
 #define MAX_CONNS 16
 
@@ -201,23 +202,11 @@ static const char sh_hex[] =
     "222222222222222222222222c02f000018ff0100010000000000001000050003"
     "026832000b00020100";
 
-static size_t unhex(const char *h, uint8_t *out)
-{
-	size_t n = strlen(h) / 2;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(h + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-	return n;
-}
-
 static void jarm_run(int timeout_at, int refuse_at, size_t chunk,
 		     struct bph_service *svc)
 {
 	uint8_t sh[256];
-	size_t n = unhex(sh_hex, sh);
+	size_t n = bph_test_unhex(sh_hex, sh, sizeof(sh));
 	struct drive d;
 
 	drive_init(&d, &bph_probe_jarm, false);
