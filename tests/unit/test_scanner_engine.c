@@ -33,6 +33,7 @@
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "scanner/engine.h"
+#include "testlib/testlib.h"
 
 #define LOOPBACK 0x7f000001u
 #define JARM_OPENSSL                                                           \
@@ -72,22 +73,6 @@ struct lab {
 static struct lab lab = {.silent_fd = -1};
 
 /* ---- helpers --------------------------------------------------------- */
-
-static int free_port(void)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port = -1;
-
-	sa.sin_addr.s_addr = htonl(LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
 
 static int listen_on(int port)
 {
@@ -190,41 +175,74 @@ static double now_s(void)
 
 /* ---- servers --------------------------------------------------------- */
 
-static int start_tls(void)
+/*
+ * openssl s_server -www on a free port with a new self-signed certificate
+ * c<tag>.pem (key k<tag>.pem, made with `-newkey newkey -subj subj`) in
+ * lab.dir, plus the NULL-terminated extra arguments (at most 4).
+ */
+static int start_s_server(int srv, const char *newkey, const char *subj,
+			  const char *tag, char *const extra[])
 {
 	char acc[64], cert[128], key[128], log[128];
-	char *rc = sh("cd %s && openssl req -x509 -newkey rsa:2048 -nodes "
-		      "-subj /CN=bphound-test -days 2 -keyout k.pem -out c.pem "
-		      ">/dev/null 2>&1 && echo ok",
-		      lab.dir);
+	char *argv[16] = {"/usr/bin/openssl",
+			  "s_server",
+			  "-accept",
+			  acc,
+			  "-cert",
+			  cert,
+			  "-key",
+			  key,
+			  "-www",
+			  "-quiet"};
+	char *rc = sh("cd %s && openssl req -x509 -newkey %s -nodes -subj %s "
+		      "-days 2 -keyout k%s.pem -out c%s.pem >/dev/null 2>&1 "
+		      "&& echo ok",
+		      lab.dir, newkey, subj, tag, tag);
 	bool ok = rc && strcmp(rc, "ok") == 0;
 
 	free(rc);
 	if (!ok)
 		return -1;
-	lab.port[SRV_TLS] = free_port();
-	snprintf(acc, sizeof(acc), "127.0.0.1:%d", lab.port[SRV_TLS]);
-	snprintf(cert, sizeof(cert), "%s/c.pem", lab.dir);
-	snprintf(key, sizeof(key), "%s/k.pem", lab.dir);
-	snprintf(log, sizeof(log), "%s/s_server.log", lab.dir);
-	char *argv[] = {"/usr/bin/openssl",
-			"s_server",
-			"-accept",
-			acc,
-			"-cert",
-			cert,
-			"-key",
-			key,
-			"-www",
-			"-quiet",
-			NULL};
-	lab.pid[SRV_TLS] = spawn(argv, log);
-	return port_ready(lab.port[SRV_TLS], 5000) ? 0 : -1;
+	for (int i = 0; i < 4 && extra[i]; i++)
+		argv[10 + i] = extra[i];
+	lab.port[srv] = bph_test_free_port();
+	snprintf(acc, sizeof(acc), "127.0.0.1:%d", lab.port[srv]);
+	snprintf(cert, sizeof(cert), "%s/c%s.pem", lab.dir, tag);
+	snprintf(key, sizeof(key), "%s/k%s.pem", lab.dir, tag);
+	snprintf(log, sizeof(log), "%s/s_server%s.log", lab.dir, tag);
+	lab.pid[srv] = spawn(argv, log);
+	return port_ready(lab.port[srv], 5000) ? 0 : -1;
+}
+
+static int start_tls(void)
+{
+	char *const none[] = {NULL};
+
+	return start_s_server(SRV_TLS, "rsa:2048", "/CN=bphound-test", "",
+			      none);
+}
+
+/*
+ * sshd -D -e on lab.port[srv] with lab.dir/<name>_config holding conf,
+ * output in <name>.log.
+ */
+static int start_sshd(int srv, const char *name, const char *conf)
+{
+	char file[64], cfg[256], log[128];
+
+	snprintf(file, sizeof(file), "%s_config", name);
+	if (write_file(file, conf, strlen(conf)) != 0)
+		return -1;
+	snprintf(cfg, sizeof(cfg), "%s/%s_config", lab.dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", lab.dir, name);
+	char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
+	lab.pid[srv] = spawn(argv, log);
+	return port_ready(lab.port[srv], 5000) ? 0 : -1;
 }
 
 static int start_ssh(void)
 {
-	char cfg[256], log[128], conf[1024];
+	char conf[1024];
 	char *rc = sh("cd %s && for t in ed25519 ecdsa rsa; do "
 		      "ssh-keygen -q -t $t -N '' -C bph-$t -f hk_$t || exit 1; "
 		      "done && echo ok",
@@ -235,7 +253,7 @@ static int start_ssh(void)
 	if (!ok)
 		return -1;
 	mkdir("/run/sshd", 0755); /* privilege separation directory */
-	lab.port[SRV_SSH] = free_port();
+	lab.port[SRV_SSH] = bph_test_free_port();
 	snprintf(
 	    conf, sizeof(conf),
 	    "Port %d\nListenAddress 127.0.0.1\n"
@@ -244,13 +262,7 @@ static int start_ssh(void)
 	    "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
 	    "AuthorizedKeysFile none\nMaxStartups 1000\n",
 	    lab.port[SRV_SSH], lab.dir, lab.dir, lab.dir, lab.dir);
-	if (write_file("sshd_config", conf, strlen(conf)) != 0)
-		return -1;
-	snprintf(cfg, sizeof(cfg), "%s/sshd_config", lab.dir);
-	snprintf(log, sizeof(log), "%s/sshd.log", lab.dir);
-	char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
-	lab.pid[SRV_SSH] = spawn(argv, log);
-	return port_ready(lab.port[SRV_SSH], 5000) ? 0 : -1;
+	return start_sshd(SRV_SSH, "sshd", conf);
 }
 
 static int start_http(void)
@@ -271,7 +283,7 @@ static int start_http(void)
 	if (write_file("www/index.html", page, strlen(page)) != 0 ||
 	    write_file("www/static/fav.ico", icon, sizeof(icon)) != 0)
 		return -1;
-	lab.port[SRV_HTTP] = free_port();
+	lab.port[SRV_HTTP] = bph_test_free_port();
 	snprintf(conf, sizeof(conf),
 		 "daemon off;\nmaster_process off;\npid %s/nginx.pid;\n"
 		 "error_log %s/nginx_error.log;\nevents { worker_connections "
@@ -338,7 +350,7 @@ static int start_canned(int srv, const struct canned *m)
 {
 	int fd;
 
-	lab.port[srv] = free_port();
+	lab.port[srv] = bph_test_free_port();
 	fd = listen_on(lab.port[srv]);
 	if (fd < 0)
 		return -1;
@@ -380,58 +392,25 @@ static int start_flood(void)
 /* A second sshd offering only ecdh-sha2-nistp256 and one ed25519 key. */
 static int start_ssh_nistp(void)
 {
-	char cfg[256], log[128], conf[1024];
+	char conf[1024];
 
-	lab.port[SRV_SSH_NISTP] = free_port();
+	lab.port[SRV_SSH_NISTP] = bph_test_free_port();
 	snprintf(conf, sizeof(conf),
 		 "Port %d\nListenAddress 127.0.0.1\nHostKey %s/hk_ed25519\n"
 		 "PidFile %s/sshd2.pid\nUsePAM no\nStrictModes no\n"
 		 "KexAlgorithms ecdh-sha2-nistp256\n"
 		 "PasswordAuthentication no\nAuthorizedKeysFile none\n",
 		 lab.port[SRV_SSH_NISTP], lab.dir, lab.dir);
-	if (write_file("sshd2_config", conf, strlen(conf)) != 0)
-		return -1;
-	snprintf(cfg, sizeof(cfg), "%s/sshd2_config", lab.dir);
-	snprintf(log, sizeof(log), "%s/sshd2.log", lab.dir);
-	char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
-	lab.pid[SRV_SSH_NISTP] = spawn(argv, log);
-	return port_ready(lab.port[SRV_SSH_NISTP], 5000) ? 0 : -1;
+	return start_sshd(SRV_SSH_NISTP, "sshd2", conf);
 }
 
 /* TLS 1.2 only, ECDSA certificate, ALPN http/1.1. */
 static int start_tls12(void)
 {
-	char acc[64], cert[128], key[128], log[128];
-	char *rc = sh("cd %s && openssl req -x509 -newkey ec -pkeyopt "
-		      "ec_paramgen_curve:P-256 -nodes -subj /CN=bph-ec -days 2 "
-		      "-keyout k2.pem -out c2.pem >/dev/null 2>&1 && echo ok",
-		      lab.dir);
-	bool ok = rc && strcmp(rc, "ok") == 0;
+	char *const extra[] = {"-tls1_2", "-alpn", "http/1.1", NULL};
 
-	free(rc);
-	if (!ok)
-		return -1;
-	lab.port[SRV_TLS12] = free_port();
-	snprintf(acc, sizeof(acc), "127.0.0.1:%d", lab.port[SRV_TLS12]);
-	snprintf(cert, sizeof(cert), "%s/c2.pem", lab.dir);
-	snprintf(key, sizeof(key), "%s/k2.pem", lab.dir);
-	snprintf(log, sizeof(log), "%s/s_server2.log", lab.dir);
-	char *argv[] = {"/usr/bin/openssl",
-			"s_server",
-			"-accept",
-			acc,
-			"-cert",
-			cert,
-			"-key",
-			key,
-			"-www",
-			"-quiet",
-			"-tls1_2",
-			"-alpn",
-			"http/1.1",
-			NULL};
-	lab.pid[SRV_TLS12] = spawn(argv, log);
-	return port_ready(lab.port[SRV_TLS12], 5000) ? 0 : -1;
+	return start_s_server(SRV_TLS12, "ec -pkeyopt ec_paramgen_curve:P-256",
+			      "/CN=bph-ec", "2", extra);
 }
 
 static void stop_all(void)
@@ -510,9 +489,9 @@ static int lab_setup(void **state)
 		stop_all();
 		return -1;
 	}
-	lab.silent_port = free_port();
+	lab.silent_port = bph_test_free_port();
 	lab.silent_fd = listen_on(lab.silent_port);
-	lab.closed_port = free_port();
+	lab.closed_port = bph_test_free_port();
 	return lab.silent_fd >= 0 ? 0 : -1;
 }
 
@@ -525,11 +504,12 @@ static int lab_teardown(void **state)
 
 /* ---- oracles --------------------------------------------------------- */
 
-static char *cert_sha256_oracle(void)
+/* SHA-256 of lab.dir/<pem>'s certificate as `openssl x509` prints it. */
+static char *cert_sha256_oracle(const char *pem)
 {
-	return sh("openssl x509 -in %s/c.pem -noout -fingerprint -sha256 | "
+	return sh("openssl x509 -in %s/%s -noout -fingerprint -sha256 | "
 		  "sed 's/.*=//; s/://g' | tr A-F a-f",
-		  lab.dir);
+		  lab.dir, pem);
 }
 
 static char *hostkey_oracle_pub(const char *t)
@@ -616,7 +596,7 @@ static void make_svcs(struct bph_service *s)
 
 static void check_tls(const struct bph_service *s)
 {
-	char *cert = cert_sha256_oracle();
+	char *cert = cert_sha256_oracle("c.pem");
 
 	assert_non_null(s->proto);
 	assert_string_equal(s->proto, "tls");
@@ -805,9 +785,7 @@ static void check_ssh_nistp(const struct bph_service *s)
 
 static void check_tls12(const struct bph_service *s)
 {
-	char *cert = sh("openssl x509 -in %s/c2.pem -noout -fingerprint "
-			"-sha256 | sed 's/.*=//; s/://g' | tr A-F a-f",
-			lab.dir);
+	char *cert = cert_sha256_oracle("c2.pem");
 
 	assert_string_equal(s->proto, "tls");
 	assert_non_null(s->tls);
