@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,28 +26,9 @@
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "fingerprints/x509fp.h"
+#include "testlib/testlib.h"
 
 static char dir[64];
-
-static int run_argv(char *const argv[])
-{
-	int st;
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* First line of a shell pipeline's output (trailing newline removed). */
 __attribute__((format(printf, 3, 4))) static void oracle(char *out, size_t cap,
@@ -113,7 +93,7 @@ static int req(const char *name, const char *newkey, const char *opt,
 	argv[n++] = "-out";
 	argv[n++] = strdup(path(pem));
 	argv[n] = NULL;
-	int rc = run_argv(argv);
+	int rc = bph_test_run_argv(argv);
 	free(argv[n - 1]);
 	free(argv[n - 3]);
 	return rc;
@@ -129,8 +109,7 @@ static int sign_leaf(const char *name, const char *subj, const char *serial)
 		 "openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
 		 "-set_serial %s -days 30 -out %s.pem >/dev/null 2>&1",
 		 dir, subj, name, name, name, serial, name);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return bph_test_run(cmd);
 }
 
 static int group_setup(void **state)

@@ -30,6 +30,32 @@ int bph_test_run(const char *cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Child side of a fork: stdio on /dev/null, then exec argv (never returns). */
+static void exec_quiet(char *const argv[])
+{
+	int dn = open("/dev/null", O_RDWR);
+
+	dup2(dn, 0);
+	dup2(dn, 1);
+	dup2(dn, 2);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+int bph_test_run_argv(char *const argv[])
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		exec_quiet(argv);
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 uint16_t bph_test_free_port(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -129,18 +155,6 @@ int bph_test_tls_teardown(struct bph_test_tls *t)
 		bph_test_run(cmd);
 	}
 	return 0;
-}
-
-/* Child side of bph_test_tls_start: output to /dev/null, then exec. */
-static void exec_quiet(char *const argv[])
-{
-	int dn = open("/dev/null", O_RDWR);
-
-	dup2(dn, 0);
-	dup2(dn, 1);
-	dup2(dn, 2);
-	execvp(argv[0], argv);
-	_exit(127);
 }
 
 /* Polls 127.0.0.1:port every 50 ms for 5 s; fails the test if it stays shut. */

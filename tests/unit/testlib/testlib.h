@@ -30,6 +30,13 @@ struct bph_test_tls {
 int bph_test_run(const char *cmd);
 
 /*
+ * Runs argv[0] (looked up on PATH) with argv, stdin, stdout and stderr on
+ * /dev/null, and waits for it. Returns its exit status, or -1 if it could
+ * not be started or did not exit normally. argv is the caller's.
+ */
+int bph_test_run_argv(char *const argv[]);
+
+/*
  * A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
  * read back, closed). Asserts. Returns the port in host order.
  */
