@@ -1,9 +1,11 @@
 /*
  * testlib.h - helpers shared by the unit tests (tests/unit/test_*.c).
  *
- * Every helper here only ever touches 127.0.0.1 and directories it creates
- * under /tmp; none sends a byte anywhere else. Helpers that say they assert
- * use cmocka's assert_* and fail the running test on error.
+ * Every helper here only ever touches 127.0.0.1 and directories made with
+ * mkdtemp under /tmp; none sends a byte anywhere else, and the two command
+ * runners run only what the calling test passes (which keeps to the same
+ * rule). Helpers that say they assert use cmocka's assert_* and fail the
+ * running test on error.
  */
 #ifndef BPH_TESTS_TESTLIB_H
 #define BPH_TESTS_TESTLIB_H
@@ -25,26 +27,30 @@ struct bph_test_tls {
 
 /*
  * Runs cmd with /bin/sh (system()). Returns its exit status, or -1 if it
- * did not exit normally. Owns nothing; cmd is the caller's.
+ * did not exit normally. Owns nothing; cmd is the caller's, and reaches
+ * only what cmd names (tests pass local tools on their temp dirs).
  */
 int bph_test_run(const char *cmd);
 
 /*
  * Runs argv[0] (looked up on PATH) with argv, stdin, stdout and stderr on
  * /dev/null, and waits for it. Returns its exit status, or -1 if it could
- * not be started or did not exit normally. argv is the caller's.
+ * not be started or did not exit normally. argv is the caller's; like
+ * bph_test_run it reaches only what argv names.
  */
 int bph_test_run_argv(char *const argv[]);
 
 /*
  * A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0,
- * read back, closed). Asserts. Returns the port in host order.
+ * read back, closed); owns nothing afterwards. Asserts. Returns the port
+ * in host order.
  */
 uint16_t bph_test_free_port(void);
 
 /*
  * A TCP connection to 127.0.0.1:port with 5 s send and receive timeouts.
- * Returns the socket, owned by the caller (close it), or -1.
+ * Touches only 127.0.0.1. Returns the socket, owned by the caller (close
+ * it), or -1.
  */
 int bph_test_connect_lo(uint16_t port);
 
@@ -84,16 +90,23 @@ int bph_test_tls_teardown(struct bph_test_tls *t);
  */
 void bph_test_tls_start(struct bph_test_tls *t, const char *extra);
 
-/* Stops t's server (SIGTERM, then waits for it); t->server becomes 0. */
+/*
+ * Stops t's server (SIGTERM, then waits for it) and gives up its ownership:
+ * t->server becomes 0. Touches only that process.
+ */
 void bph_test_tls_stop(struct bph_test_tls *t);
 
 /*
  * Decodes the hex string h into out (at most cap bytes). Asserts that it
- * fits and is hex. Returns the number of bytes written.
+ * fits and is hex. Returns the number of bytes written. No I/O; owns
+ * nothing.
  */
 size_t bph_test_unhex(const char *h, uint8_t *out, size_t cap);
 
-/* Lower-case hex SHA-256 of n bytes at p into out (NUL-terminated). */
+/*
+ * Writes the lower-case hex SHA-256 of n bytes at p into the caller's out
+ * (NUL-terminated). Asserts the digest succeeds. No I/O; owns nothing.
+ */
 void bph_test_sha256_hex(const uint8_t *p, size_t n, char out[65]);
 
 #endif
