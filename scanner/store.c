@@ -359,6 +359,42 @@ int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
 /* ---- show ---- */
 
 static void print_json_value(FILE *out, const json_t *v);
+static void print_flat(FILE *out, const char *prefix, const json_t *obj);
+
+/* An array reads as one line ("Server, Date") when no element holds a
+ * comma or an object; otherwise one line per element, named name[i]
+ * (KEXINIT name-lists, host keys). */
+static bool one_line_array(const json_t *a)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach((json_t *)a, i, e)
+	{
+		if (!json_is_string(e) || strchr(json_string_value(e), ','))
+			return false;
+	}
+	return true;
+}
+
+static void print_array(FILE *out, const char *name, const json_t *a)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach((json_t *)a, i, e)
+	{
+		char item[160];
+		snprintf(item, sizeof(item), "%s[%zu]", name, i);
+		if (json_is_object(e)) {
+			print_flat(out, item, e);
+			continue;
+		}
+		fprintf(out, "      %s: ", item);
+		print_json_value(out, e);
+		fputc('\n', out);
+	}
+}
 
 /* Prints obj as "prefix.key: value" lines, recursing into objects. */
 static void print_flat(FILE *out, const char *prefix, const json_t *obj)
@@ -373,6 +409,10 @@ static void print_flat(FILE *out, const char *prefix, const json_t *obj)
 			 prefix[0] ? "." : "", key);
 		if (json_is_object(v)) {
 			print_flat(out, name, v);
+			continue;
+		}
+		if (json_is_array(v) && !one_line_array(v)) {
+			print_array(out, name, v);
 			continue;
 		}
 		fprintf(out, "      %s: ", name);
@@ -392,14 +432,7 @@ static void print_json_value(FILE *out, const json_t *v)
 		json_array_foreach(v, i, e)
 		{
 			fputs(i ? ", " : "", out);
-			if (json_is_object(e)) {
-				char *s = json_dumps(
-				    e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-				bph_print_text(out, s ? s : "?");
-				free(s);
-			} else {
-				print_json_value(out, e);
-			}
+			print_json_value(out, e);
 		}
 	} else {
 		char *s = json_dumps(v, JSON_ENCODE_ANY);

@@ -56,6 +56,8 @@ static void ssh_record(struct bph_service *s, uint32_t ip, const char *key,
 	s->ssh->hostkeys = calloc(1, sizeof(struct bph_ssh_hostkey));
 	s->ssh->hostkeys[0].type = strdup("ssh-ed25519");
 	strcpy(s->ssh->hostkeys[0].sha256, key);
+	s->ssh->kexinit[0] = strdup("curve25519-sha256,ecdh-sha2-nistp256");
+	s->ssh->kexinit[1] = strdup("ssh-ed25519");
 }
 
 static int64_t count(const char *path, const char *sql)
@@ -115,6 +117,10 @@ static void test_round_trip_and_history(void **state)
 	assert_non_null(strstr(out, "scan 2 (scan"));
 	assert_non_null(strstr(out, "SHA256:first"));
 	assert_non_null(strstr(out, "SHA256:second"));
+	/* lists whose items hold commas, and objects, one line per element */
+	assert_non_null(strstr(
+	    out, "ssh.kexinit[0]: curve25519-sha256,ecdh-sha2-nistp256\n"));
+	assert_non_null(strstr(out, "ssh.hostkeys[0].sha256: SHA256:second"));
 	assert_non_null(strstr(out, "cluster evidence"));
 	assert_non_null(strstr(out, "198.18.10.11")); /* linked by scan 1 */
 	free(out);
