@@ -462,8 +462,13 @@ static int read_seen(struct rctx *c, const json_t *v, time_t *out)
 	const char *s = json_string_value(v);
 	const char *end;
 
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = (time_t)json_integer_value(v);
+	if (json_is_integer(v)) {
+		/* up to 9999-12-31T23:59:59Z, the last time RFC 3339 can write
+		 */
+		json_int_t t = json_integer_value(v);
+		if (t < 0 || t > 253402300799LL)
+			return fail(c, "seen", "time out of range");
+		*out = (time_t)t;
 		return 0;
 	}
 	memset(&tm, 0, sizeof(tm));

@@ -163,6 +163,9 @@ static void test_bad_input_names_field(void **state)
 		   "tcp.ttl");
 	expect_bad("{\"ip\":\"1.1.1.1\",\"port\":1,\"seen\":\"yesterday\"}",
 		   "seen");
+	expect_bad("{\"ip\":\"1.1.1.1\",\"port\":1,\"seen\":179572178272178}",
+		   "seen");
+	expect_bad("{\"ip\":\"1.1.1.1\",\"port\":1,\"seen\":-5}", "seen");
 	expect_bad("[1]", "record");
 }
 
