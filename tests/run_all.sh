@@ -55,7 +55,7 @@ fuzz_all() { # runs each fuzzer for $fuzz_seconds on its seed corpus
 		mkdir -p "$corpus"
 		[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
 		echo "== $name"
-		"$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 "$corpus" 2>&1 | tail -n 3 || rc=1
+		"$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -artifact_prefix="$logdir/$name-" "$corpus" 2>&1 | tail -n 3 || rc=1
 	done
 	return $rc
 }
