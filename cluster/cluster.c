@@ -21,6 +21,8 @@ const struct bph_kind_info bph_kinds[] = {
     {"server", BPH_FAM_SOFTWARE, BPH_WEAK},
     {"header_hash", BPH_FAM_SOFTWARE, BPH_WEAK},
     {"tcp_sig", BPH_FAM_TCP, BPH_WEAK},
+    /* derived from the address by the neighbour rule, never stored */
+    {"netblock", BPH_FAM_NETBLOCK, BPH_WEAK},
     {NULL, 0, 0},
 };
 
@@ -35,7 +37,8 @@ const struct bph_kind_info *bph_kind_lookup(const char *kind)
 const char *bph_family_name(enum bph_family f)
 {
 	static const char *const names[BPH_FAM_COUNT] = {
-	    "hostkey", "x509", "favicon", "body", "title", "software", "tcp",
+	    "hostkey", "x509",	   "favicon", "body",
+	    "title",   "software", "tcp",     "netblock",
 	};
 	return (unsigned)f < BPH_FAM_COUNT ? names[f] : "?";
 }
@@ -1032,6 +1035,7 @@ void bph_clustering_free(struct bph_clustering *c)
 	free(c->links);
 	free(c->clusters);
 	free(c->cluster_of);
+	free(c->community_of);
 	free(c);
 }
 

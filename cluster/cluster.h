@@ -66,6 +66,7 @@ enum bph_family {
 	BPH_FAM_TITLE,
 	BPH_FAM_SOFTWARE,
 	BPH_FAM_TCP,
+	BPH_FAM_NETBLOCK, /* the host's /24: only the neighbour rule uses it */
 	BPH_FAM_COUNT
 };
 
@@ -120,6 +121,8 @@ struct bph_art_stat {
 	float main_share;     /* over-cap artifacts: share of holders in the
 				 cluster holding most of them (else 0) */
 	bool concentrated;    /* linked holders by the concentrated rule */
+	bool derived;	      /* not observed: derived from the address (a
+				 netblock); no incidences carry it */
 };
 
 /* One shared artifact on a link. */
@@ -163,7 +166,11 @@ struct bph_clustering {
 	struct bph_cluster *clusters;
 	size_t n_clusters;
 	uint32_t *cluster_of; /* host index -> index into clusters */
-	int64_t last_seen;    /* latest observation (deterministic time) */
+	/* communities inside large clusters (cluster/community.h): NULL
+	 * unless a split ran; host index -> community id (1..) */
+	uint32_t *community_of;
+	size_t n_communities;
+	int64_t last_seen; /* latest observation (deterministic time) */
 	double threshold;
 	/* the options' caps and majority, for explanations */
 	uint32_t max_share[BPH_STRENGTH_COUNT];

@@ -386,7 +386,7 @@ static void test_kind_registry(void **state)
 		assert_true(k->strength < BPH_STRENGTH_COUNT);
 		assert_string_not_equal(bph_family_name(k->family), "?");
 	}
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	assert_null(bph_kind_lookup("tls_subject"));
 }
 
