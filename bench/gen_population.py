@@ -24,6 +24,12 @@ What unrelated hosts share (must NOT link them):
     still software, not operators);
 Small legitimate organisations (2..6 hosts) share a wildcard certificate
 and are ground-truth clusters of their own.
+Where hosts sit: a provider's hosts fill a few /24 blocks, and unrelated
+neighbours share those blocks (sub-allocations of an upstream hoster:
+--neighbours unrelated hosts per provider host on average, 0..2x that per
+block). Resellers (--resellers) run the upstream's default image, so their
+software build and TCP stack are the same as most of their neighbours':
+location plus software is then no evidence at all.
 
 Everything is derived from --seed; the same arguments give the same files.
 """
@@ -137,6 +143,7 @@ class World:
         self.groups = {}
         self.used = set()
         self.unlinkable = []  # provider hosts with nothing to link on
+        self.blocks = []  # provider /24s: base, provider hosts, upstream
         self.stacks = make_stacks(self.g, a.stacks)
         self.tcps = make_tcp(self.g, a.tcp_sigs)
 
@@ -233,8 +240,17 @@ def gen_provider(w, pid, size):
     certs = [w.cert("panel.%s.example" % name.lower()) for _ in range(batches)]
     new_certs = [w.cert("cp.%s.example" % name.lower()) for _ in range(batches)]
     bases = [w.block() for _ in range(max(1, size // 200 + 1))]
+    upstream = None
+    if rng.random() < a.resellers:  # runs the upstream's default image
+        upstream = {"stack": g.zipf_pick(w.stacks),
+                    "tcp": g.zipf_pick(w.tcps)}
+        stack, tcp = upstream["stack"], upstream["tcp"]
+    for b in bases:
+        w.blocks.append({"base": b, "hosts": 0, "upstream": upstream})
     for i in range(size):
-        ip = w.ip(bases[i * len(bases) // size])
+        blk = w.blocks[len(w.blocks) - len(bases) + i * len(bases) // size]
+        blk["hosts"] += 1
+        ip = w.ip(blk["base"])
         w.label(ip, lab)
         kind = rng.random()
         if kind < a.unlinkable:  # default page, fresh key: nothing to link on
@@ -285,14 +301,17 @@ DEFAULT_PAGES = [
 ]
 
 
-def gen_solo(w, cdn, vendor, defaults):
-    """One unrelated host: its own keys and certs, or shared defaults."""
+def gen_solo(w, cdn, vendor, defaults, ip=None, image=None):
+    """One unrelated host: its own keys and certs, or shared defaults;
+    at ip (a provider block's neighbour) and on image when given."""
     g = w.g
     rng = g.rng
-    ip = w.ip()
+    ip = ip or w.ip()
     w.label(ip, "solo-" + ip)
     stack = g.zipf_pick(w.stacks)
     tcp = g.zipf_pick(w.tcps)
+    if image is not None:
+        stack, tcp = image["stack"], image["tcp"]
     if vendor is not None:  # an appliance: vendor key, UI and stack
         w.ssh(ip, 22, vendor["tcp"], vendor["stack"], vendor["keys"])
         w.http(ip, 80, vendor["tcp"], vendor["stack"], vendor["ui"])
@@ -320,11 +339,27 @@ def gen_solo(w, cdn, vendor, defaults):
         w.ssh(ip, 22, tcp, stack, w.keyset())
 
 
+def gen_neighbours(w):
+    """Unrelated hosts in the providers' /24s; returns how many."""
+    a, rng = w.a, w.g.rng
+    n = 0
+    for blk in w.blocks:
+        want = int(round(blk["hosts"] * rng.uniform(0, 2 * a.neighbours)))
+        want = min(want, 240 - blk["hosts"])  # the block has 253 addresses
+        for _ in range(max(0, want)):
+            image = blk["upstream"] if blk["upstream"] and \
+                rng.random() < 0.7 else None
+            gen_solo(w, None, None, DEFAULT_PAGES, w.ip(blk["base"]), image)
+            n += 1
+    return n
+
+
 def gen_world(a):
     w = World(a)
     rng = w.g.rng
     for pid, size in enumerate(provider_sizes(a, rng)):
         gen_provider(w, pid + 1, size)
+    n_neigh = gen_neighbours(w)
     for oid in range(a.orgs):
         gen_org(w, oid + 1, rng.randint(2, 6))
     cdns = []
@@ -342,7 +377,7 @@ def gen_world(a):
                         "n": rng.randint(a.vendor_min, a.vendor_max)})
     plan = [("cdn", c) for c in cdns for _ in range(c["n"])]
     plan += [("vendor", v) for v in vendors for _ in range(v["n"])]
-    plan += [("solo", None)] * max(0, a.solos - len(plan))
+    plan += [("solo", None)] * max(0, a.solos - n_neigh - len(plan))
     rng.shuffle(plan)
     for kind, obj in plan:
         gen_solo(w, obj if kind == "cdn" else None,
@@ -371,9 +406,16 @@ def main():
                    help="share of provider hosts with a fresh SSH key")
     p.add_argument("--unlinkable", type=float, default=0.02,
                    help="share of provider hosts showing only defaults")
+    p.add_argument("--neighbours", type=float, default=0.5,
+                   help="unrelated hosts per provider host in the "
+                        "provider's /24s (mean; 0..2x per block)")
+    p.add_argument("--resellers", type=float, default=0.3,
+                   help="share of providers running their upstream's "
+                        "default image, like 70%% of their neighbours")
     p.add_argument("--orgs", type=int, default=300)
     p.add_argument("--solos", type=int, default=10000,
-                   help="unrelated hosts, CDN sites and devices included")
+                   help="unrelated hosts, CDN sites, devices and "
+                        "neighbours included")
     p.add_argument("--cdns", type=int, default=4)
     p.add_argument("--cdn-min", type=int, default=300)
     p.add_argument("--cdn-max", type=int, default=2500)
