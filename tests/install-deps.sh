@@ -11,7 +11,7 @@ set -euo pipefail
 # One list; add packages here.
 BPH_PACKAGES="build-essential cmake pkg-config clang
   libpcap-dev libnet1-dev libssl-dev libyaml-dev libcmocka-dev libsqlite3-dev
-  libevent-dev libjansson-dev libxml2-dev libxml2-utils
+  libevent-dev libjansson-dev libxml2-dev libxml2-utils libigraph-dev
   nginx-light openssh-server openssh-client openssl iproute2 nftables
   python3 python3-networkx python3-jsonschema graphviz
   tshark masscan zmap nmap p0f libdigest-murmurhash3-pureperl-perl procps iputils-ping
