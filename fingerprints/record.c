@@ -135,6 +135,9 @@ static void tls_artifacts(const struct bph_tls_info *t, bph_artifact_cb cb,
 	emit(cb, ctx, "spki_sha256", t->spki_sha256, port);
 	emit(cb, ctx, "jarm", t->jarm, port);
 	emit(cb, ctx, "ja3s", t->ja3s, port);
+	/* not clustered (free text anyone can copy); carried so the exports
+	 * can show who the certificate claims to be */
+	emit(cb, ctx, "cert_subject", t->subject, port);
 }
 
 static void http_artifacts(const struct bph_http_info *h, bph_artifact_cb cb,
