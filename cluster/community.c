@@ -263,7 +263,7 @@ int bph_cluster_communities(struct bph_clustering *c,
 			    const struct bph_community_opts *o)
 {
 	struct scratch s;
-	igraph_rng_t rng, *prev_rng;
+	igraph_rng_t rng, prev_rng;
 	igraph_error_handler_t *prev_err;
 	igraph_warning_handler_t *prev_warn;
 	int rc = 0;
@@ -285,10 +285,12 @@ int bph_cluster_communities(struct bph_clustering *c,
 	else if (igraph_rng_init(&rng, &igraph_rngtype_pcg32))
 		rc = BPH_ERR_NOMEM;
 	if (!rc) {
-		prev_rng = igraph_rng_default();
+		/* igraph_rng_set_default() copies the struct into igraph's
+		 * global, so the caller's is kept as a copy too */
+		prev_rng = *igraph_rng_default();
 		igraph_rng_set_default(&rng);
 		rc = assign(c, o, &s);
-		igraph_rng_set_default(prev_rng);
+		igraph_rng_set_default(&prev_rng);
 		igraph_rng_destroy(&rng);
 	}
 	igraph_set_warning_handler(prev_warn);
