@@ -42,9 +42,12 @@ struct bph_opts {
 	const char *explain;
 	const char *sni;
 	const char *common_file;
-	const char *threshold; /* clustering options, parsed by */
-	const char *max_share; /* cli_graph.c against the cluster */
-	const char *families;  /* module's names and ranges */
+	const char *threshold;	   /* clustering options, parsed by */
+	const char *max_share;	   /* cli_graph.c against the cluster */
+	const char *families;	   /* module's names and ranges */
+	const char *communities;   /* community options, parsed by */
+	const char *community_min; /* cli_graph.c against the community */
+	const char *resolution;	   /* module's methods and ranges */
 	uint64_t rate;
 	uint64_t seed;
 	bool seed_set;
@@ -77,6 +80,15 @@ struct bph_store;
  */
 int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 			   const char *seed);
+struct bph_community_opts;
+/*
+ * Fills cm (NULL: only checks) from o's --communities, --community-min
+ * and --resolution (defaults for the rest). Returns 0, or BPH_EXIT_USAGE
+ * after saying why on stderr. bph_opts_parse() runs it so that pivot
+ * rejects bad values before sending a packet.
+ */
+int bph_cli_community_opts(const struct bph_opts *o,
+			   struct bph_community_opts *cm);
 /* Opens o->db or the default store; prints why on failure. */
 int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st);
 

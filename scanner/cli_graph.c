@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "cluster/community.h"
 #include "cluster/export.h"
 #include "cluster/graph.h"
 #include "fingerprints/err.h"
@@ -93,8 +94,8 @@ static int opt_families(const char *s, struct bph_cluster_opts *co)
 		if (f < 0) {
 			fprintf(stderr,
 				"bphound: --families: '%.*s' is not a "
-				"family (hostkey x509 favicon body "
-				"title software tcp)\n",
+				"family (hostkey,x509,favicon,body,"
+				"title,software,tcp,netblock)\n",
 				(int)len, p);
 			return BPH_ERR_USAGE;
 		}
@@ -127,8 +128,85 @@ static int apply_cluster_opts(const struct bph_opts *o,
 	return 0;
 }
 
-/* Loads the store's artifact graph and clusters it. */
+/* --communities leiden|louvain. */
+static int opt_method(const char *s, struct bph_community_opts *cm)
+{
+	if (bph_community_method_parse(s, &cm->method)) {
+		fprintf(stderr,
+			"bphound: --communities: '%s' is not a method "
+			"(leiden or louvain)\n",
+			s);
+		return BPH_ERR_USAGE;
+	}
+	return 0;
+}
+
+/* --community-min N: a host count of at least 2 (one host never splits). */
+static int opt_community_min(const char *s, struct bph_community_opts *cm)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || strspn(s, "0123456789") != strlen(s) || errno || v < 2 ||
+	    v > UINT32_MAX) {
+		fprintf(stderr,
+			"bphound: --community-min: '%s' is not a host "
+			"count of at least 2\n",
+			s);
+		return BPH_ERR_USAGE;
+	}
+	cm->min_size = (uint32_t)v;
+	return 0;
+}
+
+/* --resolution R: a positive, finite modularity resolution. */
+static int opt_resolution(const char *s, struct bph_community_opts *cm)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v > 0) || v > 1e6) {
+		fprintf(stderr,
+			"bphound: --resolution: '%s' is not a positive "
+			"number (at most 1e6)\n",
+			s);
+		return BPH_ERR_USAGE;
+	}
+	cm->resolution = v;
+	return 0;
+}
+
+/* The tuning options without a method would silently do nothing, so
+ * they are an error. */
+int bph_cli_community_opts(const struct bph_opts *o,
+			   struct bph_community_opts *cm)
+{
+	struct bph_community_opts check;
+	const char *lone = o->community_min ? "--community-min"
+			   : o->resolution  ? "--resolution"
+					    : NULL;
+
+	if (!o->communities && lone) {
+		fprintf(stderr,
+			"bphound: %s needs --communities leiden|louvain\n",
+			lone);
+		return BPH_EXIT_USAGE;
+	}
+	if (!cm)
+		cm = &check;
+	bph_community_opts_default(cm);
+	if ((o->communities && opt_method(o->communities, cm)) ||
+	    (o->community_min && opt_community_min(o->community_min, cm)) ||
+	    (o->resolution && opt_resolution(o->resolution, cm)))
+		return BPH_EXIT_USAGE;
+	return 0;
+}
+
+/* Loads the store's artifact graph, clusters it and, when asked, splits
+ * large clusters into communities (cm: filled from the command line). */
 static int build_clustering(const struct bph_opts *o, struct bph_store *st,
+			    struct bph_community_opts *cm,
 			    struct bph_clustering **out)
 {
 	struct bph_cluster_opts co;
@@ -137,7 +215,8 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 	int rc = g ? 0 : BPH_ERR_NOMEM;
 
 	bph_cluster_opts_default(&co);
-	if (!rc && apply_cluster_opts(o, &co)) {
+	if (!rc &&
+	    (apply_cluster_opts(o, &co) || bph_cli_community_opts(o, cm))) {
 		bph_cluster_opts_clear(&co);
 		bph_graph_free(g);
 		return BPH_EXIT_USAGE;
@@ -146,6 +225,10 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 		rc = bph_store_load_graph(st, g);
 	if (!rc)
 		rc = bph_cluster_run(g, &co, out);
+	if (!rc && (rc = bph_cluster_communities(*out, cm))) {
+		bph_clustering_free(*out);
+		*out = NULL;
+	}
 	if (rc)
 		fprintf(stderr, "bphound: clustering: %s\n",
 			err[0] ? err : bph_strerror(rc));
@@ -157,14 +240,21 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 			   const char *seed)
 {
+	struct bph_community_opts cm;
 	struct bph_clustering *c = NULL;
-	int status = build_clustering(o, st, &c);
+	int status = build_clustering(o, st, &cm, &c);
 	if (status)
 		return status;
-	if (o->json)
+	if (o->json) {
 		status = write_export(c, "json", "-", seed, false);
-	else
-		bph_clustering_print(c, seed, stdout);
+	} else if (!bph_clustering_print(c, seed, stdout)) {
+		int rc = bph_community_print(c, &cm, seed, stdout);
+		if (rc) {
+			fprintf(stderr, "bphound: communities: %s\n",
+				bph_strerror(rc));
+			status = BPH_EXIT_FAIL;
+		}
+	}
 	if (!status && o->explain && seed)
 		bph_clustering_explain(c, seed, o->explain, stdout);
 	for (size_t i = 0; i < o->n_exports && !status; i++)
@@ -193,6 +283,7 @@ int bph_cmd_cluster(const struct bph_opts *o)
 int bph_cmd_export(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
+	struct bph_community_opts cm;
 	struct bph_clustering *c = NULL;
 	if (!o->format || !o->out_file) {
 		fprintf(stderr, "bphound export: --format FMT and -o FILE are "
@@ -208,7 +299,7 @@ int bph_cmd_export(const struct bph_opts *o)
 	}
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
-	int status = build_clustering(o, st, &c);
+	int status = build_clustering(o, st, &cm, &c);
 	if (!status)
 		status = write_export(c, o->format, o->out_file, NULL,
 				      o->artifact_nodes);

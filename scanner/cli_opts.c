@@ -43,6 +43,9 @@ enum {
 	OPT_MAX_SHARE,
 	OPT_FAMILIES,
 	OPT_ARTIFACT_NODES,
+	OPT_COMMUNITIES,
+	OPT_COMMUNITY_MIN,
+	OPT_RESOLUTION,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +81,9 @@ static const struct option long_opts[] = {
     {"max-share", required_argument, NULL, OPT_MAX_SHARE},
     {"families", required_argument, NULL, OPT_FAMILIES},
     {"artifact-nodes", no_argument, NULL, OPT_ARTIFACT_NODES},
+    {"communities", required_argument, NULL, OPT_COMMUNITIES},
+    {"community-min", required_argument, NULL, OPT_COMMUNITY_MIN},
+    {"resolution", required_argument, NULL, OPT_RESOLUTION},
     {NULL, 0, NULL, 0},
 };
 
@@ -107,7 +113,11 @@ void bph_usage(FILE *out)
 	    "the last\n  interrupted scan of --db)\n"
 	    "clustering options: --common FILE --threshold SCORE\n"
 	    "  --max-share STRONG,MEDIUM,WEAK\n"
-	    "  --families hostkey,x509,favicon,body,title,software,tcp\n"
+	    "  --families "
+	    "hostkey,x509,favicon,body,title,software,tcp,netblock\n"
+	    "  --communities leiden|louvain (default off): split clusters of\n"
+	    "  --community-min N hosts or more (default 50) into communities;\n"
+	    "  --resolution R (default 1.0): larger gives smaller communities\n"
 	    "see docs/guide.md\n",
 	    out);
 }
@@ -281,6 +291,15 @@ static int apply_opt(int c, const char *arg, struct bph_opts *o)
 	case OPT_ARTIFACT_NODES:
 		o->artifact_nodes = true;
 		return 0;
+	case OPT_COMMUNITIES:
+		o->communities = arg;
+		return 0;
+	case OPT_COMMUNITY_MIN:
+		o->community_min = arg;
+		return 0;
+	case OPT_RESOLUTION:
+		o->resolution = arg;
+		return 0;
 	case OPT_BANDWIDTH:
 		if (bph_bandwidth_to_pps(arg, BPH_SYN_FRAME_LEN, &o->rate))
 			return bad("--bandwidth", arg,
@@ -340,5 +359,5 @@ int bph_opts_parse(int argc, char **argv, struct bph_opts *o)
 	}
 	o->args = (const char **)(sub_argv + optind);
 	o->n_args = (size_t)(sub_argc - optind);
-	return 0;
+	return bph_cli_community_opts(o, NULL);
 }

@@ -53,6 +53,16 @@ expect 2 "bad.yaml:[0-9]+:[0-9]+" cluster --db "$db" --common "$work/bad.yaml"
 expect 2 "not a positive number" cluster --db "$db" --threshold -1
 expect 2 "three positive host counts" cluster --db "$db" --max-share 50,20
 expect 2 "not a family" cluster --db "$db" --families hostkey,astrology
+expect 2 "not a method" cluster --db "$db" --communities kmeans
+expect 2 "not a method" pivot 198.18.10.10 --db "$db" --communities Louvain
+expect 2 "at least 2" cluster --db "$db" --communities louvain --community-min 1
+expect 2 "at least 2" cluster --db "$db" --communities leiden --community-min 5x
+expect 2 "at least 2" cluster --db "$db" --communities leiden --community-min -3
+expect 2 "not a positive number" cluster --db "$db" --communities leiden --resolution 0
+expect 2 "not a positive number" cluster --db "$db" --communities louvain --resolution nan
+expect 2 "not a positive number" cluster --db "$db" --communities louvain --resolution inf
+expect 2 "needs --communities" cluster --db "$db" --resolution 2
+expect 2 "needs --communities" export --format json -o "$work/x.json" --db "$db" --community-min 10
 
 if [ "$fails" -ne 0 ]; then
 	echo "cli_errors: $fails failures"
