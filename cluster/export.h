@@ -9,9 +9,11 @@
  * library or escaper, so every output stays well-formed whatever the
  * hosts sent.
  *
- * Nodes are hosts; each carries its cluster id, whether it is the seed,
- * the values of its label artifacts (kinds "title" and "server": what
- * identifies the host to a person) and how many distinct artifacts it has.
+ * Nodes are hosts; each carries its cluster id, its community when a
+ * split ran (c->community_of non-NULL; nothing about communities is
+ * written otherwise), whether it is the seed, the values of its label
+ * artifacts (kinds "title", "server" and "cert_subject": what identifies
+ * the host to a person) and how many distinct artifacts it has.
  * With artifact_nodes, artifacts become nodes too (see
  * bph_export_art_is_node()), joined to each host carrying them.
  */
@@ -20,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cluster/cluster.h"
@@ -86,8 +89,17 @@ char *bph_export_evidence_text(const struct bph_clustering *c,
 			       enum bph_text_mode mode);
 
 /* Label kinds: the artifacts shown as host attributes. */
-#define BPH_EXPORT_TITLE  "title"
-#define BPH_EXPORT_SERVER "server"
+#define BPH_EXPORT_TITLE   "title"
+#define BPH_EXPORT_SERVER  "server"
+#define BPH_EXPORT_SUBJECT "cert_subject" /* never links: label only */
+
+/*
+ * Whether c holds communities (c->community_of non-NULL); if so, stores
+ * host h's community id in *id. Exporters write a community attribute
+ * only when this is true, so output without communities is unchanged.
+ */
+bool bph_export_host_community(const struct bph_clustering *c, size_t h,
+			       uint32_t *id);
 
 /*
  * Walks the distinct artifacts of host h: start with *pos = 0; each call
@@ -112,8 +124,8 @@ char *bph_export_host_values(const struct bph_clustering *c, size_t h,
 
 /*
  * Whether artifact a becomes a node with artifact_nodes: it is shared
- * (two hosts or more carry it) or it is a label kind (title, server: text
- * the host chose, worth seeing even on one host).
+ * (two hosts or more carry it) or it is a label kind (title, server,
+ * cert_subject: text the host chose, worth seeing even on one host).
  */
 bool bph_export_art_is_node(const struct bph_clustering *c, size_t a);
 

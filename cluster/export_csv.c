@@ -6,7 +6,8 @@
  * characters, line breaks become spaces), and a field starting with
  * = + - @ is prefixed with ' so spreadsheets do not run it as a formula.
  * Each row also carries both hosts' labels (a_*, b_*: titles, servers,
- * artifact count). With artifact nodes, one more row per (host, artifact)
+ * certificate subjects, artifact count, and community when the clustering
+ * has communities). With artifact nodes, one more row per (host, artifact)
  * has rule "artifact", the artifact's weight as score and three more
  * columns: artifact_kind, artifact_value, hosts_sharing.
  */
@@ -39,107 +40,140 @@ static int field(FILE *out, const char *s, bool last)
 
 enum {
 	N_BASE = 6,
-	N_HOST = 3,
+	N_LABEL = 3,		  /* owned text columns per host */
+	N_HOST_MAX = N_LABEL + 2, /* + n_artifacts, community */
 	N_ART = 3,
-	N_COLS = N_BASE + 2 * N_HOST + N_ART
+	N_COLS_MAX = N_BASE + 2 * N_HOST_MAX + N_ART
 };
 
-static const char *const header[N_COLS] = {
+static const char *const base_header[N_BASE] = {
     "maltego.IPv4Address",
     "maltego.IPv4Address",
     "cluster",
     "score",
     "rule",
     "evidence",
-    "a_titles",
-    "a_servers",
-    "a_n_artifacts",
-    "b_titles",
-    "b_servers",
-    "b_n_artifacts",
+};
+/* Per host, prefixed a_ and b_; community only when c holds communities,
+ * so a clustering without them keeps the columns it always had. */
+static const char *const host_header[N_HOST_MAX] = {
+    "titles", "servers", "cert_subjects", "n_artifacts", "community",
+};
+static const char *const label_kind[N_LABEL] = {
+    BPH_EXPORT_TITLE,
+    BPH_EXPORT_SERVER,
+    BPH_EXPORT_SUBJECT,
+};
+static const char *const art_header[N_ART] = {
     "artifact_kind",
     "artifact_value",
     "hosts_sharing",
 };
 
-/* One row's fields; owned holds the strings to free. */
+/* The columns of one export. */
+struct layout {
+	int n_host; /* columns per host */
+	int n_cols; /* all columns (the artifact ones with artifact nodes) */
+};
+
+static struct layout layout_of(const struct bph_clustering *c, bool art)
+{
+	struct layout l;
+
+	l.n_host = c->community_of ? N_HOST_MAX : N_HOST_MAX - 1;
+	l.n_cols = N_BASE + 2 * l.n_host + (art ? N_ART : 0);
+	return l;
+}
+
+/* One row's fields; owned holds the strings to free, the arrays the
+ * numbers the fields point to. */
 struct row {
-	const char *f[N_COLS];
-	char *owned[2 * N_HOST];
-	char num[2 * N_HOST + 2][32];
+	const struct layout *l;
+	const char *f[N_COLS_MAX];
+	char *owned[2 * N_LABEL];
+	char count[2][32], community[2][32], cluster[32], score[32];
 	int bad;
 };
 
-/* Fills the host columns at col for host h (-1: empty). */
+/* Fills the host columns of end (0: a, 1: b) for host h (-1: empty). */
 static void host_cols(struct row *r, const struct bph_clustering *c, long h,
-		      int col)
+		      int end)
 {
-	int o = col - N_BASE; /* 0 or N_HOST */
+	int col = N_BASE + end * r->l->n_host;
+	uint32_t id;
 
 	if (h < 0)
 		return;
-	r->owned[o] = bph_export_host_values(c, (size_t)h, BPH_EXPORT_TITLE,
-					     BPH_TEXT_XML);
-	r->owned[o + 1] = bph_export_host_values(
-	    c, (size_t)h, BPH_EXPORT_SERVER, BPH_TEXT_XML);
-	snprintf(r->num[o], sizeof(r->num[o]), "%zu",
+	for (int k = 0; k < N_LABEL; k++) {
+		char *v = bph_export_host_values(c, (size_t)h, label_kind[k],
+						 BPH_TEXT_XML);
+		r->owned[end * N_LABEL + k] = v;
+		r->bad |= !v;
+		r->f[col + k] = v ? v : "";
+	}
+	snprintf(r->count[end], sizeof(r->count[end]), "%zu",
 		 bph_export_host_n_artifacts(c, (size_t)h));
-	r->bad |= !r->owned[o] || !r->owned[o + 1];
-	r->f[col] = r->owned[o];
-	r->f[col + 1] = r->owned[o + 1];
-	r->f[col + 2] = r->num[o];
+	r->f[col + N_LABEL] = r->count[end];
+	if (bph_export_host_community(c, (size_t)h, &id)) {
+		snprintf(r->community[end], sizeof(r->community[end]), "%u",
+			 id);
+		r->f[col + N_LABEL + 1] = r->community[end];
+	}
 }
 
-static void row_init(struct row *r, const struct bph_clustering *c, long a,
-		     long b, unsigned cluster)
+static void row_init(struct row *r, const struct layout *l,
+		     const struct bph_clustering *c, long a, long b,
+		     unsigned cluster)
 {
 	memset(r, 0, sizeof(*r));
-	for (int i = 0; i < N_COLS; i++)
+	r->l = l;
+	for (int i = 0; i < N_COLS_MAX; i++)
 		r->f[i] = "";
 	r->f[0] = c->hosts[a];
 	r->f[1] = b >= 0 ? c->hosts[b] : "";
-	snprintf(r->num[2 * N_HOST], sizeof(r->num[0]), "%u", cluster);
-	r->f[2] = r->num[2 * N_HOST];
-	host_cols(r, c, a, N_BASE);
-	host_cols(r, c, b, N_BASE + N_HOST);
+	snprintf(r->cluster, sizeof(r->cluster), "%u", cluster);
+	r->f[2] = r->cluster;
+	host_cols(r, c, a, 0);
+	host_cols(r, c, b, 1);
 }
 
-/* Writes r's first n columns and frees what r owns; -1 on ENOMEM. */
-static int row_put(FILE *out, struct row *r, int n)
+/* Writes r's columns and frees what r owns; -1 on ENOMEM. */
+static int row_put(FILE *out, struct row *r)
 {
-	int rc = r->bad ? -1 : 0;
+	int rc = r->bad ? -1 : 0, n = r->l->n_cols;
 
 	for (int i = 0; !rc && i < n; i++)
 		rc |= field(out, r->f[i], i == n - 1);
-	for (int i = 0; i < 2 * N_HOST; i++)
+	for (int i = 0; i < 2 * N_LABEL; i++)
 		free(r->owned[i]);
 	return rc;
 }
 
-static int link_row(FILE *out, const struct bph_clustering *c, size_t i,
-		    int ncols)
+static int link_row(FILE *out, const struct layout *lay,
+		    const struct bph_clustering *c, size_t i)
 {
 	const struct bph_link *l = &c->links[i];
 	char *ev = bph_export_evidence_text(c, l, BPH_TEXT_XML);
 	struct row r;
 
-	row_init(&r, c, l->a, l->b, c->clusters[c->cluster_of[l->a]].id);
-	snprintf(r.num[2 * N_HOST + 1], sizeof(r.num[0]), "%.6g", l->score);
-	r.f[3] = r.num[2 * N_HOST + 1];
+	row_init(&r, lay, c, l->a, l->b, c->clusters[c->cluster_of[l->a]].id);
+	snprintf(r.score, sizeof(r.score), "%.6g", l->score);
+	r.f[3] = r.score;
 	r.f[4] = l->rule;
 	r.f[5] = ev ? ev : "";
 	r.bad |= !ev;
-	int rc = row_put(out, &r, ncols);
+	int rc = row_put(out, &r);
 	free(ev);
 	return rc;
 }
 
 /* --artifact-nodes: one row per (host, node-worthy artifact). */
-static int art_rows(FILE *out, const struct bph_clustering *c, size_t h)
+static int art_rows(FILE *out, const struct layout *lay,
+		    const struct bph_clustering *c, size_t h)
 {
 	size_t pos = 0;
 	long a;
-	int rc = 0;
+	int rc = 0, col = N_BASE + 2 * lay->n_host;
 
 	while (!rc && (a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
 		const struct bph_art_stat *s = &c->arts[a];
@@ -147,38 +181,52 @@ static int art_rows(FILE *out, const struct bph_clustering *c, size_t h)
 		char w[32], df[32];
 		if (!bph_export_art_is_node(c, (size_t)a))
 			continue;
-		row_init(&r, c, (long)h, -1, c->clusters[c->cluster_of[h]].id);
+		row_init(&r, lay, c, (long)h, -1,
+			 c->clusters[c->cluster_of[h]].id);
 		snprintf(w, sizeof(w), "%.6g", s->weight);
 		snprintf(df, sizeof(df), "%u", s->df);
 		r.f[3] = w;
 		r.f[4] = "artifact";
-		r.f[N_COLS - 3] = s->kind;
-		r.f[N_COLS - 2] = s->value;
-		r.f[N_COLS - 1] = df;
-		rc = row_put(out, &r, N_COLS);
+		r.f[col] = s->kind;
+		r.f[col + 1] = s->value;
+		r.f[col + 2] = df;
+		rc = row_put(out, &r);
 	}
 	return rc;
+}
+
+static void put_header(FILE *out, const struct layout *l)
+{
+	fputs(base_header[0], out);
+	for (int i = 1; i < N_BASE; i++)
+		fprintf(out, ",%s", base_header[i]);
+	for (int end = 0; end < 2; end++)
+		for (int i = 0; i < l->n_host; i++)
+			fprintf(out, ",%c_%s", "ab"[end], host_header[i]);
+	for (int i = 0; N_BASE + 2 * l->n_host + i < l->n_cols; i++)
+		fprintf(out, ",%s", art_header[i]);
+	fputs("\r\n", out);
 }
 
 static int write_csv(const struct bph_clustering *c,
 		     const struct bph_export_opts *o, FILE *out, char *err,
 		     size_t errlen)
 {
-	int ncols = o->artifact_nodes ? N_COLS : N_COLS - N_ART, rc = 0;
+	struct layout lay = layout_of(c, o->artifact_nodes);
+	int rc = 0;
 
-	for (int i = 0; i < ncols; i++)
-		fprintf(out, "%s%s", header[i], i == ncols - 1 ? "\r\n" : ",");
+	put_header(out, &lay);
 	for (size_t i = 0; !rc && i < c->n_links; i++)
-		rc = link_row(out, c, i, ncols);
+		rc = link_row(out, &lay, c, i);
 	for (size_t k = 0; !rc && k < c->n_clusters; k++)
 		if (c->clusters[k].n_links == 0) {
 			struct row r;
-			row_init(&r, c, c->clusters[k].hosts[0], -1,
+			row_init(&r, &lay, c, c->clusters[k].hosts[0], -1,
 				 c->clusters[k].id);
-			rc = row_put(out, &r, ncols);
+			rc = row_put(out, &r);
 		}
 	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
-		rc = art_rows(out, c, h);
+		rc = art_rows(out, &lay, c, h);
 	if (rc)
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	return 0;

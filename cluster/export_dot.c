@@ -43,12 +43,16 @@ static int dot_node(FILE *out, const struct bph_clustering *c, const char *seed,
 		    size_t h)
 {
 	bool is_seed = seed && bph_clustering_host(c, seed) == (long)h;
+	uint32_t community;
 	int rc;
 
 	fputs("  ", out);
 	rc = quoted(out, c->hosts[h]);
-	fprintf(out, " [type=host, cluster=%u, seed=%s%s, n_artifacts=%zu",
-		c->clusters[c->cluster_of[h]].id, is_seed ? "true" : "false",
+	fprintf(out, " [type=host, cluster=%u",
+		c->clusters[c->cluster_of[h]].id);
+	if (bph_export_host_community(c, h, &community))
+		fprintf(out, ", community=%u", community);
+	fprintf(out, ", seed=%s%s, n_artifacts=%zu", is_seed ? "true" : "false",
 		is_seed ? ", shape=doublecircle" : "",
 		bph_export_host_n_artifacts(c, h));
 	rc |= quoted_attr(
@@ -57,6 +61,9 @@ static int dot_node(FILE *out, const struct bph_clustering *c, const char *seed,
 	rc |= quoted_attr(
 	    out, "servers",
 	    bph_export_host_values(c, h, BPH_EXPORT_SERVER, BPH_TEXT_XML));
+	rc |= quoted_attr(
+	    out, "cert_subjects",
+	    bph_export_host_values(c, h, BPH_EXPORT_SUBJECT, BPH_TEXT_XML));
 	fputs("];\n", out);
 	return rc;
 }

@@ -132,17 +132,30 @@ static json_t *host_values(const struct bph_clustering *c, size_t h,
 	return a;
 }
 
-/* Sets the label attributes of host h (titles, servers, n_artifacts). */
+/* Sets o["community"] when c holds communities. */
+static void host_community(json_t *o, const struct bph_clustering *c, size_t h,
+			   int *bad)
+{
+	uint32_t id;
+
+	if (bph_export_host_community(c, h, &id))
+		set(o, "community", json_integer(id), bad);
+}
+
+/* Sets the label attributes of host h (titles, servers, cert_subjects,
+ * n_artifacts). */
 static void host_labels(json_t *o, const struct bph_clustering *c, size_t h,
 			int *bad)
 {
 	set(o, "titles", host_values(c, h, BPH_EXPORT_TITLE, bad), bad);
 	set(o, "servers", host_values(c, h, BPH_EXPORT_SERVER, bad), bad);
+	set(o, "cert_subjects", host_values(c, h, BPH_EXPORT_SUBJECT, bad),
+	    bad);
 	set(o, "n_artifacts",
 	    json_integer((json_int_t)bph_export_host_n_artifacts(c, h)), bad);
 }
 
-/* One object per host: ip, cluster id, labels. */
+/* One object per host: ip, cluster id, community, labels. */
 static json_t *hosts_json(const struct bph_clustering *c, int *bad)
 {
 	json_t *a = json_array();
@@ -154,6 +167,7 @@ static json_t *hosts_json(const struct bph_clustering *c, int *bad)
 			set(o, "cluster",
 			    json_integer(c->clusters[c->cluster_of[h]].id),
 			    bad);
+			host_community(o, c, h, bad);
 			host_labels(o, c, h, bad);
 		}
 		append(a, o, bad);
@@ -255,6 +269,7 @@ static json_t *cy_node(const struct bph_clustering *c, size_t h,
 	set(d, "value", json_string(c->hosts[h]), bad);
 	set(d, "type", json_string("host"), bad);
 	set(d, "cluster", json_integer(c->clusters[c->cluster_of[h]].id), bad);
+	host_community(d, c, h, bad);
 	set(d, "seed",
 	    json_boolean(seed && bph_clustering_host(c, seed) == (long)h), bad);
 	host_labels(d, c, h, bad);

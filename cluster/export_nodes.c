@@ -1,7 +1,8 @@
 /*
  * export_nodes.c - what the exporters show about a node: a host's label
- * artifacts (titles, servers) and artifact count, and which artifacts
- * become nodes of their own with --artifact-nodes.
+ * artifacts (titles, servers, certificate subjects), artifact count and
+ * community, and which artifacts become nodes of their own with
+ * --artifact-nodes.
  */
 #include "cluster/export.h"
 
@@ -82,7 +83,16 @@ bool bph_export_art_is_node(const struct bph_clustering *c, size_t a)
 	const char *k = c->arts[a].kind;
 
 	return c->arts[a].df >= 2 || !strcmp(k, BPH_EXPORT_TITLE) ||
-	       !strcmp(k, BPH_EXPORT_SERVER);
+	       !strcmp(k, BPH_EXPORT_SERVER) || !strcmp(k, BPH_EXPORT_SUBJECT);
+}
+
+bool bph_export_host_community(const struct bph_clustering *c, size_t h,
+			       uint32_t *id)
+{
+	if (!c->community_of)
+		return false;
+	*id = c->community_of[h];
+	return true;
 }
 
 char *bph_export_art_label(const struct bph_clustering *c, size_t a,

@@ -1,10 +1,11 @@
 /*
  * export_stix.c - a STIX 2.1 bundle: one infrastructure per cluster with
  * more than one host (and the seed's cluster), an ipv4-addr per host, an
- * x509-certificate per linking certificate hash, "consists-of"
- * relationships from each infrastructure to its members, and a
- * "related-to" relationship per link with the evidence in description and
- * x_bphound_* properties.
+ * x509-certificate per linking certificate hash (with its subject when
+ * the scan recorded one), "consists-of" relationships from each
+ * infrastructure to its members, and a "related-to" relationship per link
+ * with the evidence in description and x_bphound_* properties. With
+ * communities, each ipv4-addr carries x_bphound_community.
  *
  * Ids are deterministic UUIDv5: SCOs use the STIX namespace
  * 00abedb4-aa42-466c-9c01-fed23315a9b7 over the JCS-canonical JSON of
@@ -134,15 +135,53 @@ static void relationship(struct stix *s, const char *type, const char *src,
 static void host_objects(struct stix *s, uint32_t h, const char *infra)
 {
 	char id[96];
+	uint32_t community;
+	json_t *o;
 
 	if (ip_id(s->c->hosts[h], id)) {
 		s->bad = 1;
 		return;
 	}
-	add(s, json_pack("{s:s, s:s, s:s, s:s}", "type", "ipv4-addr",
-			 "spec_version", "2.1", "id", id, "value",
-			 s->c->hosts[h]));
+	o = json_pack("{s:s, s:s, s:s, s:s}", "type", "ipv4-addr",
+		      "spec_version", "2.1", "id", id, "value", s->c->hosts[h]);
+	/* a custom property: not id-contributing, so the id stays the same */
+	if (o && bph_export_host_community(s->c, h, &community) &&
+	    json_object_set_new(o, "x_bphound_community",
+				json_integer(community)))
+		s->bad = 1;
+	add(s, o);
 	relationship(s, "consists-of", infra, id, NULL);
+}
+
+/* The cert_subject artifact host h showed on port, or -1: the subject of
+ * the certificate that port served. */
+static long subject_at(const struct bph_clustering *c, uint32_t h,
+		       uint16_t port)
+{
+	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++)
+		if (c->inc[i].port == port &&
+		    !strcmp(c->arts[c->inc[i].art].kind, BPH_EXPORT_SUBJECT))
+			return (long)c->inc[i].art;
+	return -1;
+}
+
+/* The x509-certificate for evidence e of l, a cert_sha256 (subject is
+ * not id-contributing either). */
+static json_t *cert_object(const struct bph_clustering *c,
+			   const struct bph_link *l,
+			   const struct bph_evidence *e, const char *id)
+{
+	long subj = subject_at(c, l->a, e->port_a);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:{s:s}}", "type",
+			      "x509-certificate", "spec_version", "2.1", "id",
+			      id, "hashes", "SHA-256", c->arts[e->art].value);
+
+	if (o && subj >= 0 &&
+	    json_object_set_new(o, "subject", text(c->arts[subj].value))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* x509-certificate objects for the certificate hashes behind links. */
@@ -162,10 +201,7 @@ static void cert_objects(struct stix *s, const struct bph_cluster *k,
 			    cert_id(c->arts[i].value, id))
 				continue;
 			s->cert_done[i] = true;
-			add(s, json_pack("{s:s, s:s, s:s, s:{s:s}}", "type",
-					 "x509-certificate", "spec_version",
-					 "2.1", "id", id, "hashes", "SHA-256",
-					 c->arts[i].value));
+			add(s, cert_object(c, l, &l->ev[e], id));
 			relationship(s, "consists-of", infra, id, NULL);
 		}
 	}

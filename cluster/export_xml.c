@@ -99,28 +99,37 @@ static bool is_seed(const struct bph_clustering *c, const char *seed, size_t h)
 	return seed && bph_clustering_host(c, seed) == (long)h;
 }
 
-/* Text attributes of a node, cleaned to XML characters; NULL on ENOMEM. */
+/* Text attributes of a node, cleaned to XML characters; NULL on ENOMEM.
+ * community is "" when c holds no communities. */
 struct node_text {
-	char *titles, *servers;
-	char count[32];
+	char *titles, *servers, *subjects;
+	char count[32], community[16];
 };
 
 static int node_text_get(struct node_text *t, const struct bph_clustering *c,
 			 size_t h)
 {
+	uint32_t id;
+
 	t->titles =
 	    bph_export_host_values(c, h, BPH_EXPORT_TITLE, BPH_TEXT_XML);
 	t->servers =
 	    bph_export_host_values(c, h, BPH_EXPORT_SERVER, BPH_TEXT_XML);
+	t->subjects =
+	    bph_export_host_values(c, h, BPH_EXPORT_SUBJECT, BPH_TEXT_XML);
 	snprintf(t->count, sizeof(t->count), "%zu",
 		 bph_export_host_n_artifacts(c, h));
-	return t->titles && t->servers ? 0 : -1;
+	t->community[0] = '\0';
+	if (bph_export_host_community(c, h, &id))
+		snprintf(t->community, sizeof(t->community), "%u", id);
+	return t->titles && t->servers && t->subjects ? 0 : -1;
 }
 
 static void node_text_free(struct node_text *t)
 {
 	free(t->titles);
 	free(t->servers);
+	free(t->subjects);
 }
 
 /* Calls fn(x, c, h, a) for every host h and node-worthy artifact a of h. */
@@ -170,13 +179,16 @@ static void gml_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 	free(ev);
 }
 
-static void gml_keys(struct xw *x, bool artifact_nodes)
+static void gml_keys(struct xw *x, bool artifact_nodes, bool communities)
 {
 	gml_key(x, "type", "node", "string");
 	gml_key(x, "cluster", "node", "int");
+	if (communities)
+		gml_key(x, "community", "node", "int");
 	gml_key(x, "seed", "node", "boolean");
 	gml_key(x, "titles", "node", "string");
 	gml_key(x, "servers", "node", "string");
+	gml_key(x, "cert_subjects", "node", "string");
 	gml_key(x, "n_artifacts", "node", "int");
 	if (artifact_nodes) {
 		gml_key(x, "kind", "all", "string");
@@ -208,9 +220,12 @@ static void gml_node(struct xw *x, const struct bph_clustering *c,
 	text_el(x, "data", "type", "host");
 	snprintf(num, sizeof(num), "%u", c->clusters[c->cluster_of[h]].id);
 	text_el(x, "data", "cluster", num);
+	if (t.community[0])
+		text_el(x, "data", "community", t.community);
 	text_el(x, "data", "seed", is_seed(c, seed, h) ? "true" : "false");
 	text_el(x, "data", "titles", t.titles ? t.titles : "");
 	text_el(x, "data", "servers", t.servers ? t.servers : "");
+	text_el(x, "data", "cert_subjects", t.subjects ? t.subjects : "");
 	text_el(x, "data", "n_artifacts", t.count);
 	end(x);
 	node_text_free(&t);
@@ -259,7 +274,7 @@ static int write_graphml(const struct bph_clustering *c,
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	start(&x, "graphml");
 	attr(&x, "xmlns", "http://graphml.graphdrawing.org/xmlns");
-	gml_keys(&x, o->artifact_nodes);
+	gml_keys(&x, o->artifact_nodes, c->community_of != NULL);
 	start(&x, "graph");
 	attr(&x, "id", "bphound");
 	attr(&x, "edgedefault", "undirected");
@@ -304,9 +319,10 @@ static void attvalue(struct xw *x, const char *for_, const char *value)
 	end(x);
 }
 
-/* Node attribute ids 0-1 as before, 2-5 host labels, 6-9 artifacts;
- * edge ids 0-2 as before, 3 kind. */
-static void gexf_defs(struct xw *x, bool artifact_nodes)
+/* Node attribute ids 0-1 as before, 2-5 and 10 host labels, 6-9
+ * artifacts, 11 community (ids are kept once published, so Gephi
+ * projects keep their mappings); edge ids 0-2 as before, 3 kind. */
+static void gexf_defs(struct xw *x, bool artifact_nodes, bool communities)
 {
 	start(x, "attributes");
 	attr(x, "class", "node");
@@ -316,6 +332,9 @@ static void gexf_defs(struct xw *x, bool artifact_nodes)
 	gexf_attr_def(x, "3", "titles", "string");
 	gexf_attr_def(x, "4", "servers", "string");
 	gexf_attr_def(x, "5", "n_artifacts", "integer");
+	gexf_attr_def(x, "10", "cert_subjects", "string");
+	if (communities)
+		gexf_attr_def(x, "11", "community", "integer");
 	if (artifact_nodes) {
 		gexf_attr_def(x, "6", "kind", "string");
 		gexf_attr_def(x, "7", "artifact_value", "string");
@@ -351,6 +370,9 @@ static void gexf_node(struct xw *x, const struct bph_clustering *c,
 	attvalue(x, "3", t.titles ? t.titles : "");
 	attvalue(x, "4", t.servers ? t.servers : "");
 	attvalue(x, "5", t.count);
+	attvalue(x, "10", t.subjects ? t.subjects : "");
+	if (t.community[0])
+		attvalue(x, "11", t.community);
 	end(x);
 	end(x);
 	node_text_free(&t);
@@ -438,7 +460,7 @@ static int write_gexf(const struct bph_clustering *c,
 	start(&x, "graph");
 	attr(&x, "mode", "static");
 	attr(&x, "defaultedgetype", "undirected");
-	gexf_defs(&x, o->artifact_nodes);
+	gexf_defs(&x, o->artifact_nodes, c->community_of != NULL);
 	start(&x, "nodes");
 	for (size_t h = 0; h < c->n_hosts; h++)
 		gexf_node(&x, c, o->seed, h);

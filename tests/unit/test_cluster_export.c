@@ -30,8 +30,13 @@ static const char formula[] = "=cmd|' /C calc'!A0";
 static const char evil_title[] =
     "\x1b[31m<b>\"t\"</b> &lt;\xed\xa0\x80\x7f\x01 ]";
 static const char evil_server[] = "nginx\r\nX-Evil: \"1\"\xc0\xaf";
-#define ART_NODES 7 /* 4 shared, 2 titles and 1 server on one host */
-#define ART_EDGES 11
+/* the linked pair's certificate subject: markup, quotes, a backslash,
+ * controls, invalid UTF-8 */
+static const char evil_subject[] =
+    "CN=<script>alert(\"s\")</script>\\,O=\x01\x1b[31m\xff\"q\" &amp; "
+    "'a'\tb\nc";
+#define ART_NODES 9 /* 5 shared, 2 titles, 1 server, 1 subject on one host */
+#define ART_EDGES 14
 
 static struct bph_clustering *hostile(void)
 {
@@ -60,6 +65,11 @@ static struct bph_clustering *hostile(void)
 	bph_graph_add(g, "192.0.2.12", "title", evil, 80, 1795000000);
 	bph_graph_add(g, "192.0.2.11", "favicon", formula, 80, 1795000000);
 	bph_graph_add(g, "192.0.2.12", "favicon", formula, 80, 1795000000);
+	/* the certificate's subject: shown on both, never linking */
+	bph_graph_add(g, "192.0.2.10", "cert_subject", evil_subject, 443,
+		      1795000000);
+	bph_graph_add(g, "192.0.2.11", "cert_subject", evil_subject, 443,
+		      1795000000);
 	bph_graph_add_host(g, "192.0.2.99"); /* answered, no artifacts */
 	bph_graph_add(g, "192.0.2.50", "title", evil_title, 80, 1795000000);
 	bph_graph_add(g, "192.0.2.50", "server", evil_server, 80, 1795000000);
@@ -69,14 +79,17 @@ static struct bph_clustering *hostile(void)
 		memcpy(longt + i, "\xc3\xa9", 2); /* 1500 x e-acute */
 	longt[3000] = '\0';
 	bph_graph_add(g, "192.0.2.51", "title", longt, 80, 1795000000);
+	bph_graph_add(g, "192.0.2.51", "cert_subject", "CN=one.example", 443,
+		      1795000000);
 	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
 	bph_graph_free(g);
 	return c;
 }
 
-/* Renders fmt; exports with artifact nodes go to BPH_EXPORT_DIR/art/. */
-static char *render_opts(const struct bph_clustering *c, const char *fmt,
-			 bool art, size_t *len)
+/* Renders fmt; with BPH_EXPORT_DIR set, also writes it to
+ * BPH_EXPORT_DIR/<sub>export.<fmt> (sub "" or ending in '/'). */
+static char *render_sub(const struct bph_clustering *c, const char *fmt,
+			bool art, const char *sub, size_t *len)
 {
 	struct bph_export_opts eo = {.seed = "192.0.2.10",
 				     .artifact_nodes = art};
@@ -88,14 +101,20 @@ static char *render_opts(const struct bph_clustering *c, const char *fmt,
 	const char *dir = getenv("BPH_EXPORT_DIR");
 	if (dir) {
 		char path[512];
-		snprintf(path, sizeof(path), "%s/%sexport.%s", dir,
-			 art ? "art/" : "", fmt);
+		snprintf(path, sizeof(path), "%s/%sexport.%s", dir, sub, fmt);
 		FILE *o = fopen(path, "w");
 		assert_non_null(o);
 		fwrite(buf, 1, *len, o);
 		fclose(o);
 	}
 	return buf;
+}
+
+/* Exports with artifact nodes go to BPH_EXPORT_DIR/art/. */
+static char *render_opts(const struct bph_clustering *c, const char *fmt,
+			 bool art, size_t *len)
+{
+	return render_sub(c, fmt, art, art ? "art/" : "", len);
 }
 
 static char *render(const struct bph_clustering *c, const char *fmt,
@@ -479,6 +498,357 @@ static void test_artifact_nodes(void **state)
 	bph_clustering_free(c);
 }
 
+/* The DOT quoted string bphound writes for the XML-clean s. */
+static char *dot_quoted(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 3), *o = out;
+	*o++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s;
+	}
+	strcpy(o, "\"");
+	return out;
+}
+
+/* The CSV field bphound writes for the XML-clean s. */
+static char *csv_quoted(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 4), *o = out;
+	*o++ = '"';
+	if (*s && strchr("=+-@", *s))
+		*o++ = '\'';
+	for (; *s; s++) {
+		if (*s == '"')
+			*o++ = '"';
+		*o++ = *s == '\n' || *s == '\r' ? ' ' : *s;
+	}
+	strcpy(o, "\"");
+	return out;
+}
+
+/* The object of JSON array arr whose key is value, or NULL. */
+static json_t *find_by(json_t *arr, const char *key, const char *value)
+{
+	json_t *o;
+	size_t i;
+	json_array_foreach(arr, i, o)
+	{
+		const char *v = json_string_value(json_object_get(o, key));
+		if (v && !strcmp(v, value))
+			return o;
+	}
+	return NULL;
+}
+
+/* The subject artifacts: weight 0, never evidence on a link. */
+static void assert_subjects_never_link(const struct bph_clustering *c)
+{
+	size_t n = 0;
+
+	assert_null(bph_kind_lookup(BPH_EXPORT_SUBJECT));
+	for (size_t a = 0; a < c->n_arts; a++) {
+		if (strcmp(c->arts[a].kind, BPH_EXPORT_SUBJECT))
+			continue;
+		n++;
+		assert_true(c->arts[a].weight == 0);
+		assert_string_equal(c->arts[a].why_zero,
+				    "kind not used for linking");
+	}
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < c->n_links; i++)
+		for (size_t e = 0; e < c->links[i].n_ev; e++)
+			assert_string_not_equal(
+			    c->arts[c->links[i].ev[e].art].kind,
+			    BPH_EXPORT_SUBJECT);
+}
+
+/* json, cytoscape and stix hold the UTF-8-clean subject. */
+static void check_json_subjects(const struct bph_clustering *c,
+				const char *utf8)
+{
+	size_t len;
+	char *js = render(c, "json", &len);
+	json_t *j = json_loadb(js, len, 0, NULL), *h;
+	assert_non_null(j);
+	h = find_by(json_object_get(j, "hosts"), "ip", "192.0.2.11");
+	assert_non_null(h);
+	assert_int_equal(json_array_size(json_object_get(h, "cert_subjects")),
+			 1);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(h, "cert_subjects"), 0)),
+			    utf8);
+	h = find_by(json_object_get(j, "hosts"), "ip", "192.0.2.12");
+	assert_int_equal(json_array_size(json_object_get(h, "cert_subjects")),
+			 0);
+	json_decref(j);
+	free(js);
+
+	char *cy = render(c, "cytoscape", &len);
+	j = json_loadb(cy, len, 0, NULL);
+	json_t *d = cy_find(j, "nodes", "192.0.2.10");
+	assert_non_null(d);
+	assert_string_equal(json_string_value(json_array_get(
+				json_object_get(d, "cert_subjects"), 0)),
+			    utf8);
+	json_decref(j);
+	free(cy);
+
+	char *stix = render(c, "stix", &len);
+	j = json_loadb(stix, len, 0, NULL);
+	h = find_by(json_object_get(j, "objects"), "type", "x509-certificate");
+	assert_non_null(h);
+	assert_string_equal(json_string_value(json_object_get(h, "subject")),
+			    utf8);
+	json_decref(j);
+	free(stix);
+}
+
+/* graphml, gexf, dot and csv hold the XML-clean subject, escaped. */
+static void check_xml_subjects(const struct bph_clustering *c, const char *xml)
+{
+	size_t len;
+	char *gml = render(c, "graphml", &len);
+	char *t = xpath_str(gml, len, GRAPHML_NS,
+			    "string(//g:node[@id='192.0.2.10']"
+			    "/g:data[@key='cert_subjects'])");
+	assert_string_equal(t, xml); /* markup, quotes, TAB and LF survive */
+	assert_clean_label(t);
+	free(t);
+	free(gml);
+
+	char *gexf = render(c, "gexf", &len);
+	t = xpath_str(gexf, len, GEXF_NS,
+		      "string(//g:node[@id='192.0.2.10']"
+		      "//g:attvalue[@for=//g:attributes[@class='node']"
+		      "/g:attribute[@title='cert_subjects']/@id]/@value)");
+	assert_string_equal(t, xml);
+	free(t);
+	free(gexf);
+
+	char *dot = render(c, "dot", &len), *want = dot_quoted(xml), *pat;
+	assert_true(asprintf(&pat, "cert_subjects=%s", want) > 0);
+	assert_non_null(strstr(dot, pat));
+	assert_null(strchr(dot, '\x1b'));
+	free(pat);
+	free(want);
+	free(dot);
+
+	char *csv = render(c, "csv", &len);
+	want = csv_quoted(xml);
+	assert_non_null(strstr(csv, want));
+	assert_non_null(strstr(csv, ",a_cert_subjects,a_n_artifacts,"));
+	assert_null(strchr(csv, '\x1b'));
+	free(want);
+	free(csv);
+}
+
+/* Certificate subjects: on their hosts in every format, cleaned, and
+ * never a reason to link. */
+static void test_cert_subjects(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	char *utf8 = bph_text_clean(evil_subject, BPH_TEXT_UTF8);
+	char *xml = bph_text_clean(evil_subject, BPH_TEXT_XML);
+
+	assert_subjects_never_link(c);
+	check_json_subjects(c, utf8);
+	check_xml_subjects(c, xml);
+	free(utf8);
+	free(xml);
+	bph_clustering_free(c);
+}
+
+static const char *const all_formats[] = {
+    "json", "graphml", "gexf", "dot", "cytoscape", "stix", "csv",
+};
+#define N_FORMATS (sizeof(all_formats) / sizeof(all_formats[0]))
+
+/* A community id no cluster id or count equals: 100 + host index. */
+#define COMMUNITY(h) (100u + (unsigned)(h))
+
+/* A JSON export without its "hosts" (what communities must not touch). */
+static json_t *json_without_hosts(const char *buf, size_t len)
+{
+	json_t *j = json_loadb(buf, len, 0, NULL);
+	assert_non_null(j);
+	json_object_del(j, "hosts");
+	return j;
+}
+
+/* A STIX bundle's objects without x_bphound_community; *removed counts
+ * the objects that had it. */
+static json_t *stix_objects(const char *buf, size_t len, size_t *removed)
+{
+	json_t *j = json_loadb(buf, len, 0, NULL), *o, *objs;
+	size_t i;
+	assert_non_null(j);
+	objs = json_incref(json_object_get(j, "objects"));
+	*removed = 0;
+	json_array_foreach(objs, i, o)
+	{
+		*removed += json_object_del(o, "x_bphound_community") == 0;
+	}
+	json_decref(j);
+	return objs;
+}
+
+static void check_json_communities(const struct bph_clustering *c,
+				   const char *plain, size_t plen)
+{
+	size_t len, i;
+	char *js = render_sub(c, "json", false, "comm/", &len);
+	json_t *j = json_loadb(js, len, 0, NULL), *h;
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "hosts")),
+			 c->n_hosts);
+	json_array_foreach(json_object_get(j, "hosts"), i, h)
+	{
+		long x = bph_clustering_host(
+		    c, json_string_value(json_object_get(h, "ip")));
+		assert_int_equal(
+		    json_integer_value(json_object_get(h, "community")),
+		    COMMUNITY(x));
+	}
+	json_t *a = json_without_hosts(js, len),
+	       *b = json_without_hosts(plain, plen);
+	assert_true(json_equal(a, b)); /* clusters unchanged */
+	json_decref(a);
+	json_decref(b);
+	json_decref(j);
+	free(js);
+}
+
+static void check_cy_communities(const struct bph_clustering *c)
+{
+	size_t len;
+	char *cy = render_sub(c, "cytoscape", false, "comm/", &len);
+	json_t *j = json_loadb(cy, len, 0, NULL);
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		json_t *d = cy_find(j, "nodes", c->hosts[h]);
+		assert_non_null(d);
+		assert_int_equal(
+		    json_integer_value(json_object_get(d, "community")),
+		    COMMUNITY(h));
+	}
+	json_decref(j);
+	free(cy);
+}
+
+static void check_xml_communities(const struct bph_clustering *c)
+{
+	size_t len;
+	long h = bph_clustering_host(c, "192.0.2.10");
+	char *gml = render_sub(c, "graphml", false, "comm/", &len);
+	char *t = xpath_str(gml, len, GRAPHML_NS,
+			    "count(//g:key[@id='community' and @for='node' "
+			    "and @attr.type='int'])");
+	assert_int_equal(atoi(t), 1);
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "string(//g:node[@id='192.0.2.10']"
+		      "/g:data[@key='community'])");
+	assert_int_equal(atoi(t), COMMUNITY(h));
+	free(t);
+	t = xpath_str(gml, len, GRAPHML_NS,
+		      "count(//g:data[@key='community'])");
+	assert_int_equal(atoi(t), c->n_hosts);
+	free(t);
+	free(gml);
+	char *gexf = render_sub(c, "gexf", false, "comm/", &len);
+	t = xpath_str(gexf, len, GEXF_NS,
+		      "string(//g:node[@id='192.0.2.10']"
+		      "//g:attvalue[@for=//g:attributes[@class='node']"
+		      "/g:attribute[@title='community' and @type='integer']"
+		      "/@id]/@value)");
+	assert_int_equal(atoi(t), COMMUNITY(h));
+	free(t);
+	free(gexf);
+}
+
+static void check_text_communities(const struct bph_clustering *c)
+{
+	size_t len;
+	long h = bph_clustering_host(c, "192.0.2.99");
+	unsigned k = c->clusters[c->cluster_of[h]].id;
+	char *dot = render_sub(c, "dot", false, "comm/", &len), want[160];
+	snprintf(want, sizeof(want),
+		 "\"192.0.2.99\" [type=host, cluster=%u, community=%u, "
+		 "seed=false",
+		 k, COMMUNITY(h));
+	assert_non_null(strstr(dot, want));
+	free(dot);
+	/* the row of 192.0.2.99 (no artifacts, no links): its community in
+	 * a_community, b_community empty */
+	char *csv = render_sub(c, "csv", false, "comm/", &len);
+	assert_non_null(strstr(csv, ",a_n_artifacts,a_community,b_titles,"));
+	assert_non_null(strstr(csv, ",b_n_artifacts,b_community\r\n"));
+	snprintf(want, sizeof(want),
+		 "\"192.0.2.99\",\"\",\"%u\",\"\",\"\",\"\",\"\",\"\",\"\","
+		 "\"0\",\"%u\",\"\",\"\",\"\",\"\",\"\"\r\n",
+		 k, COMMUNITY(h));
+	assert_non_null(strstr(csv, want));
+	free(csv);
+}
+
+static void check_stix_communities(const struct bph_clustering *c,
+				   const char *plain, size_t plen)
+{
+	size_t len, i, n_with, n_plain, n_ip = 0;
+	char *stix = render_sub(c, "stix", false, "comm/", &len);
+	json_t *with = stix_objects(stix, len, &n_with), *o;
+	json_t *without = stix_objects(plain, plen, &n_plain);
+	assert_int_equal(n_plain, 0);
+	json_array_foreach(with, i, o)
+	{
+		const char *t = json_string_value(json_object_get(o, "type"));
+		n_ip += !strcmp(t, "ipv4-addr");
+	}
+	assert_int_equal(n_with, n_ip); /* one per ipv4-addr */
+	assert_true(n_ip > 0);
+	assert_true(json_equal(with, without)); /* ids and the rest kept */
+	json_decref(with);
+	json_decref(without);
+	json_t *j = json_loadb(stix, len, 0, NULL);
+	o = find_by(json_object_get(j, "objects"), "value", "192.0.2.10");
+	assert_non_null(o);
+	assert_int_equal(
+	    json_integer_value(json_object_get(o, "x_bphound_community")),
+	    COMMUNITY(bph_clustering_host(c, "192.0.2.10")));
+	json_decref(j);
+	free(stix);
+}
+
+/* Communities: written only when c->community_of is set; then every host
+ * node carries its own, and nothing else changes. */
+static void test_communities(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	char *plain[N_FORMATS];
+	size_t plen[N_FORMATS];
+
+	for (size_t f = 0; f < N_FORMATS; f++) {
+		plain[f] = render_sub(c, all_formats[f], false, "", &plen[f]);
+		assert_null(strstr(plain[f], "community"));
+	}
+	c->community_of = calloc(c->n_hosts, sizeof(*c->community_of));
+	assert_non_null(c->community_of);
+	for (size_t h = 0; h < c->n_hosts; h++)
+		c->community_of[h] = COMMUNITY(h);
+	c->n_communities = c->n_hosts;
+	check_json_communities(c, plain[0], plen[0]);
+	check_xml_communities(c);
+	check_text_communities(c);
+	check_cy_communities(c);
+	check_stix_communities(c, plain[5], plen[5]);
+	for (size_t f = 0; f < N_FORMATS; f++)
+		free(plain[f]);
+	bph_clustering_free(c); /* frees community_of */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -490,6 +860,8 @@ int main(void)
 	    cmocka_unit_test(test_host_labels_xml),
 	    cmocka_unit_test(test_host_labels_text),
 	    cmocka_unit_test(test_artifact_nodes),
+	    cmocka_unit_test(test_cert_subjects),
+	    cmocka_unit_test(test_communities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
