@@ -2,18 +2,25 @@
 """Checks bphound exports with parsers that share no code with bphound.
 
 usage: check_exports.py DIR SCHEMAS [--expect-title TEXT]...
+                        [--expect-subject TEXT]...
 DIR holds export.{json,graphml,gexf,dot,cytoscape,stix,csv} of one
 clustering; SCHEMAS is shared/schemas (STIX 2.1 JSON schemas, GEXF XSD).
 When DIR/art/ exists it holds the same exports written with
 --artifact-nodes (stix excepted), checked the same way plus their
 artifact nodes and host-artifact edges against the JSON export's
-"artifacts" list.
+"artifacts" list. When DIR/comm/ exists it holds exports of a clustering
+with communities, checked the same way.
 
-Host labels (titles, servers, n_artifacts) of every format are compared
-with the JSON export's "hosts" list, cleaned the way docs/output.md says
-for that format. --expect-title TEXT (the title as the scan recorded it)
-must appear, cleaned for each format, among some host's titles in every
-format (and as an artifact node's value in DIR/art/).
+Host labels (titles, servers, cert_subjects, n_artifacts) of every format
+are compared with the JSON export's "hosts" list, cleaned the way
+docs/output.md says for that format; so is each host's community when
+the JSON hosts have one, and when they have none no format may carry
+one. --expect-title TEXT (the title as the scan recorded it) must
+appear, cleaned for each format, among some host's titles in every
+format (and as an artifact node's value in DIR/art/); --expect-subject
+TEXT the same among some host's cert_subjects. STIX x509-certificate
+subjects must be subjects the JSON hosts carry, and ipv4-addr
+x_bphound_community the host's community.
 Exits 0 when every check passes, 1 otherwise, naming each failure.
 """
 import csv
@@ -72,12 +79,16 @@ def label_matches(got, values, clean):
             and want.startswith(got[:-3]))
 
 
+LABELS = ("titles", "servers", "cert_subjects")
+
+
 def check_labels(name, got, ref, clean, as_list=False):
-    """got: host -> {titles, servers, n_artifacts}; ref: the JSON's."""
+    """got: host -> {titles, servers, cert_subjects, n_artifacts,
+    community}; ref: the JSON's."""
     bad = []
     for h, r in ref.items():
         g = got.get(h, {})
-        for k in ("titles", "servers"):
+        for k in LABELS:
             if as_list:
                 ok = g.get(k) == r[k]
             else:
@@ -86,18 +97,41 @@ def check_labels(name, got, ref, clean, as_list=False):
                 bad.append("%s %s %r" % (h, k, g.get(k)))
         if str(g.get("n_artifacts")) != str(r["n_artifacts"]):
             bad.append("%s n_artifacts %r" % (h, g.get("n_artifacts")))
-    check(not bad, name + ": host titles, servers, n_artifacts as the JSON's "
+    check(not bad, name + ": host titles, servers, cert_subjects, n_artifacts as the JSON's "
           + "; ".join(bad[:3]))
+    check_communities(name, got, ref)
 
 
-def check_expected_titles(name, got, titles, clean):
-    """Each expected title appears, cleaned, in some host's titles."""
-    for t in titles:
+def check_communities(name, got, ref):
+    """Each host's community as the JSON's; none anywhere when the JSON
+    has none (a format may write "" for an absent value: csv)."""
+    bad = []
+    with_ref = any("community" in r for r in ref.values())
+    for h, r in ref.items():
+        g = got.get(h, {}).get("community")
+        if with_ref and str(g) != str(r.get("community")):
+            bad.append("%s community %r, want %r" % (h, g, r.get("community")))
+        elif not with_ref and g not in (None, ""):
+            bad.append("%s community %r without communities" % (h, g))
+    check(not bad, name + (": host communities as the JSON's" if with_ref
+                           else ": no community without communities")
+          + " " + "; ".join(bad[:3]))
+
+
+def check_expected(name, got, key, texts, clean):
+    """Each expected text appears, cleaned, in some host's key label."""
+    for t in texts:
         want = clean(t)
-        seen = any(want in (g.get("titles") if isinstance(g.get("titles"), str)
-                            else " | ".join(g.get("titles") or []))
+        seen = any(want in (g.get(key) if isinstance(g.get(key), str)
+                            else " | ".join(g.get(key) or []))
                    for g in got.values())
-        check(seen, "%s: hostile title present, cleaned: %r" % (name, want[:80]))
+        check(seen, "%s: hostile %s present, cleaned: %r" % (name, key, want[:80]))
+
+
+def check_expected_labels(name, got, expect, clean):
+    """expect: label key -> texts that must appear (titles, cert_subjects)."""
+    for key, texts in expect.items():
+        check_expected(name, got, key, texts, clean)
 
 
 def host_part(g):
@@ -152,8 +186,16 @@ def check_json(j, hosts):
     check(len(hosts) == len(set(hosts)), "json: every host in exactly one cluster")
     info = j.get("hosts", [])
     check(sorted(h["ip"] for h in info) == sorted(hosts)
-          and all({"cluster", "titles", "servers", "n_artifacts"} <= set(h) for h in info),
-          "json: hosts[] lists every host with cluster, titles, servers, n_artifacts")
+          and all({"cluster", "titles", "servers", "cert_subjects", "n_artifacts"} <= set(h)
+                  for h in info),
+          "json: hosts[] lists every host with cluster, titles, servers, cert_subjects, n_artifacts")
+    comm = [h for h in info if "community" in h]
+    check(not comm or (len(comm) == len(info)
+                       and all(isinstance(h["community"], int) and h["community"] >= 1
+                               for h in info)),
+          "json: a community (integer >= 1) on every host or on none")
+    check(all(set(c) == {"id", "hosts", "weak_bridge", "links"} for c in j["clusters"]),
+          "json: clusters[] hold id, hosts, weak_bridge, links only")
     for a in j.get("artifacts", []):
         if len(a["hosts"]) != a["hosts_sharing"]:
             check(False, "json: artifact %s hosts_sharing %d != %d hosts"
@@ -174,15 +216,25 @@ def ref_labels(j):
     return {h["ip"]: h for h in j.get("hosts", [])}
 
 
+KIND_OF = {"titles": "title", "cert_subjects": "cert_subject"}
+
+
+def check_art_values(name, nodes, expect, clean):
+    """Each expected label text is the value of an artifact node of its
+    kind; nodes: (kind, value, hosts_sharing)."""
+    for key, texts in expect.items():
+        vals = {v for k, v, _ in nodes if k == KIND_OF[key] and v}
+        for t in texts:
+            check(any(clean(t) in v for v in vals),
+                  "%s: hostile %s is an artifact node, cleaned" % (name, KIND_OF[key]))
+
+
 def check_graph_extras(g, j, name, clean, expect):
     check_labels(name, host_part(g), ref_labels(j), clean)
-    check_expected_titles(name, host_part(g), expect, clean)
+    check_expected_labels(name, host_part(g), expect, clean)
     if "artifacts" in j:
         check_arts(name, art_part(g), j, clean)
-        vals = {v for _, v, _ in art_part(g)[0]}
-        for t in expect:
-            check(any(clean(t) in v for v in vals if v),
-                  name + ": hostile title is an artifact node, cleaned")
+        check_art_values(name, art_part(g)[0], expect, clean)
 
 
 def check_graphml(d, j, hosts, links, expect):
@@ -239,13 +291,10 @@ def check_cytoscape(d, j, hosts, links, expect):
         g = nx.cytoscape_graph(json.load(f))
     same_graph(g, hosts, links, "cytoscape (networkx cytoscape_graph)")
     check_labels("cytoscape", host_part(g), ref_labels(j), None, as_list=True)
-    check_expected_titles("cytoscape", host_part(g), expect, lambda s: s)
+    check_expected_labels("cytoscape", host_part(g), expect, lambda s: s)
     if "artifacts" in j:
         check_arts("cytoscape", art_part(g), j, lambda s: s)
-        vals = {v for _, v, _ in art_part(g)[0]}
-        for t in expect:
-            check(any(t in v for v in vals if v),
-                  "cytoscape: hostile title is an artifact node")
+        check_art_values("cytoscape", art_part(g)[0], expect, lambda s: s)
 
 
 def stix_validator(schemas):
@@ -267,7 +316,24 @@ def stix_validator(schemas):
     return validator
 
 
-def check_stix(d, schemas, hosts):
+def check_stix_labels(bundle, j):
+    """x509-certificate subjects are subjects of the JSON's hosts;
+    ipv4-addr communities are their hosts' (absent without)."""
+    ref = ref_labels(j)
+    subjects = {s for h in ref.values() for s in h.get("cert_subjects", [])}
+    certs = [o for o in bundle["objects"] if o["type"] == "x509-certificate"]
+    check(all(o["subject"] in subjects for o in certs if "subject" in o),
+          "stix: x509-certificate subjects are the hosts' cert_subjects")
+    # the fixtures record every certificate with its subject
+    check(not certs or any("subject" in o for o in certs),
+          "stix: %d x509-certificate(s), %d with a subject"
+          % (len(certs), sum("subject" in o for o in certs)))
+    bad = [o["value"] for o in bundle["objects"] if o["type"] == "ipv4-addr"
+           and o.get("x_bphound_community") != ref[o["value"]].get("community")]
+    check(not bad, "stix: ipv4-addr x_bphound_community as the JSON's " + " ".join(bad[:3]))
+
+
+def check_stix(d, schemas, hosts, j):
     with open(os.path.join(d, "export.stix"), encoding="utf-8") as f:
         bundle = json.load(f)
     try:
@@ -295,6 +361,7 @@ def check_stix(d, schemas, hosts):
     refs = {o["source_ref"] for o in bundle["objects"] if o["type"] == "relationship"}
     refs |= {o["target_ref"] for o in bundle["objects"] if o["type"] == "relationship"}
     check(refs <= set(ids), "stix: every relationship end is in the bundle")
+    check_stix_labels(bundle, j)
 
 
 def check_csv(d, j, hosts, links, expect):
@@ -312,9 +379,11 @@ def check_csv(d, j, hosts, links, expect):
     for r in body:
         for end in ("a", "b"):
             if r[end]:
-                got[r[end]] = {k: r[end + "_" + k] for k in ("titles", "servers", "n_artifacts")}
+                got[r[end]] = {k: r[end + "_" + k]
+                               for k in LABELS + ("n_artifacts", "community")
+                               if end + "_" + k in r}
     check_labels("csv", got, ref_labels(j), csv_clean)
-    check_expected_titles("csv", got, expect, csv_clean)
+    check_expected_labels("csv", got, expect, csv_clean)
     if "artifacts" in j:
         check("artifact_kind" in col, "csv: artifact columns in the header")
         arts = [r for r in body if r["rule"] == "artifact"]
@@ -327,31 +396,36 @@ def check_dir(d, schemas, expect, stix=True):
     print("== " + d)
     j, hosts, links = hosts_and_links(d)
     check_json(j, hosts)
-    check_expected_titles("json", ref_labels(j), expect, lambda s: s)
+    check_expected_labels("json", ref_labels(j), expect, lambda s: s)
     check_graphml(d, j, hosts, links, expect)
     check_gexf(d, j, hosts, links, schemas, expect)
     check_dot(d, j, hosts, links, expect)
     check_cytoscape(d, j, hosts, links, expect)
     if stix:
-        check_stix(d, schemas, hosts)
+        check_stix(d, schemas, hosts, j)
     check_csv(d, j, hosts, links, expect)
 
 
 def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
     d, schemas = sys.argv[1], sys.argv[2]
-    expect = []
+    expect = {"titles": [], "cert_subjects": []}
+    opts = {"--expect-title": "titles", "--expect-subject": "cert_subjects"}
     args = sys.argv[3:]
     while args:
-        if args[0] == "--expect-title" and len(args) > 1:
-            expect.append(args[1])
+        if args[0] in opts and len(args) > 1:
+            expect[opts[args[0]]].append(args[1])
             args = args[2:]
         else:
             print(__doc__, file=sys.stderr)
             return 2
     check_dir(d, schemas, expect)
-    art = os.path.join(d, "art")
-    if os.path.isdir(art):
-        check_dir(art, schemas, expect, stix=os.path.exists(os.path.join(art, "export.stix")))
+    for sub in ("art", "comm"):
+        p = os.path.join(d, sub)
+        if os.path.isdir(p):
+            check_dir(p, schemas, expect, stix=os.path.exists(os.path.join(p, "export.stix")))
     print("%d check(s) failed" % len(failures) if failures else "all export checks passed")
     return 1 if failures else 0
 

@@ -7,7 +7,8 @@
 # usage: tests/integration/check_exports.sh [BUILD_DIR]
 # BUILD_DIR (default: build) holds test_cluster_export, which writes the
 # exports when BPH_EXPORT_DIR is set (those with artifact nodes into
-# BPH_EXPORT_DIR/art/). The schemas are read from
+# BPH_EXPORT_DIR/art/, those of the clustering given communities into
+# BPH_EXPORT_DIR/comm/). The schemas are read from
 # ../shared/schemas relative to the repository root (CI places shared/
 # beside the clone). Needs /usr/bin/python3 with python3-networkx and
 # python3-jsonschema, graphviz and libxml2-utils.
@@ -17,7 +18,7 @@ build=${1:-"$repo/build"}
 schemas="$repo/../shared/schemas"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-mkdir "$out/art"
+mkdir "$out/art" "$out/comm"
 
 for tool in dot xmllint /usr/bin/python3; do
 	command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
@@ -29,8 +30,13 @@ done
 BPH_EXPORT_DIR="$out" BPH_SRCDIR="$repo" "$build/test_cluster_export" \
 	>"$out/test.log" 2>&1 || { cat "$out/test.log" >&2; exit 1; }
 for f in json graphml gexf dot cytoscape stix csv; do
-	[ -s "$out/export.$f" ] || { echo "no export.$f written" >&2; exit 1; }
+	for d in "$out" "$out/comm"; do
+		[ -s "$d/export.$f" ] || { echo "no $d/export.$f written" >&2; exit 1; }
+	done
 done
-# the unit test's hostile titles, as the store would hold them
+# the unit test's hostile title and certificate subject (the parts
+# before and after its invalid UTF-8), as the store would hold them
 exec /usr/bin/python3 "$repo/tests/integration/check_exports.py" "$out" "$schemas" \
-	--expect-title "$(printf '\033[31m<b>"t"</b> &lt;')"
+	--expect-title "$(printf '\033[31m<b>"t"</b> &lt;')" \
+	--expect-subject "$(printf 'CN=<script>alert("s")</script>\\,O=\001\033[31m')" \
+	--expect-subject "$(printf '"q" &amp; '\''a'\''\tb\nc')"

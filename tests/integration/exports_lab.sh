@@ -8,17 +8,16 @@
 #      namespace with --artifact-nodes and an --export of every format
 #      (into DIR/art/), then `bphound export` of every format without it
 #      (into DIR/),
-#   3. takes the page title the scan recorded for the host whose title is
-#      markup, quotes, control characters and invalid UTF-8, and runs
-#      check_exports.py on both sets: networkx (GraphML, GEXF, Cytoscape),
-#      graphviz (dot -Tsvg, dot -Tjson), xmllint --schema (GEXF 1.2draft
-#      XSD), jsonschema (STIX 2.1 schemas), python json and csv; every host
-#      label equals the JSON export's, cleaned per format, and the hostile
-#      title appears, cleaned, on its host (and as an artifact node in
-#      DIR/art/).
-# Certificate subjects are not artifacts, so they are not in the exports
-# (docs/output.md). Needs root, the lab's dependencies, /usr/bin/python3
-# with python3-networkx and python3-jsonschema, graphviz, libxml2-utils.
+#   3. takes the page title and the certificate subject the scan recorded
+#      for the host whose title and subject are markup, quotes, control
+#      characters and invalid UTF-8, and runs check_exports.py on both
+#      sets: networkx (GraphML, GEXF, Cytoscape), graphviz (dot -Tsvg,
+#      dot -Tjson), xmllint --schema (GEXF 1.2draft XSD), jsonschema (STIX
+#      2.1 schemas), python json and csv; every host label equals the JSON
+#      export's, cleaned per format, and the hostile title and subject
+#      appear, cleaned, on their host (and as artifact nodes in DIR/art/).
+# Needs root, the lab's dependencies, /usr/bin/python3 with
+# python3-networkx and python3-jsonschema, graphviz, libxml2-utils.
 # usage: tests/integration/exports_lab.sh   (BPH_BUILD: build directory)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,36 +60,48 @@ for f in $formats; do
 	nsx "$bin" export --format "$f" --db "$work/scan.db" -o "$work/exp/export.$f"
 done
 
-# The title as the scan recorded it (valid UTF-8 in JSON Lines).
-title=$(py - "$work/scan.jsonl" "$strings_ip" <<'EOF'
+# A field of the hostile host's record as the scan recorded it (valid
+# UTF-8 in JSON Lines): recorded PART FIELD, e.g. recorded http title.
+recorded() {
+	py - "$work/scan.jsonl" "$strings_ip" "$1" "$2" <<'EOF'
 import json, sys
-for line in open(sys.argv[1], encoding="utf-8"):
+path, ip, part, field = sys.argv[1:]
+for line in open(path, encoding="utf-8"):
     r = json.loads(line)
-    t = (r.get("http") or {}).get("title")
-    if r["ip"] == sys.argv[2] and t:
+    t = (r.get(part) or {}).get(field)
+    if r["ip"] == ip and t:
         print(t, end="")
         break
 EOF
-)
-[[ -n $title ]] || { echo "FAIL no title recorded for $strings_ip" >&2; exit 1; }
-case $title in
-*"<script>"*) ;;
-*) echo "FAIL title of $strings_ip lost its markup: $title" >&2; exit 1 ;;
-esac
+}
+title=$(recorded http title)
+subject=$(recorded tls subject)
+for what in title subject; do
+	[[ -n ${!what} ]] || { echo "FAIL no $what recorded for $strings_ip" >&2; exit 1; }
+done
+[[ $title == *"<script>"* ]] ||
+	{ echo "FAIL title of $strings_ip lost its markup: $title" >&2; exit 1; }
+# RFC 2253 escapes the subject's markup and quotes with backslashes, which
+# the exports must keep (dot and csv escape them in turn)
+[[ $subject == *'\<script\>'* ]] ||
+	{ echo "FAIL subject of $strings_ip lost its markup: $subject" >&2; exit 1; }
 
-# The title belongs to the hostile host itself in the JSON exports.
-py - "$work/exp" "$strings_ip" "$title" <<'EOF'
+# The title and subject belong to the hostile host itself in the JSON
+# exports.
+py - "$work/exp" "$strings_ip" "$title" "$subject" <<'EOF'
 import json, os, sys
-d, ip, title = sys.argv[1:]
+d, ip, title, subject = sys.argv[1:]
 for sub in ("", "art"):
     j = json.load(open(os.path.join(d, sub, "export.json"), encoding="utf-8"))
     host = [h for h in j["hosts"] if h["ip"] == ip]
     assert host and title in host[0]["titles"], (sub, host)
+    assert subject in host[0]["cert_subjects"], (sub, host)
     if sub:
-        arts = [a for a in j["artifacts"] if a["kind"] == "title" and a["value"] == title]
-        assert arts and ip in arts[0]["hosts"], arts
-print("ok   json: the hostile title is on %s (and its artifact node)" % ip)
+        for kind, value in (("title", title), ("cert_subject", subject)):
+            arts = [a for a in j["artifacts"] if a["kind"] == kind and a["value"] == value]
+            assert arts and ip in arts[0]["hosts"], (kind, arts)
+print("ok   json: the hostile title and subject are on %s (and their artifact nodes)" % ip)
 EOF
 
 py "$top/tests/integration/check_exports.py" "$work/exp" "$schemas" \
-	--expect-title "$title"
+	--expect-title "$title" --expect-subject "$subject"
