@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster_int.h"
 #include "cluster/unionfind.h"
 #include "fingerprints/err.h"
 
@@ -91,33 +92,6 @@ void bph_cluster_opts_clear(struct bph_cluster_opts *o)
 }
 
 /* ---- building ---- */
-
-/* One holder of an artifact (the clustering's by-artifact index). */
-struct art_row {
-	uint32_t art, host;
-	uint16_t port;
-};
-
-/* Candidate pair: the best artifact of each family both hosts share. */
-struct pair {
-	uint32_t a, b;
-	int32_t best[BPH_FAM_COUNT]; /* artifact index or -1 */
-	uint16_t pa[BPH_FAM_COUNT], pb[BPH_FAM_COUNT];
-};
-
-struct run {
-	const struct bph_graph *g;
-	const struct bph_cluster_opts *o;
-	const struct bph_common *common;
-	struct bph_clustering *c;
-	uint32_t *host_map; /* graph host -> sorted index */
-	struct pair *pairs;
-	size_t n_pairs, cap_pairs;
-	struct bph_strmap *pair_ix;
-	struct art_row *by_art; /* one row per (art, host), by art, host */
-	size_t n_by_art;
-	size_t cap_links;
-};
 
 static int ipcmp(const char *a, const char *b)
 {
@@ -280,7 +254,8 @@ static int copy_incidences(struct run *r)
 	return 0;
 }
 
-static const char why_cap[] = "shared by too many hosts";
+const char bph_cl_why_cap[] = "shared by too many hosts";
+const char bph_cl_why_common[] = "on the common-artifacts list";
 
 static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
 			       double *w)
@@ -294,11 +269,11 @@ static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
 	if (!r->o->family_on[k->family])
 		return "family disabled";
 	if (bph_common_find(r->common, r->g->kinds[a], r->g->values[a]))
-		return "on the common-artifacts list";
+		return bph_cl_why_common;
 	if (df < 2)
 		return "seen on one host only";
 	if (df > r->o->max_share[k->strength])
-		return why_cap;
+		return bph_cl_why_cap;
 	if (k->strength == BPH_STRONG)
 		*w = r->o->strength[k->strength] * log(1.0 + (double)n / df);
 	else if (df < n)
@@ -437,7 +412,8 @@ static bool implied_by_default(const struct run *r, const struct art_row *rows,
 		const struct bph_art_stat *d = &c->arts[c->inc[i].art];
 		size_t k = 1;
 		if (c->inc[i].art == rows[0].art || !d->info ||
-		    d->info->strength != BPH_STRONG || d->why_zero != why_cap)
+		    d->info->strength != BPH_STRONG ||
+		    d->why_zero != bph_cl_why_cap)
 			continue;
 		while (k < df &&
 		       bph_clustering_host_has(c, rows[k].host, c->inc[i].art))
@@ -491,7 +467,7 @@ static int collect_pairs(struct run *r)
 }
 
 /* Earliest first and latest last sighting of art on hosts a and b. */
-static void seen_window(const struct bph_clustering *c, uint32_t art,
+void bph_cl_seen_window(const struct bph_clustering *c, uint32_t art,
 			uint32_t a, uint32_t b, struct bph_evidence *e)
 {
 	uint32_t hs[2] = {a, b};
@@ -511,7 +487,7 @@ static void seen_window(const struct bph_clustering *c, uint32_t art,
 	}
 }
 
-static int cmp_ev_weight(const void *x, const void *y, void *arg)
+int bph_cl_cmp_ev_weight(const void *x, const void *y, void *arg)
 {
 	const struct bph_clustering *c = arg;
 	double a = c->arts[((const struct bph_evidence *)x)->art].weight;
@@ -558,9 +534,10 @@ static void fill_evidence(const struct bph_clustering *c, const struct pair *p,
 		e->port_a = swap ? p->pb[f] : p->pa[f];
 		e->port_b = swap ? p->pa[f] : p->pb[f];
 		e->rule = k->strength == BPH_STRONG ? "strong" : "score";
-		seen_window(c, e->art, l->a, l->b, e);
+		bph_cl_seen_window(c, e->art, l->a, l->b, e);
 	}
-	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), cmp_ev_weight, (void *)c);
+	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), bph_cl_cmp_ev_weight,
+		(void *)c);
 }
 
 /* Decides one pair; appends a link to c when a rule fires. */
@@ -591,7 +568,7 @@ static int decide(struct run *r, const struct pair *p)
 	return 0;
 }
 
-static int cmp_link(const void *x, const void *y)
+int bph_cl_cmp_link(const void *x, const void *y)
 {
 	const struct bph_link *a = x, *b = y;
 
@@ -611,19 +588,13 @@ static int make_links(struct run *r)
 		return BPH_ERR_NOMEM;
 	for (size_t i = 0; i < r->n_pairs && !rc; i++)
 		rc = decide(r, &r->pairs[i]);
-	qsort(c->links, c->n_links, sizeof(*c->links), cmp_link);
+	qsort(c->links, c->n_links, sizeof(*c->links), bph_cl_cmp_link);
 	return rc;
 }
 
 /* ---- the concentrated rule ---- */
 
-/* A holder outside the cluster that holds most of an artifact. */
-struct cand {
-	uint32_t host, root, rep, art;
-	uint16_t port_h, port_rep;
-};
-
-static int cmp_cand(const void *x, const void *y)
+int bph_cl_cmp_cand(const void *x, const void *y)
 {
 	const struct cand *a = x, *b = y;
 
@@ -641,7 +612,7 @@ static int cmp_u32(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-static int push_cand(struct cand **v, size_t *n, size_t *cap, struct cand c)
+int bph_cl_push_cand(struct cand **v, size_t *n, size_t *cap, struct cand c)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
@@ -656,7 +627,7 @@ static int push_cand(struct cand **v, size_t *n, size_t *cap, struct cand c)
 }
 
 /* The root holding most of rows[0..df) (roots in tmp), and its count. */
-static uint32_t main_root(const struct art_row *rows, size_t df,
+uint32_t bph_cl_main_root(const struct art_row *rows, size_t df,
 			  const uint32_t *root, uint32_t *tmp, size_t *best)
 {
 	uint32_t r = UINT32_MAX;
@@ -683,7 +654,7 @@ static int art_cands(struct run *r, const struct art_row *rows, size_t df,
 {
 	struct bph_art_stat *s = &r->c->arts[rows[0].art];
 	size_t best, rep = 0;
-	uint32_t main = main_root(rows, df, root, tmp, &best);
+	uint32_t main = bph_cl_main_root(rows, df, root, tmp, &best);
 	int rc = 0;
 
 	s->main_share = (float)best / (float)df;
@@ -697,23 +668,23 @@ static int art_cands(struct run *r, const struct art_row *rows, size_t df,
 		rep++;
 	for (size_t i = 0; i < df && !rc; i++)
 		if (root[rows[i].host] != main)
-			rc = push_cand(v, n, cap,
-				       (struct cand){rows[i].host, main,
-						     rows[rep].host,
-						     rows[i].art, rows[i].port,
-						     rows[rep].port});
+			rc = bph_cl_push_cand(
+			    v, n, cap,
+			    (struct cand){rows[i].host, main, rows[rep].host,
+					  rows[i].art, rows[i].port,
+					  rows[rep].port});
 	return rc;
 }
 
 static bool may_concentrate(const struct run *r, const struct bph_art_stat *s)
 {
 	return s->info && s->info->strength != BPH_WEAK &&
-	       s->why_zero == why_cap && s->df <= r->o->max_concentrated &&
-	       r->o->majority <= 1.0;
+	       s->why_zero == bph_cl_why_cap &&
+	       s->df <= r->o->max_concentrated && r->o->majority <= 1.0;
 }
 
 /* Roots of the clusters the links made so far, one per host. */
-static uint32_t *link_roots(const struct bph_clustering *c)
+uint32_t *bph_cl_link_roots(const struct bph_clustering *c)
 {
 	struct bph_uf uf;
 	uint32_t *root = malloc((c->n_hosts + 1) * sizeof(uint32_t));
@@ -730,7 +701,7 @@ static uint32_t *link_roots(const struct bph_clustering *c)
 	return root;
 }
 
-static struct bph_link *new_link(struct run *r, size_t n_ev)
+struct bph_link *bph_cl_new_link(struct run *r, size_t n_ev)
 {
 	struct bph_clustering *c = r->c;
 	struct bph_link *l;
@@ -768,7 +739,7 @@ static int attach(struct run *r, const struct cand *g, size_t n)
 	}
 	if (!strong && nf < 2)
 		return 0;
-	if (!(l = new_link(r, nf)))
+	if (!(l = bph_cl_new_link(r, nf)))
 		return BPH_ERR_NOMEM;
 	l->a = g[0].host < g[0].rep ? g[0].host : g[0].rep;
 	l->b = g[0].host < g[0].rep ? g[0].rep : g[0].host;
@@ -785,10 +756,10 @@ static int attach(struct run *r, const struct cand *g, size_t n)
 		e->port_a = swap ? g[i].port_rep : g[i].port_h;
 		e->port_b = swap ? g[i].port_h : g[i].port_rep;
 		e->rule = "concentrated";
-		seen_window(r->c, e->art, g[i].host, g[i].rep, e);
+		bph_cl_seen_window(r->c, e->art, g[i].host, g[i].rep, e);
 		l->score += arts[e->art].weight;
 	}
-	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), cmp_ev_weight, r->c);
+	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), bph_cl_cmp_ev_weight, r->c);
 	return 0;
 }
 
@@ -796,7 +767,7 @@ static int attach(struct run *r, const struct cand *g, size_t n)
  * artifacts to the cluster that holds most of them. */
 static int concentrate(struct run *r)
 {
-	uint32_t *root = link_roots(r->c);
+	uint32_t *root = bph_cl_link_roots(r->c);
 	size_t most = r->o->max_concentrated < r->c->n_hosts
 			  ? r->o->max_concentrated
 			  : r->c->n_hosts; /* df <= both */
@@ -815,7 +786,7 @@ static int concentrate(struct run *r)
 				       &n, &cap);
 	}
 	if (!rc && n)
-		qsort(v, n, sizeof(*v), cmp_cand);
+		qsort(v, n, sizeof(*v), bph_cl_cmp_cand);
 	for (size_t i = 0, j; !rc && i < n; i = j) {
 		for (j = i;
 		     j < n && v[j].host == v[i].host && v[j].root == v[i].root;
@@ -825,13 +796,10 @@ static int concentrate(struct run *r)
 	}
 	if (!rc)
 		qsort(r->c->links, r->c->n_links, sizeof(*r->c->links),
-		      cmp_link);
+		      bph_cl_cmp_link);
 	free(root);
 	free(tmp);
 	free(v);
-	free(r->by_art); /* not needed past this rule: free before components */
-	r->by_art = NULL;
-	r->n_by_art = 0;
 	return rc;
 }
 
@@ -1004,7 +972,8 @@ static int find_bridges(struct bph_clustering *c)
 	for (size_t i = 0; !rc && i < c->n_links; i++)
 		if (c->links[i].bridge &&
 		    strncmp(c->links[i].rule, "strong", 6) &&
-		    strcmp(c->links[i].rule, "concentrated"))
+		    strcmp(c->links[i].rule, "concentrated") &&
+		    strcmp(c->links[i].rule, "neighbour"))
 			c->clusters[c->cluster_of[c->links[i].a]].weak_bridge =
 			    true;
 	free(disc);
@@ -1036,6 +1005,7 @@ void bph_clustering_free(struct bph_clustering *c)
 	free(c->clusters);
 	free(c->cluster_of);
 	free(c->community_of);
+	free(c->derived_strings);
 	free(c);
 }
 
@@ -1080,7 +1050,7 @@ int bph_cluster_run(const struct bph_graph *g,
 	    !(rc = copy_incidences(&r)) && !(rc = artifact_stats(&r, &pos)) &&
 	    !(rc = index_by_art(&r)) && !(rc = collect_pairs(&r)) &&
 	    !(rc = make_links(&r)) && !(rc = concentrate(&r)) &&
-	    !(rc = components(r.c)))
+	    !(rc = bph_cl_neighbour_rule(&r)) && !(rc = components(r.c)))
 		rc = find_bridges(r.c);
 	bph_common_free(owned);
 	free(r.host_map);

@@ -33,6 +33,12 @@
  *                    artifacts above max_concentrated hosts never count;
  *                    CDN certificates and vendor keys, whose holders are
  *                    unrelated singletons, are never concentrated.
+ *   "neighbour"      a host alone after the rules above joins the cluster
+ *                    that dominates its /24 when a software or tcp_sig
+ *                    value it carries is that cluster's own, and block
+ *                    prior odds x the build's likelihood ratio >= 99
+ *                    (cluster/neighbour.c; family "netblock" turns it
+ *                    off).
  * Defaults (bph_cluster_opts_default): threshold 3.0; caps strong 50,
  * medium 20, weak 100; strengths 3, 2, 1; majority 0.6; max_concentrated
  * 1000; common list BPH_DATADIR/common.yaml. Also weight 0: an artifact
@@ -154,7 +160,8 @@ struct bph_cluster {
 /* Result of bph_cluster_run(); read-only for printers and exporters. */
 struct bph_clustering {
 	char *strings; /* one block: every host, kind and value string */
-	char **hosts;  /* sorted by address; point into strings */
+	char *derived_strings; /* kinds and values of derived artifacts */
+	char **hosts;	       /* sorted by address; point into strings */
 	size_t n_hosts;
 	struct bph_art_stat *arts;
 	size_t n_arts;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster_int.h"
 #include "cluster/text.h"
 #include "fingerprints/err.h"
 
@@ -31,9 +32,14 @@ static void print_evidence(FILE *out, const struct bph_clustering *c,
 
 	fprintf(out, "      %s ", s->kind);
 	bph_print_text(out, s->value);
-	fprintf(out, "  (ports %u/%u, shared by %u hosts, weight %.2f, %s",
-		e->port_a, e->port_b, s->df, s->weight, e->rule);
-	if (s->concentrated)
+	if (s->derived)
+		fprintf(out, "  (%u hosts in the block, weight %.2f, %s", s->df,
+			s->weight, e->rule);
+	else
+		fprintf(out,
+			"  (ports %u/%u, shared by %u hosts, weight %.2f, %s",
+			e->port_a, e->port_b, s->df, s->weight, e->rule);
+	if (s->concentrated || !strcmp(e->rule, "neighbour"))
 		fprintf(out, ": %.0f%% of them in one cluster",
 			100.0 * s->main_share);
 	fputs(")\n", out);
@@ -363,13 +369,15 @@ int bph_clustering_explain(const struct bph_clustering *c, const char *seed,
 		host, seed, c->clusters[c->cluster_of[h]].id,
 		c->clusters[c->cluster_of[s]].id);
 	explain_shared(out, c, &c->clusters[c->cluster_of[s]], (uint32_t)h);
+	bph_cl_neighbour_explain(c, c->cluster_of[s], (uint32_t)h, out);
 	fprintf(out,
 		"  rules: a link needs one rare strong artifact (ssh_hostkey, "
 		"cert_sha256, spki_sha256: on at most %u hosts), or a score "
 		">= %.2f from two families with at least one not weak "
 		"(jarm, ja3s, hassh, server, header_hash are one weak family, "
 		"tcp_sig another), or over-cap artifacts concentrated in the "
-		"cluster from two non-weak families\n",
+		"cluster from two non-weak families, or (a lone host) the "
+		"neighbour rule above\n",
 		c->max_share[BPH_STRONG], c->threshold);
 	return 0;
 }
