@@ -82,7 +82,7 @@ static void explain_alone(FILE *out, const struct bph_clustering *c, uint32_t h)
 	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
 		const struct bph_art_stat *a = &c->arts[c->inc[i].art];
 		if ((i > c->inc_off[h] && c->inc[i - 1].art == c->inc[i].art) ||
-		    a->df < 2)
+		    a->df < 2 || !a->info) /* unclustered kinds: noise */
 			continue;
 		if (!shared++)
 			fputs("  alone: what it shares with other hosts did "
@@ -315,7 +315,8 @@ static void explain_shared(FILE *out, const struct bph_clustering *c,
 
 	for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
 		uint32_t art = c->inc[i].art, holders = 0;
-		if (i > c->inc_off[h] && c->inc[i - 1].art == art)
+		if ((i > c->inc_off[h] && c->inc[i - 1].art == art) ||
+		    !c->arts[art].info) /* cert_subject: never evidence */
 			continue;
 		for (size_t m = 0; m < k->n_hosts; m++)
 			holders += k->hosts[m] != h &&

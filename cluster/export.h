@@ -125,7 +125,9 @@ char *bph_export_host_values(const struct bph_clustering *c, size_t h,
 /*
  * Whether artifact a becomes a node with artifact_nodes: it is shared
  * (two hosts or more carry it) or it is a label kind (title, server,
- * cert_subject: text the host chose, worth seeing even on one host).
+ * cert_subject: text the host chose, worth seeing even on one host); never
+ * a derived one (the netblock of neighbour-rule evidence: no host
+ * carries it as an observation, so it would be a node without edges).
  */
 bool bph_export_art_is_node(const struct bph_clustering *c, size_t a);
 

@@ -82,6 +82,8 @@ bool bph_export_art_is_node(const struct bph_clustering *c, size_t a)
 {
 	const char *k = c->arts[a].kind;
 
+	if (c->arts[a].derived) /* a netblock: no host carries it as such */
+		return false;
 	return c->arts[a].df >= 2 || !strcmp(k, BPH_EXPORT_TITLE) ||
 	       !strcmp(k, BPH_EXPORT_SERVER) || !strcmp(k, BPH_EXPORT_SUBJECT);
 }

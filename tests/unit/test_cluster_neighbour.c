@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cluster/cluster.h"
+#include "cluster/export.h"
 
 #define PROVIDER_BLOCK "198.18.1."
 #define HASSH_CUSTOM   "hassh-custom-build"
@@ -175,6 +176,35 @@ static void test_reinstalled_host_rejoins(void **state)
 	bph_graph_free(g);
 }
 
+/* Exports carry the netblock as evidence on the link, never as a node. */
+static void test_exports_carry_the_block(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	background(g);
+	provider(g);
+	struct bph_clustering *c = run_opts(g, NULL);
+	const struct bph_export_opts o = {PROVIDER_BLOCK "1", true};
+	const char *formats[] = {"json",      "graphml", "gexf", "dot",
+				 "cytoscape", "stix",	 "csv"};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(*formats); i++) {
+		char *buf = NULL, err[128] = "";
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		assert_int_equal(bph_export_write_opts(c, formats[i], &o, f,
+						       err, sizeof(err)),
+				 0);
+		fclose(f);
+		assert_non_null(strstr(buf, "198.18.1.0/24"));
+		assert_non_null(strstr(buf, "neighbour"));
+		assert_null(strstr(buf, "netblock: 198.18.1.0/24")); /* node */
+		free(buf);
+	}
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
 /* A reseller on its upstream's image: the neighbours run the provider's
  * build too, so the build is not the provider's and nobody joins. */
 static void test_shared_image_attaches_nobody(void **state)
@@ -293,6 +323,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reinstalled_host_rejoins),
+	    cmocka_unit_test(test_exports_carry_the_block),
 	    cmocka_unit_test(test_shared_image_attaches_nobody),
 	    cmocka_unit_test(test_crowded_block_attaches_nobody),
 	    cmocka_unit_test(test_other_block_attaches_nobody),
