@@ -23,7 +23,7 @@ void bph_community_opts_default(struct bph_community_opts *o)
 {
 	o->method = BPH_COMMUNITY_NONE;
 	o->min_size = 50;
-	o->resolution = 1.0;
+	o->resolution = 0.1;
 	o->seed = 1;
 }
 

@@ -117,7 +117,7 @@ void bph_usage(FILE *out)
 	    "hostkey,x509,favicon,body,title,software,tcp,netblock\n"
 	    "  --communities leiden|louvain (default off): split clusters of\n"
 	    "  --community-min N hosts or more (default 50) into communities;\n"
-	    "  --resolution R (default 1.0): larger gives smaller communities\n"
+	    "  --resolution R (default 0.1): larger gives smaller communities\n"
 	    "see docs/guide.md\n",
 	    out);
 }

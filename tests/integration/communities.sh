@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Communities inside large clusters (--communities), checked against
-# networkx on a synthetic population (bench/gen_population.py): the
-# partition of every split cluster, its modularity next to networkx's
-# Louvain, Leiden's connected communities, numbering, determinism, and
-# usage errors. Offline: the binary reads a store it imports, nothing is
-# sent.
+# Communities inside large clusters (--communities), on a synthetic
+# population (bench/gen_population.py), checked with networkx
+# (communities_check.py): the partition of every split cluster, its
+# modularity next to networkx's Louvain, Leiden's connected communities,
+# numbering, determinism; and, with the providers chained by false links,
+# that the default settings cut the chain apart again. Offline: the
+# binary reads a store it imports, nothing is sent.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BPH_BUILD:-$top/build}/bphound
@@ -24,27 +25,25 @@ if grep -q "community" "$work/plain.txt"; then
 	exit 1
 fi
 
-run() { # run METHOD MIN: report and JSON of one setting, then the check
-	local m=$1 min=$2
-	"$bin" cluster --db "$db" --communities "$m" --community-min "$min" \
-		>"$work/$m-$min.txt"
-	"$bin" cluster --db "$db" --json --communities "$m" \
-		--community-min "$min" >"$work/$m-$min.json"
-	"$py" "$check" "$work/$m-$min.json" "$work/$m-$min.txt" "$m" "$min"
+run() { # run DB METHOD MIN RESOLUTION: the report, then the check
+	local d=$1 m=$2 min=$3 res=$4 out=$work/$2-$3-$4
+	local args=(--db "$d" --communities "$m" --community-min "$min"
+		--resolution "$res")
+	"$bin" cluster "${args[@]}" >"$out.txt"
+	"$bin" cluster --json "${args[@]}" >"$out.json"
+	"$py" "$check" check "$out.json" "$out.txt" "$m" "$min" "$res"
 	# the same input gives the same communities
-	"$bin" cluster --db "$db" --communities "$m" --community-min "$min" \
-		>"$work/$m-$min.again.txt"
-	cmp "$work/$m-$min.txt" "$work/$m-$min.again.txt"
+	"$bin" cluster "${args[@]}" | cmp - "$out.txt"
 }
-run louvain 50
-run leiden 50
-run louvain 20
-run leiden 20
+run "$db" louvain 50 1
+run "$db" leiden 50 1
+run "$db" louvain 20 1
+run "$db" leiden 20 0.5
 
-# the clusters themselves do not change: same report before the
-# community lines (the summary line ends the cluster part)
+# the clusters themselves do not change: the report is the same up to
+# its summary line, the community lines follow it
 n=$(wc -l <"$work/plain.txt")
-head -n "$n" "$work/louvain-50.txt" | cmp - "$work/plain.txt"
+head -n "$n" "$work/louvain-50-1.txt" | cmp - "$work/plain.txt"
 
 # a very low resolution merges: no cluster splits
 "$bin" cluster --db "$db" --communities louvain --resolution 0.0001 \
@@ -54,4 +53,18 @@ if grep -q "communities (louvain" "$work/low.txt"; then
 	exit 1
 fi
 grep -q "one community (louvain found no split)" "$work/low.txt"
+
+# providers chained by false certificates: one giant component, which
+# the default resolution cuts back into providers
+cp "$db" "$work/chain.db"
+"$py" "$check" bridges "$work/truth.json" "$work/bridges.jsonl"
+"$bin" import "$work/bridges.jsonl" --db "$work/chain.db" --quiet
+"$bin" cluster --db "$work/chain.db" --json >"$work/chain.json"
+for m in louvain leiden; do
+	"$bin" cluster --db "$work/chain.db" --communities "$m" \
+		>"$work/chain-$m.txt"
+	"$py" "$check" precision "$work/truth.json" "$work/chain.json" \
+		"$work/chain-$m.txt"
+done
+run "$work/chain.db" leiden 50 0.1
 echo "communities: ok"

@@ -199,6 +199,10 @@ static void test_invalid_opts(void **state)
 	o = opts(BPH_COMMUNITY_LEIDEN);
 	o.min_size = 1;
 	assert_int_equal(bph_cluster_communities(c, &o), BPH_ERR_USAGE);
+	bph_community_opts_default(&o); /* the documented defaults */
+	assert_int_equal(o.method, BPH_COMMUNITY_NONE);
+	assert_int_equal(o.min_size, 50);
+	assert_true(o.resolution == 0.1);
 	o = opts((enum bph_community_method)99);
 	assert_int_equal(bph_cluster_communities(c, &o), BPH_ERR_USAGE);
 	assert_null(c->community_of);
@@ -421,7 +425,7 @@ static void test_print(void **state)
 	assert_int_equal(bph_cluster_communities(c, &o), 0);
 	t = print(c, &o, NULL, 0);
 	assert_non_null(strstr(t, "cluster 1: 60 hosts in 2 communities "
-				  "(louvain, resolution 1)\n"));
+				  "(louvain, resolution 0.1)\n"));
 	assert_non_null(strstr(t, "  community 1: 30 hosts: 198.18.1.1 "
 				  "198.18.1.2 198.18.1.3 "));
 	assert_non_null(strstr(t, "  community 2: 30 hosts: 198.18.2.1 "));
