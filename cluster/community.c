@@ -99,10 +99,9 @@ static int from_igraph(igraph_error_t e)
 }
 
 /*
- * A link's edge weight: its score. A "concentrated" link scores 0 (its
- * artifacts are over their cap, so they weigh nothing for pairs), which
- * would leave its host an isolated vertex to both methods; the rule
- * judged it as good as a link at the threshold, so it weighs that.
+ * A link's edge weight: its score. A link that a rule made without
+ * weight (score 0) would still leave its host an isolated vertex to both
+ * methods; the rule judged it good enough, so it weighs the threshold.
  */
 static double link_weight(const struct bph_clustering *c,
 			  const struct bph_link *l)

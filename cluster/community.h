@@ -10,9 +10,9 @@
  * cluster is too big to be one operator.
  *
  * Graph: one vertex per host of the cluster, one edge per link, weighted
- * by the link's score; a "concentrated" link scores 0 (its artifacts are
- * over their cap), so it weighs the clustering's threshold instead: the
- * rule judged it as good as a link at the threshold.
+ * by the link's score; a link scoring 0 (made by a rule without weight)
+ * weighs the clustering's threshold instead: the rule judged it good
+ * enough to link.
  * Methods (Debian's libigraph 0.10):
  *   louvain: igraph_community_multilevel, modularity with resolution
  *            gamma; the level of highest modularity. Communities may be
