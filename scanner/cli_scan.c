@@ -240,18 +240,20 @@ static void print_summary(const struct bph_opts *o,
 /* Exit status of a scan stopped by SIGINT/SIGTERM (128 + SIGINT). */
 #define EXIT_INTERRUPTED 130
 
-static void print_resume_hint(const struct bph_opts *o, int signo)
+static void print_resume_hint(const struct bph_opts *o, const char *kind,
+			      int signo)
 {
 	fprintf(stderr,
 		"\nbphound: stopped by signal %d; progress saved. Resume "
-		"with:\n  bphound scan --resume%s%s\n",
-		signo, o->db ? " --db " : "", o->db ? o->db : "");
+		"with:\n  bphound %s --resume%s%s\n",
+		signo, kind, o->db ? " --db " : "", o->db ? o->db : "");
 }
 
-/* `scan` keeps its parameters (with a fixed seed) for --resume. */
-static int resume_begin(const struct bph_opts *o, struct bph_store *st,
-			int64_t scan_id, struct bph_synscan_cfg *cfg,
-			struct bph_resume **res)
+/* A run keeps its parameters (with a fixed seed) and its target specs
+ * (one per line) for --resume. */
+static int resume_begin(const struct bph_opts *o, const char *specs,
+			struct bph_store *st, int64_t scan_id,
+			struct bph_synscan_cfg *cfg, struct bph_resume **res)
 {
 	struct bph_resume_params p = {0};
 	char err[256] = "";
@@ -261,7 +263,7 @@ static int resume_begin(const struct bph_opts *o, struct bph_store *st,
 	    getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		return BPH_ERR_IO;
 	cfg->seed_set = true;
-	p.targets = bph_resume_join(o->args, o->n_args);
+	p.targets = strdup(specs);
 	p.ports = (char *)o->ports;
 	p.exclude = (char *)o->exclude_file;
 	p.allow_reserved = o->allow_reserved;
@@ -297,12 +299,13 @@ static void resume_attach(struct bph_resume *res, struct bph_synscan_cfg *cfg,
 
 /*
  * The shared scan path of `scan` and `pivot`; returns an exit status.
- * resumed: the state loaded by `scan --resume` (its scan id is reused),
- * else NULL.
+ * specs: the target specs to save for --resume (a new run); resumed: the
+ * state loaded by `--resume` (its scan id is reused), else NULL.
  */
 static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 		    const char *port_spec, struct bph_store *st,
-		    const char *kind, struct bph_resume *resumed)
+		    const char *kind, const char *specs,
+		    struct bph_resume *resumed)
 {
 	uint16_t *ports = NULL;
 	size_t n_ports = 0;
@@ -322,8 +325,7 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
 	if (!resumed && bph_store_scan_begin(st, kind, o->cmd, &scan_id))
 		goto out;
-	if (!resumed && !strcmp(kind, "scan") &&
-	    resume_begin(o, st, scan_id, &cfg, &res))
+	if (!resumed && resume_begin(o, specs, st, scan_id, &cfg, &res))
 		goto out;
 	if (!o->no_probes && probes_start(o, &l))
 		goto out;
@@ -340,7 +342,7 @@ static int run_scan(const struct bph_opts *o, struct bph_targets *t,
 	}
 	if (ss.signo) {
 		if (res)
-			print_resume_hint(o, ss.signo);
+			print_resume_hint(o, kind, ss.signo);
 		status = EXIT_INTERRUPTED;
 		goto out;
 	}
@@ -397,8 +399,29 @@ static void opts_from_resume(const struct bph_resume_params *p,
 	ro->wait_ms = p->wait_ms;
 }
 
-/* `scan --resume`: the store's last unfinished scan, same parameters. */
-static int scan_resume(const struct bph_opts *o)
+/* Refuses to resume another command's run: a pivot's report needs its
+ * seed, a scan has none. */
+static int check_kind(struct bph_store *st, const struct bph_resume *res,
+		      const char *kind)
+{
+	char k[16] = "";
+
+	if (bph_store_scan_kind(st, bph_resume_scan_id(res), k, sizeof(k)))
+		return BPH_EXIT_FAIL;
+	if (!strcmp(k, kind))
+		return BPH_EXIT_OK;
+	fprintf(stderr,
+		"bphound %s --resume: the last unfinished run in this store is "
+		"a %s; resume it with: bphound %s --resume\n",
+		kind, k, k);
+	return BPH_EXIT_USAGE;
+}
+
+/* `scan --resume`, `pivot --resume`: the store's last unfinished run of
+ * that command, same targets and parameters; a pivot then reports on its
+ * seed (its first target) with this invocation's clustering and export
+ * options. */
+static int resume_run(const struct bph_opts *o, const char *kind)
 {
 	struct bph_store *st = NULL;
 	struct bph_resume *res = NULL;
@@ -407,9 +430,11 @@ static int scan_resume(const struct bph_opts *o)
 	char *specs = NULL, err[256] = "";
 	int status = BPH_EXIT_FAIL, rc;
 
-	if (o->n_args || o->ports) {
-		fprintf(stderr, "bphound scan --resume: targets and -p come "
-				"from the store; give only --db\n");
+	if (o->n_args || o->ports || o->ranges) {
+		fprintf(stderr,
+			"bphound %s --resume: targets%s and -p come from the "
+			"store; give only --db\n",
+			kind, o->ranges ? ", --ranges" : "");
 		return BPH_EXIT_USAGE;
 	}
 	if (bph_cli_open_store(o, &st))
@@ -421,6 +446,9 @@ static int scan_resume(const struct bph_opts *o)
 		status = rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : BPH_EXIT_FAIL;
 		goto out;
 	}
+	if ((status = check_kind(st, res, kind)) != BPH_EXIT_OK)
+		goto out;
+	status = BPH_EXIT_FAIL;
 	opts_from_resume(bph_resume_params(res), &ro);
 	specs = strdup(bph_resume_params(res)->targets);
 	if (!specs || split_lines(specs, &ro.args, &ro.n_args) ||
@@ -430,7 +458,9 @@ static int scan_resume(const struct bph_opts *o)
 		if (add_target(t, ro.args[i]))
 			goto out;
 	if (finish_targets(t, &ro) == 0)
-		status = run_scan(&ro, t, ro.ports, st, "scan", res);
+		status = run_scan(&ro, t, ro.ports, st, kind, NULL, res);
+	if (status == BPH_EXIT_OK && !strcmp(kind, "pivot"))
+		status = bph_cli_cluster_report(&ro, st, ro.args[0]);
 out:
 	bph_targets_free(t);
 	free(ro.args != o->args ? (void *)ro.args : NULL);
@@ -444,10 +474,11 @@ int bph_cmd_scan(const struct bph_opts *o)
 {
 	struct bph_targets *t = NULL;
 	struct bph_store *st = NULL;
+	char *specs = NULL;
 	int status = BPH_EXIT_USAGE;
 
 	if (o->resume)
-		return scan_resume(o);
+		return resume_run(o, "scan");
 	if (o->n_args == 0) {
 		fprintf(stderr, "bphound scan: no targets given (bphound never "
 				"picks targets by itself)\n");
@@ -465,10 +496,12 @@ int bph_cmd_scan(const struct bph_opts *o)
 	if (finish_targets(t, o))
 		goto out;
 	status = BPH_EXIT_FAIL;
-	if (bph_cli_open_store(o, &st))
+	specs = bph_resume_join(o->args, o->n_args);
+	if (!specs || bph_cli_open_store(o, &st))
 		goto out;
-	status = run_scan(o, t, o->ports, st, "scan", NULL);
+	status = run_scan(o, t, o->ports, st, "scan", specs, NULL);
 out:
+	free(specs);
 	bph_store_close(st);
 	bph_targets_free(t);
 	return status;
@@ -487,13 +520,29 @@ static int seed_neighbourhood(const char *seed, char out[32])
 	return 0;
 }
 
+/* A pivot's specs for --resume: the seed first (the report's seed), then
+ * each range (or the seed's /24), one per line. */
+static char *pivot_specs(const char *seed, const char *ranges)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s\n%s", seed, ranges) < 0)
+		return NULL;
+	for (char *p = s; *p; p++)
+		if (*p == ',')
+			*p = '\n';
+	return s;
+}
+
 int bph_cmd_pivot(const struct bph_opts *o)
 {
 	struct bph_targets *t = NULL;
 	struct bph_store *st = NULL;
-	char hood[32];
+	char hood[32], *specs = NULL;
 	int status = BPH_EXIT_USAGE;
 
+	if (o->resume)
+		return resume_run(o, "pivot");
 	if (o->n_args != 1) {
 		fprintf(stderr, "bphound pivot: exactly one SEED address is "
 				"required\n");
@@ -523,13 +572,15 @@ int bph_cmd_pivot(const struct bph_opts *o)
 	if (finish_targets(t, o))
 		goto out;
 	status = BPH_EXIT_FAIL;
-	if (bph_cli_open_store(o, &st))
+	specs = pivot_specs(seed, o->ranges ? o->ranges : hood);
+	if (!specs || bph_cli_open_store(o, &st))
 		goto out;
 	status = run_scan(o, t, o->ports ? o->ports : PIVOT_DEFAULT_PORTS, st,
-			  "pivot", NULL);
+			  "pivot", specs, NULL);
 	if (status == BPH_EXIT_OK)
 		status = bph_cli_cluster_report(o, st, seed);
 out:
+	free(specs);
 	bph_store_close(st);
 	bph_targets_free(t);
 	return status;

@@ -223,6 +223,26 @@ int bph_store_scan_end(struct bph_store *st, int64_t scan_id)
 	return rc == SQLITE_DONE ? 0 : BPH_ERR_DB;
 }
 
+int bph_store_scan_kind(struct bph_store *st, int64_t scan_id, char *out,
+			size_t outlen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(
+	    st->db, "SELECT kind FROM scans WHERE id = ?1", -1, &q, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, scan_id);
+		rc = sqlite3_step(q);
+	}
+	if (rc == SQLITE_ROW)
+		snprintf(out, outlen, "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW	   ? 0
+	       : rc == SQLITE_DONE ? BPH_ERR_USAGE
+				   : BPH_ERR_DB;
+}
+
 struct art_ctx {
 	struct bph_store *st;
 	int64_t scan_id, seen;

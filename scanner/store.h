@@ -49,6 +49,10 @@ int bph_store_scan_begin(struct bph_store *st, const char *kind,
 			 const char *args, int64_t *scan_id);
 /* Marks scan_id finished now. */
 int bph_store_scan_end(struct bph_store *st, int64_t scan_id);
+/* The kind scan_id was started with, into out (cut to outlen). Returns 0,
+ * BPH_ERR_USAGE (no such scan) or BPH_ERR_DB. */
+int bph_store_scan_kind(struct bph_store *st, int64_t scan_id, char *out,
+			size_t outlen);
 
 /*
  * Stores one record (borrowed) under scan_id with its artifacts, atomically.

@@ -148,4 +148,39 @@ interrupt_and_resume() { # signal
 interrupt_and_resume INT
 interrupt_and_resume TERM
 interrupt_and_resume KILL
+
+echo "== pivot interrupted by INT, then pivot --resume"
+db=$WORK/pivot.db seed=198.19.37.1
+set +e
+set -m
+ip netns exec $SCAN "$BPH" pivot $seed --ranges "$RANGE" -p $PORTS \
+	"${COMMON[@]}" --db "$db" -o "$WORK/pivot-1.jsonl" 2>"$WORK/pivot-1.err" \
+	>"$WORK/pivot-1.out" &
+pid=$!
+set +m
+sleep $(python3 -c "print(0.4 * $PAIRS / $RATE)")
+kill -s INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || { echo "FAIL: pivot rc $rc after INT" >&2; cat "$WORK/pivot-1.err"; exit 1; }
+grep -q -- "bphound pivot --resume --db $db" "$WORK/pivot-1.err" ||
+	{ echo "FAIL: no pivot resume hint" >&2; cat "$WORK/pivot-1.err"; exit 1; }
+# a scan --resume must not take over a pivot (it would lose the report)
+nsx $SCAN "$BPH" scan --resume --db "$db" --quiet 2>"$WORK/pivot-x.err"
+rc=$?
+[ $rc = 2 ] && grep -q "is a pivot; resume it with: bphound pivot --resume" \
+	"$WORK/pivot-x.err" || { echo "FAIL: scan --resume of a pivot: rc $rc" >&2; cat "$WORK/pivot-x.err"; exit 1; }
+nsx $SCAN "$BPH" pivot --resume $seed --db "$db" 2>"$WORK/pivot-y.err"
+rc=$?
+[ $rc = 2 ] || { echo "FAIL: pivot --resume with a seed: rc $rc" >&2; exit 1; }
+nsx $SCAN "$BPH" pivot --resume --db "$db" -o "$WORK/pivot-2.jsonl" \
+	>"$WORK/pivot-2.out" 2>"$WORK/pivot-2.err"
+rc=$?
+set -e
+[ $rc = 0 ] || { echo "FAIL: pivot --resume rc $rc" >&2; cat "$WORK/pivot-2.err"; exit 1; }
+got=$(opens "$WORK/pivot-1.jsonl" "$WORK/pivot-2.jsonl")
+[ "$got" = "$full" ] || { echo "FAIL: resumed pivot opens: $got" >&2; exit 1; }
+grep -q "^seed $seed: cluster" "$WORK/pivot-2.out" ||
+	{ echo "FAIL: no report on the seed after pivot --resume" >&2; cat "$WORK/pivot-2.out"; exit 1; }
+echo "pivot resumed: $(wc -l <<<"$got") open (same as uninterrupted), report on $seed"
 echo PASS

@@ -105,8 +105,15 @@ static void test_round_trip_and_history(void **state)
 
 	/* reopen: the schema exists, history accumulates */
 	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
-	assert_int_equal(bph_store_scan_begin(st, "scan", "a b", &scan2), 0);
+	assert_int_equal(bph_store_scan_begin(st, "pivot", "a b", &scan2), 0);
 	assert_true(scan2 > scan1);
+	char kind[16];
+	assert_int_equal(bph_store_scan_kind(st, scan1, kind, sizeof(kind)), 0);
+	assert_string_equal(kind, "scan");
+	assert_int_equal(bph_store_scan_kind(st, scan2, kind, sizeof(kind)), 0);
+	assert_string_equal(kind, "pivot");
+	assert_int_equal(bph_store_scan_kind(st, scan2 + 1, kind, sizeof(kind)),
+			 BPH_ERR_USAGE);
 	ssh_record(&s, 0xc6120a0a, "SHA256:second", 2000);
 	assert_int_equal(bph_store_put(st, scan2, &s), 0);
 	bph_service_clear(&s);
@@ -114,7 +121,7 @@ static void test_round_trip_and_history(void **state)
 
 	char *out = show(st, "198.18.10.10");
 	assert_non_null(strstr(out, "scan 1 (scan"));
-	assert_non_null(strstr(out, "scan 2 (scan"));
+	assert_non_null(strstr(out, "scan 2 (pivot"));
 	assert_non_null(strstr(out, "SHA256:first"));
 	assert_non_null(strstr(out, "SHA256:second"));
 	/* lists whose items hold commas, and objects, one line per element */
