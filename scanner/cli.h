@@ -89,6 +89,13 @@ struct bph_community_opts;
  */
 int bph_cli_community_opts(const struct bph_opts *o,
 			   struct bph_community_opts *cm);
+/*
+ * Checks --threshold, --max-share, --families and --common (the file is
+ * loaded and parsed). Returns 0, or BPH_EXIT_USAGE after saying why on
+ * stderr; bph_opts_parse() runs it so that pivot rejects them before
+ * sending a packet.
+ */
+int bph_cli_check_cluster_opts(const struct bph_opts *o);
 /* Opens o->db or the default store; prints why on failure. */
 int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st);
 

@@ -203,6 +203,19 @@ int bph_cli_community_opts(const struct bph_opts *o,
 	return 0;
 }
 
+int bph_cli_check_cluster_opts(const struct bph_opts *o)
+{
+	struct bph_cluster_opts co;
+	int rc;
+
+	if (!o->threshold && !o->max_share && !o->families && !o->common_file)
+		return 0;
+	bph_cluster_opts_default(&co);
+	rc = apply_cluster_opts(o, &co);
+	bph_cluster_opts_clear(&co);
+	return rc ? BPH_EXIT_USAGE : 0;
+}
+
 /* Loads the store's artifact graph, clusters it and, when asked, splits
  * large clusters into communities (cm: filled from the command line). */
 static int build_clustering(const struct bph_opts *o, struct bph_store *st,

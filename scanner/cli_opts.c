@@ -359,5 +359,7 @@ int bph_opts_parse(int argc, char **argv, struct bph_opts *o)
 	}
 	o->args = (const char **)(sub_argv + optind);
 	o->n_args = (size_t)(sub_argc - optind);
+	if (bph_cli_check_cluster_opts(o))
+		return BPH_EXIT_USAGE;
 	return bph_cli_community_opts(o, NULL);
 }

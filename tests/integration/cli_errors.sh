@@ -55,6 +55,15 @@ expect 2 "three positive host counts" cluster --db "$db" --max-share 50,20
 expect 2 "not a family" cluster --db "$db" --families hostkey,astrology
 expect 2 "not a method" cluster --db "$db" --communities kmeans
 expect 2 "not a method" pivot 198.18.10.10 --db "$db" --communities Louvain
+# clustering options are checked before a pivot sends anything
+expect 2 "not a positive number" pivot 198.18.10.10 --db "$db" --threshold -1
+expect 2 "bad.yaml:[0-9]+:[0-9]+" pivot 198.18.10.10 --db "$db" --common "$work/bad.yaml"
+expect 2 "not a family" pivot 198.18.10.10 --db "$db" --families x509,astrology
+expect 2 "three positive host counts" pivot 198.18.10.10 --db "$db" --max-share 1,2,x
+expect 2 "no unfinished scan" scan --resume --db "$db"
+expect 2 "no unfinished scan" pivot --resume --db "$db"
+expect 2 "give only --db" pivot --resume 198.18.10.10 --db "$db"
+expect 2 "give only --db" pivot --resume --ranges 198.18.0.0/24 --db "$db"
 expect 2 "at least 2" cluster --db "$db" --communities louvain --community-min 1
 expect 2 "at least 2" cluster --db "$db" --communities leiden --community-min 5x
 expect 2 "at least 2" cluster --db "$db" --communities leiden --community-min -3
