@@ -19,7 +19,7 @@ struct bph_receiver {
 	atomic_bool stop;
 	bph_frame_cb cb;
 	void *ctx;
-	enum bph_link link;
+	enum bph_linktype link;
 	uint64_t frames;
 };
 

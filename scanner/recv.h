@@ -16,7 +16,7 @@
 
 /* Called on the capture thread; frame is borrowed for the call only. */
 typedef void (*bph_frame_cb)(void *ctx, const uint8_t *frame, size_t len,
-			     enum bph_link link);
+			     enum bph_linktype link);
 
 struct bph_receiver;
 

@@ -162,7 +162,7 @@ static void report(struct scan *s, uint32_t ip, uint16_t port,
 
 /* Capture thread: decode once, validate, dedupe, report. */
 static void on_frame(void *ctx, const uint8_t *frame, size_t len,
-		     enum bph_link link)
+		     enum bph_linktype link)
 {
 	struct scan *s = ctx;
 	struct bph_frame f;

@@ -167,7 +167,7 @@ static int decode_icmp(struct bph_cur *c, struct bph_frame *f)
 	return 0;
 }
 
-static int skip_link(struct bph_cur *c, enum bph_link link)
+static int skip_link(struct bph_cur *c, enum bph_linktype link)
 {
 	uint16_t type;
 
@@ -180,7 +180,7 @@ static int skip_link(struct bph_cur *c, enum bph_link link)
 	return type == 0x0800 ? 0 : BPH_ERR_FORMAT;
 }
 
-int bph_frame_decode(const uint8_t *frame, size_t len, enum bph_link link,
+int bph_frame_decode(const uint8_t *frame, size_t len, enum bph_linktype link,
 		     struct bph_frame *f)
 {
 	struct bph_cur c = bph_cur_make(frame, len);

@@ -42,7 +42,7 @@ struct bph_probe_id {
 void bph_validate_gen(const struct bph_validate *v, uint32_t saddr,
 		      uint32_t daddr, uint16_t dport, struct bph_probe_id *id);
 
-enum bph_link {
+enum bph_linktype {
 	BPH_LINK_ETHERNET, /* DLT_EN10MB, optionally one 802.1Q tag */
 	BPH_LINK_RAW,	   /* DLT_RAW: starts at the IP header */
 };
@@ -78,7 +78,7 @@ struct bph_frame {
  * quotes IPv4 + at least 8 TCP bytes. Returns 0, BPH_ERR_TRUNCATED or
  * BPH_ERR_FORMAT (not IPv4, fragment, other protocol, bad header length).
  */
-int bph_frame_decode(const uint8_t *frame, size_t len, enum bph_link link,
+int bph_frame_decode(const uint8_t *frame, size_t len, enum bph_linktype link,
 		     struct bph_frame *f);
 
 enum bph_reply {

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
-	enum bph_link link = data[0] & 1 ? BPH_LINK_RAW : BPH_LINK_ETHERNET;
+	enum bph_linktype link = data[0] & 1 ? BPH_LINK_RAW : BPH_LINK_ETHERNET;
 	if (bph_frame_decode(copy, size - 1, link, &f) == 0) {
 		if (f.ip < copy || f.ip + f.ip_len > copy + size - 1)
 			abort();
