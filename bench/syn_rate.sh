@@ -32,9 +32,9 @@ TOOL_TIMEOUT=300       # seconds; a run that takes longer is stopped (SIGINT)
 WAIT_S=2               # receive wait after the last probe, same for all tools
 BPHOUND=${BPHOUND:-}
 KEEP=""
-NOTE=${BENCH_NOTE:-}
+NOTE=${BENCH_NOTE:-}    # free text stored in the results (e.g. which bphound build)
 IDLE_PCT=75            # start a run only when the CPUs were >= 75 % idle ...
-IDLE_WAIT_S=120        # ... waiting at most this long (then run anyway)    # free text stored in the results (e.g. which bphound build)
+IDLE_WAIT_S=120        # ... waiting at most this long (then run anyway)
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 PY=/usr/bin/python3
@@ -286,25 +286,8 @@ json.dump({
 }, open(out, "w"), indent=2)
 EOF
 
-# Wait (at most IDLE_WAIT_S) until the CPUs were at least IDLE_PCT % idle over
-# one second, so a run does not start in the middle of someone's build.
-# Prints the idle percentage of the last second measured.
-idle_pct() {
-    local a b
-    a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
-    awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
-        n = split(a, x, " "); split(b, y, " "); tot = 0
-        for (i = 2; i <= n; i++) tot += y[i] - x[i]
-        idle = (y[5] - x[5]) + (y[6] - x[6])
-        printf "%.0f\n", (tot > 0 ? 100 * idle / tot : 100) }'
-}
-wait_idle() {
-    local deadline=$((SECONDS + IDLE_WAIT_S)) p
-    while :; do
-        p=$(idle_pct)
-        if (( p >= IDLE_PCT || SECONDS >= deadline )); then echo "$p"; return 0; fi
-    done
-}
+# wait_idle, idle_pct
+. "$HERE/lib/idle.sh"
 
 # --- runs ----------------------------------------------------------------------
 : >"$WORK/runs.jsonl"
