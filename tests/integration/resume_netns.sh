@@ -19,7 +19,8 @@ set -euo pipefail
 
 BUILD=${1:-$(dirname "$0")/../../build}
 BPH=$BUILD/bphound
-SCAN=bphrs-scan RTR=bphrs-rtr TGT=bphrs-tgt
+P=bphrs NET=210
+. "$(dirname "$0")/lib/netns3.sh"
 RATE=${RESUME_RATE:-2000}
 RANGE=${RESUME_RANGE:-198.19.32.0/20} PORTS=${RESUME_PORTS:-22,80,443}
 WORK=$(mktemp -d /tmp/bphrs.XXXXXX)
@@ -27,34 +28,15 @@ PIDS=()
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for n in $SCAN $RTR $TGT; do
-		for p in $(ip netns pids $n 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-	done
-	wait 2>/dev/null || true
-	for n in $SCAN $RTR $TGT; do ip netns del $n 2>/dev/null || true; done
+	netns3_down
 	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 [ -x "$BPH" ] || { echo "build $BPH first" >&2; exit 1; }
-for n in $SCAN $RTR $TGT; do ip netns del $n 2>/dev/null || true; done
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-for n in $SCAN $RTR $TGT; do ip netns add $n; ip -n $n link set lo up; done
-ip link add bphrs-s0 netns $SCAN type veth peer name bphrs-r0 netns $RTR
-ip link add bphrs-r1 netns $RTR type veth peer name bphrs-t0 netns $TGT
-ip -n $SCAN addr add 198.18.210.2/26 dev bphrs-s0
-ip -n $RTR addr add 198.18.210.1/26 dev bphrs-r0
-ip -n $RTR addr add 198.18.210.65/26 dev bphrs-r1
-ip -n $TGT addr add 198.18.210.66/26 dev bphrs-t0
-for l in bphrs-s0:$SCAN bphrs-r0:$RTR bphrs-r1:$RTR bphrs-t0:$TGT; do
-	ip -n "${l#*:}" link set "${l%:*}" up
-done
-ip -n $SCAN route add 198.18.0.0/15 via 198.18.210.1
-ip -n $TGT route add 198.18.0.0/15 via 198.18.210.65
+netns3_up
 ip -n $RTR route add $RANGE via 198.18.210.66
-nsx $RTR sysctl -qw net.ipv4.ip_forward=1
 
 # ground truth: open (address, port) pairs spread over the /20
 OPEN="198.19.32.7:22 198.19.33.10:80 198.19.35.200:443 198.19.37.1:22

@@ -16,40 +16,25 @@ set -euo pipefail
 
 BUILD=${1:-$(dirname "$0")/../../build}
 BIN=$BUILD/test_scanner_synscan_live
-SCAN=bphss-scan RTR=bphss-rtr TGT=bphss-tgt
+P=bphss NET=200
+. "$(dirname "$0")/lib/netns3.sh"
 RATES=${SWEEP_RATES:-1000,10000,100000,1000000000}
 WORK=$(mktemp -d /tmp/bphss.XXXXXX)
 PIDS=()
 
 cleanup() {
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	for n in $SCAN $RTR $TGT; do ip netns del $n 2>/dev/null || true; done
+	netns3_down
 	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "build $BIN first" >&2; exit 1; }
-for n in $SCAN $RTR $TGT; do ip netns del $n 2>/dev/null || true; done
 
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-for n in $SCAN $RTR $TGT; do ip netns add $n; ip -n $n link set lo up; done
-ip link add bphss-s0 netns $SCAN type veth peer name bphss-r0 netns $RTR
-ip link add bphss-r1 netns $RTR type veth peer name bphss-t0 netns $TGT
-ip -n $SCAN addr add 198.18.200.2/26 dev bphss-s0
-ip -n $RTR addr add 198.18.200.1/26 dev bphss-r0
-ip -n $RTR addr add 198.18.200.65/26 dev bphss-r1
-for a in 66 67 68 69; do ip -n $TGT addr add 198.18.200.$a/26 dev bphss-t0; done
-ip -n $SCAN link set bphss-s0 up
-ip -n $RTR link set bphss-r0 up
-ip -n $RTR link set bphss-r1 up
-ip -n $TGT link set bphss-t0 up
-ip -n $SCAN route add 198.18.0.0/15 via 198.18.200.1
-ip -n $TGT route add 198.18.0.0/15 via 198.18.200.65
+netns3_up
+for a in 67 68 69; do ip -n $TGT addr add 198.18.200.$a/26 dev bphss-t0; done
 ip -n $RTR route add 198.19.0.0/16 via 198.18.200.66
-nsx $RTR sysctl -qw net.ipv4.ip_forward=1
 
 nsx $TGT nft -f - <<'NFT'
 table ip bphss {
