@@ -37,7 +37,7 @@ if [[ -n $import ]]; then
 	"$build/bphound" import "$import" --db "$db" -q
 	t1=$(date +%s.%N)
 	import_json=$(printf '{"import_file": "%s", "import_lines": %d, "import_s": %.2f}' \
-		"$import" "$(wc -l <"$import")" "$(echo "$t1 - $t0" | bc)")
+		"$import" "$(wc -l <"$import")" "$(awk "BEGIN{print $t1 - $t0}")")
 fi
 out=$top/bench/results/cluster_scale-$(date -u +%Y-%m-%d).json
 {
