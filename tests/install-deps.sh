@@ -9,7 +9,7 @@
 set -euo pipefail
 
 # One list; add packages here.
-BPH_PACKAGES="build-essential cmake pkg-config clang
+BPH_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libpcap-dev libnet1-dev libssl-dev libyaml-dev libcmocka-dev libsqlite3-dev
   libevent-dev libjansson-dev libxml2-dev libxml2-utils libigraph-dev
   nginx-light openssh-server openssh-client openssl iproute2 nftables
