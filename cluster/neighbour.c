@@ -41,7 +41,7 @@ struct nb_runs {
 	uint32_t *lo, *hi;	 /* run -> host range [lo, hi) */
 	uint32_t *main, *n_main; /* run -> dominant root and its hosts */
 	int32_t *art;		 /* run -> derived netblock artifact or -1 */
-	size_t n;
+	size_t n, longest;	 /* runs, hosts in the longest run */
 };
 
 static int64_t net24(const char *ip)
@@ -94,6 +94,8 @@ static int runs_init(const struct bph_clustering *c, struct nb_runs *v)
 		}
 		v->run_of[h] = (uint32_t)(v->n - 1);
 		v->hi[v->n - 1] = h + 1;
+		if (v->hi[v->n - 1] - v->lo[v->n - 1] > v->longest)
+			v->longest = v->hi[v->n - 1] - v->lo[v->n - 1];
 	}
 	return 0;
 }
@@ -105,7 +107,8 @@ static int cmp_u32(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* The root holding most hosts of run k (tmp: room for 256 roots). */
+/* The root holding most hosts of run k (tmp: room for the longest run;
+ * 256 for distinct addresses, but the graph takes any strings). */
 static void run_main(struct nb_runs *v, size_t k, const uint32_t *root,
 		     uint32_t *tmp)
 {
@@ -372,9 +375,12 @@ static int attach_all(struct run *r, const uint32_t *root, const uint32_t *size,
 		      struct cand *v, size_t n)
 {
 	struct nb_runs runs;
-	uint32_t tmp[256];
+	uint32_t *tmp = NULL;
 	char *strings = NULL;
 	int rc = runs_init(r->c, &runs);
+
+	if (!rc && !(tmp = malloc((runs.longest + 1) * sizeof(*tmp))))
+		rc = BPH_ERR_NOMEM;
 
 	qsort(v, n, sizeof(*v), bph_cl_cmp_cand);
 	if (!rc)
@@ -391,6 +397,7 @@ static int attach_all(struct run *r, const uint32_t *root, const uint32_t *size,
 					      &strings));
 	}
 	runs_free(&runs);
+	free(tmp);
 	return rc;
 }
 

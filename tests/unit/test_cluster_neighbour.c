@@ -305,6 +305,26 @@ static void test_family_off(void **state)
 	bph_graph_free(g);
 }
 
+/* Host names that are not dotted IPv4 (imports may carry anything) sort
+ * beside the provider's block and never join or break it. */
+static void test_odd_host_names(void **state)
+{
+	(void)state;
+	struct bph_graph *g = bph_graph_new();
+	const char *odd[] = {"198.18.1.001", "198.18.1.",   "::ffff:198.18.1.9",
+			     "host.example", "198.18.1.1 ", ""};
+	background(g);
+	provider(g);
+	for (size_t i = 0; i < sizeof(odd) / sizeof(*odd); i++)
+		bph_graph_add(g, odd[i], "hassh", HASSH_CUSTOM, 22, 1);
+	struct bph_clustering *c = run_opts(g, NULL);
+
+	for (size_t i = 0; i + 1 < sizeof(odd) / sizeof(*odd); i++)
+		assert_false(together(c, PROVIDER_BLOCK "1", odd[i]));
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
+
 /* Too little background: the build cannot be shown to be rare. */
 static void test_small_store_is_cautious(void **state)
 {
@@ -329,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_other_block_attaches_nobody),
 	    cmocka_unit_test(test_never_merges_clusters),
 	    cmocka_unit_test(test_family_off),
+	    cmocka_unit_test(test_odd_host_names),
 	    cmocka_unit_test(test_small_store_is_cautious),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
