@@ -472,8 +472,10 @@ static void explain_build(FILE *out, const struct bph_clustering *c,
 	holders(c, art, k, &in_k);
 	fprintf(out, "    %s ", s->kind);
 	bph_print_text(out, s->value);
-	fprintf(out, ": on %u of the cluster's %u hosts and %u others", in_k,
-		size, s->df - in_k);
+	fprintf(out,
+		": on %u of the cluster's %u hosts and %u outside it (this "
+		"host included)",
+		in_k, size, s->df - in_k);
 	if (!exclusive(in_k, s->df)) {
 		fputs("; not the cluster's own (needs >= 3 in it and at most "
 		      "max(1, 10%) of that outside)\n",

@@ -258,7 +258,16 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 	int status = build_clustering(o, st, &cm, &c);
 	if (status)
 		return status;
-	if (o->json) {
+	if (seed && bph_clustering_host(c, seed) < 0 &&
+	    !strcmp(o->cmd, "cluster")) {
+		/* pivot just scanned a silent seed and says so below; for
+		 * cluster, a seed the store never saw is a mistake */
+		fprintf(stderr,
+			"bphound cluster: %s is not an answering host in the "
+			"store\n",
+			seed);
+		status = BPH_EXIT_USAGE;
+	} else if (o->json) {
 		status = write_export(c, "json", "-", seed, false);
 	} else if (!bph_clustering_print(c, seed, stdout)) {
 		int rc = bph_community_print(c, &cm, seed, stdout);
@@ -278,17 +287,33 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 	return status;
 }
 
+/* `cluster [SEED]`: the report of a pivot on what the store holds, with no
+ * scan (imported data, or a second look with other options). */
 int bph_cmd_cluster(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
-	if (o->n_args) {
+	if (o->n_args > 1) {
 		fprintf(stderr, "bphound cluster: unexpected argument '%s'\n",
-			o->args[0]);
+			o->args[1]);
 		return BPH_EXIT_USAGE;
 	}
+	if (o->explain && !o->n_args) {
+		fprintf(stderr, "bphound cluster: --explain HOST needs a SEED "
+				"(bphound cluster SEED --explain HOST)\n");
+		return BPH_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < o->n_exports; i++)
+		if (!bph_export_known(o->exports[i].format)) {
+			fprintf(stderr,
+				"bphound cluster: --export: unknown format "
+				"'%s'\n",
+				o->exports[i].format);
+			return BPH_EXIT_USAGE;
+		}
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
-	int status = bph_cli_cluster_report(o, st, NULL);
+	int status =
+	    bph_cli_cluster_report(o, st, o->n_args ? o->args[0] : NULL);
 	bph_store_close(st);
 	return status;
 }

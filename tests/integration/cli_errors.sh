@@ -53,6 +53,10 @@ expect 2 "bad.yaml:[0-9]+:[0-9]+" cluster --db "$db" --common "$work/bad.yaml"
 expect 2 "not a positive number" cluster --db "$db" --threshold -1
 expect 2 "three positive host counts" cluster --db "$db" --max-share 50,20
 expect 2 "not a family" cluster --db "$db" --families hostkey,astrology
+expect 2 "needs a SEED" cluster --db "$db" --explain 198.18.0.1
+expect 2 "unexpected argument" cluster 198.18.0.1 198.18.0.2 --db "$db"
+expect 2 "not an answering host" cluster 198.18.0.1 --db "$db"
+expect 2 "unknown format" cluster 198.18.0.1 --db "$db" --export xml:x
 expect 2 "not a method" cluster --db "$db" --communities kmeans
 expect 2 "not a method" pivot 198.18.10.10 --db "$db" --communities Louvain
 # clustering options are checked before a pivot sends anything

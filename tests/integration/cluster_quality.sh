@@ -36,3 +36,38 @@ if bad:
     sys.exit(1)
 print("cluster_quality: targets met")
 PY
+
+# The report and --explain on stored data, without a scan: a host the
+# neighbour rule attached, and a lone neighbour in the same /24.
+read -r seed joined lone < <(/usr/bin/python3 - "$work/run/clusters.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+size = {}
+for k in doc["clusters"]:
+    for h in k["hosts"]:
+        size[h] = len(k["hosts"])
+for k in doc["clusters"]:
+    for l in k["links"]:
+        if l["rule"] == "neighbour":
+            a, b = l["a"], l["b"]
+            net = a.rsplit(".", 1)[0] + "."
+            lone = [h for h in size if h.startswith(net) and size[h] == 1]
+            if lone:
+                print(b, a, lone[0])
+                sys.exit(0)
+sys.exit(1)
+PY
+)
+bin=$build/bphound
+db=$work/run/eval.db
+"$bin" cluster "$seed" --db "$db" --explain "$joined" >"$work/in.txt"
+grep -q "^$joined is in the cluster of $seed" "$work/in.txt" &&
+	grep -q "rule neighbour" "$work/in.txt" &&
+	grep -q "netblock ${joined%.*}.0/24" "$work/in.txt" ||
+	{ echo "FAIL: explain of a neighbour-joined host"; cat "$work/in.txt"; exit 1; }
+"$bin" cluster "$seed" --db "$db" --explain "$lone" >"$work/out.txt"
+grep -q "^$lone is NOT in the cluster of $seed" "$work/out.txt" &&
+	grep -q "neighbour rule" "$work/out.txt" &&
+	grep -q "its /24: [0-9]* of its [0-9]* hosts in the cluster" "$work/out.txt" ||
+	{ echo "FAIL: explain of a lone neighbour"; cat "$work/out.txt"; exit 1; }
+echo "cluster_quality: cluster $seed --explain shows the neighbour link of $joined and why $lone stays alone"

@@ -220,8 +220,9 @@ static void test_shared_image_attaches_nobody(void **state)
 	char *why = explain(c, PROVIDER_BLOCK "1", PROVIDER_BLOCK "50");
 	assert_non_null(strstr(why, "its /24: 6 of its 10 hosts in the "
 				    "cluster, prior odds 1.50"));
-	assert_non_null(strstr(why, "on 6 of the cluster's 6 hosts and 4 "
-				    "others; not the cluster's own"));
+	assert_non_null(strstr(why,
+			       "on 6 of the cluster's 6 hosts and 4 outside it "
+			       "(this host included); not the cluster's own"));
 	free(why);
 	for (int i = 0; i < 3; i++) {
 		char ip[32];
