@@ -61,7 +61,7 @@ struct bph_opts {
 	bool no_jarm;
 	bool quiet;
 	bool json;
-	bool resume;	     /* scan --resume */
+	bool resume;	     /* scan --resume, pivot --resume */
 	bool artifact_nodes; /* export, pivot --export: artifacts as nodes */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];
 	size_t n_exports;
