@@ -100,6 +100,33 @@ static void explain_alone(FILE *out, const struct bph_clustering *c, uint32_t h)
 
 static int bfs(const struct bph_clustering *c, uint32_t s, uint32_t *prev);
 
+/* How the members came in, weakest rules named last: where to look first
+ * when checking the cluster by hand. */
+static void print_rule_summary(FILE *out, const struct bph_clustering *c,
+			       const struct bph_cluster *k, uint32_t s,
+			       const uint32_t *prev)
+{
+	static const char *const names[] = {"strong", "score", "concentrated",
+					    "neighbour"};
+	size_t n[4] = {0};
+
+	for (size_t i = 0; i < k->n_hosts; i++) {
+		uint32_t h = k->hosts[i];
+		if (h == s || prev[h] >= UINT32_MAX - 1)
+			continue;
+		const char *rule = c->links[prev[h]].rule;
+		for (size_t r = 0; r < 4; r++)
+			n[r] += !strncmp(rule, names[r], strlen(names[r]));
+	}
+	fprintf(out,
+		"  members brought in by: %zu strong, %zu score, %zu "
+		"concentrated, %zu neighbour link%s%s\n",
+		n[0], n[1], n[2], n[3], n[3] == 1 ? "" : "s",
+		n[1] + n[2] + n[3] ? " (check the score, concentrated and "
+				     "neighbour links first: weaker evidence)"
+				   : "");
+}
+
 /*
  * The seed's cluster as an investigator reads it: every member once, in
  * breadth-first order from the seed, with the link (and its evidence) that
@@ -132,6 +159,8 @@ static int print_seed_cluster(FILE *out, const struct bph_clustering *c,
 		for (size_t e = 0; e < l->n_ev; e++)
 			print_evidence(out, c, &l->ev[e]);
 	}
+	if (k->n_hosts > 1)
+		print_rule_summary(out, c, k, s, prev);
 	free(prev);
 	return 0;
 }

@@ -168,6 +168,15 @@ static void test_reinstalled_host_rejoins(void **state)
 				    "block"));
 	assert_non_null(strstr(why, "hassh " HASSH_CUSTOM));
 	free(why);
+	char *report = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&report, &len);
+	assert_int_equal(bph_clustering_print(c, PROVIDER_BLOCK "1", f), 0);
+	fclose(f);
+	assert_non_null(strstr(report, "members brought in by: 5 strong, 0 "
+				       "score, 0 concentrated, 1 neighbour "
+				       "link (check"));
+	free(report);
 	/* the derived artifact is never carried by a host */
 	long h = bph_clustering_host(c, PROVIDER_BLOCK "50");
 	assert_false(bph_clustering_host_has(c, (uint32_t)h, l->ev[0].art) &&
