@@ -128,8 +128,17 @@ static void run_main(struct nb_runs *v, size_t k, const uint32_t *root,
 	v->n_main[k] = (uint32_t)best;
 }
 
-/* Prior odds that a host of h's /24 is root's: root's hosts there against
- * the others (h among them); 0 when root has fewer than 3 there. */
+/* Prior odds that a host of a /24 with all hosts, in of them the
+ * cluster's, is the cluster's (the host itself among the others); 0 when
+ * the cluster has fewer than 3 there. */
+static double prior_odds(uint32_t in, uint32_t all)
+{
+	return in >= NB_EXCLUSIVE_MIN && all > in
+		   ? (double)in / (double)(all - in)
+		   : 0;
+}
+
+/* The prior odds of h's /24 for cluster root. */
 static double block_odds(struct nb_runs *v, uint32_t h, uint32_t root,
 			 const uint32_t *roots, uint32_t *tmp)
 {
@@ -139,24 +148,21 @@ static double block_odds(struct nb_runs *v, uint32_t h, uint32_t root,
 		return 0;
 	if (v->main[k] == UINT32_MAX)
 		run_main(v, k, roots, tmp);
-	if (v->main[k] != root || v->n_main[k] < NB_EXCLUSIVE_MIN)
+	if (v->main[k] != root)
 		return 0;
-	return (double)v->n_main[k] /
-	       (double)(v->hi[k] - v->lo[k] - v->n_main[k]);
+	return prior_odds(v->n_main[k], v->hi[k] - v->lo[k]);
 }
 
-/* Likelihood ratio of a build: how much likelier a host of the cluster
- * (size hosts) carries it than a host outside it (add-one smoothed). */
-static double build_lr(const struct bph_clustering *c,
-		       const struct bph_art_stat *s, uint32_t size)
+/* Likelihood ratio of a build held by in_c of a cluster's size hosts and
+ * df hosts in all, among n_hosts: how much likelier a host of the cluster
+ * carries it than a host outside it (add-one smoothed). */
+static double likelihood_ratio(uint32_t in_c, uint32_t df, uint32_t size,
+			       size_t n_hosts)
 {
-	double in = (double)s->main_share * s->df + 0.5;
-	uint32_t in_c = (uint32_t)in;
-	double outside = (double)(s->df - in_c) + 1.0;
-
-	if (c->n_hosts <= size || !size)
+	if (n_hosts <= size || !size)
 		return 0;
-	return ((double)in_c / size) / (outside / (double)(c->n_hosts - size));
+	return ((double)in_c / size) /
+	       ((double)(df - in_c + 1) / (double)(n_hosts - size));
 }
 
 static bool exclusive(size_t in_cluster, size_t df)
@@ -178,9 +184,10 @@ static bool build_kind(const struct run *r, const struct bph_art_stat *s)
 	       s->df > NB_EXCLUSIVE_MIN && s->df <= r->o->max_concentrated;
 }
 
-/* Candidates: alone hosts holding a build exclusive to one cluster. */
+/* Candidates: alone hosts holding a build exclusive to one cluster;
+ * held[art]: that build's holders in the cluster. */
 static int collect(struct run *r, const uint32_t *root, const uint32_t *size,
-		   struct cand **v, size_t *n)
+		   uint32_t *held, struct cand **v, size_t *n)
 {
 	struct bph_clustering *c = r->c;
 	uint32_t *tmp = malloc((r->o->max_concentrated + 1) * sizeof(*tmp));
@@ -199,7 +206,8 @@ static int collect(struct run *r, const uint32_t *root, const uint32_t *size,
 		uint32_t main = bph_cl_main_root(rows, j - i, root, tmp, &best);
 		if (!exclusive(best, j - i))
 			continue;
-		s->main_share = (float)best / (float)(j - i);
+		s->main_share = (float)best / (float)(j - i); /* for display */
+		held[rows->art] = (uint32_t)best;
 		while (root[rows[rep].host] != main)
 			rep++;
 		for (size_t k = 0; k < j - i && !rc; k++)
@@ -358,13 +366,14 @@ static size_t count_groups(const struct cand *v, size_t n)
 static double posterior_odds(const struct run *r, struct nb_runs *v,
 			     const struct cand *g, size_t n,
 			     const uint32_t *root, const uint32_t *size,
-			     uint32_t *tmp)
+			     const uint32_t *held, uint32_t *tmp)
 {
 	double prior = block_odds(v, g[0].host, g[0].root, root, tmp), lr = 0;
 
 	for (size_t i = 0; prior > 0 && i < n; i++) {
 		double x =
-		    build_lr(r->c, &r->c->arts[g[i].art], size[g[i].root]);
+		    likelihood_ratio(held[g[i].art], r->c->arts[g[i].art].df,
+				     size[g[i].root], r->c->n_hosts);
 		if (x > lr)
 			lr = x;
 	}
@@ -372,7 +381,7 @@ static double posterior_odds(const struct run *r, struct nb_runs *v,
 }
 
 static int attach_all(struct run *r, const uint32_t *root, const uint32_t *size,
-		      struct cand *v, size_t n)
+		      const uint32_t *held, struct cand *v, size_t n)
 {
 	struct nb_runs runs;
 	uint32_t *tmp = NULL;
@@ -390,8 +399,8 @@ static int attach_all(struct run *r, const uint32_t *root, const uint32_t *size,
 		     j < n && v[j].host == v[i].host && v[j].root == v[i].root;
 		     j++)
 			;
-		if (posterior_odds(r, &runs, &v[i], j - i, root, size, tmp) >=
-		    NB_ODDS)
+		if (posterior_odds(r, &runs, &v[i], j - i, root, size, held,
+				   tmp) >= NB_ODDS)
 			rc = attach(r, &v[i], j - i,
 				    block_art(r, &runs, runs.run_of[v[i].host],
 					      &strings));
@@ -404,7 +413,7 @@ static int attach_all(struct run *r, const uint32_t *root, const uint32_t *size,
 int bph_cl_neighbour_rule(struct run *r)
 {
 	struct bph_clustering *c = r->c;
-	uint32_t *root = NULL, *size = NULL;
+	uint32_t *root = NULL, *size = NULL, *held = NULL;
 	struct cand *v = NULL;
 	size_t n = 0;
 	int rc = 0;
@@ -412,18 +421,20 @@ int bph_cl_neighbour_rule(struct run *r)
 	if (r->o->family_on[BPH_FAM_NETBLOCK] && r->o->majority <= 1.0) {
 		root = bph_cl_link_roots(c);
 		size = calloc(c->n_hosts + 1, sizeof(*size));
-		rc = root && size ? 0 : BPH_ERR_NOMEM;
+		held = calloc(c->n_arts + 1, sizeof(*held));
+		rc = root && size && held ? 0 : BPH_ERR_NOMEM;
 	}
 	for (uint32_t h = 0; !rc && size && h < c->n_hosts; h++)
 		size[root[h]]++;
 	if (!rc && size)
-		rc = collect(r, root, size, &v, &n);
+		rc = collect(r, root, size, held, &v, &n);
 	if (!rc && n)
-		rc = attach_all(r, root, size, v, n);
+		rc = attach_all(r, root, size, held, v, n);
 	if (!rc && n)
 		qsort(c->links, c->n_links, sizeof(*c->links), bph_cl_cmp_link);
 	free(root);
 	free(size);
+	free(held);
 	free(v);
 	free(r->by_art); /* not needed past the rules: free before components */
 	r->by_art = NULL;
@@ -482,10 +493,7 @@ static void explain_build(FILE *out, const struct bph_clustering *c,
 		      out);
 		return;
 	}
-	double lr = c->n_hosts > size && size
-			? ((double)in_k / size) /
-			      ((double)(s->df - in_k + 1) / (c->n_hosts - size))
-			: 0;
+	double lr = likelihood_ratio(in_k, s->df, size, c->n_hosts);
 	fprintf(out,
 		"; likelihood ratio %.1f, posterior odds %.1f (needs %.0f)\n",
 		lr, prior * lr, NB_ODDS);
@@ -511,9 +519,7 @@ void bph_cl_neighbour_explain(const struct bph_clustering *c, uint32_t k,
 		fputs("    not tried: not an IPv4 address\n", out);
 		return;
 	}
-	double prior = in_k >= NB_EXCLUSIVE_MIN && all > in_k
-			   ? (double)in_k / (double)(all - in_k)
-			   : 0;
+	double prior = prior_odds(in_k, all);
 	fprintf(out,
 		"    its /24: %u of its %u hosts in the cluster, prior odds "
 		"%.2f%s\n",
