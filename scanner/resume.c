@@ -154,6 +154,17 @@ static int insert_scan(struct bph_resume *r, char *err, size_t errlen)
 	return rc;
 }
 
+/* The constructors' ending: r goes to *out on success, is freed on rc. */
+static int hand_over(struct bph_resume *r, int rc, struct bph_resume **out)
+{
+	if (rc) {
+		bph_resume_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
 int bph_resume_begin(struct sqlite3 *db, int64_t scan_id,
 		     const struct bph_resume_params *p, struct bph_resume **out,
 		     char *err, size_t errlen)
@@ -170,13 +181,7 @@ int bph_resume_begin(struct sqlite3 *db, int64_t scan_id,
 		rc = exec_schema(db, err, errlen);
 	if (rc == 0)
 		rc = insert_scan(r, err, errlen);
-	if (rc)
-		goto out;
-	*out = r;
-	return 0;
-out:
-	bph_resume_free(r);
-	return rc;
+	return hand_over(r, rc, out);
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -264,13 +269,7 @@ int bph_resume_load(struct sqlite3 *db, struct bph_resume **out, char *err,
 		rc = load_row(r, err, errlen);
 	if (rc == 0)
 		rc = load_opens(r, err, errlen);
-	if (rc)
-		goto out;
-	*out = r;
-	return 0;
-out:
-	bph_resume_free(r);
-	return rc;
+	return hand_over(r, rc, out);
 }
 
 const struct bph_resume_params *bph_resume_params(const struct bph_resume *r)
