@@ -10,21 +10,9 @@
 #include <string.h>
 
 #include "scanner/import_nmap.h"
+#include "tests/fuzz/fuzz_service_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int check(void *ctx, const struct bph_service *s)
-{
-	(void)ctx;
-	if (s->state != BPH_STATE_OPEN || s->port == 0 || !s->proto)
-		abort();
-	if (s->tls && strlen(s->tls->cert_sha256) != 64)
-		abort();
-	for (size_t i = 0; s->ssh && i < s->ssh->n_hostkeys; i++)
-		if (strncmp(s->ssh->hostkeys[i].sha256, "SHA256:", 7))
-			abort();
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t bad = 0;
 
 	(void)bph_import_is_nmap((const char *)data, size);
-	bph_import_nmap((const char *)data, size, check, NULL, &bad, err,
-			sizeof(err));
+	bph_import_nmap((const char *)data, size, bph_fuzz_check_service, NULL,
+			&bad, err, sizeof(err));
 	return 0;
 }

@@ -12,23 +12,9 @@
 #include <jansson.h>
 
 #include "scanner/import_zgrab.h"
+#include "tests/fuzz/fuzz_service_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int check(void *ctx, const struct bph_service *s)
-{
-	(void)ctx;
-	if (s->state != BPH_STATE_OPEN || s->port == 0 || !s->proto)
-		abort();
-	if (s->tls && strlen(s->tls->cert_sha256) != 64)
-		abort();
-	if (s->http && s->http->body_len && strlen(s->http->body_sha256) != 64)
-		abort();
-	for (size_t i = 0; s->ssh && i < s->ssh->n_hostkeys; i++)
-		if (strncmp(s->ssh->hostkeys[i].sha256, "SHA256:", 7))
-			abort();
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!j)
 		return 0;
 	(void)bph_import_is_zgrab(j);
-	bph_import_zgrab(j, check, NULL, &bad, err, sizeof(err));
+	bph_import_zgrab(j, bph_fuzz_check_service, NULL, &bad, err,
+			 sizeof(err));
 	json_decref(j);
 	return 0;
 }
