@@ -24,14 +24,7 @@ P=bphrs NET=210
 RATE=${RESUME_RATE:-2000}
 RANGE=${RESUME_RANGE:-198.19.32.0/20} PORTS=${RESUME_PORTS:-22,80,443}
 WORK=$(mktemp -d /tmp/bphrs.XXXXXX)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	netns3_down
-	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+trap netns3_cleanup EXIT INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 [ -x "$BPH" ] || { echo "build $BPH first" >&2; exit 1; }

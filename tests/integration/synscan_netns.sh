@@ -20,14 +20,7 @@ P=bphss NET=200
 . "$(dirname "$0")/lib/netns3.sh"
 RATES=${SWEEP_RATES:-1000,10000,100000,1000000000}
 WORK=$(mktemp -d /tmp/bphss.XXXXXX)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	netns3_down
-	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+trap netns3_cleanup EXIT INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "build $BIN first" >&2; exit 1; }

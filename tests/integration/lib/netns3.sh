@@ -5,8 +5,8 @@
 #   P-scan  P-s0 198.18.NET.2/26 == P-r0 198.18.NET.1/26   P-rtr (ip_forward)
 #   P-rtr   P-r1 198.18.NET.65/26 == P-t0 198.18.NET.66/26 P-tgt
 #
-# Usage: P=bphss NET=200; . lib/netns3.sh; netns3_up; ... (the caller's
-# trap runs netns3_down). Sets SCAN, RTR, TGT; nsx NS CMD... runs in NS.
+# Usage: P=bphss NET=200; . lib/netns3.sh; WORK=...; trap netns3_cleanup
+# EXIT INT TERM; netns3_up; ... Sets SCAN, RTR, TGT; nsx NS CMD... runs in NS.
 # Both ends route 198.18.0.0/15 through the router; the caller adds the
 # target's extra addresses and the router's routes to them.
 
@@ -23,6 +23,17 @@ netns3_down() {
 	done
 	wait 2>/dev/null || true
 	for n in $SCAN $RTR $TGT; do ip netns del "$n" 2>/dev/null || true; done
+}
+
+PIDS=() # background jobs of the test, stopped by netns3_cleanup
+
+# The tests' trap: stops PIDS, removes the namespaces and, unless KEEP is
+# set, the test's WORK directory.
+netns3_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	netns3_down
+	[ -z "${WORK:-}" ] || [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 
 netns3_up() {
