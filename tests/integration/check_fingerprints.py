@@ -46,6 +46,17 @@ def fail(msg):
     print("MISMATCH:", msg)
 
 
+gaps = []
+
+
+def gap(msg):
+    """The capture holds no oracle value for a service bphound did
+    fingerprint (tshark saw no ServerHello/KEXINIT of that connection):
+    not a mismatch, but the run proves nothing for it."""
+    gaps.append(msg)
+    print("ORACLE GAP:", msg)
+
+
 def ok(kind):
     checked[kind] = checked.get(kind, 0) + 1
 
@@ -80,7 +91,10 @@ def check_ssh(key, rec, odir, tshark_hassh):
                 fail("%s:%d key %s: type %s vs %s" % (key + (fp, ours[fp], t)))
         ok("ssh host keys (%d keys)" % len(theirs))
     want = tshark_hassh.get(key, set())
-    if len(want) != 1 or ssh.get("hassh_server") not in want:
+    if not want and ssh.get("hassh_server"):
+        gap("%s:%d hassh_server: bphound %s, nothing in the capture" %
+            (key + (ssh.get("hassh_server"),)))
+    elif len(want) != 1 or ssh.get("hassh_server") not in want:
         fail("%s:%d hassh_server: bphound %s, tshark %s" %
              (key + (ssh.get("hassh_server"), sorted(want))))
     else:
@@ -104,7 +118,10 @@ def check_tls(key, rec, host, odir, ja3s_of):
     else:
         ok("jarm")
     want = ja3s_of.get(key, set())
-    if len(want) != 1 or tls.get("ja3s") not in want:
+    if not want and tls.get("ja3s"):
+        gap("%s:%d ja3s: bphound %s, nothing in the capture" %
+            (key + (tls.get("ja3s"),)))
+    elif len(want) != 1 or tls.get("ja3s") not in want:
         fail("%s:%d ja3s: bphound %s, tshark %s" %
              (key + (tls.get("ja3s"), sorted(want))))
     else:
@@ -269,9 +286,11 @@ def main():
     total = sum(checked.values())
     for kind in sorted(checked):
         print("  %-28s %d" % (kind, checked[kind]))
-    print("fingerprints_lab: %d checks passed, %d mismatches" % (total, len(errors)))
-    return 1 if errors else 0
+    print("fingerprints_lab: %d checks passed, %d mismatches, %d oracle gaps" %
+          (total, len(errors), len(gaps)))
+    return 1 if errors else 3 if gaps else 0
 
 
+# exit status: 0 all equal, 1 a mismatch, 3 no mismatch but oracle gaps
 if __name__ == "__main__":
     sys.exit(main())
