@@ -24,7 +24,7 @@
 #include "cluster/cluster.h"
 #include "cluster/graph.h"
 #include "fingerprints/err.h"
-#include "scanner/store.h"
+#include "store/store.h"
 
 static double now(void)
 {

@@ -223,7 +223,4 @@ int bph_clustering_print(const struct bph_clustering *c, const char *seed,
 int bph_clustering_explain(const struct bph_clustering *c, const char *seed,
 			   const char *host, FILE *out);
 
-/* Writes s to out with control characters and invalid UTF-8 escaped. */
-void bph_print_text(FILE *out, const char *s);
-
 #endif

@@ -8,22 +8,8 @@
 #include <string.h>
 
 #include "cluster/cluster_int.h"
-#include "cluster/text.h"
+#include "fingerprints/text.h"
 #include "fingerprints/err.h"
-
-void bph_print_text(FILE *out, const char *s)
-{
-	char *clean = bph_text_clean(s, BPH_TEXT_UTF8);
-
-	for (const unsigned char *p = (const unsigned char *)clean; p && *p;
-	     p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
-	}
-	free(clean);
-}
 
 static void print_evidence(FILE *out, const struct bph_clustering *c,
 			   const struct bph_evidence *e)

@@ -5,7 +5,7 @@
  * const descriptor in its own file. Every exporter writes every host of the
  * clustering in exactly one cluster (singletons included) and every link
  * with its evidence. Strings from the network are cleaned with
- * bph_text_clean() (cluster/text.h) and then escaped by the format's
+ * bph_text_clean() (fingerprints/text.h) and then escaped by the format's
  * library or escaper, so every output stays well-formed whatever the
  * hosts sent.
  *
@@ -26,7 +26,7 @@
 #include <stdio.h>
 
 #include "cluster/cluster.h"
-#include "cluster/text.h"
+#include "fingerprints/text.h"
 
 /* What an export shows besides hosts, links and their evidence. */
 struct bph_export_opts {

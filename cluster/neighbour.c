@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "cluster/cluster_int.h"
+#include "fingerprints/text.h"
 #include "fingerprints/err.h"
 
 #define NB_EXCLUSIVE_MIN 3    /* holders in the cluster */

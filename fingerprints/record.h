@@ -142,6 +142,14 @@ void bph_ssh_info_free(struct bph_ssh_info *s);
 void bph_http_info_free(struct bph_http_info *h);
 void bph_banner_info_free(struct bph_banner_info *b);
 
+/*
+ * Receives one record, borrowed for the duration of the call. The scanner
+ * hands its verdicts through it, the store's resume state filters them,
+ * and the CLI collects them, so none of the three needs the others'
+ * headers.
+ */
+typedef void (*bph_service_cb)(void *ctx, const struct bph_service *svc);
+
 /* Frees everything the record owns (not the record itself); NULL-safe. */
 void bph_service_clear(struct bph_service *s);
 

@@ -90,7 +90,7 @@ unsigned bph_synscan_senders(uint64_t rate);
  * from the capture thread during the scan and from the calling thread
  * for the final filtered verdicts, never two at once.
  */
-typedef void (*bph_synscan_cb)(void *ctx, const struct bph_service *svc);
+typedef bph_service_cb bph_synscan_cb;
 
 struct bph_synscan_stats {
 	uint64_t targets; /* pairs in this shard */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scanner/import_nmap.h"
+#include "store/import_nmap.h"
 #include "tests/fuzz/fuzz_service_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "scanner/import_zgrab.h"
+#include "store/import_zgrab.h"
 #include "tests/fuzz/fuzz_service_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

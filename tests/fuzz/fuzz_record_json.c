@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "scanner/record_json.h"
+#include "fingerprints/record_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

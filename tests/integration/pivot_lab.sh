@@ -55,3 +55,11 @@ for line in open(sys.argv[1]):
 
 py "$top/tests/integration/check_pivot.py" "$truth" "$work/pivot.json" \
 	"$work/scan.jsonl" "$work/oracle.txt" "$work/pivot.graphml"
+
+# show: the seed's history, then its cluster's evidence (cli/report.c),
+# which names another member of the seed's provider.
+"$bin" show "$seed" --db "$work/pivot.db" >"$work/show.txt"
+grep -q "^cluster evidence:" "$work/show.txt"
+peer=$(py -c 'import json,sys; t=json.load(open(sys.argv[1])); s=t["seed"]; p=[h for h in t["hosts"] if h["ip"]==s][0]["provider"]; print([h["ip"] for h in t["hosts"] if h.get("provider")==p and h["ip"]!=s][0])' "$truth")
+grep -qF "$peer" "$work/show.txt"
+echo "show: cluster evidence for $seed names $peer"

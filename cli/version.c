@@ -1,5 +1,5 @@
 /* version.c - the version string every output names. */
-#include "scanner/version.h"
+#include "cli/version.h"
 
 const char *bph_version(void)
 {

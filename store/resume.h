@@ -11,17 +11,16 @@
  * repeated open verdicts. So even after SIGKILL nothing found before the
  * last checkpoint is lost and nothing after it is skipped.
  */
-#ifndef BPH_SCANNER_RESUME_H
-#define BPH_SCANNER_RESUME_H
+#ifndef BPH_STORE_RESUME_H
+#define BPH_STORE_RESUME_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fingerprints/record.h"
-#include "scanner/synscan.h"
 
-struct sqlite3;
+struct bph_store;
 
 struct bph_resume_params {
 	char *targets; /* target specs or file paths, one per line */
@@ -37,11 +36,11 @@ struct bph_resume_params {
 struct bph_resume;
 
 /*
- * Creates the tables if needed and records a new scan under scan_id with
+ * Records a new scan under scan_id with
  * parameters p (copied). *out owns the state. Returns 0, BPH_ERR_NOMEM or
  * BPH_ERR_DB (message in err).
  */
-int bph_resume_begin(struct sqlite3 *db, int64_t scan_id,
+int bph_resume_begin(struct bph_store *st, int64_t scan_id,
 		     const struct bph_resume_params *p, struct bph_resume **out,
 		     char *err, size_t errlen);
 
@@ -49,7 +48,7 @@ int bph_resume_begin(struct sqlite3 *db, int64_t scan_id,
  * Loads the most recent unfinished scan of the store with its open ports.
  * Returns 0, BPH_ERR_USAGE when there is none, BPH_ERR_NOMEM, BPH_ERR_DB.
  */
-int bph_resume_load(struct sqlite3 *db, struct bph_resume **out, char *err,
+int bph_resume_load(struct bph_store *st, struct bph_resume **out, char *err,
 		    size_t errlen);
 
 /* Frees; NULL is a no-op. */
@@ -62,18 +61,18 @@ int bph_resume_pass(const struct bph_resume *r);
 uint64_t bph_resume_pos(const struct bph_resume *r);
 
 /*
- * A bph_synscan_cb (ctx = the bph_resume): an open verdict for a pair
+ * A bph_service_cb (ctx = the bph_resume): an open verdict for a pair
  * loaded by bph_resume_load is dropped; any other open verdict is kept
  * for the next checkpoint; every verdict not dropped goes on to
  * next(next_ctx). Safe to call from the capture thread.
  */
 void bph_resume_on_verdict(void *ctx, const struct bph_service *svc);
-void bph_resume_set_next(struct bph_resume *r, bph_synscan_cb next,
+void bph_resume_set_next(struct bph_resume *r, bph_service_cb next,
 			 void *next_ctx);
 
 /* Calls cb once for every open port loaded from the store (with its TCP
  * traits when they were saved). */
-void bph_resume_replay(const struct bph_resume *r, bph_synscan_cb cb,
+void bph_resume_replay(const struct bph_resume *r, bph_service_cb cb,
 		       void *ctx);
 
 /* A bph_synscan_checkpoint_cb (ctx = the bph_resume): saves pass, pos and

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scanner/cli.h"
-#include "scanner/version.h"
+#include "cli/cli.h"
+#include "cli/version.h"
 
 struct subcommand {
 	const char *name;

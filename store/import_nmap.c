@@ -1,4 +1,4 @@
-#include "scanner/import_nmap.h"
+#include "store/import_nmap.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

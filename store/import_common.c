@@ -1,4 +1,4 @@
-#include "scanner/import_common.h"
+#include "store/import_common.h"
 
 #include <ctype.h>
 #include <stdlib.h>

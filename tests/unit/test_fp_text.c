@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/text.h"
+#include "fingerprints/text.h"
 
 #define FFFD "\xef\xbf\xbd"
 

@@ -1,4 +1,4 @@
-#include "scanner/resume.h"
+#include "store/resume.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -8,19 +8,7 @@
 #include <time.h>
 
 #include "fingerprints/err.h"
-
-static const char resume_schema[] =
-    "CREATE TABLE IF NOT EXISTS synscan_resume("
-    " scan_id INTEGER PRIMARY KEY, targets TEXT NOT NULL,"
-    " ports TEXT NOT NULL, exclude TEXT, allow_reserved INTEGER NOT NULL,"
-    " seed INTEGER NOT NULL, shard_index INTEGER NOT NULL,"
-    " shard_count INTEGER NOT NULL, rate INTEGER NOT NULL,"
-    " retries INTEGER NOT NULL, wait_ms INTEGER NOT NULL,"
-    " pass INTEGER NOT NULL DEFAULT 0, pos INTEGER NOT NULL DEFAULT 0,"
-    " done INTEGER NOT NULL DEFAULT 0, updated INTEGER);"
-    "CREATE TABLE IF NOT EXISTS synscan_resume_open("
-    " scan_id INTEGER NOT NULL, ip INTEGER NOT NULL, port INTEGER NOT NULL,"
-    " tcp BLOB, PRIMARY KEY(scan_id, ip, port));";
+#include "store/store_int.h"
 
 struct open_pair {
 	uint64_t key; /* ip << 16 | port */
@@ -41,7 +29,7 @@ struct bph_resume {
 	struct pair_vec known; /* loaded, sorted by key; read-only */
 	pthread_mutex_t mu;    /* guards pending */
 	struct pair_vec pending;
-	bph_synscan_cb next;
+	bph_service_cb next;
 	void *next_ctx;
 };
 
@@ -116,13 +104,6 @@ static int copy_params(struct bph_resume_params *d,
 		   : BPH_ERR_NOMEM;
 }
 
-static int exec_schema(sqlite3 *db, char *err, size_t errlen)
-{
-	if (sqlite3_exec(db, resume_schema, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(db, "schema", err, errlen);
-	return 0;
-}
-
 static int insert_scan(struct bph_resume *r, char *err, size_t errlen)
 {
 	static const char sql[] =
@@ -165,11 +146,11 @@ static int hand_over(struct bph_resume *r, int rc, struct bph_resume **out)
 	return 0;
 }
 
-int bph_resume_begin(struct sqlite3 *db, int64_t scan_id,
+int bph_resume_begin(struct bph_store *st, int64_t scan_id,
 		     const struct bph_resume_params *p, struct bph_resume **out,
 		     char *err, size_t errlen)
 {
-	struct bph_resume *r = resume_new(db);
+	struct bph_resume *r = resume_new(st->db);
 	int rc = r ? 0 : BPH_ERR_NOMEM;
 
 	*out = NULL;
@@ -177,8 +158,6 @@ int bph_resume_begin(struct sqlite3 *db, int64_t scan_id,
 		r->scan_id = scan_id;
 		rc = copy_params(&r->p, p);
 	}
-	if (rc == 0)
-		rc = exec_schema(db, err, errlen);
 	if (rc == 0)
 		rc = insert_scan(r, err, errlen);
 	return hand_over(r, rc, out);
@@ -256,15 +235,13 @@ static int load_opens(struct bph_resume *r, char *err, size_t errlen)
 	return rc;
 }
 
-int bph_resume_load(struct sqlite3 *db, struct bph_resume **out, char *err,
+int bph_resume_load(struct bph_store *st, struct bph_resume **out, char *err,
 		    size_t errlen)
 {
-	struct bph_resume *r = resume_new(db);
+	struct bph_resume *r = resume_new(st->db);
 	int rc = r ? 0 : BPH_ERR_NOMEM;
 
 	*out = NULL;
-	if (rc == 0)
-		rc = exec_schema(db, err, errlen);
 	if (rc == 0)
 		rc = load_row(r, err, errlen);
 	if (rc == 0)
@@ -292,7 +269,7 @@ uint64_t bph_resume_pos(const struct bph_resume *r)
 	return r->pos;
 }
 
-void bph_resume_set_next(struct bph_resume *r, bph_synscan_cb next,
+void bph_resume_set_next(struct bph_resume *r, bph_service_cb next,
 			 void *next_ctx)
 {
 	r->next = next;
@@ -315,7 +292,7 @@ void bph_resume_on_verdict(void *ctx, const struct bph_service *svc)
 		r->next(r->next_ctx, svc);
 }
 
-void bph_resume_replay(const struct bph_resume *r, bph_synscan_cb cb, void *ctx)
+void bph_resume_replay(const struct bph_resume *r, bph_service_cb cb, void *ctx)
 {
 	for (size_t i = 0; i < r->known.n; i++) {
 		struct bph_service svc;

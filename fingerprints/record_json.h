@@ -14,8 +14,8 @@
  * and jansson escapes them as \u00XX. Writing, reading and writing again
  * therefore yields byte-identical JSON.
  */
-#ifndef BPH_SCANNER_RECORD_JSON_H
-#define BPH_SCANNER_RECORD_JSON_H
+#ifndef BPH_FINGERPRINTS_RECORD_JSON_H
+#define BPH_FINGERPRINTS_RECORD_JSON_H
 
 #include <stddef.h>
 #include <stdio.h>

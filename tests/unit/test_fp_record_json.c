@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
-#include "scanner/record_json.h"
+#include "fingerprints/record_json.h"
 
 /* A title with markup, quotes, a control char and invalid UTF-8 bytes. */
 static const char hostile[] = "<b>\"x\"</b>&\x01\xff\xc0\xaf ok \xe2\x82";

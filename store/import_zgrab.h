@@ -18,14 +18,14 @@
  * (http). Modules whose status is not "success" are skipped. HTTP header
  * order is not in ZGrab2's output, so no header_hash is made.
  */
-#ifndef BPH_SCANNER_IMPORT_ZGRAB_H
-#define BPH_SCANNER_IMPORT_ZGRAB_H
+#ifndef BPH_STORE_IMPORT_ZGRAB_H
+#define BPH_STORE_IMPORT_ZGRAB_H
 
 #include <stddef.h>
 
 #include <jansson.h>
 
-#include "scanner/import_common.h"
+#include "store/import_common.h"
 
 /* Whether j (one parsed line) looks like a ZGrab2 record. */
 int bph_import_is_zgrab(const json_t *j);

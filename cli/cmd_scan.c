@@ -1,9 +1,9 @@
 /*
- * cli_scan.c - `bphound scan` and `bphound pivot`: targets -> SYN scan ->
+ * cmd_scan.c - `bphound scan` and `bphound pivot`: targets -> SYN scan ->
  * application probes -> store and JSON Lines; pivot then clusters and
  * prints the seed's cluster.
  */
-#include "scanner/cli.h"
+#include "cli/cli.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -17,9 +17,9 @@
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "scanner/engine.h"
-#include "scanner/record_json.h"
-#include "scanner/resume.h"
-#include "scanner/store.h"
+#include "fingerprints/record_json.h"
+#include "store/resume.h"
+#include "store/store.h"
 #include "scanner/synscan.h"
 #include "scanner/targets.h"
 
@@ -119,20 +119,6 @@ static int finish_targets(struct bph_targets *t, const struct bph_opts *o)
 		return BPH_ERR_USAGE;
 	}
 	return 0;
-}
-
-int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st)
-{
-	char err[256] = "";
-	char *def = o->db ? NULL : bph_store_default_path();
-	const char *path = o->db ? o->db : def;
-	int rc =
-	    path ? bph_store_open(path, st, err, sizeof(err)) : BPH_ERR_NOMEM;
-	if (rc)
-		fprintf(stderr, "bphound: store %s: %s\n", path ? path : "?",
-			err[0] ? err : bph_strerror(rc));
-	free(def);
-	return rc;
 }
 
 static void synscan_cfg_from_opts(const struct bph_opts *o,
@@ -273,9 +259,9 @@ static int resume_begin(const struct bph_opts *o, const char *specs,
 	p.rate = cfg->rate;
 	p.retries = cfg->retries;
 	p.wait_ms = cfg->wait_ms;
-	rc = p.targets ? bph_resume_begin(bph_store_db(st), scan_id, &p, res,
-					  err, sizeof(err))
-		       : BPH_ERR_NOMEM;
+	rc = p.targets
+		 ? bph_resume_begin(st, scan_id, &p, res, err, sizeof(err))
+		 : BPH_ERR_NOMEM;
 	if (rc)
 		fprintf(stderr, "bphound: %s\n",
 			err[0] ? err : bph_strerror(rc));
@@ -439,7 +425,7 @@ static int resume_run(const struct bph_opts *o, const char *kind)
 	}
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
-	rc = bph_resume_load(bph_store_db(st), &res, err, sizeof(err));
+	rc = bph_resume_load(st, &res, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "bphound: --resume: %s\n",
 			err[0] ? err : bph_strerror(rc));

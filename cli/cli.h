@@ -5,8 +5,8 @@
  * bph_cmd_* returns the process exit status (0 ok, 1 runtime failure,
  * 2 bad usage or bad input). Nothing else in bphound exits.
  */
-#ifndef BPH_SCANNER_CLI_H
-#define BPH_SCANNER_CLI_H
+#ifndef BPH_CLI_CLI_H
+#define BPH_CLI_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,10 +43,10 @@ struct bph_opts {
 	const char *sni;
 	const char *common_file;
 	const char *threshold;	   /* clustering options, parsed by */
-	const char *max_share;	   /* cli_graph.c against the cluster */
+	const char *max_share;	   /* cli_opts.c against the cluster */
 	const char *families;	   /* module's names and ranges */
 	const char *communities;   /* community options, parsed by */
-	const char *community_min; /* cli_graph.c against the community */
+	const char *community_min; /* cli_opts.c against the community */
 	const char *resolution;	   /* module's methods and ranges */
 	uint64_t rate;
 	uint64_t seed;
@@ -96,8 +96,22 @@ int bph_cli_community_opts(const struct bph_opts *o,
  * sending a packet.
  */
 int bph_cli_check_cluster_opts(const struct bph_opts *o);
-/* Opens o->db or the default store; prints why on failure. */
+/* Opens o->db or the default store; prints why on failure (cli_util.c). */
 int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st);
+struct bph_cluster_opts;
+/* Applies --threshold, --max-share, --families and --common to co
+ * (cli_opts.c). Returns 0, or BPH_ERR_USAGE after saying why on stderr. */
+int bph_cli_cluster_opts(const struct bph_opts *o, struct bph_cluster_opts *co);
+/*
+ * Prints ip's cluster and its evidence to out, from a clustering of the
+ * whole store with o's options (report.c). Returns an exit status.
+ */
+int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
+			 const char *ip, FILE *out);
+/* Clusters the store with o's options and writes it as fmt to path ("-":
+ * stdout) (report.c). Returns an exit status. */
+int bph_cli_export(const struct bph_opts *o, struct bph_store *st,
+		   const char *fmt, const char *path);
 
 int bph_cmd_scan(const struct bph_opts *o);
 int bph_cmd_pivot(const struct bph_opts *o);

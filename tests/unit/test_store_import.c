@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
-#include "scanner/import_nmap.h"
-#include "scanner/import_zgrab.h"
+#include "store/import_nmap.h"
+#include "store/import_zgrab.h"
 
 #define CERT "6fc22b5cb6bb79162ac542bdb5668ea83bb42668b6227f2ec87393484f339205"
 #define KEY  "SHA256:e0EOren6SXs+Eu8qXP8kp3EbqzBq6GM+UPg2cpOdyhw"

@@ -12,11 +12,12 @@
  * In XML mode, code points XML 1.0 forbids (C0 controls except TAB, LF, CR;
  * U+FFFE, U+FFFF) are replaced by U+FFFD as well.
  */
-#ifndef BPH_CLUSTER_TEXT_H
-#define BPH_CLUSTER_TEXT_H
+#ifndef BPH_FINGERPRINTS_TEXT_H
+#define BPH_FINGERPRINTS_TEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum bph_text_mode {
 	BPH_TEXT_UTF8 = 0, /* valid UTF-8 (JSON: jansson escapes the rest) */
@@ -37,5 +38,8 @@ bool bph_text_is_clean(const char *s, enum bph_text_mode mode);
  * its code point in *cp; 0 when the bytes at p are not well-formed.
  */
 size_t bph_utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
+
+/* Writes s to out with control characters and invalid UTF-8 escaped. */
+void bph_print_text(FILE *out, const char *s);
 
 #endif

@@ -8,12 +8,12 @@
  * The record's time is the host's starttime. Other scripts and fields are
  * ignored. The XML is parsed without network access or entity expansion.
  */
-#ifndef BPH_SCANNER_IMPORT_NMAP_H
-#define BPH_SCANNER_IMPORT_NMAP_H
+#ifndef BPH_STORE_IMPORT_NMAP_H
+#define BPH_STORE_IMPORT_NMAP_H
 
 #include <stddef.h>
 
-#include "scanner/import_common.h"
+#include "store/import_common.h"
 
 /* Whether buf (len bytes, the start of a file) looks like nmap XML. */
 int bph_import_is_nmap(const char *buf, size_t len);

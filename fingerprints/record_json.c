@@ -1,4 +1,4 @@
-#include "scanner/record_json.h"
+#include "fingerprints/record_json.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cluster/text.h"
+#include "fingerprints/text.h"
 #include "fingerprints/err.h"
 
 /* Scalar field kinds the tables below describe. */

@@ -1,5 +1,6 @@
-#include "cluster/text.h"
+#include "fingerprints/text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,4 +121,18 @@ char *bph_text_clean(const char *s, enum bph_text_mode mode)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void bph_print_text(FILE *out, const char *s)
+{
+	char *clean = bph_text_clean(s, BPH_TEXT_UTF8);
+
+	for (const unsigned char *p = (const unsigned char *)clean; p && *p;
+	     p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	free(clean);
 }

@@ -1,4 +1,4 @@
-#include "scanner/store.h"
+#include "store/store.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,17 +12,10 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "cluster/cluster.h"
-#include "cluster/text.h"
+#include "fingerprints/text.h"
 #include "fingerprints/err.h"
-#include "scanner/import_nmap.h"
-#include "scanner/import_zgrab.h"
-#include "scanner/record_json.h"
-
-struct bph_store {
-	sqlite3 *db;
-	sqlite3_stmt *ins_service, *ins_artifact;
-};
+#include "fingerprints/record_json.h"
+#include "store/store_int.h"
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS scans("
@@ -39,7 +32,19 @@ static const char schema_sql[] =
     " ip TEXT NOT NULL, port INTEGER NOT NULL, kind TEXT NOT NULL,"
     " value TEXT NOT NULL, seen INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS artifacts_kv ON artifacts(kind, value);"
-    "CREATE INDEX IF NOT EXISTS artifacts_ip ON artifacts(ip);";
+    "CREATE INDEX IF NOT EXISTS artifacts_ip ON artifacts(ip);"
+    /* resume checkpoints of interrupted SYN scans (store_resume.c) */
+    "CREATE TABLE IF NOT EXISTS synscan_resume("
+    " scan_id INTEGER PRIMARY KEY, targets TEXT NOT NULL,"
+    " ports TEXT NOT NULL, exclude TEXT, allow_reserved INTEGER NOT NULL,"
+    " seed INTEGER NOT NULL, shard_index INTEGER NOT NULL,"
+    " shard_count INTEGER NOT NULL, rate INTEGER NOT NULL,"
+    " retries INTEGER NOT NULL, wait_ms INTEGER NOT NULL,"
+    " pass INTEGER NOT NULL DEFAULT 0, pos INTEGER NOT NULL DEFAULT 0,"
+    " done INTEGER NOT NULL DEFAULT 0, updated INTEGER);"
+    "CREATE TABLE IF NOT EXISTS synscan_resume_open("
+    " scan_id INTEGER NOT NULL, ip INTEGER NOT NULL, port INTEGER NOT NULL,"
+    " tcp BLOB, PRIMARY KEY(scan_id, ip, port));";
 
 static int db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
@@ -139,11 +144,6 @@ out:
 	}
 	*out = st;
 	return rc;
-}
-
-struct sqlite3 *bph_store_db(struct bph_store *st)
-{
-	return st->db;
 }
 
 void bph_store_close(struct bph_store *st)
@@ -374,391 +374,4 @@ int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
 		err = BPH_ERR_DB;
 	sqlite3_finalize(q);
 	return err;
-}
-
-/* ---- show ---- */
-
-static void print_json_value(FILE *out, const json_t *v);
-static void print_flat(FILE *out, const char *prefix, const json_t *obj);
-
-/* An array reads as one line ("Server, Date") when no element holds a
- * comma or an object; otherwise one line per element, named name[i]
- * (KEXINIT name-lists, host keys). */
-static bool one_line_array(const json_t *a)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach((json_t *)a, i, e)
-	{
-		if (!json_is_string(e) || strchr(json_string_value(e), ','))
-			return false;
-	}
-	return true;
-}
-
-static void print_array(FILE *out, const char *name, const json_t *a)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach((json_t *)a, i, e)
-	{
-		char item[160];
-		snprintf(item, sizeof(item), "%s[%zu]", name, i);
-		if (json_is_object(e)) {
-			print_flat(out, item, e);
-			continue;
-		}
-		fprintf(out, "      %s: ", item);
-		print_json_value(out, e);
-		fputc('\n', out);
-	}
-}
-
-/* Prints obj as "prefix.key: value" lines, recursing into objects. */
-static void print_flat(FILE *out, const char *prefix, const json_t *obj)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach((json_t *)obj, key, v)
-	{
-		char name[128];
-		snprintf(name, sizeof(name), "%s%s%s", prefix,
-			 prefix[0] ? "." : "", key);
-		if (json_is_object(v)) {
-			print_flat(out, name, v);
-			continue;
-		}
-		if (json_is_array(v) && !one_line_array(v)) {
-			print_array(out, name, v);
-			continue;
-		}
-		fprintf(out, "      %s: ", name);
-		print_json_value(out, v);
-		fputc('\n', out);
-	}
-}
-
-static void print_json_value(FILE *out, const json_t *v)
-{
-	size_t i;
-	json_t *e;
-
-	if (json_is_string(v)) {
-		bph_print_text(out, json_string_value(v));
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, e)
-		{
-			fputs(i ? ", " : "", out);
-			print_json_value(out, e);
-		}
-	} else {
-		char *s = json_dumps(v, JSON_ENCODE_ANY);
-		fputs(s ? s : "?", out);
-		free(s);
-	}
-}
-
-static void print_service_row(FILE *out, sqlite3_stmt *q, int64_t *last_scan)
-{
-	int64_t scan = sqlite3_column_int64(q, 0);
-	time_t seen = (time_t)sqlite3_column_int64(q, 4);
-	json_t *j =
-	    json_loads((const char *)sqlite3_column_text(q, 5), 0, NULL);
-	char when[32];
-	struct tm tm;
-
-	if (scan != *last_scan) {
-		time_t started = (time_t)sqlite3_column_int64(q, 2);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
-			 gmtime_r(&started, &tm));
-		fprintf(out, "scan %lld (%s, %s)\n", (long long)scan,
-			(const char *)sqlite3_column_text(q, 1), when);
-		*last_scan = scan;
-	}
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
-		 gmtime_r(&seen, &tm));
-	fprintf(out, "  port %d %s, seen %s\n", sqlite3_column_int(q, 3),
-		(const char *)sqlite3_column_text(q, 6), when);
-	if (j) {
-		json_object_del(j, "ip");
-		json_object_del(j, "port");
-		json_object_del(j, "state");
-		json_object_del(j, "seen");
-		print_flat(out, "", j);
-	}
-	json_decref(j);
-}
-
-static int print_history(struct bph_store *st, const char *ip, FILE *out,
-			 size_t *rows)
-{
-	sqlite3_stmt *q = NULL;
-	int64_t last_scan = -1;
-	int rc = sqlite3_prepare_v2(
-	    st->db,
-	    "SELECT s.scan_id, c.kind, c.started, s.port, s.seen,"
-	    " s.record, s.state FROM services s JOIN scans c"
-	    " ON c.id = s.scan_id WHERE s.ip = ?1"
-	    " ORDER BY s.scan_id, s.port",
-	    -1, &q, NULL);
-
-	if (rc != SQLITE_OK)
-		return BPH_ERR_DB;
-	sqlite3_bind_text(q, 1, ip, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		print_service_row(out, q, &last_scan);
-		(*rows)++;
-	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : BPH_ERR_DB;
-}
-
-static int print_cluster(struct bph_store *st, const char *ip, FILE *out)
-{
-	struct bph_graph *g = bph_graph_new();
-	struct bph_clustering *c = NULL;
-	int rc = g ? bph_store_load_graph(st, g) : BPH_ERR_NOMEM;
-
-	if (!rc)
-		rc = bph_cluster_run(g, NULL, &c);
-	if (!rc && bph_clustering_host(c, ip) >= 0) {
-		fputs("\ncluster evidence:\n", out);
-		bph_clustering_print(c, ip, out);
-	}
-	bph_clustering_free(c);
-	bph_graph_free(g);
-	return rc;
-}
-
-int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out)
-{
-	struct in_addr a;
-	char norm[16];
-	size_t rows = 0;
-	int rc;
-
-	if (inet_pton(AF_INET, ip, &a) != 1)
-		return BPH_ERR_USAGE;
-	bph_ip_str(ntohl(a.s_addr), norm);
-	fprintf(out, "host %s\n", norm);
-	if ((rc = print_history(st, norm, out, &rows)))
-		return rc;
-	if (!rows) {
-		fputs("  no records in the store\n", out);
-		return 0;
-	}
-	return print_cluster(st, norm, out);
-}
-
-/* ---- import ---- */
-
-static void report(FILE *errout, const char *path, size_t line, const char *msg)
-{
-	if (errout)
-		fprintf(errout, "%s:%zu: %s\n", path, line, msg);
-}
-
-/* Where importers of other formats put their services. */
-struct put_ctx {
-	struct bph_store *st;
-	int64_t scan_id;
-	size_t n;
-};
-
-/* bph_import_cb: one service of an nmap or ZGrab2 import into the store. */
-static int put_imported(void *vctx, const struct bph_service *s)
-{
-	struct put_ctx *p = vctx;
-	int rc = bph_store_put(p->st, p->scan_id, s);
-
-	p->n += rc == 0;
-	return rc;
-}
-
-/* One ZGrab2 line; returns 1 for a bad line, 0, or an error. */
-static int import_zgrab_line(struct bph_store *st, int64_t scan_id,
-			     const json_t *j, char *msg, size_t msglen)
-{
-	struct put_ctx p = {st, scan_id, 0};
-	size_t bad = 0;
-	int rc = bph_import_zgrab(j, put_imported, &p, &bad, msg, msglen);
-
-	if (rc == BPH_ERR_FORMAT || (!rc && bad && !p.n))
-		return 1;
-	return rc;
-}
-
-/* Parses and stores one line (bphound JSON Lines, or a ZGrab2 record);
- * returns 1 for a bad line, 0, or an error. */
-static int import_line(struct bph_store *st, int64_t scan_id, const char *text,
-		       size_t len, char *msg, size_t msglen)
-{
-	struct bph_service s = {0};
-	json_error_t jerr;
-	json_t *j = json_loadb(text, len, 0, &jerr);
-	int rc;
-
-	if (!j) {
-		snprintf(msg, msglen, "column %d: %s", jerr.column, jerr.text);
-		return 1;
-	}
-	if (bph_import_is_zgrab(j)) {
-		rc = import_zgrab_line(st, scan_id, j, msg, msglen);
-		json_decref(j);
-		return rc;
-	}
-	rc = bph_service_from_json(j, &s, msg, msglen);
-	json_decref(j);
-	if (rc == BPH_ERR_FORMAT)
-		rc = 1;
-	else if (!rc)
-		rc = bph_store_put(st, scan_id, &s);
-	bph_service_clear(&s);
-	return rc;
-}
-
-static bool blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return false;
-	return true;
-}
-
-static int import_stream(struct bph_store *st, int64_t scan_id, FILE *f,
-			 const char *path, FILE *errout, size_t *ok,
-			 size_t *bad)
-{
-	char *line = NULL, msg[256];
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-	int rc = 0;
-
-	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (blank(line, (size_t)n))
-			continue;
-		msg[0] = '\0';
-		rc =
-		    import_line(st, scan_id, line, (size_t)n, msg, sizeof(msg));
-		if (rc == 1) {
-			report(errout, path, lineno, msg);
-			(*bad)++;
-			rc = 0;
-		} else if (!rc) {
-			(*ok)++;
-		}
-		/* commit in batches: each commit rewrites the index pages it
-		 * touched into the WAL (1000-line batches took twice as long)
-		 */
-		if (!rc && lineno % 10000 == 0 &&
-		    sqlite3_exec(st->db, "COMMIT; BEGIN", NULL, NULL, NULL))
-			rc = BPH_ERR_DB;
-	}
-	if (!rc && ferror(f))
-		rc = BPH_ERR_IO;
-	free(line);
-	return rc;
-}
-
-#define MAX_XML ((size_t)1 << 30)
-
-/* The whole of f (at most MAX_XML bytes) in a heap buffer, or NULL. */
-static char *slurp(FILE *f, size_t *len)
-{
-	size_t cap = 1 << 20, n = 0, got;
-	char *buf = malloc(cap), *p;
-
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n < cap)
-			continue;
-		if (cap >= MAX_XML || !(p = realloc(buf, cap * 2))) {
-			free(buf);
-			return NULL;
-		}
-		buf = p;
-		cap *= 2;
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
-/* An nmap XML file as one import: every open port one record. */
-static int import_nmap_file(struct bph_store *st, int64_t scan_id, FILE *f,
-			    const char *path, FILE *errout, size_t *ok,
-			    size_t *bad)
-{
-	struct put_ctx p = {st, scan_id, 0};
-	char msg[256] = "";
-	size_t len = 0;
-	char *buf = slurp(f, &len);
-	int rc = buf ? bph_import_nmap(buf, len, put_imported, &p, bad, msg,
-				       sizeof(msg))
-		     : BPH_ERR_IO;
-
-	free(buf);
-	*ok = p.n;
-	if (rc == BPH_ERR_FORMAT) {
-		(*bad)++;
-		rc = 0;
-	}
-	if (msg[0])
-		report(errout, path, 0, msg);
-	return rc;
-}
-
-/* Whether f starts like nmap XML (f is rewound). */
-static bool looks_like_nmap(FILE *f)
-{
-	char head[4096];
-	size_t n = fread(head, 1, sizeof(head), f);
-
-	rewind(f);
-	return bph_import_is_nmap(head, n);
-}
-
-int bph_store_import_jsonl(struct bph_store *st, const char *path, FILE *errout,
-			   size_t *ok, size_t *bad)
-{
-	FILE *f = fopen(path, "r");
-	int64_t scan_id = 0;
-	int rc;
-
-	*ok = *bad = 0;
-	if (!f) {
-		report(errout, path, 0, strerror(errno));
-		return BPH_ERR_IO;
-	}
-	rc = bph_store_scan_begin(st, "import", path, &scan_id);
-	/* a 64 MiB page cache for this connection: index inserts of a big
-	 * import otherwise spill the default 2 MiB cache on every batch */
-	if (!rc &&
-	    sqlite3_exec(st->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL))
-		rc = BPH_ERR_DB;
-	if (!rc && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL))
-		rc = BPH_ERR_DB;
-	if (!rc) {
-		if (looks_like_nmap(f))
-			rc = import_nmap_file(st, scan_id, f, path, errout, ok,
-					      bad);
-		else
-			rc = import_stream(st, scan_id, f, path, errout, ok,
-					   bad);
-		if (sqlite3_exec(st->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL,
-				 NULL) &&
-		    !rc)
-			rc = BPH_ERR_DB;
-	}
-	if (!rc)
-		rc = bph_store_scan_end(st, scan_id);
-	fclose(f);
-	return rc;
 }

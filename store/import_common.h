@@ -3,8 +3,8 @@
  * they turn each open service they find into a struct bph_service and
  * hand it to a callback (the store, a test, a fuzzer).
  */
-#ifndef BPH_SCANNER_IMPORT_COMMON_H
-#define BPH_SCANNER_IMPORT_COMMON_H
+#ifndef BPH_STORE_IMPORT_COMMON_H
+#define BPH_STORE_IMPORT_COMMON_H
 
 #include <stddef.h>
 #include <stdint.h>

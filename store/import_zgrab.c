@@ -1,4 +1,4 @@
-#include "scanner/import_zgrab.h"
+#include "store/import_zgrab.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -3,13 +3,13 @@
  *
  * Every scan keeps its own rows: a later scan adds history, it never
  * overwrites. Each service row holds the full JSON of its record
- * (scanner/record_json.h); the artifacts table (scan_id, ip, port, kind,
+ * (fingerprints/record_json.h); the artifacts table (scan_id, ip, port, kind,
  * value, seen) feeds the clustering. Writes run in transactions (and the
  * database in WAL mode), so a crash loses at most the record being written.
  * The schema version is kept in PRAGMA user_version.
  */
-#ifndef BPH_SCANNER_STORE_H
-#define BPH_SCANNER_STORE_H
+#ifndef BPH_STORE_STORE_H
+#define BPH_STORE_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,11 +31,6 @@ struct bph_store;
 int bph_store_open(const char *path, struct bph_store **out, char *err,
 		   size_t errlen);
 void bph_store_close(struct bph_store *st); /* NULL-safe */
-
-struct sqlite3;
-/* The SQLite handle, borrowed, for modules that keep their own tables
- * (scanner/resume.c); valid until bph_store_close. */
-struct sqlite3 *bph_store_db(struct bph_store *st);
 
 /*
  * The default path, $XDG_DATA_HOME/bphound/bphound.db or
@@ -70,16 +65,17 @@ int bph_store_load_graph(struct bph_store *st, struct bph_graph *g);
 
 /*
  * Writes a human-readable history of ip to out: each scan's services with
- * all their fingerprints, then the host's cluster and its evidence.
- * Returns 0 (also when the host is unknown: out says so), BPH_ERR_USAGE
- * when ip is not an IPv4 address, BPH_ERR_DB.
+ * all their fingerprints (store_show.c); *rows counts the service rows
+ * printed. Returns 0 (also when the host is unknown: out says so and
+ * *rows is 0), BPH_ERR_USAGE when ip is not an IPv4 address, BPH_ERR_DB.
  */
-int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out);
+int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out,
+			size_t *rows);
 
 /*
  * Imports path as one scan of kind "import": bphound JSON Lines, ZGrab2
- * JSON (lines with a "data" object; scanner/import_zgrab.h), or nmap XML
- * (a file with an <nmaprun> element; scanner/import_nmap.h). Bad lines are
+ * JSON (lines with a "data" object; store/import_zgrab.h), or nmap XML
+ * (a file with an <nmaprun> element; store/import_nmap.h). Bad lines are
  * reported to errout (may be NULL) as "path:line: message" and skipped;
  * *ok counts good lines (nmap XML: records stored), *bad bad lines (nmap
  * XML: skipped ports and scripts). Returns 0 when the file was read (even with

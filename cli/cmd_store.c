@@ -1,0 +1,119 @@
+/*
+ * cmd_store.c - the subcommands that work on the store alone, without a
+ * packet: cluster, export, import, show. The clustering itself and the
+ * reports are in report.c.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/export.h"
+#include "fingerprints/err.h"
+#include "store/store.h"
+
+/* `cluster [SEED]`: the report of a pivot on what the store holds, with no
+ * scan (imported data, or a second look with other options). */
+int bph_cmd_cluster(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	if (o->n_args > 1) {
+		fprintf(stderr, "bphound cluster: unexpected argument '%s'\n",
+			o->args[1]);
+		return BPH_EXIT_USAGE;
+	}
+	if (o->explain && !o->n_args) {
+		fprintf(stderr, "bphound cluster: --explain HOST needs a SEED "
+				"(bphound cluster SEED --explain HOST)\n");
+		return BPH_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < o->n_exports; i++)
+		if (!bph_export_known(o->exports[i].format)) {
+			fprintf(stderr,
+				"bphound cluster: --export: unknown format "
+				"'%s'\n",
+				o->exports[i].format);
+			return BPH_EXIT_USAGE;
+		}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int status =
+	    bph_cli_cluster_report(o, st, o->n_args ? o->args[0] : NULL);
+	bph_store_close(st);
+	return status;
+}
+
+int bph_cmd_export(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	if (!o->format || !o->out_file) {
+		fprintf(stderr, "bphound export: --format FMT and -o FILE are "
+				"required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (!bph_export_known(o->format)) {
+		fprintf(stderr,
+			"bphound export: unknown format '%s' (json "
+			"graphml gexf dot cytoscape stix csv)\n",
+			o->format);
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int status = bph_cli_export(o, st, o->format, o->out_file);
+	bph_store_close(st);
+	return status;
+}
+
+int bph_cmd_import(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	size_t ok = 0, bad = 0;
+	if (o->n_args != 1) {
+		fprintf(stderr,
+			"bphound import: exactly one FILE is required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (access(o->args[0], R_OK) != 0) {
+		fprintf(stderr, "bphound import: %s: %s\n", o->args[0],
+			strerror(errno));
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	int rc = bph_store_import_jsonl(st, o->args[0], stderr, &ok, &bad);
+	bph_store_close(st);
+	if (!o->quiet)
+		fprintf(stderr,
+			"bphound: imported %zu records, skipped %zu bad "
+			"lines\n",
+			ok, bad);
+	if (rc)
+		fprintf(stderr, "bphound import: %s: %s\n", o->args[0],
+			bph_strerror(rc));
+	return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : rc ? BPH_EXIT_FAIL : 0;
+}
+
+int bph_cmd_show(const struct bph_opts *o)
+{
+	struct bph_store *st = NULL;
+	if (o->n_args != 1) {
+		fprintf(stderr, "bphound show: exactly one HOST is required\n");
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_open_store(o, &st))
+		return BPH_EXIT_FAIL;
+	size_t rows = 0;
+	int rc = bph_store_show_host(st, o->args[0], stdout, &rows);
+	if (!rc && rows)
+		rc = bph_cli_show_cluster(o, st, o->args[0], stdout);
+	bph_store_close(st);
+	if (rc == BPH_ERR_USAGE) {
+		fprintf(stderr, "bphound show: '%s' is not an IPv4 address\n",
+			o->args[0]);
+		return BPH_EXIT_USAGE;
+	}
+	return rc ? BPH_EXIT_FAIL : BPH_EXIT_OK;
+}
