@@ -1,9 +1,16 @@
 /*
- * cli.h - command-line options and one entry point per subcommand.
+ * cli.h - the bphound binary: its command and option tables, the options
+ * struct every command reads, one entry point per command, and the
+ * helpers the command files share.
  *
- * main() parses argv into a bph_opts (cli_opts.c) and dispatches; each
- * bph_cmd_* returns the process exit status (0 ok, 1 runtime failure,
- * 2 bad usage or bad input). Nothing else in bphound exits.
+ * main() parses argv into a bph_opts (cli_opts.c, from the tables) and
+ * dispatches; each bph_cmd_* returns the process exit status (0 ok, 1
+ * runtime failure, 2 bad usage or bad input; see bph_cli_status()).
+ * Nothing else in bphound exits. Files: main.c dispatches, cli_opts.c
+ * holds the tables and the parser, cli_help.c prints --help, the man page
+ * and completions from them, cmd_*.c are the command groups (which never
+ * call each other), report.c prints clusterings to a person, cli_util.c
+ * holds what the command files share.
  */
 #ifndef BPH_CLI_CLI_H
 #define BPH_CLI_CLI_H
@@ -27,6 +34,7 @@ struct bph_export_req {
 /* Every option of every subcommand; argv strings are borrowed. */
 struct bph_opts {
 	const char *cmd;
+	bool help;	   /* COMMAND --help */
 	const char **args; /* positional arguments after the subcommand */
 	size_t n_args;
 	const char *ports;
@@ -67,10 +75,74 @@ struct bph_opts {
 	size_t n_exports;
 };
 
-/* Parses argv; on error prints a message to stderr and returns BPH_EXIT_USAGE.
+/* The commands, indexing bph_commands[]; an option's cmds has bit
+ * (1u << id) set for each command that takes it. */
+enum bph_cmd_id {
+	BPH_CMD_SCAN,
+	BPH_CMD_PIVOT,
+	BPH_CMD_CLUSTER,
+	BPH_CMD_EXPORT,
+	BPH_CMD_IMPORT,
+	BPH_CMD_SHOW,
+	BPH_CMD_COUNT
+};
+
+struct bph_command {
+	const char *name;
+	int (*run)(const struct bph_opts *o); /* returns an exit status */
+	const char *synopsis;		      /* after "bphound NAME " */
+	const char *summary;		      /* one line for --help */
+};
+
+/* One row per command, in enum bph_cmd_id order, ended by a NULL name. */
+extern const struct bph_command bph_commands[];
+/* The command called name, or NULL. */
+const struct bph_command *bph_command_find(const char *name);
+
+enum bph_opt_kind {
+	BPH_OPT_STR,  /* const char * at offset: the argv string */
+	BPH_OPT_FLAG, /* bool at offset, set to true */
+	BPH_OPT_U64,  /* uint64_t at offset, digits only, in [min, max] */
+	BPH_OPT_INT,  /* int at offset, digits only, in [min, max] */
+	BPH_OPT_FN,   /* parse(arg, o): options that set several fields */
+};
+
+struct bph_optdef {
+	const char *name; /* long name, without the dashes */
+	char short_name;  /* 0: none */
+	enum bph_opt_kind kind;
+	size_t offset; /* into struct bph_opts (not for BPH_OPT_FN) */
+	uint64_t min, max;
+	/* BPH_OPT_FN only: returns 0 or an exit status after saying why */
+	int (*parse)(const char *arg, struct bph_opts *o);
+	const char *metavar; /* NULL for flags */
+	unsigned cmds;	     /* bit (1u << enum bph_cmd_id) per command */
+	const char *help;    /* one line */
+};
+
+/* Every option, ended by a NULL name (cli_opts.c). */
+extern const struct bph_optdef bph_optdefs[];
+
+/*
+ * Parses argv into o (argv strings are borrowed). An option the command
+ * does not take, an unknown command or a malformed value is refused with
+ * a message on stderr and BPH_EXIT_USAGE. "help", "version",
+ * "completion", "--help" and "--version" leave their arguments in
+ * o->args for main().
  */
 int bph_opts_parse(int argc, char **argv, struct bph_opts *o);
-void bph_usage(FILE *out);
+
+/* --help: every command (cmd NULL) or one command's options (cli_help.c). */
+void bph_cli_help(FILE *out, const struct bph_command *cmd);
+/* The man page bphound(1), as roff, generated from the tables. */
+void bph_cli_man(FILE *out);
+/* Shell completion for shell ("bash" or "zsh"). Returns 0, or
+ * BPH_ERR_USAGE for another shell. */
+int bph_cli_completion(FILE *out, const char *shell);
+/* Export format names and family names, joined by sep, for help texts
+ * and error messages (from the registries of cluster/). */
+void bph_cli_list_formats(FILE *out, const char *sep);
+void bph_cli_list_families(FILE *out, const char *sep);
 
 struct bph_store;
 /*
@@ -96,7 +168,22 @@ int bph_cli_community_opts(const struct bph_opts *o,
  * sending a packet.
  */
 int bph_cli_check_cluster_opts(const struct bph_opts *o);
-/* Opens o->db or the default store; prints why on failure (cli_util.c). */
+/* The exit status of a BPH_ERR_* code: 0 for 0, BPH_EXIT_USAGE when the
+ * input is at fault (BPH_ERR_USAGE, BPH_ERR_FORMAT), else BPH_EXIT_FAIL
+ * (cli_util.c, like the three below). */
+int bph_cli_status(int rc);
+/* Prints "bphound: what: err" (or bph_strerror(rc) when err is empty) to
+ * stderr and returns bph_cli_status(rc). */
+int bph_cli_fail(const char *what, int rc, const char *err);
+/* Flushes stdout; BPH_EXIT_FAIL after saying why when a write failed
+ * (a full disk, a closed pipe), else BPH_EXIT_OK. */
+int bph_cli_flush_stdout(void);
+/* Checks, before any packet or clustering, that fmt is an export format
+ * and that path can be written; BPH_EXIT_USAGE after saying why. */
+int bph_cli_check_output(const char *cmd, const char *fmt, const char *path);
+/* bph_cli_check_output() for every --export of o. */
+int bph_cli_check_exports(const struct bph_opts *o);
+/* Opens o->db or the default store; prints why on failure. */
 int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st);
 struct bph_cluster_opts;
 /* Applies --threshold, --max-share, --families and --common to co

@@ -1,134 +1,147 @@
 /*
- * cli_opts.c - argv to struct bph_opts, with a clear message for every
- * malformed value. Values are checked for syntax here; their meaning
- * (targets, ports, formats) is checked by the module that owns it.
+ * cli_opts.c - bphound's command-line grammar: one table of commands and
+ * one table of options (redis's config.c table is the model), from which
+ * the parser, --help, the man page and the shell completions (cli_help.c)
+ * are all generated. Adding an option is one row here plus its field in
+ * struct bph_opts (cli/cli.h); docs/contributing.md has the recipe.
  */
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster/cluster.h"
-#include "cluster/community.h"
-#include "fingerprints/err.h"
 #include "scanner/progress.h"
 #include "scanner/send.h"
 
-enum {
-	OPT_RATE = 256,
-	OPT_DB,
-	OPT_RANGES,
-	OPT_IFACE,
-	OPT_SOURCE_IP,
-	OPT_GATEWAY_MAC,
-	OPT_ALLOW_RESERVED,
-	OPT_EXCLUDE,
-	OPT_EXPORT,
-	OPT_FORMAT,
-	OPT_RETRIES,
-	OPT_WAIT,
-	OPT_TIMEOUT,
-	OPT_SEED,
-	OPT_SHARD,
-	OPT_NO_PROBES,
-	OPT_NO_JARM,
-	OPT_JSON,
-	OPT_EXPLAIN,
-	OPT_MAX_CONN,
-	OPT_SNI,
-	OPT_COMMON,
-	OPT_RESUME,
-	OPT_BANDWIDTH,
-	OPT_THRESHOLD,
-	OPT_MAX_SHARE,
-	OPT_FAMILIES,
-	OPT_ARTIFACT_NODES,
-	OPT_COMMUNITIES,
-	OPT_COMMUNITY_MIN,
-	OPT_RESOLUTION,
+#define F(field) offsetof(struct bph_opts, field)
+
+/* Which commands take an option: one bit per command of bph_commands[]. */
+#define C(id)	   (1u << (id))
+#define C_SCAN	   (C(BPH_CMD_SCAN) | C(BPH_CMD_PIVOT))
+#define C_CLUSTER  (C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT))
+#define C_CLUSTERS (C_CLUSTER | C(BPH_CMD_SHOW))
+#define C_DB                                                                   \
+	(C_SCAN | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT) | C(BPH_CMD_IMPORT) | \
+	 C(BPH_CMD_SHOW))
+
+const struct bph_command bph_commands[] = {
+    [BPH_CMD_SCAN] = {"scan", bph_cmd_scan, "TARGET... -p PORTS [OPTION]...",
+		      "SYN-scan targets, fingerprint every open service, store "
+		      "it"},
+    [BPH_CMD_PIVOT] = {"pivot", bph_cmd_pivot, "SEED [OPTION]...",
+		       "scan a seed host's neighbourhood and report the "
+		       "hosts linked to it"},
+    [BPH_CMD_CLUSTER] = {"cluster", bph_cmd_cluster, "[SEED] [OPTION]...",
+			 "cluster what the store holds, without a packet"},
+    [BPH_CMD_EXPORT] = {"export", bph_cmd_export,
+			"--format FMT -o FILE [OPTION]...",
+			"write the store's clustering for another tool"},
+    [BPH_CMD_IMPORT] = {"import", bph_cmd_import, "FILE [OPTION]...",
+			"load bphound JSON Lines, ZGrab2 JSON or nmap XML"},
+    [BPH_CMD_SHOW] = {"show", bph_cmd_show, "HOST [OPTION]...",
+		      "a host's history and its cluster's evidence"},
+    [BPH_CMD_COUNT] = {NULL, NULL, NULL, NULL},
 };
 
-static const struct option long_opts[] = {
-    {"ports", required_argument, NULL, 'p'},
-    {"output", required_argument, NULL, 'o'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"db", required_argument, NULL, OPT_DB},
-    {"ranges", required_argument, NULL, OPT_RANGES},
-    {"iface", required_argument, NULL, OPT_IFACE},
-    {"source-ip", required_argument, NULL, OPT_SOURCE_IP},
-    {"gateway-mac", required_argument, NULL, OPT_GATEWAY_MAC},
-    {"allow-reserved", no_argument, NULL, OPT_ALLOW_RESERVED},
-    {"exclude", required_argument, NULL, OPT_EXCLUDE},
-    {"export", required_argument, NULL, OPT_EXPORT},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"wait", required_argument, NULL, OPT_WAIT},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"no-probes", no_argument, NULL, OPT_NO_PROBES},
-    {"no-jarm", no_argument, NULL, OPT_NO_JARM},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"explain", required_argument, NULL, OPT_EXPLAIN},
-    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
-    {"sni", required_argument, NULL, OPT_SNI},
-    {"common", required_argument, NULL, OPT_COMMON},
-    {"resume", no_argument, NULL, OPT_RESUME},
-    {"bandwidth", required_argument, NULL, OPT_BANDWIDTH},
-    {"threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"max-share", required_argument, NULL, OPT_MAX_SHARE},
-    {"families", required_argument, NULL, OPT_FAMILIES},
-    {"artifact-nodes", no_argument, NULL, OPT_ARTIFACT_NODES},
-    {"communities", required_argument, NULL, OPT_COMMUNITIES},
-    {"community-min", required_argument, NULL, OPT_COMMUNITY_MIN},
-    {"resolution", required_argument, NULL, OPT_RESOLUTION},
-    {NULL, 0, NULL, 0},
-};
+static int parse_shard(const char *s, struct bph_opts *o);
+static int parse_export(const char *s, struct bph_opts *o);
+static int parse_wait(const char *s, struct bph_opts *o);
+static int parse_seed(const char *s, struct bph_opts *o);
+static int parse_bandwidth(const char *s, struct bph_opts *o);
+static int parse_output(const char *s, struct bph_opts *o);
 
-void bph_usage(FILE *out)
-{
-	fputs(
-	    "usage:\n"
-	    "  bphound scan   TARGET... -p PORTS [--rate PPS] [--db FILE] "
-	    "[-o FILE.jsonl]\n"
-	    "  bphound pivot  SEED [--ranges CIDR,...] [-p PORTS] [--db "
-	    "FILE] [--export FMT:FILE]...\n"
-	    "                 [--explain HOST]\n"
-	    "  bphound cluster [SEED] [--db FILE] [--json] [--export "
-	    "FMT:FILE]... [--explain HOST]\n"
-	    "  bphound export --format FMT [--db FILE] -o FILE "
-	    "[--artifact-nodes]\n"
-	    "  bphound import FILE [--db FILE]\n"
-	    "  bphound show   HOST [--db FILE]\n"
-	    "formats: json graphml gexf dot cytoscape stix csv\n"
-	    "  --artifact-nodes (export, pivot --export): shared artifacts, "
-	    "titles and\n  servers as nodes too, with host-artifact edges\n"
-	    "scan options: --iface IF --source-ip IP --gateway-mac MAC "
-	    "--allow-reserved\n"
-	    "  --exclude FILE --retries N --wait MS|auto --timeout MS --seed N "
-	    "--shard I/N\n"
-	    "  --max-connections N --sni NAME --no-probes --no-jarm --quiet\n"
-	    "  --bandwidth BPS[K|M|G] (instead of --rate) --resume (scan or "
-	    "pivot:\n  continue the last interrupted one of --db)\n"
-	    "clustering options: --common FILE --threshold SCORE\n"
-	    "  --max-share STRONG,MEDIUM,WEAK\n"
-	    "  --families "
-	    "hostkey,x509,favicon,body,title,software,tcp,netblock\n"
-	    "  --communities leiden|louvain (default off): split clusters of\n"
-	    "  --community-min N hosts or more (default 50) into communities;\n"
-	    "  --resolution R (default 0.1): larger gives smaller communities\n"
-	    "see docs/guide.md\n",
-	    out);
-}
+/* clang-format off */
+const struct bph_optdef bph_optdefs[] = {
+    /* scanning */
+    {"ports", 'p', BPH_OPT_STR, F(ports), 0, 0, NULL, "PORTS", C_SCAN,
+     "ports or ranges to probe, e.g. 22,80,443,8000-8100"},
+    {"ranges", 0, BPH_OPT_STR, F(ranges), 0, 0, NULL, "CIDR,...",
+     C(BPH_CMD_PIVOT), "ranges to sweep instead of the seed's /24"},
+    {"rate", 0, BPH_OPT_U64, F(rate), 1, 100000000, NULL, "PPS", C_SCAN,
+     "SYN packets per second (default 10000)"},
+    {"bandwidth", 0, BPH_OPT_FN, 0, 0, 0, parse_bandwidth, "BPS[K|M|G]",
+     C_SCAN, "send rate as a bit rate, instead of --rate"},
+    {"iface", 0, BPH_OPT_STR, F(iface), 0, 0, NULL, "IF", C_SCAN,
+     "interface to send from (default: from the routing table)"},
+    {"source-ip", 0, BPH_OPT_STR, F(source_ip), 0, 0, NULL, "IP", C_SCAN,
+     "source address (default: the interface's)"},
+    {"gateway-mac", 0, BPH_OPT_STR, F(gateway_mac), 0, 0, NULL, "MAC",
+     C_SCAN, "next hop's MAC address (default: from the neighbour table)"},
+    {"allow-reserved", 0, BPH_OPT_FLAG, F(allow_reserved), 0, 0, NULL, NULL,
+     C_SCAN, "also scan reserved and special-purpose ranges"},
+    {"exclude", 0, BPH_OPT_STR, F(exclude_file), 0, 0, NULL, "FILE", C_SCAN,
+     "never scan the addresses and CIDRs listed in FILE"},
+    {"retries", 0, BPH_OPT_INT, F(retries), 0, 20, NULL, "N", C_SCAN,
+     "SYN retransmissions to silent pairs (default 1)"},
+    {"wait", 0, BPH_OPT_FN, 0, 0, 0, parse_wait, "MS|auto", C_SCAN,
+     "how long to wait for late replies (default auto: from the RTTs)"},
+    {"timeout", 0, BPH_OPT_INT, F(timeout_ms), 10, 600000, NULL, "MS",
+     C_SCAN, "time budget of one connection (default 5000)"},
+    {"max-connections", 0, BPH_OPT_INT, F(max_connections), 1, 65536, NULL,
+     "N", C_SCAN, "concurrent probe connections (default 512)"},
+    {"seed", 0, BPH_OPT_FN, 0, 0, 0, parse_seed, "N", C_SCAN,
+     "permutation seed (the same on every shard)"},
+    {"shard", 0, BPH_OPT_FN, 0, 0, 0, parse_shard, "I/N", C_SCAN,
+     "scan only shard I of N (counting from 0)"},
+    {"sni", 0, BPH_OPT_STR, F(sni), 0, 0, NULL, "NAME", C_SCAN,
+     "server name to send in TLS handshakes"},
+    {"no-probes", 0, BPH_OPT_FLAG, F(no_probes), 0, 0, NULL, NULL, C_SCAN,
+     "SYN scan only: no TLS, SSH or HTTP exchanges"},
+    {"no-jarm", 0, BPH_OPT_FLAG, F(no_jarm), 0, 0, NULL, NULL, C_SCAN,
+     "skip the ten JARM handshakes per TLS service"},
+    {"resume", 0, BPH_OPT_FLAG, F(resume), 0, 0, NULL, NULL, C_SCAN,
+     "continue the last interrupted scan (or pivot) of --db"},
+    /* store and files */
+    {"db", 0, BPH_OPT_STR, F(db), 0, 0, NULL, "FILE", C_DB,
+     "the store (default ~/.local/share/bphound/bphound.db)"},
+    {"output", 'o', BPH_OPT_FN, 0, 0, 0, parse_output, "FILE",
+     C_SCAN | C(BPH_CMD_EXPORT),
+     "scan, pivot: JSON Lines of every record; export: the file ('-': "
+     "stdout)"},
+    {"format", 0, BPH_OPT_STR, F(format), 0, 0, NULL, "FMT",
+     C(BPH_CMD_EXPORT), "export format (see FORMATS)"},
+    {"export", 0, BPH_OPT_FN, 0, 0, 0, parse_export, "FMT:FILE",
+     C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER),
+     "also write the clustering as FMT to FILE (repeatable)"},
+    {"artifact-nodes", 0, BPH_OPT_FLAG, F(artifact_nodes), 0, 0, NULL, NULL,
+     C_CLUSTER, "exports: shared artifacts as nodes too"},
+    {"json", 0, BPH_OPT_FLAG, F(json), 0, 0, NULL, NULL,
+     C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER), "the report as JSON on stdout"},
+    {"explain", 0, BPH_OPT_STR, F(explain), 0, 0, NULL, "HOST",
+     C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER),
+     "why HOST is or is not in the seed's cluster"},
+    /* clustering (cluster_opts.c checks the values) */
+    {"common", 0, BPH_OPT_STR, F(common_file), 0, 0, NULL, "FILE",
+     C_CLUSTERS, "more known-common artifacts (YAML, adds to the shipped list)"},
+    {"threshold", 0, BPH_OPT_STR, F(threshold), 0, 0, NULL, "SCORE",
+     C_CLUSTERS, "score a pair of hosts needs to link (default 3.0)"},
+    {"max-share", 0, BPH_OPT_STR, F(max_share), 0, 0, NULL, "S,M,W",
+     C_CLUSTERS, "host-count caps of strong, medium and weak artifacts"},
+    {"families", 0, BPH_OPT_STR, F(families), 0, 0, NULL, "FAM,...",
+     C_CLUSTERS, "only these artifact families may link (see FAMILIES)"},
+    {"communities", 0, BPH_OPT_STR, F(communities), 0, 0, NULL,
+     "leiden|louvain", C_CLUSTER,
+     "split large clusters into communities (default off)"},
+    {"community-min", 0, BPH_OPT_STR, F(community_min), 0, 0, NULL, "N",
+     C_CLUSTER, "split clusters of N hosts or more (default 50)"},
+    {"resolution", 0, BPH_OPT_STR, F(resolution), 0, 0, NULL, "R", C_CLUSTER,
+     "community resolution, larger gives smaller ones (default 0.1)"},
+    /* every command */
+    {"quiet", 'q', BPH_OPT_FLAG, F(quiet), 0, 0, NULL, NULL, ~0u,
+     "no progress or summary lines on stderr"},
+    {"help", 'h', BPH_OPT_FLAG, 0, 0, 0, NULL, NULL, ~0u,
+     "this help (bphound COMMAND --help: the command's)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL},
+};
+/* clang-format on */
 
 static int bad(const char *opt, const char *val, const char *why)
 {
-	fprintf(stderr, "bphound: %s: '%s' %s\n", opt, val, why);
+	fprintf(stderr, "bphound: --%s: '%s' %s\n", opt, val, why);
 	return BPH_EXIT_USAGE;
 }
 
@@ -137,10 +150,12 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 		     uint64_t *out)
 {
 	char *end;
+	unsigned long long v;
+
 	if (!*s || strspn(s, "0123456789") != strlen(s))
 		return bad(opt, s, "is not a non-negative integer");
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
+	v = strtoull(s, &end, 10);
 	if (errno || v < min || v > max) {
 		char why[96];
 		snprintf(why, sizeof(why),
@@ -152,31 +167,23 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 	return 0;
 }
 
-static int parse_int(const char *opt, const char *s, int min, int max, int *out)
-{
-	uint64_t v;
-	int rc = parse_u64(opt, s, (uint64_t)min, (uint64_t)max, &v);
-	if (rc == 0)
-		*out = (int)v;
-	return rc;
-}
-
 static int parse_shard(const char *s, struct bph_opts *o)
 {
 	char a[24], b[24];
 	const char *slash = strchr(s, '/');
+	uint64_t i, n;
+
 	if (!slash || slash == s || strlen(slash + 1) == 0 ||
 	    (size_t)(slash - s) >= sizeof(a) || strlen(slash + 1) >= sizeof(b))
-		return bad("--shard", s, "is not I/N (e.g. 0/4)");
+		return bad("shard", s, "is not I/N (e.g. 0/4)");
 	memcpy(a, s, (size_t)(slash - s));
 	a[slash - s] = '\0';
 	strcpy(b, slash + 1);
-	uint64_t i, n;
-	if (parse_u64("--shard", a, 0, 65534, &i) ||
-	    parse_u64("--shard", b, 1, 65535, &n))
+	if (parse_u64("shard", a, 0, 65534, &i) ||
+	    parse_u64("shard", b, 1, 65535, &n))
 		return BPH_EXIT_USAGE;
 	if (i >= n)
-		return bad("--shard", s, "needs I < N (shards count from 0)");
+		return bad("shard", s, "needs I < N (shards count from 0)");
 	o->shard_index = (uint32_t)i;
 	o->shard_count = (uint32_t)n;
 	return 0;
@@ -185,12 +192,14 @@ static int parse_shard(const char *s, struct bph_opts *o)
 static int parse_export(const char *s, struct bph_opts *o)
 {
 	const char *colon = strchr(s, ':');
+	char *fmt;
+
 	if (!colon || colon == s || !colon[1])
-		return bad("--export", s,
+		return bad("export", s,
 			   "is not FORMAT:FILE (e.g. graphml:out.graphml)");
 	if (o->n_exports == BPH_MAX_EXPORTS)
-		return bad("--export", s, "exceeds the limit of 16 exports");
-	char *fmt = strndup(s, (size_t)(colon - s));
+		return bad("export", s, "exceeds the limit of 16 exports");
+	fmt = strndup(s, (size_t)(colon - s));
 	if (!fmt)
 		return BPH_EXIT_FAIL;
 	o->exports[o->n_exports].format = fmt; /* lives until exit */
@@ -199,294 +208,69 @@ static int parse_export(const char *s, struct bph_opts *o)
 	return 0;
 }
 
-/* --threshold: a positive, finite score. */
-static int opt_threshold(const char *s, struct bph_cluster_opts *co)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !(v > 0) || v > 1e9) {
-		fprintf(stderr,
-			"bphound: --threshold: '%s' is not a positive "
-			"number\n",
-			s);
-		return BPH_ERR_USAGE;
-	}
-	co->threshold = v;
-	return 0;
-}
-
-/* --max-share S,M,W: host-count caps for strong, medium, weak artifacts. */
-static int opt_max_share(const char *s, struct bph_cluster_opts *co)
-{
-	unsigned long v[3];
-	int used = 0;
-	if (sscanf(s, "%lu,%lu,%lu%n", &v[0], &v[1], &v[2], &used) != 3 ||
-	    s[used] || strchr(s, '-') || !v[0] || !v[1] || !v[2] ||
-	    v[0] > UINT32_MAX || v[1] > UINT32_MAX || v[2] > UINT32_MAX) {
-		fprintf(stderr,
-			"bphound: --max-share: '%s' is not three "
-			"positive host counts STRONG,MEDIUM,WEAK\n",
-			s);
-		return BPH_ERR_USAGE;
-	}
-	co->max_share[BPH_STRONG] = (uint32_t)v[0];
-	co->max_share[BPH_MEDIUM] = (uint32_t)v[1];
-	co->max_share[BPH_WEAK] = (uint32_t)v[2];
-	return 0;
-}
-
-static int family_index(const char *name, size_t len)
-{
-	for (int f = 0; f < BPH_FAM_COUNT; f++) {
-		const char *fn = bph_family_name((enum bph_family)f);
-		if (strlen(fn) == len && !strncmp(fn, name, len))
-			return f;
-	}
-	return -1;
-}
-
-/* --families a,b,c: only these families may link. */
-static int opt_families(const char *s, struct bph_cluster_opts *co)
-{
-	bool on[BPH_FAM_COUNT] = {false};
-	for (const char *p = s;; p++) {
-		size_t len = strcspn(p, ",");
-		int f = family_index(p, len);
-		if (f < 0) {
-			fprintf(stderr,
-				"bphound: --families: '%.*s' is not a "
-				"family (hostkey,x509,favicon,body,"
-				"title,software,tcp,netblock)\n",
-				(int)len, p);
-			return BPH_ERR_USAGE;
-		}
-		on[f] = true;
-		p += len;
-		if (!*p)
-			break;
-	}
-	memcpy(co->family_on, on, sizeof(on));
-	return 0;
-}
-
-/* Applies the clustering options of the command line to co. */
-int bph_cli_cluster_opts(const struct bph_opts *o, struct bph_cluster_opts *co)
-{
-	char err[256] = "";
-	if (o->threshold && opt_threshold(o->threshold, co))
-		return BPH_ERR_USAGE;
-	if (o->max_share && opt_max_share(o->max_share, co))
-		return BPH_ERR_USAGE;
-	if (o->families && opt_families(o->families, co))
-		return BPH_ERR_USAGE;
-	if (o->common_file && bph_cluster_opts_load_common(co, o->common_file,
-							   err, sizeof(err))) {
-		/* the user's file is bad input */
-		fprintf(stderr, "bphound: %s\n", err);
-		return BPH_ERR_USAGE;
-	}
-	return 0;
-}
-
-/* --communities leiden|louvain. */
-static int opt_method(const char *s, struct bph_community_opts *cm)
-{
-	if (bph_community_method_parse(s, &cm->method)) {
-		fprintf(stderr,
-			"bphound: --communities: '%s' is not a method "
-			"(leiden or louvain)\n",
-			s);
-		return BPH_ERR_USAGE;
-	}
-	return 0;
-}
-
-/* --community-min N: a host count of at least 2 (one host never splits). */
-static int opt_community_min(const char *s, struct bph_community_opts *cm)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (!*s || strspn(s, "0123456789") != strlen(s) || errno || v < 2 ||
-	    v > UINT32_MAX) {
-		fprintf(stderr,
-			"bphound: --community-min: '%s' is not a host "
-			"count of at least 2\n",
-			s);
-		return BPH_ERR_USAGE;
-	}
-	cm->min_size = (uint32_t)v;
-	return 0;
-}
-
-/* --resolution R: a positive, finite modularity resolution. */
-static int opt_resolution(const char *s, struct bph_community_opts *cm)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !(v > 0) || v > 1e6) {
-		fprintf(stderr,
-			"bphound: --resolution: '%s' is not a positive "
-			"number (at most 1e6)\n",
-			s);
-		return BPH_ERR_USAGE;
-	}
-	cm->resolution = v;
-	return 0;
-}
-
-/* The tuning options without a method would silently do nothing, so
- * they are an error. */
-int bph_cli_community_opts(const struct bph_opts *o,
-			   struct bph_community_opts *cm)
-{
-	struct bph_community_opts check;
-	const char *lone = o->community_min ? "--community-min"
-			   : o->resolution  ? "--resolution"
-					    : NULL;
-
-	if (!o->communities && lone) {
-		fprintf(stderr,
-			"bphound: %s needs --communities leiden|louvain\n",
-			lone);
-		return BPH_EXIT_USAGE;
-	}
-	if (!cm)
-		cm = &check;
-	bph_community_opts_default(cm);
-	if ((o->communities && opt_method(o->communities, cm)) ||
-	    (o->community_min && opt_community_min(o->community_min, cm)) ||
-	    (o->resolution && opt_resolution(o->resolution, cm)))
-		return BPH_EXIT_USAGE;
-	return 0;
-}
-
-int bph_cli_check_cluster_opts(const struct bph_opts *o)
-{
-	struct bph_cluster_opts co;
-	int rc;
-
-	if (!o->threshold && !o->max_share && !o->families && !o->common_file)
-		return 0;
-	bph_cluster_opts_default(&co);
-	rc = bph_cli_cluster_opts(o, &co);
-	bph_cluster_opts_clear(&co);
-	return rc ? BPH_EXIT_USAGE : 0;
-}
-
-static int apply_opt(int c, const char *arg, struct bph_opts *o)
+static int parse_wait(const char *s, struct bph_opts *o)
 {
 	uint64_t v;
-	switch (c) {
-	case 'p':
-		o->ports = arg;
+
+	if (!strcmp(s, "auto")) {
+		o->wait_ms = -1;
 		return 0;
-	case 'o':
-		o->out_file = arg;
-		o->out_jsonl = arg;
+	}
+	if (parse_u64("wait", s, 0, 600000, &v))
+		return BPH_EXIT_USAGE;
+	o->wait_ms = (int)v;
+	return 0;
+}
+
+static int parse_seed(const char *s, struct bph_opts *o)
+{
+	if (parse_u64("seed", s, 0, UINT64_MAX, &o->seed))
+		return BPH_EXIT_USAGE;
+	o->seed_set = true;
+	return 0;
+}
+
+static int parse_bandwidth(const char *s, struct bph_opts *o)
+{
+	if (bph_bandwidth_to_pps(s, BPH_SYN_FRAME_LEN, &o->rate))
+		return bad("bandwidth", s,
+			   "is not a bit rate of at least one SYN a second "
+			   "(e.g. 10M)");
+	return 0;
+}
+
+/* -o: the JSON Lines of scan and pivot, the file of export. */
+static int parse_output(const char *s, struct bph_opts *o)
+{
+	o->out_file = s;
+	o->out_jsonl = s;
+	return 0;
+}
+
+/* Stores arg into the field def names, checking its range. */
+static int apply_opt(const struct bph_optdef *d, const char *arg,
+		     struct bph_opts *o)
+{
+	char *field = (char *)o + d->offset;
+	uint64_t v;
+
+	switch (d->kind) {
+	case BPH_OPT_STR:
+		*(const char **)field = arg;
 		return 0;
-	case 'q':
-		o->quiet = true;
+	case BPH_OPT_FLAG:
+		*(bool *)field = true;
 		return 0;
-	case OPT_RATE:
-		return parse_u64("--rate", arg, 1, 100000000, &o->rate);
-	case OPT_DB:
-		o->db = arg;
-		return 0;
-	case OPT_RANGES:
-		o->ranges = arg;
-		return 0;
-	case OPT_IFACE:
-		o->iface = arg;
-		return 0;
-	case OPT_SOURCE_IP:
-		o->source_ip = arg;
-		return 0;
-	case OPT_GATEWAY_MAC:
-		o->gateway_mac = arg;
-		return 0;
-	case OPT_ALLOW_RESERVED:
-		o->allow_reserved = true;
-		return 0;
-	case OPT_EXCLUDE:
-		o->exclude_file = arg;
-		return 0;
-	case OPT_EXPORT:
-		return parse_export(arg, o);
-	case OPT_FORMAT:
-		o->format = arg;
-		return 0;
-	case OPT_RETRIES:
-		return parse_int("--retries", arg, 0, 20, &o->retries);
-	case OPT_WAIT:
-		if (!strcmp(arg, "auto")) {
-			o->wait_ms = -1;
-			return 0;
-		}
-		return parse_int("--wait", arg, 0, 600000, &o->wait_ms);
-	case OPT_TIMEOUT:
-		return parse_int("--timeout", arg, 10, 600000, &o->timeout_ms);
-	case OPT_MAX_CONN:
-		return parse_int("--max-connections", arg, 1, 65536,
-				 &o->max_connections);
-	case OPT_SEED:
-		if (parse_u64("--seed", arg, 0, UINT64_MAX, &v))
+	case BPH_OPT_U64:
+		return parse_u64(d->name, arg, d->min, d->max,
+				 (uint64_t *)field);
+	case BPH_OPT_INT:
+		if (parse_u64(d->name, arg, d->min, d->max, &v))
 			return BPH_EXIT_USAGE;
-		o->seed = v;
-		o->seed_set = true;
+		*(int *)field = (int)v;
 		return 0;
-	case OPT_SHARD:
-		return parse_shard(arg, o);
-	case OPT_NO_PROBES:
-		o->no_probes = true;
-		return 0;
-	case OPT_NO_JARM:
-		o->no_jarm = true;
-		return 0;
-	case OPT_JSON:
-		o->json = true;
-		return 0;
-	case OPT_EXPLAIN:
-		o->explain = arg;
-		return 0;
-	case OPT_SNI:
-		o->sni = arg;
-		return 0;
-	case OPT_COMMON:
-		o->common_file = arg;
-		return 0;
-	case OPT_RESUME:
-		o->resume = true;
-		return 0;
-	case OPT_THRESHOLD:
-		o->threshold = arg;
-		return 0;
-	case OPT_MAX_SHARE:
-		o->max_share = arg;
-		return 0;
-	case OPT_FAMILIES:
-		o->families = arg;
-		return 0;
-	case OPT_ARTIFACT_NODES:
-		o->artifact_nodes = true;
-		return 0;
-	case OPT_COMMUNITIES:
-		o->communities = arg;
-		return 0;
-	case OPT_COMMUNITY_MIN:
-		o->community_min = arg;
-		return 0;
-	case OPT_RESOLUTION:
-		o->resolution = arg;
-		return 0;
-	case OPT_BANDWIDTH:
-		if (bph_bandwidth_to_pps(arg, BPH_SYN_FRAME_LEN, &o->rate))
-			return bad("--bandwidth", arg,
-				   "is not a bit rate of at least one SYN a "
-				   "second (e.g. 10M)");
-		return 0;
+	case BPH_OPT_FN:
+		return d->parse(arg, o);
 	}
 	return BPH_EXIT_USAGE;
 }
@@ -502,44 +286,126 @@ static void opts_defaults(struct bph_opts *o)
 	o->shard_count = 1;
 }
 
-int bph_opts_parse(int argc, char **argv, struct bph_opts *o)
+const struct bph_command *bph_command_find(const char *name)
 {
-	opts_defaults(o);
-	if (argc < 2) {
-		bph_usage(stderr);
+	for (size_t i = 0; bph_commands[i].name; i++)
+		if (!strcmp(bph_commands[i].name, name))
+			return &bph_commands[i];
+	return NULL;
+}
+
+/* getopt_long's table and short-option string, built from bph_optdefs;
+ * val is the row's index + 256 so that short and long names meet. */
+static void getopt_tables(struct option *lo, char *shorts)
+{
+	size_t n = 0, k = 0;
+
+	for (; bph_optdefs[n].name; n++) {
+		const struct bph_optdef *d = &bph_optdefs[n];
+		bool arg = d->kind != BPH_OPT_FLAG;
+		lo[n] = (struct option){d->name,
+					arg ? required_argument : no_argument,
+					NULL, (int)n + 256};
+		if (d->short_name) {
+			shorts[k++] = d->short_name;
+			if (arg)
+				shorts[k++] = ':';
+		}
+	}
+	lo[n] = (struct option){NULL, 0, NULL, 0};
+	shorts[k] = '\0';
+}
+
+static const struct bph_optdef *def_of(int c)
+{
+	if (c >= 256)
+		return &bph_optdefs[c - 256];
+	for (size_t i = 0; bph_optdefs[i].name; i++)
+		if (bph_optdefs[i].short_name == c)
+			return &bph_optdefs[i];
+	return NULL;
+}
+
+/* Applies one parsed option, refusing one that cmd does not take. */
+static int take_opt(const struct bph_command *cmd, int c, const char *arg,
+		    const char *spelled, struct bph_opts *o)
+{
+	const struct bph_optdef *d = def_of(c);
+	unsigned bit = C((unsigned)(cmd - bph_commands));
+
+	if (!d) {
+		fprintf(stderr,
+			"bphound %s: %s: unknown option or missing value "
+			"(try bphound %s --help)\n",
+			cmd->name, spelled, cmd->name);
 		return BPH_EXIT_USAGE;
 	}
-	o->cmd = argv[1];
-	if (!strcmp(o->cmd, "-h") || !strcmp(o->cmd, "--help")) {
-		o->cmd = "help";
+	if (!(d->cmds & bit)) {
+		fprintf(stderr,
+			"bphound %s: --%s does not apply to %s (try bphound "
+			"%s --help)\n",
+			cmd->name, d->name, cmd->name, cmd->name);
+		return BPH_EXIT_USAGE;
+	}
+	if (d->short_name == 'h') {
+		o->help = true;
 		return 0;
 	}
+	return apply_opt(d, arg, o);
+}
+
+static int parse_command_args(const struct bph_command *cmd, int argc,
+			      char **argv, struct bph_opts *o)
+{
+	size_t n = sizeof(bph_optdefs) / sizeof(bph_optdefs[0]);
+	struct option lo[sizeof(bph_optdefs) / sizeof(bph_optdefs[0])];
+	char shorts[2 * n + 1];
+	int c;
+
+	getopt_tables(lo, shorts);
 	/* GNU getopt permutes, so options may follow positionals
-	 * ("pivot SEED -p 22"); argv[1] (the subcommand) acts as argv[0]. */
-	int sub_argc = argc - 1;
-	char **sub_argv = argv + 1;
+	 * ("pivot SEED -p 22"); argv[0] is the subcommand. */
 	optind = 1;
 	opterr = 0;
-	int c;
-	while ((c = getopt_long(sub_argc, sub_argv, "p:o:qh", long_opts,
-				NULL)) != -1) {
-		if (c == 'h') {
-			o->cmd = "help";
-			return 0;
-		}
-		if (c == '?' || c == ':') {
-			fprintf(stderr,
-				"bphound: %s: unknown option or missing value "
-				"(try bphound --help)\n",
-				sub_argv[optind - 1]);
-			return BPH_EXIT_USAGE;
-		}
-		int rc = apply_opt(c, optarg, o);
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		int rc = take_opt(cmd, c == '?' || c == ':' ? -1 : c, optarg,
+				  argv[optind - 1], o);
 		if (rc)
 			return rc;
 	}
-	o->args = (const char **)(sub_argv + optind);
-	o->n_args = (size_t)(sub_argc - optind);
+	o->args = (const char **)(argv + optind);
+	o->n_args = (size_t)(argc - optind);
+	return 0;
+}
+
+int bph_opts_parse(int argc, char **argv, struct bph_opts *o)
+{
+	const struct bph_command *cmd;
+	int rc;
+
+	opts_defaults(o);
+	if (argc < 2) {
+		bph_cli_help(stderr, NULL);
+		return BPH_EXIT_USAGE;
+	}
+	o->cmd = argv[1];
+	if (!strcmp(o->cmd, "-h") || !strcmp(o->cmd, "--help") ||
+	    !strcmp(o->cmd, "--version") || !strcmp(o->cmd, "help") ||
+	    !strcmp(o->cmd, "version") || !strcmp(o->cmd, "completion")) {
+		o->args = (const char **)(argv + 2);
+		o->n_args = (size_t)(argc - 2);
+		return 0;
+	}
+	cmd = bph_command_find(o->cmd);
+	if (!cmd) {
+		fprintf(stderr,
+			"bphound: unknown command '%s' (try bphound --help)\n",
+			o->cmd);
+		return BPH_EXIT_USAGE;
+	}
+	rc = parse_command_args(cmd, argc - 1, argv + 1, o);
+	if (rc || o->help)
+		return rc;
 	if (bph_cli_check_cluster_opts(o))
 		return BPH_EXIT_USAGE;
 	return bph_cli_community_opts(o, NULL);

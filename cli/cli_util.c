@@ -4,7 +4,13 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <libgen.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/export.h"
 
 #include "fingerprints/err.h"
 #include "store/store.h"
@@ -21,4 +27,76 @@ int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st)
 			err[0] ? err : bph_strerror(rc));
 	free(def);
 	return rc;
+}
+
+int bph_cli_status(int rc)
+{
+	switch (rc) {
+	case BPH_OK:
+		return BPH_EXIT_OK;
+	case BPH_ERR_USAGE:
+	case BPH_ERR_FORMAT:
+		return BPH_EXIT_USAGE;
+	default:
+		return BPH_EXIT_FAIL;
+	}
+}
+
+int bph_cli_fail(const char *what, int rc, const char *err)
+{
+	fprintf(stderr, "bphound: %s: %s\n", what,
+		err && err[0] ? err : bph_strerror(rc));
+	return bph_cli_status(rc);
+}
+
+int bph_cli_flush_stdout(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return BPH_EXIT_OK;
+	perror("bphound: standard output");
+	return BPH_EXIT_FAIL;
+}
+
+/* Whether path could be written without creating folders: an existing
+ * writable file, or a new name in a writable folder. */
+static int path_writable(const char *path)
+{
+	char *copy;
+	int ok;
+
+	if (!strcmp(path, "-") || access(path, W_OK) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	copy = strdup(path);
+	if (!copy)
+		return -1;
+	ok = access(dirname(copy), W_OK);
+	free(copy);
+	return ok ? -1 : 0;
+}
+
+int bph_cli_check_output(const char *cmd, const char *fmt, const char *path)
+{
+	if (!bph_export_known(fmt)) {
+		fprintf(stderr, "bphound %s: unknown format '%s' (", cmd, fmt);
+		bph_cli_list_formats(stderr, " ");
+		fputs(")\n", stderr);
+		return BPH_EXIT_USAGE;
+	}
+	if (path_writable(path)) {
+		fprintf(stderr, "bphound %s: cannot write %s: %s\n", cmd, path,
+			strerror(errno));
+		return BPH_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int bph_cli_check_exports(const struct bph_opts *o)
+{
+	for (size_t i = 0; i < o->n_exports; i++)
+		if (bph_cli_check_output(o->cmd, o->exports[i].format,
+					 o->exports[i].path))
+			return BPH_EXIT_USAGE;
+	return 0;
 }

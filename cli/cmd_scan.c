@@ -535,16 +535,8 @@ int bph_cmd_pivot(const struct bph_opts *o)
 		return BPH_EXIT_USAGE;
 	}
 	const char *seed = o->args[0];
-	for (size_t i = 0; i < o->n_exports; i++) {
-		if (!bph_export_known(o->exports[i].format)) {
-			fprintf(stderr,
-				"bphound pivot: --export: unknown format "
-				"'%s' (json graphml gexf dot cytoscape "
-				"stix csv)\n",
-				o->exports[i].format);
-			return BPH_EXIT_USAGE;
-		}
-	}
+	if (bph_cli_check_exports(o))
+		return BPH_EXIT_USAGE;
 	if (seed_neighbourhood(seed, hood)) {
 		fprintf(stderr, "bphound pivot: '%s' is not an IPv4 address\n",
 			seed);

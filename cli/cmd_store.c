@@ -29,14 +29,8 @@ int bph_cmd_cluster(const struct bph_opts *o)
 				"(bphound cluster SEED --explain HOST)\n");
 		return BPH_EXIT_USAGE;
 	}
-	for (size_t i = 0; i < o->n_exports; i++)
-		if (!bph_export_known(o->exports[i].format)) {
-			fprintf(stderr,
-				"bphound cluster: --export: unknown format "
-				"'%s'\n",
-				o->exports[i].format);
-			return BPH_EXIT_USAGE;
-		}
+	if (bph_cli_check_exports(o))
+		return BPH_EXIT_USAGE;
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
 	int status =
@@ -48,18 +42,18 @@ int bph_cmd_cluster(const struct bph_opts *o)
 int bph_cmd_export(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
+	if (o->n_args) {
+		fprintf(stderr, "bphound export: unexpected argument '%s'\n",
+			o->args[0]);
+		return BPH_EXIT_USAGE;
+	}
 	if (!o->format || !o->out_file) {
 		fprintf(stderr, "bphound export: --format FMT and -o FILE are "
 				"required\n");
 		return BPH_EXIT_USAGE;
 	}
-	if (!bph_export_known(o->format)) {
-		fprintf(stderr,
-			"bphound export: unknown format '%s' (json "
-			"graphml gexf dot cytoscape stix csv)\n",
-			o->format);
+	if (bph_cli_check_output(o->cmd, o->format, o->out_file))
 		return BPH_EXIT_USAGE;
-	}
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
 	int status = bph_cli_export(o, st, o->format, o->out_file);
@@ -99,21 +93,32 @@ int bph_cmd_import(const struct bph_opts *o)
 int bph_cmd_show(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
+	size_t rows = 0;
+	int rc, status;
+
 	if (o->n_args != 1) {
 		fprintf(stderr, "bphound show: exactly one HOST is required\n");
 		return BPH_EXIT_USAGE;
 	}
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
-	size_t rows = 0;
-	int rc = bph_store_show_host(st, o->args[0], stdout, &rows);
-	if (!rc && rows)
-		rc = bph_cli_show_cluster(o, st, o->args[0], stdout);
+	rc = bph_store_show_host(st, o->args[0], stdout, &rows);
+	status = rc || !rows ? BPH_EXIT_OK
+			     : bph_cli_show_cluster(o, st, o->args[0], stdout);
 	bph_store_close(st);
 	if (rc == BPH_ERR_USAGE) {
 		fprintf(stderr, "bphound show: '%s' is not an IPv4 address\n",
 			o->args[0]);
 		return BPH_EXIT_USAGE;
 	}
-	return rc ? BPH_EXIT_FAIL : BPH_EXIT_OK;
+	if (rc)
+		return bph_cli_fail("show", rc, NULL);
+	if (!rows) {
+		/* a typo'd address or the wrong --db: say so, like cluster
+		 * SEED does */
+		fprintf(stderr, "bphound show: %s is not in the store\n",
+			o->args[0]);
+		return BPH_EXIT_USAGE;
+	}
+	return status;
 }

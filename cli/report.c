@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,11 @@ static int write_export(const struct bph_clustering *c, const char *fmt,
 	char err[256] = "";
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f) {
-		perror(path);
-		return BPH_EXIT_FAIL;
+		/* the path is the user's input: a missing folder, a
+		 * directory, no permission */
+		fprintf(stderr, "bphound: export %s: cannot write %s: %s\n",
+			fmt, path, strerror(errno));
+		return BPH_EXIT_USAGE;
 	}
 	int rc = bph_export_write_opts(c, fmt, &eo, f, err, sizeof(err));
 	if (f != stdout && fclose(f) && !rc)

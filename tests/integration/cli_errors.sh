@@ -76,9 +76,29 @@ expect 2 "not a positive number" cluster --db "$db" --communities louvain --reso
 expect 2 "not a positive number" cluster --db "$db" --communities louvain --resolution inf
 expect 2 "needs --communities" cluster --db "$db" --resolution 2
 expect 2 "needs --communities" export --format json -o "$work/x.json" --db "$db" --community-min 10
+# an option another command takes, stray arguments, unwritable outputs
+expect 2 "does not apply to import" import "$work/targets.txt" --rate 5 --db "$db"
+expect 2 "does not apply to show" show 198.18.0.1 --format json --db "$db"
+expect 2 "unexpected argument" export stray --format json -o "$work/x.json" --db "$db"
+expect 2 "cannot write" export --format json -o "$work/no/such/dir/x.json" --db "$db"
+expect 2 "cannot write" cluster --db "$db" --export "json:$work/no/such/dir/x.json"
+expect 2 "cannot write" pivot 198.18.10.10 --db "$db" --export "json:$work/no/such/x.json"
+expect 2 "unknown command" help frob
+expect 2 "bash or zsh" completion fish
+# a host the store never saw is a mistake (a typo, another --db)
+expect 2 "not in the store" show 198.18.0.9 --db "$db"
+
+# a write error on stdout is a failure, not success (show > /dev/full)
+"$bin" import "$top/tests/fuzz/corpus/fuzz_record_json/seed-lab-line" --db "$db" -q
+if "$bin" show 198.18.10.32 --db "$db" >/dev/full 2>"$work/err"; then
+	echo "FAIL: show > /dev/full exited 0"
+	fails=$((fails + 1))
+else
+	echo "ok: show > /dev/full -> $?: $(head -n1 "$work/err")"
+fi
 
 if [ "$fails" -ne 0 ]; then
 	echo "cli_errors: $fails failures"
 	exit 1
 fi
-echo "cli_errors: all bad inputs rejected with status 2"
+echo "cli_errors: all bad inputs rejected with status 2, write errors with 1"
