@@ -1,0 +1,476 @@
+/*
+ * scan_run.c - the scan pipeline of `scan`, `pivot` and `sweep run`
+ * (targets -> SYN scan -> probes -> store and JSON Lines; --resume). Its
+ * API and contract are in scan_run.h; the stages are in
+ * docs/architecture.md.
+ */
+#include "cli/scan_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/record.h"
+#include "fingerprints/record_json.h"
+#include "scanner/engine.h"
+#include "scanner/targets.h"
+#include "store/resume.h"
+#include "store/store.h"
+
+/* Open services found by the SYN scan, grown as replies arrive; with eng,
+ * each is also handed to the probe engine at once (pipelining). */
+struct svc_list {
+	struct bph_service *v;
+	size_t n, cap;
+	int err;
+	struct bph_engine *eng;
+};
+
+static void collect(void *ctx, const struct bph_service *svc)
+{
+	struct svc_list *l = ctx;
+	if (svc->state != BPH_STATE_OPEN || l->err)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct bph_service *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv) {
+			l->err = BPH_ERR_NOMEM;
+			return;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n] = *svc;
+	/* The scanner lends only ip/port/state/tcp; sub-objects start empty. */
+	l->v[l->n].proto = NULL;
+	l->v[l->n].tls = NULL;
+	l->v[l->n].ssh = NULL;
+	l->v[l->n].http = NULL;
+	l->v[l->n].banner = NULL;
+	l->n++;
+	if (l->eng && bph_engine_submit(l->eng, svc))
+		l->err = BPH_ERR_NOMEM;
+}
+
+static void svc_list_free(struct svc_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		bph_service_clear(&l->v[i]);
+	free(l->v);
+}
+
+/* ---- targets -------------------------------------------------------- */
+
+static bool is_regular_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int add_target(struct bph_targets *t, const char *arg)
+{
+	char err[256] = "";
+	int rc = is_regular_file(arg)
+		     ? bph_targets_add_file(t, arg, err, sizeof(err))
+		     : bph_targets_add_spec(t, arg, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	return rc;
+}
+
+static int finish_targets(struct bph_targets *t, const struct bph_opts *o)
+{
+	char err[256] = "";
+	if (o->exclude_file &&
+	    bph_targets_exclude_file(t, o->exclude_file, err, sizeof(err))) {
+		fprintf(stderr, "bphound: %s\n", err);
+		return BPH_ERR_USAGE;
+	}
+	int rc = bph_targets_finalize(t, o->allow_reserved);
+	if (rc)
+		return rc;
+	if (bph_targets_count(t) == 0) {
+		fprintf(stderr, "bphound: no targets left to scan%s\n",
+			o->allow_reserved ? ""
+					  : " (reserved ranges are excluded; "
+					    "see --allow-reserved)");
+		return BPH_ERR_USAGE;
+	}
+	return 0;
+}
+
+/* The job's target set, finalized, into *out (the caller frees it). */
+static int build_targets(const struct bph_scan_job *job,
+			 struct bph_targets **out)
+{
+	struct bph_targets *t = NULL;
+	int rc = bph_targets_new(&t);
+
+	for (size_t i = 0; rc == 0 && i < job->n_targets; i++)
+		rc = add_target(t, job->targets[i]);
+	if (rc == 0)
+		rc = finish_targets(t, job->opts);
+	if (rc != 0) {
+		bph_targets_free(t);
+		t = NULL;
+	}
+	*out = t;
+	return rc;
+}
+
+/* ---- the SYN scan and the probes ------------------------------------ */
+
+static void synscan_cfg_from_opts(const struct bph_opts *o,
+				  const struct bph_targets *t,
+				  const uint16_t *ports, size_t n_ports,
+				  struct bph_synscan_cfg *c)
+{
+	bph_synscan_cfg_default(c);
+	c->targets = t;
+	c->ports = ports;
+	c->n_ports = n_ports;
+	c->rate = o->rate;
+	c->retries = o->retries;
+	c->wait_auto = o->wait_ms < 0;
+	c->wait_ms = o->wait_ms < 0 ? 2000 : o->wait_ms;
+	c->iface = o->iface;
+	c->source_ip = o->source_ip;
+	c->gateway_mac = o->gateway_mac;
+	c->seed = o->seed;
+	c->seed_set = o->seed_set;
+	c->shard_index = o->shard_index;
+	c->shard_count = o->shard_count;
+	c->quiet = o->quiet;
+	c->stop_on_signal = true;
+}
+
+/* Starts the probe engine before the SYN scan: every open port is probed
+ * as soon as its SYN-ACK arrives, while the scan (and its cooldown) go on. */
+static int probes_start(const struct bph_opts *o, struct svc_list *l)
+{
+	struct bph_engine_cfg ec;
+	char err[256] = "";
+	bph_engine_cfg_default(&ec);
+	ec.max_connections = o->max_connections;
+	ec.io_timeout_ms = o->timeout_ms;
+	ec.sni = o->sni;
+	ec.jarm = !o->no_jarm;
+	int rc = bph_engine_start(&ec, &l->eng, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: probes: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	return rc;
+}
+
+/* After the SYN scan: waits for the probes, takes their records. */
+static int probes_finish(struct svc_list *l)
+{
+	struct bph_service *v;
+	size_t n;
+	char err[256] = "";
+	int rc = bph_engine_finish(l->eng, &v, &n, err, sizeof(err));
+	l->eng = NULL;
+	if (rc) {
+		fprintf(stderr, "bphound: probes: %s\n",
+			err[0] ? err : bph_strerror(rc));
+		return rc;
+	}
+	svc_list_free(l);
+	l->v = v;
+	l->n = l->cap = n;
+	return 0;
+}
+
+/* ---- results -------------------------------------------------------- */
+
+static int record_services(const struct bph_opts *o, struct bph_store *st,
+			   int64_t scan_id, const struct svc_list *l)
+{
+	FILE *out = NULL;
+	int rc = 0;
+	if (o->out_jsonl) {
+		out = strcmp(o->out_jsonl, "-") ? fopen(o->out_jsonl, "w")
+						: stdout;
+		if (!out) {
+			perror(o->out_jsonl);
+			return BPH_ERR_IO;
+		}
+	}
+	for (size_t i = 0; i < l->n && !rc; i++) {
+		rc = bph_store_put(st, scan_id, &l->v[i]);
+		if (!rc && out)
+			rc = bph_jsonl_write(out, &l->v[i]);
+	}
+	if (out && out != stdout && fclose(out))
+		rc = BPH_ERR_IO;
+	if (rc)
+		fprintf(stderr, "bphound: recording results: %s\n",
+			bph_strerror(rc));
+	return rc;
+}
+
+static void print_summary(const struct bph_opts *o,
+			  const struct bph_synscan_stats *ss, size_t n_open)
+{
+	if (o->quiet)
+		return;
+	fprintf(stderr,
+		"bphound: %llu targets, %llu probes sent in %.1f s (%.0f pps), "
+		"%llu open, %llu closed, %llu filtered; %zu services "
+		"fingerprinted\n",
+		(unsigned long long)ss->targets, (unsigned long long)ss->sent,
+		ss->seconds, ss->pps, (unsigned long long)ss->open,
+		(unsigned long long)ss->closed,
+		(unsigned long long)ss->filtered, n_open);
+}
+
+static void print_resume_hint(const struct bph_opts *o, const char *kind,
+			      int signo)
+{
+	fprintf(stderr,
+		"\nbphound: stopped by signal %d; progress saved. Resume "
+		"with:\n  bphound %s --resume%s%s\n",
+		signo, kind, o->db ? " --db " : "", o->db ? o->db : "");
+}
+
+/* ---- resume --------------------------------------------------------- */
+
+/* A run keeps its parameters (with a fixed seed) and its target specs
+ * (one per line) for --resume. */
+static int resume_begin(const struct bph_scan_job *job, struct bph_store *st,
+			int64_t scan_id, struct bph_synscan_cfg *cfg,
+			struct bph_resume **res)
+{
+	const struct bph_opts *o = job->opts;
+	struct bph_resume_params p = {0};
+	char err[256] = "";
+	int rc;
+
+	if (!cfg->seed_set &&
+	    getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
+		return BPH_ERR_IO;
+	cfg->seed_set = true;
+	p.targets = bph_resume_join(job->targets, job->n_targets);
+	p.ports = (char *)job->ports;
+	p.exclude = (char *)o->exclude_file;
+	p.allow_reserved = o->allow_reserved;
+	p.seed = cfg->seed;
+	p.shard_index = cfg->shard_index;
+	p.shard_count = cfg->shard_count;
+	p.rate = cfg->rate;
+	p.retries = cfg->retries;
+	p.wait_ms = cfg->wait_ms;
+	rc = p.targets
+		 ? bph_resume_begin(st, scan_id, &p, res, err, sizeof(err))
+		 : BPH_ERR_NOMEM;
+	if (rc)
+		fprintf(stderr, "bphound: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	free(p.targets);
+	return rc;
+}
+
+/* Routes verdicts and checkpoints through the resume state. */
+static void resume_attach(struct bph_resume *res, struct bph_synscan_cfg *cfg,
+			  struct svc_list *l, bool resumed)
+{
+	bph_resume_set_next(res, collect, l);
+	cfg->checkpoint = bph_resume_checkpoint;
+	cfg->checkpoint_ctx = res;
+	if (resumed) {
+		cfg->start_pass = bph_resume_pass(res);
+		cfg->start_pos = bph_resume_pos(res);
+		bph_resume_replay(res, collect, l);
+	}
+}
+
+/* ---- the pipeline --------------------------------------------------- */
+
+/* The scan proper, from the SYN scan to the records; resumed: the state
+ * loaded by --resume (its scan id is reused), else NULL. */
+static int run_job(struct bph_store *st, const struct bph_scan_job *job,
+		   const struct bph_targets *t, struct bph_resume *resumed,
+		   struct bph_scan_result *out)
+{
+	const struct bph_opts *o = job->opts;
+	uint16_t *ports = NULL;
+	size_t n_ports = 0;
+	char err[256] = "";
+	struct svc_list l = {0};
+	struct bph_synscan_cfg cfg;
+	struct bph_resume *res = resumed;
+	int rc;
+
+	out->scan_id = resumed ? bph_resume_scan_id(resumed) : 0;
+	rc = bph_ports_parse(job->ports, &ports, &n_ports, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "bphound: -p: %s\n", err);
+		goto out;
+	}
+	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
+	if (!resumed &&
+	    ((rc = bph_store_scan_begin(st, job->kind, o->cmd,
+					&out->scan_id)) != 0 ||
+	     (rc = resume_begin(job, st, out->scan_id, &cfg, &res)) != 0))
+		goto out;
+	if (!o->no_probes && (rc = probes_start(o, &l)) != 0)
+		goto out;
+	resume_attach(res, &cfg, &l, resumed != NULL);
+	rc = bph_synscan_run(&cfg, bph_resume_on_verdict, res, &out->stats, err,
+			     sizeof(err));
+	if (rc || l.err) {
+		fprintf(stderr, "bphound: scan: %s\n",
+			err[0] ? err : bph_strerror(rc ? rc : l.err));
+		rc = rc ? rc : l.err;
+		goto out;
+	}
+	out->signo = out->stats.signo;
+	if (out->signo) {
+		print_resume_hint(o, job->kind, out->signo);
+		goto out;
+	}
+	if ((l.eng && (rc = probes_finish(&l)) != 0) ||
+	    (rc = record_services(o, st, out->scan_id, &l)) != 0 ||
+	    (rc = bph_store_scan_end(st, out->scan_id)) != 0 ||
+	    (rc = bph_resume_done(res)) != 0)
+		goto out;
+	out->n_services = l.n;
+	print_summary(o, &out->stats, l.n);
+out:
+	if (l.eng) { /* scan failed or stopped: stop the probes, discard */
+		bph_engine_cancel(l.eng);
+		probes_finish(&l);
+	}
+	if (res != resumed)
+		bph_resume_free(res);
+	svc_list_free(&l);
+	free(ports);
+	return rc;
+}
+
+int bph_scan_run(struct bph_store *st, const struct bph_scan_job *job,
+		 struct bph_scan_result *res)
+{
+	struct bph_targets *t = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = build_targets(job, &t);
+	if (rc == 0)
+		rc = run_job(st, job, t, NULL, res);
+	bph_targets_free(t);
+	return rc;
+}
+
+/* Splits s in place at newlines into *v (new array; empty lines skipped). */
+static int split_lines(char *s, const char ***v, size_t *n)
+{
+	size_t cap = 1;
+	char *save = NULL;
+
+	for (const char *p = s; *p; p++)
+		cap += *p == '\n';
+	*n = 0;
+	*v = calloc(cap, sizeof(**v));
+	if (!*v)
+		return BPH_ERR_NOMEM;
+	for (char *tok = strtok_r(s, "\n", &save); tok;
+	     tok = strtok_r(NULL, "\n", &save))
+		(*v)[(*n)++] = tok;
+	return 0;
+}
+
+/* The options a resumed scan takes from its saved parameters. */
+static void opts_from_resume(const struct bph_resume_params *p,
+			     struct bph_opts *ro)
+{
+	ro->ports = p->ports;
+	ro->exclude_file = p->exclude;
+	ro->allow_reserved = p->allow_reserved;
+	ro->seed = p->seed;
+	ro->seed_set = true;
+	ro->shard_index = p->shard_index;
+	ro->shard_count = p->shard_count;
+	ro->rate = p->rate;
+	ro->retries = p->retries;
+	ro->wait_ms = p->wait_ms;
+}
+
+/* Refuses to resume another command's run: a pivot's report needs its
+ * seed, a scan has none. */
+static int check_kind(struct bph_store *st, const struct bph_resume *res,
+		      const char *kind)
+{
+	char k[16] = "";
+	int rc = bph_store_scan_kind(st, bph_resume_scan_id(res), k, sizeof(k));
+
+	if (rc)
+		return rc;
+	if (!strcmp(k, kind))
+		return 0;
+	fprintf(stderr,
+		"bphound %s --resume: the last unfinished run in this store is "
+		"a %s; resume it with: bphound %s --resume\n",
+		kind, k, k);
+	return BPH_ERR_USAGE;
+}
+
+/* Runs the loaded resume state res with o's other options. */
+static int resume_job(struct bph_store *st, const char *kind,
+		      const struct bph_opts *o, struct bph_resume *res,
+		      struct bph_scan_result *out)
+{
+	struct bph_opts ro = *o;
+	struct bph_scan_job job = {.kind = kind, .opts = &ro};
+	struct bph_targets *t = NULL;
+	const char **specs = NULL;
+	char *copy = strdup(bph_resume_params(res)->targets);
+	int rc = copy ? 0 : BPH_ERR_NOMEM;
+
+	opts_from_resume(bph_resume_params(res), &ro);
+	if (rc == 0)
+		rc = split_lines(copy, &specs, &job.n_targets);
+	job.targets = specs;
+	job.ports = ro.ports;
+	if (rc == 0 && job.n_targets > 0 &&
+	    !(out->first_target = strdup(specs[0])))
+		rc = BPH_ERR_NOMEM;
+	if (rc == 0)
+		rc = build_targets(&job, &t);
+	if (rc == 0)
+		rc = run_job(st, &job, t, res, out);
+	bph_targets_free(t);
+	free(specs);
+	free(copy);
+	return rc;
+}
+
+int bph_scan_resume(struct bph_store *st, const char *kind,
+		    const struct bph_opts *o, struct bph_scan_result *res)
+{
+	struct bph_resume *r = NULL;
+	char err[256] = "";
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = bph_resume_load(st, &r, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: --resume: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	if (rc == 0)
+		rc = check_kind(st, r, kind);
+	if (rc == 0)
+		rc = resume_job(st, kind, o, r, res);
+	bph_resume_free(r);
+	return rc;
+}
+
+void bph_scan_result_clear(struct bph_scan_result *res)
+{
+	free(res->first_target);
+	res->first_target = NULL;
+}

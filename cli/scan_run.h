@@ -1,0 +1,71 @@
+/*
+ * scan_run.h - the scan pipeline that `scan`, `pivot` and `sweep run`
+ * share: target specs -> SYN scan (scanner/synscan.h) -> application
+ * probes (scanner/engine.h) -> the store and JSON Lines, with checkpoints
+ * for --resume (store/resume.h). Command files (cmd_*.c) call it and never
+ * each other; it calls no command file.
+ *
+ * The pipeline prints its own messages to stderr ("bphound: ..."), so a
+ * caller only maps the return value to an exit status.
+ */
+#ifndef BPH_CLI_SCAN_RUN_H
+#define BPH_CLI_SCAN_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/cli.h"
+#include "scanner/synscan.h"
+
+struct bph_store;
+
+/* One scan to run; everything is borrowed for the call. */
+struct bph_scan_job {
+	const char *kind; /* "scan", "pivot", "sweep": the store's scan kind;
+			     --resume of a command resumes only its kind */
+	const char *const *targets; /* specs: address, CIDR, first-last, or
+				       the path of a file of specs */
+	size_t n_targets;
+	const char *ports; /* the -p spec, e.g. "22,80,8000-8100" */
+	/* The rest of the scan's parameters: rate, retries, wait_ms, iface,
+	 * source_ip, gateway_mac, seed, shard, exclude_file,
+	 * allow_reserved, out_jsonl, no_probes, no_jarm, sni, timeout_ms,
+	 * max_connections, quiet, cmd and db (for the resume hint). */
+	const struct bph_opts *opts;
+};
+
+/* What a run did; filled by bph_scan_run and bph_scan_resume. */
+struct bph_scan_result {
+	int64_t scan_id; /* the store's scan id (0: none was started) */
+	struct bph_synscan_stats stats;
+	size_t n_services;  /* service records written to the store */
+	int signo;	    /* stopped by SIGINT or SIGTERM: progress saved for
+			       --resume (the hint was printed), no record written */
+	char *first_target; /* bph_scan_resume: the run's first target spec
+			       (a pivot's seed), owned; free it */
+};
+
+/*
+ * Runs job into st (open, borrowed): parses and checks the targets and
+ * ports, starts a scan in the store with resume checkpoints, runs the SYN
+ * scan with the probes pipelined behind it, then writes every open
+ * service to st and to opts->out_jsonl. Returns 0 (also when a signal
+ * stopped it: res->signo), BPH_ERR_USAGE when the job's input is at fault,
+ * or another BPH_ERR_*; the reason is printed on stderr.
+ */
+int bph_scan_run(struct bph_store *st, const struct bph_scan_job *job,
+		 struct bph_scan_result *res);
+
+/*
+ * Resumes the newest unfinished run of st if it is of kind: the same
+ * targets and scan parameters as saved (o's others, such as -o and the
+ * probe options, apply). Returns as bph_scan_run; BPH_ERR_USAGE when there
+ * is no run to resume or it is of another kind.
+ */
+int bph_scan_resume(struct bph_store *st, const char *kind,
+		    const struct bph_opts *o, struct bph_scan_result *res);
+
+/* Frees what res owns; the struct itself is the caller's. */
+void bph_scan_result_clear(struct bph_scan_result *res);
+
+#endif
