@@ -22,7 +22,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BPH_BUILD:-$top/build}/bphound
-schemas=$top/../shared/schemas
+. "$top/tests/lib/schemas.sh"
+schemas=$(bph_schemas "$top")
 formats="json graphml gexf dot cytoscape stix csv"
 work=$(mktemp -d /tmp/bph-exlab.XXXXXX)
 prefix=bphex$$
@@ -37,7 +38,6 @@ trap 'exit 143' TERM
 for tool in dot xmllint /usr/bin/python3 "$bin"; do
 	command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
 done
-[[ -d $schemas ]] || { echo "missing $schemas" >&2; exit 2; }
 
 LAB_HOSTILE=1 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
 truth=$work/lab/truth.json
