@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command: every test bphound has.
 #   1. install missing packages            5. libFuzzer targets, briefly each
-#   2. build with -Werror, unit tests      6. integration tests in tests/integration
-#   3. clang-format check                     (real nginx/sshd in network namespaces)
+#   2. build with -Werror, unit tests,     6. integration tests in tests/integration
+#      the layout rules (check_layout.py)     (real nginx/sshd in network namespaces)
+#   3. clang-format check
 #   4. ASan+UBSan build, unit tests again
 # Prints one line per step and ends with "N passed, N failed".
 set -uo pipefail
@@ -22,6 +23,8 @@ step() { # step NAME CMD...: runs CMD, logs to $logdir/NAME.log
 	if "$@" >"$logdir/$name.log" 2>&1; then
 		passed=$((passed + 1))
 		printf 'PASS %-40s %4ds\n' "$name" $((SECONDS - start))
+		# checks a step could not make here (tests/lib/schemas.sh)
+		grep -h '^SKIP' "$logdir/$name.log" | sort -u | sed 's/^/    /'
 	else
 		failed=$((failed + 1))
 		failures+=("$name")
@@ -63,6 +66,8 @@ fuzz_all() { # runs each fuzzer for $fuzz_seconds on its seed corpus
 step install-deps bash tests/install-deps.sh
 step build build build -DBPH_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step unit-tests unit build
+layout() { /usr/bin/python3 tests/check_layout.py --selftest && /usr/bin/python3 tests/check_layout.py build; }
+step layout layout
 step clang-format format_check
 step build-sanitizers build build-asan -DBPH_WERROR=ON -DBPH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 step unit-tests-sanitizers unit build-asan
