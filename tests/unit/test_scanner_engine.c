@@ -916,7 +916,6 @@ static void test_engine_many(void **state)
 	struct bph_engine_cfg cfg;
 	char key0[64];
 	int32_t fav1;
-	double t0;
 
 	(void)state;
 	assert_non_null(s);
@@ -928,9 +927,9 @@ static void test_engine_many(void **state)
 	bph_engine_cfg_default(&cfg);
 	cfg.max_connections = 64;
 	cfg.detect_wait_ms = 300;
-	t0 = now_s();
+	/* no bound on the time: tests check results, never timings (this
+	 * one failed at 30 s on a machine with a load of 19) */
 	assert_int_equal(bph_engine_run(&cfg, s, MANY, NULL, 0), 0);
-	assert_true(now_s() - t0 < 30.0);
 	for (int i = 0; i < MANY; i++) {
 		bool ok = i % 2 ? s[i].http && s[i].http->has_favicon
 				: s[i].ssh && s[i].ssh->n_hostkeys == 3;
