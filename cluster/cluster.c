@@ -35,6 +35,26 @@ const struct bph_kind_info *bph_kind_lookup(const char *kind)
 	return NULL;
 }
 
+const char *bph_rule_name(enum bph_rule r)
+{
+	static const char *const names[BPH_RULE_COUNT] = {
+	    "strong", "score", "concentrated", "neighbour"};
+	return (unsigned)r < BPH_RULE_COUNT ? names[r] : "?";
+}
+
+const char *bph_link_label(const struct bph_clustering *c,
+			   const struct bph_link *l,
+			   char buf[BPH_LINK_LABEL_MAX])
+{
+	if (l->rule == BPH_RULE_STRONG)
+		snprintf(buf, BPH_LINK_LABEL_MAX, "strong:%s", l->strong_kind);
+	else if (l->rule == BPH_RULE_SCORE)
+		snprintf(buf, BPH_LINK_LABEL_MAX, "score>=%.2f", c->threshold);
+	else
+		snprintf(buf, BPH_LINK_LABEL_MAX, "%s", bph_rule_name(l->rule));
+	return buf;
+}
+
 const char *bph_family_name(enum bph_family f)
 {
 	static const char *const names[BPH_FAM_COUNT] = {
@@ -533,7 +553,8 @@ static void fill_evidence(const struct bph_clustering *c, const struct pair *p,
 		e->art = (uint32_t)p->best[f];
 		e->port_a = swap ? p->pb[f] : p->pa[f];
 		e->port_b = swap ? p->pa[f] : p->pb[f];
-		e->rule = k->strength == BPH_STRONG ? "strong" : "score";
+		e->rule = k->strength == BPH_STRONG ? BPH_RULE_STRONG
+						    : BPH_RULE_SCORE;
 		bph_cl_seen_window(c, e->art, l->a, l->b, e);
 	}
 	qsort_r(l->ev, l->n_ev, sizeof(*l->ev), bph_cl_cmp_ev_weight,
@@ -559,11 +580,8 @@ static int decide(struct run *r, const struct pair *p)
 	l->a = p->a < p->b ? p->a : p->b;
 	l->b = p->a < p->b ? p->b : p->a;
 	l->score = score;
-	if (strong)
-		snprintf(l->rule, sizeof(l->rule), "strong:%s", strong->kind);
-	else
-		snprintf(l->rule, sizeof(l->rule), "score>=%.2f",
-			 r->o->threshold);
+	l->rule = strong ? BPH_RULE_STRONG : BPH_RULE_SCORE;
+	l->strong_kind = strong ? strong->kind : NULL;
 	fill_evidence(c, p, l);
 	return 0;
 }
@@ -743,7 +761,7 @@ static int attach(struct run *r, const struct cand *g, size_t n)
 		return BPH_ERR_NOMEM;
 	l->a = g[0].host < g[0].rep ? g[0].host : g[0].rep;
 	l->b = g[0].host < g[0].rep ? g[0].rep : g[0].host;
-	snprintf(l->rule, sizeof(l->rule), "concentrated");
+	l->rule = BPH_RULE_CONCENTRATED;
 	fams = 0;
 	for (size_t i = 0; i < n; i++) {
 		enum bph_family f = arts[g[i].art].info->family;
@@ -755,7 +773,7 @@ static int attach(struct run *r, const struct cand *g, size_t n)
 		e->art = g[i].art;
 		e->port_a = swap ? g[i].port_rep : g[i].port_h;
 		e->port_b = swap ? g[i].port_h : g[i].port_rep;
-		e->rule = "concentrated";
+		e->rule = BPH_RULE_CONCENTRATED;
 		bph_cl_seen_window(r->c, e->art, g[i].host, g[i].rep, e);
 		l->score += arts[e->art].weight;
 	}
@@ -970,10 +988,7 @@ static int find_bridges(struct bph_clustering *c)
 			bridges_from(c, &g, h, disc, low, it, stack, via,
 				     &time);
 	for (size_t i = 0; !rc && i < c->n_links; i++)
-		if (c->links[i].bridge &&
-		    strncmp(c->links[i].rule, "strong", 6) &&
-		    strcmp(c->links[i].rule, "concentrated") &&
-		    strcmp(c->links[i].rule, "neighbour"))
+		if (c->links[i].bridge && c->links[i].rule == BPH_RULE_SCORE)
 			c->clusters[c->cluster_of[c->links[i].a]].weak_bridge =
 			    true;
 	free(disc);

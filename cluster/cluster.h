@@ -117,6 +117,19 @@ int bph_cluster_opts_load_common(struct bph_cluster_opts *o, const char *path,
 /* Frees what o owns; o can be reused after bph_cluster_opts_default(). */
 void bph_cluster_opts_clear(struct bph_cluster_opts *o);
 
+/* The link rules, in the order they run (docs/clustering.md "Link
+ * rules"). */
+enum bph_rule {
+	BPH_RULE_STRONG,
+	BPH_RULE_SCORE,
+	BPH_RULE_CONCENTRATED,
+	BPH_RULE_NEIGHBOUR,
+	BPH_RULE_COUNT
+};
+
+/* "strong", "score", "concentrated", "neighbour"; "?" for anything else. */
+const char *bph_rule_name(enum bph_rule r);
+
 /* Per-artifact statistics of one clustering. */
 struct bph_art_stat {
 	char *kind, *value;
@@ -136,13 +149,15 @@ struct bph_evidence {
 	uint32_t art; /* index into arts */
 	uint16_t port_a, port_b;
 	int64_t first_seen, last_seen; /* over both hosts */
-	const char *rule;	       /* "strong", "score" or "concentrated" */
+	enum bph_rule rule;	       /* the rule this artifact served */
 };
 
 struct bph_link {
 	uint32_t a, b; /* host indices, a < b */
 	double score;
-	char rule[40];		 /* "strong:ssh_hostkey", "score>=3.00" */
+	enum bph_rule rule;
+	const char *strong_kind; /* BPH_RULE_STRONG: the kind that fired (a
+				    registry string), else NULL */
 	bool bridge;		 /* removing it splits the cluster */
 	struct bph_evidence *ev; /* best artifact per family, by weight */
 	size_t n_ev;
@@ -193,6 +208,18 @@ int bph_cluster_run(const struct bph_graph *g,
 		    const struct bph_cluster_opts *opts,
 		    struct bph_clustering **out);
 void bph_clustering_free(struct bph_clustering *c); /* NULL-safe */
+
+/* Room for bph_link_label(), NUL included. */
+#define BPH_LINK_LABEL_MAX 40
+
+/*
+ * The link's rule as reports and exports print it: "strong:<kind>",
+ * "score>=<threshold, two decimals>", "concentrated" or "neighbour".
+ * Writes it into buf (BPH_LINK_LABEL_MAX bytes) and returns buf.
+ */
+const char *bph_link_label(const struct bph_clustering *c,
+			   const struct bph_link *l,
+			   char buf[BPH_LINK_LABEL_MAX]);
 
 /* Host index of ip, or -1. */
 long bph_clustering_host(const struct bph_clustering *c, const char *ip);

@@ -27,7 +27,7 @@ void bph_community_opts_default(struct bph_community_opts *o)
 	o->seed = 1;
 }
 
-static const char *const method_names[] = {
+static const char *const method_names[BPH_COMMUNITY_METHOD_COUNT] = {
     [BPH_COMMUNITY_NONE] = "none",
     [BPH_COMMUNITY_LEIDEN] = "leiden",
     [BPH_COMMUNITY_LOUVAIN] = "louvain",
@@ -35,20 +35,20 @@ static const char *const method_names[] = {
 
 const char *bph_community_method_name(enum bph_community_method m)
 {
-	if ((unsigned)m >= sizeof(method_names) / sizeof(method_names[0]))
+	if ((unsigned)m >= BPH_COMMUNITY_METHOD_COUNT)
 		return "?";
 	return method_names[m];
 }
 
 int bph_community_method_parse(const char *s, enum bph_community_method *m)
 {
-	if (!strcmp(s, "leiden"))
-		*m = BPH_COMMUNITY_LEIDEN;
-	else if (!strcmp(s, "louvain"))
-		*m = BPH_COMMUNITY_LOUVAIN;
-	else
-		return BPH_ERR_USAGE;
-	return 0;
+	for (size_t i = BPH_COMMUNITY_NONE + 1; i < BPH_COMMUNITY_METHOD_COUNT;
+	     i++)
+		if (!strcmp(s, method_names[i])) {
+			*m = (enum bph_community_method)i;
+			return 0;
+		}
+	return BPH_ERR_USAGE;
 }
 
 /* Per-call buffers, sized for the largest cluster to split. */

@@ -58,6 +58,7 @@ enum bph_community_method {
 	BPH_COMMUNITY_NONE = 0,
 	BPH_COMMUNITY_LEIDEN,
 	BPH_COMMUNITY_LOUVAIN,
+	BPH_COMMUNITY_METHOD_COUNT
 };
 
 struct bph_community_opts {
@@ -72,7 +73,8 @@ struct bph_community_opts {
 /* Fills o with the defaults above. */
 void bph_community_opts_default(struct bph_community_opts *o);
 
-/* "none", "leiden", "louvain"; "?" for anything else. */
+/* "none", "leiden", "louvain"; "?" for anything else. The methods a user
+ * can name are NONE + 1 .. BPH_COMMUNITY_METHOD_COUNT - 1. */
 const char *bph_community_method_name(enum bph_community_method m);
 
 /* Parses "leiden" or "louvain" into *m; BPH_ERR_USAGE for anything else. */

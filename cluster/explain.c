@@ -20,12 +20,13 @@ static void print_evidence(FILE *out, const struct bph_clustering *c,
 	bph_print_text(out, s->value);
 	if (s->derived)
 		fprintf(out, "  (%u hosts in the block, weight %.2f, %s", s->df,
-			s->weight, e->rule);
+			s->weight, bph_rule_name(e->rule));
 	else
 		fprintf(out,
 			"  (ports %u/%u, shared by %u hosts, weight %.2f, %s",
-			e->port_a, e->port_b, s->df, s->weight, e->rule);
-	if (s->concentrated || !strcmp(e->rule, "neighbour"))
+			e->port_a, e->port_b, s->df, s->weight,
+			bph_rule_name(e->rule));
+	if (s->concentrated || e->rule == BPH_RULE_NEIGHBOUR)
 		fprintf(out, ": %.0f%% of them in one cluster",
 			100.0 * s->main_share);
 	fputs(")\n", out);
@@ -34,8 +35,10 @@ static void print_evidence(FILE *out, const struct bph_clustering *c,
 static void print_link(FILE *out, const struct bph_clustering *c,
 		       const struct bph_link *l)
 {
+	char label[BPH_LINK_LABEL_MAX];
+
 	fprintf(out, "  %s -- %s  score %.2f  rule %s%s\n", c->hosts[l->a],
-		c->hosts[l->b], l->score, l->rule,
+		c->hosts[l->b], l->score, bph_link_label(c, l, label),
 		l->bridge ? "  [bridge]" : "");
 	for (size_t i = 0; i < l->n_ev; i++)
 		print_evidence(out, c, &l->ev[i]);
@@ -92,25 +95,24 @@ static void print_rule_summary(FILE *out, const struct bph_clustering *c,
 			       const struct bph_cluster *k, uint32_t s,
 			       const uint32_t *prev)
 {
-	static const char *const names[] = {"strong", "score", "concentrated",
-					    "neighbour"};
-	size_t n[4] = {0};
+	size_t n[BPH_RULE_COUNT] = {0};
 
 	for (size_t i = 0; i < k->n_hosts; i++) {
 		uint32_t h = k->hosts[i];
 		if (h == s || prev[h] >= UINT32_MAX - 1)
 			continue;
-		const char *rule = c->links[prev[h]].rule;
-		for (size_t r = 0; r < 4; r++)
-			n[r] += !strncmp(rule, names[r], strlen(names[r]));
+		n[c->links[prev[h]].rule]++;
 	}
 	fprintf(out,
 		"  members brought in by: %zu strong, %zu score, %zu "
 		"concentrated, %zu neighbour link%s%s\n",
-		n[0], n[1], n[2], n[3], n[3] == 1 ? "" : "s",
-		n[1] + n[2] + n[3] ? " (check the score, concentrated and "
-				     "neighbour links first: weaker evidence)"
-				   : "");
+		n[BPH_RULE_STRONG], n[BPH_RULE_SCORE], n[BPH_RULE_CONCENTRATED],
+		n[BPH_RULE_NEIGHBOUR], n[BPH_RULE_NEIGHBOUR] == 1 ? "" : "s",
+		n[BPH_RULE_SCORE] + n[BPH_RULE_CONCENTRATED] +
+			n[BPH_RULE_NEIGHBOUR]
+		    ? " (check the score, concentrated and neighbour links "
+		      "first: weaker evidence)"
+		    : "");
 }
 
 /*
@@ -139,9 +141,11 @@ static int print_seed_cluster(FILE *out, const struct bph_clustering *c,
 		if (h == s || prev[h] >= UINT32_MAX - 1)
 			continue;
 		const struct bph_link *l = &c->links[prev[h]];
+		char label[BPH_LINK_LABEL_MAX];
 		fprintf(out, "  %s  linked to %s  score %.2f  rule %s%s\n",
 			c->hosts[h], c->hosts[l->a == h ? l->b : l->a],
-			l->score, l->rule, l->bridge ? "  [bridge]" : "");
+			l->score, bph_link_label(c, l, label),
+			l->bridge ? "  [bridge]" : "");
 		for (size_t e = 0; e < l->n_ev; e++)
 			print_evidence(out, c, &l->ev[e]);
 	}
@@ -253,8 +257,8 @@ static void why_not(FILE *out, const struct bph_clustering *c,
 			"cluster), but the host shows no second non-weak "
 			"family pointing to that cluster\n",
 			100.0 * a->main_share);
-	} else if (a->why_zero && k && a->df > c->max_share[k->strength] &&
-		   !strncmp(a->why_zero, "shared by too many", 18)) {
+	} else if (a->why_zero == bph_cl_why_cap && k &&
+		   a->df > c->max_share[k->strength]) {
 		fprintf(out, "over the share cap: %u hosts > %u for %s kinds",
 			a->df, c->max_share[k->strength],
 			strength_name[k->strength]);

@@ -75,7 +75,7 @@ char *bph_export_evidence_text(const struct bph_clustering *c,
 		bph_sbuf_str(&b, " ");
 		bph_sbuf_str(&b, a->value);
 		snprintf(num, sizeof(num), " (%u hosts, w=%.2f, %s)", a->df,
-			 a->weight, l->ev[i].rule);
+			 a->weight, bph_rule_name(l->ev[i].rule));
 		bph_sbuf_str(&b, num);
 	}
 	bph_sbuf_u8(&b, 0);

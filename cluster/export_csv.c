@@ -154,12 +154,13 @@ static int link_row(FILE *out, const struct layout *lay,
 {
 	const struct bph_link *l = &c->links[i];
 	char *ev = bph_export_evidence_text(c, l, BPH_TEXT_XML);
+	char label[BPH_LINK_LABEL_MAX];
 	struct row r;
 
 	row_init(&r, lay, c, l->a, l->b, c->clusters[c->cluster_of[l->a]].id);
 	snprintf(r.score, sizeof(r.score), "%.6g", l->score);
 	r.f[3] = r.score;
-	r.f[4] = l->rule;
+	r.f[4] = bph_link_label(c, l, label);
 	r.f[5] = ev ? ev : "";
 	r.bad |= !ev;
 	int rc = row_put(out, &r);

@@ -112,6 +112,7 @@ static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
 {
 	const struct bph_link *l = &c->links[i];
 	char *ev = bph_export_evidence_text(c, l, BPH_TEXT_XML);
+	char label[BPH_LINK_LABEL_MAX];
 	int rc = ev ? 0 : -1;
 
 	fputs("  ", out);
@@ -121,8 +122,8 @@ static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
 	fprintf(out,
 		" [type=link, score=%.6g, bridge=%s, style=%s, rule=", l->score,
 		l->bridge ? "true" : "false",
-		strncmp(l->rule, "strong", 6) ? "dashed" : "solid");
-	rc |= quoted(out, l->rule);
+		l->rule == BPH_RULE_STRONG ? "solid" : "dashed");
+	rc |= quoted(out, bph_link_label(c, l, label));
 	fputs(", label=", out);
 	rc |= quoted(out, l->n_ev ? c->arts[l->ev[0].art].kind : "");
 	fputs(", evidence=", out);

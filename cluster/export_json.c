@@ -51,7 +51,7 @@ static json_t *evidence_json(const struct bph_clustering *c,
 	set(o, "value", text(a->value), bad);
 	set(o, "hosts_sharing", json_integer(a->df), bad);
 	set(o, "weight", json_real(a->weight), bad);
-	set(o, "rule", json_string(e->rule), bad);
+	set(o, "rule", json_string(bph_rule_name(e->rule)), bad);
 	set(o, "port_a", json_integer(e->port_a), bad);
 	set(o, "port_b", json_integer(e->port_b), bad);
 	set(o, "first_seen", json_integer(e->first_seen), bad);
@@ -63,6 +63,7 @@ static json_t *link_json(const struct bph_clustering *c,
 			 const struct bph_link *l, int *bad)
 {
 	json_t *o = json_object(), *ev = json_array();
+	char label[BPH_LINK_LABEL_MAX];
 
 	for (size_t i = 0; ev && i < l->n_ev; i++)
 		append(ev, evidence_json(c, &l->ev[i], bad), bad);
@@ -74,7 +75,7 @@ static json_t *link_json(const struct bph_clustering *c,
 	set(o, "a", json_string(c->hosts[l->a]), bad);
 	set(o, "b", json_string(c->hosts[l->b]), bad);
 	set(o, "score", json_real(l->score), bad);
-	set(o, "rule", json_string(l->rule), bad);
+	set(o, "rule", json_string(bph_link_label(c, l, label)), bad);
 	set(o, "bridge", json_boolean(l->bridge), bad);
 	set(o, "evidence", ev, bad);
 	return o;
@@ -356,7 +357,8 @@ static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
 {
 	const struct bph_link *l = &c->links[i];
 	json_t *n = json_object(), *d = json_object();
-	char id[32], *ev = bph_export_evidence_text(c, l, BPH_TEXT_UTF8);
+	char id[32], label[BPH_LINK_LABEL_MAX],
+	    *ev = bph_export_evidence_text(c, l, BPH_TEXT_UTF8);
 
 	if (!n || !d || !ev) {
 		json_decref(n);
@@ -371,7 +373,7 @@ static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
 	set(d, "target", json_string(c->hosts[l->b]), bad);
 	set(d, "type", json_string("link"), bad);
 	set(d, "weight", json_real(l->score), bad);
-	set(d, "rule", json_string(l->rule), bad);
+	set(d, "rule", json_string(bph_link_label(c, l, label)), bad);
 	set(d, "bridge", json_boolean(l->bridge), bad);
 	set(d, "evidence", json_string(ev), bad);
 	set(n, "data", d, bad);

@@ -219,11 +219,13 @@ static json_t *evidence_props(const struct bph_clustering *c,
 		    ev, json_pack("{s:s, s:o, s:i, s:f, s:s}", "kind", a->kind,
 				  "value", text(a->value), "hosts_sharing",
 				  (int)a->df, "weight", a->weight, "rule",
-				  l->ev[i].rule));
+				  bph_rule_name(l->ev[i].rule)));
 	}
-	json_t *o = json_pack("{s:s?, s:f, s:s, s:o?}", "description", desc,
-			      "x_bphound_score", l->score, "x_bphound_rule",
-			      l->rule, "x_bphound_evidence", ev);
+	char label[BPH_LINK_LABEL_MAX];
+	json_t *o =
+	    json_pack("{s:s?, s:f, s:s, s:o?}", "description", desc,
+		      "x_bphound_score", l->score, "x_bphound_rule",
+		      bph_link_label(c, l, label), "x_bphound_evidence", ev);
 	free(desc);
 	return o;
 }

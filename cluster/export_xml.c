@@ -163,7 +163,7 @@ static void gml_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 {
 	const struct bph_link *l = &c->links[i];
 	char *ev = bph_export_evidence_text(c, l, BPH_TEXT_XML);
-	char num[64];
+	char num[64], label[BPH_LINK_LABEL_MAX];
 
 	start(x, "edge");
 	attr_id(x, "id", "e", i);
@@ -171,7 +171,7 @@ static void gml_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 	attr(x, "target", c->hosts[l->b]);
 	snprintf(num, sizeof(num), "%.6g", l->score);
 	text_el(x, "data", "weight", num);
-	text_el(x, "data", "rule", l->rule);
+	text_el(x, "data", "rule", bph_link_label(c, l, label));
 	text_el(x, "data", "bridge", l->bridge ? "true" : "false");
 	text_el(x, "data", "evidence", ev ? ev : "");
 	x->bad |= !ev;
@@ -422,7 +422,7 @@ static void gexf_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 {
 	const struct bph_link *l = &c->links[i];
 	char *ev = bph_export_evidence_text(c, l, BPH_TEXT_XML);
-	char num[64];
+	char num[64], label[BPH_LINK_LABEL_MAX];
 
 	start(x, "edge");
 	attr_id(x, "id", "", i);
@@ -431,7 +431,7 @@ static void gexf_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 	snprintf(num, sizeof(num), "%.6g", l->score);
 	attr(x, "weight", num);
 	start(x, "attvalues");
-	attvalue(x, "0", l->rule);
+	attvalue(x, "0", bph_link_label(c, l, label));
 	attvalue(x, "1", l->bridge ? "true" : "false");
 	attvalue(x, "2", ev ? ev : "");
 	x->bad |= !ev;

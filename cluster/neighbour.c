@@ -295,7 +295,7 @@ static void put_evidence(struct bph_link *l, const struct bph_clustering *c,
 	e->art = g->art;
 	e->port_a = swap ? g->port_rep : g->port_h;
 	e->port_b = swap ? g->port_h : g->port_rep;
-	e->rule = "neighbour";
+	e->rule = BPH_RULE_NEIGHBOUR;
 	bph_cl_seen_window(c, e->art, g->host, g->rep, e);
 }
 
@@ -321,13 +321,13 @@ static int attach(struct run *r, const struct cand *g, size_t n, uint32_t block)
 		return BPH_ERR_NOMEM;
 	l->a = g[0].host < g[0].rep ? g[0].host : g[0].rep;
 	l->b = g[0].host < g[0].rep ? g[0].rep : g[0].host;
-	snprintf(l->rule, sizeof(l->rule), "neighbour");
+	l->rule = BPH_RULE_NEIGHBOUR;
 	for (int f = 0; f < BPH_FAM_COUNT; f++)
 		if (best[f])
 			put_evidence(l, c, best[f]);
 	struct bph_evidence *e = &l->ev[l->n_ev++];
 	e->art = block;
-	e->rule = "neighbour";
+	e->rule = BPH_RULE_NEIGHBOUR;
 	host_window(c, g[0].host, g[0].rep, e);
 	for (size_t i = 0; i < l->n_ev; i++)
 		l->score += c->arts[l->ev[i].art].weight;

@@ -137,14 +137,15 @@ static void test_reinstalled_host_rejoins(void **state)
 	assert_false(together(c, PROVIDER_BLOCK "1", PROVIDER_BLOCK "100"));
 	const struct bph_link *l = link_of(c, PROVIDER_BLOCK "50");
 	assert_non_null(l);
-	assert_string_equal(l->rule, "neighbour");
+	char label[BPH_LINK_LABEL_MAX];
+	assert_string_equal(bph_link_label(c, l, label), "neighbour");
 	assert_true(l->bridge);
 	assert_false(c->clusters[c->cluster_of[l->a]].weak_bridge);
 	assert_int_equal(l->n_ev, 2);
 	bool block = false, build = false;
 	for (size_t i = 0; i < l->n_ev; i++) {
 		const struct bph_art_stat *s = &c->arts[l->ev[i].art];
-		assert_string_equal(l->ev[i].rule, "neighbour");
+		assert_string_equal(bph_rule_name(l->ev[i].rule), "neighbour");
 		assert_true(s->weight > 0);
 		if (!strcmp(s->kind, "netblock")) {
 			block = true;
