@@ -16,7 +16,8 @@ BPH_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14
   python3 python3-networkx python3-jsonschema graphviz
   tshark masscan zmap nmap p0f libdigest-murmurhash3-pureperl-perl procps iputils-ping
   tcpdump netcat-openbsd git curl python3-cryptography sqlite3
-  zsh"
+  zsh
+  ipset"
 
 dry_run=0
 [[ "${1:-}" == "--dry-run" ]] && dry_run=1

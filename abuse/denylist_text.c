@@ -1,0 +1,181 @@
+/*
+ * denylist_text.c - the line formats of deny lists: "denylist" (one CIDR a
+ * line), "spamhaus" (Spamhaus DROP's syntax under bphound's own header)
+ * and "netset" (FireHOL's header and IPv4 lines), with the header they
+ * share. Field by field in docs/output.md "Deny lists"; the conventions
+ * are those of the sources cited there.
+ */
+#include "abuse/denylist.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "fingerprints/err.h"
+
+static int io_result(FILE *out, char *err, size_t errlen)
+{
+	if (ferror(out)) {
+		if (err && errlen)
+			snprintf(err, errlen, "write failed");
+		return BPH_ERR_IO;
+	}
+	return 0;
+}
+
+static size_t count_family(const struct bph_denylist *d, uint8_t family)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_entries; i++)
+		n += d->entries[i].cidr.family == family;
+	return n;
+}
+
+int bph_deny_write_header(const struct bph_denylist *d, FILE *out,
+			  const char *c)
+{
+	char gen[32], until[32], v4[40], v6[40], lic[2048];
+	bph_deny_utc(d->generated, gen, sizeof(gen));
+	bph_deny_utc(d->valid_until, until, sizeof(until));
+	bph_u128_format(d->n_addresses[0], v4);
+	bph_u128_format(d->n_addresses[1], v6);
+	fprintf(out, "%s bphound deny list: %s\n", c, d->name);
+	fprintf(out, "%s generated %s by %s; valid until %s\n", c, gen,
+		d->generator, until);
+	fprintf(out,
+		"%s %zu entries: %zu IPv4 (%s addresses), %zu IPv6 (%s "
+		"addresses)\n",
+		c, d->n_entries, count_family(d, 4), v4, count_family(d, 6),
+		v6);
+	fprintf(out,
+		"%s no entry shorter than /%u (IPv6 /%u); special-purpose "
+		"ranges %s; %zu of %zu sources left out\n",
+		c, d->min_len4, d->min_len6,
+		d->allow_special ? "kept (--allow-reserved)" : "removed",
+		d->n_excluded, d->n_sources);
+	fprintf(out,
+		"%s provenance of every entry: the .provenance.json file "
+		"beside this one\n",
+		c);
+	if (bph_denylist_restricted(d, lic, sizeof(lic)))
+		fprintf(out,
+			"%s LICENCE: entries come from lists under "
+			"non-commercial or share-alike terms, which this list "
+			"inherits: %s\n",
+			c, lic);
+	return ferror(out) ? BPH_ERR_IO : 0;
+}
+
+/* ---- denylist: one CIDR a line ---- */
+
+static int write_plain(const struct bph_denylist *d, FILE *out, char *err,
+		       size_t errlen)
+{
+	char s[BPH_CIDR_STRLEN];
+	bph_deny_write_header(d, out, "#");
+	for (size_t i = 0; i < d->n_entries; i++) {
+		bph_cidr_format(&d->entries[i].cidr, s);
+		fprintf(out, "%s\n", s);
+	}
+	return io_result(out, err, errlen);
+}
+
+const struct bph_deny_format bph_deny_denylist = {
+    .name = "denylist",
+    .extension = "txt",
+    .summary = "one CIDR a line under a '#' header",
+    .write = write_plain,
+};
+
+/* ---- spamhaus: "CIDR ; TAG" under a ';' header ---- */
+
+static void rfc1123(int64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+		snprintf(out, outlen, "?");
+}
+
+static int write_spamhaus(const struct bph_denylist *d, FILE *out, char *err,
+			  size_t errlen)
+{
+	char s[BPH_CIDR_STRLEN], tag[BPH_DENY_TAG_MAX + 1], when[64];
+	size_t n = strlen(d->tag);
+	for (size_t i = 0; i <= n; i++)
+		tag[i] = d->tag[i] >= 'a' && d->tag[i] <= 'z'
+			     ? (char)(d->tag[i] - 'a' + 'A')
+			 : d->tag[i] == '_' ? '-'
+					    : d->tag[i];
+	bph_deny_write_header(d, out, ";");
+	fprintf(out, "; this is not a Spamhaus list: only its syntax\n");
+	rfc1123(d->generated, when, sizeof(when));
+	fprintf(out, "; Last-Modified: %s\n", when);
+	rfc1123(d->valid_until, when, sizeof(when));
+	fprintf(out, "; Expires: %s\n", when);
+	for (size_t i = 0; i < d->n_entries; i++) {
+		bph_cidr_format(&d->entries[i].cidr, s);
+		fprintf(out, "%s ; %s\n", s, tag);
+	}
+	fprintf(out, "; EOF\n");
+	return io_result(out, err, errlen);
+}
+
+const struct bph_deny_format bph_deny_spamhaus = {
+    .name = "spamhaus",
+    .extension = "txt",
+    .summary = "Spamhaus DROP syntax (CIDR ; TAG) under bphound's header",
+    .write = write_spamhaus,
+};
+
+/* ---- netset: FireHOL's header, IPv4 only ---- */
+
+static void netset_header(const struct bph_denylist *d, FILE *out)
+{
+	char when[32], v4[40];
+	bph_deny_utc(d->generated, when, sizeof(when));
+	bph_u128_format(d->n_addresses[0], v4);
+	fprintf(out, "#\n# %s\n#\n# ipv4 hash:net ipset\n#\n", d->tag);
+	bph_deny_write_header(d, out, "#");
+	fprintf(out, "#\n");
+	fprintf(out, "# Maintainer      : bphound (generated locally)\n");
+	fprintf(out, "# Category        : abuse\n");
+	fprintf(out, "# This File Date  : %s\n", when);
+	fprintf(out,
+		"# Aggregation     : fewest prefixes, none shorter "
+		"than /%u\n",
+		d->min_len4);
+	fprintf(out, "# Entries         : %zu subnets, %s unique IPs\n",
+		count_family(d, 4), v4);
+	if (count_family(d, 6))
+		fprintf(out,
+			"# %zu IPv6 entries are not in this file: the format "
+			"is IPv4 (use denylist, nft or ipset)\n",
+			count_family(d, 6));
+	fprintf(out, "#\n# Generated by %s\n#\n", d->generator);
+}
+
+static int write_netset(const struct bph_denylist *d, FILE *out, char *err,
+			size_t errlen)
+{
+	char s[BPH_CIDR_STRLEN];
+	netset_header(d, out);
+	for (size_t i = 0; i < d->n_entries; i++) {
+		const struct bph_cidr *c = &d->entries[i].cidr;
+		if (c->family != 4)
+			continue;
+		if (c->len == 32) /* FireHOL's iprange writes hosts bare */
+			bph_cidr_format_addr(4, c->addr, s);
+		else
+			bph_cidr_format(c, s);
+		fprintf(out, "%s\n", s);
+	}
+	return io_result(out, err, errlen);
+}
+
+const struct bph_deny_format bph_deny_netset = {
+    .name = "netset",
+    .extension = "netset",
+    .summary = "FireHOL netset (IPv4; hosts bare, networks as CIDR)",
+    .write = write_netset,
+};
