@@ -121,9 +121,10 @@ def check_stix(path, schemas):
             fail("stix: %s has a marking outside the bundle" % o["id"])
     print("ok   stix: %d indicators expire after they start; their markings are in the bundle"
           % len(inds))
-    if not os.path.isdir(os.path.join(schemas, "stix2.1")):
-        print("SKIP stix: schema validation (bundle, indicator, marking-definition "
-              "against the STIX 2.1 schemas): no %s/stix2.1; set BPH_SCHEMAS" % schemas)
+    if not schemas or not os.path.isdir(os.path.join(schemas, "stix2.1")):
+        print("SKIP stix: bundle, indicator and marking-definition against the "
+              "STIX 2.1 schemas (no schemas: set BPH_SCHEMAS or put shared/schemas "
+              "beside the clone)")
         return
     v = stix_validator(schemas)
     errs = [e.message for e in v("common", "bundle").iter_errors(b)]

@@ -17,7 +17,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BPH_BUILD:-$top/build}
-schemas=${BPH_SCHEMAS:-$top/../shared/schemas}
+. "$top/tests/lib/schemas.sh"
+schemas=$(bph_schemas "$top")
 work=$(mktemp -d /tmp/bph-deny.XXXXXX)
 ns=bphdl$$
 cleanup() {
@@ -43,7 +44,7 @@ py "$top/tests/integration/check_deny.py" collapse "$work/agg"
 
 BPH_DENY_DIR=$work/lists "$build/test_abuse_denylist" >"$work/deny.log" 2>&1 ||
 	{ cat "$work/deny.log"; exit 1; }
-py "$top/tests/integration/check_deny.py" lists "$work/lists" list "$schemas"
+py "$top/tests/integration/check_deny.py" lists "$work/lists" list "${schemas:-}"
 
 ip netns add "$ns"
 ip netns exec "$ns" nft -c -f "$work/lists/list.nft"
