@@ -17,7 +17,8 @@ BPH_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14
   tshark masscan zmap nmap p0f libdigest-murmurhash3-pureperl-perl procps iputils-ping
   tcpdump netcat-openbsd git curl python3-cryptography sqlite3
   zsh
-  ipset"
+  ipset
+  zlib1g-dev libbz2-dev"
 
 dry_run=0
 [[ "${1:-}" == "--dry-run" ]] && dry_run=1

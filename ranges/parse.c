@@ -1,0 +1,243 @@
+/*
+ * parse.c - the parse driver: kinds and their handlers (one table),
+ * detection, the line loop with its bounds, and the snapshot date and
+ * licence of a file. Contracts in ranges/parse.h; the handlers are in
+ * parse_routing.c, parse_rpsl.c and parse_lists.c.
+ */
+#include "ranges/parse.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "fingerprints/err.h"
+#include "ranges/ranges_int.h"
+
+#define SPAMHAUS_NOTE                                                          \
+	"Spamhaus DROP: free for any use; redistribution must credit The "     \
+	"Spamhaus Project and keep its copyright line and timestamps "         \
+	"(https://www.spamhaus.org/drop/terms/)"
+
+static const struct kind_ops kinds[BPH_KIND_COUNT] = {
+    [BPH_KIND_PFX2AS] = {BPH_KIND_PFX2AS, "pfx2as", false, bph_line_pfx2as,
+			 NULL, "", 0},
+    [BPH_KIND_IP2ASN] = {BPH_KIND_IP2ASN, "ip2asn", false, bph_line_ip2asn,
+			 NULL, "", 0},
+    [BPH_KIND_ASREL] = {BPH_KIND_ASREL, "asrel", false, bph_line_asrel, NULL,
+			"", 0},
+    [BPH_KIND_AS2ORG] = {BPH_KIND_AS2ORG, "as2org", false, bph_line_as2org,
+			 NULL, "", 0},
+    [BPH_KIND_DELEGATED] = {BPH_KIND_DELEGATED, "delegated", false,
+			    bph_line_delegated, NULL, "", 0},
+    [BPH_KIND_RPSL] = {BPH_KIND_RPSL, "rpsl", false, bph_line_rpsl,
+		       bph_finish_rpsl, "", 0},
+    [BPH_KIND_DROP] = {BPH_KIND_DROP, "drop", true, bph_line_drop, NULL,
+		       SPAMHAUS_NOTE, 0},
+    [BPH_KIND_ASNDROP] = {BPH_KIND_ASNDROP, "asndrop", true, bph_line_asndrop,
+			  NULL, SPAMHAUS_NOTE, 0},
+    [BPH_KIND_NETSET] = {BPH_KIND_NETSET, "netset", true, bph_line_netset, NULL,
+			 "FireHOL netset: each list keeps the terms of its "
+			 "source (see the file's header)",
+			 0},
+    [BPH_KIND_PLAIN] = {BPH_KIND_PLAIN, "plain", true, bph_line_netset, NULL,
+			"", 0},
+    [BPH_KIND_FEODO] = {BPH_KIND_FEODO, "feodo", true, bph_line_feodo, NULL,
+			"abuse.ch Feodo Tracker: terms of use at "
+			"https://feodotracker.abuse.ch/blocklist/",
+			0},
+    [BPH_KIND_DSHIELD] = {BPH_KIND_DSHIELD, "dshield", true, bph_line_dshield,
+			  NULL,
+			  "DShield: CC BY-NC-SA 2.5 (non-commercial, "
+			  "share-alike; exports that copy it inherit these "
+			  "terms)",
+			  BPH_LIC_NC | BPH_LIC_SA},
+};
+
+const struct kind_ops *bph_kind_ops(enum bph_kind k)
+{
+	return k > BPH_KIND_NONE && k < BPH_KIND_COUNT ? &kinds[k] : NULL;
+}
+
+const char *bph_kind_name(enum bph_kind k)
+{
+	const struct kind_ops *ops = bph_kind_ops(k);
+	return ops ? ops->name : "?";
+}
+
+enum bph_kind bph_kind_from_name(const char *s)
+{
+	for (int k = 1; k < BPH_KIND_COUNT; k++)
+		if (!strcmp(kinds[k].name, s))
+			return (enum bph_kind)k;
+	return BPH_KIND_NONE;
+}
+
+bool bph_kind_is_list(enum bph_kind k)
+{
+	const struct kind_ops *ops = bph_kind_ops(k);
+	return ops && ops->is_list;
+}
+
+const char *bph_date_source_name(enum bph_date_source s)
+{
+	static const char *const names[] = {"none",   "option", "metadata",
+					    "header", "name",	"mtime"};
+	return s <= BPH_DATE_MTIME ? names[s] : "none";
+}
+
+/* Every line through the kind's handler; too-long lines are malformed. */
+static int run_lines(struct bph_lines *r, struct pctx *p,
+		     const struct kind_ops *k, char *err, size_t errlen)
+{
+	char *s;
+	size_t n;
+	bool too_long;
+	int rc;
+
+	while ((rc = bph_lines_next(r, &s, &n, &too_long)) == 1) {
+		p->lineno = bph_lines_lineno(r);
+		p->res->lines++;
+		rc = too_long ? bph_reject(p, "line longer than 65536 bytes")
+			      : k->line(p, s, n);
+		if (rc)
+			break;
+	}
+	if (rc < 0 && bph_lines_error(r)[0]) {
+		snprintf(err, errlen, "%s: %s", p->label, bph_lines_error(r));
+		return rc;
+	}
+	if (rc == 0 && k->finish)
+		rc = k->finish(p);
+	if (rc == BPH_ERR_FORMAT)
+		snprintf(err, errlen, "%s:%llu: malformed line (--strict)",
+			 p->label, (unsigned long long)p->lineno);
+	return rc;
+}
+
+static void finish_licence(struct pctx *p, const struct kind_ops *k)
+{
+	char file_notes[sizeof(p->res->licence)];
+
+	if (!k->licence[0])
+		return;
+	char *l = p->res->licence;
+	size_t cap = sizeof(p->res->licence), used;
+
+	memcpy(file_notes, l, cap);
+	used = (size_t)snprintf(l, cap, "%s", k->licence);
+	if (file_notes[0] && used + 8 < cap)
+		snprintf(l + used, cap - used, "; file: %.*s",
+			 (int)(cap - used - 8), file_notes);
+	p->res->licence_flags |= k->licence_flags;
+}
+
+static int parse_lines(struct bph_lines *r, const struct bph_parse_opts *o,
+		       const struct bph_rsink *sink,
+		       struct bph_parse_result *res, const char *label,
+		       char *err, size_t errlen)
+{
+	struct pctx p = {.label = label, .o = o, .sink = sink, .res = res};
+	const struct kind_ops *k = bph_kind_ops(res->kind);
+	int rc;
+
+	if (res->kind == BPH_KIND_RPSL && !(p.obj = calloc(1, sizeof(*p.obj))))
+		return BPH_ERR_NOMEM;
+	res->comp = bph_lines_compression(r);
+	if (o->limit)
+		bph_lines_set_limit(r, o->limit);
+	rc = run_lines(r, &p, k, err, errlen);
+	finish_licence(&p, k);
+	free(p.obj);
+	return rc;
+}
+
+static void date_from_name(struct bph_parse_result *res, const char *path)
+{
+	char *copy = strdup(path), date[11];
+
+	if (copy && bph_find_date(basename(copy), date) &&
+	    res->date_source == BPH_DATE_NONE) {
+		memcpy(res->date, date, sizeof(date));
+		res->date_source = BPH_DATE_NAME;
+	}
+	free(copy);
+}
+
+static void date_from_mtime(struct bph_parse_result *res, const char *path)
+{
+	struct stat st;
+	struct tm tm;
+
+	if (res->date_source != BPH_DATE_NONE || stat(path, &st) ||
+	    !gmtime_r(&st.st_mtime, &tm))
+		return;
+	strftime(res->date, sizeof(res->date), "%Y-%m-%d", &tm);
+	res->date_source = BPH_DATE_MTIME;
+}
+
+int bph_detect_file(const char *path, enum bph_kind *kind, char *err,
+		    size_t errlen)
+{
+	struct bph_lines *r = NULL;
+	int rc = bph_lines_open(path, &r, err, errlen);
+
+	if (!rc)
+		rc = bph_detect_lines(r, kind, err, errlen);
+	bph_lines_close(r);
+	return rc;
+}
+
+int bph_parse_file(const char *path, const struct bph_parse_opts *o,
+		   const struct bph_rsink *sink, struct bph_parse_result *res,
+		   char *err, size_t errlen)
+{
+	struct bph_lines *r = NULL;
+	const char *label = o->label ? o->label : path;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->kind = o->kind;
+	if (res->kind == BPH_KIND_NONE)
+		rc = bph_detect_file(path, &res->kind, err, errlen);
+	if (!rc)
+		rc = bph_lines_open(path, &r, err, errlen);
+	if (!rc)
+		rc = parse_lines(r, o, sink, res, label, err, errlen);
+	bph_lines_close(r);
+	if (!rc) {
+		/* a date in the content beats one in the name */
+		date_from_name(res, path);
+		date_from_mtime(res, path);
+	}
+	return rc;
+}
+
+int bph_parse_mem(const uint8_t *buf, size_t n, const struct bph_parse_opts *o,
+		  const struct bph_rsink *sink, struct bph_parse_result *res,
+		  char *err, size_t errlen)
+{
+	struct bph_lines *r = NULL;
+	const char *label = o->label ? o->label : "(memory)";
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	res->kind = o->kind;
+	if (res->kind == BPH_KIND_NONE) {
+		if ((rc = bph_lines_open_mem(buf, n, &r)))
+			return rc;
+		if (o->limit)
+			bph_lines_set_limit(r, o->limit);
+		rc = bph_detect_lines(r, &res->kind, err, errlen);
+		bph_lines_close(r);
+		r = NULL;
+		if (rc)
+			return rc;
+	}
+	if ((rc = bph_lines_open_mem(buf, n, &r)))
+		return rc;
+	rc = parse_lines(r, o, sink, res, label, err, errlen);
+	bph_lines_close(r);
+	return rc;
+}
