@@ -1,0 +1,173 @@
+/*
+ * engine_int.h - what the files of the probe engine share (never included
+ * outside scanner/). The public API is engine.h; the design is there and in
+ * docs/architecture.md. The files, from the top down:
+ *
+ *   engine_feed.c  the engine fed from another thread (start, submit,
+ *                  cancel, finish)
+ *   engine.c       the loop: hosts, budgets, the pump, bph_engine_run
+ *   engine_race.c  detection policy: which probe runs next on a host
+ *   engine_conn.c  the mechanism: probe runs, their connections, timers
+ *
+ * Calls go down only. The mechanism reaches the layers above it through
+ * the two hooks in struct bph_engine (run_done, pump), as masscan's TCP
+ * stack reaches its applications through function pointers.
+ */
+#ifndef BPH_SCANNER_ENGINE_INT_H
+#define BPH_SCANNER_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/time.h>
+
+#include "probes/probe.h"
+#include "scanner/engine.h"
+
+struct bufferevent;
+struct event;
+struct event_base;
+
+#define MAX_RUNS 3 /* probe runs of one host at the same time */
+
+/*
+ * ST_RACE runs detect (slot 0), tls (slot 1) and plain http (slot 2) at
+ * once, each into its own scratch record; race_step() (engine_race.c) decides
+ * from what has finished so far and discards the losers: detect saw "SSH-" or
+ * other server-first bytes   -> ssh / banner the TLS handshake completed -> tls
+ * (https + jarm) TLS failed and plain HTTP got a status line     -> http all
+ * three finished without that: a late "SSH-" (ssh), a reply that was TLS or
+ * HTTP but broke the protocol (the record keeps that probe's error; TLS still
+ * gets JARM), a failed connect (done), else a banner. A service that talks
+ * first is therefore never mistaken for TLS or HTTP, and a client-first one no
+ * longer waits detect_wait_ms for silence.
+ */
+enum stage {
+	ST_RACE,
+	ST_TLS_FOLLOW, /* jarm and https (or jarm alone after a broken TLS) */
+	ST_SSH,
+	ST_BANNER,
+	ST_DONE,
+};
+
+enum { R_DETECT, R_TLS, R_HTTP };
+
+struct bph_engine;
+struct host;
+
+struct run {
+	const struct bph_probe *probe;
+	void *priv;
+	struct bph_probe_ctx ctx;
+	struct bph_service *out; /* where finish writes */
+	int opened;		 /* connections opened so far (next index) */
+	int open;		 /* connections open now */
+	bool active;
+	bool aborted; /* no new connections; finish when the last closes */
+	bool done;    /* finished (in ST_RACE: its scratch record is valid) */
+};
+
+struct conn {
+	struct host *host;
+	struct run *run;
+	int idx;
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct event *idle;
+	void *cpriv;
+	size_t nread;
+	bool started;
+	int pending_err; /* connect failed synchronously: report on deadline */
+	struct conn *prev, *next;
+};
+
+struct host {
+	struct bph_engine *e;
+	struct bph_service *svc;
+	struct bph_service own;		      /* svc of a submitted service */
+	struct bph_service scratch[MAX_RUNS]; /* ST_RACE results */
+	char ip[16];
+	struct run runs[MAX_RUNS];
+	enum stage stage;
+	struct event *budget;
+	struct conn *conns;
+	bool aborted;
+	bool started;
+	struct host *prev, *next; /* active list */
+};
+
+struct bph_engine {
+	const struct bph_engine_cfg *cfg;
+	struct bph_engine_cfg cfg_copy; /* started engines own their cfg */
+	struct event_base *base;
+	struct host **hosts;
+	size_t n_hosts, cap_hosts;
+	size_t next_host;
+	int inflight;
+	struct host *active;
+	int fatal;
+	bool input_closed; /* seen by the loop: no more hosts will come */
+	/* bph_engine_start: the loop thread and its inbox */
+	pthread_t thread;
+	pthread_mutex_t mu;
+	struct bph_service *inbox; /* guarded by mu */
+	size_t n_inbox, cap_inbox;
+	bool closed;	/* guarded by mu */
+	bool cancelled; /* guarded by mu */
+	int wake_fd;
+	struct event *wake;
+	/* Set by bph_eng_init: the layers above the mechanism. */
+	void (*run_done)(struct host *h);   /* a run of h finished */
+	void (*pump)(struct bph_engine *e); /* after every event */
+};
+
+static inline struct timeval bph_eng_tv(int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	return tv;
+}
+
+/* ---- engine_conn.c: probe runs and their connections ---------------- */
+
+/* Records the first fatal error and stops the loop. */
+void bph_eng_fail(struct bph_engine *e, int err);
+/* True while one of h's runs is active. */
+bool bph_eng_host_busy(const struct host *h);
+/* Starts probe p in run slot of h (tls: speak it inside TLS); a run that
+ * wants no connection is finalized at once. */
+void bph_eng_start_run(struct host *h, int slot, const struct bph_probe *p,
+		       bool tls);
+/* Finalizes r when it is over; returns true if it was finalized now. */
+bool bph_eng_run_check(struct host *h, struct run *r);
+/* Opens r's next connection. Returns 0, BPH_ERR_NOMEM or BPH_ERR_IO. */
+int bph_eng_conn_open(struct host *h, struct run *r);
+/* Closes c with status (0 or BPH_ERR_*), tells its probe, frees c; calls
+ * the run_done hook when that ends the run. */
+void bph_eng_conn_close(struct conn *c, int status);
+
+/* ---- engine_race.c: detection policy --------------------------------- */
+
+/* Starts h's next stage until a run is active, or ends h. */
+void bph_eng_host_advance(struct host *h);
+/* The run_done hook: a run of h was finalized. */
+void bph_eng_run_done(struct host *h);
+
+/* ---- engine.c: the loop ---------------------------------------------- */
+
+/* Opens what the connection limit allows, starts waiting hosts, and
+ * breaks the loop once nothing is left (the pump hook). */
+void bph_eng_pump(struct bph_engine *e);
+/* Closes every connection of h with status and finishes its runs. */
+void bph_eng_host_abort(struct host *h, int status);
+int bph_eng_check_cfg(const struct bph_engine_cfg *cfg, char *err,
+		      size_t errlen);
+/* Appends a host probing *svc (borrowed, or h->own when svc is NULL). */
+struct host *bph_eng_add_host(struct bph_engine *e, struct bph_service *svc);
+int bph_eng_init(struct bph_engine *e, const struct bph_engine_cfg *cfg);
+/* Runs the loop until every host is done or a fatal error. */
+void bph_eng_loop(struct bph_engine *e);
+/* Frees what e holds (not e itself). */
+void bph_eng_free(struct bph_engine *e);
+void bph_eng_set_err(int rc, char *err, size_t errlen);
+
+#endif

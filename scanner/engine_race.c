@@ -1,0 +1,184 @@
+/*
+ * engine_race.c - the probe engine's detection policy: the race of detect,
+ * TLS and plain HTTP that opens every host, its verdicts, and the stages
+ * that follow (TLS then JARM and HTTPS, SSH, banner). The design is in
+ * engine.h; the connections are engine_conn.c's.
+ */
+#include "scanner/engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "fingerprints/err.h"
+#include "probes/registry.h"
+
+/* ---- stages --------------------------------------------------------- */
+
+static int set_proto(struct bph_service *svc, const char *proto)
+{
+	free(svc->proto);
+	svc->proto = strdup(proto);
+	return svc->proto ? 0 : BPH_ERR_NOMEM;
+}
+
+static bool is_proto(const struct bph_service *svc, const char *proto)
+{
+	return svc->proto && strcmp(svc->proto, proto) == 0;
+}
+
+/* Stops a run of ST_RACE: its connections close, its result is ignored. */
+static void run_abort(struct host *h, struct run *r)
+{
+	struct conn *c, *next;
+
+	if (!r->active)
+		return;
+	r->aborted = true;
+	for (c = h->conns; c; c = next) {
+		next = c->next;
+		if (c->run == r)
+			bph_eng_conn_close(c, BPH_ERR_TIMEOUT);
+	}
+	bph_eng_run_check(h, r);
+}
+
+/* Moves a sub-object of a scratch record into the service. */
+#define TAKE(h, slot, member)                                                  \
+	do {                                                                   \
+		(h)->svc->member = (h)->scratch[slot].member;                  \
+		(h)->scratch[slot].member = NULL;                              \
+	} while (0)
+
+/* Leaves ST_RACE for stage st with protocol proto (NULL: none). */
+static void race_end(struct host *h, enum stage st, const char *proto)
+{
+	h->stage = st;
+	for (int i = 0; i < MAX_RUNS; i++)
+		run_abort(h, &h->runs[i]);
+	if (proto && set_proto(h->svc, proto) != 0)
+		bph_eng_fail(h->e, BPH_ERR_NOMEM);
+}
+
+static void race_to_tls(struct host *h, bool handshake_ok)
+{
+	race_end(h, ST_TLS_FOLLOW, "tls");
+	TAKE(h, R_TLS, tls);
+	if (handshake_ok)
+		bph_eng_start_run(h, 0, &bph_probe_http, true);
+	if (h->e->cfg->jarm && !h->aborted)
+		bph_eng_start_run(h, 1, &bph_probe_jarm, false);
+	if (!bph_eng_host_busy(h))
+		h->stage = ST_DONE;
+}
+
+/* All three race runs finished without an early verdict. */
+static void race_settle(struct host *h)
+{
+	const struct bph_service *d = &h->scratch[R_DETECT];
+	const struct bph_service *t = &h->scratch[R_TLS];
+	const struct bph_service *w = &h->scratch[R_HTTP];
+
+	if (!h->aborted &&
+	    (is_proto(t, "ssh") || is_proto(w, "ssh"))) { /* a late banner */
+		race_end(h, ST_SSH, "ssh");
+		bph_eng_start_run(h, 0, &bph_probe_ssh, false);
+	} else if (is_proto(t, "tls")) { /* TLS records, broken handshake */
+		race_to_tls(h, false);
+	} else if (is_proto(w, "http")) { /* an HTTP reply that broke */
+		race_end(h, ST_DONE, "http");
+		TAKE(h, R_HTTP, http);
+	} else if (d->banner && d->banner->error) { /* could not connect */
+		race_end(h, ST_DONE, NULL);
+		TAKE(h, R_DETECT, banner);
+	} else if (h->aborted) {
+		race_end(h, ST_DONE, NULL);
+	} else {
+		race_end(h, ST_BANNER, "banner");
+		bph_eng_start_run(h, 0, &bph_probe_banner, false);
+	}
+}
+
+static void race_step(struct host *h)
+{
+	const struct bph_service *d = &h->scratch[R_DETECT];
+	const struct bph_service *t = &h->scratch[R_TLS];
+	const struct bph_service *w = &h->scratch[R_HTTP];
+	bool d_done = h->runs[R_DETECT].done, t_done = h->runs[R_TLS].done;
+	bool w_done = h->runs[R_HTTP].done;
+
+	if (h->stage != ST_RACE || h->e->fatal)
+		return;
+	if (d_done && !h->aborted && is_proto(d, "ssh")) {
+		race_end(h, ST_SSH, "ssh");
+		bph_eng_start_run(h, 0, &bph_probe_ssh, false);
+	} else if (d_done && !h->aborted && is_proto(d, "banner")) {
+		race_end(h, ST_BANNER, "banner");
+		bph_eng_start_run(h, 0, &bph_probe_banner, false);
+	} else if (t_done && t->tls && t->tls->version) {
+		race_to_tls(h, true);
+	} else if (t_done && w_done && w->http && w->http->status > 0) {
+		race_end(h, ST_DONE, "http");
+		TAKE(h, R_HTTP, http);
+	} else if (d_done && t_done && w_done) {
+		race_settle(h);
+	} else {
+		return;
+	}
+	if (!bph_eng_host_busy(h))
+		bph_eng_host_advance(h);
+}
+
+/* Starts the next stage's runs; false when the host is finished. */
+static bool next_stage(struct host *h)
+{
+	if (h->aborted || h->e->fatal)
+		return false;
+	if (h->stage == ST_RACE) {
+		race_step(h);
+		return h->stage != ST_DONE && bph_eng_host_busy(h);
+	}
+	h->stage = ST_DONE;
+	return false;
+}
+
+static void host_end(struct host *h)
+{
+	struct bph_engine *e = h->e;
+
+	if (h->budget)
+		event_free(h->budget);
+	h->budget = NULL;
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (e->active == h)
+		e->active = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+	h->stage = ST_DONE;
+	for (int i = 0; i < MAX_RUNS; i++)
+		bph_service_clear(&h->scratch[i]);
+}
+
+void bph_eng_host_advance(struct host *h)
+{
+	if (h->stage == ST_DONE && !h->budget)
+		return; /* already ended */
+	while (!bph_eng_host_busy(h)) {
+		if (!next_stage(h)) {
+			host_end(h);
+			return;
+		}
+	}
+}
+
+/* A run of h was finalized. */
+void bph_eng_run_done(struct host *h)
+{
+	if (h->stage == ST_RACE)
+		race_step(h);
+	else if (!bph_eng_host_busy(h))
+		bph_eng_host_advance(h);
+}
