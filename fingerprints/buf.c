@@ -1,3 +1,7 @@
+/*
+ * buf.c - the bounds-checked cursor over untrusted bytes and the growable
+ * output buffer; the contracts are in buf.h.
+ */
 #include "fingerprints/buf.h"
 
 #include <stdlib.h>
@@ -69,6 +73,44 @@ int bph_cur_sub(struct bph_cur *c, size_t n, struct bph_cur *sub)
 	if (rc == 0)
 		*sub = bph_cur_make(p, n);
 	return rc;
+}
+
+int bph_cur_string(struct bph_cur *c, size_t max, const uint8_t **s,
+		   size_t *len)
+{
+	struct bph_cur t = *c;
+	uint32_t n;
+	int rc = bph_cur_u32(&t, &n);
+
+	if (rc)
+		return rc;
+	if (n > max)
+		return BPH_ERR_TOOBIG;
+	rc = bph_cur_bytes(&t, n, s);
+	if (rc)
+		return rc;
+	*len = n;
+	*c = t;
+	return 0;
+}
+
+int bph_cur_peek_u8(const struct bph_cur *c, size_t off, uint8_t *v)
+{
+	if (off >= c->len)
+		return BPH_ERR_TRUNCATED;
+	*v = c->p[off];
+	return 0;
+}
+
+int bph_cur_peek_u24(const struct bph_cur *c, size_t off, uint32_t *v)
+{
+	struct bph_cur t = *c;
+
+	if (off > c->len)
+		return BPH_ERR_TRUNCATED;
+	t.p += off;
+	t.len -= off;
+	return bph_cur_u24(&t, v);
 }
 
 void bph_sbuf_init(struct bph_sbuf *b)

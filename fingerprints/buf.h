@@ -2,8 +2,10 @@
  * buf.h - bounds-checked cursor over untrusted bytes.
  *
  * Every parser of network bytes reads through these helpers: each returns 0
- * or BPH_ERR_TRUNCATED and never reads past the end. The cursor borrows the
- * bytes; it owns nothing and needs no free.
+ * or BPH_ERR_TRUNCATED (bph_cur_string also BPH_ERR_TOOBIG) and never reads
+ * past the end. The model is OpenSSH's sshbuf getters and peeks
+ * (sshbuf.h); fingerprints/jarm.c is the one documented exception. The cursor
+ * borrows the bytes; it owns nothing and needs no free.
  */
 #ifndef BPH_FINGERPRINTS_BUF_H
 #define BPH_FINGERPRINTS_BUF_H
@@ -31,6 +33,22 @@ int bph_cur_bytes(struct bph_cur *c, size_t n, const uint8_t **out);
 int bph_cur_skip(struct bph_cur *c, size_t n);
 /* Splits off the next n bytes as a sub-cursor (for length-prefixed blocks). */
 int bph_cur_sub(struct bph_cur *c, size_t n, struct bph_cur *sub);
+/*
+ * Reads a string in the SSH wire form (RFC 4251 5): a big-endian uint32
+ * length, then that many bytes, borrowed through *s (not NUL-terminated)
+ * with their count in *len. A length above max is BPH_ERR_TOOBIG. On any
+ * error the cursor has not moved.
+ */
+int bph_cur_string(struct bph_cur *c, size_t max, const uint8_t **s,
+		   size_t *len);
+/*
+ * Reads without consuming: the byte, or the big-endian 24-bit value, that
+ * starts off bytes into the cursor. 0 or BPH_ERR_TRUNCATED (*v untouched).
+ * For the few formats that look ahead, such as a TLS handshake header
+ * read before the whole message is there, or a TCP option's length byte.
+ */
+int bph_cur_peek_u8(const struct bph_cur *c, size_t off, uint8_t *v);
+int bph_cur_peek_u24(const struct bph_cur *c, size_t off, uint32_t *v);
 
 /* Growable output buffer for building messages and strings. */
 struct bph_sbuf {

@@ -86,7 +86,8 @@ struct bph_ssh_info {
 	char *banner;		       /* identification line without CR LF */
 	char hassh_server[33];	       /* md5 hex of hassh_server_algorithms */
 	char *hassh_server_algorithms; /* "kex;enc_s2c;mac_s2c;cmp_s2c" */
-	char *kexinit[10]; /* the ten KEXINIT name-lists, verbatim */
+	char *kexinit[10]; /* the ten KEXINIT name-lists, verbatim, indexed
+			     by enum bph_kex_list (fingerprints/ssh_wire.h) */
 	struct bph_ssh_hostkey *hostkeys;
 	size_t n_hostkeys;
 };

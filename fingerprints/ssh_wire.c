@@ -30,21 +30,6 @@ static const char our_macs[] =
     "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com";
 static const char our_compression[] = "none,zlib@openssh.com,zlib";
 
-/* Reads an SSH string: uint32 length (capped at max) then the bytes. */
-static int cur_string(struct bph_cur *c, size_t max, const uint8_t **s,
-		      size_t *len)
-{
-	uint32_t n;
-	int rc = bph_cur_u32(c, &n);
-
-	if (rc)
-		return rc;
-	if (n > max)
-		return BPH_ERR_TOOBIG;
-	*len = n;
-	return bph_cur_bytes(c, n, s);
-}
-
 static void sbuf_string(struct bph_sbuf *b, const void *p, size_t n)
 {
 	bph_sbuf_u32(b, (uint32_t)n);
@@ -158,7 +143,7 @@ static int read_namelist(struct bph_cur *c, char **list)
 {
 	const uint8_t *s;
 	size_t len;
-	int rc = cur_string(c, NAMELIST_MAX, &s, &len);
+	int rc = bph_cur_string(c, NAMELIST_MAX, &s, &len);
 
 	if (rc)
 		return rc;
@@ -168,14 +153,15 @@ static int read_namelist(struct bph_cur *c, char **list)
 	return *list ? 0 : BPH_ERR_NOMEM;
 }
 
-int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n, char *lists[10])
+int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n,
+			  char *lists[BPH_KEX_LISTS])
 {
 	struct bph_cur c = bph_cur_make(payload, n);
 	uint8_t type, first_follows;
 	uint32_t reserved;
 	int rc;
 
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		lists[i] = NULL;
 	rc = bph_cur_u8(&c, &type);
 	if (rc)
@@ -183,7 +169,7 @@ int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n, char *lists[10])
 	if (type != BPH_SSH_MSG_KEXINIT)
 		return BPH_ERR_PROTO;
 	rc = bph_cur_skip(&c, 16); /* cookie */
-	for (int i = 0; i < 10 && rc == 0; i++)
+	for (int i = 0; i < BPH_KEX_LISTS && rc == 0; i++)
 		rc = read_namelist(&c, &lists[i]);
 	if (rc == 0)
 		rc = bph_cur_u8(&c, &first_follows);
@@ -209,7 +195,7 @@ int bph_ssh_kexinit_build(const char *kex, const char *hostkey_alg,
 			  struct bph_sbuf *out)
 {
 	uint8_t cookie[16];
-	const char *lists[10] = {
+	const char *lists[BPH_KEX_LISTS] = {
 	    kex,      hostkey_alg,     our_ciphers,	our_ciphers, our_macs,
 	    our_macs, our_compression, our_compression, "",	     "",
 	};
@@ -220,7 +206,7 @@ int bph_ssh_kexinit_build(const char *kex, const char *hostkey_alg,
 		return BPH_ERR_CRYPTO;
 	bph_sbuf_u8(out, BPH_SSH_MSG_KEXINIT);
 	bph_sbuf_put(out, cookie, sizeof(cookie));
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		sbuf_string(out, lists[i], strlen(lists[i]));
 	bph_sbuf_u8(out, 0);  /* first_kex_packet_follows */
 	bph_sbuf_u32(out, 0); /* reserved */
@@ -251,15 +237,15 @@ int bph_ssh_ecdh_reply_hostkey(const uint8_t *payload, size_t n,
 		return rc;
 	if (type != BPH_SSH_MSG_KEX_ECDH_REPLY)
 		return BPH_ERR_PROTO;
-	rc = cur_string(&c, KS_MAX, &s, &len);
+	rc = bph_cur_string(&c, KS_MAX, &s, &len);
 	if (rc)
 		return rc;
 	if (len == 0)
 		return BPH_ERR_FORMAT;
 	/* Q_S (or DH f) and the signature must be present and bounded. */
-	rc = cur_string(&c, KEX_FIELD_MAX, &q, &qlen);
+	rc = bph_cur_string(&c, KEX_FIELD_MAX, &q, &qlen);
 	if (rc == 0)
-		rc = cur_string(&c, KEX_FIELD_MAX, &q, &qlen);
+		rc = bph_cur_string(&c, KEX_FIELD_MAX, &q, &qlen);
 	if (rc)
 		return rc;
 	*ks = s;
@@ -267,9 +253,12 @@ int bph_ssh_ecdh_reply_hostkey(const uint8_t *payload, size_t n,
 	return 0;
 }
 
-int bph_hassh_server(char *const lists[10], char **algs, char md5[33])
+int bph_hassh_server(char *const lists[BPH_KEX_LISTS], char **algs,
+		     char md5[33])
 {
-	static const int idx[4] = {0, 3, 5, 7};
+	static const enum bph_kex_list idx[4] = {BPH_KEX_ALGS, BPH_KEX_ENC_STOC,
+						 BPH_KEX_MAC_STOC,
+						 BPH_KEX_COMP_STOC};
 	unsigned char dig[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	struct bph_sbuf b;
@@ -326,7 +315,7 @@ static int dss_bits(struct bph_cur *c, int *bits)
 	int rc = 0;
 
 	for (int i = 0; i < 4 && rc == 0; i++)
-		rc = cur_string(c, KS_MAX, &v[i], &len[i]);
+		rc = bph_cur_string(c, KS_MAX, &v[i], &len[i]);
 	if (rc)
 		return rc;
 	*bits = mpint_bits(v[0], len[0]);
@@ -338,10 +327,10 @@ static int rsa_bits(struct bph_cur *c, int *bits)
 {
 	const uint8_t *e, *m;
 	size_t elen, mlen;
-	int rc = cur_string(c, KS_MAX, &e, &elen);
+	int rc = bph_cur_string(c, KS_MAX, &e, &elen);
 
 	if (rc == 0)
-		rc = cur_string(c, KS_MAX, &m, &mlen);
+		rc = bph_cur_string(c, KS_MAX, &m, &mlen);
 	if (rc)
 		return rc;
 	if (mlen > 0 && (m[0] & 0x80))
@@ -364,10 +353,10 @@ static int ecdsa_bits(struct bph_cur *c, const char *curve, int *bits)
 	};
 	const uint8_t *id, *q;
 	size_t idlen, qlen;
-	int rc = cur_string(c, KEYTYPE_MAX, &id, &idlen);
+	int rc = bph_cur_string(c, KEYTYPE_MAX, &id, &idlen);
 
 	if (rc == 0)
-		rc = cur_string(c, KS_MAX, &q, &qlen);
+		rc = bph_cur_string(c, KS_MAX, &q, &qlen);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
@@ -389,7 +378,7 @@ static int ed25519_bits(struct bph_cur *c, int *bits)
 {
 	const uint8_t *pk;
 	size_t len;
-	int rc = cur_string(c, KS_MAX, &pk, &len);
+	int rc = bph_cur_string(c, KS_MAX, &pk, &len);
 
 	if (rc)
 		return rc;
@@ -423,7 +412,7 @@ static int sk_application(struct bph_cur *c)
 	const uint8_t *app;
 	size_t len;
 
-	return cur_string(c, KEYTYPE_MAX, &app, &len);
+	return bph_cur_string(c, KEYTYPE_MAX, &app, &len);
 }
 
 /*
@@ -477,7 +466,7 @@ int bph_sshkey_fingerprint(const uint8_t *blob, size_t n,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = cur_string(&c, KEYTYPE_MAX, &t, &tlen);
+	rc = bph_cur_string(&c, KEYTYPE_MAX, &t, &tlen);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < tlen; i++)

@@ -17,9 +17,32 @@
 #define BPH_SSH_PREBANNER_MAX 8192  /* other lines allowed before it */
 #define BPH_SSH_PACKET_MAX    35000 /* RFC 4253 6.1 */
 
+#define BPH_SSH_MSG_DISCONNECT	   1
 #define BPH_SSH_MSG_KEXINIT	   20
 #define BPH_SSH_MSG_KEX_ECDH_INIT  30
 #define BPH_SSH_MSG_KEX_ECDH_REPLY 31
+
+/*
+ * The ten name-lists of a KEXINIT, in wire order (RFC 4253 7.1; the names
+ * follow OpenSSH's enum kex_proposal_name in kex.h). CTOS: client to
+ * server, STOC: server to client.
+ */
+enum bph_kex_list {
+	BPH_KEX_ALGS,
+	BPH_KEX_HOSTKEY_ALGS,
+	BPH_KEX_ENC_CTOS,
+	BPH_KEX_ENC_STOC,
+	BPH_KEX_MAC_CTOS,
+	BPH_KEX_MAC_STOC,
+	BPH_KEX_COMP_CTOS,
+	BPH_KEX_COMP_STOC,
+	BPH_KEX_LANG_CTOS,
+	BPH_KEX_LANG_STOC,
+	BPH_KEX_LISTS
+};
+_Static_assert(sizeof(((struct bph_ssh_info *)0)->kexinit) ==
+		   BPH_KEX_LISTS * sizeof(char *),
+	       "record.h keeps every KEXINIT list");
 
 /*
  * Finds the server identification line ("SSH-...") in the first n bytes the
@@ -52,14 +75,15 @@ int bph_ssh_packet_build(const uint8_t *payload, size_t n,
 			 struct bph_sbuf *out);
 
 /*
- * Decodes a KEXINIT payload (starting with byte 20) into its ten name-lists,
- * verbatim; each lists[i] is heap-allocated and owned by the caller (free
- * all ten even on error: the function sets them all first, NULL or a
- * string). Name-lists are capped at 16 KiB each (BPH_ERR_TOOBIG) and may
- * not hold NUL (BPH_ERR_FORMAT); a payload that is not KEXINIT gives
- * BPH_ERR_PROTO; the bool + uint32 trailer must be present.
+ * Decodes a KEXINIT payload (starting with byte 20) into its ten name-lists
+ * (indexed by enum bph_kex_list), verbatim; each lists[i] is heap-allocated and
+ * owned by the caller (free all BPH_KEX_LISTS even on error: the function sets
+ * them all first, NULL or a string). Name-lists are capped at 16 KiB each
+ * (BPH_ERR_TOOBIG) and may not hold NUL (BPH_ERR_FORMAT); a payload that is not
+ * KEXINIT gives BPH_ERR_PROTO; the bool + uint32 trailer must be present.
  */
-int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n, char *lists[10]);
+int bph_ssh_kexinit_parse(const uint8_t *payload, size_t n,
+			  char *lists[BPH_KEX_LISTS]);
 
 /*
  * Builds our KEXINIT payload offering exactly one kex algorithm and one host
@@ -86,10 +110,12 @@ int bph_ssh_ecdh_reply_hostkey(const uint8_t *payload, size_t n,
 			       const uint8_t **ks, size_t *ks_len);
 
 /*
- * HASSHServer: algs = "kex;enc_s2c;mac_s2c;cmp_s2c" from lists 0, 3, 5, 7;
+ * HASSHServer: algs = "kex;enc_s2c;mac_s2c;cmp_s2c" from the lists
+ * BPH_KEX_ALGS, BPH_KEX_ENC_STOC, BPH_KEX_MAC_STOC, BPH_KEX_COMP_STOC;
  * md5 = md5(algs) hex. *algs is heap-allocated, owned by the caller.
  */
-int bph_hassh_server(char *const lists[10], char **algs, char md5[33]);
+int bph_hassh_server(char *const lists[BPH_KEX_LISTS], char **algs,
+		     char md5[33]);
 
 /*
  * Fills a host key record from a K_S blob: type (the blob's first string),

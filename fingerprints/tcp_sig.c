@@ -52,7 +52,7 @@ static const struct {
 /* Everything p0f's packet_data holds that the signature needs. */
 struct tcp_obs {
 	uint8_t ttl, olen, flags;
-	uint16_t win, mss, tot_hdr;
+	uint16_t win, mss, tot_hdr, ipid;
 	uint8_t wscale;
 	bool has_ws;
 	uint32_t ts1, ts2, pay_len;
@@ -77,11 +77,11 @@ uint8_t bph_ittl_guess(uint8_t ttl)
 static int parse_ip(struct bph_cur *c, struct tcp_obs *o)
 {
 	uint8_t vihl, tos, proto;
-	uint16_t tot, id, frag;
+	uint16_t tot, frag;
 	size_t hl;
 
 	if (bph_cur_u8(c, &vihl) || bph_cur_u8(c, &tos) ||
-	    bph_cur_u16(c, &tot) || bph_cur_u16(c, &id) ||
+	    bph_cur_u16(c, &tot) || bph_cur_u16(c, &o->ipid) ||
 	    bph_cur_u16(c, &frag) || bph_cur_u8(c, &o->ttl) ||
 	    bph_cur_u8(c, &proto) || bph_cur_skip(c, 10))
 		return BPH_ERR_TRUNCATED;
@@ -100,8 +100,8 @@ static int parse_ip(struct bph_cur *c, struct tcp_obs *o)
 	if (frag & 0x8000)
 		o->quirks |= Q_NZ_MBZ;
 	if (frag & 0x4000)
-		o->quirks |= Q_DF | (id ? Q_NZ_ID : 0);
-	else if (!id)
+		o->quirks |= Q_DF | (o->ipid ? Q_NZ_ID : 0);
+	else if (!o->ipid)
 		o->quirks |= Q_ZERO_ID;
 	return 0;
 }
@@ -130,10 +130,11 @@ static void tcp_flag_quirks(struct tcp_obs *o, uint8_t off, uint32_t seq,
 /* One option whose kind byte was consumed; false means "abort parsing". */
 static bool parse_opt(struct bph_cur *c, uint8_t kind, struct tcp_obs *o)
 {
-	uint8_t len = c->len ? c->p[0] : 0;
+	uint8_t len = 0; /* the length byte, when there is one */
 	uint16_t v16;
 	uint32_t v32;
 
+	bph_cur_peek_u8(c, 0, &len);
 	switch (kind) {
 	case 1: /* NOP */
 		return true;
@@ -151,7 +152,7 @@ static bool parse_opt(struct bph_cur *c, uint8_t kind, struct tcp_obs *o)
 			return false;
 		if (len != 3)
 			o->quirks |= Q_OPT_BAD;
-		o->wscale = c->p[1];
+		bph_cur_peek_u8(c, 1, &o->wscale);
 		o->has_ws = true;
 		if (o->wscale > 14)
 			o->quirks |= Q_OPT_EXWS;
@@ -232,9 +233,9 @@ static int parse_tcp(struct bph_cur *c, struct tcp_obs *o)
 	size_t doff;
 	struct bph_cur opts;
 
-	if (c->len < 20)
+	if (c->len < 20 || bph_cur_peek_u8(c, 12, &off))
 		return BPH_ERR_TRUNCATED;
-	doff = (size_t)(c->p[12] >> 4) * 4;
+	doff = (size_t)(off >> 4) * 4;
 	if (doff < 20)
 		return BPH_ERR_FORMAT;
 	if (doff > c->len)
@@ -391,7 +392,7 @@ int bph_tcp_traits_parse(const uint8_t *ip, size_t n, uint16_t syn_mss,
 	t->mss = o.mss;
 	t->wscale = o.has_ws ? (int8_t)(o.wscale > 127 ? 127 : o.wscale) : -1;
 	t->df = (o.quirks & Q_DF) != 0;
-	t->ipid = (uint16_t)(ip[4] << 8 | ip[5]);
+	t->ipid = o.ipid;
 	t->olen = o.olen;
 	t->has_ts = o.has_ts;
 	t->tsval = o.ts1;

@@ -143,7 +143,9 @@ static int sh_record(struct bph_cur *c, struct bph_cur *frag)
 static int sh_reassemble(struct bph_cur c, struct bph_server_hello *out)
 {
 	struct bph_sbuf msg;
-	struct bph_cur frag;
+	struct bph_cur frag, m;
+	uint8_t type;
+	uint32_t body;
 	size_t need = 4;
 	int rc;
 
@@ -157,11 +159,12 @@ static int sh_reassemble(struct bph_cur c, struct bph_server_hello *out)
 			rc = msg.err;
 			goto out;
 		}
-		if (msg.len >= 4) {
-			need = 4 + ((size_t)msg.p[1] << 16 | msg.p[2] << 8 |
-				    msg.p[3]);
+		m = bph_cur_make(msg.p, msg.len);
+		if (bph_cur_peek_u8(&m, 0, &type) == 0 &&
+		    bph_cur_peek_u24(&m, 1, &body) == 0) {
+			need = 4 + (size_t)body;
 			rc = BPH_ERR_PROTO;
-			if (msg.p[0] != TLS_HS_SERVER_HELLO)
+			if (type != TLS_HS_SERVER_HELLO)
 				goto out;
 			rc = BPH_ERR_FORMAT;
 			if (need > 4 + TLS_SH_BODY_MAX)
@@ -179,15 +182,15 @@ int bph_server_hello_parse_record(const uint8_t *p, size_t n,
 {
 	struct bph_cur c = bph_cur_make(p, n), frag;
 	uint32_t len;
+	uint8_t type;
 	int rc;
 
 	rc = sh_record(&c, &frag);
 	if (rc)
 		return rc;
-	if (frag.p[0] != TLS_HS_SERVER_HELLO)
+	if (bph_cur_peek_u8(&frag, 0, &type) || type != TLS_HS_SERVER_HELLO)
 		return BPH_ERR_PROTO;
-	if (frag.len >= 4) {
-		len = (uint32_t)frag.p[1] << 16 | frag.p[2] << 8 | frag.p[3];
+	if (bph_cur_peek_u24(&frag, 1, &len) == 0) {
 		if (len <= frag.len - 4)
 			return bph_server_hello_parse_msg(frag.p, 4 + len, out);
 	}

@@ -31,7 +31,7 @@ enum ssh_stage { ST_BANNER, ST_KEXINIT, ST_REPLY, ST_DONE };
 struct ssh_priv {
 	const struct bph_probe_ctx *ctx;
 	char *banner;
-	char *kexinit[10]; /* from connection 0 */
+	char *kexinit[BPH_KEX_LISTS]; /* from connection 0 */
 	bool have_kexinit;
 	const char *algs[SSH_MAX_ALGS]; /* host key algorithms to ask for */
 	int n_algs;
@@ -196,21 +196,21 @@ static const char *pick_kex(const char *kex_list)
 	return NULL;
 }
 
-static int keep_lists(struct ssh_priv *s, char *lists[10])
+static int keep_lists(struct ssh_priv *s, char *lists[BPH_KEX_LISTS])
 {
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < BPH_KEX_LISTS; i++) {
 		s->kexinit[i] = lists[i];
 		lists[i] = NULL;
 	}
 	s->have_kexinit = true;
-	pick_algs(s, s->kexinit[1]);
+	pick_algs(s, s->kexinit[BPH_KEX_HOSTKEY_ALGS]);
 	return 0;
 }
 
 static int on_kexinit(struct ssh_priv *s, struct ssh_conn *c, int idx,
 		      const uint8_t *pl, size_t n, struct bph_probe_io *io)
 {
-	char *lists[10] = {0};
+	char *lists[BPH_KEX_LISTS] = {0};
 	const char *kex;
 	int rc = bph_ssh_kexinit_parse(pl, n, lists);
 
@@ -222,7 +222,7 @@ static int on_kexinit(struct ssh_priv *s, struct ssh_conn *c, int idx,
 		rc = idx == 0 ? 0 : BPH_ERR_PROTO;
 		goto out;
 	}
-	kex = rc == 0 ? pick_kex(s->kexinit[0]) : NULL;
+	kex = rc == 0 ? pick_kex(s->kexinit[BPH_KEX_ALGS]) : NULL;
 	if (rc == 0 && !kex)
 		rc = BPH_ERR_PROTO;
 	if (rc == 0)
@@ -230,7 +230,7 @@ static int on_kexinit(struct ssh_priv *s, struct ssh_conn *c, int idx,
 	if (rc == 0)
 		c->stage = ST_REPLY;
 out:
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		free(lists[i]);
 	return rc;
 }
@@ -260,7 +260,7 @@ static int ssh_packets(struct ssh_priv *s, struct ssh_conn *c, int idx,
 	int rc = 0;
 
 	while (c->stage != ST_DONE && (rc = next_packet(c, &pl, &n)) == 0) {
-		if (pl[0] == 1) /* SSH_MSG_DISCONNECT */
+		if (pl[0] == BPH_SSH_MSG_DISCONNECT)
 			return BPH_ERR_PROTO;
 		if (c->stage == ST_KEXINIT && pl[0] == BPH_SSH_MSG_KEXINIT)
 			rc = on_kexinit(s, c, idx, pl, n, io);
@@ -337,7 +337,7 @@ static int ssh_finish(void *priv, struct bph_service *svc)
 	info->banner = s->banner;
 	info->error = s->error;
 	s->banner = s->error = NULL;
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < BPH_KEX_LISTS; i++) {
 		info->kexinit[i] = s->kexinit[i];
 		s->kexinit[i] = NULL;
 	}
@@ -360,7 +360,7 @@ static void ssh_cleanup(void *priv)
 
 	free(s->banner);
 	free(s->error);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		free(s->kexinit[i]);
 	for (int i = 0; i < SSH_MAX_ALGS; i++)
 		free(s->keys[i].type);

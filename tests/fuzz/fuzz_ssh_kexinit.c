@@ -12,13 +12,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void kexinit(const uint8_t *p, size_t n)
 {
-	char *lists[10], *algs = NULL;
+	char *lists[BPH_KEX_LISTS], *algs = NULL;
 	char md5[33];
 
 	if (bph_ssh_kexinit_parse(p, n, lists) == 0 &&
 	    bph_hassh_server(lists, &algs, md5) == 0)
 		free(algs);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		free(lists[i]);
 }
 

@@ -154,7 +154,7 @@ static void test_packet_bad(void **state)
 	assert_int_equal(used, 12);
 }
 
-static const char *const readme_lists[10] = {
+static const char *const readme_lists[BPH_KEX_LISTS] = {
     "diffie-hellman-group-exchange-sha256,diffie-hellman-group-exchange-"
     "sha1,diffie-hellman-group14-sha1,diffie-hellman-group1-sha1",
     "ssh-rsa,ssh-dss",
@@ -171,11 +171,12 @@ static const char *const readme_lists[10] = {
     "",
 };
 
-static void build_kexinit(char const *const lists[10], struct bph_sbuf *b)
+static void build_kexinit(char const *const lists[BPH_KEX_LISTS],
+			  struct bph_sbuf *b)
 {
 	bph_sbuf_u8(b, 20);
 	bph_sbuf_put(b, "0123456789abcdef", 16);
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < BPH_KEX_LISTS; i++) {
 		bph_sbuf_u32(b, (uint32_t)strlen(lists[i]));
 		bph_sbuf_str(b, lists[i]);
 	}
@@ -184,23 +185,23 @@ static void build_kexinit(char const *const lists[10], struct bph_sbuf *b)
 	assert_int_equal(b->err, 0);
 }
 
-static void free_lists(char *lists[10])
+static void free_lists(char *lists[BPH_KEX_LISTS])
 {
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		free(lists[i]);
 }
 
 static void test_kexinit_readme_hassh(void **state)
 {
 	struct bph_sbuf b;
-	char *lists[10], *algs;
+	char *lists[BPH_KEX_LISTS], *algs;
 	char md5[33];
 	(void)state;
 
 	bph_sbuf_init(&b);
 	build_kexinit(readme_lists, &b);
 	assert_int_equal(bph_ssh_kexinit_parse(b.p, b.len, lists), 0);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		assert_string_equal(lists[i], readme_lists[i]);
 	assert_int_equal(bph_hassh_server(lists, &algs, md5), 0);
 	assert_string_equal(md5, "b1c6c0d56317555b85c7005a3de29325");
@@ -225,15 +226,15 @@ static void test_kexinit_readme_hassh(void **state)
 static void test_kexinit_caps(void **state)
 {
 	struct bph_sbuf b;
-	char *lists[10];
+	char *lists[BPH_KEX_LISTS];
 	char *big = malloc(16 * 1024 + 2);
-	const char *l[10];
+	const char *l[BPH_KEX_LISTS];
 	(void)state;
 
 	assert_non_null(big);
 	memset(big, 'a', 16 * 1024 + 1);
 	big[16 * 1024 + 1] = '\0';
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < BPH_KEX_LISTS; i++)
 		l[i] = "x";
 	l[4] = big; /* 16 KiB + 1 */
 	bph_sbuf_init(&b);
@@ -282,7 +283,7 @@ static void test_kexinit_openssh92(void **state)
 	size_t n, m, pl_len, used;
 	char *pkt = read_file("tests/data/ssh_kexinit_openssh92.pkt", &n);
 	char *want = read_file("tests/data/ssh_kexinit_openssh92.hassh", &m);
-	char *lists[10], *algs, md5[33];
+	char *lists[BPH_KEX_LISTS], *algs, md5[33];
 	const uint8_t *pl;
 	(void)state;
 
@@ -306,7 +307,7 @@ static void test_kexinit_openssh92(void **state)
 static void test_kexinit_build(void **state)
 {
 	struct bph_sbuf b, b2;
-	char *lists[10];
+	char *lists[BPH_KEX_LISTS];
 	(void)state;
 
 	bph_sbuf_init(&b);
