@@ -196,9 +196,10 @@ int bph_cli_cluster_opts(const struct bph_opts *o, struct bph_cluster_opts *co);
 int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 			 const char *ip, FILE *out);
 /* Clusters the store with o's options and writes it as fmt to path ("-":
- * stdout) (report.c). Returns an exit status. */
+ * stdout), seed (may be NULL; else an answering host, or exit status 2)
+ * marked (report.c). Returns an exit status. */
 int bph_cli_export(const struct bph_opts *o, struct bph_store *st,
-		   const char *fmt, const char *path);
+		   const char *fmt, const char *path, const char *seed);
 
 int bph_cmd_scan(const struct bph_opts *o);
 int bph_cmd_pivot(const struct bph_opts *o);

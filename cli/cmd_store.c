@@ -42,9 +42,11 @@ int bph_cmd_cluster(const struct bph_opts *o)
 int bph_cmd_export(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
-	if (o->n_args) {
-		fprintf(stderr, "bphound export: unexpected argument '%s'\n",
-			o->args[0]);
+	if (o->n_args > 1) {
+		fprintf(stderr,
+			"bphound export: unexpected argument '%s' (one SEED "
+			"at most)\n",
+			o->args[1]);
 		return BPH_EXIT_USAGE;
 	}
 	if (!o->format || !o->out_file) {
@@ -56,7 +58,8 @@ int bph_cmd_export(const struct bph_opts *o)
 		return BPH_EXIT_USAGE;
 	if (bph_cli_open_store(o, &st))
 		return BPH_EXIT_FAIL;
-	int status = bph_cli_export(o, st, o->format, o->out_file);
+	int status = bph_cli_export(o, st, o->format, o->out_file,
+				    o->n_args ? o->args[0] : NULL);
 	bph_store_close(st);
 	return status;
 }

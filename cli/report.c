@@ -129,16 +129,25 @@ int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 	return status;
 }
 
-/* `export`: the whole store's clustering in one format, to path. */
+/* `export`: the whole store's clustering in one format, to path; a seed
+ * (which must be an answering host) is marked, and the HTML page shows
+ * its cluster. */
 int bph_cli_export(const struct bph_opts *o, struct bph_store *st,
-		   const char *fmt, const char *path)
+		   const char *fmt, const char *path, const char *seed)
 {
 	struct bph_community_opts cm;
 	struct bph_clustering *c = NULL;
 	int status = build_clustering(o, st, &cm, &c);
 
+	if (!status && seed && bph_clustering_host(c, seed) < 0) {
+		fprintf(stderr,
+			"bphound export: %s is not an answering host in the "
+			"store\n",
+			seed);
+		status = BPH_EXIT_USAGE;
+	}
 	if (!status)
-		status = write_export(c, fmt, path, NULL, o->artifact_nodes);
+		status = write_export(c, fmt, path, seed, o->artifact_nodes);
 	bph_clustering_free(c);
 	return status;
 }

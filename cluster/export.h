@@ -58,6 +58,7 @@ extern const struct bph_exporter bph_export_dot;
 extern const struct bph_exporter bph_export_cytoscape;
 extern const struct bph_exporter bph_export_stix;
 extern const struct bph_exporter bph_export_csv;
+extern const struct bph_exporter bph_export_html;
 
 /* The registry, NULL-terminated. */
 extern const struct bph_exporter *const bph_exporters[];
@@ -137,6 +138,26 @@ bool bph_export_art_is_node(const struct bph_clustering *c, size_t a);
  */
 char *bph_export_art_label(const struct bph_clustering *c, size_t a,
 			   enum bph_text_mode mode);
+
+/*
+ * Untrusted text as the HTML page shows it: valid UTF-8 kept; every byte
+ * that does not start a well-formed sequence, every control character
+ * (C0, DEL, C1), the backslash and the invisible direction controls
+ * (U+200E/F, U+202A-E, U+2066-9) written as visible escapes (\xNN for a
+ * byte or ASCII character, \uNNNN above), so nothing a server sent is
+ * hidden or reinterpreted. A new string (caller frees; NULL s gives ""),
+ * NULL on ENOMEM.
+ */
+char *bph_export_escape_text(const char *s);
+
+/*
+ * The HTML page's data (export_html_data.c; fields in docs/output.md):
+ * with o->seed a known host, its cluster; else every cluster of two hosts
+ * or more. A new JSON object (caller decrefs), NULL on ENOMEM.
+ */
+struct json_t;
+struct json_t *bph_export_html_data(const struct bph_clustering *c,
+				    const struct bph_export_opts *o);
 
 /* Fills err with msg when err has room; returns rc. */
 int bph_export_fail(char *err, size_t errlen, int rc, const char *msg);
