@@ -38,8 +38,9 @@ const struct bph_command bph_commands[] = {
     [BPH_CMD_CLUSTER] = {"cluster", bph_cmd_cluster, "[SEED] [OPTION]...",
 			 "cluster what the store holds, without a packet"},
     [BPH_CMD_EXPORT] = {"export", bph_cmd_export,
-			"--format FMT -o FILE [OPTION]...",
-			"write the store's clustering for another tool"},
+			"--format FMT [SEED] -o FILE [OPTION]...",
+			"write the store's clustering for another tool or a "
+			"browser (html: the SEED's cluster)"},
     [BPH_CMD_IMPORT] = {"import", bph_cmd_import, "FILE [OPTION]...",
 			"load bphound JSON Lines, ZGrab2 JSON or nmap XML"},
     [BPH_CMD_SHOW] = {"show", bph_cmd_show, "HOST [OPTION]...",

@@ -18,7 +18,8 @@ BPH_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14
   tcpdump netcat-openbsd git curl python3-cryptography sqlite3
   zsh
   ipset
-  zlib1g-dev libbz2-dev"
+  zlib1g-dev libbz2-dev
+  libjs-d3 chromium chromium-driver python3-selenium"
 
 dry_run=0
 [[ "${1:-}" == "--dry-run" ]] && dry_run=1
