@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cluster/annot.h"
 #include "cluster/cluster.h"
 #include "fingerprints/text.h"
 
@@ -34,6 +35,10 @@ struct bph_export_opts {
 				from, marked in the output */
 	bool artifact_nodes; /* add artifact nodes and host-artifact edges
 				(default false: hosts only) */
+	const struct bph_annotations *annot; /* may be NULL: attributes of
+						hosts and clusters from
+						outside the clustering
+						(cluster/annot.h) */
 };
 
 /*

@@ -156,8 +156,29 @@ static void host_labels(json_t *o, const struct bph_clustering *c, size_t h,
 	    json_integer((json_int_t)bph_export_host_n_artifacts(c, h)), bad);
 }
 
-/* One object per host: ip, cluster id, community, labels. */
-static json_t *hosts_json(const struct bph_clustering *c, int *bad)
+/* Adds an's facts to o: the members of its JSON object, else its flat
+ * attributes as strings (cluster/annot.h); clusters also get "remark". */
+static void annot_members(json_t *o, const struct bph_annot *an, int *bad)
+{
+	json_t *j = an && an->json ? json_loads(an->json, 0, NULL) : NULL;
+
+	if (!an || !o)
+		return;
+	if (json_is_object(j)) {
+		if (json_object_update(o, j))
+			(*bad)++;
+	} else {
+		for (size_t i = 0; i < an->n_attrs; i++)
+			set(o, an->attrs[i].key, text(an->attrs[i].value), bad);
+	}
+	json_decref(j);
+	if (an->remark)
+		set(o, "remark", text(an->remark), bad);
+}
+
+/* One object per host: ip, cluster id, community, labels, annotations. */
+static json_t *hosts_json(const struct bph_clustering *c,
+			  const struct bph_annotations *annot, int *bad)
 {
 	json_t *a = json_array();
 
@@ -170,6 +191,7 @@ static json_t *hosts_json(const struct bph_clustering *c, int *bad)
 			    bad);
 			host_community(o, c, h, bad);
 			host_labels(o, c, h, bad);
+			annot_members(o, bph_annot_host(annot, h), bad);
 		}
 		append(a, o, bad);
 	}
@@ -230,13 +252,16 @@ static int write_json(const struct bph_clustering *c,
 	json_t *root = json_object(), *clusters = json_array();
 	int bad = 0;
 
-	for (size_t i = 0; clusters && i < c->n_clusters; i++)
-		append(clusters, cluster_json(c, &c->clusters[i], &bad), &bad);
+	for (size_t i = 0; clusters && i < c->n_clusters; i++) {
+		json_t *k = cluster_json(c, &c->clusters[i], &bad);
+		annot_members(k, bph_annot_cluster(opt->annot, i), &bad);
+		append(clusters, k, &bad);
+	}
 	if (root) {
 		set(root, "seed", opt->seed ? text(opt->seed) : json_null(),
 		    &bad);
 		set(root, "clusters", clusters, &bad);
-		set(root, "hosts", hosts_json(c, &bad), &bad);
+		set(root, "hosts", hosts_json(c, opt->annot, &bad), &bad);
 		if (opt->artifact_nodes)
 			set(root, "artifacts", arts_json(c, &bad), &bad);
 	} else {
@@ -255,7 +280,7 @@ const struct bph_exporter bph_export_json = {
 /* ---- Cytoscape ---- */
 
 static json_t *cy_node(const struct bph_clustering *c, size_t h,
-		       const char *seed, int *bad)
+		       const char *seed, const struct bph_annot *an, int *bad)
 {
 	json_t *n = json_object(), *d = json_object();
 
@@ -274,6 +299,8 @@ static json_t *cy_node(const struct bph_clustering *c, size_t h,
 	set(d, "seed",
 	    json_boolean(seed && bph_clustering_host(c, seed) == (long)h), bad);
 	host_labels(d, c, h, bad);
+	for (size_t i = 0; an && i < an->n_attrs; i++)
+		set(d, an->attrs[i].key, text(an->attrs[i].value), bad);
 	set(n, "data", d, bad);
 	return n;
 }
@@ -392,7 +419,9 @@ static int write_cytoscape(const struct bph_clustering *c,
 	int bad = !root || !data || !el || !nodes || !edges;
 
 	for (size_t h = 0; !bad && h < c->n_hosts; h++)
-		append(nodes, cy_node(c, h, seed, &bad), &bad);
+		append(nodes,
+		       cy_node(c, h, seed, bph_annot_host(opt->annot, h), &bad),
+		       &bad);
 	for (size_t i = 0; !bad && i < c->n_links; i++)
 		append(edges, cy_edge(c, i, &bad), &bad);
 	if (!bad && opt->artifact_nodes)

@@ -194,7 +194,8 @@ static void test_exports_carry_the_block(void **state)
 	background(g);
 	provider(g);
 	struct bph_clustering *c = run_opts(g, NULL);
-	const struct bph_export_opts o = {PROVIDER_BLOCK "1", true};
+	const struct bph_export_opts o = {.seed = PROVIDER_BLOCK "1",
+					  .artifact_nodes = true};
 	const char *formats[] = {"json",      "graphml", "gexf", "dot",
 				 "cytoscape", "stix",	 "csv"};
 
