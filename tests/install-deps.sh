@@ -8,18 +8,11 @@
 # Usage: sudo tests/install-deps.sh [--dry-run]
 set -euo pipefail
 
-# One list; add packages here.
-BPH_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
-  libpcap-dev libnet1-dev libssl-dev libyaml-dev libcmocka-dev libsqlite3-dev
-  libevent-dev libjansson-dev libxml2-dev libxml2-utils libigraph-dev
-  nginx-light openssh-server openssh-client openssl iproute2 nftables
-  python3 python3-networkx python3-jsonschema graphviz
-  tshark masscan zmap nmap p0f libdigest-murmurhash3-pureperl-perl procps iputils-ping
-  tcpdump netcat-openbsd git curl python3-cryptography sqlite3
-  zsh
-  ipset
-  zlib1g-dev libbz2-dev
-  libjs-d3 chromium chromium-driver python3-selenium"
+# The packages, one file per area in tests/deps/*.list (a file of its own
+# per area keeps parallel work from colliding in one list; # starts a
+# comment).
+here=$(cd "$(dirname "$0")" && pwd)
+BPH_PACKAGES=$(cat "$here"/deps/*.list | sed 's/#.*//' | xargs)
 
 dry_run=0
 [[ "${1:-}" == "--dry-run" ]] && dry_run=1

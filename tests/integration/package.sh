@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# package.sh - bphound as a Debian package, the way a user would get it:
+#   1. dpkg-buildpackage -b -us -uc on a copy of the tree (debian/);
+#   2. lintian reports no error;
+#   3. apt installs the .deb; the installed bphound --version answers, its
+#      man page renders with man -l, its completion is where bash looks;
+#   4. the installed binary pivots on the lab (tests/lab/lab.sh) and finds
+#      the seed's provider as the ground truth has it;
+#   5. the package is removed again (also on failure: trap).
+# The package must not be installed when the test starts (it would hide
+# what the .deb itself brings); a leftover from an earlier run is removed.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/bph-pkg.XXXXXX)
+prefix=bphpk$$
+cleanup() {
+	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
+	dpkg -s bphound >/dev/null 2>&1 && apt-get remove -y -q bphound >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+if dpkg -s bphound >/dev/null 2>&1; then
+	echo "package: removing an installed bphound first"
+	apt-get remove -y -q bphound >/dev/null
+fi
+
+# 1. build from the files git tracks (and new ones not ignored), as a
+# fresh clone would hold them
+mkdir "$work/src"
+(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+	xargs -0 cp --parents -t "$work/src")
+(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
+	dpkg-buildpackage -b -us -uc >"$work/build.log" 2>&1) ||
+	{ tail -n 30 "$work/build.log"; exit 1; }
+deb=$(ls "$work"/bphound_*_*.deb)
+echo "package: built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
+
+# 2. lintian: no error (warnings are printed for the reader)
+lintian --fail-on error "$deb" 2>&1 | grep -v 'running with root' || true
+lintian --fail-on error "$deb" >/dev/null 2>&1
+echo "package: lintian reports no error"
+
+# 3. install it like a user, then use what it installed
+apt-get install -y -q "$deb" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; exit 1; }
+/usr/bin/bphound --version | grep -q "^bphound " 
+echo "package: $(/usr/bin/bphound --version) installed"
+MANWIDTH=80 man -l /usr/share/man/man1/bphound.1.gz >"$work/man.txt" 2>"$work/man.err"
+grep -q "bulletproof" "$work/man.txt" && [ ! -s "$work/man.err" ]
+echo "package: man -l renders $(wc -l <"$work/man.txt") lines"
+[ -s /usr/share/bash-completion/completions/bphound ] &&
+	[ -s /usr/share/zsh/vendor-completions/_bphound ]
+strings /usr/bin/bphound | grep -q '^/usr/share/bphound$' &&
+	[ -s /usr/share/bphound/common.yaml ]
+echo "package: completions and /usr/share/bphound/common.yaml in place"
+
+# 4. a pivot on the lab with the installed binary
+bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab" >/dev/null
+truth=$work/lab/truth.json
+read -r seed ranges peers < <(/usr/bin/python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+s = t["seed"]
+c = [c for c in t["clusters"] if s in c][0]
+print(s, ",".join(t["ranges"]), ",".join(sorted(c)))' "$truth")
+ip netns exec "$prefix-scan" /usr/bin/bphound pivot "$seed" --ranges "$ranges" \
+	-p 22,80,443,2222,8443 --allow-reserved --db "$work/p.db" --json -q >"$work/pivot.json"
+got=$(/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+s = j["seed"]
+print(",".join(sorted([c for c in j["clusters"] if s in c["hosts"]][0]["hosts"])))' "$work/pivot.json")
+if [ "$got" != "$peers" ]; then
+	echo "package: the installed bphound found $got, the truth is $peers"
+	exit 1
+fi
+echo "package: the installed bphound pivots from $seed to $peers"
