@@ -222,12 +222,20 @@ int bph_targets_exclude_spec(struct bph_targets *t, const char *spec, char *err,
 
 /* One file line: strips the comment and surrounding blanks, then parses. */
 static int add_line(struct bph_rvec *v, const char *path, size_t lineno,
-		    const char *line, char *err, size_t errlen)
+		    const char *line, size_t len, char *err, size_t errlen)
 {
 	size_t end = strcspn(line, "#\r\n");
 	size_t start = 0;
 	struct bph_range r;
+	const char *nul = memchr(line, '\0', len);
 
+	/* a NUL would hide the rest of the line from the parser: a target
+	 * after it would be silently lost */
+	if (nul && (size_t)(nul - line) < end) {
+		snprintf(err, errlen, "%s:%zu:%zu: NUL byte", path, lineno,
+			 (size_t)(nul - line) + 1);
+		return BPH_ERR_USAGE;
+	}
 	while (start < end && isspace((unsigned char)line[start]))
 		start++;
 	while (end > start && isspace((unsigned char)line[end - 1]))
@@ -248,6 +256,7 @@ static int add_file(struct bph_targets *t, struct bph_rvec *v, const char *path,
 {
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
+	ssize_t n;
 	int rc = 0;
 	FILE *f;
 
@@ -260,8 +269,8 @@ static int add_file(struct bph_targets *t, struct bph_rvec *v, const char *path,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return BPH_ERR_IO;
 	}
-	while (getline(&line, &cap, f) >= 0) {
-		rc = add_line(v, path, ++lineno, line, err, errlen);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		rc = add_line(v, path, ++lineno, line, (size_t)n, err, errlen);
 		if (rc)
 			goto out;
 	}

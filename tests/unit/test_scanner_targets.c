@@ -181,6 +181,17 @@ static void test_file(void **state)
 	    bph_targets_exclude_file(t, "/nonexistent/x", err, sizeof(err)),
 	    BPH_ERR_IO);
 	bph_targets_free(t);
+
+	/* text after a NUL byte is not silently dropped */
+	f = fopen(path, "w");
+	fwrite("30.0.0.1\n30.0.0.2\0 30.0.0.3\n", 1, 29, f);
+	fclose(f);
+	assert_int_equal(bph_targets_new(&t), 0);
+	assert_int_equal(bph_targets_add_file(t, path, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	snprintf(want, sizeof(want), "%s:2:9: NUL byte", path);
+	assert_string_equal(err, want);
+	bph_targets_free(t);
 	unlink(path);
 }
 
