@@ -1,3 +1,8 @@
+/*
+ * send.c - the raw SYN sender: the frame template (libnet), the per-probe
+ * patch with both checksums, and sendmmsg batches on an AF_PACKET socket.
+ * Contract in send.h; the send path's design in docs/performance.md.
+ */
 #include "scanner/send.h"
 
 #include <arpa/inet.h>
@@ -11,6 +16,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libnet.h>
 
 #include "fingerprints/err.h"
 
@@ -64,47 +71,86 @@ static uint16_t fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
-void bph_syn_template(uint8_t f[BPH_SYN_FRAME_LEN],
-		      const struct bph_netroute *r)
-{
-	static const uint8_t opts[20] = {
-	    2,
-	    4,
-	    BPH_SYN_MSS >> 8,
-	    BPH_SYN_MSS & 0xff, /* MSS */
-	    4,
-	    2, /* SACK permitted */
-	    8,
-	    10,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0,
-	    0, /* timestamps */
-	    1, /* NOP */
-	    3,
-	    3,
-	    7, /* window scale 7 */
-	};
-	uint8_t *ip = f + IP_OFF, *tcp = f + TCP_OFF;
+/* The SYN's options, Linux's layout: the TSval is patched per probe. */
+static const uint8_t syn_opts[TCP_LEN - 20] = {
+    2,
+    4,
+    BPH_SYN_MSS >> 8,
+    BPH_SYN_MSS & 0xff, /* MSS */
+    4,
+    2, /* SACK permitted */
+    8,
+    10,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, /* timestamps */
+    1, /* NOP */
+    3,
+    3,
+    7, /* window scale 7 */
+};
 
-	memset(f, 0, BPH_SYN_FRAME_LEN);
-	memcpy(f, r->dst_mac, 6);
-	memcpy(f + 6, r->src_mac, 6);
-	put16(f + 12, ETHERTYPE_IP);
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + TCP_LEN);
-	put16(ip + 6, 0x4000); /* DF, as Linux */
-	ip[8] = 64;
-	ip[9] = 6;
-	put32(ip + 12, r->source_ip);
-	tcp[12] = (TCP_LEN / 4) << 4;
-	tcp[13] = 0x02; /* SYN */
-	put16(tcp + 14, 64240);
-	memcpy(tcp + 20, opts, sizeof(opts));
+/* The layers from the inside out, as libnet builds them; every field the
+ * patch fills stays 0, and so do both checksums (libnet would compute
+ * them over those zeros: the patch does it per probe). */
+static int build_layers(libnet_t *l, const struct bph_netroute *r)
+{
+	libnet_ptag_t tcp, ip;
+
+	if (libnet_build_tcp_options(syn_opts, sizeof(syn_opts), l, 0) < 0)
+		return -1;
+	tcp = libnet_build_tcp(0, 0, 0, 0, TH_SYN, 64240, 0, 0, TCP_LEN, NULL,
+			       0, l, 0);
+	if (tcp < 0 || libnet_toggle_checksum(l, tcp, LIBNET_OFF) < 0)
+		return -1;
+	ip = libnet_build_ipv4(20 + TCP_LEN, 0, 0, IP_DF, 64, IPPROTO_TCP, 0,
+			       htonl(r->source_ip), 0, NULL, 0, l, 0);
+	if (ip < 0 || libnet_toggle_checksum(l, ip, LIBNET_OFF) < 0)
+		return -1;
+	return libnet_build_ethernet(r->dst_mac, r->src_mac, ETHERTYPE_IP, NULL,
+				     0, l, 0) < 0
+		   ? -1
+		   : 0;
+}
+
+/*
+ * libnet in LIBNET_NONE mode builds packets without a socket; such a
+ * context has no public cull call (libnet_adv_cull_packet wants
+ * LIBNET_LINK_ADV, which opens a packet socket on a device), so the frame
+ * comes from libnet_pblock_coalesce, the exported function that call wraps.
+ */
+int bph_syn_template(uint8_t f[BPH_SYN_FRAME_LEN], const struct bph_netroute *r,
+		     char *err, size_t errlen)
+{
+	char lerr[LIBNET_ERRBUF_SIZE] = "";
+	libnet_t *l = libnet_init(LIBNET_NONE, NULL, lerr);
+	uint8_t *p = NULL;
+	uint32_t n = 0;
+	int rc = BPH_ERR_NOMEM;
+
+	if (l && build_layers(l, r) == 0 &&
+	    libnet_pblock_coalesce(l, &p, &n) >= 0) {
+		rc = n == BPH_SYN_FRAME_LEN ? 0 : BPH_ERR_IO;
+		if (rc == 0)
+			memcpy(f, p, BPH_SYN_FRAME_LEN);
+		else
+			snprintf(lerr, sizeof(lerr), "frame of %u bytes", n);
+	} else if (l) {
+		snprintf(lerr, sizeof(lerr), "%s", libnet_geterror(l));
+	}
+	if (rc && err && errlen)
+		snprintf(err, errlen, "SYN template (libnet): %s",
+			 lerr[0] ? lerr : bph_strerror(rc));
+	if (p)
+		libnet_adv_free_packet(l, p);
+	if (l)
+		libnet_destroy(l);
+	return rc;
 }
 
 void bph_syn_patch(uint8_t f[BPH_SYN_FRAME_LEN], uint32_t daddr, uint16_t dport,
@@ -150,7 +196,12 @@ int bph_sender_open(struct bph_sender **out, const struct bph_netroute *r,
 	s->addr.sll_ifindex = r->ifindex;
 	s->addr.sll_halen = 6;
 	memcpy(s->addr.sll_addr, r->dst_mac, 6);
-	bph_syn_template(s->tmpl, r);
+	int rc = bph_syn_template(s->tmpl, r, err, errlen);
+	if (rc) {
+		close(s->fd);
+		free(s);
+		return rc;
+	}
 	for (int i = 0; i < BPH_SEND_BATCH; i++) {
 		memcpy(s->frames[i], s->tmpl, BPH_SYN_FRAME_LEN);
 		s->iov[i].iov_base = s->frames[i];

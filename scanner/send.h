@@ -1,7 +1,7 @@
 /*
- * send.h - raw SYN sender: one prepared Ethernet+IPv4+TCP template,
- * patched per probe, sent in sendmmsg() batches on an AF_PACKET socket
- * with PACKET_QDISC_BYPASS.
+ * send.h - raw SYN sender: one prepared Ethernet+IPv4+TCP template (built
+ * once with libnet, the project's packet builder), patched per probe, sent
+ * in sendmmsg() batches on an AF_PACKET socket with PACKET_QDISC_BYPASS.
  *
  * The SYN carries Linux's option layout (MSS 1460, SACK permitted,
  * timestamps, NOP, window scale 7) so that SYN-ACKs show the server's
@@ -21,9 +21,14 @@
 #define BPH_SYN_MSS	  1460
 #define BPH_SEND_BATCH	  64
 
-/* Writes the invariant bytes of the SYN frame for route r. */
-void bph_syn_template(uint8_t frame[BPH_SYN_FRAME_LEN],
-		      const struct bph_netroute *r);
+/*
+ * Writes the invariant bytes of the SYN frame for route r, built with
+ * libnet (no socket: LIBNET_NONE); the fields bph_syn_patch fills and both
+ * checksums are 0. Returns 0, or BPH_ERR_NOMEM / BPH_ERR_IO with libnet's
+ * message in err (errlen may be 0).
+ */
+int bph_syn_template(uint8_t frame[BPH_SYN_FRAME_LEN],
+		     const struct bph_netroute *r, char *err, size_t errlen);
 
 /* Patches destination, ports, sequence, IP ID and timestamp into a copy of
  * the template and recomputes both checksums. */
