@@ -1,3 +1,8 @@
+/*
+ * common.c - the list of known-common artifacts: loading common.yaml with
+ * libyaml (errors as file:line:column) and lookup. Format and contract in
+ * common.h; what the list holds and why in docs/clustering.md.
+ */
 #include "fingerprints/common.h"
 
 #include <errno.h>

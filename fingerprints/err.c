@@ -1,3 +1,7 @@
+/*
+ * err.c - the text of each BPH_ERR_* code (bph_strerror). The codes and
+ * the convention are in err.h.
+ */
 #include "fingerprints/err.h"
 
 const char *bph_strerror(int err)

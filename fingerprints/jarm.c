@@ -2,8 +2,9 @@
  * jarm.c - JARM ClientHello builder, reply reducer and fuzzy hash.
  *
  * A reimplementation of salesforce/jarm's jarm.py (BSD-3-Clause, Copyright
- * (c) 2020, Salesforce.com, Inc.), written from the reference notes in
- * shared/reference/fingerprints.md section 1. The cipher and ALPN tables are
+ * (c) 2020, Salesforce.com, Inc.), written from its published behaviour;
+ * docs/fingerprints.md names the oracle and the test vectors (tests/data/
+ * jarm_clienthello_vectors.txt). The cipher and ALPN tables are
  * facts of that protocol; the quirks of jarm.py's reply parser are kept on
  * purpose, because JARM values are only comparable when computed the same way.
  */
@@ -24,7 +25,7 @@
 enum jarm_order { ORD_FORWARD, ORD_REVERSE, ORD_TOP, ORD_BOTTOM, ORD_MIDDLE };
 enum jarm_sv { SV_NONE, SV_12, SV_13 };
 
-/* One row of jarm.py's probe queue (reference 1.5). */
+/* One row of jarm.py's probe queue (main()'s queue order). */
 struct jarm_probe {
 	uint16_t rec_ver, hello_ver;
 	bool no13;	/* NO1.3 cipher list */
@@ -49,7 +50,7 @@ static const struct jarm_probe jarm_probes[BPH_JARM_PROBES] = {
     {0x0301, 0x0303, false, ORD_MIDDLE, true, false, SV_13, ORD_REVERSE},
 };
 
-/* jarm.py's ALL list, in its order (reference 1.3). */
+/* jarm.py's ALL cipher list, in its order (get_ciphers). */
 static const uint16_t jarm_ciphers[JARM_NCIPHERS] = {
     0x0016, 0x0033, 0x0067, 0xc09e, 0xc0a2, 0x009e, 0x0039, 0x006b, 0xc09f,
     0xc0a3, 0x009f, 0x0045, 0x00be, 0x0088, 0x00c4, 0x009a, 0xc008, 0xc009,

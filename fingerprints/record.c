@@ -1,3 +1,8 @@
+/*
+ * record.c - the record model's constructors and destructors, and its
+ * small helpers. The model is in record.h; its fields are
+ * documented for users in docs/output.md.
+ */
 #include "fingerprints/record.h"
 
 #include <stdio.h>

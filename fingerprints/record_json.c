@@ -1,3 +1,8 @@
+/*
+ * record_json.c - one record to one JSON object and back (jansson), and
+ * the JSON Lines writer, with every network string cleaned. Contract in
+ * record_json.h; the fields in docs/output.md.
+ */
 #include "fingerprints/record_json.h"
 
 #include <arpa/inet.h>

@@ -2,7 +2,7 @@
  * record_json.h - one bph_service <-> one JSON object (jansson), and the
  * JSON Lines writer.
  *
- * Field names follow the output contract in docs/design.md ("ip", "port",
+ * Field names follow the output contract in docs/output.md ("ip", "port",
  * "state", "tcp", "tls", "ssh", "http"), plus the extra fields the record
  * model holds ("seen" as Unix seconds, "proto", "banner", "tls.version",
  * ...). Absent sub-objects and empty strings are omitted. Hex is written in

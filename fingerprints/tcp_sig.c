@@ -1,3 +1,8 @@
+/*
+ * tcp_sig.c - TCP/IP stack traits and the p0f-style signature of one
+ * SYN-ACK, read through the cursor. Contract in tcp_sig.h; the signature
+ * format in docs/fingerprints.md.
+ */
 #include "fingerprints/tcp_sig.h"
 
 #include <stdarg.h>

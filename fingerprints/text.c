@@ -1,3 +1,8 @@
+/*
+ * text.c - cleaning strings that came from the network (UTF-8 repair,
+ * control characters escaped) for the record's writers and the terminal.
+ * Contract in text.h.
+ */
 #include "fingerprints/text.h"
 
 #include <stdio.h>

@@ -1,3 +1,8 @@
+/*
+ * registry.c - the one list of application probes (each descriptor lives
+ * in probes/<name>.c) and lookup by name. Contract in registry.h; the probe
+ * interface in probe.h.
+ */
 #include "probes/registry.h"
 
 #include <stdio.h>

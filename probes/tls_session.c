@@ -1,3 +1,8 @@
+/*
+ * tls_session.c - a TLS client over memory BIOs (OpenSSL), shared by the
+ * tls and http probes: bytes in, bytes out, no socket, no verification.
+ * Contract in tls_session.h.
+ */
 #include "probes/tls_session.h"
 
 #include <stdio.h>

@@ -1,3 +1,8 @@
+/*
+ * netroute.c - the SYNs' way out: the netlink route lookup, the
+ * interface's addresses and the next hop's MAC from the neighbour table.
+ * Contract and design in netroute.h.
+ */
 #include "scanner/netroute.h"
 
 #include <arpa/inet.h>

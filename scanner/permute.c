@@ -1,3 +1,8 @@
+/*
+ * permute.c - the seeded, shardable walk over [0, n) by a cyclic
+ * multiplicative group (ZMap's method): prime table, generator search and
+ * the iterator. Design and contract in permute.h.
+ */
 #include "scanner/permute.h"
 
 #include <stddef.h>

@@ -1,3 +1,8 @@
+/*
+ * progress.c - the SYN scan's rate arithmetic without clocks: the pacer's
+ * schedule, --bandwidth to packets per second, the progress line.
+ * Contract in progress.h; the pacing is described in docs/performance.md.
+ */
 #include "scanner/progress.h"
 
 #include <errno.h>

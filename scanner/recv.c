@@ -1,3 +1,8 @@
+/*
+ * recv.c - the capture thread of the SYN scan: libpcap in immediate mode
+ * with the BPF filter of recv.h, handing each frame to the callback.
+ * Contract and design in recv.h.
+ */
 #include "scanner/recv.h"
 
 #include <pcap/pcap.h>

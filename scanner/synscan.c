@@ -1,3 +1,8 @@
+/*
+ * synscan.c - the stateless SYN scan: route, sender threads, capture,
+ * passes and retries, cooldown, checkpoints and signals. The design is in
+ * synscan.h and docs/architecture.md; the pacing in docs/performance.md.
+ */
 #include "scanner/synscan.h"
 
 #include <errno.h>

@@ -1,3 +1,8 @@
+/*
+ * targets.c - the IPv4 target set: spec and file parsing, exclusions, the
+ * reserved ranges, and indexing into the merged ranges. Contract and
+ * design in targets.h.
+ */
 #include "scanner/targets.h"
 
 #include <ctype.h>

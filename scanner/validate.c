@@ -1,3 +1,8 @@
+/*
+ * validate.c - stateless validation (SipHash-2-4 of the 4-tuple in the
+ * source port, sequence and IP id) and the one-pass decoder of reply
+ * frames. Design and contract in validate.h.
+ */
 #include "scanner/validate.h"
 
 #include <string.h>
