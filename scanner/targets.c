@@ -236,7 +236,7 @@ static int add_line(struct bph_rvec *v, const char *path, size_t lineno,
 
 	/* a NUL would hide the rest of the line from the parser: a target
 	 * after it would be silently lost */
-	if (nul && (size_t)(nul - line) < end) {
+	if (nul && (size_t)(nul - line) <= end) {
 		snprintf(err, errlen, "%s:%zu:%zu: NUL byte", path, lineno,
 			 (size_t)(nul - line) + 1);
 		return BPH_ERR_USAGE;

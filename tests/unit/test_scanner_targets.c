@@ -184,7 +184,7 @@ static void test_file(void **state)
 
 	/* text after a NUL byte is not silently dropped */
 	f = fopen(path, "w");
-	fwrite("30.0.0.1\n30.0.0.2\0 30.0.0.3\n", 1, 29, f);
+	fwrite("30.0.0.1\n30.0.0.2\0 30.0.0.3\n", 1, 28, f);
 	fclose(f);
 	assert_int_equal(bph_targets_new(&t), 0);
 	assert_int_equal(bph_targets_add_file(t, path, err, sizeof(err)),
