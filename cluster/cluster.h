@@ -1,7 +1,7 @@
 /*
  * cluster.h - linking hosts by shared artifacts, with evidence.
  *
- * Families and strengths (docs/design.md, shared clustering.md 2.2-2.3):
+ * Families and strengths (docs/clustering.md "Artifacts and families"):
  *   strong: ssh_hostkey (family "hostkey"), cert_sha256 + spki_sha256
  *           (family "x509": a certificate and its key are one piece of
  *           evidence);
@@ -21,7 +21,7 @@
  *   "score>=<t>"     score >= threshold from at least two families, at
  *                    least one of them not weak (software and tcp measure
  *                    software builds, not operators: together they still
- *                    never link, shared clustering.md 2.2);
+ *                    never link, docs/clustering.md "Link rules");
  *   "concentrated"   an artifact over its family's cap (so weight 0 for
  *                    pairs) whose holders are mostly (>= majority, and at
  *                    least 3 hosts) in one cluster already formed by the
@@ -37,7 +37,7 @@
  *                    that dominates its /24 when a software or tcp_sig
  *                    value it carries is that cluster's own, and block
  *                    prior odds x the build's likelihood ratio >= 99
- *                    (cluster/neighbour.c; family "netblock" turns it
+ *                    (cluster/rule_neighbour.c; family "netblock" turns it
  *                    off).
  * Defaults (bph_cluster_opts_default): threshold 3.0; caps strong 50,
  * medium 20, weak 100; strengths 3, 2, 1; majority 0.6; max_concentrated

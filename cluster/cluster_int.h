@@ -1,7 +1,12 @@
 /*
- * cluster_int.h - what cluster.c shares with the rule files beside it
- * (neighbour.c). Internal to cluster/: nothing outside the folder includes
- * it.
+ * cluster_int.h - what the files of the clustering pipeline share.
+ * Internal to cluster/: nothing outside the folder includes it (libpcap's
+ * pcap-int.h is the model).
+ *
+ * Calls go one way: cluster.c (the pipeline) runs the stages, build.c,
+ * rule_score.c, rule_concentrated.c, rule_neighbour.c and components.c,
+ * which use the helpers of links.c; explain.c and the exporters read the
+ * result. docs/architecture.md says what each file owns.
  */
 #ifndef BPH_CLUSTER_CLUSTER_INT_H
 #define BPH_CLUSTER_CLUSTER_INT_H
@@ -15,13 +20,9 @@ struct art_row {
 	uint16_t port;
 };
 
-/* Candidate pair: the best artifact of each family both hosts share. */
-struct pair {
-	uint32_t a, b;
-	int32_t best[BPH_FAM_COUNT]; /* artifact index or -1 */
-	uint16_t pa[BPH_FAM_COUNT], pb[BPH_FAM_COUNT];
-};
+struct pair; /* a candidate pair of the score rules (rule_score.c) */
 
+/* The state of one bph_cluster_run(). */
 struct run {
 	const struct bph_graph *g;
 	const struct bph_cluster_opts *o;
@@ -42,9 +43,33 @@ struct cand {
 	uint16_t port_h, port_rep;
 };
 
-/* why_zero reasons compared by address */
+/* ---- the stages, in the order cluster.c runs them ---- */
+
+/* build.c: hosts in address order, incidences by host, artifact
+ * statistics and weights, r->by_art. */
+int bph_cl_build(struct run *r);
+/* rule_score.c: default suppression, then the strong and score rules. */
+int bph_cl_score_rules(struct run *r);
+/* rule_concentrated.c: the concentrated rule. */
+int bph_cl_concentrated_rule(struct run *r);
+/* rule_neighbour.c: the neighbour rule; frees r->by_art when done. */
+int bph_cl_neighbour_rule(struct run *r);
+/* components.c: clusters from the links, then bridges. */
+int bph_cl_components(struct bph_clustering *c);
+
+/* build.c: orders IPv4 addresses numerically, anything else by strcmp. */
+int bph_cl_ipcmp(const char *a, const char *b);
+
+/* why_zero reasons compared by address (build.c) */
 extern const char bph_cl_why_cap[];
 extern const char bph_cl_why_common[];
+
+/* rule_neighbour.c: why lone host h did or did not join cluster index k
+ * by the neighbour rule, computed on the final clusters (for explain.c). */
+void bph_cl_neighbour_explain(const struct bph_clustering *c, uint32_t k,
+			      uint32_t h, FILE *out);
+
+/* ---- links.c: helpers the rules share ---- */
 
 /* Roots of the clusters the links made so far, one per host (new array). */
 uint32_t *bph_cl_link_roots(const struct bph_clustering *c);
@@ -60,12 +85,6 @@ int bph_cl_push_cand(struct cand **v, size_t *n, size_t *cap, struct cand c);
 int bph_cl_cmp_cand(const void *x, const void *y); /* host, root, art */
 int bph_cl_cmp_link(const void *x, const void *y); /* a, b */
 int bph_cl_cmp_ev_weight(const void *x, const void *y, void *c); /* desc */
-
-/* The neighbour rule (neighbour.c); frees r->by_art when done. */
-int bph_cl_neighbour_rule(struct run *r);
-/* Why lone host h did or did not join cluster index k by that rule,
- * computed on the final clusters. */
-void bph_cl_neighbour_explain(const struct bph_clustering *c, uint32_t k,
-			      uint32_t h, FILE *out);
+int bph_cl_cmp_u32(const void *x, const void *y);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * community.c - communities inside large clusters, with libigraph.
- * The contract (objective, determinism, numbering) is in community.h.
+ * The contract (objective, determinism, numbering) is in community.h;
+ * docs/clustering.md "Splitting large clusters" has the figures.
  */
 #include "cluster/community.h"
 

@@ -4,10 +4,10 @@
  * Clusters are connected components, so one false link (a bridge through
  * a shared panel or a mis-weighted key) merges two operators. Community
  * detection on a component's links finds its densely linked parts
- * (shared clustering.md 2.4: components first, then communities only on
- * components of at least min_size hosts). Components stay the primary
- * answer; communities are a second level an investigator reads when a
- * cluster is too big to be one operator.
+ * (docs/clustering.md "Splitting large clusters": components first, then
+ * communities only on components of at least min_size hosts). Components
+ * stay the primary answer; communities are a second level an investigator
+ * reads when a cluster is too big to be one operator.
  *
  * Graph: one vertex per host of the cluster, one edge per link, weighted
  * by the link's score; a link scoring 0 (made by a rule without weight)

@@ -1,6 +1,8 @@
 /*
  * explain.c - the human-readable side of a clustering: the seed's cluster
  * with the evidence of each link, and why a host is or is not in it.
+ * Contract in cluster.h; the report is described in docs/clustering.md
+ * "Explanations" and docs/output.md "Cluster report".
  */
 #include "cluster/cluster.h"
 

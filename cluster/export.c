@@ -1,4 +1,8 @@
-/* export.c - the exporter registry and helpers the exporters share. */
+/*
+ * export.c - the exporter registry (one entry per format, each in its own
+ * export_<format>.c) and the helpers the exporters share. Contract in
+ * export.h; the formats are described in docs/output.md "Graph exports".
+ */
 #include "cluster/export.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /*
- * export_csv.c - CSV for Maltego's "import graph from table": the first
+ * export_csv.c - CSV for Maltego's "import graph from table" (docs/output.md
+ * "Graph exports"): the first
  * two columns are maltego.IPv4Address entities, one row per link (a host
  * without links gets a row with an empty second column). Fields follow
  * RFC 4180 (quoted when needed, '"' doubled); text is cleaned (no control

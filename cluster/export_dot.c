@@ -1,7 +1,8 @@
 /*
- * export_dot.c - Graphviz DOT. Every ID and attribute value is a
- * double-quoted string: text is cleaned to XML characters (no controls),
- * then '"' and '\' are backslash-escaped and line breaks become spaces.
+ * export_dot.c - Graphviz DOT (docs/output.md "Graph exports"). Every ID
+ * and attribute value is a double-quoted string: text is cleaned to XML
+ * characters (no controls), then '"' and '\' are backslash-escaped and
+ * line breaks become spaces.
  */
 #include "cluster/export.h"
 

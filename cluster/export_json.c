@@ -1,7 +1,7 @@
 /*
- * export_json.c - the bphound cluster JSON (docs/design.md contract) and
- * Cytoscape.js JSON (elements with data; also readable by networkx's
- * cytoscape_graph).
+ * export_json.c - the bphound cluster JSON (docs/output.md "Cluster
+ * report") and Cytoscape.js JSON (elements with data; also readable by
+ * networkx's cytoscape_graph), both through jansson.
  */
 #include "cluster/export.h"
 

@@ -2,7 +2,7 @@
  * export_nodes.c - what the exporters show about a node: a host's label
  * artifacts (titles, servers, certificate subjects), artifact count and
  * community, and which artifacts become nodes of their own with
- * --artifact-nodes.
+ * --artifact-nodes (export.h; docs/output.md "Graph exports").
  */
 #include "cluster/export.h"
 

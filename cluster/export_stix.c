@@ -1,5 +1,6 @@
 /*
- * export_stix.c - a STIX 2.1 bundle: one infrastructure per cluster with
+ * export_stix.c - a STIX 2.1 bundle (docs/output.md "Graph exports"): one
+ * infrastructure per cluster with
  * more than one host (and the seed's cluster), an ipv4-addr per host, an
  * x509-certificate per linking certificate hash (with its subject when
  * the scan recorded one), "consists-of" relationships from each

@@ -1,6 +1,7 @@
 /*
  * export_xml.c - GraphML and GEXF 1.2draft through libxml2's
- * xmlTextWriter. Text from the network is cleaned to XML 1.0 characters
+ * xmlTextWriter (docs/output.md "Graph exports"). Text from the network is
+ * cleaned to XML 1.0 characters
  * first (xmlTextWriter escapes markup but would write forbidden control
  * characters as references that no XML parser accepts).
  */

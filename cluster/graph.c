@@ -1,3 +1,8 @@
+/*
+ * graph.c - the host-artifact graph the clustering reads: hosts and
+ * artifacts interned in string maps, incidences deduplicated in an
+ * open-addressing table. Contract in graph.h.
+ */
 #include "cluster/graph.h"
 
 #include <stdlib.h>

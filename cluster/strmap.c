@@ -1,3 +1,8 @@
+/*
+ * strmap.c - the string-to-index map of the graph's hosts and artifacts:
+ * open addressing with linear probing and a hash tag per slot, keys copied
+ * into an arena. Contract in strmap.h.
+ */
 #include "cluster/strmap.h"
 
 #include <stdlib.h>

@@ -1,3 +1,7 @@
+/*
+ * unionfind.c - disjoint sets with path halving and union by size, for the
+ * clusters and the rules' roots. Contract in unionfind.h.
+ */
 #include "cluster/unionfind.h"
 
 #include <stdlib.h>

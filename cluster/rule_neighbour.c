@@ -1,21 +1,25 @@
 /*
- * neighbour.c - the neighbour rule: a host the other rules left alone
- * joins the cluster that dominates its /24 when its software build or its
- * TCP stack is, in the whole store, almost only seen on that cluster.
+ * rule_neighbour.c - the neighbour rule (docs/clustering.md "The neighbour
+ * rule"), and its explanation: a host the other rules left alone joins the
+ * cluster that dominates its /24 when its software build or its TCP stack
+ * is, in the whole store, almost only seen on that cluster.
  *
  * Why: a provider re-installs a machine (fresh SSH key, default page) and
  * it shares nothing strong with its siblings any more, but it still sits
  * in the provider's block and still runs the provider's custom build or
  * kernel tuning. An address block alone is a weak prior (blocks are
- * sub-allocated to unrelated customers; shared clustering.md 2.2), and a
- * build alone is software, not an operator; together they point at one
- * operator only when both are dominated by one cluster:
- *   - the /24: at least 3 of its hosts, and a majority (opts.majority,
- *     0.6) of all its hosts in the store, are in the cluster;
+ * sub-allocated to unrelated customers), and a build alone is software,
+ * not an operator; together they point at one operator only when both
+ * are dominated by one cluster:
+ *   - the /24: the cluster holds most of its hosts in the store, at least
+ *     3; its prior odds are the cluster's hosts there against the others;
  *   - a software or tcp_sig artifact: at least 3 holders in the cluster
- *     and at most max(1, 10%) of that number outside it. A reseller on
- *     its upstream's default image shares the build with its unrelated
- *     neighbours, so the build is not exclusive and nobody is attached.
+ *     and at most max(1, 10%) of that number outside it; its likelihood
+ *     ratio is how much likelier a host of the cluster carries it than
+ *     one outside. A reseller on its upstream's default image shares the
+ *     build with its unrelated neighbours, so the build is not exclusive
+ *     and nobody is attached.
+ * The prior odds times the best build's ratio must reach 99 (NB_ODDS).
  * Only hosts alone after the other rules are attached, so weak evidence
  * never merges two clusters. Each attachment is one link (rule
  * "neighbour") from the host to a cluster member holding the build, with
@@ -101,13 +105,6 @@ static int runs_init(const struct bph_clustering *c, struct nb_runs *v)
 	return 0;
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-
-	return (a > b) - (a < b);
-}
-
 /* The root holding most hosts of run k (tmp: room for the longest run;
  * 256 for distinct addresses, but the graph takes any strings). */
 static void run_main(struct nb_runs *v, size_t k, const uint32_t *root,
@@ -117,7 +114,7 @@ static void run_main(struct nb_runs *v, size_t k, const uint32_t *root,
 
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = root[v->lo[k] + i];
-	qsort(tmp, n, sizeof(*tmp), cmp_u32);
+	qsort(tmp, n, sizeof(*tmp), bph_cl_cmp_u32);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i; j < n && tmp[j] == tmp[i]; j++)
 			;

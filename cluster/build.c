@@ -1,0 +1,267 @@
+/*
+ * build.c - the first stage of a clustering: hosts copied in address
+ * order, incidences remapped and sorted by host, each artifact's holder
+ * count and weight (docs/clustering.md "Weights"), and the by-artifact
+ * index the rules read. The pipeline is in cluster.c.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster_int.h"
+#include "fingerprints/err.h"
+
+int bph_cl_ipcmp(const char *a, const char *b)
+{
+	struct in_addr x, y;
+
+	if (inet_pton(AF_INET, a, &x) == 1 && inet_pton(AF_INET, b, &y) == 1) {
+		uint32_t u = ntohl(x.s_addr), v = ntohl(y.s_addr);
+		return u < v ? -1 : u > v;
+	}
+	return strcmp(a, b);
+}
+
+/* A host and its sort key: the IPv4 address, or 2^32 + index when any
+ * host is not IPv4 (then the whole table is sorted with bph_cl_ipcmp). */
+struct host_key {
+	uint64_t key;
+	uint32_t ix;
+	const char *name;
+};
+
+static int cmp_host_key(const void *x, const void *y)
+{
+	const struct host_key *a = x, *b = y;
+
+	return (a->key > b->key) - (a->key < b->key);
+}
+
+static int cmp_host_name(const void *x, const void *y)
+{
+	return bph_cl_ipcmp(((const struct host_key *)x)->name,
+			    ((const struct host_key *)y)->name);
+}
+
+/* Sorts order[] (one entry per graph host) into address order. */
+static void sort_hosts(const struct bph_graph *g, struct host_key *order)
+{
+	bool all_v4 = true;
+
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		struct in_addr a;
+		order[i].ix = (uint32_t)i;
+		order[i].name = g->hosts[i];
+		if (inet_pton(AF_INET, g->hosts[i], &a) == 1)
+			order[i].key = ntohl(a.s_addr);
+		else
+			all_v4 = false;
+	}
+	qsort(order, g->n_hosts, sizeof(*order),
+	      all_v4 ? cmp_host_key : cmp_host_name);
+}
+
+/* Size of the clustering's string block: hosts, kinds and values. */
+static size_t strings_size(const struct bph_graph *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_hosts; i++)
+		n += strlen(g->hosts[i]) + 1;
+	for (size_t i = 0; i < g->n_arts; i++)
+		n += strlen(g->kinds[i]) + strlen(g->values[i]) + 2;
+	return n + 1;
+}
+
+/* Appends s to the string block at *pos; returns the copy. */
+static char *put_string(struct bph_clustering *c, size_t *pos, const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p = c->strings + *pos;
+
+	memcpy(p, s, len);
+	*pos += len;
+	return p;
+}
+
+/* Copies the hosts in address order and builds host_map. */
+static int copy_hosts(struct run *r, size_t *pos)
+{
+	const struct bph_graph *g = r->g;
+	struct bph_clustering *c = r->c;
+	struct host_key *order = calloc(g->n_hosts + 1, sizeof(*order));
+
+	c->hosts = calloc(g->n_hosts + 1, sizeof(char *));
+	r->host_map = calloc(g->n_hosts + 1, sizeof(uint32_t));
+	c->strings = malloc(strings_size(g));
+	if (!order || !c->hosts || !r->host_map || !c->strings) {
+		free(order);
+		return BPH_ERR_NOMEM;
+	}
+	sort_hosts(g, order);
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		r->host_map[order[i].ix] = (uint32_t)i;
+		c->hosts[i] = put_string(c, pos, order[i].name);
+		c->n_hosts++;
+	}
+	free(order);
+	return 0;
+}
+
+static int cmp_inc(const void *x, const void *y)
+{
+	const struct bph_incidence *a = x, *b = y;
+
+	if (a->host != b->host)
+		return a->host < b->host ? -1 : 1;
+	if (a->art != b->art)
+		return a->art < b->art ? -1 : 1;
+	return (a->port > b->port) - (a->port < b->port);
+}
+
+/* Sorts one host's incidences by (art, port): insertion sort, as a host
+ * has a few; qsort for the rare host with many. */
+static void sort_segment(struct bph_incidence *v, size_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof(*v), cmp_inc);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct bph_incidence x = v[i];
+		size_t j = i;
+		while (j > 0 && cmp_inc(&v[j - 1], &x) > 0) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* Remapped incidences sorted by host (counting sort), then by art and
+ * port within a host, with per-host offsets. */
+static int copy_incidences(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	size_t *cur = calloc(c->n_hosts + 1, sizeof(size_t));
+
+	c->n_inc = r->g->n_inc;
+	c->inc = malloc((c->n_inc + 1) * sizeof(*c->inc));
+	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
+	if (!cur || !c->inc || !c->inc_off) {
+		free(cur);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < c->n_inc; i++)
+		c->inc_off[r->host_map[r->g->inc[i].host] + 1]++;
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		c->inc_off[h + 1] += c->inc_off[h];
+		cur[h] = c->inc_off[h];
+	}
+	for (size_t i = 0; i < c->n_inc; i++) {
+		struct bph_incidence in = r->g->inc[i];
+		in.host = r->host_map[in.host];
+		if (in.last_seen > c->last_seen)
+			c->last_seen = in.last_seen;
+		c->inc[cur[in.host]++] = in;
+	}
+	for (size_t h = 0; h < c->n_hosts; h++)
+		sort_segment(&c->inc[c->inc_off[h]],
+			     c->inc_off[h + 1] - c->inc_off[h]);
+	free(cur);
+	return 0;
+}
+
+const char bph_cl_why_cap[] = "shared by too many hosts";
+const char bph_cl_why_common[] = "on the common-artifacts list";
+
+static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
+			       double *w)
+{
+	const struct bph_kind_info *k = r->c->arts[a].info;
+	size_t n = r->c->n_hosts;
+
+	*w = 0;
+	if (!k)
+		return "kind not used for linking";
+	if (!r->o->family_on[k->family])
+		return "family disabled";
+	if (bph_common_find(r->common, r->g->kinds[a], r->g->values[a]))
+		return bph_cl_why_common;
+	if (df < 2)
+		return "seen on one host only";
+	if (df > r->o->max_share[k->strength])
+		return bph_cl_why_cap;
+	if (k->strength == BPH_STRONG)
+		*w = r->o->strength[k->strength] * log(1.0 + (double)n / df);
+	else if (df < n)
+		*w = r->o->strength[k->strength] * log((double)n / df);
+	return *w > 0 ? NULL : "carried by every host";
+}
+
+static int artifact_stats(struct run *r, size_t *pos)
+{
+	struct bph_clustering *c = r->c;
+	const struct bph_incidence *in = c->inc;
+
+	c->arts = calloc(r->g->n_arts + 1, sizeof(*c->arts));
+	if (!c->arts)
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < c->n_inc; i++) /* distinct (host, art) */
+		if (i == 0 || in[i].host != in[i - 1].host ||
+		    in[i].art != in[i - 1].art)
+			c->arts[in[i].art].df++;
+	for (size_t a = 0; a < r->g->n_arts; a++) {
+		struct bph_art_stat *s = &c->arts[a];
+		s->kind = put_string(c, pos, r->g->kinds[a]);
+		s->value = put_string(c, pos, r->g->values[a]);
+		c->n_arts++;
+		s->info = bph_kind_lookup(s->kind);
+		s->why_zero = zero_reason(r, a, s->df, &s->weight);
+	}
+	return 0;
+}
+
+/* r->by_art: one row per (art, host), sorted by art then host (a counting
+ * sort by art over the host-sorted incidences). */
+static int index_by_art(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	size_t *off = calloc(c->n_arts + 2, sizeof(size_t)), n = 0;
+	struct art_row *v;
+
+	for (size_t k = 0; off && k < c->n_inc; k++)
+		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
+		    c->inc[k].art != c->inc[k - 1].art) {
+			off[c->inc[k].art + 1]++;
+			n++;
+		}
+	v = off ? malloc((n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		free(off);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t a = 0; a < c->n_arts; a++)
+		off[a + 1] += off[a];
+	for (size_t k = 0; k < c->n_inc; k++)
+		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
+		    c->inc[k].art != c->inc[k - 1].art)
+			v[off[c->inc[k].art]++] = (struct art_row){
+			    c->inc[k].art, c->inc[k].host, c->inc[k].port};
+	free(off);
+	r->by_art = v;
+	r->n_by_art = n;
+	return 0;
+}
+
+int bph_cl_build(struct run *r)
+{
+	size_t pos = 0;
+	int rc;
+
+	if (!(rc = copy_hosts(r, &pos)) && !(rc = copy_incidences(r)) &&
+	    !(rc = artifact_stats(r, &pos)))
+		rc = index_by_art(r);
+	return rc;
+}
