@@ -14,12 +14,6 @@
 #include "cluster/export.h"
 #include "fingerprints/err.h"
 
-void bph_cli_list_formats(FILE *out, const char *sep)
-{
-	for (size_t i = 0; bph_exporters[i]; i++)
-		fprintf(out, "%s%s", i ? sep : "", bph_exporters[i]->name);
-}
-
 void bph_cli_list_families(FILE *out, const char *sep)
 {
 	for (int f = 0; f < BPH_FAM_COUNT; f++)
@@ -261,7 +255,7 @@ static void bash_completion(FILE *out)
 	fputs("\" ;;\n      --families) words=\"", out);
 	bph_cli_list_families(out, " ");
 	fputs("\" ;;\n      --communities) words=\"leiden louvain\" ;;\n"
-	      "      --db|--exclude|--common|-o|--output) "
+	      "      --db|--exclude|--common|--allowlist|-o|--output) "
 	      "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
 	      "      *) case ${COMP_WORDS[1]} in\n",
 	      out);
@@ -295,7 +289,8 @@ static void zsh_completion(FILE *out)
 	bph_cli_list_families(out, " ");
 	fputs("; return ;;\n    --communities) compadd -- leiden louvain; "
 	      "return ;;\n"
-	      "    --db|--exclude|--common|-o|--output) _files; return ;;\n"
+	      "    --db|--exclude|--common|--allowlist|-o|--output) _files; "
+	      "return ;;\n"
 	      "  esac\n  case ${words[2]} in\n",
 	      out);
 	for (size_t i = 0; bph_commands[i].name; i++) {

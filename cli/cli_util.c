@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "abuse/denylist.h"
 #include "cluster/export.h"
 
 #include "fingerprints/err.h"
@@ -76,9 +77,46 @@ static int path_writable(const char *path)
 	return ok ? -1 : 0;
 }
 
+/* The one list of export formats: the graph exporters of cluster/ first,
+ * then the deny lists of abuse/ (cluster/ knows nothing of abuse/). */
+const char *bph_cli_format_at(size_t i, bool *deny)
+{
+	size_t n = 0;
+
+	while (bph_exporters[n])
+		n++;
+	if (deny)
+		*deny = i >= n;
+	if (i < n)
+		return bph_exporters[i]->name;
+	for (size_t k = 0; bph_deny_formats[k]; k++)
+		if (k == i - n)
+			return bph_deny_formats[k]->name;
+	return NULL;
+}
+
+void bph_cli_list_formats(FILE *out, const char *sep)
+{
+	const char *name;
+
+	for (size_t i = 0; (name = bph_cli_format_at(i, NULL)); i++)
+		fprintf(out, "%s%s", i ? sep : "", name);
+}
+
+enum bph_cli_fmt bph_cli_format_kind(const char *fmt)
+{
+	const char *name;
+	bool deny;
+
+	for (size_t i = 0; fmt && (name = bph_cli_format_at(i, &deny)); i++)
+		if (!strcmp(name, fmt))
+			return deny ? BPH_FMT_DENY : BPH_FMT_GRAPH;
+	return BPH_FMT_NONE;
+}
+
 int bph_cli_check_output(const char *cmd, const char *fmt, const char *path)
 {
-	if (!bph_export_known(fmt)) {
+	if (bph_cli_format_kind(fmt) == BPH_FMT_NONE) {
 		fprintf(stderr, "bphound %s: unknown format '%s' (", cmd, fmt);
 		bph_cli_list_formats(stderr, " ");
 		fputs(")\n", stderr);
@@ -94,9 +132,18 @@ int bph_cli_check_output(const char *cmd, const char *fmt, const char *path)
 
 int bph_cli_check_exports(const struct bph_opts *o)
 {
-	for (size_t i = 0; i < o->n_exports; i++)
-		if (bph_cli_check_output(o->cmd, o->exports[i].format,
-					 o->exports[i].path))
+	for (size_t i = 0; i < o->n_exports; i++) {
+		const char *fmt = o->exports[i].format;
+		if (bph_cli_format_kind(fmt) == BPH_FMT_DENY) {
+			fprintf(stderr,
+				"bphound %s: --export %s: a deny list is "
+				"written by bphound export --format %s SEED "
+				"-o FILE\n",
+				o->cmd, fmt, fmt);
 			return BPH_EXIT_USAGE;
+		}
+		if (bph_cli_check_output(o->cmd, fmt, o->exports[i].path))
+			return BPH_EXIT_USAGE;
+	}
 	return 0;
 }
