@@ -71,6 +71,11 @@ struct bph_opts {
 	bool json;
 	bool resume;	     /* scan --resume, pivot --resume */
 	bool artifact_nodes; /* export, pivot --export: artifacts as nodes */
+	/* export (deny lists) and report */
+	uint64_t cluster_id;   /* --cluster ID; 0: not given */
+	const char *allowlist; /* --allowlist */
+	int min_prefix;	       /* --min-prefix; 0: not given (24) */
+	int valid_days;	       /* --valid-days; 0: not given (30) */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];
 	size_t n_exports;
 };
@@ -139,8 +144,16 @@ void bph_cli_man(FILE *out);
 /* Shell completion for shell ("bash" or "zsh"). Returns 0, or
  * BPH_ERR_USAGE for another shell. */
 int bph_cli_completion(FILE *out, const char *shell);
+/* The i-th export format's name (NULL past the last), graph formats of
+ * cluster/export.h first, then the deny lists of abuse/denylist.h; *deny
+ * (may be NULL) says which (cli_util.c: the one place that joins the
+ * two registries). */
+const char *bph_cli_format_at(size_t i, bool *deny);
+enum bph_cli_fmt { BPH_FMT_NONE, BPH_FMT_GRAPH, BPH_FMT_DENY };
+/* Which kind of export format fmt names (NULL: none). */
+enum bph_cli_fmt bph_cli_format_kind(const char *fmt);
 /* Export format names and family names, joined by sep, for help texts
- * and error messages (from the registries of cluster/). */
+ * and error messages (from the registries of cluster/ and abuse/). */
 void bph_cli_list_formats(FILE *out, const char *sep);
 void bph_cli_list_families(FILE *out, const char *sep);
 
@@ -195,6 +208,21 @@ int bph_cli_cluster_opts(const struct bph_opts *o, struct bph_cluster_opts *co);
  */
 int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 			 const char *ip, FILE *out);
+struct bph_clustering;
+/* Clusters the store with o's options (report.c): *c owns the result
+ * (bph_clustering_free). Returns an exit status, after saying why. */
+int bph_cli_clustering(const struct bph_opts *o, struct bph_store *st,
+		       struct bph_clustering **c);
+/*
+ * `export --format denylist|spamhaus|netset|nft|ipset|stix-indicators`
+ * (deny.c): a cluster's hosts (SEED or --cluster ID) as a deny list, -o
+ * FILE and FILE.provenance.json.
+ * Also refuses the deny-list options with another format. Returns an
+ * exit status.
+ */
+int bph_cli_deny_export(const struct bph_opts *o);
+/* Whether export's --format or options ask for a deny list (deny.c). */
+bool bph_cli_deny_asked(const struct bph_opts *o);
 /* Clusters the store with o's options and writes it as fmt to path ("-":
  * stdout), seed (may be NULL; else an answering host, or exit status 2)
  * marked (report.c). Returns an exit status. */

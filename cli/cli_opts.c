@@ -37,10 +37,12 @@ const struct bph_command bph_commands[] = {
 		       "hosts linked to it"},
     [BPH_CMD_CLUSTER] = {"cluster", bph_cmd_cluster, "[SEED] [OPTION]...",
 			 "cluster what the store holds, without a packet"},
-    [BPH_CMD_EXPORT] = {"export", bph_cmd_export,
-			"--format FMT [SEED] -o FILE [OPTION]...",
-			"write the store's clustering for another tool or a "
-			"browser (html: the SEED's cluster)"},
+    [BPH_CMD_EXPORT] =
+	{"export", bph_cmd_export,
+	 "--format FMT [SEED | --cluster ID] -o FILE [OPTION]...",
+	 "write the store's clustering for another tool or a "
+	 "browser (html: the SEED's cluster), or one cluster as "
+	 "a deny list"},
     [BPH_CMD_IMPORT] = {"import", bph_cmd_import, "FILE [OPTION]...",
 			"load bphound JSON Lines, ZGrab2 JSON or nmap XML"},
     [BPH_CMD_SHOW] = {"show", bph_cmd_show, "HOST [OPTION]...",
@@ -73,7 +75,9 @@ const struct bph_optdef bph_optdefs[] = {
     {"gateway-mac", 0, BPH_OPT_STR, F(gateway_mac), 0, 0, NULL, "MAC",
      C_SCAN, "next hop's MAC address (default: from the neighbour table)"},
     {"allow-reserved", 0, BPH_OPT_FLAG, F(allow_reserved), 0, 0, NULL, NULL,
-     C_SCAN, "also scan reserved and special-purpose ranges"},
+     C_SCAN | C(BPH_CMD_EXPORT),
+     "also scan (export: keep in deny lists) reserved and special-purpose "
+     "ranges"},
     {"exclude", 0, BPH_OPT_STR, F(exclude_file), 0, 0, NULL, "FILE", C_SCAN,
      "never scan the addresses and CIDRs listed in FILE"},
     {"retries", 0, BPH_OPT_INT, F(retries), 0, 20, NULL, "N", C_SCAN,
@@ -115,6 +119,16 @@ const struct bph_optdef bph_optdefs[] = {
     {"explain", 0, BPH_OPT_STR, F(explain), 0, 0, NULL, "HOST",
      C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER),
      "why HOST is or is not in the seed's cluster"},
+    /* deny lists (export --format denylist ...; cli/deny.c) */
+    {"cluster", 0, BPH_OPT_U64, F(cluster_id), 1, UINT32_MAX, NULL, "ID",
+     C(BPH_CMD_EXPORT), "deny lists: the cluster with this id instead of a SEED"},
+    {"allowlist", 0, BPH_OPT_STR, F(allowlist), 0, 0, NULL, "FILE",
+     C(BPH_CMD_EXPORT), "deny lists: never list these addresses and CIDRs"},
+    {"min-prefix", 0, BPH_OPT_INT, F(min_prefix), 8, 32, NULL, "N",
+     C(BPH_CMD_EXPORT),
+     "deny lists: no entry wider than /N (IPv6 /N+24; default 24)"},
+    {"valid-days", 0, BPH_OPT_INT, F(valid_days), 1, 3650, NULL, "DAYS",
+     C(BPH_CMD_EXPORT), "deny lists: expire after DAYS (default 30)"},
     /* clustering (cluster_opts.c checks the values) */
     {"common", 0, BPH_OPT_STR, F(common_file), 0, 0, NULL, "FILE",
      C_CLUSTERS, "more known-common artifacts (YAML, adds to the shipped list)"},

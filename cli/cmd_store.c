@@ -42,6 +42,8 @@ int bph_cmd_cluster(const struct bph_opts *o)
 int bph_cmd_export(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
+	if (bph_cli_deny_asked(o)) /* deny lists: deny.c */
+		return bph_cli_deny_export(o);
 	if (o->n_args > 1) {
 		fprintf(stderr,
 			"bphound export: unexpected argument '%s' (one SEED "

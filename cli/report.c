@@ -129,6 +129,15 @@ int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 	return status;
 }
 
+int bph_cli_clustering(const struct bph_opts *o, struct bph_store *st,
+		       struct bph_clustering **c)
+{
+	struct bph_community_opts cm;
+
+	*c = NULL;
+	return build_clustering(o, st, &cm, c);
+}
+
 /* `export`: the whole store's clustering in one format, to path; a seed
  * (which must be an answering host) is marked, and the HTML page shows
  * its cluster. */

@@ -88,6 +88,17 @@ expect 2 "unknown command" help frob
 expect 2 "bash or zsh" completion fish
 # a host the store never saw is a mistake (a typo, another --db)
 expect 2 "not in the store" show 198.18.0.9 --db "$db"
+# deny lists (cli/deny.c): what to list, where, and the allowlist
+printf '198.18.10.0/24\n198.18.10.1/24\n' >"$work/allow.txt"
+expect 2 "one of SEED or --cluster" export --format nft -o "$work/x.nft" --db "$db"
+expect 2 "one of SEED or --cluster" export --format nft 198.18.0.1 --cluster 1 -o "$work/x.nft" --db "$db"
+expect 2 "for the deny-list formats, not json" export --format json --cluster 1 -o "$work/x.json" --db "$db"
+expect 2 "needs -o FILE" export --format denylist --cluster 1 -o - --db "$db"
+expect 2 "allow.txt:2:12: .* host bits" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --allowlist "$work/allow.txt"
+expect 2 "No such file" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --allowlist "$work/none.txt"
+expect 2 "out of range" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --min-prefix 4
+expect 2 "out of range" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --valid-days 0
+expect 2 "a deny list is written by" cluster --db "$db" --export "nft:$work/x.nft"
 
 # a write error on stdout is a failure, not success (show > /dev/full)
 "$bin" import "$top/tests/fuzz/corpus/fuzz_record_json/seed-lab-line" --db "$db" -q
@@ -97,6 +108,9 @@ if "$bin" show 198.18.10.32 --db "$db" >/dev/full 2>"$work/err"; then
 else
 	echo "ok: show > /dev/full -> $?: $(head -n1 "$work/err")"
 fi
+# with a store that holds hosts: an unknown seed or cluster id
+expect 2 "not an answering host" export --format denylist 198.18.0.9 -o "$work/x.txt" --db "$db"
+expect 2 "no cluster 99" export --format denylist --cluster 99 -o "$work/x.txt" --db "$db"
 
 if [ "$fails" -ne 0 ]; then
 	echo "cli_errors: $fails failures"

@@ -1,0 +1,230 @@
+/*
+ * deny.c - `bphound export --format denylist|spamhaus|netset|nft|ipset|
+ * stix-indicators [SEED | --cluster ID] -o FILE`: picks the hosts (a
+ * cluster of the store's clustering),
+ * builds the deny list with abuse/denylist.h and writes FILE and
+ * FILE.provenance.json. docs/guide.md "Deny lists" shows a session.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "abuse/addrlist.h"
+#include "abuse/case.h"
+#include "abuse/denylist.h"
+#include "cli/version.h"
+#include "cluster/cluster.h"
+#include "fingerprints/err.h"
+#include "store/store.h"
+
+/* Most entries a deny list may hold (a ranking of /24s of a large AS is
+ * well below). */
+#define MAX_ENTRIES 1000000
+
+bool bph_cli_deny_asked(const struct bph_opts *o)
+{
+	return bph_cli_format_kind(o->format) == BPH_FMT_DENY ||
+	       o->cluster_id || o->allowlist || o->min_prefix ||
+	       o->valid_days || o->allow_reserved;
+}
+
+/* The deny-list options given with another format, or a missing piece. */
+static int check_args(const struct bph_opts *o)
+{
+	int picks = (o->n_args > 0) + (o->cluster_id > 0);
+	if (!o->format || !o->out_file) {
+		fputs("bphound export: --format FMT and -o FILE are required\n",
+		      stderr);
+		return BPH_EXIT_USAGE;
+	}
+	if (bph_cli_format_kind(o->format) != BPH_FMT_DENY) {
+		fprintf(stderr,
+			"bphound export: --cluster, --allowlist, "
+			"--min-prefix, --valid-days and --allow-reserved are "
+			"for the deny-list formats, not %s\n",
+			o->format);
+		return BPH_EXIT_USAGE;
+	}
+	if (picks != 1 || o->n_args > 1) {
+		fprintf(stderr,
+			"bphound export: --format %s takes one of SEED "
+			"or --cluster ID\n",
+			o->format);
+		return BPH_EXIT_USAGE;
+	}
+	if (!strcmp(o->out_file, "-")) {
+		fputs("bphound export: a deny list needs -o FILE (its "
+		      "provenance goes beside it, in FILE.provenance.json)\n",
+		      stderr);
+		return BPH_EXIT_USAGE;
+	}
+	return bph_cli_check_output(o->cmd, o->format, o->out_file);
+}
+
+/* The cluster's hosts as sources; its id and seed name the list. */
+static int add_cluster(const struct bph_opts *o, struct bph_denylist **d)
+{
+	struct bph_store *st = NULL;
+	struct bph_clustering *c = NULL;
+	struct bph_abuse_case *k = NULL;
+	const char *seed = o->n_args ? o->args[0] : NULL;
+	char name[160], tag[32];
+	long ci;
+	int status = bph_cli_open_store(o, &st) ? BPH_EXIT_FAIL : 0;
+	if (!status)
+		status = bph_cli_clustering(o, st, &c);
+	bph_store_close(st);
+	if (status)
+		return status;
+	ci = bph_abuse_case_find(c, seed, (uint32_t)o->cluster_id);
+	if (ci < 0) {
+		if (seed)
+			fprintf(stderr,
+				"bphound export: %s is not an answering "
+				"host in the store\n",
+				seed);
+		else
+			fprintf(stderr,
+				"bphound export: no cluster %llu (bphound "
+				"cluster lists them)\n",
+				(unsigned long long)o->cluster_id);
+		bph_clustering_free(c);
+		return BPH_EXIT_USAGE;
+	}
+	int rc = bph_abuse_case_new(c, (size_t)ci, &k);
+	if (!rc) {
+		snprintf(name, sizeof(name), "cluster %u%s%s", k->cluster,
+			 seed ? " of " : "", seed ? seed : "");
+		snprintf(tag, sizeof(tag), "bph_c%u", k->cluster);
+		char gen[64];
+		snprintf(gen, sizeof(gen), "bphound %s", bph_version());
+		*d = bph_denylist_new(name, tag, gen);
+		rc = *d ? bph_abuse_case_deny(k, *d) : BPH_ERR_NOMEM;
+	}
+	bph_abuse_case_free(k);
+	bph_clustering_free(c);
+	return rc ? bph_cli_fail("export", rc, NULL) : 0;
+}
+
+static int load_allowlist(const struct bph_opts *o, struct bph_rangeset *allow)
+{
+	char err[512] = "";
+	int rc;
+	if (!o->allowlist)
+		return 0;
+	rc = bph_addrlist_load(o->allowlist, allow, NULL, err, sizeof(err));
+	if (rc == BPH_ERR_IO)
+		rc = BPH_ERR_USAGE; /* a path the user gave */
+	return rc ? bph_cli_fail("export --allowlist", rc, err) : 0;
+}
+
+static int write_file(const struct bph_denylist *d, const char *fmt,
+		      const char *path, bool provenance)
+{
+	const struct bph_deny_format *f = bph_deny_format_find(fmt);
+	char err[256] = "";
+	FILE *out = fopen(path, "w");
+	int rc;
+	if (!out) {
+		fprintf(stderr, "bphound export: cannot write %s: %s\n", path,
+			strerror(errno));
+		return BPH_EXIT_USAGE;
+	}
+	rc = provenance
+		 ? bph_denylist_write_provenance(d, fmt, out, err, sizeof(err))
+		 : f->write(d, out, err, sizeof(err));
+	if (fclose(out) && !rc)
+		rc = BPH_ERR_IO;
+	if (rc) {
+		fprintf(stderr, "bphound export: %s: %s\n", path,
+			err[0] ? err : bph_strerror(rc));
+		return BPH_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* What was left out and why, then what was written. */
+static void summary(const struct bph_opts *o, const struct bph_denylist *d,
+		    const char *prov)
+{
+	char n4[40];
+	size_t shown = 0;
+	bph_u128_format(d->n_addresses[0], n4);
+	for (size_t i = 0; i < d->n_sources && shown < 10; i++) {
+		const struct bph_deny_source *s = &d->sources[i];
+		char c[BPH_CIDR_STRLEN];
+		if (!s->excluded)
+			continue;
+		bph_cidr_format(&s->cidr, c);
+		fprintf(stderr, "bphound export: left out %s: %s\n", c,
+			s->excluded);
+		shown++;
+	}
+	if (d->n_excluded > shown)
+		fprintf(stderr, "bphound export: ... and %zu more left out\n",
+			d->n_excluded - shown);
+	if (d->n_excluded && !d->allow_special)
+		fputs("bphound export: special-purpose ranges (private, "
+		      "documentation, benchmarking, ...) are left out unless "
+		      "--allow-reserved\n",
+		      stderr);
+	fprintf(stderr,
+		"bphound export: %zu entries (%s IPv4 addresses) from %zu "
+		"sources of %s to %s, provenance in %s\n",
+		d->n_entries, n4, d->n_sources, d->name, o->out_file, prov);
+}
+
+static int build_and_write(const struct bph_opts *o, struct bph_denylist *d,
+			   struct bph_rangeset *allow)
+{
+	struct bph_deny_build_opts bo = {
+	    .min_len4 = o->min_prefix ? (unsigned)o->min_prefix : 24,
+	    .allow_special = o->allow_reserved,
+	    .allow = allow,
+	    .generated = (int64_t)time(NULL),
+	    .valid_days = o->valid_days ? (unsigned)o->valid_days : 30,
+	    .max_entries = MAX_ENTRIES,
+	};
+	size_t n = strlen(o->out_file) + sizeof(".provenance.json");
+	char *prov = malloc(n);
+	int rc, status;
+	bo.min_len6 = bo.min_len4 + 24;
+	bph_rangeset_normalize(allow);
+	if (!prov)
+		return bph_cli_fail("export", BPH_ERR_NOMEM, NULL);
+	snprintf(prov, n, "%s.provenance.json", o->out_file);
+	rc = bph_denylist_build(d, &bo);
+	if (rc == BPH_ERR_TOOBIG)
+		fprintf(stderr,
+			"bphound export: more than %d entries: raise "
+			"--min-prefix or narrow the input\n",
+			MAX_ENTRIES);
+	status = rc ? bph_cli_status(rc) : 0;
+	if (!status)
+		status = write_file(d, o->format, o->out_file, false);
+	if (!status)
+		status = write_file(d, o->format, prov, true);
+	if (!status && !o->quiet)
+		summary(o, d, prov);
+	free(prov);
+	return status;
+}
+
+int bph_cli_deny_export(const struct bph_opts *o)
+{
+	struct bph_rangeset allow = {0};
+	struct bph_denylist *d = NULL;
+	int status = check_args(o);
+	if (!status)
+		status = load_allowlist(o, &allow);
+	if (!status)
+		status = add_cluster(o, &d);
+	if (!status)
+		status = build_and_write(o, d, &allow);
+	bph_denylist_free(d);
+	bph_rangeset_free(&allow);
+	return status;
+}
