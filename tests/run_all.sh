@@ -49,18 +49,25 @@ format_check() {
 	[ -z "$files" ] || clang-format --dry-run --Werror $files
 }
 
-fuzz_all() { # runs each fuzzer for $fuzz_seconds on its seed corpus
-	local f name corpus rc=0
-	for f in build-fuzz/fuzz_*; do
-		[ -x "$f" ] || continue
-		name=$(basename "$f")
-		corpus="$logdir/corpus-$name"
-		mkdir -p "$corpus"
-		[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
-		echo "== $name"
-		"$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -artifact_prefix="$logdir/$name-" "$corpus" 2>&1 | tail -n 3 || rc=1
-	done
+fuzz_one() { # fuzz_one FUZZER: runs it for $fuzz_seconds on its seed corpus
+	local f=$1 name corpus
+	name=$(basename "$f")
+	corpus="$logdir/corpus-$name"
+	mkdir -p "$corpus"
+	[ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+	"$f" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 \
+		-artifact_prefix="$logdir/$name-" "$corpus" >"$logdir/$name.log" 2>&1
+	local rc=$?
+	echo "== $name: exit $rc"
+	tail -n 3 "$logdir/$name.log"
 	return $rc
+}
+
+fuzz_all() { # every fuzzer, one per core at a time; fails if any fails
+	export -f fuzz_one
+	export fuzz_seconds logdir
+	find build-fuzz -maxdepth 1 -type f -executable -name 'fuzz_*' | sort |
+		xargs -P "$jobs" -n 1 bash -c 'fuzz_one "$0"'
 }
 
 step install-deps bash tests/install-deps.sh
