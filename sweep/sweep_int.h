@@ -1,0 +1,94 @@
+/*
+ * sweep_int.h - state shared inside sweep/ and never included outside
+ * it: the diff engine's context (diff.c, diff_events.c, identity.c; the
+ * contract is sweep/diff.h) and the config reader's (config.c,
+ * config_notify.c; the contract is sweep/config.h).
+ */
+#ifndef BPH_SWEEP_SWEEP_INT_H
+#define BPH_SWEEP_SWEEP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sweep/config.h"
+#include "sweep/diff.h"
+#include "sweep/yconf.h"
+
+/* absent_after is at most 30, so a window holds at most 31 runs. */
+#define DIFF_MAX_RUNS 31
+
+/* One host in every run of the window: its ports inside the universe
+ * (sorted) and where its entries start in each snapshot. */
+struct host_view {
+	uint32_t ip;
+	uint16_t *ports[DIFF_MAX_RUNS];
+	size_t n_ports[DIFF_MAX_RUNS], cap[DIFF_MAX_RUNS];
+	size_t first[DIFF_MAX_RUNS];
+};
+
+/* An identity artifact lost at (or gained by) a host. */
+struct id_ref {
+	uint64_t id;
+	uint32_t ip;
+	uint16_t port;
+	uint8_t kind; /* enum bph_id_kind */
+};
+
+struct id_list {
+	struct id_ref *v;
+	size_t n, cap;
+};
+
+struct diff_ctx {
+	const struct bph_diff_opts *o;
+	const struct bph_diff_run *runs;
+	size_t n; /* runs[n-1] is T, runs[n-2] is F */
+	const struct bph_diff_source *src;
+	struct bph_event_set *out;
+	char *err;
+	size_t errlen;
+	size_t cur[DIFF_MAX_RUNS]; /* merge cursors into each snapshot */
+	struct id_list lost, gained;
+};
+
+/* diff.c */
+int diff_fail(struct diff_ctx *d, int rc, const char *what);
+int diff_ports(struct diff_ctx *d, const struct host_view *h);
+
+/* diff_events.c: events built from the records read back. run is the
+ * window index of the run whose record or ports the event shows. */
+int diff_host_event(struct diff_ctx *d, const struct host_view *h,
+		    enum bph_event_type type, size_t run, int64_t last_seen);
+int diff_port_event(struct diff_ctx *d, uint32_t ip, uint16_t port,
+		    enum bph_event_type type, size_t run);
+int diff_fields(struct diff_ctx *d, uint32_t ip, uint16_t port, size_t base);
+/* Reads (ip, port) of window run j into *out (caller clears). */
+int diff_get(struct diff_ctx *d, size_t j, uint32_t ip, uint16_t port,
+	     struct bph_service *out);
+
+/* identity.c */
+int diff_identity_collect(struct diff_ctx *d, const struct host_view *h);
+int diff_identity_finish(struct diff_ctx *d);
+void diff_identity_clear(struct diff_ctx *d);
+
+/* ---- config readers ---- */
+
+struct cfg_reader {
+	struct bph_yconf *y;
+	struct bph_sweep_config *c;
+	const char *dir; /* the config's directory: base of relative paths */
+};
+
+/* A path value, made absolute against r->dir, into *out (replaced). */
+int cfg_path(struct cfg_reader *r, const yaml_node_t *n, const char *what,
+	     char **out);
+/* A list of strings (paths made absolute when paths is set). */
+int cfg_str_list(struct cfg_reader *r, const yaml_node_t *n, const char *what,
+		 bool paths, struct bph_strlist *out);
+
+/* config_notify.c */
+int cfg_read_alerts(struct cfg_reader *r, const yaml_node_t *n);
+int cfg_read_watch(struct cfg_reader *r, const yaml_node_t *n);
+int cfg_read_notify(struct cfg_reader *r, const yaml_node_t *n);
+
+#endif
