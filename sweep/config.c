@@ -34,11 +34,12 @@ void bph_strlist_clear(struct bph_strlist *l)
 
 int bph_strlist_add(struct bph_strlist *l, const char *s)
 {
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	char **v = realloc(l->v, (l->n + 2) * sizeof(*v));
 
 	if (!v)
 		return BPH_ERR_NOMEM;
 	l->v = v;
+	l->v[l->n + 1] = NULL; /* argv-ready */
 	if (!(l->v[l->n] = strdup(s)))
 		return BPH_ERR_NOMEM;
 	l->n++;

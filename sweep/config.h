@@ -29,6 +29,7 @@ enum bph_notify_type {
 	BPH_NT_COUNT
 };
 
+/* Strings; v[n] is NULL once one was added (an argv). */
 struct bph_strlist {
 	char **v;
 	size_t n;
