@@ -122,6 +122,8 @@ static long gone_from(const struct diff_ctx *d, const struct host_view *h,
 	return was ? (long)j0 : -1;
 }
 
+static int diff_ports(struct diff_ctx *d, const struct host_view *h);
+
 static int host_appeared(struct diff_ctx *d, const struct host_view *h)
 {
 	size_t k = d->n - 1;
@@ -159,7 +161,7 @@ static int diff_host(struct diff_ctx *d, const struct host_view *h)
 }
 
 /* Port events and field changes of a host present in T. */
-int diff_ports(struct diff_ctx *d, const struct host_view *h)
+static int diff_ports(struct diff_ctx *d, const struct host_view *h)
 {
 	size_t k = d->n - 1;
 	int rc = 0;
@@ -182,13 +184,6 @@ int diff_ports(struct diff_ctx *d, const struct host_view *h)
 			rc = diff_port_event(d, h->ip, p, BPH_EV_PORT_CLOSED,
 					     k - N);
 	}
-	return rc;
-}
-
-int diff_fail(struct diff_ctx *d, int rc, const char *what)
-{
-	if (d->err && d->errlen && !d->err[0])
-		snprintf(d->err, d->errlen, "%s: %s", what, bph_strerror(rc));
 	return rc;
 }
 

@@ -11,6 +11,13 @@
 #include "sweep/svcjson.h"
 #include "sweep/sweep_int.h"
 
+int diff_fail(struct diff_ctx *d, int rc, const char *what)
+{
+	if (d->err && d->errlen && !d->err[0])
+		snprintf(d->err, d->errlen, "%s: %s", what, bph_strerror(rc));
+	return rc;
+}
+
 int diff_get(struct diff_ctx *d, size_t j, uint32_t ip, uint16_t port,
 	     struct bph_service *out)
 {

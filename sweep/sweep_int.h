@@ -51,12 +51,10 @@ struct diff_ctx {
 	struct id_list lost, gained;
 };
 
-/* diff.c */
-int diff_fail(struct diff_ctx *d, int rc, const char *what);
-int diff_ports(struct diff_ctx *d, const struct host_view *h);
-
 /* diff_events.c: events built from the records read back. run is the
- * window index of the run whose record or ports the event shows. */
+ * window index of the run whose record or ports the event shows.
+ * diff_fail keeps the first error's message. */
+int diff_fail(struct diff_ctx *d, int rc, const char *what);
 int diff_host_event(struct diff_ctx *d, const struct host_view *h,
 		    enum bph_event_type type, size_t run, int64_t last_seen);
 int diff_port_event(struct diff_ctx *d, uint32_t ip, uint16_t port,
