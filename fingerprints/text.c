@@ -128,16 +128,30 @@ char *bph_text_clean(const char *s, enum bph_text_mode mode)
 	return out;
 }
 
+bool bph_text_escaped_cp(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void bph_print_text(FILE *out, const char *s)
 {
-	char *clean = bph_text_clean(s, BPH_TEXT_UTF8);
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p);
 
-	for (const unsigned char *p = (const unsigned char *)clean; p && *p;
-	     p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			fprintf(out, "\\x%02x", *p);
+	while (n > 0) {
+		unsigned cp = 0;
+		size_t len = bph_utf8_decode(p, n, &cp);
+		if (!len)
+			fprintf(out, "\\x%02x", *p); /* not UTF-8: the byte */
+		else if (cp == '\\' || (cp < 0x80 && bph_text_escaped_cp(cp)))
+			fprintf(out, "\\x%02x", cp);
+		else if (bph_text_escaped_cp(cp))
+			fprintf(out, "\\u%04x", cp);
 		else
-			fputc(*p, out);
+			fwrite(p, 1, len, out);
+		p += len ? len : 1;
+		n -= len ? len : 1;
 	}
-	free(clean);
 }

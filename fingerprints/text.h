@@ -39,7 +39,19 @@ bool bph_text_is_clean(const char *s, enum bph_text_mode mode);
  */
 size_t bph_utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
 
-/* Writes s to out with control characters and invalid UTF-8 escaped. */
+/*
+ * True for the code points a terminal must not receive raw: C0 and C1
+ * controls (U+0080..U+009F holds the 8-bit CSI), DEL, and the invisible
+ * direction controls (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069,
+ * Unicode TR#9) that make text read differently from what it holds.
+ */
+bool bph_text_escaped_cp(unsigned cp);
+
+/*
+ * Writes s (NULL: nothing) to out for a terminal: a byte that is not
+ * well-formed UTF-8, a backslash, a C0 control or DEL as \xNN; a C1
+ * control or direction control as \uNNNN; everything else as is.
+ */
 void bph_print_text(FILE *out, const char *s);
 
 #endif

@@ -16,14 +16,19 @@
 
 #include "fingerprints/err.h"
 #include "fingerprints/record_json.h"
+#include "fingerprints/text.h"
 #include "store/import_nmap.h"
 #include "store/import_zgrab.h"
 #include "store/store_int.h"
 
 static void report(FILE *errout, const char *path, size_t line, const char *msg)
 {
-	if (errout)
-		fprintf(errout, "%s:%zu: %s\n", path, line, msg);
+	if (errout) { /* msg may quote the file: escaped for the terminal */
+		bph_print_text(errout, path);
+		fprintf(errout, ":%zu: ", line);
+		bph_print_text(errout, msg);
+		fputc('\n', errout);
+	}
 }
 
 /* Where importers of other formats put their services. */

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,12 +68,53 @@ static void test_decode(void **state)
 	assert_int_equal(bph_utf8_decode((const unsigned char *)"", 0, &cp), 0);
 }
 
+/* What bph_print_text writes for in. */
+static void expect_print(const char *in, const char *want)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	bph_print_text(f, in);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+/* Nothing reaches a terminal that could drive it or reorder the text:
+ * C0 (ESC), DEL, C1 (the 8-bit CSI U+009B), the direction overrides and
+ * isolates, and bytes that are not UTF-8; other text passes as it is. */
+static void test_print_text(void **state)
+{
+	(void)state;
+	expect_print("plain caf\xc3\xa9 \xe2\x82\xac",
+		     "plain caf\xc3\xa9 \xe2\x82\xac");
+	expect_print("a\x1b[31mred\x7f\\", "a\\x1b[31mred\\x7f\\x5c");
+	expect_print("\xc2\x9b"
+		     "31m \xc2\x85",
+		     "\\u009b31m \\u0085");
+	expect_print("\xe2\x80\xae"
+		     "evil\xe2\x80\xac",
+		     "\\u202eevil\\u202c");
+	expect_print("\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9\xe2\x80\x8f",
+		     "\\u202a\\u2066\\u2069\\u200f");
+	expect_print("bad \xff\xc2 end", "bad \\xff\\xc2 end");
+	expect_print("\xe2\x80\xa9", "\xe2\x80\xa9"); /* U+2029 is text */
+	expect_print(NULL, "");
+	assert_true(bph_text_escaped_cp(0x9b));
+	assert_true(bph_text_escaped_cp(0x2068));
+	assert_false(bph_text_escaped_cp(0xa0));
+	assert_false(bph_text_escaped_cp(0x2029));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_utf8_validation),
 	    cmocka_unit_test(test_xml_mode),
 	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_print_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
