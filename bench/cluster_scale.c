@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	if (db) {
 		struct bph_store *st = NULL;
 		char err[256] = "";
-		rc = bph_store_open(db, &st, err, sizeof(err));
+		rc = bph_store_open(db, BPH_STORE_READ, &st, err, sizeof(err));
 		if (!rc)
 			rc = bph_store_load_graph(st, g);
 		bph_store_close(st);

@@ -196,8 +196,16 @@ int bph_cli_flush_stdout(void);
 int bph_cli_check_output(const char *cmd, const char *fmt, const char *path);
 /* bph_cli_check_output() for every --export of o. */
 int bph_cli_check_exports(const struct bph_opts *o);
-/* Opens o->db or the default store; prints why on failure. */
+/*
+ * Opens o->db or the default store for writing (scan, pivot, import: the
+ * default store's folder is created, a --db folder never is), or, with
+ * _ro, for reading only (cluster, show, export: never creates or changes a
+ * store, works on a read-only file and beside a writer). Prints why on
+ * failure. Returns an exit status: 0, 2 when the input or the environment
+ * is at fault (bph_store_err_is_input), else 1.
+ */
 int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st);
+int bph_cli_open_store_ro(const struct bph_opts *o, struct bph_store **st);
 struct bph_cluster_opts;
 /* Applies --threshold, --max-share, --families and --common to co
  * (cli_opts.c). Returns 0, or BPH_ERR_USAGE after saying why on stderr. */

@@ -16,18 +16,36 @@
 #include "fingerprints/err.h"
 #include "store/store.h"
 
-int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st)
+static int open_store(const struct bph_opts *o, bool write,
+		      struct bph_store **st)
 {
-	char err[256] = "";
+	char err[512] = "";
 	char *def = o->db ? NULL : bph_store_default_path();
 	const char *path = o->db ? o->db : def;
-	int rc =
-	    path ? bph_store_open(path, st, err, sizeof(err)) : BPH_ERR_NOMEM;
+	/* the default store's folder is created for a writer, as a new user
+	 * expects; a --db folder never is (a typo would give an empty store) */
+	unsigned flags = write ? BPH_STORE_WRITE | (def ? BPH_STORE_MKDIR : 0)
+			       : BPH_STORE_READ;
+	int rc = path ? bph_store_open(path, flags, st, err, sizeof(err))
+		      : BPH_ERR_NOMEM;
 	if (rc)
-		fprintf(stderr, "bphound: store %s: %s\n", path ? path : "?",
+		fprintf(stderr, "bphound: store %s: %s\n",
+			path ? path : "(no home directory)",
 			err[0] ? err : bph_strerror(rc));
 	free(def);
-	return rc;
+	return !rc			    ? BPH_EXIT_OK
+	       : bph_store_err_is_input(rc) ? BPH_EXIT_USAGE
+					    : BPH_EXIT_FAIL;
+}
+
+int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st)
+{
+	return open_store(o, true, st);
+}
+
+int bph_cli_open_store_ro(const struct bph_opts *o, struct bph_store **st)
+{
+	return open_store(o, false, st);
 }
 
 int bph_cli_status(int rc)

@@ -47,8 +47,8 @@ static int resume_run(const struct bph_opts *o, const char *kind)
 			kind, o->ranges ? ", --ranges" : "");
 		return BPH_EXIT_USAGE;
 	}
-	if (bph_cli_open_store(o, &st))
-		return BPH_EXIT_FAIL;
+	if ((status = bph_cli_open_store(o, &st)))
+		return status;
 	status = scan_status(bph_scan_resume(st, kind, o, &res), &res);
 	if (status == BPH_EXIT_OK && !strcmp(kind, "pivot"))
 		status = res.first_target
@@ -81,8 +81,8 @@ int bph_cmd_scan(const struct bph_opts *o)
 		fprintf(stderr, "bphound scan: -p PORTS is required\n");
 		return BPH_EXIT_USAGE;
 	}
-	if (bph_cli_open_store(o, &st))
-		return BPH_EXIT_FAIL;
+	if ((status = bph_cli_open_store(o, &st)))
+		return status;
 	status = scan_status(bph_scan_run(st, &job, &res), &res);
 	bph_scan_result_clear(&res);
 	bph_store_close(st);
@@ -154,7 +154,8 @@ int bph_cmd_pivot(const struct bph_opts *o)
 	if (specs)
 		job.n_targets = pivot_specs(seed, o->ranges ? o->ranges : hood,
 					    &copy, specs, max);
-	if (job.n_targets > 0 && bph_cli_open_store(o, &st) == 0)
+	if (job.n_targets > 0 &&
+	    (status = bph_cli_open_store(o, &st)) == BPH_EXIT_OK)
 		status = scan_status(bph_scan_run(st, &job, &res), &res);
 	if (status == BPH_EXIT_OK)
 		status = bph_cli_cluster_report(o, st, seed);

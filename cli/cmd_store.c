@@ -31,10 +31,10 @@ int bph_cmd_cluster(const struct bph_opts *o)
 	}
 	if (bph_cli_check_exports(o))
 		return BPH_EXIT_USAGE;
-	if (bph_cli_open_store(o, &st))
-		return BPH_EXIT_FAIL;
-	int status =
-	    bph_cli_cluster_report(o, st, o->n_args ? o->args[0] : NULL);
+	int status = bph_cli_open_store_ro(o, &st);
+	if (status)
+		return status;
+	status = bph_cli_cluster_report(o, st, o->n_args ? o->args[0] : NULL);
 	bph_store_close(st);
 	return status;
 }
@@ -58,10 +58,11 @@ int bph_cmd_export(const struct bph_opts *o)
 	}
 	if (bph_cli_check_output(o->cmd, o->format, o->out_file))
 		return BPH_EXIT_USAGE;
-	if (bph_cli_open_store(o, &st))
-		return BPH_EXIT_FAIL;
-	int status = bph_cli_export(o, st, o->format, o->out_file,
-				    o->n_args ? o->args[0] : NULL);
+	int status = bph_cli_open_store_ro(o, &st);
+	if (status)
+		return status;
+	status = bph_cli_export(o, st, o->format, o->out_file,
+				o->n_args ? o->args[0] : NULL);
 	bph_store_close(st);
 	return status;
 }
@@ -80,8 +81,9 @@ int bph_cmd_import(const struct bph_opts *o)
 			strerror(errno));
 		return BPH_EXIT_USAGE;
 	}
-	if (bph_cli_open_store(o, &st))
-		return BPH_EXIT_FAIL;
+	int status = bph_cli_open_store(o, &st);
+	if (status)
+		return status;
 	int rc = bph_store_import_jsonl(st, o->args[0], stderr, &ok, &bad);
 	bph_store_close(st);
 	if (!o->quiet)
@@ -105,8 +107,8 @@ int bph_cmd_show(const struct bph_opts *o)
 		fprintf(stderr, "bphound show: exactly one HOST is required\n");
 		return BPH_EXIT_USAGE;
 	}
-	if (bph_cli_open_store(o, &st))
-		return BPH_EXIT_FAIL;
+	if ((status = bph_cli_open_store_ro(o, &st)))
+		return status;
 	rc = bph_store_show_host(st, o->args[0], stdout, &rows);
 	status = rc || !rows ? BPH_EXIT_OK
 			     : bph_cli_show_cluster(o, st, o->args[0], stdout);

@@ -33,6 +33,10 @@ const char *bph_strerror(int err)
 		return "connection refused or reset";
 	case BPH_ERR_PERM:
 		return "permission denied";
+	case BPH_ERR_NOSPACE:
+		return "no space left on device";
+	case BPH_ERR_BUSY:
+		return "busy: locked by another process";
 	}
 	return "unknown error";
 }

@@ -21,6 +21,8 @@ enum bph_err {
 	BPH_ERR_CRYPTO = -10,  /* OpenSSL failed */
 	BPH_ERR_REFUSED = -11, /* connection refused or reset */
 	BPH_ERR_PERM = -12,    /* insufficient privileges (raw sockets) */
+	BPH_ERR_NOSPACE = -13, /* no space left on the device (disk, quota) */
+	BPH_ERR_BUSY = -14,    /* a resource stayed locked by another user */
 };
 
 /* Returns a static, human-readable description of a BPH_ERR_* code. */

@@ -1,3 +1,8 @@
+/*
+ * store.c - opening a store (path checks, identity, schema), scans, the
+ * rows of a record and the graph the clustering reads. Contract in
+ * store/store.h; the SQL layer is store/db_int.h, the tables store/schema.c.
+ */
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -10,49 +15,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "fingerprints/text.h"
 #include "fingerprints/err.h"
 #include "fingerprints/record_json.h"
-#include "store/store_int.h"
-
-static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS scans("
-    " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, args TEXT,"
-    " started INTEGER NOT NULL, finished INTEGER);"
-    "CREATE TABLE IF NOT EXISTS services("
-    " id INTEGER PRIMARY KEY,"
-    " scan_id INTEGER NOT NULL REFERENCES scans(id),"
-    " ip TEXT NOT NULL, port INTEGER NOT NULL, state TEXT NOT NULL,"
-    " seen INTEGER NOT NULL, record TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS services_ip ON services(ip, scan_id);"
-    "CREATE TABLE IF NOT EXISTS artifacts("
-    " scan_id INTEGER NOT NULL REFERENCES scans(id),"
-    " ip TEXT NOT NULL, port INTEGER NOT NULL, kind TEXT NOT NULL,"
-    " value TEXT NOT NULL, seen INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS artifacts_kv ON artifacts(kind, value);"
-    "CREATE INDEX IF NOT EXISTS artifacts_ip ON artifacts(ip);"
-    /* resume checkpoints of interrupted SYN scans (store_resume.c) */
-    "CREATE TABLE IF NOT EXISTS synscan_resume("
-    " scan_id INTEGER PRIMARY KEY, targets TEXT NOT NULL,"
-    " ports TEXT NOT NULL, exclude TEXT, allow_reserved INTEGER NOT NULL,"
-    " seed INTEGER NOT NULL, shard_index INTEGER NOT NULL,"
-    " shard_count INTEGER NOT NULL, rate INTEGER NOT NULL,"
-    " retries INTEGER NOT NULL, wait_ms INTEGER NOT NULL,"
-    " pass INTEGER NOT NULL DEFAULT 0, pos INTEGER NOT NULL DEFAULT 0,"
-    " done INTEGER NOT NULL DEFAULT 0, updated INTEGER);"
-    "CREATE TABLE IF NOT EXISTS synscan_resume_open("
-    " scan_id INTEGER NOT NULL, ip INTEGER NOT NULL, port INTEGER NOT NULL,"
-    " tcp BLOB, PRIMARY KEY(scan_id, ip, port));";
-
-static int db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s", what,
-			 db ? sqlite3_errmsg(db) : "cannot allocate");
-	return BPH_ERR_DB;
-}
+#include "store/db_int.h"
 
 /* mkdir -p of the directory part of path. */
 static int make_parents(const char *path, char *err, size_t errlen)
@@ -75,85 +42,153 @@ static int make_parents(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-static int user_version(sqlite3 *db, int *v)
+/* A SQLite path must name a file in an existing folder; a reader needs the
+ * file to exist. Returns 0 or BPH_ERR_USAGE / BPH_ERR_IO with err. */
+static int check_path(const char *path, unsigned flags, char *err,
+		      size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	char *dir = strdup(path), *slash;
+	struct stat sb;
+	int rc = 0;
 
-	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		*v = sqlite3_column_int(st, 0);
-	else
-		rc = SQLITE_ERROR;
-	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? 0 : BPH_ERR_DB;
+	if (!dir)
+		return BPH_ERR_NOMEM;
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (!stat(path, &sb)) {
+		if (S_ISDIR(sb.st_mode)) {
+			snprintf(err, errlen,
+				 "is a directory, not a store "
+				 "file (give a file name in it)");
+			rc = BPH_ERR_USAGE;
+		}
+	} else if (errno != ENOENT) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		rc = errno == EACCES ? BPH_ERR_PERM : BPH_ERR_IO;
+	} else if (slash && (flags & BPH_STORE_MKDIR)) {
+		rc = make_parents(path, err, errlen);
+	} else if (slash && stat(dir, &sb)) {
+		snprintf(err, errlen, "folder %s does not exist", dir);
+		rc = BPH_ERR_USAGE;
+	} else if (!(flags & BPH_STORE_WRITE)) {
+		snprintf(err, errlen,
+			 "no store here yet (scan, pivot or "
+			 "import creates one)");
+		rc = BPH_ERR_USAGE;
+	}
+	free(dir);
+	return rc;
 }
 
-static int init_schema(sqlite3 *db, char *err, size_t errlen)
+/* Identifies the database; refuses what is not (or not yet) a store. */
+static int check_identity(struct bph_db *db, unsigned flags,
+			  struct bph_db_identity *id, char *err, size_t errlen)
 {
-	int v = 0;
+	int rc = bph_db_identify(db, id);
 
-	if (sqlite3_exec(db,
-			 "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL;"
-			 "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
-			 NULL, NULL, NULL) != SQLITE_OK ||
-	    user_version(db, &v))
-		return db_fail(db, "pragma", err, errlen);
-	if (v > BPH_STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "schema version %d is newer than %d", v,
-			 BPH_STORE_SCHEMA_VERSION);
-		return BPH_ERR_DB;
-	}
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA user_version=1; COMMIT", NULL, NULL,
-			 NULL) != SQLITE_OK) {
-		int rc = db_fail(db, "schema", err, errlen);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc) {
+		snprintf(err, errlen, "%s", bph_db_errmsg(db));
 		return rc;
 	}
-	return 0;
+	if (id->ours || (id->empty && (flags & BPH_STORE_WRITE)))
+		return 0;
+	if (id->empty) {
+		snprintf(err, errlen,
+			 "holds no bphound store yet (scan, pivot "
+			 "or import creates one)");
+		return BPH_ERR_USAGE;
+	}
+	snprintf(err, errlen, "not a bphound store: %s; left untouched",
+		 id->what);
+	return BPH_ERR_FORMAT;
 }
 
-int bph_store_open(const char *path, struct bph_store **out, char *err,
-		   size_t errlen)
+/* A reader found an older schema: one writable connection upgrades it. */
+static int upgrade_for_reader(const char *where, char *err, size_t errlen)
+{
+	struct bph_store *w = NULL;
+	int rc = bph_store_open(where, BPH_STORE_WRITE, &w, err, errlen);
+
+	bph_store_close(w);
+	if (rc == BPH_ERR_PERM)
+		snprintf(err, errlen,
+			 "the store was written by an older bphound and "
+			 "needs a one-time upgrade, which needs write "
+			 "access to it");
+	return rc;
+}
+
+/* Checks and, for a writer, upgrades the schema of an identified store. */
+static int open_schema(struct bph_store *st, const char *where, unsigned flags,
+		       const struct bph_db_identity *id, char *err,
+		       size_t errlen)
+{
+	bool current = false;
+	int rc = bph_schema_check(st->db, id, &current, err, errlen);
+
+	if (rc || current)
+		return rc;
+	if (!(flags & BPH_STORE_WRITE)) {
+		/* re-opened read-only afterwards: see bph_store_open */
+		return upgrade_for_reader(where, err, errlen);
+	}
+	return bph_schema_upgrade(st->db, err, errlen);
+}
+
+static int open_db(struct bph_store *st, const char *where, unsigned flags,
+		   char *err, size_t errlen)
+{
+	struct bph_db_identity id;
+	bool write = flags & BPH_STORE_WRITE;
+	int rc = bph_db_open(where, write ? BPH_DB_CREATE : BPH_DB_READONLY,
+			     &st->db, err, errlen);
+
+	if (!rc)
+		rc = check_identity(st->db, flags, &id, err, errlen);
+	if (!rc && write && (rc = bph_db_prepare_writes(st->db)))
+		snprintf(err, errlen, "%s", bph_db_errmsg(st->db));
+	if (!rc)
+		rc = open_schema(st, where, flags, &id, err, errlen);
+	return rc;
+}
+
+int bph_store_open(const char *where, unsigned flags, struct bph_store **out,
+		   char *err, size_t errlen)
 {
 	struct bph_store *st = calloc(1, sizeof(*st));
-	int rc = st ? make_parents(path, err, errlen) : BPH_ERR_NOMEM;
+	int rc = st ? 0 : BPH_ERR_NOMEM;
 
-	if (rc)
-		goto out;
-	if (sqlite3_open(path, &st->db) != SQLITE_OK) {
-		rc = db_fail(st->db, path, err, errlen);
-		goto out;
+	*out = NULL;
+	if (!rc && !bph_db_is_uri(where))
+		rc = check_path(where, flags, err, errlen);
+	if (!rc) {
+		st->readonly = !(flags & BPH_STORE_WRITE);
+		rc = open_db(st, where, flags, err, errlen);
 	}
-	if ((rc = init_schema(st->db, err, errlen)))
-		goto out;
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO services(scan_id, ip, port, state,"
-			       " seen, record) VALUES (?,?,?,?,?,?)",
-			       -1, &st->ins_service, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db,
-			       "INSERT INTO artifacts(scan_id, ip, port, kind,"
-			       " value, seen) VALUES (?,?,?,?,?,?)",
-			       -1, &st->ins_artifact, NULL) != SQLITE_OK)
-		rc = db_fail(st->db, "prepare", err, errlen);
-out:
 	if (rc) {
 		bph_store_close(st);
-		st = NULL;
+		return rc;
 	}
 	*out = st;
-	return rc;
+	return 0;
 }
 
 void bph_store_close(struct bph_store *st)
 {
 	if (!st)
 		return;
-	sqlite3_finalize(st->ins_service);
-	sqlite3_finalize(st->ins_artifact);
-	sqlite3_close(st->db);
+	bph_db_finalize(st->ins_service);
+	bph_db_finalize(st->ins_artifact);
+	bph_db_close(st->db);
 	free(st);
+}
+
+int bph_store_err_is_input(int rc)
+{
+	return rc == BPH_ERR_USAGE || rc == BPH_ERR_FORMAT ||
+	       rc == BPH_ERR_PERM || rc == BPH_ERR_NOSPACE ||
+	       rc == BPH_ERR_REFUSED;
 }
 
 char *bph_store_default_path(void)
@@ -177,70 +212,59 @@ char *bph_store_default_path(void)
 	return path;
 }
 
-/* Runs a one-shot statement binding (text, text, int64) as given. */
-static int exec_bound(struct bph_store *st, const char *sql, const char *t1,
-		      const char *t2, int64_t i1, int64_t *rowid)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, t1, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(q, 2, t2, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(q, 3, i1);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return BPH_ERR_DB;
-	if (rowid)
-		*rowid = sqlite3_last_insert_rowid(st->db);
-	return 0;
-}
-
 int bph_store_scan_begin(struct bph_store *st, const char *kind,
 			 const char *args, int64_t *scan_id)
 {
-	return exec_bound(st,
-			  "INSERT INTO scans(kind, args, started) "
-			  "VALUES (?1, ?2, ?3)",
-			  kind, args, (int64_t)time(NULL), scan_id);
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"INSERT INTO scans(kind, args, started)"
+				" VALUES (?, ?, ?) RETURNING id",
+				&q);
+
+	if (!rc) {
+		bph_db_bind_text(q, 1, kind);
+		bph_db_bind_text(q, 2, args);
+		bph_db_bind_int64(q, 3, (int64_t)time(NULL));
+		rc = bph_db_step(q);
+	}
+	if (rc == BPH_DB_ROW) {
+		*scan_id = bph_db_column_int64(q, 0);
+		rc = bph_db_step(q); /* completes the INSERT */
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
 }
 
 int bph_store_scan_end(struct bph_store *st, int64_t scan_id)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(
-	    st->db, "UPDATE scans SET finished = ?1 WHERE id = ?2", -1, &q,
-	    NULL);
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    st->db, "UPDATE scans SET finished = ? WHERE id = ?", &q);
 
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(q, 1, (int64_t)time(NULL));
-		sqlite3_bind_int64(q, 2, scan_id);
-		rc = sqlite3_step(q);
+	if (!rc) {
+		bph_db_bind_int64(q, 1, (int64_t)time(NULL));
+		bph_db_bind_int64(q, 2, scan_id);
+		rc = bph_db_step(q);
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : BPH_ERR_DB;
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
 }
 
 int bph_store_scan_kind(struct bph_store *st, int64_t scan_id, char *out,
 			size_t outlen)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(
-	    st->db, "SELECT kind FROM scans WHERE id = ?1", -1, &q, NULL);
+	struct bph_db_stmt *q = NULL;
+	int rc =
+	    bph_db_prepare(st->db, "SELECT kind FROM scans WHERE id = ?", &q);
 
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(q, 1, scan_id);
-		rc = sqlite3_step(q);
+	if (!rc) {
+		bph_db_bind_int64(q, 1, scan_id);
+		rc = bph_db_step(q);
 	}
-	if (rc == SQLITE_ROW)
-		snprintf(out, outlen, "%s",
-			 (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW	   ? 0
-	       : rc == SQLITE_DONE ? BPH_ERR_USAGE
-				   : BPH_ERR_DB;
+	if (rc == BPH_DB_ROW)
+		snprintf(out, outlen, "%s", bph_db_column_text(q, 0));
+	bph_db_finalize(q);
+	return rc == BPH_DB_ROW ? 0 : rc == BPH_DB_DONE ? BPH_ERR_USAGE : rc;
 }
 
 struct art_ctx {
@@ -256,7 +280,7 @@ static void put_artifact(void *vctx, const char *kind, const char *value,
 			 uint16_t port)
 {
 	struct art_ctx *c = vctx;
-	sqlite3_stmt *q = c->st->ins_artifact;
+	struct bph_db_stmt *q = c->st->ins_artifact;
 	char *clean;
 
 	if (c->rc)
@@ -266,15 +290,14 @@ static void put_artifact(void *vctx, const char *kind, const char *value,
 		c->rc = BPH_ERR_NOMEM;
 		return;
 	}
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, c->scan_id);
-	sqlite3_bind_text(q, 2, c->ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, 3, port);
-	sqlite3_bind_text(q, 4, kind, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 5, clean, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 6, c->seen);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		c->rc = BPH_ERR_DB;
+	bph_db_reset(q);
+	bph_db_bind_int64(q, 1, c->scan_id);
+	bph_db_bind_text(q, 2, c->ip);
+	bph_db_bind_int64(q, 3, port);
+	bph_db_bind_text(q, 4, kind);
+	bph_db_bind_text(q, 5, clean);
+	bph_db_bind_int64(q, 6, c->seen);
+	c->rc = bph_db_step(q);
 	free(clean);
 }
 
@@ -282,7 +305,7 @@ static int put_service(struct bph_store *st, int64_t scan_id,
 		       const struct bph_service *s, const char *ip,
 		       int64_t seen)
 {
-	sqlite3_stmt *q = st->ins_service;
+	struct bph_db_stmt *q = st->ins_service;
 	json_t *j = bph_service_to_json(s);
 	char *text =
 	    j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -291,21 +314,40 @@ static int put_service(struct bph_store *st, int64_t scan_id,
 	json_decref(j);
 	if (rc)
 		return rc;
-	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, scan_id);
-	sqlite3_bind_text(q, 2, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, 3, s->port);
-	sqlite3_bind_text(q, 4, bph_state_name(s->state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, seen);
-	sqlite3_bind_text(q, 6, text, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = BPH_ERR_DB;
+	bph_db_reset(q);
+	bph_db_bind_int64(q, 1, scan_id);
+	bph_db_bind_text(q, 2, ip);
+	bph_db_bind_int64(q, 3, s->port);
+	bph_db_bind_text(q, 4, bph_state_name(s->state));
+	bph_db_bind_int64(q, 5, seen);
+	bph_db_bind_text(q, 6, text);
+	rc = bph_db_step(q);
 	free(text);
 	return rc;
 }
 
-int bph_store_put(struct bph_store *st, int64_t scan_id,
-		  const struct bph_service *s)
+static int prepare_puts(struct bph_store *st)
+{
+	int rc = 0;
+
+	if (!st->ins_service)
+		rc = bph_db_prepare(st->db,
+				    "INSERT INTO services(scan_id, ip, port,"
+				    " state, seen, record)"
+				    " VALUES (?, ?, ?, ?, ?, ?)",
+				    &st->ins_service);
+	if (!rc && !st->ins_artifact)
+		rc = bph_db_prepare(st->db,
+				    "INSERT INTO artifacts(scan_id, ip, port,"
+				    " kind, value, seen)"
+				    " VALUES (?, ?, ?, ?, ?, ?)",
+				    &st->ins_artifact);
+	return rc;
+}
+
+/* The service row and its artifacts; the caller makes it atomic. */
+static int put_rows(struct bph_store *st, int64_t scan_id,
+		    const struct bph_service *s)
 {
 	char ip[16];
 	int64_t seen = s->seen ? (int64_t)s->seen : (int64_t)time(NULL);
@@ -313,65 +355,84 @@ int bph_store_put(struct bph_store *st, int64_t scan_id,
 	int rc;
 
 	bph_ip_str(s->ip, ip);
-	if (sqlite3_exec(st->db, "SAVEPOINT put", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return BPH_ERR_DB;
 	rc = put_service(st, scan_id, s, ip, seen);
 	if (!rc && s->state == BPH_STATE_OPEN) {
 		bph_service_artifacts(s, put_artifact, &c);
 		rc = c.rc;
 	}
+	return rc;
+}
+
+int bph_store_put(struct bph_store *st, int64_t scan_id,
+		  const struct bph_service *s)
+{
+	struct bph_db *db = st->db;
+	bool own = !bph_db_in_txn(db);
+	int rc = prepare_puts(st);
+
+	if (!rc)
+		rc = own ? bph_db_begin(db, BPH_DB_TXN_WRITE)
+			 : bph_db_exec(db, "SAVEPOINT put");
 	if (rc)
-		sqlite3_exec(st->db, "ROLLBACK TO put", NULL, NULL, NULL);
-	if (sqlite3_exec(st->db, "RELEASE put", NULL, NULL, NULL) !=
-		SQLITE_OK &&
-	    !rc)
+		return rc;
+	rc = put_rows(st, scan_id, s);
+	if (own)
+		return rc ? (bph_db_rollback(db), rc) : bph_db_commit(db);
+	if (rc)
+		bph_db_exec(db, "ROLLBACK TO SAVEPOINT put");
+	if (bph_db_exec(db, "RELEASE SAVEPOINT put") && !rc)
 		rc = BPH_ERR_DB;
 	return rc;
 }
 
 static int load_hosts(struct bph_store *st, struct bph_graph *g)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = sqlite3_prepare_v2(
-	    st->db, "SELECT DISTINCT ip FROM services WHERE state = 'open'", -1,
-	    &q, NULL);
-	int err = rc == SQLITE_OK ? 0 : BPH_ERR_DB;
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare_stream(
+	    st->db, "SELECT DISTINCT ip FROM services WHERE state = 'open'",
+	    &q);
 
-	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
-		err = bph_graph_add_host(
-		    g, (const char *)sqlite3_column_text(q, 0));
-	if (!err && rc != SQLITE_DONE)
-		err = BPH_ERR_DB;
-	sqlite3_finalize(q);
-	return err;
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = bph_graph_add_host(g, bph_db_column_text(q, 0));
+	bph_db_finalize(q);
+	return rc;
+}
+
+static int load_artifacts(struct bph_store *st, struct bph_graph *g)
+{
+	struct bph_db_stmt *q = NULL;
+	/* A plain scan: the graph merges repeated (ip, kind, value, port)
+	 * rows itself, widening the first/last window (cheaper than GROUP BY,
+	 * which sorts every row in a temporary b-tree). */
+	int rc = bph_db_prepare_stream(st->db,
+				       "SELECT ip, kind, value, port, seen"
+				       " FROM artifacts",
+				       &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = bph_graph_add(g, bph_db_column_text(q, 0),
+				   bph_db_column_text(q, 1),
+				   bph_db_column_text(q, 2),
+				   (uint16_t)bph_db_column_int64(q, 3),
+				   bph_db_column_int64(q, 4));
+	bph_db_finalize(q);
+	return rc;
 }
 
 int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
 {
-	sqlite3_stmt *q = NULL;
-	int rc, err = load_hosts(st, g);
+	/* one snapshot: a writer's commit between the two queries must not
+	 * give artifacts of hosts the graph does not have */
+	bool own = !bph_db_in_txn(st->db);
+	int rc = own ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;
 
-	if (err)
-		return err;
-	/* A plain scan: the graph merges repeated (ip, kind, value, port)
-	 * rows itself, widening the first/last window (cheaper than GROUP BY,
-	 * which sorts every row in a temporary b-tree). */
-	rc = sqlite3_prepare_v2(st->db,
-				"SELECT ip, kind, value, port, seen"
-				" FROM artifacts",
-				-1, &q, NULL);
-	err = rc == SQLITE_OK ? 0 : BPH_ERR_DB;
-	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *ip = (const char *)sqlite3_column_text(q, 0);
-		const char *kind = (const char *)sqlite3_column_text(q, 1);
-		const char *value = (const char *)sqlite3_column_text(q, 2);
-		uint16_t port = (uint16_t)sqlite3_column_int(q, 3);
-		err = bph_graph_add(g, ip, kind, value, port,
-				    sqlite3_column_int64(q, 4));
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = BPH_ERR_DB;
-	sqlite3_finalize(q);
-	return err;
+	if (!rc)
+		rc = load_hosts(st, g);
+	if (!rc)
+		rc = load_artifacts(st, g);
+	if (own && rc)
+		bph_db_rollback(st->db);
+	else if (own)
+		rc = bph_db_commit(st->db);
+	return rc;
 }

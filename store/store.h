@@ -1,12 +1,14 @@
 /*
- * store.h - the embedded SQLite store of scans, services and artifacts.
+ * store.h - the store of scans, services and artifacts: an embedded SQLite
+ * file (the default) or a PostgreSQL database (a postgresql:// URI).
  *
  * Every scan keeps its own rows: a later scan adds history, it never
  * overwrites. Each service row holds the full JSON of its record
  * (fingerprints/record_json.h); the artifacts table (scan_id, ip, port, kind,
- * value, seen) feeds the clustering. Writes run in transactions (and the
- * database in WAL mode), so a crash loses at most the record being written.
- * The schema version is kept in PRAGMA user_version.
+ * value, seen) feeds the clustering. Writes run in transactions (SQLite in
+ * WAL mode), so a crash loses at most the records not yet committed, and
+ * readers see a consistent store while a writer works. The schema is
+ * versioned per module in the table bph_schema (store/schema.c).
  */
 #ifndef BPH_STORE_STORE_H
 #define BPH_STORE_STORE_H
@@ -18,18 +20,33 @@
 #include "cluster/graph.h"
 #include "fingerprints/record.h"
 
-#define BPH_STORE_SCHEMA_VERSION 1
-
 struct bph_store;
 
+/* bph_store_open() flags */
+#define BPH_STORE_READ	0x0 /* queries only: never writes to the store */
+#define BPH_STORE_WRITE 0x1 /* may write; creates a missing SQLite file */
+#define BPH_STORE_MKDIR                                                        \
+	0x2 /* with WRITE: also its missing parent folders                     \
+	       (meant for the default path only) */
+
 /*
- * Opens (creating it, its parent directories and the schema if needed) the
- * store at path. On success *out owns the handle. Returns 0, BPH_ERR_IO
- * (cannot create directories), BPH_ERR_DB (SQLite failed, or the file has
- * a newer schema); a message goes into err.
+ * Opens the store named by where: a SQLite file path, or a libpq
+ * connection URI ("postgresql://..."). Nothing is written before the
+ * database is known to be a bphound store (or empty, for a writer): a
+ * file of another program is refused untouched. An older store is
+ * upgraded (even for a reader: the one write it makes); a newer one is
+ * refused. On success *out owns the handle. Returns 0 or, with a message
+ * in err (which does not repeat the path):
+ *   BPH_ERR_USAGE   a missing folder, a directory, no store yet (reader);
+ *   BPH_ERR_FORMAT  not a database, another program's database, or a
+ *                   store written by a newer bphound;
+ *   BPH_ERR_PERM    a writer on a read-only store (or an upgrade needed
+ *                   and no write access);
+ *   BPH_ERR_NOSPACE, BPH_ERR_BUSY, BPH_ERR_REFUSED (server unreachable),
+ *   BPH_ERR_NOMEM, BPH_ERR_IO, BPH_ERR_DB.
  */
-int bph_store_open(const char *path, struct bph_store **out, char *err,
-		   size_t errlen);
+int bph_store_open(const char *where, unsigned flags, struct bph_store **out,
+		   char *err, size_t errlen);
 void bph_store_close(struct bph_store *st); /* NULL-safe */
 
 /*
@@ -38,6 +55,13 @@ void bph_store_close(struct bph_store *st); /* NULL-safe */
  * when no home directory is known or on allocation failure.
  */
 char *bph_store_default_path(void);
+
+/*
+ * Whether an error of the store is the input's or the environment's fault
+ * rather than bphound's (a missing folder, another program's file, a
+ * read-only or full disk, an unreachable server): the CLI exits 2 for these.
+ */
+int bph_store_err_is_input(int rc);
 
 /* Starts a scan of kind ("scan", "pivot", "import") with its arguments. */
 int bph_store_scan_begin(struct bph_store *st, const char *kind,

@@ -12,14 +12,13 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "fingerprints/err.h"
 #include "fingerprints/record_json.h"
 #include "fingerprints/text.h"
 #include "store/import_nmap.h"
 #include "store/import_zgrab.h"
-#include "store/store_int.h"
+#include "store/db_int.h"
 
 static void report(FILE *errout, const char *path, size_t line, const char *msg)
 {
@@ -124,9 +123,8 @@ static int import_stream(struct bph_store *st, int64_t scan_id, FILE *f,
 		/* commit in batches: each commit rewrites the index pages it
 		 * touched into the WAL (1000-line batches took twice as long)
 		 */
-		if (!rc && lineno % 10000 == 0 &&
-		    sqlite3_exec(st->db, "COMMIT; BEGIN", NULL, NULL, NULL))
-			rc = BPH_ERR_DB;
+		if (!rc && lineno % 10000 == 0 && !(rc = bph_db_commit(st->db)))
+			rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
 	}
 	if (!rc && ferror(f))
 		rc = BPH_ERR_IO;
@@ -208,13 +206,10 @@ int bph_store_import_jsonl(struct bph_store *st, const char *path, FILE *errout,
 		return BPH_ERR_IO;
 	}
 	rc = bph_store_scan_begin(st, "import", path, &scan_id);
-	/* a 64 MiB page cache for this connection: index inserts of a big
-	 * import otherwise spill the default 2 MiB cache on every batch */
-	if (!rc &&
-	    sqlite3_exec(st->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL))
-		rc = BPH_ERR_DB;
-	if (!rc && sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL))
-		rc = BPH_ERR_DB;
+	if (!rc)
+		rc = bph_db_tune_bulk(st->db);
+	if (!rc)
+		rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
 	if (!rc) {
 		if (looks_like_nmap(f))
 			rc = import_nmap_file(st, scan_id, f, path, errout, ok,
@@ -222,10 +217,10 @@ int bph_store_import_jsonl(struct bph_store *st, const char *path, FILE *errout,
 		else
 			rc = import_stream(st, scan_id, f, path, errout, ok,
 					   bad);
-		if (sqlite3_exec(st->db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL,
-				 NULL) &&
-		    !rc)
-			rc = BPH_ERR_DB;
+		if (rc)
+			bph_db_rollback(st->db);
+		else
+			rc = bph_db_commit(st->db);
 	}
 	if (!rc)
 		rc = bph_store_scan_end(st, scan_id);

@@ -1,14 +1,17 @@
+/*
+ * store_resume.c - checkpoints of interrupted SYN scans in the store and
+ * their replay on --resume. Contract and design in store/resume.h.
+ */
 #include "store/resume.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "fingerprints/err.h"
-#include "store/store_int.h"
+#include "store/db_int.h"
 
 struct open_pair {
 	uint64_t key; /* ip << 16 | port */
@@ -21,7 +24,7 @@ struct pair_vec {
 };
 
 struct bph_resume {
-	sqlite3 *db; /* borrowed */
+	struct bph_db *db; /* borrowed */
 	int64_t scan_id;
 	int pass;
 	uint64_t pos;
@@ -33,12 +36,13 @@ struct bph_resume {
 	void *next_ctx;
 };
 
-static int db_err(sqlite3 *db, const char *what, char *err, size_t errlen)
+static int db_err(struct bph_db *db, int rc, const char *what, char *err,
+		  size_t errlen)
 {
 	if (err && errlen)
 		snprintf(err, errlen, "resume: %s: %s", what,
-			 sqlite3_errmsg(db));
-	return BPH_ERR_DB;
+			 bph_db_errmsg(db));
+	return rc < 0 ? rc : BPH_ERR_DB;
 }
 
 static int vec_push(struct pair_vec *v, uint64_t key,
@@ -68,7 +72,7 @@ static int cmp_pair(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static struct bph_resume *resume_new(sqlite3 *db)
+static struct bph_resume *resume_new(struct bph_db *db)
 {
 	struct bph_resume *r = calloc(1, sizeof(*r));
 
@@ -107,31 +111,37 @@ static int copy_params(struct bph_resume_params *d,
 static int insert_scan(struct bph_resume *r, char *err, size_t errlen)
 {
 	static const char sql[] =
-	    "INSERT OR REPLACE INTO synscan_resume(scan_id, targets, ports,"
+	    "INSERT INTO synscan_resume(scan_id, targets, ports,"
 	    " exclude, allow_reserved, seed, shard_index, shard_count, rate,"
-	    " retries, wait_ms, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+	    " retries, wait_ms, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " ON CONFLICT (scan_id) DO UPDATE SET targets = excluded.targets,"
+	    " ports = excluded.ports, exclude = excluded.exclude,"
+	    " allow_reserved = excluded.allow_reserved, seed = excluded.seed,"
+	    " shard_index = excluded.shard_index,"
+	    " shard_count = excluded.shard_count, rate = excluded.rate,"
+	    " retries = excluded.retries, wait_ms = excluded.wait_ms,"
+	    " updated = excluded.updated, pass = 0, pos = 0, done = 0";
 	const struct bph_resume_params *p = &r->p;
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct bph_db_stmt *st = NULL;
+	int rc = bph_db_prepare(r->db, sql, &st);
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(r->db, "prepare", err, errlen);
-	sqlite3_bind_int64(st, 1, r->scan_id);
-	sqlite3_bind_text(st, 2, p->targets, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, p->ports, -1, SQLITE_STATIC);
-	if (p->exclude)
-		sqlite3_bind_text(st, 4, p->exclude, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, p->allow_reserved);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)p->seed);
-	sqlite3_bind_int64(st, 7, p->shard_index);
-	sqlite3_bind_int64(st, 8, p->shard_count);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)p->rate);
-	sqlite3_bind_int(st, 10, p->retries);
-	sqlite3_bind_int(st, 11, p->wait_ms);
-	sqlite3_bind_int64(st, 12, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_err(r->db, "insert", err, errlen);
-	sqlite3_finalize(st);
+	if (rc)
+		return db_err(r->db, rc, "prepare", err, errlen);
+	bph_db_bind_int64(st, 1, r->scan_id);
+	bph_db_bind_text(st, 2, p->targets);
+	bph_db_bind_text(st, 3, p->ports);
+	bph_db_bind_text(st, 4, p->exclude); /* NULL binds NULL */
+	bph_db_bind_int64(st, 5, p->allow_reserved);
+	bph_db_bind_int64(st, 6, (int64_t)p->seed);
+	bph_db_bind_int64(st, 7, p->shard_index);
+	bph_db_bind_int64(st, 8, p->shard_count);
+	bph_db_bind_int64(st, 9, (int64_t)p->rate);
+	bph_db_bind_int64(st, 10, p->retries);
+	bph_db_bind_int64(st, 11, p->wait_ms);
+	bph_db_bind_int64(st, 12, (int64_t)time(NULL));
+	if ((rc = bph_db_step(st)) < 0)
+		rc = db_err(r->db, rc, "insert", err, errlen);
+	bph_db_finalize(st);
 	return rc;
 }
 
@@ -163,10 +173,10 @@ int bph_resume_begin(struct bph_store *st, int64_t scan_id,
 	return hand_over(r, rc, out);
 }
 
-static char *col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(struct bph_db_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? strdup((const char *)t) : NULL;
+	const char *t = bph_db_column_text(st, i);
+	return t ? strdup(t) : NULL;
 }
 
 /* Reads the newest unfinished row into r; BPH_ERR_USAGE when none. */
@@ -177,35 +187,35 @@ static int load_row(struct bph_resume *r, char *err, size_t errlen)
 	    " shard_index, shard_count, rate, retries, wait_ms, pass, pos"
 	    " FROM synscan_resume WHERE done = 0 ORDER BY scan_id DESC LIMIT 1";
 	struct bph_resume_params *p = &r->p;
-	sqlite3_stmt *st = NULL;
-	int rc = 0, step;
+	struct bph_db_stmt *st = NULL;
+	int rc = bph_db_prepare(r->db, sql, &st), step;
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(r->db, "prepare", err, errlen);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		r->scan_id = sqlite3_column_int64(st, 0);
+	if (rc)
+		return db_err(r->db, rc, "prepare", err, errlen);
+	step = bph_db_step(st);
+	if (step == BPH_DB_ROW) {
+		r->scan_id = bph_db_column_int64(st, 0);
 		p->targets = col_dup(st, 1);
 		p->ports = col_dup(st, 2);
 		p->exclude = col_dup(st, 3);
-		p->allow_reserved = sqlite3_column_int(st, 4) != 0;
-		p->seed = (uint64_t)sqlite3_column_int64(st, 5);
-		p->shard_index = (uint32_t)sqlite3_column_int64(st, 6);
-		p->shard_count = (uint32_t)sqlite3_column_int64(st, 7);
-		p->rate = (uint64_t)sqlite3_column_int64(st, 8);
-		p->retries = sqlite3_column_int(st, 9);
-		p->wait_ms = sqlite3_column_int(st, 10);
-		r->pass = sqlite3_column_int(st, 11);
-		r->pos = (uint64_t)sqlite3_column_int64(st, 12);
+		p->allow_reserved = bph_db_column_int64(st, 4) != 0;
+		p->seed = (uint64_t)bph_db_column_int64(st, 5);
+		p->shard_index = (uint32_t)bph_db_column_int64(st, 6);
+		p->shard_count = (uint32_t)bph_db_column_int64(st, 7);
+		p->rate = (uint64_t)bph_db_column_int64(st, 8);
+		p->retries = (int)bph_db_column_int64(st, 9);
+		p->wait_ms = (int)bph_db_column_int64(st, 10);
+		r->pass = (int)bph_db_column_int64(st, 11);
+		r->pos = (uint64_t)bph_db_column_int64(st, 12);
 		if (!p->targets || !p->ports)
 			rc = BPH_ERR_NOMEM;
-	} else if (step == SQLITE_DONE) {
+	} else if (step == BPH_DB_DONE) {
 		snprintf(err, errlen, "no unfinished scan in this store");
 		rc = BPH_ERR_USAGE;
 	} else {
-		rc = db_err(r->db, "select", err, errlen);
+		rc = db_err(r->db, step, "select", err, errlen);
 	}
-	sqlite3_finalize(st);
+	bph_db_finalize(st);
 	return rc;
 }
 
@@ -213,23 +223,23 @@ static int load_opens(struct bph_resume *r, char *err, size_t errlen)
 {
 	static const char sql[] = "SELECT ip, port, tcp FROM "
 				  "synscan_resume_open WHERE scan_id = ?";
-	sqlite3_stmt *st = NULL;
-	int rc = 0, step;
+	struct bph_db_stmt *st = NULL;
+	int rc = bph_db_prepare_stream(r->db, sql, &st), step = 0;
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_err(r->db, "prepare", err, errlen);
-	sqlite3_bind_int64(st, 1, r->scan_id);
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t key = (uint64_t)sqlite3_column_int64(st, 0) << 16 |
-			       (uint64_t)(sqlite3_column_int(st, 1) & 0xffff);
-		const void *b = sqlite3_column_blob(st, 2);
-		bool ok = b && sqlite3_column_bytes(st, 2) ==
-				   (int)sizeof(struct bph_tcp_traits);
+	if (rc)
+		return db_err(r->db, rc, "prepare", err, errlen);
+	bph_db_bind_int64(st, 1, r->scan_id);
+	while (rc == 0 && (step = bph_db_step(st)) == BPH_DB_ROW) {
+		uint64_t key = (uint64_t)bph_db_column_int64(st, 0) << 16 |
+			       (uint64_t)(bph_db_column_int64(st, 1) & 0xffff);
+		size_t n = 0;
+		const void *b = bph_db_column_blob(st, 2, &n);
+		bool ok = b && n == sizeof(struct bph_tcp_traits);
 		rc = vec_push(&r->known, key, ok ? b : NULL);
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = db_err(r->db, "select", err, errlen);
-	sqlite3_finalize(st);
+	if (rc == 0 && step < 0)
+		rc = db_err(r->db, step, "select", err, errlen);
+	bph_db_finalize(st);
 	if (rc == 0 && r->known.n)
 		qsort(r->known.v, r->known.n, sizeof(*r->known.v), cmp_pair);
 	return rc;
@@ -309,26 +319,25 @@ void bph_resume_replay(const struct bph_resume *r, bph_service_cb cb, void *ctx)
 
 static int save_opens(struct bph_resume *r, const struct pair_vec *v)
 {
-	static const char sql[] = "INSERT OR IGNORE INTO synscan_resume_open"
-				  "(scan_id, ip, port, tcp) VALUES(?,?,?,?)";
-	sqlite3_stmt *st = NULL;
+	static const char sql[] = "INSERT INTO synscan_resume_open"
+				  "(scan_id, ip, port, tcp) VALUES(?,?,?,?)"
+				  " ON CONFLICT DO NOTHING";
+	struct bph_db_stmt *st = NULL;
 	int rc = 0;
 
 	if (v->n == 0)
 		return 0;
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return BPH_ERR_DB;
+	if ((rc = bph_db_prepare(r->db, sql, &st)))
+		return rc;
 	for (size_t i = 0; i < v->n && rc == 0; i++) {
-		sqlite3_bind_int64(st, 1, r->scan_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)(v->v[i].key >> 16));
-		sqlite3_bind_int(st, 3, (int)(v->v[i].key & 0xffff));
-		sqlite3_bind_blob(st, 4, &v->v[i].tcp, sizeof(v->v[i].tcp),
-				  SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = BPH_ERR_DB;
-		sqlite3_reset(st);
+		bph_db_bind_int64(st, 1, r->scan_id);
+		bph_db_bind_int64(st, 2, (int64_t)(v->v[i].key >> 16));
+		bph_db_bind_int64(st, 3, (int64_t)(v->v[i].key & 0xffff));
+		bph_db_bind_blob(st, 4, &v->v[i].tcp, sizeof(v->v[i].tcp));
+		rc = bph_db_step(st);
+		bph_db_reset(st);
 	}
-	sqlite3_finalize(st);
+	bph_db_finalize(st);
 	return rc;
 }
 
@@ -336,18 +345,17 @@ static int save_pos(struct bph_resume *r, int pass, uint64_t pos)
 {
 	static const char sql[] = "UPDATE synscan_resume SET pass = ?, pos = ?,"
 				  " updated = ? WHERE scan_id = ?";
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct bph_db_stmt *st = NULL;
+	int rc = bph_db_prepare(r->db, sql, &st);
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return BPH_ERR_DB;
-	sqlite3_bind_int(st, 1, pass);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)pos);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(st, 4, r->scan_id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = BPH_ERR_DB;
-	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	bph_db_bind_int64(st, 1, pass);
+	bph_db_bind_int64(st, 2, (int64_t)pos);
+	bph_db_bind_int64(st, 3, (int64_t)time(NULL));
+	bph_db_bind_int64(st, 4, r->scan_id);
+	rc = bph_db_step(st);
+	bph_db_finalize(st);
 	return rc;
 }
 
@@ -361,16 +369,15 @@ int bph_resume_checkpoint(void *ctx, int pass, uint64_t pos)
 	v = r->pending;
 	memset(&r->pending, 0, sizeof(r->pending));
 	pthread_mutex_unlock(&r->mu);
-	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = BPH_ERR_DB;
+	if ((rc = bph_db_begin(r->db, BPH_DB_TXN_WRITE)))
 		goto out;
-	}
 	rc = save_opens(r, &v);
 	if (rc == 0)
 		rc = save_pos(r, pass, pos);
-	if (sqlite3_exec(r->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL,
-			 NULL) != SQLITE_OK)
-		rc = BPH_ERR_DB;
+	if (rc == 0)
+		rc = bph_db_commit(r->db);
+	else
+		bph_db_rollback(r->db);
 out:
 	if (rc) { /* keep the pairs for the next try */
 		pthread_mutex_lock(&r->mu);
@@ -386,15 +393,14 @@ int bph_resume_done(struct bph_resume *r)
 {
 	static const char sql[] =
 	    "UPDATE synscan_resume SET done = 1 WHERE scan_id = ?";
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	struct bph_db_stmt *st = NULL;
+	int rc = bph_db_prepare(r->db, sql, &st);
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return BPH_ERR_DB;
-	sqlite3_bind_int64(st, 1, r->scan_id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = BPH_ERR_DB;
-	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+	bph_db_bind_int64(st, 1, r->scan_id);
+	rc = bph_db_step(st);
+	bph_db_finalize(st);
 	return rc;
 }
 

@@ -13,11 +13,10 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "fingerprints/err.h"
 #include "fingerprints/text.h"
-#include "store/store_int.h"
+#include "store/db_int.h"
 
 static void print_json_value(FILE *out, const json_t *v);
 static void print_flat(FILE *out, const char *prefix, const json_t *obj);
@@ -102,27 +101,29 @@ static void print_json_value(FILE *out, const json_t *v)
 	}
 }
 
-static void print_service_row(FILE *out, sqlite3_stmt *q, int64_t *last_scan)
+static void print_service_row(FILE *out, struct bph_db_stmt *q,
+			      int64_t *last_scan)
 {
-	int64_t scan = sqlite3_column_int64(q, 0);
-	time_t seen = (time_t)sqlite3_column_int64(q, 4);
-	json_t *j =
-	    json_loads((const char *)sqlite3_column_text(q, 5), 0, NULL);
+	int64_t scan = bph_db_column_int64(q, 0);
+	time_t seen = (time_t)bph_db_column_int64(q, 4);
+	const char *record = bph_db_column_text(q, 5);
+	json_t *j = record ? json_loads(record, 0, NULL) : NULL;
 	char when[32];
 	struct tm tm;
 
 	if (scan != *last_scan) {
-		time_t started = (time_t)sqlite3_column_int64(q, 2);
+		time_t started = (time_t)bph_db_column_int64(q, 2);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
 			 gmtime_r(&started, &tm));
 		fprintf(out, "scan %lld (%s, %s)\n", (long long)scan,
-			(const char *)sqlite3_column_text(q, 1), when);
+			bph_db_column_text(q, 1), when);
 		*last_scan = scan;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
 		 gmtime_r(&seen, &tm));
-	fprintf(out, "  port %d %s, seen %s\n", sqlite3_column_int(q, 3),
-		(const char *)sqlite3_column_text(q, 6), when);
+	fprintf(out, "  port %lld %s, seen %s\n",
+		(long long)bph_db_column_int64(q, 3), bph_db_column_text(q, 6),
+		when);
 	if (j) {
 		json_object_del(j, "ip");
 		json_object_del(j, "port");
@@ -136,25 +137,25 @@ static void print_service_row(FILE *out, sqlite3_stmt *q, int64_t *last_scan)
 static int print_history(struct bph_store *st, const char *ip, FILE *out,
 			 size_t *rows)
 {
-	sqlite3_stmt *q = NULL;
+	struct bph_db_stmt *q = NULL;
 	int64_t last_scan = -1;
-	int rc = sqlite3_prepare_v2(
+	int rc = bph_db_prepare_stream(
 	    st->db,
 	    "SELECT s.scan_id, c.kind, c.started, s.port, s.seen,"
 	    " s.record, s.state FROM services s JOIN scans c"
-	    " ON c.id = s.scan_id WHERE s.ip = ?1"
+	    " ON c.id = s.scan_id WHERE s.ip = ?"
 	    " ORDER BY s.scan_id, s.port",
-	    -1, &q, NULL);
+	    &q);
 
-	if (rc != SQLITE_OK)
-		return BPH_ERR_DB;
-	sqlite3_bind_text(q, 1, ip, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	if (!rc)
+		rc = bph_db_bind_text(q, 1, ip);
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		print_service_row(out, q, &last_scan);
 		(*rows)++;
+		rc = 0;
 	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE ? 0 : BPH_ERR_DB;
+	bph_db_finalize(q);
+	return rc;
 }
 
 int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out,

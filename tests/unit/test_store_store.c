@@ -25,8 +25,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	strcpy(f->dir, "/tmp/bph-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	/* a nested path: bph_store_open must create the parents */
-	snprintf(f->path, sizeof(f->path), "%s/a/b/bphound.db", f->dir);
+	snprintf(f->path, sizeof(f->path), "%s/bphound.db", f->dir);
 	*state = f;
 	return 0;
 }
@@ -92,7 +91,9 @@ static void test_round_trip_and_history(void **state)
 	int64_t scan1, scan2;
 	char err[256] = "";
 
-	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
+	    0);
 	assert_int_equal(bph_store_scan_begin(st, "scan", "a b", &scan1), 0);
 	ssh_record(&s, 0xc6120a0a, "SHA256:first", 1000);
 	assert_int_equal(bph_store_put(st, scan1, &s), 0);
@@ -104,7 +105,9 @@ static void test_round_trip_and_history(void **state)
 	bph_store_close(st);
 
 	/* reopen: the schema exists, history accumulates */
-	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
+	    0);
 	assert_int_equal(bph_store_scan_begin(st, "pivot", "a b", &scan2), 0);
 	assert_true(scan2 > scan1);
 	char kind[16];
@@ -158,8 +161,14 @@ static void test_round_trip_and_history(void **state)
 	bph_store_close(st);
 
 	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 3);
+	/* marked as bphound's, so that no other program's file is taken
+	 * for a store (and no older bphound takes this one for its own) */
+	assert_int_equal(count(fx->path, "PRAGMA application_id"), 0x42504844);
 	assert_int_equal(count(fx->path, "PRAGMA user_version"),
-			 BPH_STORE_SCHEMA_VERSION);
+			 count(fx->path, "SELECT max(version) FROM bph_schema"
+					 " WHERE module = 'core'"));
+	assert_true(count(fx->path, "SELECT max(version) FROM bph_schema"
+				    " WHERE module = 'core'") >= 1);
 	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts "
 					 "WHERE kind = 'ssh_hostkey'"),
 			 3);
@@ -187,7 +196,9 @@ static void test_import_with_bad_lines(void **state)
 	      "\"http\":{\"title\":\"<script>\\u0000\"}}\n",
 	      f);
 	fclose(f);
-	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
+	    0);
 	FILE *e = open_memstream(&msgs, &len);
 	assert_int_equal(bph_store_import_jsonl(st, jl, e, &ok, &bad), 0);
 	fclose(e);
@@ -228,7 +239,9 @@ static void test_put_is_atomic(void **state)
 	int64_t scan;
 	char err[256] = "";
 
-	assert_int_equal(bph_store_open(fx->path, &st, err, sizeof(err)), 0);
+	assert_int_equal(
+	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
+	    0);
 	/* the record emits hassh, then the host key: make the second fail */
 	exec_sql(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON artifacts"
 			   " WHEN NEW.kind = 'ssh_hostkey'"
@@ -272,11 +285,22 @@ static void test_open_fails_cleanly(void **state)
 	(void)state;
 	struct bph_store *st = (struct bph_store *)1;
 	char err[256] = "";
-	assert_int_equal(
-	    bph_store_open("/proc/nope/x.db", &st, err, sizeof(err)),
-	    BPH_ERR_IO);
+	/* a missing folder is the user's typo, not a folder to create */
+	assert_int_equal(bph_store_open("/proc/nope/x.db", BPH_STORE_WRITE, &st,
+					err, sizeof(err)),
+			 BPH_ERR_USAGE);
 	assert_null(st);
-	assert_true(err[0] != '\0');
+	assert_non_null(strstr(err, "does not exist"));
+	assert_int_equal(bph_store_open("/proc/nope/x.db",
+					BPH_STORE_WRITE | BPH_STORE_MKDIR, &st,
+					err, sizeof(err)),
+			 BPH_ERR_IO);
+	assert_null(st);
+	/* a directory is said once, clearly */
+	assert_int_equal(
+	    bph_store_open("/tmp", BPH_STORE_READ, &st, err, sizeof(err)),
+	    BPH_ERR_USAGE);
+	assert_non_null(strstr(err, "is a directory"));
 	bph_store_close(NULL);
 }
 

@@ -1,0 +1,343 @@
+/*
+ * db_sqlite.c - the SQLite backend of the SQL layer (store/db_int.h): WAL, a
+ * busy timeout, foreign keys, BEGIN IMMEDIATE for writers, and SQLite's
+ * result codes mapped to the layer's statuses. Every PRAGMA bphound issues
+ * is in this file.
+ */
+#include "store/db_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "fingerprints/err.h"
+
+/* How long a writer waits for another one (an import commits a batch at
+ * least every few seconds; a scan's results go in one transaction). */
+#define BUSY_TIMEOUT_MS 60000
+
+struct sq_db {
+	struct bph_db base;
+	sqlite3 *h;
+};
+
+struct sq_stmt {
+	struct bph_db_stmt base;
+	sqlite3_stmt *q;
+	int64_t changes;
+};
+
+static sqlite3 *handle(struct bph_db *db)
+{
+	return ((struct sq_db *)db)->h;
+}
+
+static enum bph_db_status classify(sqlite3 *h, int rc)
+{
+	int sys = h ? sqlite3_system_errno(h) : 0;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return BPH_DB_EBUSY;
+	case SQLITE_FULL:
+		return BPH_DB_EFULL;
+	case SQLITE_READONLY:
+		return BPH_DB_EREADONLY;
+	case SQLITE_CONSTRAINT:
+		return BPH_DB_ECONSTRAINT;
+	case SQLITE_NOTADB:
+		return BPH_DB_ENOTADB;
+	case SQLITE_NOMEM:
+		return BPH_DB_ENOMEM;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		if (sys == ENOSPC || sys == EDQUOT)
+			return BPH_DB_EFULL;
+		if (sys == EACCES || sys == EPERM || sys == EROFS)
+			return BPH_DB_EREADONLY;
+		break;
+	}
+	return BPH_DB_EOTHER;
+}
+
+/* Records SQLite's error rc on db; returns the BPH_ERR_* code. */
+static int sq_fail(struct bph_db *db, int rc)
+{
+	sqlite3 *h = handle(db);
+	enum bph_db_status s = classify(h, rc);
+	int sys = h ? sqlite3_system_errno(h) : 0;
+
+	if (s == BPH_DB_EFULL)
+		return bph_db_fail(db, s, "%s (%s)", sqlite3_errmsg(h),
+				   strerror(sys ? sys : ENOSPC));
+	return bph_db_fail(db, s, "%s", sqlite3_errmsg(h));
+}
+
+static void sq_close(struct bph_db *db)
+{
+	sqlite3_close_v2(handle(db));
+	free(db);
+}
+
+static int sq_exec(struct bph_db *db, const char *sql)
+{
+	int rc = sqlite3_exec(handle(db), sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return sq_fail(db, rc);
+	bph_db_ok(db);
+	return 0;
+}
+
+static int sq_prepare_writes(struct bph_db *db)
+{
+	return sq_exec(db, "PRAGMA journal_mode=WAL");
+}
+
+static int sq_tune_bulk(struct bph_db *db)
+{
+	return sq_exec(db, "PRAGMA cache_size=-65536");
+}
+
+static int sq_prepare(struct bph_db *db, const char *sql, bool stream,
+		      struct bph_db_stmt **out)
+{
+	struct sq_stmt *st = calloc(1, sizeof(*st));
+	int rc;
+
+	(void)stream; /* SQLite always produces rows lazily */
+	if (!st)
+		return bph_db_fail(db, BPH_DB_ENOMEM, "out of memory");
+	rc = sqlite3_prepare_v2(handle(db), sql, -1, &st->q, NULL);
+	if (rc != SQLITE_OK) {
+		free(st);
+		return sq_fail(db, rc);
+	}
+	st->base.db = db;
+	*out = &st->base;
+	return 0;
+}
+
+static int sq_bind(struct bph_db_stmt *bst, int i, const struct bph_db_value *v)
+{
+	sqlite3_stmt *q = ((struct sq_stmt *)bst)->q;
+	int rc = SQLITE_OK;
+
+	switch (v->type) {
+	case BPH_DB_T_NULL:
+		rc = sqlite3_bind_null(q, i);
+		break;
+	case BPH_DB_T_INT:
+		rc = sqlite3_bind_int64(q, i, v->i);
+		break;
+	case BPH_DB_T_DOUBLE:
+		rc = sqlite3_bind_double(q, i, v->d);
+		break;
+	case BPH_DB_T_TEXT:
+		rc = sqlite3_bind_text(q, i, v->p, -1, SQLITE_TRANSIENT);
+		break;
+	case BPH_DB_T_BLOB:
+		rc = sqlite3_bind_blob64(q, i, v->p, v->n, SQLITE_TRANSIENT);
+		break;
+	}
+	return rc == SQLITE_OK ? 0 : sq_fail(bst->db, rc);
+}
+
+static int sq_step(struct bph_db_stmt *bst)
+{
+	struct sq_stmt *st = (struct sq_stmt *)bst;
+	int rc = sqlite3_step(st->q);
+
+	if (rc == SQLITE_ROW)
+		return BPH_DB_ROW;
+	if (rc == SQLITE_DONE) {
+		st->changes = sqlite3_changes(handle(bst->db));
+		return BPH_DB_DONE;
+	}
+	return sq_fail(bst->db, rc);
+}
+
+static void sq_column(struct bph_db_stmt *bst, int i, enum bph_db_type want,
+		      struct bph_db_value *v)
+{
+	sqlite3_stmt *q = ((struct sq_stmt *)bst)->q;
+
+	v->type =
+	    sqlite3_column_type(q, i) == SQLITE_NULL ? BPH_DB_T_NULL : want;
+	switch (v->type) {
+	case BPH_DB_T_NULL:
+		break;
+	case BPH_DB_T_INT:
+		v->i = sqlite3_column_int64(q, i);
+		break;
+	case BPH_DB_T_DOUBLE:
+		v->d = sqlite3_column_double(q, i);
+		break;
+	case BPH_DB_T_TEXT:
+		v->p = sqlite3_column_text(q, i);
+		break;
+	case BPH_DB_T_BLOB:
+		v->p = sqlite3_column_blob(q, i);
+		v->n = (size_t)sqlite3_column_bytes(q, i);
+		break;
+	}
+}
+
+static int64_t sq_changes(struct bph_db_stmt *bst)
+{
+	return ((struct sq_stmt *)bst)->changes;
+}
+
+static int sq_reset(struct bph_db_stmt *bst)
+{
+	sqlite3_reset(((struct sq_stmt *)bst)->q);
+	return 0;
+}
+
+static void sq_finalize(struct bph_db_stmt *bst)
+{
+	sqlite3_finalize(((struct sq_stmt *)bst)->q);
+	free(bst);
+}
+
+static int sq_begin(struct bph_db *db, enum bph_db_txn mode)
+{
+	return sq_exec(db,
+		       mode == BPH_DB_TXN_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+/* COMMIT or ROLLBACK; a failed COMMIT (busy, full disk) is rolled back so
+ * that no transaction stays open behind the caller's back. */
+static int sq_end(struct bph_db *db, bool commit)
+{
+	int rc = sq_exec(db, commit ? "COMMIT" : "ROLLBACK");
+
+	if (rc && !sqlite3_get_autocommit(handle(db)))
+		sqlite3_exec(handle(db), "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int sq_lock_schema(struct bph_db *db)
+{
+	(void)db; /* BEGIN IMMEDIATE holds the only write lock already */
+	return 0;
+}
+
+/* The first column of the first row of sql as an integer, into *v. */
+static int sq_scalar(struct bph_db *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = sqlite3_prepare_v2(handle(db), sql, -1, &q, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(q, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_OK ? 0 : sq_fail(db, rc);
+}
+
+static int sq_identify(struct bph_db *db, struct bph_db_identity *id)
+{
+	int64_t app = 0, uv = 0, tables = 0, ours = 0, v1 = 0;
+	int rc = sq_scalar(db, "PRAGMA application_id", &app);
+
+	if (!rc)
+		rc = sq_scalar(db, "PRAGMA user_version", &uv);
+	if (!rc)
+		rc = sq_scalar(db, "SELECT count(*) FROM sqlite_master",
+			       &tables);
+	if (!rc)
+		rc = sq_scalar(db,
+			       "SELECT count(*) FROM sqlite_master WHERE "
+			       "type = 'table' AND name = 'bph_schema'",
+			       &ours);
+	if (!rc)
+		rc = sq_scalar(db,
+			       "SELECT count(*) FROM sqlite_master WHERE "
+			       "type = 'table' AND name IN ('scans', "
+			       "'services', 'artifacts')",
+			       &v1);
+	if (rc)
+		return rc;
+	id->ours = app == BPH_DB_APP_ID && ours;
+	id->legacy = app == 0 && uv == 1 && v1 == 3 && !ours;
+	id->ours = id->ours || id->legacy;
+	id->empty = app == 0 && uv == 0 && tables == 0;
+	snprintf(id->what, sizeof(id->what),
+		 "a SQLite database of another program (application_id "
+		 "0x%llx, user_version %lld, %lld schema objects)",
+		 (unsigned long long)app, (long long)uv, (long long)tables);
+	return 0;
+}
+
+static int sq_mark(struct bph_db *db, int core_version)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql),
+		 "PRAGMA application_id=%d; PRAGMA user_version=%d",
+		 BPH_DB_APP_ID, core_version);
+	return sq_exec(db, sql);
+}
+
+static const struct bph_db_ops sq_ops = {
+    .id_type = "INTEGER PRIMARY KEY",
+    .blob_type = "BLOB",
+    .close = sq_close,
+    .prepare_writes = sq_prepare_writes,
+    .tune_bulk = sq_tune_bulk,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .bind = sq_bind,
+    .step = sq_step,
+    .column = sq_column,
+    .changes = sq_changes,
+    .reset = sq_reset,
+    .finalize = sq_finalize,
+    .begin = sq_begin,
+    .end = sq_end,
+    .lock_schema = sq_lock_schema,
+    .identify = sq_identify,
+    .mark = sq_mark,
+};
+
+/* Connection settings that change nothing in the file. */
+static int sq_configure(struct sq_db *d)
+{
+	sqlite3_extended_result_codes(d->h, 1);
+	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
+	return sq_exec(&d->base,
+		       "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+}
+
+int bph_db_sqlite_open(const char *path, unsigned flags, struct bph_db **out,
+		       char *err, size_t errlen)
+{
+	struct sq_db *d = calloc(1, sizeof(*d));
+	int oflags = flags & BPH_DB_READONLY
+			 ? SQLITE_OPEN_READONLY
+			 : SQLITE_OPEN_READWRITE |
+			       (flags & BPH_DB_CREATE ? SQLITE_OPEN_CREATE : 0);
+	int rc;
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return BPH_ERR_NOMEM;
+	}
+	d->base.ops = &sq_ops;
+	d->base.backend = BPH_DB_SQLITE;
+	rc = sqlite3_open_v2(path, &d->h, oflags, NULL);
+	rc = rc == SQLITE_OK ? sq_configure(d) : sq_fail(&d->base, rc);
+	if (rc) {
+		snprintf(err, errlen, "%s", d->base.msg);
+		sq_close(&d->base);
+		return rc;
+	}
+	*out = &d->base;
+	return 0;
+}
