@@ -4,8 +4,12 @@
  * two columns are maltego.IPv4Address entities, one row per link (a host
  * without links gets a row with an empty second column). Fields follow
  * RFC 4180 (quoted when needed, '"' doubled); text is cleaned (no control
- * characters, line breaks become spaces), and a field starting with
- * = + - @ is prefixed with ' so spreadsheets do not run it as a formula.
+ * characters, line breaks become spaces), and a field a spreadsheet could
+ * run as a formula gets a leading ' (OWASP's CSV injection advice: one
+ * starting with = + - @ TAB or CR; also = + - @ after leading blanks). A
+ * field longer than CSV_CELL_MAX bytes (spreadsheets hold 32,767
+ * characters a cell and may carry the rest into another one) is cut at a
+ * character boundary and ends in "...".
  * Each row also carries both hosts' labels (a_*, b_*: titles, servers,
  * certificate subjects, artifact count, and community when the clustering
  * has communities). With artifact nodes, one more row per (host, artifact)
@@ -19,20 +23,52 @@
 
 #include "fingerprints/err.h"
 
+#define CSV_CELL_MAX 32000 /* bytes of a field, its ' included */
+
+/* Whether a spreadsheet could take s as a formula. */
+static bool formula_like(const char *s)
+{
+	if (*s == '\t' || *s == '\r')
+		return true;
+	s += strspn(s, " \t\r\n");
+	return *s && strchr("=+-@", *s);
+}
+
+/* Where to cut s so that it and its ' fit CSV_CELL_MAX with "...": the
+ * whole string when it fits, else a character boundary. */
+static size_t cell_len(const char *s, bool quote)
+{
+	size_t n = strlen(s), max = CSV_CELL_MAX - quote;
+
+	if (n <= max)
+		return n;
+	n = max - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--; /* never split a character */
+	return n;
+}
+
 static int field(FILE *out, const char *s, bool last)
 {
 	char *clean = bph_text_clean(s, BPH_TEXT_XML);
+	bool quote;
+	size_t n;
 
 	if (!clean)
 		return -1;
+	quote = formula_like(clean);
+	n = cell_len(clean, quote);
 	fputc('"', out);
-	if (strchr("=+-@", clean[0]) && clean[0])
+	if (quote)
 		fputc('\'', out);
-	for (const char *p = clean; *p; p++) {
-		if (*p == '"')
+	for (size_t i = 0; i < n; i++) {
+		if (clean[i] == '"')
 			fputc('"', out);
-		fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+		fputc(clean[i] == '\n' || clean[i] == '\r' ? ' ' : clean[i],
+		      out);
 	}
+	if (clean[n])
+		fputs("...", out);
 	fputc('"', out);
 	fputs(last ? "\r\n" : ",", out);
 	free(clean);

@@ -2,27 +2,67 @@
  * export_dot.c - Graphviz DOT (docs/output.md "Graph exports"). Every ID
  * and attribute value is a double-quoted string: text is cleaned to XML
  * characters (no controls), then '"' and '\' are backslash-escaped and
- * line breaks become spaces.
+ * line breaks become spaces. Graphviz's scanner refuses a quoted string
+ * over 16384 bytes ("longer than 16384?"), so a longer one (a page title
+ * from the network) is cut to DOT_QUOTED_MAX bytes between its quotes, at
+ * a character boundary and never inside an escape, ending in "...".
  */
 #include "cluster/export.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fingerprints/err.h"
 
-/* Writes s as a DOT quoted string; returns -1 on ENOMEM. */
+#define DOT_QUOTED_MAX 16000 /* bytes between the quotes, escapes included */
+
+/* Bytes the character starting with lead byte c takes (valid UTF-8). */
+static size_t seq_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+static bool escaped(char c)
+{
+	return c == '"' || c == '\\';
+}
+
+/* Bytes s takes between the quotes once escaped. */
+static size_t dot_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += 1 + escaped(*s);
+	return n;
+}
+
+/* Writes s as a DOT quoted string (cut to DOT_QUOTED_MAX); returns -1 on
+ * ENOMEM. */
 static int quoted(FILE *out, const char *s)
 {
 	char *clean = bph_text_clean(s, BPH_TEXT_XML);
+	size_t room = SIZE_MAX, len;
 
 	if (!clean)
 		return -1;
+	if (dot_len(clean) > DOT_QUOTED_MAX)
+		room = DOT_QUOTED_MAX - 3;
 	fputc('"', out);
-	for (const char *p = clean; *p; p++) {
-		if (*p == '"' || *p == '\\')
+	for (const char *p = clean; *p; p += len) {
+		len = seq_len((unsigned char)*p);
+		if (len + escaped(*p) > room) {
+			fputs("...", out);
+			break;
+		}
+		room -= len + escaped(*p);
+		if (escaped(*p))
 			fputc('\\', out);
-		fputc(*p == '\n' || *p == '\r' || *p == '\t' ? ' ' : *p, out);
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			fputc(' ', out);
+		else
+			fwrite(p, 1, len, out);
 	}
 	fputc('"', out);
 	free(clean);

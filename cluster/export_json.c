@@ -72,8 +72,8 @@ static json_t *link_json(const struct bph_clustering *c,
 		(*bad)++;
 		return NULL;
 	}
-	set(o, "a", json_string(c->hosts[l->a]), bad);
-	set(o, "b", json_string(c->hosts[l->b]), bad);
+	set(o, "a", text(c->hosts[l->a]), bad);
+	set(o, "b", text(c->hosts[l->b]), bad);
 	set(o, "score", json_real(l->score), bad);
 	set(o, "rule", json_string(bph_link_label(c, l, label)), bad);
 	set(o, "bridge", json_boolean(l->bridge), bad);
@@ -87,7 +87,7 @@ static json_t *cluster_json(const struct bph_clustering *c,
 	json_t *o = json_object(), *hosts = json_array(), *links = json_array();
 
 	for (size_t i = 0; hosts && i < k->n_hosts; i++)
-		append(hosts, json_string(c->hosts[k->hosts[i]]), bad);
+		append(hosts, text(c->hosts[k->hosts[i]]), bad);
 	for (size_t i = 0; links && i < k->n_links; i++)
 		append(links, link_json(c, &c->links[k->links[i]], bad), bad);
 	if (!o) {
@@ -185,7 +185,7 @@ static json_t *hosts_json(const struct bph_clustering *c,
 	for (size_t h = 0; a && h < c->n_hosts; h++) {
 		json_t *o = json_object();
 		if (o) {
-			set(o, "ip", json_string(c->hosts[h]), bad);
+			set(o, "ip", text(c->hosts[h]), bad);
 			set(o, "cluster",
 			    json_integer(c->clusters[c->cluster_of[h]].id),
 			    bad);
@@ -235,7 +235,7 @@ static json_t *arts_json(const struct bph_clustering *c, int *bad)
 		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
 			if (by_art[a])
 				append(json_object_get(by_art[a], "hosts"),
-				       json_string(c->hosts[h]), bad);
+				       text(c->hosts[h]), bad);
 	}
 	for (size_t a = 0; by_art && a < c->n_arts; a++)
 		json_decref(by_art[a]);
@@ -290,9 +290,9 @@ static json_t *cy_node(const struct bph_clustering *c, size_t h,
 		(*bad)++;
 		return NULL;
 	}
-	set(d, "id", json_string(c->hosts[h]), bad);
-	set(d, "name", json_string(c->hosts[h]), bad);
-	set(d, "value", json_string(c->hosts[h]), bad);
+	set(d, "id", text(c->hosts[h]), bad);
+	set(d, "name", text(c->hosts[h]), bad);
+	set(d, "value", text(c->hosts[h]), bad);
 	set(d, "type", json_string("host"), bad);
 	set(d, "cluster", json_integer(c->clusters[c->cluster_of[h]].id), bad);
 	host_community(d, c, h, bad);
@@ -353,7 +353,7 @@ static json_t *cy_art_edge(const struct bph_clustering *c, size_t h, size_t a,
 	snprintf(art, sizeof(art), "art%zu", a);
 	if (d) {
 		set(d, "id", json_string(id), bad);
-		set(d, "source", json_string(c->hosts[h]), bad);
+		set(d, "source", text(c->hosts[h]), bad);
 		set(d, "target", json_string(art), bad);
 		set(d, "type", json_string("artifact"), bad);
 		set(d, "rule", json_string("artifact"), bad);
@@ -396,8 +396,8 @@ static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
 	}
 	snprintf(id, sizeof(id), "e%zu", i);
 	set(d, "id", json_string(id), bad);
-	set(d, "source", json_string(c->hosts[l->a]), bad);
-	set(d, "target", json_string(c->hosts[l->b]), bad);
+	set(d, "source", text(c->hosts[l->a]), bad);
+	set(d, "target", text(c->hosts[l->b]), bad);
 	set(d, "type", json_string("link"), bad);
 	set(d, "weight", json_real(l->score), bad);
 	set(d, "rule", json_string(bph_link_label(c, l, label)), bad);

@@ -97,7 +97,7 @@ static json_t *text(const char *str)
 
 static int ip_id(const char *ip, char out[96])
 {
-	json_t *p = json_pack("{s:s}", "value", ip);
+	json_t *p = json_pack("{s:o}", "value", text(ip));
 	int rc = p ? sco_id("ipv4-addr", p, out) : BPH_ERR_NOMEM;
 
 	json_decref(p);
@@ -143,8 +143,9 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 		s->bad = 1;
 		return;
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s}", "type", "ipv4-addr",
-		      "spec_version", "2.1", "id", id, "value", s->c->hosts[h]);
+	o = json_pack("{s:s, s:s, s:s, s:o}", "type", "ipv4-addr",
+		      "spec_version", "2.1", "id", id, "value",
+		      text(s->c->hosts[h]));
 	/* a custom property: not id-contributing, so the id stays the same */
 	if (o && bph_export_host_community(s->c, h, &community) &&
 	    json_object_set_new(o, "x_bphound_community",

@@ -8,7 +8,8 @@
 # BUILD_DIR (default: build) holds test_cluster_export, which writes the
 # exports when BPH_EXPORT_DIR is set (those with artifact nodes into
 # BPH_EXPORT_DIR/art/, those of the clustering given communities into
-# BPH_EXPORT_DIR/comm/). The schemas come from BPH_SCHEMAS or
+# BPH_EXPORT_DIR/comm/, those of strings past graphviz's and spreadsheets'
+# limits into BPH_EXPORT_DIR/long/). The schemas come from BPH_SCHEMAS or
 # ../shared/schemas (tests/lib/schemas.sh); without them the schema
 # checks print SKIP and the rest still runs. Needs /usr/bin/python3 with python3-networkx and
 # python3-jsonschema, graphviz and libxml2-utils.
@@ -19,7 +20,7 @@ build=${1:-"$repo/build"}
 schemas=$(bph_schemas "$repo")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-mkdir "$out/art" "$out/comm"
+mkdir "$out/art" "$out/comm" "$out/long"
 
 for tool in dot xmllint /usr/bin/python3; do
 	command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }

@@ -849,6 +849,191 @@ static void test_communities(void **state)
 	bph_clustering_free(c); /* frees community_of */
 }
 
+/* ---- strings past the tools' limits, formula-like fields ---- */
+
+#define DOT_QUOTED_MAX 16000 /* cluster/export_dot.c */
+#define CSV_CELL_MAX   32000 /* cluster/export_csv.c */
+
+/* A title of 4000 '"\' pairs (8,000 bytes, 16,000 once DOT-escaped)
+ * then 13,000 e-acute (26,000 bytes): over graphviz's 16,384-byte quoted
+ * string, over a spreadsheet cell, cut inside the escapes for DOT and
+ * inside a character for CSV unless the writers cut where they must. */
+static char *long_title(void)
+{
+	size_t n = 4000 * 2 + 13000 * 2;
+	char *t = malloc(n + 1);
+	assert_non_null(t);
+	for (size_t i = 0; i < 8000; i += 2)
+		memcpy(t + i, "\"\\", 2);
+	for (size_t i = 8000; i < n; i += 2)
+		memcpy(t + i, "\xc3\xa9", 2);
+	t[n] = '\0';
+	return t;
+}
+
+static struct bph_clustering *long_strings(void)
+{
+	struct bph_graph *g = bph_graph_new();
+	struct bph_clustering *c = NULL;
+	char ip[32], *t = long_title();
+	for (int i = 0; i < 10; i++) { /* unrelated background */
+		snprintf(ip, sizeof(ip), "203.0.113.%d", i + 1);
+		bph_graph_add(g, ip, "ssh_hostkey", ip, 22, 1);
+	}
+	/* linked by a key whose value is the long string too (evidence) */
+	bph_graph_add(g, "192.0.2.10", "ssh_hostkey", t, 22, 1795000000);
+	bph_graph_add(g, "192.0.2.11", "ssh_hostkey", t, 22, 1795000000);
+	bph_graph_add(g, "192.0.2.10", "title", t, 80, 1795000000);
+	/* formula-like values: TAB, CR, blanks before a trigger */
+	bph_graph_add(g, "192.0.2.11", "title", "\t=cmd|' /C calc'!A0", 80,
+		      1795000000);
+	bph_graph_add(g, "192.0.2.11", "server", "\r@SUM(1+1)", 80, 1795000000);
+	bph_graph_add(g, "192.0.2.11", "cert_subject", "  -2+3+cmd|' /C x'!A0",
+		      443, 1795000000);
+	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
+	bph_graph_free(g);
+	free(t);
+	return c;
+}
+
+/* The longest DOT quoted string (bytes between the quotes, escapes
+ * counted), and how many end in "..." (cut). */
+static size_t dot_longest(const char *dot, size_t *cut)
+{
+	size_t best = 0;
+	*cut = 0;
+	for (const char *p = dot; (p = strchr(p, '"'));) {
+		const char *q = p + 1;
+		while (*q && *q != '"') {
+			/* bphound escapes '"' and '\\' only: a cut that split
+			 * an escape would leave '\\' before something else */
+			if (*q == '\\')
+				assert_true(q[1] == '"' || q[1] == '\\');
+			q += *q == '\\' ? 2 : 1;
+		}
+		assert_int_equal(*q, '"'); /* every string closes */
+		size_t n = (size_t)(q - p - 1);
+		best = n > best ? n : best;
+		*cut += n >= 3 && !memcmp(q - 3, "...", 3);
+		p = q + 1;
+	}
+	return best;
+}
+
+/* Each CSV field's content (quotes undoubled) fits CSV_CELL_MAX; counts
+ * fields that start with ' and those cut. */
+static void csv_fields(const char *csv, size_t *quoted, size_t *cut)
+{
+	*quoted = *cut = 0;
+	csv = strstr(csv, "\r\n"); /* past the header: unquoted names */
+	assert_non_null(csv);
+	for (const char *p = csv + 2; *p;) {
+		assert_int_equal(*p, '"'); /* bphound quotes every field */
+		size_t n = 0;
+		const char *q = p + 1;
+		for (; *q && !(q[0] == '"' && q[1] != '"');
+		     q += q[0] == '"' ? 2 : 1)
+			n++;
+		assert_int_equal(*q, '"');
+		assert_true(n <= CSV_CELL_MAX);
+		*quoted += p[1] == '\'';
+		if (p[1] != '\'') { /* then nothing a spreadsheet runs */
+			const char *v = p + 1 + strspn(p + 1, " \t");
+			assert_false(p[1] == '\t' || p[1] == '\r');
+			assert_true(*v == '"' || !strchr("=+-@", *v));
+		}
+		*cut += n >= 3 && !memcmp(q - 3, "...", 3);
+		p = q + 1;
+		p += *p == ',' ? 1 : *p == '\r' ? 2 : 0;
+	}
+}
+
+/* Regression: a title over 16 KB broke graphviz (the DOT scanner refuses
+ * a quoted string over 16384 bytes); a CSV field starting with TAB or CR
+ * was not neutralised like = + - @. */
+static void test_long_and_formula_strings(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = long_strings();
+	size_t len, cut, quoted;
+	for (int art = 0; art < 2; art++) {
+		char *dot = render_sub(c, "dot", art, "long/", &len);
+		size_t longest = dot_longest(dot, &cut);
+		assert_true(longest <= DOT_QUOTED_MAX);
+		assert_true(longest >=
+			    DOT_QUOTED_MAX - 4);     /* cut, not dropped */
+		assert_true(cut >= (art ? 3u : 1u)); /* evidence (+ 2 values) */
+		assert_true(bph_text_is_clean(dot, BPH_TEXT_UTF8));
+		free(dot);
+		char *csv = render_sub(c, "csv", art, "long/", &len);
+		assert_true(bph_text_is_clean(csv, BPH_TEXT_UTF8));
+		assert_non_null(strstr(csv, "\"'\t=cmd"));
+		assert_non_null(
+		    strstr(csv, "\"' @SUM")); /* CR became a space */
+		assert_non_null(strstr(csv, "\"'  -2+3"));
+		csv_fields(csv, &quoted, &cut);
+		/* the link row's b_titles, b_servers, b_cert_subjects; with
+		 * artifact nodes also .11's 4 artifact rows (3 label columns
+		 * each) and the values of its title, server and subject */
+		assert_int_equal(quoted, art ? 3 + 4 * 3 + 3 : 3);
+		assert_true(cut >= (art ? 3u : 1u));
+		free(csv);
+	}
+	/* the other formats too, for check_exports.sh's parsers */
+	for (size_t f = 0; f < N_FORMATS; f++) {
+		free(render_sub(c, all_formats[f], true, "long/", &len));
+	}
+	bph_clustering_free(c);
+}
+
+/* Host names are addresses from the store, but the graph takes any
+ * string: one with invalid UTF-8, markup and a control character still
+ * gives every registered format, well-formed and valid UTF-8. */
+static void test_hostile_host_names(void **state)
+{
+	(void)state;
+	static const char bad[] = "198.51.100.1\xff<\"&'>\x01";
+	struct bph_graph *g = bph_graph_new();
+	struct bph_clustering *c = NULL;
+	struct bph_export_opts eo = {.seed = bad, .artifact_nodes = true};
+	bph_graph_add(g, "203.0.113.1", "ssh_hostkey", "k1", 22, 1);
+	bph_graph_add(g, "203.0.113.2", "ssh_hostkey", "k2", 22, 1);
+	bph_graph_add(g, bad, "ssh_hostkey", "shared", 22, 1795000000);
+	bph_graph_add(g, "198.51.100.2", "ssh_hostkey", "shared", 22,
+		      1795000000);
+	bph_graph_add(g, bad, "title", "t", 80, 1795000000);
+	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
+	bph_graph_free(g);
+	assert_int_equal(c->n_links, 1);
+	for (size_t i = 0; bph_exporters[i]; i++) {
+		const char *fmt = bph_exporters[i]->name;
+		char *buf = NULL, err[128] = "";
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+		int rc =
+		    bph_export_write_opts(c, fmt, &eo, f, err, sizeof(err));
+		fclose(f);
+		if (rc)
+			print_message("%s: %s\n", fmt, err);
+		assert_int_equal(rc, 0);
+		assert_true(bph_text_is_clean(buf, BPH_TEXT_UTF8));
+		if (!strcmp(fmt, "json") || !strcmp(fmt, "cytoscape") ||
+		    !strcmp(fmt, "stix")) {
+			json_t *j = json_loadb(buf, len, 0, NULL);
+			assert_non_null(j);
+			json_decref(j);
+		}
+		if (!strcmp(fmt, "graphml") || !strcmp(fmt, "gexf")) {
+			xmlDocPtr doc = xmlReadMemory(buf, (int)len, "x.xml",
+						      "UTF-8", XML_PARSE_NONET);
+			assert_non_null(doc);
+			xmlFreeDoc(doc);
+		}
+		free(buf);
+	}
+	bph_clustering_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -862,6 +1047,8 @@ int main(void)
 	    cmocka_unit_test(test_artifact_nodes),
 	    cmocka_unit_test(test_cert_subjects),
 	    cmocka_unit_test(test_communities),
+	    cmocka_unit_test(test_long_and_formula_strings),
+	    cmocka_unit_test(test_hostile_host_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
