@@ -289,6 +289,38 @@ size_t bph_ipmap_segments(const struct bph_ipmap *m)
 	return m->n;
 }
 
+static bph_u128 seg_start(const struct bph_ipmap *m, size_t i)
+{
+	return m->fam == BPH_FAM_V4 ? (bph_u128)m->s4[i] : m->s6[i];
+}
+
+int bph_ipmap_walk_range(const struct bph_ipmap *m, bph_u128 first,
+			 bph_u128 last,
+			 int (*fn)(bph_u128 first, bph_u128 last, int32_t item,
+				   void *arg),
+			 void *arg)
+{
+	bph_u128 top = m->fam == BPH_FAM_V4 ? 0xffffffffu : ~(bph_u128)0;
+	size_t lo = 0, hi = m->n - 1;
+
+	while (lo < hi) { /* the segment holding first */
+		size_t mid = (lo + hi + 1) / 2;
+		if (seg_start(m, mid) <= first)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	for (size_t i = lo; i < m->n && seg_start(m, i) <= last; i++) {
+		bph_u128 a = seg_start(m, i),
+			 b = i + 1 < m->n ? seg_start(m, i + 1) - 1 : top;
+		int rc = fn(a < first ? first : a, b > last ? last : b,
+			    m->val[i], arg);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int bph_ipmap_walk(const struct bph_ipmap *m,
 		   int (*fn)(bph_u128 first, bph_u128 last, int32_t item,
 			     void *arg),

@@ -49,6 +49,14 @@ int bph_ipmap_walk(const struct bph_ipmap *m,
 			     void *arg),
 		   void *arg);
 
+/* The same for the segments overlapping [first, last] only, each cut to
+ * that range. */
+int bph_ipmap_walk_range(const struct bph_ipmap *m, bph_u128 first,
+			 bph_u128 last,
+			 int (*fn)(bph_u128 first, bph_u128 last, int32_t item,
+				   void *arg),
+			 void *arg);
+
 /* Frees; NULL is a no-op. */
 void bph_ipmap_free(struct bph_ipmap *m);
 

@@ -160,6 +160,10 @@ void bph_header_line(struct pctx *p, const char *s)
 		bph_set_date(p, date, BPH_DATE_HEADER);
 	if (*s && is_licence_text(s)) {
 		snprintf(buf, sizeof(buf), "%s", s);
+		/* banners boxed in '#' (abuse.ch) lose the box's right side */
+		size_t n = strlen(buf);
+		while (n > 0 && strchr("# \t", buf[n - 1]))
+			buf[--n] = '\0';
 		bph_add_licence(p, bph_trim(buf));
 	}
 }

@@ -99,9 +99,40 @@ struct bph_route {
 bool bph_rdb_route(const struct bph_rdb *db, const struct bph_addr *a,
 		   struct bph_route *out);
 
+/* Number of pfx2as prefixes loaded; ids run from 0 to it. */
+size_t bph_rdb_n_prefixes(const struct bph_rdb *db);
+
+/* The pfx2as prefix with id (bph_rdb_ids(), bph_rdb_walk_routed()) as a
+ * route: prefix, origins and the primary origin's names. */
+bool bph_rdb_prefix(const struct bph_rdb *db, int32_t id,
+		    struct bph_route *out);
+
+/*
+ * Walks the address space of fam in segments, each with the id of its
+ * longest pfx2as prefix (-1: not routed), in address order; stops at a
+ * non-zero return of fn and returns it.
+ */
+int bph_rdb_walk_routed(const struct bph_rdb *db, uint8_t fam,
+			int (*fn)(bph_u128 first, bph_u128 last, int32_t id,
+				  void *arg),
+			void *arg);
+
 /* The raw longest-prefix match of an IPv4 address (host order) over the
  * pfx2as prefixes: an opaque prefix id, or -1. The benchmark's path. */
 int32_t bph_rdb_lpm4(const struct bph_rdb *db, uint32_t v);
+
+/*
+ * The ids of what covers a (each -1 when nothing does): the longest
+ * pfx2as prefix, the ip2asn range, the delegated block, the most specific
+ * inetnum and list entry. Two addresses with equal ids get equal routes,
+ * registrations, upstreams and list hits, so callers cache per ids
+ * (cli/annotate.c).
+ */
+struct bph_rdb_ids {
+	int32_t prefix, asrange, deleg, inetnum, entry;
+};
+void bph_rdb_ids(const struct bph_rdb *db, const struct bph_addr *a,
+		 struct bph_rdb_ids *out);
 
 /* AS facts from as2org (else aut-num, ip2asn, ASN-DROP names). */
 struct bph_asinfo {
@@ -135,6 +166,14 @@ struct bph_deleg {
 };
 bool bph_rdb_delegated(const struct bph_rdb *db, const struct bph_addr *a,
 		       struct bph_deleg *out);
+
+/*
+ * How much of r lies in delegated blocks that are allocated or assigned
+ * (*assigned) and how much does not (*other: available, reserved, or in
+ * no block), in addresses. Both 0 when no delegated data is loaded.
+ */
+void bph_rdb_deleg_coverage(const struct bph_rdb *db, const struct bph_range *r,
+			    double *assigned, double *other);
 
 /* ---- AS relationships: as-rel ---- */
 
@@ -171,6 +210,11 @@ bool bph_rdb_inetnum(const struct bph_rdb *db, const struct bph_addr *a,
 /* The inetnum with id (from a previous lookup's id or parent). */
 bool bph_rdb_inetnum_get(const struct bph_rdb *db, long id,
 			 struct bph_inetnum *out);
+
+/* The ASes whose aut-num names org_id as org or sponsoring-org, sorted,
+ * into out (up to max); returns how many there are. */
+size_t bph_rdb_org_asns(const struct bph_rdb *db, const char *org_id,
+			uint32_t *out, size_t max);
 
 /* How an abuse mailbox was found (docs/output.md, "abuse"). */
 enum bph_abuse_how {

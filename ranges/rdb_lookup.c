@@ -23,6 +23,18 @@ int32_t bph_rdb_lpm4(const struct bph_rdb *db, uint32_t v)
 	return k < 0 ? -1 : (int32_t)m->ids[k];
 }
 
+void bph_rdb_ids(const struct bph_rdb *db, const struct bph_addr *a,
+		 struct bph_rdb_ids *out)
+{
+	int s = fam_slot(a->fam);
+
+	out->prefix = bph_rmap_find(&db->m_pfx[s], a->v);
+	out->asrange = bph_rmap_find(&db->m_asrange[s], a->v);
+	out->deleg = bph_rmap_find(&db->m_deleg[s], a->v);
+	out->inetnum = bph_rmap_find(&db->m_inetnum[s], a->v);
+	out->entry = bph_rmap_find(&db->m_entry[s], a->v);
+}
+
 bool bph_rdb_asinfo(const struct bph_rdb *db, uint32_t asn,
 		    struct bph_asinfo *out)
 {
@@ -90,6 +102,59 @@ static void route_names(const struct bph_rdb *db, const struct bph_addr *a,
 		out->rir = d.registry;
 }
 
+size_t bph_rdb_n_prefixes(const struct bph_rdb *db)
+{
+	return db->pfx.n;
+}
+
+bool bph_rdb_prefix(const struct bph_rdb *db, int32_t id, struct bph_route *out)
+{
+	struct bph_asinfo ai;
+
+	memset(out, 0, sizeof(*out));
+	if (id < 0 || (size_t)id >= db->pfx.n)
+		return false;
+	const struct r_pfx *p = &VEC_AT(&db->pfx, struct r_pfx, id);
+	out->prefix = p->net;
+	out->origins = &VEC_AT(&db->origins, struct bph_origin, p->orig);
+	out->n_origins = p->n_orig;
+	out->asn = out->origins[0].asn;
+	out->src = p->src;
+	bph_rdb_asinfo(db, out->asn, &ai);
+	out->as_name = ai.name;
+	out->org_id = ai.org_id;
+	out->org_name = ai.org_name;
+	out->country = ai.country;
+	out->rir = ai.source;
+	return true;
+}
+
+struct walk {
+	const struct rmap *m;
+	int (*fn)(bph_u128 first, bph_u128 last, int32_t id, void *arg);
+	void *arg;
+};
+
+static int walk_segment(bph_u128 a, bph_u128 b, int32_t item, void *arg)
+{
+	struct walk *w = arg;
+	return w->fn(a, b, item >= 0 ? (int32_t)w->m->ids[item] : -1, w->arg);
+}
+
+int bph_rdb_walk_routed(const struct bph_rdb *db, uint8_t fam,
+			int (*fn)(bph_u128 first, bph_u128 last, int32_t id,
+				  void *arg),
+			void *arg)
+{
+	struct walk w = {&db->m_pfx[fam_slot(fam)], fn, arg};
+
+	if (!w.m->map) {
+		bph_u128 top = fam == BPH_FAM_V4 ? 0xffffffffu : ~(bph_u128)0;
+		return fn(0, top, -1, arg);
+	}
+	return bph_ipmap_walk(w.m->map, walk_segment, &w);
+}
+
 bool bph_rdb_route(const struct bph_rdb *db, const struct bph_addr *a,
 		   struct bph_route *out)
 {
@@ -131,6 +196,75 @@ bool bph_rdb_delegated(const struct bph_rdb *db, const struct bph_addr *a,
 				  S(db, d->cc),	  S(db, d->status),
 				  S(db, d->date), S(db, d->opaque)};
 	return true;
+}
+
+struct coverage {
+	const struct bph_rdb *db;
+	const struct rmap *m;
+	uint32_t allocated, assigned;
+	double yes, no;
+};
+
+static int cover_segment(bph_u128 a, bph_u128 b, int32_t item, void *arg)
+{
+	struct coverage *c = arg;
+	const struct r_deleg *d =
+	    item >= 0
+		? &VEC_AT(&c->db->deleg_ip, struct r_deleg, c->m->ids[item])
+		: NULL;
+	double size = (double)(b - a) + 1.0;
+
+	if (d && (d->status == c->allocated || d->status == c->assigned))
+		c->yes += size;
+	else
+		c->no += size;
+	return 0;
+}
+
+void bph_rdb_deleg_coverage(const struct bph_rdb *db, const struct bph_range *r,
+			    double *assigned, double *other)
+{
+	const struct rmap *m = &db->m_deleg[fam_slot(r->fam)];
+	struct coverage c = {db,
+			     m,
+			     bph_sp_find(&db->sp, "allocated"),
+			     bph_sp_find(&db->sp, "assigned"),
+			     0,
+			     0};
+
+	*assigned = *other = 0;
+	if (!db->deleg_ip.n)
+		return;
+	if (!m->map) { /* blocks of the other family only */
+		*other = bph_range_size_d(r);
+		return;
+	}
+	bph_ipmap_walk_range(m->map, r->first, r->last, cover_segment, &c);
+	*assigned = c.yes;
+	*other = c.no;
+}
+
+size_t bph_rdb_org_asns(const struct bph_rdb *db, const char *org_id,
+			uint32_t *out, size_t max)
+{
+	uint32_t org = bph_sp_find(&db->sp, org_id), prev = 0;
+	size_t n = 0;
+
+	if (org == UINT32_MAX || org == 0)
+		return 0;
+	for (size_t i = 0; i < db->autnum.n; i++) { /* sorted by ASN */
+		const struct r_autnum *a =
+		    &VEC_AT(&db->autnum, struct r_autnum, i);
+		if (a->org != org && a->sponsoring_org != org)
+			continue;
+		if (n > 0 && prev == a->asn)
+			continue;
+		prev = a->asn;
+		if (n < max)
+			out[n] = a->asn;
+		n++;
+	}
+	return n;
 }
 
 /* ---- AS neighbours, siblings and prefixes ---- */
