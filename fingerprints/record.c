@@ -141,8 +141,9 @@ static void tls_artifacts(const struct bph_tls_info *t, bph_artifact_cb cb,
 	emit(cb, ctx, "jarm", t->jarm, port);
 	emit(cb, ctx, "ja3s", t->ja3s, port);
 	/* not clustered (free text anyone can copy); carried so the exports
-	 * can show who the certificate claims to be */
+	 * can show who the certificate claims to be, and who issued it */
 	emit(cb, ctx, "cert_subject", t->subject, port);
+	emit(cb, ctx, "cert_issuer", t->issuer, port);
 }
 
 static void http_artifacts(const struct bph_http_info *h, bph_artifact_cb cb,

@@ -164,8 +164,9 @@ void bph_ip_str(uint32_t ip, char out[16]);
  * Artifacts: the (kind, value) pairs a record contributes to clustering.
  * Kinds are the names used in evidence ("cert_sha256", "spki_sha256",
  * "ssh_hostkey", "hassh", "jarm", "ja3s", "favicon", "body_sha256",
- * "title", "header_hash", "server", "tcp_sig"), plus "cert_subject" (the
- * leaf's subject, RFC 2253), which the clustering does not link on. The
+ * "title", "header_hash", "server", "tcp_sig"), plus "cert_subject" and
+ * "cert_issuer" (the leaf's subject and issuer, RFC 2253), which the
+ * clustering does not link on. The
  * callback borrows both strings for the duration of the call.
  */
 typedef void (*bph_artifact_cb)(void *ctx, const char *kind, const char *value,

@@ -12,7 +12,8 @@
   'use strict';
 
   const data = JSON.parse(document.getElementById('bph-data').textContent);
-  const times = { firstRender: null, layoutDone: null, ticks: 0, chunks: 0 };
+  const times = { firstRender: null, layoutDone: null, ticks: 0, chunks: 0,
+    longestChunk: 0 };
   window.bphTimes = times; /* read by tests and bench/html_render.sh */
 
   const RULE_DESC = [
@@ -187,109 +188,70 @@
     this.artNodes = artNodes;
     const big = nodes.length > BIG;
     place(hostNodes, artNodes);
+    /* a big cluster: the force layout moves the artifacts alone */
+    const simLinks = big ? artifactLinks(hostNodes, artNodes) : links;
+    const groups = big ? hostGroups(hostNodes) : null;
+    if (big) placeHosts(groups);
+    const comm = d3.scale.category20();
+    hostNodes.forEach(function (d) {
+      const c = cl.hosts[d.i].community;
+      d.fill = data.communities && c !== undefined ? comm(c) : '#3d4656';
+      d.r = d.i === cl.root ? 8 : 5;
+      d.seed = d.i === cl.root && data.seed_found;
+    });
+    artNodes.forEach(function (d) {
+      d.fill = FAMILY_COLOUR[d.family] || '#a3a3a3';
+    });
 
     const box = this.graphBox;
     const W = box.clientWidth || 800, H = box.clientHeight || 560;
-    const svg = d3.select(box).append('svg');
-    this.svg = svg;
-    const root = svg.append('g');
-    const zoom = d3.behavior.zoom().scaleExtent([0.02, 8])
-      .on('zoom', function () {
-        root.attr('transform', 'translate(' + d3.event.translate +
-          ')scale(' + d3.event.scale + ')');
-      });
-    svg.call(zoom).on('dblclick.zoom', null);
-    svg.on('click', function () {
-      if (d3.event.target === svg.node()) self.clear();
-    });
-    const edge = root.append('g').selectAll('line').data(links).enter()
-      .append('line')
-      .attr('class', function (d) { return 'edge r' + d.cls; })
-      .attr('stroke-width', function (d) {
-        return 0.8 + Math.min(d.w, 8) / 2;
-      });
-    const node = root.append('g').selectAll('g').data(nodes).enter()
-      .append('g')
-      .attr('class', function (d) {
-        return 'node ' + d.type +
-          (d.type === 'host' && d.i === cl.root && data.seed_found
-            ? ' seed' : '');
-      })
-      .on('click', function (d) {
-        d3.event.stopPropagation();
-        self.select(d);
-      });
-    const comm = d3.scale.category20();
-    node.filter(function (d) { return d.type === 'host'; })
-      .append('circle')
-      .attr('r', function (d) { return d.i === cl.root ? 8 : 5; })
-      .attr('fill', function (d) {
-        const c = cl.hosts[d.i].community;
-        return data.communities && c !== undefined ? comm(c) : '#3d4656';
-      });
-    node.filter(function (d) { return d.type === 'art'; })
-      .append('rect')
-      .attr('x', -4).attr('y', -4).attr('width', 8).attr('height', 8)
-      .attr('fill', function (d) {
-        return FAMILY_COLOUR[d.family] || '#a3a3a3';
-      });
-    node.append('title').text(function (d) { return d.label; });
-    this.nodeSel = node;
-    this.edgeSel = edge;
-
+    const view = (big ? CanvasView : SvgView)(box, W, H, nodes, links,
+      function (d) { self.select(d); }, function () { self.clear(); });
+    this.view = view;
+    if (!times.graph)
+      times.graph = { hosts: hostNodes.length, artifacts: artNodes.length,
+        edges: links.length, renderer: big ? 'canvas' : 'svg' };
     const status = add(box, el('div', 'status', 'laying out ' +
       hostNodes.length + ' hosts and ' + artNodes.length + ' artifacts...'));
-    let last = 0;
+    let last = 0, chunking = true;
     function draw() {
-      edge.attr('x1', function (d) { return d.source.x; })
-        .attr('y1', function (d) { return d.source.y; })
-        .attr('x2', function (d) { return d.target.x; })
-        .attr('y2', function (d) { return d.target.y; });
-      node.attr('transform', function (d) {
-        return 'translate(' + d.x + ',' + d.y + ')';
-      });
-    }
-    function fit() {
-      const xs = d3.extent(nodes, function (d) { return d.x; });
-      const ys = d3.extent(nodes, function (d) { return d.y; });
-      const s = Math.min(8, 0.9 * Math.min(W / (xs[1] - xs[0] + 40),
-        H / (ys[1] - ys[0] + 40)));
-      const t = [W / 2 - s * (xs[0] + xs[1]) / 2,
-        H / 2 - s * (ys[0] + ys[1]) / 2];
-      zoom.translate(t).scale(s);
-      root.attr('transform', 'translate(' + t + ')scale(' + s + ')');
+      if (big) placeHosts(groups);
+      view.draw();
     }
     draw();
-    fit();
+    view.fit();
     if (times.firstRender === null) times.firstRender = performance.now();
     function done() {
       draw();
-      fit();
+      view.fit();
       status.textContent = hostNodes.length + ' hosts, ' +
-        artNodes.length + ' linking artifacts; drag the background to ' +
+        artNodes.length + ' linking artifacts' +
+        (big ? ' (drawn on a canvas)' : '') + '; drag the background to ' +
         'pan, wheel to zoom' + (big ? '' : ', drag a node to move it');
       if (times.layoutDone === null) times.layoutDone = performance.now();
       document.documentElement.setAttribute('data-layout', 'done');
     }
-    const force = d3.layout.force().nodes(nodes).links(links)
-      .size([0, 0])
-      .charge(big ? -15 : -70).chargeDistance(big ? 200 : 600)
-      .linkDistance(function (l) { return big ? 10 : 20 + 40 / (1 + l.w); })
-      .linkStrength(0.7).gravity(big ? 0.05 : 0.08).theta(big ? 1.2 : 0.8)
-      .friction(0.85)
-      .on('tick', function () {
-        const now = performance.now();
-        if (chunking || now - last < (big ? 500 : 30)) return;
-        last = now;
-        draw();
-      });
-    let chunking = true;
+    const force = big
+      ? d3.layout.force().nodes(artNodes).links(simLinks).size([0, 0])
+        .charge(function (d) { return -40 - 10 * Math.sqrt(d.edges.length); })
+        .linkDistance(40).linkStrength(0.3).gravity(0.05).friction(0.85)
+      : d3.layout.force().nodes(nodes).links(links).size([0, 0])
+        .charge(-70).linkStrength(0.7).gravity(0.08).friction(0.85)
+        .linkDistance(function (l) { return 20 + 40 / (1 + l.w); });
+    force.on('tick', function () {
+      const now = performance.now();
+      if (chunking || now - last < 30) return;
+      last = now;
+      draw();
+    });
     /* d3 ticks once per animation frame; here, as many ticks as fit in
-     * 40 ms per frame (a small graph: all at once), so the layout is
-     * quick and a big one leaves the page answering between frames */
+     * 50 ms per frame (a small graph: all at once), so the layout is
+     * quick and a big one leaves the page answering between frames; a
+     * big one is redrawn every 1.5 s while it settles */
     force.start();
     (function chunk() {
-      const t0 = performance.now(), budget = nodes.length < 600 ? 5000 : 40;
+      const t0 = performance.now();
+      const budget = !big && nodes.length < 600 ? 5000 : 50;
       let end = false;
       while (!end && performance.now() - t0 < budget) {
         end = force.tick();
@@ -299,16 +261,250 @@
       if (end || force.alpha() <= 0) {
         chunking = false;
         done();
-        return;
-      }
-      if (performance.now() - last > 500) {
+      } else if (performance.now() - last > (big ? 1500 : 250)) {
         last = performance.now();
         draw();
       }
-      requestAnimationFrame(chunk);
+      /* how long the page did not answer input, this frame */
+      times.longestChunk = Math.max(times.longestChunk,
+        performance.now() - t0);
+      if (chunking) requestAnimationFrame(chunk);
     })();
-    if (!big) node.call(force.drag);
+    if (!big) view.drag(force.drag);
   };
+
+  /* The transform that fits every node into W x H. */
+  function fitTransform(nodes, W, H) {
+    const xs = d3.extent(nodes, function (d) { return d.x; });
+    const ys = d3.extent(nodes, function (d) { return d.y; });
+    const s = Math.min(4, 0.9 * Math.min(W / (xs[1] - xs[0] + 40),
+      H / (ys[1] - ys[0] + 40)));
+    return [[W / 2 - s * (xs[0] + xs[1]) / 2, H / 2 - s * (ys[0] + ys[1]) / 2],
+      s];
+  }
+
+  function edgeWidth(l) { return 0.8 + Math.min(l.w, 8) / 2; }
+
+  /* SVG: one element per node and edge (what the tests read). */
+  function SvgView(box, W, H, nodes, links, onSelect, onClear) {
+    const svg = d3.select(box).append('svg');
+    const root = svg.append('g');
+    const zoom = d3.behavior.zoom().scaleExtent([0.02, 8])
+      .on('zoom', function () {
+        root.attr('transform', 'translate(' + d3.event.translate +
+          ')scale(' + d3.event.scale + ')');
+      });
+    svg.call(zoom).on('dblclick.zoom', null);
+    svg.on('click', function () {
+      if (d3.event.target === svg.node()) onClear();
+    });
+    const edge = root.append('g').selectAll('line').data(links).enter()
+      .append('line')
+      .attr('class', function (d) { return 'edge r' + d.cls; })
+      .attr('stroke-width', edgeWidth);
+    const node = root.append('g').selectAll('g').data(nodes).enter()
+      .append('g')
+      .attr('class', function (d) {
+        return 'node ' + d.type + (d.seed ? ' seed' : '');
+      })
+      .on('click', function (d) {
+        d3.event.stopPropagation();
+        onSelect(d);
+      });
+    node.filter(function (d) { return d.type === 'host'; })
+      .append('circle')
+      .attr('r', function (d) { return d.r; })
+      .attr('fill', function (d) { return d.fill; });
+    node.filter(function (d) { return d.type === 'art'; })
+      .append('rect')
+      .attr('x', -4).attr('y', -4).attr('width', 8).attr('height', 8)
+      .attr('fill', function (d) { return d.fill; });
+    node.append('title').text(function (d) { return d.label; });
+    return {
+      draw: function () {
+        edge.attr('x1', function (d) { return d.source.x; })
+          .attr('y1', function (d) { return d.source.y; })
+          .attr('x2', function (d) { return d.target.x; })
+          .attr('y2', function (d) { return d.target.y; });
+        node.attr('transform', function (d) {
+          return 'translate(' + d.x + ',' + d.y + ')';
+        });
+      },
+      fit: function () {
+        const t = fitTransform(nodes, W, H);
+        zoom.translate(t[0]).scale(t[1]);
+        root.attr('transform', 'translate(' + t[0] + ')scale(' + t[1] + ')');
+      },
+      drag: function (behaviour) { node.call(behaviour); },
+      highlight: function (d, on, eon) {
+        svg.classed('faded', !!d);
+        node.classed('sel', function (n) { return n === d; })
+          .classed('hi', function (n) { return on.has(n); });
+        edge.classed('hi', function (l) { return eon.has(l); });
+      }
+    };
+  }
+
+  /* Canvas: a big cluster in one bitmap (an SVG of many thousand
+   * elements takes seconds to paint); a click picks the nearest node. */
+  function CanvasView(box, W, H, nodes, links, onSelect, onClear) {
+    const ratio = window.devicePixelRatio || 1;
+    const canvas = add(box, el('canvas'));
+    canvas.width = W * ratio;
+    canvas.height = H * ratio;
+    canvas.style.width = W + 'px';
+    canvas.style.height = H + 'px';
+    const ctx = canvas.getContext('2d');
+    const css = getComputedStyle(document.documentElement);
+    const ruleColour = data.rules.map(function (r) {
+      return css.getPropertyValue('--' + r).trim() || '#888';
+    });
+    const DASH = [[], [5, 3], [2, 3], [8, 3, 2, 3]];
+    let t = [[0, 0], 1], sel = null, on = null, eon = null, tree = null;
+    const zoom = d3.behavior.zoom().scaleExtent([0.02, 8])
+      .on('zoom', function () {
+        t = [d3.event.translate, d3.event.scale];
+        paint();
+      });
+    d3.select(canvas).call(zoom).on('dblclick.zoom', null);
+    canvas.addEventListener('click', function (ev) {
+      const r = canvas.getBoundingClientRect();
+      const x = (ev.clientX - r.left - t[0][0]) / t[1];
+      const y = (ev.clientY - r.top - t[0][1]) / t[1];
+      if (!tree) tree = d3.geom.quadtree().x(function (d) { return d.x; })
+        .y(function (d) { return d.y; })(nodes);
+      const hit = tree.find([x, y]);
+      if (hit && Math.hypot(hit.x - x, hit.y - y) * t[1] < 12) onSelect(hit);
+      else onClear();
+    });
+    function edges(faded) {
+      for (let c = 0; c < 4; c++) {
+        ctx.strokeStyle = ruleColour[c];
+        ctx.setLineDash(DASH[c]);
+        const byWidth = new Map();
+        links.forEach(function (l) {
+          if (l.cls !== c || (on && !faded && !eon.has(l))) return;
+          const w = Math.round(edgeWidth(l) * 2) / 2;
+          if (!byWidth.has(w)) byWidth.set(w, []);
+          byWidth.get(w).push(l);
+        });
+        byWidth.forEach(function (ls, w) {
+          ctx.lineWidth = w;
+          ctx.beginPath();
+          ls.forEach(function (l) {
+            ctx.moveTo(l.source.x, l.source.y);
+            ctx.lineTo(l.target.x, l.target.y);
+          });
+          ctx.stroke();
+        });
+      }
+      ctx.setLineDash([]);
+    }
+    function dots(only) {
+      nodes.forEach(function (d) {
+        if (only && !only.has(d)) return;
+        ctx.fillStyle = d.fill;
+        if (d.type === 'host') {
+          ctx.beginPath();
+          ctx.arc(d.x, d.y, d.r, 0, 2 * Math.PI);
+          ctx.fill();
+          if (d.seed || d === sel) {
+            ctx.lineWidth = 3;
+            ctx.strokeStyle = d === sel ? '#e00' : '#000';
+            ctx.stroke();
+          }
+        } else {
+          ctx.fillRect(d.x - 4, d.y - 4, 8, 8);
+          if (d === sel) {
+            ctx.lineWidth = 3;
+            ctx.strokeStyle = '#e00';
+            ctx.strokeRect(d.x - 4, d.y - 4, 8, 8);
+          }
+        }
+      });
+    }
+    function paint() {
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, W, H);
+      ctx.setTransform(ratio * t[1], 0, 0, ratio * t[1], ratio * t[0][0],
+        ratio * t[0][1]);
+      ctx.globalAlpha = on ? 0.15 : 0.55;
+      edges(true);
+      ctx.globalAlpha = on ? 0.25 : 1;
+      dots(null);
+      if (on) {
+        ctx.globalAlpha = 1;
+        edges(false);
+        dots(on);
+      }
+      ctx.globalAlpha = 1;
+    }
+    return {
+      draw: function () { tree = null; paint(); },
+      fit: function () {
+        t = fitTransform(nodes, W, H);
+        zoom.translate(t[0]).scale(t[1]);
+        paint();
+      },
+      drag: function () {},
+      highlight: function (d, o, e) {
+        sel = d;
+        on = d ? o : null;
+        eon = e;
+        paint();
+      }
+    };
+  }
+
+  /* The artifact graph of a big cluster: two artifacts joined when a
+   * host carries both (its first 8 only), weighted by how many do. */
+  function artifactLinks(hosts, arts) {
+    const pairs = new Map(), out = [], n = arts.length;
+    arts.forEach(function (a, j) { a.j = j; });
+    hosts.forEach(function (h) {
+      const js = h.edges.slice(0, 8).map(function (l) { return l.target.j; });
+      for (let x = 0; x < js.length; x++)
+        for (let y = x + 1; y < js.length; y++) {
+          const k = Math.min(js[x], js[y]) * n + Math.max(js[x], js[y]);
+          pairs.set(k, (pairs.get(k) || 0) + 1);
+        }
+    });
+    pairs.forEach(function (w, k) {
+      out.push({ source: arts[Math.floor(k / n)], target: arts[k % n], w: w });
+    });
+    return out;
+  }
+
+  /* Hosts grouped by the artifacts they are joined to. */
+  function hostGroups(hosts) {
+    const groups = new Map();
+    hosts.forEach(function (h) {
+      const key = h.edges.map(function (l) { return l.target.j; })
+        .sort(function (a, b) { return a - b; }).join(',');
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(h);
+    });
+    return Array.from(groups.values());
+  }
+
+  /* Each group of hosts on a small sunflower at the middle of its
+   * artifacts (a group on one artifact beside it, at its own angle). */
+  function placeHosts(groups) {
+    const golden = Math.PI * (3 - Math.sqrt(5));
+    groups.forEach(function (g, gi) {
+      const e = g[0].edges;
+      let x = 0, y = 0;
+      e.forEach(function (l) { x += l.target.x; y += l.target.y; });
+      const off = e.length === 1 ? 12 + Math.sqrt(g.length) : 0;
+      x = x / e.length + off * Math.cos(gi * golden);
+      y = y / e.length + off * Math.sin(gi * golden);
+      g.forEach(function (h, i) {
+        const r = 2.5 * Math.sqrt(i + 0.5);
+        h.x = x + r * Math.cos(i * golden);
+        h.y = y + r * Math.sin(i * golden);
+      });
+    });
+  }
 
   /* Initial positions: hosts on a sunflower spiral in address order (one
    * /24 close together), each artifact at the middle of its hosts. */
@@ -329,9 +525,7 @@
 
   /* ---- selection and the evidence panel ---- */
   Cluster.prototype.clear = function () {
-    this.svg.classed('faded', false);
-    this.nodeSel.classed('sel', false).classed('hi', false);
-    this.edgeSel.classed('hi', false);
+    this.view.highlight(null, new Set(), new Set());
     this.selected = null;
     this.markRow(-1);
   };
@@ -342,11 +536,7 @@
     this.selected = d;
     const on = new Set([d]);
     d.edges.forEach(function (l) { on.add(l.source); on.add(l.target); });
-    const eon = new Set(d.edges);
-    this.svg.classed('faded', true);
-    this.nodeSel.classed('sel', function (n) { return n === d; })
-      .classed('hi', function (n) { return on.has(n); });
-    this.edgeSel.classed('hi', function (l) { return eon.has(l); });
+    this.view.highlight(d, on, new Set(d.edges));
     const p = this.panel;
     p.textContent = '';
     if (d.type === 'host') {
@@ -370,7 +560,7 @@
       ? (data.seed_found ? '  (seed)' : '  (start of the chains)') : '')));
     const facts = 'cluster ' + cl.id +
       (h.community !== undefined ? ', community ' + h.community : '') +
-      '; open ports: ' + (h.ports.length ? h.ports.join(', ') : 'none');
+      '; open ports: ' + (h.ports.length ? sortedPorts(h).join(', ') : 'none');
     add(p, el('p', null, facts));
     if (h.via) {
       const v = h.via;
@@ -485,7 +675,7 @@
     { name: 'score', key: function (h) { return h.via ? h.via.score : -1; },
       text: function (h) { return h.via ? fmt(h.via.score) : ''; } },
     { name: 'ports', key: function (h) { return h.ports.length; },
-      text: function (h) { return h.ports.join(' '); } },
+      text: function (h) { return sortedPorts(h).join(' '); } },
     { name: 'community', key: function (h) { return h.community || 0; },
       text: function (h) { return h.community === undefined ? '' : h.community; } },
     { name: 'title', key: function (h) { return kindValues(h, 'title'); },
@@ -494,6 +684,10 @@
       key: function (h) { return kindValues(h, 'cert_subject'); },
       text: function (h) { return kindValues(h, 'cert_subject'); } }
   ];
+
+  function sortedPorts(h) {
+    return h.ports.slice().sort(function (a, b) { return a - b; });
+  }
 
   function kindValues(h, kind) {
     const out = [];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: install what is missing, build, bring up the
 # lab, pivot from the lab's seed host, print the linked hosts and write a
-# GraphML graph (and the JSON cluster report) to out/. The lab is always
+# GraphML graph, the JSON cluster report and the HTML page (out/lab.html:
+# open it in a browser) to out/. The lab is always
 # torn down, also on failure or Ctrl-C.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,5 +28,6 @@ rm -f out/lab.db
 echo "== bphound pivot $seed --ranges $ranges (inside the lab's scanner namespace)"
 ip netns exec "$prefix-scan" "$top/build/bphound" pivot "$seed" \
 	--ranges "$ranges" --allow-reserved --db out/lab.db \
-	-o out/lab.jsonl --export graphml:out/lab.graphml --export json:out/lab.json
-echo "== wrote out/lab.graphml, out/lab.json, out/lab.jsonl and the store out/lab.db"
+	-o out/lab.jsonl --export graphml:out/lab.graphml --export json:out/lab.json \
+	--export html:out/lab.html
+echo "== wrote out/lab.html (open it in a browser), out/lab.graphml, out/lab.json, out/lab.jsonl and the store out/lab.db"
