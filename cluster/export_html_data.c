@@ -5,6 +5,7 @@
  * ("HTML page"); why values are escaped the way they are: export.h.
  */
 #include "cluster/export.h"
+#include "cluster/annot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 struct page {
 	const struct bph_clustering *c;
+	const struct bph_annotations *annot; /* may be NULL */
 	uint32_t *art_ix; /* clustering art -> page art, UINT32_MAX: none */
 	uint32_t *pos_of; /* host -> position in its cluster's member list */
 	json_t *arts;
@@ -165,6 +167,24 @@ static void host_evidence(struct page *p, json_t *o, uint32_t h)
 	set(p, o, "arts", arts);
 }
 
+/* Annotation an's attributes as [[key, value], ...], values escaped
+ * (cluster/annot.h: routing, registration, list hits), or NULL. */
+static json_t *annot_json(struct page *p, const struct bph_annot *an)
+{
+	json_t *a;
+
+	if (!an || !an->n_attrs)
+		return NULL;
+	a = json_array();
+	for (size_t i = 0; i < an->n_attrs; i++) {
+		json_t *row = json_array();
+		append(p, row, text(p, an->attrs[i].key));
+		append(p, row, text(p, an->attrs[i].value));
+		append(p, a, row);
+	}
+	return a;
+}
+
 /* ---- one cluster ---- */
 
 /* Breadth-first from root over k's links: prev[i] is the link index
@@ -274,6 +294,9 @@ static json_t *member_json(struct page *p, const struct bph_cluster *k,
 	host_evidence(p, o, h);
 	if (bph_export_host_community(c, h, &comm))
 		set(p, o, "community", json_integer(comm));
+	json_t *an = annot_json(p, bph_annot_host(p->annot, h));
+	if (an)
+		set(p, o, "annot", an);
 	if (prev[i] != UINT32_MAX)
 		set(p, o, "via", via_json(p, &c->links[prev[i]], h));
 	if (k->n_hosts <= EXPLAIN_MAX && i != root) {
@@ -364,6 +387,13 @@ static json_t *cluster_json(struct page *p, const struct bph_cluster *k,
 	set(p, o, "root", json_integer(root));
 	set(p, o, "hosts", hosts);
 	set(p, o, "edges", edges_json(p, k));
+	const struct bph_annot *ka =
+	    bph_annot_cluster(p->annot, (size_t)(k - p->c->clusters));
+	json_t *an = annot_json(p, ka);
+	if (an)
+		set(p, o, "annot", an);
+	if (ka && ka->remark)
+		set(p, o, "remark", text(p, ka->remark));
 	if (report && k->n_hosts <= EXPLAIN_MAX) {
 		char *t = explain_text(p->c, p->c->hosts[k->hosts[root]], NULL);
 		set(p, o, "report", t ? report_text(p, t) : NULL);
@@ -441,7 +471,7 @@ static void clusters_json(struct page *p, const char *seed, json_t *out)
 json_t *bph_export_html_data(const struct bph_clustering *c,
 			     const struct bph_export_opts *o)
 {
-	struct page p = {.c = c, .arts = json_array()};
+	struct page p = {.c = c, .annot = o->annot, .arts = json_array()};
 	json_t *root = json_object(), *clusters = json_array();
 	size_t singles = 0;
 

@@ -134,6 +134,14 @@
    * ones, to check first */
   Cluster.prototype.summary = function (box) {
     const cl = this.cl, n = [0, 0, 0, 0], weak = [];
+    if (cl.remark || cl.annot) {
+      const q = add(box, el('p', 'annot'));
+      if (cl.remark) add(q, el('strong', null, cl.remark + '  '));
+      (cl.annot || []).forEach(function (kv) {
+        add(q, el('span', 'muted', kv[0] + ': '));
+        add(q, el('span', null, kv[1] + '   '));
+      });
+    }
     cl.hosts.forEach(function (h, i) {
       if (!h.via) return;
       n[h.via.class]++;
@@ -562,6 +570,15 @@
       (h.community !== undefined ? ', community ' + h.community : '') +
       '; open ports: ' + (h.ports.length ? sortedPorts(h).join(', ') : 'none');
     add(p, el('p', null, facts));
+    if (h.annot) {
+      add(p, el('h3', null, 'Routing and registration'));
+      const t = add(p, el('table'));
+      h.annot.forEach(function (kv) {
+        const r = add(t, el('tr'));
+        add(r, el('th', null, kv[0]));
+        add(r, el('td', 'value', kv[1]));
+      });
+    }
     if (h.via) {
       const v = h.via;
       const q = add(p, el('p'));
@@ -685,6 +702,23 @@
       text: function (h) { return kindValues(h, 'cert_subject'); } }
   ];
 
+  /* A column for each of the first 6 annotation keys of the members. */
+  function annotColumns(cl) {
+    const keys = [];
+    cl.hosts.forEach(function (h) {
+      (h.annot || []).forEach(function (kv) {
+        if (keys.length < 6 && keys.indexOf(kv[0]) < 0) keys.push(kv[0]);
+      });
+    });
+    return keys.map(function (k) {
+      function value(h) {
+        const kv = (h.annot || []).find(function (x) { return x[0] === k; });
+        return kv ? kv[1] : '';
+      }
+      return { name: k, key: value, text: value };
+    });
+  }
+
   function sortedPorts(h) {
     return h.ports.slice().sort(function (a, b) { return a - b; });
   }
@@ -701,7 +735,7 @@
     const cl = this.cl, self = this;
     const cols = COLUMNS.filter(function (c) {
       return c.name !== 'community' || data.communities;
-    });
+    }).concat(annotColumns(cl));
     this.order = cl.hosts.map(function (h, i) { return i; });
     this.limit = TABLE_ROWS;
     const wrap = add(this.tableBox, el('div', 'tablewrap'));

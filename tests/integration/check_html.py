@@ -46,7 +46,8 @@ ALLOWED_TAGS = {"html", "head", "meta", "link", "title", "style", "body",
                 "header", "h1", "h2", "h3", "p", "div", "span", "noscript",
                 "main", "footer", "code", "details", "summary", "pre",
                 "script", "svg", "g", "line", "circle", "rect", "table",
-                "thead", "tbody", "tr", "th", "td", "a", "button", "canvas"}
+                "thead", "tbody", "tr", "th", "td", "a", "button", "canvas",
+                "strong"}
 BIDI = {0x200E, 0x200F} | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 failures = 0
 

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "cluster/annot.h"
 #include "cluster/export.h"
 #include "fingerprints/err.h"
 
@@ -203,6 +204,45 @@ static void test_data_all(void **state)
 	bph_clustering_free(c);
 }
 
+/* Annotations (cluster/annot.h) reach the members and the cluster,
+ * escaped like every other string. */
+static void test_data_annot(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = sample();
+	long h = bph_clustering_host(c, "192.0.2.11");
+	struct bph_annot *hosts = calloc(c->n_hosts, sizeof(*hosts));
+	struct bph_annot *cls = calloc(c->n_clusters, sizeof(*cls));
+	const struct bph_annot_attr attrs[] = {{"asn", "64500"},
+					       {"registrant", evil}};
+	struct bph_annotations an = {.hosts = hosts,
+				     .n_hosts = c->n_hosts,
+				     .clusters = cls,
+				     .n_clusters = c->n_clusters};
+	struct bph_export_opts o = {.seed = "192.0.2.12", .annot = &an};
+
+	hosts[h].attrs = attrs;
+	hosts[h].n_attrs = 2;
+	cls[c->cluster_of[h]].remark = "upstreams: AS64501 \x1b";
+	json_t *d = bph_export_html_data(c, &o);
+	json_t *cl = json_array_get(json_object_get(d, "clusters"), 0);
+	json_t *a = json_object_get(member(cl, "192.0.2.11"), "annot");
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(
+	    json_string_value(json_array_get(json_array_get(a, 0), 1)),
+	    "64500");
+	assert_non_null(
+	    strstr(json_string_value(json_array_get(json_array_get(a, 1), 1)),
+		   "\\x01\\x1b[31m"));
+	assert_null(json_object_get(member(cl, "192.0.2.10"), "annot"));
+	assert_string_equal(json_string_value(json_object_get(cl, "remark")),
+			    "upstreams: AS64501 \\x1b");
+	json_decref(d);
+	free(hosts);
+	free(cls);
+	bph_clustering_free(c);
+}
+
 /* The text of the element opened by open (its first occurrence at or
  * after *from), up to close; advances *from. A new string. */
 static char *inner(const char *page, const char **from, const char *open,
@@ -327,6 +367,7 @@ int main(void)
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_data_seed),
 	    cmocka_unit_test(test_data_all),
+	    cmocka_unit_test(test_data_annot),
 	    cmocka_unit_test(test_page),
 	    cmocka_unit_test(test_page_js_text_only),
 	};
