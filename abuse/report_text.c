@@ -464,11 +464,16 @@ void bph_report_text(struct bph_sbuf *b, const struct bph_report_plan *p,
 
 /* ---- evidence.csv ---- */
 
+/* RFC 4180 quoting; a field a spreadsheet would run as a formula (=, +,
+ * -, @ first, after blanks too, or a leading TAB or CR: the OWASP CSV
+ * injection rule, as cluster/export_csv.c) gets a leading '. */
 static void csv_field(struct bph_sbuf *b, const char *s)
 {
 	char *c = bph_text_clean(s ? s : "", BPH_TEXT_UTF8);
+	const char *first = c ? c + strspn(c, " ") : "";
 	bph_sbuf_u8(b, '"');
-	if (c && strchr("=+-@", c[0]) && c[0])
+	if (c && ((*first && strchr("=+-@", *first)) || c[0] == '\t' ||
+		  c[0] == '\r'))
 		bph_sbuf_u8(b, '\'');
 	for (const char *p = c; p && *p; p++) {
 		if (*p == '"')

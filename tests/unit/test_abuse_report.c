@@ -32,7 +32,7 @@
 #include "fingerprints/err.h"
 #include "ranges/rdb.h"
 
-#define T0 1796500000 /* 2026-12-05 */
+#define T0 1796500000 /* 2026-12-05T19:46:40Z */
 
 struct fixture {
 	struct bph_rdb *db;
@@ -448,6 +448,35 @@ static void test_xarf(void **state)
 	bph_abuse_case_free(k);
 }
 
+/* evidence.csv: RFC 4180 quoting and no formula a spreadsheet would run */
+static void test_csv(void **state)
+{
+	(void)state;
+	struct bph_abuse_obs obs[] = {
+	    {"title", "=HYPERLINK(\"x\")", 80, T0, T0, 1, false},
+	    {"server", "  @SUM(A1)", 80, T0, T0, 1, false},
+	    {"title", "\tx\r\ny \"q\"", 80, 0, 0, 1, true},
+	};
+	struct bph_abuse_host h = {
+	    .ip = "198.18.10.61", .obs = obs, .n_obs = 3};
+	struct bph_abuse_case k = {.hosts = &h, .n_hosts = 1};
+	struct bph_sbuf b;
+	size_t idx = 0;
+	bph_sbuf_init(&b);
+	bph_report_csv(&b, &k, &idx, 1);
+	bph_sbuf_u8(&b, 0);
+	assert_string_equal(
+	    (const char *)b.p,
+	    "ip,port,kind,value,first_seen,last_seen,hosts_sharing,"
+	    "linking\r\n"
+	    "198.18.10.61,80,\"title\",\"'=HYPERLINK(\"\"x\"\")\","
+	    "2026-12-05T19:46:40Z,2026-12-05T19:46:40Z,1,no\r\n"
+	    "198.18.10.61,80,\"server\",\"'  @SUM(A1)\","
+	    "2026-12-05T19:46:40Z,2026-12-05T19:46:40Z,1,no\r\n"
+	    "198.18.10.61,80,\"title\",\"'\tx  y \"\"q\"\"\",,,1,yes\r\n");
+	bph_sbuf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +486,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_contact),
 	    cmocka_unit_test(test_xarf),
 	    cmocka_unit_test(test_write),
+	    cmocka_unit_test(test_csv),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
