@@ -185,6 +185,56 @@ static json_t *annot_json(struct page *p, const struct bph_annot *an)
 	return a;
 }
 
+/* A copy of JSON value v with every string and key escaped like any
+ * value from the network; nesting deeper than 8 becomes null. */
+static json_t *escaped_copy(struct page *p, json_t *v, int depth)
+{
+	json_t *out, *m;
+	const char *k;
+	size_t i;
+
+	if (depth > 8)
+		return json_null();
+	if (json_is_string(v))
+		return text(p, json_string_value(v));
+	if (json_is_array(v)) {
+		out = json_array();
+		json_array_foreach(v, i, m)
+		    append(p, out, escaped_copy(p, m, depth + 1));
+		return out;
+	}
+	if (json_is_object(v)) {
+		out = json_object();
+		json_object_foreach(v, k, m)
+		{
+			char *ek = bph_export_escape_text(k);
+			if (ek)
+				set(p, out, ek, escaped_copy(p, m, depth + 1));
+			else
+				p->bad++;
+			free(ek);
+		}
+		return out;
+	}
+	return json_copy(v); /* numbers, booleans, null */
+}
+
+/* From a cluster annotation's JSON object, the members the page draws
+ * "over time": "history" (one object per sweep run) and "events" (the
+ * last diff's), escaped. */
+static void cluster_history(struct page *p, json_t *o, const char *text_json)
+{
+	static const char *const keys[] = {"history", "events"};
+	json_t *j = text_json ? json_loads(text_json, 0, NULL) : NULL;
+
+	for (size_t i = 0; json_is_object(j) && i < 2; i++) {
+		json_t *v = json_object_get(j, keys[i]);
+		if (json_is_array(v))
+			set(p, o, keys[i], escaped_copy(p, v, 0));
+	}
+	json_decref(j);
+}
+
 /* ---- one cluster ---- */
 
 /* Breadth-first from root over k's links: prev[i] is the link index
@@ -394,6 +444,8 @@ static json_t *cluster_json(struct page *p, const struct bph_cluster *k,
 		set(p, o, "annot", an);
 	if (ka && ka->remark)
 		set(p, o, "remark", text(p, ka->remark));
+	if (ka)
+		cluster_history(p, o, ka->json);
 	if (report && k->n_hosts <= EXPLAIN_MAX) {
 		char *t = explain_text(p->c, p->c->hosts[k->hosts[root]], NULL);
 		set(p, o, "report", t ? report_text(p, t) : NULL);

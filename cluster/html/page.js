@@ -114,6 +114,7 @@
     this.built = true;
     const b = this.body;
     this.summary(add(b, el('div', 'summary')));
+    if (this.cl.history || this.cl.events) overTime(add(b, el('div')), this.cl);
     const grid = add(b, el('div', 'grid'));
     this.graphBox = add(grid, el('div', 'graph'));
     this.panel = add(grid, el('div', 'panel'));
@@ -169,6 +170,67 @@
     });
     if (weak.length > 30) add(p, el('span', 'muted', '...'));
   };
+
+  /* ---- over time: sweep runs (cluster annotation "history") ---- */
+  function scalar(v) {
+    return v === null || typeof v !== 'object';
+  }
+
+  /* "k: v  k: v" of an object's scalar members */
+  function pairs(o) {
+    return Object.keys(o).filter(function (k) { return scalar(o[k]); })
+      .map(function (k) { return k + ': ' + o[k]; }).join('  ');
+  }
+
+  function overTime(box, cl) {
+    const runs = (cl.history || []).filter(function (r) {
+      return r && typeof r === 'object';
+    });
+    if (runs.length) {
+      add(box, el('h3', null, 'Over time: the cluster in each sweep run'));
+      const W = 600, H = 90, max = d3.max(runs, function (r) {
+        return +r.size || 0;
+      }) || 1;
+      const bw = Math.max(2, Math.min(40, W / runs.length - 2));
+      const svg = d3.select(box).append('svg').attr('class', 'history')
+        .attr('width', W).attr('height', H + 14);
+      const bars = svg.selectAll('g').data(runs).enter().append('g')
+        .attr('transform', function (r, i) {
+          return 'translate(' + i * (bw + 2) + ',0)';
+        });
+      bars.append('rect').attr('width', bw)
+        .attr('y', function (r) { return H - H * (+r.size || 0) / max; })
+        .attr('height', function (r) { return H * (+r.size || 0) / max; })
+        .attr('fill', '#1f5fbf');
+      bars.append('title').text(pairs);
+      svg.append('text').attr('x', 0).attr('y', H + 12)
+        .attr('font-size', 10).text('max ' + max + ' hosts; ' + runs.length +
+          ' runs (hover a bar for its run)');
+      const t = add(box, el('table', 'members'));
+      const keys = Object.keys(runs[0]).filter(function (k) {
+        return scalar(runs[0][k]);
+      });
+      const hr = add(add(t, el('thead')), el('tr'));
+      keys.forEach(function (k) { add(hr, el('th', null, k)); });
+      const tb = add(t, el('tbody'));
+      runs.slice(-20).forEach(function (r) {
+        const tr = add(tb, el('tr'));
+        keys.forEach(function (k) {
+          add(tr, el('td', null, scalar(r[k]) ? r[k] : ''));
+        });
+      });
+    }
+    const ev = (cl.events || []).filter(function (e) {
+      return e && typeof e === 'object';
+    });
+    if (ev.length) {
+      add(box, el('h3', null, 'The last diff: ' + ev.length + ' event' +
+        (ev.length === 1 ? '' : 's')));
+      const ul = add(box, el('ul'));
+      ev.slice(0, 200).forEach(function (e) { add(ul, el('li', null, pairs(e))); });
+      if (ev.length > 200) add(box, el('p', 'muted', (ev.length - 200) + ' more'));
+    }
+  }
 
   /* ---- the graph ---- */
   Cluster.prototype.graph = function () {

@@ -47,7 +47,7 @@ ALLOWED_TAGS = {"html", "head", "meta", "link", "title", "style", "body",
                 "main", "footer", "code", "details", "summary", "pre",
                 "script", "svg", "g", "line", "circle", "rect", "table",
                 "thead", "tbody", "tr", "th", "td", "a", "button", "canvas",
-                "strong"}
+                "strong", "text", "ul", "li"}
 BIDI = {0x200E, 0x200F} | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
 failures = 0
 

@@ -224,6 +224,10 @@ static void test_data_annot(void **state)
 	hosts[h].attrs = attrs;
 	hosts[h].n_attrs = 2;
 	cls[c->cluster_of[h]].remark = "upstreams: AS64501 \x1b";
+	cls[c->cluster_of[h]].json =
+	    "{\"history\": [{\"run\": 1, \"size\": 3, \"note\": "
+	    "\"<b>\\u0001\"}], \"events\": [{\"type\": \"x\"}], "
+	    "\"other\": 1}";
 	json_t *d = bph_export_html_data(c, &o);
 	json_t *cl = json_array_get(json_object_get(d, "clusters"), 0);
 	json_t *a = json_object_get(member(cl, "192.0.2.11"), "annot");
@@ -237,6 +241,13 @@ static void test_data_annot(void **state)
 	assert_null(json_object_get(member(cl, "192.0.2.10"), "annot"));
 	assert_string_equal(json_string_value(json_object_get(cl, "remark")),
 			    "upstreams: AS64501 \\x1b");
+	/* sweep runs and the last diff's events, from the JSON object */
+	json_t *run = json_array_get(json_object_get(cl, "history"), 0);
+	assert_int_equal(json_integer_value(json_object_get(run, "size")), 3);
+	assert_string_equal(json_string_value(json_object_get(run, "note")),
+			    "<b>\\x01");
+	assert_int_equal(json_array_size(json_object_get(cl, "events")), 1);
+	assert_null(json_object_get(cl, "other"));
 	json_decref(d);
 	free(hosts);
 	free(cls);
