@@ -78,6 +78,19 @@ struct bph_opts {
 	int valid_days;	       /* --valid-days; 0: not given (30) */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];
 	size_t n_exports;
+	/* routing and list data (cmd_data.c, cmd_asinfo.c, cmd_rank.c) */
+	const char *data_kind; /* data --kind */
+	const char *data_name; /* data --name */
+	const char *data_date; /* data --date */
+	bool strict;	       /* data: a malformed line is fatal */
+	bool history;	       /* asinfo --history */
+	const char *rank_by;   /* rank --by prefix|asn|org */
+	const char *lists;     /* rank --lists NAME,... */
+	const char *weights;   /* rank --weights FILE */
+	uint64_t top;	       /* rank --top N (0: all) */
+	const char *scope;     /* pivot --scope asn */
+	bool scope_siblings;   /* pivot --scope-siblings */
+	uint64_t max_targets;  /* scan, pivot: cap of an AS expansion */
 };
 
 /* The commands, indexing bph_commands[]; an option's cmds has bit
@@ -89,6 +102,9 @@ enum bph_cmd_id {
 	BPH_CMD_EXPORT,
 	BPH_CMD_IMPORT,
 	BPH_CMD_SHOW,
+	BPH_CMD_DATA,
+	BPH_CMD_ASINFO,
+	BPH_CMD_RANK,
 	BPH_CMD_COUNT
 };
 
@@ -156,6 +172,8 @@ enum bph_cli_fmt bph_cli_format_kind(const char *fmt);
  * and error messages (from the registries of cluster/ and abuse/). */
 void bph_cli_list_formats(FILE *out, const char *sep);
 void bph_cli_list_families(FILE *out, const char *sep);
+/* Data file kinds (ranges/parse.h), joined by sep. */
+void bph_cli_list_kinds(FILE *out, const char *sep);
 
 struct bph_store;
 /*
@@ -243,5 +261,8 @@ int bph_cmd_cluster(const struct bph_opts *o);
 int bph_cmd_export(const struct bph_opts *o);
 int bph_cmd_import(const struct bph_opts *o);
 int bph_cmd_show(const struct bph_opts *o);
+int bph_cmd_data(const struct bph_opts *o);
+int bph_cmd_asinfo(const struct bph_opts *o);
+int bph_cmd_rank(const struct bph_opts *o);
 
 #endif

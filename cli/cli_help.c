@@ -13,12 +13,20 @@
 #include "cluster/cluster.h"
 #include "cluster/export.h"
 #include "fingerprints/err.h"
+#include "ranges/parse.h"
 
 void bph_cli_list_families(FILE *out, const char *sep)
 {
 	for (int f = 0; f < BPH_FAM_COUNT; f++)
 		fprintf(out, "%s%s", f ? sep : "",
 			bph_family_name((enum bph_family)f));
+}
+
+void bph_cli_list_kinds(FILE *out, const char *sep)
+{
+	for (int k = 1; k < BPH_KIND_COUNT; k++)
+		fprintf(out, "%s%s", k > 1 ? sep : "",
+			bph_kind_name((enum bph_kind)k));
 }
 
 static bool takes(const struct bph_optdef *d, const struct bph_command *cmd)
@@ -55,7 +63,8 @@ static void help_command(FILE *out, const struct bph_command *cmd)
 	for (size_t i = 0; bph_optdefs[i].name; i++)
 		if (takes(&bph_optdefs[i], cmd))
 			help_option(out, &bph_optdefs[i]);
-	if (takes_named(cmd, "format") || takes_named(cmd, "export")) {
+	if (cmd == &bph_commands[BPH_CMD_EXPORT] ||
+	    takes_named(cmd, "export")) {
 		fputs("formats: ", out);
 		bph_cli_list_formats(out, " ");
 		fputc('\n', out);
@@ -63,6 +72,11 @@ static void help_command(FILE *out, const struct bph_command *cmd)
 	if (takes_named(cmd, "families")) {
 		fputs("families: ", out);
 		bph_cli_list_families(out, ",");
+		fputc('\n', out);
+	}
+	if (takes_named(cmd, "kind")) {
+		fputs("kinds: ", out);
+		bph_cli_list_kinds(out, " ");
 		fputc('\n', out);
 	}
 	fputs("see man bphound and docs/guide.md\n", out);
@@ -166,6 +180,8 @@ static const char man_tail[] =
     "Export formats (\\fB\\-\\-format\\fR, \\fB\\-\\-export\\fR): @FORMATS@.\n"
     ".PP\n"
     "Artifact families (\\fB\\-\\-families\\fR): @FAMILIES@.\n"
+    ".PP\n"
+    "Data file kinds (\\fB\\-\\-kind\\fR of \\fBdata\\fR): @KINDS@.\n"
     ".SH EXIT STATUS\n"
     ".TP\n0\nsuccess\n"
     ".TP\n1\na runtime failure (the network, the store, the system)\n"
@@ -200,6 +216,8 @@ static void man_fill(FILE *out, const char *s)
 			bph_cli_list_formats(out, ", ");
 		else if (!strncmp(at, "@FAMILIES@", 10))
 			bph_cli_list_families(out, ", ");
+		else if (!strncmp(at, "@KINDS@", 7))
+			bph_cli_list_kinds(out, ", ");
 		else if (!strncmp(at, "@DATADIR@", 9))
 			fputs(BPH_DATADIR, out);
 	}
@@ -254,11 +272,15 @@ static void bash_completion(FILE *out)
 	bph_cli_list_formats(out, " ");
 	fputs("\" ;;\n      --families) words=\"", out);
 	bph_cli_list_families(out, " ");
-	fputs("\" ;;\n      --communities) words=\"leiden louvain\" ;;\n"
-	      "      --db|--exclude|--common|--allowlist|-o|--output) "
-	      "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
-	      "      *) case ${COMP_WORDS[1]} in\n",
-	      out);
+	fputs("\" ;;\n      --kind) words=\"", out);
+	bph_cli_list_kinds(out, " ");
+	fputs(
+	    "\" ;;\n      --communities) words=\"leiden louvain\" ;;\n"
+	    "      --by) words=\"prefix asn org\" ;;\n"
+	    "      --db|--exclude|--common|--allowlist|--weights|-o|--output) "
+	    "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+	    "      *) case ${COMP_WORDS[1]} in\n",
+	    out);
 	for (size_t i = 0; bph_commands[i].name; i++) {
 		fprintf(out, "        %s) words=\"", bph_commands[i].name);
 		words_options(out, &bph_commands[i]);
@@ -287,9 +309,13 @@ static void zsh_completion(FILE *out)
 	bph_cli_list_formats(out, " ");
 	fputs("; return ;;\n    --families) compadd -- ", out);
 	bph_cli_list_families(out, " ");
+	fputs("; return ;;\n    --kind) compadd -- ", out);
+	bph_cli_list_kinds(out, " ");
 	fputs("; return ;;\n    --communities) compadd -- leiden louvain; "
 	      "return ;;\n"
-	      "    --db|--exclude|--common|--allowlist|-o|--output) _files; "
+	      "    --by) compadd -- prefix asn org; return ;;\n"
+	      "    --db|--exclude|--common|--allowlist|--weights|-o|--output) "
+	      "_files; "
 	      "return ;;\n"
 	      "  esac\n  case ${words[2]} in\n",
 	      out);

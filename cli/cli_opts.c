@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ranges/parse.h"
 #include "scanner/progress.h"
 #include "scanner/send.h"
 
@@ -24,9 +25,10 @@
 #define C_SCAN	   (C(BPH_CMD_SCAN) | C(BPH_CMD_PIVOT))
 #define C_CLUSTER  (C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT))
 #define C_CLUSTERS (C_CLUSTER | C(BPH_CMD_SHOW))
+#define C_DATA	   (C(BPH_CMD_DATA) | C(BPH_CMD_ASINFO) | C(BPH_CMD_RANK))
 #define C_DB                                                                   \
 	(C_SCAN | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT) | C(BPH_CMD_IMPORT) | \
-	 C(BPH_CMD_SHOW))
+	 C(BPH_CMD_SHOW) | C_DATA)
 
 const struct bph_command bph_commands[] = {
     [BPH_CMD_SCAN] = {"scan", bph_cmd_scan, "TARGET... -p PORTS [OPTION]...",
@@ -47,6 +49,17 @@ const struct bph_command bph_commands[] = {
 			"load bphound JSON Lines, ZGrab2 JSON or nmap XML"},
     [BPH_CMD_SHOW] = {"show", bph_cmd_show, "HOST [OPTION]...",
 		      "a host's history and its cluster's evidence"},
+    [BPH_CMD_DATA] = {"data", bph_cmd_data,
+		      "import|list|check|expand [FILE|TARGET]... [OPTION]...",
+		      "load routing, registry and deny-list files as dated "
+		      "snapshots, list them, check a file, or show what AS "
+		      "targets expand to"},
+    [BPH_CMD_ASINFO] = {"asinfo", bph_cmd_asinfo, "AS [OPTION]...",
+			"an AS's names, prefixes, providers, customers, "
+			"peers and, with --history, how it behaved"},
+    [BPH_CMD_RANK] = {"rank", bph_cmd_rank, "[OPTION]...",
+		      "rank prefixes, ASes or organisations by deny-list "
+		      "density and linked hosts"},
     [BPH_CMD_COUNT] = {NULL, NULL, NULL, NULL},
 };
 
@@ -56,6 +69,10 @@ static int parse_wait(const char *s, struct bph_opts *o);
 static int parse_seed(const char *s, struct bph_opts *o);
 static int parse_bandwidth(const char *s, struct bph_opts *o);
 static int parse_output(const char *s, struct bph_opts *o);
+static int parse_kind(const char *s, struct bph_opts *o);
+static int parse_date(const char *s, struct bph_opts *o);
+static int parse_rank_by(const char *s, struct bph_opts *o);
+static int parse_scope(const char *s, struct bph_opts *o);
 
 /* clang-format off */
 const struct bph_optdef bph_optdefs[] = {
@@ -108,14 +125,16 @@ const struct bph_optdef bph_optdefs[] = {
      "scan, pivot: JSON Lines of every record; export: the file ('-': "
      "stdout)"},
     {"format", 0, BPH_OPT_STR, F(format), 0, 0, NULL, "FMT",
-     C(BPH_CMD_EXPORT), "export format (see FORMATS)"},
+     C(BPH_CMD_EXPORT) | C(BPH_CMD_RANK),
+     "export: the format (see FORMATS); rank: text, csv or jsonl"},
     {"export", 0, BPH_OPT_FN, 0, 0, 0, parse_export, "FMT:FILE",
      C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER),
      "also write the clustering as FMT to FILE (repeatable)"},
     {"artifact-nodes", 0, BPH_OPT_FLAG, F(artifact_nodes), 0, 0, NULL, NULL,
      C_CLUSTER, "exports: shared artifacts as nodes too"},
     {"json", 0, BPH_OPT_FLAG, F(json), 0, 0, NULL, NULL,
-     C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER), "the report as JSON on stdout"},
+     C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER) | C(BPH_CMD_ASINFO),
+     "the report as JSON on stdout"},
     {"explain", 0, BPH_OPT_STR, F(explain), 0, 0, NULL, "HOST",
      C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER),
      "why HOST is or is not in the seed's cluster"},
@@ -145,6 +164,32 @@ const struct bph_optdef bph_optdefs[] = {
      C_CLUSTER, "split clusters of N hosts or more (default 50)"},
     {"resolution", 0, BPH_OPT_STR, F(resolution), 0, 0, NULL, "R", C_CLUSTER,
      "community resolution, larger gives smaller ones (default 0.1)"},
+    /* routing and list data (cmd_data.c, cmd_asinfo.c, cmd_rank.c) */
+    {"kind", 0, BPH_OPT_FN, 0, 0, 0, parse_kind, "KIND", C(BPH_CMD_DATA),
+     "data: the files' kind instead of detecting it (see KINDS)"},
+    {"name", 0, BPH_OPT_STR, F(data_name), 0, 0, NULL, "NAME",
+     C(BPH_CMD_DATA), "data import: the snapshot's name (default: the kind's)"},
+    {"date", 0, BPH_OPT_FN, 0, 0, 0, parse_date, "YYYY-MM-DD",
+     C(BPH_CMD_DATA), "data import: the snapshot's date (default: the file's)"},
+    {"strict", 0, BPH_OPT_FLAG, F(strict), 0, 0, NULL, NULL, C(BPH_CMD_DATA),
+     "data: the first malformed line is fatal (nothing is loaded)"},
+    {"history", 0, BPH_OPT_FLAG, F(history), 0, 0, NULL, NULL,
+     C(BPH_CMD_ASINFO), "timelines and signals over every snapshot"},
+    {"by", 0, BPH_OPT_FN, 0, 0, 0, parse_rank_by, "prefix|asn|org",
+     C(BPH_CMD_RANK), "the unit to rank (default asn)"},
+    {"lists", 0, BPH_OPT_STR, F(lists), 0, 0, NULL, "NAME,...",
+     C(BPH_CMD_RANK), "only these lists (default: every loaded list)"},
+    {"weights", 0, BPH_OPT_STR, F(weights), 0, 0, NULL, "FILE",
+     C(BPH_CMD_RANK), "YAML of list weights (default: 1 each)"},
+    {"top", 0, BPH_OPT_U64, F(top), 1, UINT32_MAX, NULL, "N",
+     C(BPH_CMD_RANK), "only the N highest (default: all)"},
+    {"scope", 0, BPH_OPT_FN, 0, 0, 0, parse_scope, "asn", C(BPH_CMD_PIVOT),
+     "scan the seed's whole origin AS (from the newest pfx2as)"},
+    {"scope-siblings", 0, BPH_OPT_FLAG, F(scope_siblings), 0, 0, NULL, NULL,
+     C(BPH_CMD_PIVOT), "with --scope asn: also the ASes of its organisation"},
+    {"max-targets", 0, BPH_OPT_U64, F(max_targets), 1, UINT32_MAX, NULL, "N",
+     C_SCAN | C(BPH_CMD_DATA),
+     "refuse an AS expansion above N addresses (default 1048576)"},
     /* every command */
     {"quiet", 'q', BPH_OPT_FLAG, F(quiet), 0, 0, NULL, NULL, ~0u,
      "no progress or summary lines on stderr"},
@@ -262,6 +307,43 @@ static int parse_output(const char *s, struct bph_opts *o)
 	return 0;
 }
 
+static int parse_kind(const char *s, struct bph_opts *o)
+{
+	if (bph_kind_from_name(s) == BPH_KIND_NONE)
+		return bad(
+		    "kind", s,
+		    "is not a kind (pfx2as ip2asn asrel as2org delegated "
+		    "rpsl drop asndrop netset plain feodo dshield)");
+	o->data_kind = s;
+	return 0;
+}
+
+static int parse_date(const char *s, struct bph_opts *o)
+{
+	char d[11];
+
+	if (strlen(s) != 10 || !bph_find_date(s, d) || strcmp(d, s))
+		return bad("date", s, "is not a date YYYY-MM-DD");
+	o->data_date = s;
+	return 0;
+}
+
+static int parse_rank_by(const char *s, struct bph_opts *o)
+{
+	if (strcmp(s, "prefix") && strcmp(s, "asn") && strcmp(s, "org"))
+		return bad("by", s, "is not prefix, asn or org");
+	o->rank_by = s;
+	return 0;
+}
+
+static int parse_scope(const char *s, struct bph_opts *o)
+{
+	if (strcmp(s, "asn"))
+		return bad("scope", s, "is not asn");
+	o->scope = s;
+	return 0;
+}
+
 /* Stores arg into the field def names, checking its range. */
 static int apply_opt(const struct bph_optdef *d, const char *arg,
 		     struct bph_opts *o)
@@ -299,6 +381,7 @@ static void opts_defaults(struct bph_opts *o)
 	o->timeout_ms = 5000;
 	o->max_connections = 512;
 	o->shard_count = 1;
+	o->max_targets = 1u << 20;
 }
 
 const struct bph_command *bph_command_find(const char *name)

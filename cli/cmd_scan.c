@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/asn_targets.h"
 #include "cli/scan_run.h"
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
@@ -102,6 +103,8 @@ static int seed_neighbourhood(const char *seed, char out[32])
 	return 0;
 }
 
+#define SCOPE_MAX 64 /* ASes of --scope asn --scope-siblings */
+
 /* A pivot's target specs: the seed first (the report's seed, also for
  * --resume), then each of the comma-separated ranges. specs[] borrows
  * from *copy (a new string the caller frees); at most max specs. */
@@ -119,11 +122,30 @@ static size_t pivot_specs(const char *seed, const char *ranges, char **copy,
 	return *copy ? n : 0;
 }
 
+/* --scope asn: the seed's origin ASes (and siblings) replace the seed's
+ * /24 (cli/asn_targets.h; --ranges stay). */
+static int scope_specs(const struct bph_opts *o, struct bph_store *st,
+		       const char *seed, struct bph_scan_job *job,
+		       char (*scope)[16])
+{
+	size_t n = 0;
+	const char **specs = (const char **)job->targets;
+
+	if (bph_cli_scope_asns(st, seed, o->scope_siblings, scope, SCOPE_MAX,
+			       &n))
+		return BPH_EXIT_USAGE;
+	if (!o->ranges)
+		job->n_targets = 1; /* the seed; its /24 is in its AS */
+	for (size_t i = 0; i < n && i < SCOPE_MAX; i++)
+		specs[job->n_targets++] = scope[i];
+	return BPH_EXIT_OK;
+}
+
 int bph_cmd_pivot(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
 	struct bph_scan_result res = {0};
-	char hood[32], *copy = NULL;
+	char hood[32], *copy = NULL, scope[SCOPE_MAX][16];
 	const char **specs = NULL;
 	size_t max;
 	int status;
@@ -138,12 +160,17 @@ int bph_cmd_pivot(const struct bph_opts *o)
 	const char *seed = o->args[0];
 	if (bph_cli_check_exports(o))
 		return BPH_EXIT_USAGE;
+	if (o->scope_siblings && !o->scope) {
+		fputs("bphound pivot: --scope-siblings needs --scope asn\n",
+		      stderr);
+		return BPH_EXIT_USAGE;
+	}
 	if (seed_neighbourhood(seed, hood)) {
 		fprintf(stderr, "bphound pivot: '%s' is not an IPv4 address\n",
 			seed);
 		return BPH_EXIT_USAGE;
 	}
-	max = 2 + (o->ranges ? strlen(o->ranges) : 0);
+	max = 2 + (o->ranges ? strlen(o->ranges) : 0) + SCOPE_MAX;
 	specs = calloc(max, sizeof(*specs));
 	struct bph_scan_job job = {.kind = "pivot",
 				   .targets = specs,
@@ -153,9 +180,11 @@ int bph_cmd_pivot(const struct bph_opts *o)
 	status = BPH_EXIT_FAIL;
 	if (specs)
 		job.n_targets = pivot_specs(seed, o->ranges ? o->ranges : hood,
-					    &copy, specs, max);
+					    &copy, specs, max - SCOPE_MAX);
 	if (job.n_targets > 0 &&
-	    (status = bph_cli_open_store(o, &st)) == BPH_EXIT_OK)
+	    (status = bph_cli_open_store(o, &st)) == BPH_EXIT_OK && o->scope)
+		status = scope_specs(o, st, seed, &job, scope);
+	if (job.n_targets > 0 && status == BPH_EXIT_OK)
 		status = scan_status(bph_scan_run(st, &job, &res), &res);
 	if (status == BPH_EXIT_OK)
 		status = bph_cli_cluster_report(o, st, seed);

@@ -1,7 +1,9 @@
 /*
  * report.c - clustering what the store holds and reporting it to a
  * person: the pivot's and cluster's text report, --json, --explain, the
- * --export files, and the cluster evidence under `show`.
+ * --export files, and the cluster evidence under `show`; with routing,
+ * registry or list data in the store, every host and cluster is annotated
+ * with its networks (cli/annotate.h) in each of them.
  */
 #include "cli/cli.h"
 
@@ -9,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/annotate.h"
+#include "cli/data_glue.h"
 #include "cluster/cluster.h"
 #include "cluster/community.h"
 #include "cluster/export.h"
@@ -16,11 +20,73 @@
 #include "fingerprints/err.h"
 #include "store/store.h"
 
-static int write_export(const struct bph_clustering *c, const char *fmt,
-			const char *path, const char *seed, bool artifact_nodes)
+/* The store's data and the clustering's annotations from it; both NULL
+ * when the store holds no data snapshot. */
+struct networks {
+	struct bph_rdb *db;
+	struct bph_cli_annot *an;
+};
+
+/* Annotates c (NULL: only loads the data) from the store's current data,
+ * when there is any; a failure is reported and leaves the reports
+ * without annotations. */
+static void load_networks(struct bph_store *st, const struct bph_clustering *c,
+			  struct networks *n)
 {
-	struct bph_export_opts eo = {.seed = seed,
-				     .artifact_nodes = artifact_nodes};
+	char err[256] = "";
+	int rc = bph_data_load(st, BPH_KINDS_ALL, &n->db, err, sizeof(err));
+
+	n->an = NULL;
+	if (rc) {
+		fprintf(stderr, "bphound: no network annotations: %s\n", err);
+		n->db = NULL;
+		return;
+	}
+	if (bph_rdb_n_sources(n->db) == 0 ||
+	    (c && (rc = bph_cli_annotate(n->db, c, &n->an)))) {
+		if (rc)
+			fprintf(stderr, "bphound: no network annotations: %s\n",
+				bph_strerror(rc));
+		bph_rdb_free(n->db);
+		n->db = NULL;
+	}
+}
+
+static void free_networks(struct networks *n)
+{
+	bph_cli_annot_free(n->an);
+	bph_rdb_free(n->db);
+}
+
+static const struct bph_annotations *annots(const struct networks *n)
+{
+	return n->an ? bph_cli_annot_get(n->an) : NULL;
+}
+
+/* The networks of the seed's cluster, or of every multi-host one, after
+ * the text report. */
+static void print_networks(const struct networks *n,
+			   const struct bph_clustering *c, const char *seed)
+{
+	long h = seed ? bph_clustering_host(c, seed) : -1;
+
+	if (!n->an)
+		return;
+	for (size_t i = 0; i < c->n_clusters; i++) {
+		if (seed ? h < 0 || c->cluster_of[h] != i
+			 : c->clusters[i].n_hosts < 2)
+			continue;
+		fputc('\n', stdout);
+		bph_cli_annot_print_cluster(stdout, n->an, c, i);
+	}
+}
+
+static int write_export(const struct bph_clustering *c, const char *fmt,
+			const char *path, const char *seed, bool artifact_nodes,
+			const struct bph_annotations *annot)
+{
+	struct bph_export_opts eo = {
+	    .seed = seed, .artifact_nodes = artifact_nodes, .annot = annot};
 	char err[256] = "";
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f) {
@@ -80,9 +146,11 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 {
 	struct bph_community_opts cm;
 	struct bph_clustering *c = NULL;
+	struct networks n;
 	int status = build_clustering(o, st, &cm, &c);
 	if (status)
 		return status;
+	load_networks(st, c, &n);
 	if (seed && bph_clustering_host(c, seed) < 0 &&
 	    !strcmp(o->cmd, "cluster")) {
 		/* pivot just scanned a silent seed and says so below; for
@@ -93,7 +161,7 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 			seed);
 		status = BPH_EXIT_USAGE;
 	} else if (o->json) {
-		status = write_export(c, "json", "-", seed, false);
+		status = write_export(c, "json", "-", seed, false, annots(&n));
 	} else if (!bph_clustering_print(c, seed, stdout)) {
 		int rc = bph_community_print(c, &cm, seed, stdout);
 		if (rc) {
@@ -101,13 +169,15 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 				bph_strerror(rc));
 			status = BPH_EXIT_FAIL;
 		}
+		print_networks(&n, c, seed);
 	}
 	if (!status && o->explain && seed)
 		bph_clustering_explain(c, seed, o->explain, stdout);
 	for (size_t i = 0; i < o->n_exports && !status; i++)
 		status =
 		    write_export(c, o->exports[i].format, o->exports[i].path,
-				 seed, o->artifact_nodes);
+				 seed, o->artifact_nodes, annots(&n));
+	free_networks(&n);
 	bph_clustering_free(c);
 	return status;
 }
@@ -122,8 +192,13 @@ int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 	int status = build_clustering(o, st, &cm, &c);
 
 	if (!status && bph_clustering_host(c, ip) >= 0) {
+		struct networks n;
 		fputs("\ncluster evidence:\n", out);
 		bph_clustering_print(c, ip, out);
+		load_networks(st, NULL, &n);
+		if (n.db)
+			bph_cli_annot_print_host(out, n.db, ip);
+		free_networks(&n);
 	}
 	bph_clustering_free(c);
 	return status;
@@ -155,8 +230,13 @@ int bph_cli_export(const struct bph_opts *o, struct bph_store *st,
 			seed);
 		status = BPH_EXIT_USAGE;
 	}
-	if (!status)
-		status = write_export(c, fmt, path, seed, o->artifact_nodes);
+	if (!status) {
+		struct networks n;
+		load_networks(st, c, &n);
+		status = write_export(c, fmt, path, seed, o->artifact_nodes,
+				      annots(&n));
+		free_networks(&n);
+	}
 	bph_clustering_free(c);
 	return status;
 }

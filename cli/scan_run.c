@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "cli/asn_targets.h"
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "fingerprints/record_json.h"
@@ -356,13 +357,19 @@ int bph_scan_run(struct bph_store *st, const struct bph_scan_job *job,
 		 struct bph_scan_result *res)
 {
 	struct bph_targets *t = NULL;
+	struct bph_asn_expansion x;
+	struct bph_scan_job ex;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	rc = build_targets(job, &t);
+	/* "AS64500" specs become prefixes first (cli/asn_targets.h) */
+	rc = bph_cli_asn_expand(st, job, &ex, &x);
 	if (rc == 0)
-		rc = run_job(st, job, t, NULL, res);
+		rc = build_targets(&ex, &t);
+	if (rc == 0)
+		rc = run_job(st, &ex, t, NULL, res);
 	bph_targets_free(t);
+	bph_cli_asn_expansion_free(&x);
 	return rc;
 }
 

@@ -75,8 +75,85 @@ static const struct step core_steps[] = {
      NULL},
 };
 
+/* Routing, registry and deny-list snapshots (store_data.c,
+ * store/data_store.h). The row tables carry no foreign key: an import
+ * writes millions of rows in the one transaction that also creates their
+ * snapshot, and the snap indexes serve loading by snapshot. */
+static const struct step data_steps[] = {
+    {1,
+     "data snapshots: pfx2as, ip2asn, as-rel, as2org, delegated, RPSL, "
+     "deny lists",
+     "CREATE TABLE IF NOT EXISTS data_snapshots("
+     " id {id}, kind TEXT NOT NULL, name TEXT NOT NULL, date TEXT NOT NULL,"
+     " date_source TEXT NOT NULL, file TEXT NOT NULL,"
+     " compression TEXT NOT NULL, licence TEXT NOT NULL,"
+     " origin TEXT NOT NULL, imported BIGINT NOT NULL,"
+     " lines BIGINT NOT NULL, records BIGINT NOT NULL,"
+     " rejected BIGINT NOT NULL, warnings BIGINT NOT NULL,"
+     " parts BIGINT NOT NULL, licence_flags BIGINT NOT NULL);"
+     "CREATE TABLE IF NOT EXISTS data_prefix(snap BIGINT NOT NULL,"
+     " net TEXT NOT NULL, asn BIGINT NOT NULL, grp BIGINT NOT NULL,"
+     " pos BIGINT NOT NULL, seq BIGINT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_prefix_snap ON data_prefix(snap, seq);"
+     "CREATE INDEX IF NOT EXISTS data_prefix_asn ON data_prefix(asn, snap);"
+     "CREATE TABLE IF NOT EXISTS data_asrange(snap BIGINT NOT NULL,"
+     " first TEXT NOT NULL, last TEXT NOT NULL, asn BIGINT NOT NULL,"
+     " cc TEXT NOT NULL, name TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_asrange_snap ON data_asrange(snap);"
+     "CREATE TABLE IF NOT EXISTS data_rel(snap BIGINT NOT NULL,"
+     " a BIGINT NOT NULL, b BIGINT NOT NULL, rel BIGINT NOT NULL,"
+     " source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_rel_snap ON data_rel(snap);"
+     "CREATE INDEX IF NOT EXISTS data_rel_a ON data_rel(a, snap);"
+     "CREATE INDEX IF NOT EXISTS data_rel_b ON data_rel(b, snap);"
+     "CREATE TABLE IF NOT EXISTS data_org(snap BIGINT NOT NULL,"
+     " org_id TEXT NOT NULL, changed TEXT NOT NULL, name TEXT NOT NULL,"
+     " cc TEXT NOT NULL, source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_org_snap ON data_org(snap);"
+     "CREATE TABLE IF NOT EXISTS data_asorg(snap BIGINT NOT NULL,"
+     " asn BIGINT NOT NULL, changed TEXT NOT NULL, name TEXT NOT NULL,"
+     " org_id TEXT NOT NULL, opaque_id TEXT NOT NULL,"
+     " source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_asorg_snap ON data_asorg(snap);"
+     "CREATE TABLE IF NOT EXISTS data_deleg(snap BIGINT NOT NULL,"
+     " registry TEXT NOT NULL, cc TEXT NOT NULL, type TEXT NOT NULL,"
+     " first TEXT NOT NULL, last TEXT NOT NULL, date TEXT NOT NULL,"
+     " status TEXT NOT NULL, opaque_id TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_deleg_snap ON data_deleg(snap);"
+     "CREATE TABLE IF NOT EXISTS data_inetnum(snap BIGINT NOT NULL,"
+     " first TEXT NOT NULL, last TEXT NOT NULL, netname TEXT NOT NULL,"
+     " descr TEXT NOT NULL, country TEXT NOT NULL, org TEXT NOT NULL,"
+     " status TEXT NOT NULL, abuse_c TEXT NOT NULL, mnt_irt TEXT NOT NULL,"
+     " abuse_mailbox TEXT NOT NULL, source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_inetnum_snap ON data_inetnum(snap);"
+     "CREATE TABLE IF NOT EXISTS data_rpsl_org(snap BIGINT NOT NULL,"
+     " org_id TEXT NOT NULL, name TEXT NOT NULL, country TEXT NOT NULL,"
+     " abuse_c TEXT NOT NULL, abuse_mailbox TEXT NOT NULL,"
+     " source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_rpsl_org_snap ON data_rpsl_org(snap);"
+     "CREATE TABLE IF NOT EXISTS data_contact(snap BIGINT NOT NULL,"
+     " handle TEXT NOT NULL, cls TEXT NOT NULL, name TEXT NOT NULL,"
+     " abuse_mailbox TEXT NOT NULL, source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_contact_snap ON data_contact(snap);"
+     "CREATE TABLE IF NOT EXISTS data_autnum(snap BIGINT NOT NULL,"
+     " asn BIGINT NOT NULL, as_name TEXT NOT NULL, org TEXT NOT NULL,"
+     " sponsoring_org TEXT NOT NULL, abuse_c TEXT NOT NULL,"
+     " mnt_irt TEXT NOT NULL, source TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_autnum_snap ON data_autnum(snap);"
+     "CREATE TABLE IF NOT EXISTS data_entry(snap BIGINT NOT NULL,"
+     " first TEXT NOT NULL, last TEXT NOT NULL, text TEXT NOT NULL,"
+     " ref TEXT NOT NULL, info TEXT NOT NULL, date TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_entry_snap ON data_entry(snap);"
+     "CREATE TABLE IF NOT EXISTS data_asn_entry(snap BIGINT NOT NULL,"
+     " asn BIGINT NOT NULL, name TEXT NOT NULL, cc TEXT NOT NULL,"
+     " domain TEXT NOT NULL, rir TEXT NOT NULL);"
+     "CREATE INDEX IF NOT EXISTS data_asn_entry_snap ON data_asn_entry(snap);",
+     NULL},
+};
+
 static const struct module modules[] = {
     {"core", core_steps, sizeof(core_steps) / sizeof(core_steps[0])},
+    {"data", data_steps, sizeof(data_steps) / sizeof(data_steps[0])},
 };
 
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))

@@ -1,0 +1,453 @@
+/*
+ * annotate.c - host annotations from the rdb (contract in
+ * cli/annotate.h). Hosts whose lookups meet the same prefix, ip2asn
+ * range, delegated block, inetnum and list entry get the same facts, so
+ * each distinct combination ("combo") is built once and shared: a store of
+ * a million hosts in a few thousand networks costs a few thousand
+ * lookups of upstreams and abuse contacts. Cluster summaries and their text
+ * are in annotate_report.c; `show` prints one host's facts from here.
+ */
+#include "cli/annotate_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/text.h"
+
+static void add(json_t *a, json_t *v, int *bad)
+{
+	if (!v || json_array_append_new(a, v))
+		(*bad)++;
+}
+
+/* ---- one combination of lookups ---- */
+
+static char *keep(struct combo *k, char *s)
+{
+	if (s && k->n_strs < COMBO_STRS)
+		k->strs[k->n_strs++] = s;
+	else
+		free(s);
+	return s;
+}
+
+static void attr(struct combo *k, const char *key, const char *value)
+{
+	if (value && value[0] && k->annot.n_attrs < COMBO_ATTRS)
+		k->attrs[k->annot.n_attrs++] =
+		    (struct bph_annot_attr){key, value};
+}
+
+static json_t *origins_json(const struct bph_route *r, int *bad)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < r->n_origins; i++)
+		add(a, json_integer(r->origins[i].asn), bad);
+	if (a && r->n_origins == 0)
+		add(a, json_integer(r->asn), bad);
+	return a;
+}
+
+static bool as_set(const struct bph_route *r)
+{
+	for (size_t i = 1; i < r->n_origins; i++)
+		if (r->origins[i].group == r->origins[i - 1].group)
+			return true;
+	return false;
+}
+
+static void routing(const struct bph_rdb *db, const struct bph_addr *a,
+		    struct combo *k, json_t *root, int *bad)
+{
+	struct bph_route r;
+	char buf[BPH_RANGE_STRLEN + 32];
+
+	if (!bph_rdb_route(db, a, &r))
+		return;
+	k->routed = true;
+	k->asn = r.asn;
+	bph_range_format(&r.prefix, k->prefix);
+	size_t used = 0;
+	for (size_t i = 0; i < r.n_origins || (i == 0 && !r.n_origins); i++)
+		used += (size_t)snprintf(
+		    buf + used, sizeof(buf) - used, "%s%u", i ? " " : "",
+		    r.n_origins ? r.origins[i].asn : r.asn);
+	attr(k, "asn", keep(k, strdup(buf)));
+	attr(k, "prefix", k->prefix);
+	attr(k, "as_name", r.as_name);
+	attr(k, "as_org", r.org_name);
+	attr(k, "country", r.country);
+	attr(k, "rir", r.rir);
+	json_t *o = json_object();
+	const struct bph_rsource *s = bph_rdb_source(db, r.src);
+	bph_annot_set(o, "prefix", json_string(k->prefix), bad);
+	bph_annot_set(o, "origins", origins_json(&r, bad), bad);
+	bph_annot_set(o, "moas", json_boolean(r.n_origins > 1 && !as_set(&r)),
+		      bad);
+	bph_annot_set(o, "as_set", json_boolean(as_set(&r)), bad);
+	bph_annot_set(o, "as_name", bph_annot_js(r.as_name), bad);
+	bph_annot_set(o, "org_id", bph_annot_js(r.org_id), bad);
+	bph_annot_set(o, "org_name", bph_annot_js(r.org_name), bad);
+	bph_annot_set(o, "country", bph_annot_js(r.country), bad);
+	bph_annot_set(o, "rir", bph_annot_js(r.rir), bad);
+	snprintf(buf, sizeof(buf), "%s %s", s->name, s->date);
+	bph_annot_set(o, "source", bph_annot_js(buf), bad);
+	bph_annot_set(root, "routing", o, bad);
+}
+
+static void registration(const struct bph_rdb *db, const struct bph_addr *a,
+			 struct combo *k, json_t *root, int *bad)
+{
+	struct bph_inetnum in;
+	struct bph_abuse ab;
+	char range[BPH_RANGE_STRLEN], how[BPH_RANGE_STRLEN + 200];
+
+	if (!bph_rdb_inetnum(db, a, &in))
+		return;
+	bph_range_format(&in.net, range);
+	k->registrant = in.org_name[0] ? in.org_name
+			: in.org[0]    ? in.org
+				       : in.netname;
+	bool found = bph_rdb_abuse_addr(db, a, &ab, 1) > 0;
+	if (found)
+		bph_abuse_describe(&ab, how, sizeof(how));
+	attr(k, "inetnum", keep(k, strdup(range)));
+	attr(k, "netname", in.netname);
+	attr(k, "registrant", k->registrant);
+	attr(k, "status", in.status);
+	attr(k, "sub_allocation", in.sub_allocation ? "yes" : "no");
+	if (found) {
+		attr(k, "abuse_mailbox", ab.mailbox);
+		attr(k, "abuse_found_by", keep(k, strdup(how)));
+	}
+	json_t *o = json_object();
+	const struct bph_rsource *s = bph_rdb_source(db, in.src);
+	bph_annot_set(o, "range", bph_annot_js(range), bad);
+	bph_annot_set(o, "netname", bph_annot_js(in.netname), bad);
+	bph_annot_set(o, "status", bph_annot_js(in.status), bad);
+	bph_annot_set(o, "org", bph_annot_js(in.org), bad);
+	bph_annot_set(o, "org_name", bph_annot_js(in.org_name), bad);
+	bph_annot_set(o, "country", bph_annot_js(in.country), bad);
+	bph_annot_set(o, "sub_allocation", json_boolean(in.sub_allocation),
+		      bad);
+	bph_annot_set(o, "abuse_mailbox",
+		      found ? bph_annot_js(ab.mailbox) : json_null(), bad);
+	bph_annot_set(o, "abuse_found_by",
+		      found ? bph_annot_js(how) : json_null(), bad);
+	bph_annot_set(o, "source", bph_annot_js(s->name), bad);
+	bph_annot_set(root, "registration", o, bad);
+}
+
+static void upstream_json(const struct bph_upstream *u, uint32_t origin,
+			  json_t *arr, int *bad)
+{
+	char how[BPH_RANGE_STRLEN + 200];
+	json_t *o = json_object();
+
+	if (u->has_abuse)
+		bph_abuse_describe(&u->abuse, how, sizeof(how));
+	bph_annot_set(o, "asn", json_integer(u->asn), bad);
+	bph_annot_set(o, "name", bph_annot_js(u->name), bad);
+	bph_annot_set(o, "org_name", bph_annot_js(u->org_name), bad);
+	bph_annot_set(o, "of_origin", json_integer(origin), bad);
+	bph_annot_set(
+	    o, "abuse_mailbox",
+	    u->has_abuse ? bph_annot_js(u->abuse.mailbox) : json_null(), bad);
+	bph_annot_set(o, "abuse_found_by",
+		      u->has_abuse ? bph_annot_js(how) : json_null(), bad);
+	bph_annot_set(o, "asn_drop", json_boolean(u->asn_listed), bad);
+	bph_annot_set(
+	    o, "asn_drop_list",
+	    u->asn_listed ? bph_annot_js(u->listing.list) : json_null(), bad);
+	add(arr, o, bad);
+}
+
+/* Adds origin's providers not seen yet to k, arr and text. */
+static void origin_upstreams(const struct bph_rdb *db, uint32_t origin,
+			     struct combo *k, json_t *arr, char *text,
+			     size_t len, int *bad)
+{
+	struct bph_upstream up[COMBO_UP];
+	size_t n = bph_rdb_upstreams(db, origin, up, COMBO_UP), used;
+
+	for (size_t i = 0; i < n && i < COMBO_UP && k->n_up < COMBO_UP; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < k->n_up; j++)
+			seen = seen || k->up[j] == up[i].asn;
+		if (seen)
+			continue;
+		k->up[k->n_up++] = up[i].asn;
+		upstream_json(&up[i], origin, arr, bad);
+		used = strlen(text);
+		if (used + 1 < len)
+			snprintf(text + used, len - used, "%sAS%u %s%s%s%s",
+				 used ? "; " : "", up[i].asn, up[i].name,
+				 up[i].has_abuse ? " " : "",
+				 up[i].has_abuse ? up[i].abuse.mailbox : "",
+				 up[i].asn_listed ? " [ASN-DROP]" : "");
+	}
+}
+
+/* The providers of every origin, distinct, with their facts. */
+static void upstreams(const struct bph_rdb *db, const struct bph_addr *a,
+		      struct combo *k, json_t *root, int *bad)
+{
+	struct bph_route r;
+	char text[1024] = "";
+	json_t *arr = json_array();
+
+	if (!k->routed || !bph_rdb_route(db, a, &r) || !arr) {
+		json_decref(arr);
+		return;
+	}
+	origin_upstreams(db, r.asn, k, arr, text, sizeof(text), bad);
+	for (size_t i = 1; i < r.n_origins; i++)
+		origin_upstreams(db, r.origins[i].asn, k, arr, text,
+				 sizeof(text), bad);
+	attr(k, "upstreams", keep(k, strdup(text)));
+	bph_annot_set(root, "upstreams", arr, bad);
+}
+
+static void listed(const struct bph_rdb *db, const struct bph_addr *a,
+		   struct combo *k, json_t *root, int *bad)
+{
+	struct bph_list_hit h[COMBO_HITS];
+	char text[1024] = "";
+	size_t used = 0, n = bph_rdb_listed(db, a, h, COMBO_HITS);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n && i < COMBO_HITS; i++) {
+		json_t *o = json_object();
+		bool seen = false;
+		for (size_t j = 0; j < k->n_lists; j++)
+			seen = seen || !strcmp(k->lists[j], h[i].list);
+		if (!seen)
+			k->lists[k->n_lists++] = h[i].list;
+		bph_annot_set(o, "list", bph_annot_js(h[i].list), bad);
+		bph_annot_set(o, "entry", bph_annot_js(h[i].entry), bad);
+		bph_annot_set(o, "ref", bph_annot_js(h[i].ref), bad);
+		bph_annot_set(o, "info", bph_annot_js(h[i].info), bad);
+		bph_annot_set(o, "date", bph_annot_js(h[i].date), bad);
+		bph_annot_set(o, "list_date", bph_annot_js(h[i].list_date),
+			      bad);
+		bph_annot_set(o, "non_commercial",
+			      json_boolean(h[i].licence_flags & BPH_LIC_NC),
+			      bad);
+		bph_annot_set(o, "share_alike",
+			      json_boolean(h[i].licence_flags & BPH_LIC_SA),
+			      bad);
+		add(arr, o, bad);
+		if (used < sizeof(text))
+			used += (size_t)snprintf(
+			    text + used, sizeof(text) - used,
+			    "%s%s %s%s%s (%s)", i ? "; " : "", h[i].list,
+			    h[i].entry, h[i].ref[0] ? " " : "", h[i].ref,
+			    h[i].date);
+	}
+	attr(k, "listed", keep(k, strdup(text)));
+	if (arr)
+		bph_annot_set(root, "listed", arr, bad);
+}
+
+static int build_combo(const struct bph_rdb *db, const struct bph_addr *a,
+		       struct combo *k)
+{
+	json_t *root = json_object();
+	int bad = root ? 0 : 1;
+
+	k->annot.attrs = k->attrs;
+	k->registrant = "";
+	if (!bad) {
+		routing(db, a, k, root, &bad);
+		registration(db, a, k, root, &bad);
+		upstreams(db, a, k, root, &bad);
+		listed(db, a, k, root, &bad);
+	}
+	if (!bad && (k->json = json_dumps(root, JSON_COMPACT)))
+		k->annot.json = k->json;
+	json_decref(root);
+	return bad || !k->json ? BPH_ERR_NOMEM : 0;
+}
+
+static void combo_free(struct combo *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n_strs; i++)
+		free(k->strs[i]);
+	free(k->json);
+	free(k);
+}
+
+/* ---- the cache of combos ---- */
+
+static uint64_t ids_hash(const struct bph_rdb_ids *d)
+{
+	const int32_t v[5] = {d->prefix, d->asrange, d->deleg, d->inetnum,
+			      d->entry};
+	uint64_t h = 1469598103934665603ULL;
+	for (int i = 0; i < 5; i++)
+		h = (h ^ (uint32_t)v[i]) * 1099511628211ULL;
+	return h;
+}
+
+static bool ids_equal(const struct bph_rdb_ids *x, const struct bph_rdb_ids *y)
+{
+	return x->prefix == y->prefix && x->asrange == y->asrange &&
+	       x->deleg == y->deleg && x->inetnum == y->inetnum &&
+	       x->entry == y->entry;
+}
+
+static int grow(struct bph_cli_annot *an)
+{
+	size_t n = an->n_slots ? an->n_slots * 2 : 1024;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+	struct combo **v = realloc(an->combos, n / 2 * sizeof(*v));
+
+	if (!slots || !v) {
+		free(slots);
+		if (v)
+			an->combos = v;
+		return BPH_ERR_NOMEM;
+	}
+	an->combos = v;
+	for (size_t i = 0; i < an->n_combos; i++) {
+		size_t j = ids_hash(&v[i]->ids) & (n - 1);
+		while (slots[j])
+			j = (j + 1) & (n - 1);
+		slots[j] = (uint32_t)i + 1;
+	}
+	free(an->slots);
+	an->slots = slots;
+	an->n_slots = n;
+	return 0;
+}
+
+/* The combo for a's ids, built when new; its index into *idx. */
+static int combo_for(struct bph_cli_annot *an, const struct bph_addr *a,
+		     uint32_t *idx)
+{
+	struct bph_rdb_ids ids;
+	size_t j;
+	int rc;
+
+	bph_rdb_ids(an->db, a, &ids);
+	if ((an->n_combos + 1) * 2 > an->n_slots && (rc = grow(an)))
+		return rc;
+	for (j = ids_hash(&ids) & (an->n_slots - 1); an->slots[j];
+	     j = (j + 1) & (an->n_slots - 1))
+		if (ids_equal(&an->combos[an->slots[j] - 1]->ids, &ids)) {
+			*idx = an->slots[j] - 1;
+			return 0;
+		}
+	struct combo *k = calloc(1, sizeof(*k));
+	if (!k)
+		return BPH_ERR_NOMEM;
+	k->ids = ids;
+	if ((rc = build_combo(an->db, a, k))) {
+		combo_free(k);
+		return rc;
+	}
+	an->combos[an->n_combos] = k;
+	an->slots[j] = (uint32_t)++an->n_combos;
+	*idx = an->slots[j] - 1;
+	return 0;
+}
+
+static int annotate_hosts(struct bph_cli_annot *an,
+			  const struct bph_clustering *c)
+{
+	an->hosts = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(*an->hosts));
+	an->host_combo = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(uint32_t));
+	if (!an->hosts || !an->host_combo)
+		return BPH_ERR_NOMEM;
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		struct bph_addr a;
+		uint32_t k;
+		an->host_combo[h] = UINT32_MAX;
+		if (bph_addr_parse(c->hosts[h], strlen(c->hosts[h]), &a))
+			continue; /* a name, not an address */
+		int rc = combo_for(an, &a, &k);
+		if (rc)
+			return rc;
+		an->host_combo[h] = k;
+		an->hosts[h] = an->combos[k]->annot;
+	}
+	return 0;
+}
+
+int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
+		     struct bph_cli_annot **out)
+{
+	struct bph_cli_annot *an = calloc(1, sizeof(*an));
+	int rc = an ? 0 : BPH_ERR_NOMEM;
+
+	if (an) {
+		an->db = db;
+		rc = annotate_hosts(an, c);
+	}
+	if (!rc)
+		rc = bph_annot_clusters(an, c);
+	if (rc) {
+		bph_cli_annot_free(an);
+		return rc;
+	}
+	an->pub = (struct bph_annotations){an->hosts, c->n_hosts, an->clusters,
+					   an->n_clusters};
+	*out = an;
+	return 0;
+}
+
+const struct bph_annotations *bph_cli_annot_get(const struct bph_cli_annot *a)
+{
+	return &a->pub;
+}
+
+void bph_cli_annot_free(struct bph_cli_annot *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n_combos; i++)
+		combo_free(a->combos[i]);
+	for (size_t i = 0; i < a->n_clusters; i++) {
+		free((char *)a->clusters[i].json);
+		free((char *)a->clusters[i].remark);
+	}
+	free(a->combos);
+	free(a->slots);
+	free(a->hosts);
+	free(a->host_combo);
+	free(a->clusters);
+	free(a);
+}
+
+void bph_cli_annot_print_host(FILE *out, const struct bph_rdb *db,
+			      const char *ip)
+{
+	struct bph_graph *g = bph_graph_new();
+	struct bph_clustering *c = NULL;
+	struct bph_cli_annot *a = NULL;
+
+	/* a one-host clustering reuses the same facts as every report */
+	if (g && !bph_graph_add_host(g, ip) && !bph_cluster_run(g, NULL, &c) &&
+	    !bph_cli_annotate(db, c, &a) && a->host_combo[0] != UINT32_MAX) {
+		const struct combo *k = a->combos[a->host_combo[0]];
+		fputs("\nnetworks:\n", out);
+		for (size_t i = 0; i < k->annot.n_attrs; i++) {
+			fprintf(out, "  %-16s ", k->attrs[i].key);
+			bph_print_text(out, k->attrs[i].value);
+			fputc('\n', out);
+		}
+		if (!k->annot.n_attrs)
+			fputs("  (no routing, registration or list data covers "
+			      "this address)\n",
+			      out);
+	}
+	bph_cli_annot_free(a);
+	bph_clustering_free(c);
+	bph_graph_free(g);
+}
