@@ -82,7 +82,7 @@ step build-fuzzers build build-fuzz -DCMAKE_C_COMPILER=clang -DBPH_FUZZ=ON
 step fuzz fuzz_all
 for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
-	# BPH_LOGDIR: where a test keeps artefacts (html_lab.sh's screenshot)
+	# BPH_LOGDIR: where a test keeps artefacts (exports_lab.sh's screenshot)
 	step "integration-$(basename "$t" .sh)" env BPH_BUILD="$top/build" \
 		BPH_LOGDIR="$logdir" bash "$t"
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """check_html.py - opens bphound's HTML page in headless Chromium and
-checks what it renders (tests/integration/html_lab.sh).
+checks what it renders (tests/integration/exports_lab.sh).
 
 usage: check_html.py [--page PAGE.html EXPORT.json SEED|-]...
                      [--expect-text T]... [--screenshot PNG] [--timeout S]

@@ -15,9 +15,18 @@
 #      dot -Tjson), xmllint --schema (GEXF 1.2draft XSD), jsonschema (STIX
 #      2.1 schemas), python json and csv; every host label equals the JSON
 #      export's, cleaned per format, and the hostile title and subject
-#      appear, cleaned, on their host (and as artifact nodes in DIR/art/).
+#      appear, cleaned, on their host (and as artifact nodes in DIR/art/),
+#   4. opens the HTML pages (the pivot's --export html, `export --format
+#      html` with the hostile host as the seed, and without a seed) in
+#      headless Chromium with check_html.py, against the JSON export of the
+#      same clustering: one node per member and per linking artifact, the
+#      hostile title and subject present as text (escaped as the page
+#      escapes) with no element injected, no request but the page itself,
+#      no console error; the pivot page's screenshot is kept in BPH_LOGDIR
+#      (tests/run_all.sh's log folder) or, without it, in /tmp.
 # Needs root, the lab's dependencies, /usr/bin/python3 with
-# python3-networkx and python3-jsonschema, graphviz, libxml2-utils.
+# python3-networkx and python3-jsonschema, graphviz, libxml2-utils,
+# chromium, chromium-driver, python3-selenium and libjs-d3.
 # usage: tests/integration/exports_lab.sh   (BPH_BUILD: build directory)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,9 +44,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-for tool in dot xmllint /usr/bin/python3 "$bin"; do
+for tool in dot xmllint /usr/bin/python3 /usr/bin/chromium /usr/bin/chromedriver "$bin"; do
 	command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
 done
+[[ -f /usr/share/javascript/d3/d3.min.js ]] || { echo "missing libjs-d3" >&2; exit 2; }
+shots=${BPH_LOGDIR:-$(mktemp -d /tmp/bph-exlab-shots.XXXXXX)}
 
 LAB_HOSTILE=1 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
 truth=$work/lab/truth.json
@@ -48,8 +59,8 @@ ranges=$(py -c 'import json,sys; print(",".join(json.load(open(sys.argv[1]))["ra
 ports=$(py -c 'import json,sys; t=json.load(open(sys.argv[1])); print(",".join(str(p) for p in sorted({p for h in t["hosts"] for p in h["open_ports"]})))' "$truth")
 strings_ip=$(py -c 'import json,sys; print([h["ip"] for h in json.load(open(sys.argv[1]))["hosts"] if "strings" in h.get("hostile", {}).values()][0])' "$truth")
 
-mkdir -p "$work/exp/art"
-exports=()
+mkdir -p "$work/exp/art" "$work/html"
+exports=(--export "html:$work/html/pivot.html")
 for f in $formats; do
 	exports+=(--export "$f:$work/exp/art/export.$f")
 done
@@ -105,3 +116,13 @@ EOF
 
 py "$top/tests/integration/check_exports.py" "$work/exp" "$schemas" \
 	--expect-title "$title" --expect-subject "$subject"
+
+# The HTML pages in a real browser.
+"$bin" export --format html "$strings_ip" --db "$work/scan.db" -o "$work/html/hostile.html"
+"$bin" export --format json "$strings_ip" --db "$work/scan.db" -o "$work/html/hostile.json"
+"$bin" export --format html --db "$work/scan.db" -o "$work/html/all.html"
+py "$top/tests/integration/check_html.py" --screenshot "$shots/exports_lab.png" \
+	--page "$work/html/pivot.html" "$work/exp/art/export.json" "$seed" \
+	--page "$work/html/hostile.html" "$work/html/hostile.json" "$strings_ip" \
+	--page "$work/html/all.html" "$work/exp/export.json" - \
+	--expect-text "$title" --expect-text "$subject"

@@ -4,7 +4,7 @@
  * the page itself: its Content-Security-Policy hashes match the inline
  * style and scripts, the data holds no '<' and parses back to the same
  * document, and page.js never builds markup from strings. The page in a
- * browser: tests/integration/html_lab.sh.
+ * browser: tests/integration/exports_lab.sh.
  */
 #include <setjmp.h>
 #include <stdarg.h>
