@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "fingerprints/buf.h"
 #include "fingerprints/err.h"
 
@@ -90,4 +92,94 @@ char *bph_export_evidence_text(const struct bph_clustering *c,
 	clean = bph_text_clean(raw, mode);
 	bph_sbuf_free(&b);
 	return clean;
+}
+
+/* ---- streaming JSON ---- */
+
+#define JSON_FLAGS                                                             \
+	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6) |       \
+	 JSON_ENCODE_ANY)
+
+static void indent(FILE *out, int depth)
+{
+	for (int i = 0; i < depth; i++)
+		fputc(' ', out);
+}
+
+/* jansson's dump callback: the value's own lines, shifted to depth. */
+static int shifted(const char *buf, size_t n, void *data)
+{
+	const struct bph_json_out *j = data;
+
+	for (const char *p = buf, *end = buf + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		fwrite(p, 1, len, j->out);
+		if (nl)
+			indent(j->out, j->depth);
+		p += len;
+	}
+	return 0;
+}
+
+static void dump(struct bph_json_out *j, json_t *v)
+{
+	if (!v || json_dump_callback(v, shifted, j, JSON_FLAGS))
+		j->bad++;
+	json_decref(v);
+}
+
+void bph_json_open(struct bph_json_out *j, FILE *out)
+{
+	j->out = out;
+	j->depth = 0;
+	j->bad = 0;
+	fputc('{', out);
+	j->depth = 1;
+	j->first = true;
+}
+
+void bph_json_key(struct bph_json_out *j, const char *key)
+{
+	fputs(j->first ? "\n" : ",\n", j->out);
+	indent(j->out, j->depth);
+	fprintf(j->out, "\"%s\": ", key);
+	j->first = false;
+}
+
+void bph_json_begin(struct bph_json_out *j, char bracket)
+{
+	fputc(bracket, j->out);
+	j->depth++;
+	j->first = true;
+}
+
+void bph_json_end(struct bph_json_out *j, char bracket)
+{
+	j->depth--;
+	if (!j->first) {
+		fputc('\n', j->out);
+		indent(j->out, j->depth);
+	}
+	fputc(bracket, j->out);
+	j->first = false;
+}
+
+void bph_json_value(struct bph_json_out *j, json_t *v)
+{
+	dump(j, v);
+}
+
+void bph_json_item(struct bph_json_out *j, json_t *v)
+{
+	fputs(j->first ? "\n" : ",\n", j->out);
+	indent(j->out, j->depth);
+	dump(j, v);
+	j->first = false;
+}
+
+void bph_json_close(struct bph_json_out *j)
+{
+	bph_json_end(j, '}');
+	fputc('\n', j->out);
 }

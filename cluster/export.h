@@ -167,4 +167,30 @@ struct json_t *bph_export_html_data(const struct bph_clustering *c,
 /* Fills err with msg when err has room; returns rc. */
 int bph_export_fail(char *err, size_t errlen, int rc, const char *msg);
 
+/*
+ * A JSON document written element by element in the layout jansson gives
+ * a whole tree with JSON_INDENT(1) (so the bytes are the same), holding
+ * one element in memory at a time: an export of a million hosts never
+ * builds a million-host tree. Calls nest like the document: open, then
+ * key + value or key + begin ... end, item for array elements, close.
+ * Errors are sticky in bad (a value that could not be built, NULL);
+ * write errors show in ferror(out).
+ */
+struct json_t;
+struct bph_json_out {
+	FILE *out;
+	int depth;  /* nesting of what comes next */
+	bool first; /* nothing written yet at this depth */
+	int bad;    /* a value was NULL: out of memory */
+};
+void bph_json_open(struct bph_json_out *j, FILE *out);	    /* "{" */
+void bph_json_key(struct bph_json_out *j, const char *key); /* "key": */
+void bph_json_begin(struct bph_json_out *j, char bracket);  /* '[' or '{' */
+void bph_json_end(struct bph_json_out *j, char bracket);    /* ']' or '}' */
+/* Writes v (stolen; NULL counts in bad) after a key or as the next array
+ * element. */
+void bph_json_value(struct bph_json_out *j, struct json_t *v);
+void bph_json_item(struct bph_json_out *j, struct json_t *v);
+void bph_json_close(struct bph_json_out *j); /* "}" and a newline */
+
 #endif

@@ -11,9 +11,6 @@
 
 #include "fingerprints/err.h"
 
-#define DUMP_FLAGS                                                             \
-	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
-
 /* A JSON string of untrusted text (cleaned), NULL on ENOMEM. */
 static json_t *text(const char *s)
 {
@@ -103,17 +100,14 @@ static json_t *cluster_json(const struct bph_clustering *c,
 	return o;
 }
 
-static int dump(json_t *root, int bad, FILE *out, char *err, size_t errlen)
+/* The result of a streamed document: NOMEM when a value could not be
+ * built (write errors show in ferror, which bph_export_write checks). */
+static int finish(const struct bph_json_out *j, char *err, size_t errlen)
 {
-	int rc = 0;
-
-	if (!root || bad)
-		rc = bph_export_fail(err, errlen, BPH_ERR_NOMEM,
-				     "out of memory building JSON");
-	else if (json_dumpf(root, out, DUMP_FLAGS) || fputc('\n', out) == EOF)
-		rc = bph_export_fail(err, errlen, BPH_ERR_IO, "write failed");
-	json_decref(root);
-	return rc;
+	if (j->bad)
+		return bph_export_fail(err, errlen, BPH_ERR_NOMEM,
+				       "out of memory building JSON");
+	return 0;
 }
 
 /* The cleaned values of host h's artifacts of kind, as an array. */
@@ -176,36 +170,77 @@ static void annot_members(json_t *o, const struct bph_annot *an, int *bad)
 		set(o, "remark", text(an->remark), bad);
 }
 
-/* One object per host: ip, cluster id, community, labels, annotations. */
-static json_t *hosts_json(const struct bph_clustering *c,
-			  const struct bph_annotations *annot, int *bad)
-{
-	json_t *a = json_array();
-
-	for (size_t h = 0; a && h < c->n_hosts; h++) {
-		json_t *o = json_object();
-		if (o) {
-			set(o, "ip", text(c->hosts[h]), bad);
-			set(o, "cluster",
-			    json_integer(c->clusters[c->cluster_of[h]].id),
-			    bad);
-			host_community(o, c, h, bad);
-			host_labels(o, c, h, bad);
-			annot_members(o, bph_annot_host(annot, h), bad);
-		}
-		append(a, o, bad);
-	}
-	if (!a)
-		(*bad)++;
-	return a;
-}
-
-/* One artifact object without its "hosts" (filled by arts_json). */
-static json_t *art_json(const struct bph_clustering *c, size_t a, int *bad)
+/* Host h's object: ip, cluster id, community, labels, annotations. */
+static json_t *host_json(const struct bph_clustering *c,
+			 const struct bph_annotations *annot, size_t h,
+			 int *bad)
 {
 	json_t *o = json_object();
 
+	if (o) {
+		set(o, "ip", text(c->hosts[h]), bad);
+		set(o, "cluster",
+		    json_integer(c->clusters[c->cluster_of[h]].id), bad);
+		host_community(o, c, h, bad);
+		host_labels(o, c, h, bad);
+		annot_members(o, bph_annot_host(annot, h), bad);
+	}
+	return o;
+}
+
+/* Holders of every artifact, in host order: for artifact a,
+ * host[off[a]..off[a+1]) (one pass over the incidences). */
+struct holders {
+	size_t *off;
+	uint32_t *host;
+};
+
+static int holders_build(const struct bph_clustering *c, struct holders *v)
+{
+	size_t *fill = calloc(c->n_arts + 1, sizeof(*fill)), n = 0;
+
+	v->off = calloc(c->n_arts + 2, sizeof(*v->off));
+	for (size_t h = 0; v->off && h < c->n_hosts; h++) {
+		size_t pos = 0;
+		long a;
+		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
+			v->off[a + 1]++;
+			n++;
+		}
+	}
+	v->host = malloc((n + 1) * sizeof(*v->host));
+	if (!fill || !v->off || !v->host) {
+		free(fill);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t a = 0; a < c->n_arts; a++)
+		v->off[a + 1] += v->off[a];
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		size_t pos = 0;
+		long a;
+		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
+			v->host[v->off[a] + fill[a]++] = (uint32_t)h;
+	}
+	free(fill);
+	return 0;
+}
+
+static void holders_free(struct holders *v)
+{
+	free(v->off);
+	free(v->host);
+}
+
+/* Artifact a's object with the hosts carrying it. */
+static json_t *art_json(const struct bph_clustering *c, const struct holders *v,
+			size_t a, int *bad)
+{
+	json_t *o = json_object(), *hosts = json_array();
+
+	for (size_t i = v->off[a]; hosts && i < v->off[a + 1]; i++)
+		append(hosts, text(c->hosts[v->host[i]]), bad);
 	if (!o) {
+		json_decref(hosts);
 		(*bad)++;
 		return NULL;
 	}
@@ -213,61 +248,53 @@ static json_t *art_json(const struct bph_clustering *c, size_t a, int *bad)
 	set(o, "value", text(c->arts[a].value), bad);
 	set(o, "hosts_sharing", json_integer(c->arts[a].df), bad);
 	set(o, "weight", json_real(c->arts[a].weight), bad);
-	set(o, "hosts", json_array(), bad);
+	set(o, "hosts", hosts, bad);
 	return o;
 }
 
-/* --artifact-nodes: every node-worthy artifact with its hosts, in one
- * pass over the incidences. */
-static json_t *arts_json(const struct bph_clustering *c, int *bad)
+/* --artifact-nodes: every node-worthy artifact with its hosts. */
+static void arts_json(struct bph_json_out *j, const struct bph_clustering *c)
 {
-	json_t *arr = json_array(),
-	       **by_art = calloc(c->n_arts + 1, sizeof(*by_art));
+	struct holders v = {NULL, NULL};
 
-	for (size_t a = 0; arr && by_art && a < c->n_arts; a++)
-		if (bph_export_art_is_node(c, a)) {
-			by_art[a] = art_json(c, a, bad);
-			append(arr, json_incref(by_art[a]), bad);
-		}
-	for (size_t h = 0; arr && by_art && h < c->n_hosts; h++) {
-		size_t pos = 0;
-		long a;
-		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
-			if (by_art[a])
-				append(json_object_get(by_art[a], "hosts"),
-				       text(c->hosts[h]), bad);
-	}
-	for (size_t a = 0; by_art && a < c->n_arts; a++)
-		json_decref(by_art[a]);
-	if (!arr || !by_art)
-		(*bad)++;
-	free(by_art);
-	return arr;
+	if (holders_build(c, &v))
+		j->bad++;
+	bph_json_key(j, "artifacts");
+	bph_json_begin(j, '[');
+	for (size_t a = 0; !j->bad && a < c->n_arts; a++)
+		if (bph_export_art_is_node(c, a))
+			bph_json_item(j, art_json(c, &v, a, &j->bad));
+	bph_json_end(j, ']');
+	holders_free(&v);
 }
 
+/* Written a cluster, then a host, at a time (bph_json_out). */
 static int write_json(const struct bph_clustering *c,
 		      const struct bph_export_opts *opt, FILE *out, char *err,
 		      size_t errlen)
 {
-	json_t *root = json_object(), *clusters = json_array();
-	int bad = 0;
+	struct bph_json_out j;
 
-	for (size_t i = 0; clusters && i < c->n_clusters; i++) {
-		json_t *k = cluster_json(c, &c->clusters[i], &bad);
-		annot_members(k, bph_annot_cluster(opt->annot, i), &bad);
-		append(clusters, k, &bad);
+	bph_json_open(&j, out);
+	bph_json_key(&j, "seed");
+	bph_json_value(&j, opt->seed ? text(opt->seed) : json_null());
+	bph_json_key(&j, "clusters");
+	bph_json_begin(&j, '[');
+	for (size_t i = 0; !j.bad && i < c->n_clusters; i++) {
+		json_t *k = cluster_json(c, &c->clusters[i], &j.bad);
+		annot_members(k, bph_annot_cluster(opt->annot, i), &j.bad);
+		bph_json_item(&j, k);
 	}
-	if (root) {
-		set(root, "seed", opt->seed ? text(opt->seed) : json_null(),
-		    &bad);
-		set(root, "clusters", clusters, &bad);
-		set(root, "hosts", hosts_json(c, opt->annot, &bad), &bad);
-		if (opt->artifact_nodes)
-			set(root, "artifacts", arts_json(c, &bad), &bad);
-	} else {
-		json_decref(clusters);
-	}
-	return dump(root, bad, out, err, errlen);
+	bph_json_end(&j, ']');
+	bph_json_key(&j, "hosts");
+	bph_json_begin(&j, '[');
+	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
+		bph_json_item(&j, host_json(c, opt->annot, h, &j.bad));
+	bph_json_end(&j, ']');
+	if (opt->artifact_nodes)
+		arts_json(&j, c);
+	bph_json_close(&j);
+	return finish(&j, err, errlen);
 }
 
 const struct bph_exporter bph_export_json = {
@@ -363,20 +390,24 @@ static json_t *cy_art_edge(const struct bph_clustering *c, size_t h, size_t a,
 	return element(d, bad);
 }
 
-/* --artifact-nodes: artifact nodes and host-artifact edges. */
-static void cy_arts(const struct bph_clustering *c, json_t *nodes,
-		    json_t *edges, int *bad)
+/* --artifact-nodes: artifact nodes (edges: cy_art_edges). */
+static void cy_art_nodes(struct bph_json_out *j, const struct bph_clustering *c)
 {
-	for (size_t a = 0; !*bad && a < c->n_arts; a++)
+	for (size_t a = 0; !j->bad && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
-			append(nodes, cy_art_node(c, a, bad), bad);
-	for (size_t h = 0; !*bad && h < c->n_hosts; h++) {
+			bph_json_item(j, cy_art_node(c, a, &j->bad));
+}
+
+/* --artifact-nodes: host-artifact edges. */
+static void cy_art_edges(struct bph_json_out *j, const struct bph_clustering *c)
+{
+	for (size_t h = 0; !j->bad && h < c->n_hosts; h++) {
 		size_t pos = 0;
 		long a;
 		while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0)
 			if (bph_export_art_is_node(c, (size_t)a))
-				append(edges, cy_art_edge(c, h, (size_t)a, bad),
-				       bad);
+				bph_json_item(
+				    j, cy_art_edge(c, h, (size_t)a, &j->bad));
 	}
 }
 
@@ -408,39 +439,47 @@ static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
 	return n;
 }
 
+/* Written a node, then an edge, at a time (bph_json_out). */
 static int write_cytoscape(const struct bph_clustering *c,
 			   const struct bph_export_opts *opt, FILE *out,
 			   char *err, size_t errlen)
 {
 	const char *seed = opt->seed;
-	json_t *root = json_object(), *data = json_object();
-	json_t *el = json_object(), *nodes = json_array(),
-	       *edges = json_array();
-	int bad = !root || !data || !el || !nodes || !edges;
+	struct bph_json_out j;
+	json_t *data = json_object();
 
-	for (size_t h = 0; !bad && h < c->n_hosts; h++)
-		append(nodes,
-		       cy_node(c, h, seed, bph_annot_host(opt->annot, h), &bad),
-		       &bad);
-	for (size_t i = 0; !bad && i < c->n_links; i++)
-		append(edges, cy_edge(c, i, &bad), &bad);
-	if (!bad && opt->artifact_nodes)
-		cy_arts(c, nodes, edges, &bad);
-	if (!bad) {
-		set(data, "name", json_string("bphound"), &bad);
-		set(data, "seed", seed ? text(seed) : json_null(), &bad);
-		set(root, "data", json_incref(data), &bad);
-		set(root, "directed", json_false(), &bad);
-		set(root, "multigraph", json_false(), &bad);
-		set(el, "nodes", json_incref(nodes), &bad);
-		set(el, "edges", json_incref(edges), &bad);
-		set(root, "elements", json_incref(el), &bad);
+	bph_json_open(&j, out);
+	if (data) {
+		set(data, "name", json_string("bphound"), &j.bad);
+		set(data, "seed", seed ? text(seed) : json_null(), &j.bad);
 	}
-	json_decref(data);
-	json_decref(el);
-	json_decref(nodes);
-	json_decref(edges);
-	return dump(root, bad, out, err, errlen);
+	bph_json_key(&j, "data");
+	bph_json_value(&j, data);
+	bph_json_key(&j, "directed");
+	bph_json_value(&j, json_false());
+	bph_json_key(&j, "multigraph");
+	bph_json_value(&j, json_false());
+	bph_json_key(&j, "elements");
+	bph_json_begin(&j, '{');
+	bph_json_key(&j, "nodes");
+	bph_json_begin(&j, '[');
+	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
+		bph_json_item(
+		    &j,
+		    cy_node(c, h, seed, bph_annot_host(opt->annot, h), &j.bad));
+	if (opt->artifact_nodes)
+		cy_art_nodes(&j, c);
+	bph_json_end(&j, ']');
+	bph_json_key(&j, "edges");
+	bph_json_begin(&j, '[');
+	for (size_t i = 0; !j.bad && i < c->n_links; i++)
+		bph_json_item(&j, cy_edge(c, i, &j.bad));
+	if (opt->artifact_nodes)
+		cy_art_edges(&j, c);
+	bph_json_end(&j, ']');
+	bph_json_end(&j, '}');
+	bph_json_close(&j);
+	return finish(&j, err, errlen);
 }
 
 const struct bph_exporter bph_export_cytoscape = {

@@ -37,17 +37,24 @@ static const unsigned char bph_ns[16] = {
     0x8a, 0xf1, 0x7f, 0x73, 0xcd, 0x2b, 0x88, 0x73,
 };
 
-/* out = "<type>--<uuid5(ns, name)>"; returns 0 or BPH_ERR_CRYPTO. */
-static int uuid5_id(const unsigned char ns[16], const char *type,
-		    const char *name, char out[96])
+/* A uuid5 digest: SHA-1 over ns, then the name (uuid5_end), or NULL. */
+static EVP_MD_CTX *uuid5_begin(const unsigned char ns[16])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+	    EVP_DigestUpdate(ctx, ns, 16))
+		return ctx;
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+/* out = "<type>--<uuid>" from ctx (freed); returns 0 or BPH_ERR_CRYPTO. */
+static int uuid5_end(EVP_MD_CTX *ctx, const char *type, char out[96])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-		 EVP_DigestUpdate(ctx, ns, 16) &&
-		 EVP_DigestUpdate(ctx, name, strlen(name)) &&
-		 EVP_DigestFinal_ex(ctx, md, &mdlen);
+	int ok = ctx && EVP_DigestFinal_ex(ctx, md, &mdlen);
 
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
@@ -62,6 +69,19 @@ static int uuid5_id(const unsigned char ns[16], const char *type,
 	return 0;
 }
 
+/* out = "<type>--<uuid5(ns, name)>"; returns 0 or BPH_ERR_CRYPTO. */
+static int uuid5_id(const unsigned char ns[16], const char *type,
+		    const char *name, char out[96])
+{
+	EVP_MD_CTX *ctx = uuid5_begin(ns);
+
+	if (ctx && !EVP_DigestUpdate(ctx, name, strlen(name))) {
+		EVP_MD_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return uuid5_end(ctx, type, out);
+}
+
 /* SCO id over the JCS form of props (keys sorted, no spaces). */
 static int sco_id(const char *type, json_t *props, char out[96])
 {
@@ -72,18 +92,41 @@ static int sco_id(const char *type, json_t *props, char out[96])
 	return rc;
 }
 
+/*
+ * The bundle is written in two passes over the clusters, one cluster's
+ * objects in memory at a time: the first only digests the objects (the
+ * bundle's id is a uuid5 over the compact JSON of its object array,
+ * which comes before the objects in the file), the second writes them.
+ */
 struct stix {
 	const struct bph_clustering *c;
-	json_t *objects;
+	EVP_MD_CTX *md;		/* first pass: the bundle id's digest */
+	size_t n;		/* objects digested */
+	struct bph_json_out *j; /* second pass: the output */
 	char stamp[40];
 	int bad;
 	bool *cert_done; /* per artifact: x509-certificate already written */
 };
 
+static int digest(const char *buf, size_t n, void *md)
+{
+	return EVP_DigestUpdate(md, buf, n) ? 0 : -1;
+}
+
+/* Digests or writes o (stolen), as the pass goes. */
 static void add(struct stix *s, json_t *o)
 {
-	if (!o || json_array_append_new(s->objects, o))
+	if (!o) {
 		s->bad = 1;
+	} else if (s->md) { /* what json_dumps(objects, JSON_COMPACT) gives */
+		if (!EVP_DigestUpdate(s->md, s->n ? "," : "[", 1) ||
+		    json_dump_callback(o, digest, s->md, JSON_COMPACT))
+			s->bad = 1;
+		s->n++;
+		json_decref(o);
+	} else {
+		bph_json_item(s->j, o);
+	}
 }
 
 static json_t *text(const char *str)
@@ -278,48 +321,69 @@ static void cluster_objects(struct stix *s, const struct bph_cluster *k,
 		link_objects(s, &c->links[k->links[i]]);
 }
 
+/* One pass over the clusters: the multi-host ones and the seed's. */
+static void each_cluster(struct stix *s, long sh)
+{
+	const struct bph_clustering *c = s->c;
+
+	memset(s->cert_done, 0, (c->n_arts + 1) * sizeof(bool));
+	for (size_t i = 0; !s->bad && i < c->n_clusters; i++)
+		if (c->clusters[i].n_hosts > 1 ||
+		    (sh >= 0 && c->cluster_of[sh] == i))
+			cluster_objects(s, &c->clusters[i],
+					sh >= 0 ? c->hosts[sh] : NULL);
+}
+
+/* The bundle id: the first pass. */
+static int bundle_id(struct stix *s, long sh, char bid[96])
+{
+	s->md = uuid5_begin(bph_ns);
+	if (!s->md)
+		return BPH_ERR_CRYPTO;
+	each_cluster(s, sh);
+	if (!EVP_DigestUpdate(s->md, s->n ? "]" : "[]", s->n ? 1 : 2))
+		s->bad = 1;
+	int rc = uuid5_end(s->md, "bundle", bid);
+	s->md = NULL;
+	return s->bad ? BPH_ERR_NOMEM : rc;
+}
+
 static int write_stix(const struct bph_clustering *c,
 		      const struct bph_export_opts *o, FILE *out, char *err,
 		      size_t errlen)
 {
 	const char *seed = o->seed; /* artifact_nodes: certificates are
 				       objects already */
-	struct stix s = {c, json_array(), "", 0,
-			 calloc(c->n_arts + 1, sizeof(bool))};
+	struct stix s = {.c = c, .cert_done = calloc(c->n_arts + 1, 1)};
 	long sh = seed ? bph_clustering_host(c, seed) : -1;
 	time_t t = (time_t)c->last_seen;
+	struct bph_json_out j;
 	struct tm tm;
 	char bid[96];
-	json_t *bundle = NULL;
-	int rc = 0;
 
-	if (!s.cert_done)
-		s.bad = 1;
 	strftime(s.stamp, sizeof(s.stamp), "%Y-%m-%dT%H:%M:%S.000Z",
 		 gmtime_r(&t, &tm));
-	for (size_t i = 0; s.objects && s.cert_done && i < c->n_clusters; i++)
-		if (c->clusters[i].n_hosts > 1 ||
-		    (sh >= 0 && c->cluster_of[sh] == i))
-			cluster_objects(&s, &c->clusters[i],
-					sh >= 0 ? c->hosts[sh] : NULL);
-	char *all =
-	    s.objects && !s.bad ? json_dumps(s.objects, JSON_COMPACT) : NULL;
-	if (all && !uuid5_id(bph_ns, "bundle", all, bid))
-		bundle = json_pack("{s:s, s:s, s:O}", "type", "bundle", "id",
-				   bid, "objects", s.objects);
-	if (!bundle)
-		rc = bph_export_fail(err, errlen, BPH_ERR_NOMEM,
-				     "cannot build the STIX bundle");
-	else if (json_dumpf(bundle, out,
-			    JSON_INDENT(1) | JSON_PRESERVE_ORDER |
-				JSON_REAL_PRECISION(6)) ||
-		 fputc('\n', out) == EOF)
-		rc = bph_export_fail(err, errlen, BPH_ERR_IO, "write failed");
-	free(all);
+	if (!s.cert_done || bundle_id(&s, sh, bid)) {
+		free(s.cert_done);
+		return bph_export_fail(err, errlen, BPH_ERR_NOMEM,
+				       "cannot build the STIX bundle");
+	}
+	s.j = &j;
+	bph_json_open(&j, out);
+	bph_json_key(&j, "type");
+	bph_json_value(&j, json_string("bundle"));
+	bph_json_key(&j, "id");
+	bph_json_value(&j, json_string(bid));
+	bph_json_key(&j, "objects");
+	bph_json_begin(&j, '[');
+	each_cluster(&s, sh);
+	bph_json_end(&j, ']');
+	bph_json_close(&j);
 	free(s.cert_done);
-	json_decref(bundle);
-	json_decref(s.objects);
-	return rc;
+	if (s.bad || j.bad)
+		return bph_export_fail(err, errlen, BPH_ERR_NOMEM,
+				       "cannot build the STIX bundle");
+	return 0;
 }
 
 const struct bph_exporter bph_export_stix = {
