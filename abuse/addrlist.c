@@ -89,29 +89,36 @@ int bph_addrlist_parse(const char *buf, size_t len, const char *name,
 	return rc;
 }
 
-int bph_addrlist_load(const char *path, struct bph_rangeset *s, size_t *n_items,
-		      char *err, size_t errlen)
+int bph_abuse_read_file(const char *path, size_t max, char **buf, size_t *len,
+			char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
+	size_t cap = 0;
 	int rc = 0;
+	*buf = NULL;
+	*len = 0;
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return BPH_ERR_IO;
 	}
 	for (;;) {
-		if (len == cap) {
-			char *p = realloc(buf, cap ? cap * 2 : 65536);
+		if (*len == cap) {
+			char *p = cap >= max
+				      ? NULL
+				      : realloc(*buf, cap ? cap * 2 : 65536);
 			if (!p) {
-				rc = BPH_ERR_NOMEM;
+				snprintf(err, errlen, "%s: %s", path,
+					 cap >= max ? "file too large"
+						    : "out of memory");
+				rc =
+				    cap >= max ? BPH_ERR_TOOBIG : BPH_ERR_NOMEM;
 				break;
 			}
-			buf = p;
+			*buf = p;
 			cap = cap ? cap * 2 : 65536;
 		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
+		size_t got = fread(*buf + *len, 1, cap - *len, f);
+		*len += got;
 		if (got == 0)
 			break;
 	}
@@ -120,6 +127,20 @@ int bph_addrlist_load(const char *path, struct bph_rangeset *s, size_t *n_items,
 		rc = BPH_ERR_IO;
 	}
 	fclose(f);
+	if (rc) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+int bph_addrlist_load(const char *path, struct bph_rangeset *s, size_t *n_items,
+		      char *err, size_t errlen)
+{
+	char *buf;
+	size_t len;
+	int rc =
+	    bph_abuse_read_file(path, (size_t)1 << 30, &buf, &len, err, errlen);
 	if (!rc)
 		rc =
 		    bph_addrlist_parse(buf, len, path, s, n_items, err, errlen);

@@ -34,4 +34,12 @@ int bph_addrlist_parse(const char *buf, size_t len, const char *name,
 int bph_addrlist_load(const char *path, struct bph_rangeset *s, size_t *n_items,
 		      char *err, size_t errlen);
 
+/*
+ * Reads the file at path into *buf (a new buffer, caller frees; *len
+ * bytes, not NUL-terminated). Returns 0, BPH_ERR_IO ("path: reason" in
+ * err), BPH_ERR_TOOBIG (more than about max bytes), BPH_ERR_NOMEM.
+ */
+int bph_abuse_read_file(const char *path, size_t max, char **buf, size_t *len,
+			char *err, size_t errlen);
+
 #endif

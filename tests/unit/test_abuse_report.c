@@ -26,6 +26,7 @@
 #include "abuse/case.h"
 #include "abuse/lookup_ranges.h"
 #include "abuse/mime.h"
+#include "abuse/rankfile.h"
 #include "abuse/report.h"
 #include "abuse/xarf.h"
 #include "cluster/cluster.h"
@@ -448,6 +449,54 @@ static void test_xarf(void **state)
 	bph_abuse_case_free(k);
 }
 
+/* A ranking's units as deny-list sources, and the list entries behind
+ * each (lookup_ranges.c). */
+static void test_deny_units(void **state)
+{
+	struct fixture *f = *state;
+	const char *rank = "rank,unit\n1,AS64500\n2,203.0.113.0/24\n"
+			   "3,ORG-ALPHA1-TEST\n4,AS64999\n";
+	struct bph_rank_unit *u;
+	size_t n, unmatched;
+	char err[256], s[BPH_CIDR_STRLEN];
+	assert_int_equal(bph_rankfile_parse(rank, strlen(rank), "r", &u, &n,
+					    err, sizeof(err)),
+			 0);
+	struct bph_denylist *d = bph_denylist_new("rank", "r", NULL);
+	assert_int_equal(bph_abuse_deny_units(d, u, n, f->db, &unmatched), 0);
+	assert_int_equal(unmatched, 1);	   /* AS64999 routes nothing */
+	assert_int_equal(d->n_sources, 5); /* 1 prefix, 2 by AS, 2 by org */
+	assert_int_equal(bph_abuse_deny_listings(d, f->db), 0);
+	for (size_t i = 0; i < d->n_sources; i++) {
+		const struct bph_deny_source *src = &d->sources[i];
+		bph_cidr_format(&src->cidr, s);
+		if (!strcmp(s, "198.18.10.0/24")) {
+			assert_int_equal(src->n_listings, 1);
+			assert_true(src->listings[0].restricted);
+		} else if (!strcmp(s, "198.18.20.0/24")) {
+			assert_int_equal(src->n_listings, 1);
+			assert_string_equal(src->listings[0].id, "SBL000123");
+		} else {
+			assert_string_equal(s, "203.0.113.0/24");
+			assert_string_equal(src->unit, "203.0.113.0/24");
+			assert_int_equal(src->n_listings, 0);
+		}
+	}
+	struct bph_deny_build_opts o = {.min_len4 = 24,
+					.min_len6 = 48,
+					.allow_special = true,
+					.generated = T0,
+					.valid_days = 30,
+					.max_entries = 100};
+	assert_int_equal(bph_denylist_build(d, &o), 0);
+	assert_int_equal(d->n_entries, 3);
+	assert_true(bph_denylist_restricted(d, err, sizeof(err)) == 1);
+	if (!strstr(err, "block.txt (") || !strstr(err, "NC-SA"))
+		fail_msg("restricted: %s", err);
+	bph_denylist_free(d);
+	free(u);
+}
+
 /* evidence.csv: RFC 4180 quoting and no formula a spreadsheet would run */
 static void test_csv(void **state)
 {
@@ -487,6 +536,7 @@ int main(void)
 	    cmocka_unit_test(test_xarf),
 	    cmocka_unit_test(test_write),
 	    cmocka_unit_test(test_csv),
+	    cmocka_unit_test(test_deny_units),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
