@@ -111,11 +111,15 @@ static const char *const art_header[N_ART] = {
 struct layout {
 	int n_host; /* columns per host */
 	int n_cols; /* all columns (the artifact ones with artifact nodes) */
+	/* annotation columns a_<key>, b_<key> after them (cluster/annot.h) */
+	const struct bph_annotations *an;
+	const char **keys;
+	size_t n_keys;
 };
 
 static struct layout layout_of(const struct bph_clustering *c, bool art)
 {
-	struct layout l;
+	struct layout l = {0};
 
 	l.n_host = c->community_of ? N_HOST_MAX : N_HOST_MAX - 1;
 	l.n_cols = N_BASE + 2 * l.n_host + (art ? N_ART : 0);
@@ -129,6 +133,7 @@ struct row {
 	const char *f[N_COLS_MAX];
 	char *owned[2 * N_LABEL];
 	char count[2][32], community[2][32], cluster[32], score[32];
+	long host[2]; /* a and b, -1: none */
 	int bad;
 };
 
@@ -170,6 +175,8 @@ static void row_init(struct row *r, const struct layout *l,
 	r->f[1] = b >= 0 ? c->hosts[b] : "";
 	snprintf(r->cluster, sizeof(r->cluster), "%u", cluster);
 	r->f[2] = r->cluster;
+	r->host[0] = a;
+	r->host[1] = b;
 	host_cols(r, c, a, 0);
 	host_cols(r, c, b, 1);
 }
@@ -177,10 +184,22 @@ static void row_init(struct row *r, const struct layout *l,
 /* Writes r's columns and frees what r owns; -1 on ENOMEM. */
 static int row_put(FILE *out, struct row *r)
 {
-	int rc = r->bad ? -1 : 0, n = r->l->n_cols;
+	const struct layout *l = r->l;
+	int rc = r->bad ? -1 : 0, n = l->n_cols;
 
 	for (int i = 0; !rc && i < n; i++)
-		rc |= field(out, r->f[i], i == n - 1);
+		rc |= field(out, r->f[i], i == n - 1 && !l->n_keys);
+	for (int end = 0; !rc && end < 2; end++) {
+		const struct bph_annot *an =
+		    r->host[end] >= 0
+			? bph_annot_host(l->an, (size_t)r->host[end])
+			: NULL;
+		for (size_t k = 0; !rc && k < l->n_keys; k++) {
+			const char *v = bph_annot_value(an, l->keys[k]);
+			rc |= field(out, v ? v : "",
+				    end == 1 && k == l->n_keys - 1);
+		}
+	}
 	for (int i = 0; i < 2 * N_LABEL; i++)
 		free(r->owned[i]);
 	return rc;
@@ -243,6 +262,9 @@ static void put_header(FILE *out, const struct layout *l)
 			fprintf(out, ",%c_%s", "ab"[end], host_header[i]);
 	for (int i = 0; N_BASE + 2 * l->n_host + i < l->n_cols; i++)
 		fprintf(out, ",%s", art_header[i]);
+	for (int end = 0; end < 2; end++)
+		for (size_t k = 0; k < l->n_keys; k++)
+			fprintf(out, ",%c_%s", "ab"[end], l -> keys[k]);
 	fputs("\r\n", out);
 }
 
@@ -253,6 +275,9 @@ static int write_csv(const struct bph_clustering *c,
 	struct layout lay = layout_of(c, o->artifact_nodes);
 	int rc = 0;
 
+	lay.an = o->annot;
+	if (bph_annot_host_keys(o->annot, &lay.keys, &lay.n_keys))
+		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	put_header(out, &lay);
 	for (size_t i = 0; !rc && i < c->n_links; i++)
 		rc = link_row(out, &lay, c, i);
@@ -265,6 +290,7 @@ static int write_csv(const struct bph_clustering *c,
 		}
 	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
 		rc = art_rows(out, &lay, c, h);
+	free(lay.keys);
 	if (rc)
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	return 0;

@@ -80,8 +80,21 @@ static int quoted_attr(FILE *out, const char *name, char *s)
 	return rc;
 }
 
+/* Annotations (cluster/annot.h) as node attributes named after their
+ * keys. */
+static int dot_annot(FILE *out, const struct bph_annot *an)
+{
+	int rc = 0;
+
+	for (size_t i = 0; an && i < an->n_attrs; i++)
+		rc |= quoted_attr(
+		    out, an->attrs[i].key,
+		    bph_text_clean(an->attrs[i].value, BPH_TEXT_XML));
+	return rc;
+}
+
 static int dot_node(FILE *out, const struct bph_clustering *c, const char *seed,
-		    size_t h)
+		    const struct bph_annot *an, size_t h)
 {
 	bool is_seed = seed && bph_clustering_host(c, seed) == (long)h;
 	uint32_t community;
@@ -105,6 +118,7 @@ static int dot_node(FILE *out, const struct bph_clustering *c, const char *seed,
 	rc |= quoted_attr(
 	    out, "cert_subjects",
 	    bph_export_host_values(c, h, BPH_EXPORT_SUBJECT, BPH_TEXT_XML));
+	rc |= dot_annot(out, an);
 	fputs("];\n", out);
 	return rc;
 }
@@ -182,7 +196,7 @@ static int write_dot(const struct bph_clustering *c,
 
 	fputs("graph bphound {\n  node [shape=ellipse];\n", out);
 	for (size_t h = 0; !rc && h < c->n_hosts; h++)
-		rc = dot_node(out, c, o->seed, h);
+		rc = dot_node(out, c, o->seed, bph_annot_host(o->annot, h), h);
 	for (size_t a = 0; !rc && o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			rc = dot_art_node(out, c, a);

@@ -106,6 +106,7 @@ struct stix {
 	char stamp[40];
 	int bad;
 	bool *cert_done; /* per artifact: x509-certificate already written */
+	const struct bph_annotations *an; /* may be NULL */
 };
 
 static int digest(const char *buf, size_t n, void *md)
@@ -176,6 +177,22 @@ static void relationship(struct stix *s, const char *type, const char *src,
 	add(s, o);
 }
 
+/* Annotations (cluster/annot.h) as x_bphound_<key> custom properties:
+ * not id-contributing, so ids stay the same. */
+static void annot_props(struct stix *s, json_t *o, const struct bph_annot *an)
+{
+	char key[96];
+
+	for (size_t i = 0; o && an && i < an->n_attrs; i++) {
+		snprintf(key, sizeof(key), "x_bphound_%s", an->attrs[i].key);
+		if (json_object_set_new(o, key, text(an->attrs[i].value)))
+			s->bad = 1;
+	}
+	if (o && an && an->remark &&
+	    json_object_set_new(o, "x_bphound_remark", text(an->remark)))
+		s->bad = 1;
+}
+
 static void host_objects(struct stix *s, uint32_t h, const char *infra)
 {
 	char id[96];
@@ -194,6 +211,7 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 	    json_object_set_new(o, "x_bphound_community",
 				json_integer(community)))
 		s->bad = 1;
+	annot_props(s, o, bph_annot_host(s->an, h));
 	add(s, o);
 	relationship(s, "consists-of", infra, id, NULL);
 }
@@ -306,14 +324,17 @@ static void cluster_objects(struct stix *s, const struct bph_cluster *k,
 	if (uuid5_id(bph_ns, "infrastructure", members, id))
 		s->bad = 1;
 	free(members);
-	add(s, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:[s], s:s, s:b}",
-			 "type", "infrastructure", "spec_version", "2.1", "id",
-			 id, "created", s->stamp, "modified", s->stamp, "name",
-			 text(name), "infrastructure_types", "hosting-malware",
-			 "description",
-			 "Hosts linked by shared fingerprints (bphound); "
-			 "see the related-to relationships for evidence",
-			 "x_bphound_weak_bridge", k->weak_bridge));
+	json_t *infra = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:o, s:[s], s:s, s:b}", "type",
+	    "infrastructure", "spec_version", "2.1", "id", id, "created",
+	    s->stamp, "modified", s->stamp, "name", text(name),
+	    "infrastructure_types", "hosting-malware", "description",
+	    "Hosts linked by shared fingerprints (bphound); "
+	    "see the related-to relationships for evidence",
+	    "x_bphound_weak_bridge", k->weak_bridge);
+	annot_props(s, infra,
+		    bph_annot_cluster(s->an, (size_t)(k - c->clusters)));
+	add(s, infra);
 	for (size_t i = 0; i < k->n_hosts; i++)
 		host_objects(s, k->hosts[i], id);
 	cert_objects(s, k, id);
@@ -354,7 +375,8 @@ static int write_stix(const struct bph_clustering *c,
 {
 	const char *seed = o->seed; /* artifact_nodes: certificates are
 				       objects already */
-	struct stix s = {.c = c, .cert_done = calloc(c->n_arts + 1, 1)};
+	struct stix s = {
+	    .c = c, .cert_done = calloc(c->n_arts + 1, 1), .an = o->annot};
 	long sh = seed ? bph_clustering_host(c, seed) : -1;
 	time_t t = (time_t)c->last_seen;
 	struct bph_json_out j;

@@ -209,8 +209,35 @@ static void gml_keys(struct xw *x, bool artifact_nodes, bool communities)
 	gml_key(x, "evidence", "edge", "string");
 }
 
+/* Annotation keys (cluster/annot.h) as node keys "net_<key>" named
+ * <key>. */
+static void gml_annot_keys(struct xw *x, const char **keys, size_t n)
+{
+	char id[96];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "net_%s", keys[i]);
+		start(x, "key");
+		attr(x, "id", id);
+		attr(x, "for", "node");
+		attr(x, "attr.name", keys[i]);
+		attr(x, "attr.type", "string");
+		end(x);
+	}
+}
+
+static void gml_annot(struct xw *x, const struct bph_annot *an)
+{
+	char id[96];
+
+	for (size_t i = 0; an && i < an->n_attrs; i++) {
+		snprintf(id, sizeof(id), "net_%s", an->attrs[i].key);
+		text_el(x, "data", id, an->attrs[i].value);
+	}
+}
+
 static void gml_node(struct xw *x, const struct bph_clustering *c,
-		     const char *seed, size_t h)
+		     const char *seed, const struct bph_annot *an, size_t h)
 {
 	struct node_text t;
 	char num[32];
@@ -228,6 +255,7 @@ static void gml_node(struct xw *x, const struct bph_clustering *c,
 	text_el(x, "data", "servers", t.servers ? t.servers : "");
 	text_el(x, "data", "cert_subjects", t.subjects ? t.subjects : "");
 	text_el(x, "data", "n_artifacts", t.count);
+	gml_annot(x, an);
 	end(x);
 	node_text_free(&t);
 }
@@ -270,17 +298,24 @@ static int write_graphml(const struct bph_clustering *c,
 			 size_t errlen)
 {
 	struct xw x;
+	const char **keys = NULL;
+	size_t n_keys = 0;
 
-	if (open_writer(&x, out))
+	if (bph_annot_host_keys(o->annot, &keys, &n_keys) ||
+	    open_writer(&x, out)) {
+		free(keys);
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
+	}
 	start(&x, "graphml");
 	attr(&x, "xmlns", "http://graphml.graphdrawing.org/xmlns");
 	gml_keys(&x, o->artifact_nodes, c->community_of != NULL);
+	gml_annot_keys(&x, keys, n_keys);
+	free(keys);
 	start(&x, "graph");
 	attr(&x, "id", "bphound");
 	attr(&x, "edgedefault", "undirected");
 	for (size_t h = 0; h < c->n_hosts; h++)
-		gml_node(&x, c, o->seed, h);
+		gml_node(&x, c, o->seed, bph_annot_host(o->annot, h), h);
 	for (size_t a = 0; o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			gml_art_node(&x, c, a);
@@ -320,10 +355,22 @@ static void attvalue(struct xw *x, const char *for_, const char *value)
 	end(x);
 }
 
+/* Annotation keys as node attributes with ids "net_<key>". */
+static void gexf_annot_defs(struct xw *x, const char **keys, size_t n)
+{
+	char id[96];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "net_%s", keys[i]);
+		gexf_attr_def(x, id, keys[i], "string");
+	}
+}
+
 /* Node attribute ids 0-1 as before, 2-5 and 10 host labels, 6-9
  * artifacts, 11 community (ids are kept once published, so Gephi
  * projects keep their mappings); edge ids 0-2 as before, 3 kind. */
-static void gexf_defs(struct xw *x, bool artifact_nodes, bool communities)
+static void gexf_defs(struct xw *x, bool artifact_nodes, bool communities,
+		      const char **keys, size_t n_keys)
 {
 	start(x, "attributes");
 	attr(x, "class", "node");
@@ -342,6 +389,7 @@ static void gexf_defs(struct xw *x, bool artifact_nodes, bool communities)
 		gexf_attr_def(x, "8", "hosts_sharing", "integer");
 		gexf_attr_def(x, "9", "weight", "double");
 	}
+	gexf_annot_defs(x, keys, n_keys);
 	end(x);
 	start(x, "attributes");
 	attr(x, "class", "edge");
@@ -353,8 +401,18 @@ static void gexf_defs(struct xw *x, bool artifact_nodes, bool communities)
 	end(x);
 }
 
+static void gexf_annot(struct xw *x, const struct bph_annot *an)
+{
+	char id[96];
+
+	for (size_t i = 0; an && i < an->n_attrs; i++) {
+		snprintf(id, sizeof(id), "net_%s", an->attrs[i].key);
+		attvalue(x, id, an->attrs[i].value);
+	}
+}
+
 static void gexf_node(struct xw *x, const struct bph_clustering *c,
-		      const char *seed, size_t h)
+		      const char *seed, const struct bph_annot *an, size_t h)
 {
 	struct node_text t;
 	char num[32];
@@ -374,6 +432,7 @@ static void gexf_node(struct xw *x, const struct bph_clustering *c,
 	attvalue(x, "10", t.subjects ? t.subjects : "");
 	if (t.community[0])
 		attvalue(x, "11", t.community);
+	gexf_annot(x, an);
 	end(x);
 	end(x);
 	node_text_free(&t);
@@ -446,9 +505,14 @@ static int write_gexf(const struct bph_clustering *c,
 		      size_t errlen)
 {
 	struct xw x;
+	const char **keys = NULL;
+	size_t n_keys = 0;
 
-	if (open_writer(&x, out))
+	if (bph_annot_host_keys(o->annot, &keys, &n_keys) ||
+	    open_writer(&x, out)) {
+		free(keys);
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
+	}
 	start(&x, "gexf");
 	attr(&x, "xmlns", "http://www.gexf.net/1.2draft");
 	attr(&x, "version", "1.2");
@@ -461,10 +525,11 @@ static int write_gexf(const struct bph_clustering *c,
 	start(&x, "graph");
 	attr(&x, "mode", "static");
 	attr(&x, "defaultedgetype", "undirected");
-	gexf_defs(&x, o->artifact_nodes, c->community_of != NULL);
+	gexf_defs(&x, o->artifact_nodes, c->community_of != NULL, keys, n_keys);
+	free(keys);
 	start(&x, "nodes");
 	for (size_t h = 0; h < c->n_hosts; h++)
-		gexf_node(&x, c, o->seed, h);
+		gexf_node(&x, c, o->seed, bph_annot_host(o->annot, h), h);
 	for (size_t a = 0; o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			gexf_art_node(&x, c, a);

@@ -122,6 +122,49 @@ static void test_cytoscape(void **state)
 	json_decref(j);
 }
 
+static char *export_text(struct fixture *f, const char *fmt)
+{
+	char *buf = NULL, err[128];
+	size_t n = 0;
+	FILE *out = open_memstream(&buf, &n);
+	struct bph_export_opts o = {.annot = &f->a};
+
+	assert_int_equal(
+	    bph_export_write_opts(f->c, fmt, &o, out, err, sizeof(err)), 0);
+	fclose(out);
+	return buf;
+}
+
+/* Flat formats: the attributes, escaped by each format; hosts without
+ * annotations carry none. */
+static void test_flat_formats(void **state)
+{
+	struct fixture *f = *state;
+	char *g = export_text(f, "graphml"), *x = export_text(f, "gexf"),
+	     *c = export_text(f, "csv"), *d = export_text(f, "dot"),
+	     *s = export_text(f, "stix");
+
+	assert_non_null(strstr(g, "<key id=\"net_asn\" for=\"node\" "
+				  "attr.name=\"asn\" attr.type=\"string\"/>"));
+	assert_non_null(
+	    strstr(g, "<data key=\"net_as_name\">AS&lt;b&gt;&quot;64500"));
+	assert_non_null(strstr(x, "<attribute id=\"net_prefix\" "
+				  "title=\"prefix\" type=\"string\"/>"));
+	assert_non_null(
+	    strstr(x, "<attvalue for=\"net_asn\" value=\"64500\"/>"));
+	assert_non_null(strstr(c, ",a_asn,a_as_name,a_prefix,b_asn,b_as_name,"
+				  "b_prefix\r\n"));
+	assert_non_null(strstr(c, ",\"64500\","));
+	assert_non_null(strstr(d, "asn=\"64500\""));
+	assert_non_null(strstr(s, "\"x_bphound_prefix\": \"192.0.2.0/24\""));
+	assert_non_null(strstr(s, "\"x_bphound_remark\": \"spans 2 ASes"));
+	free(g);
+	free(x);
+	free(c);
+	free(d);
+	free(s);
+}
+
 static void test_keys(void **state)
 {
 	struct fixture *f = *state;
@@ -144,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_cytoscape),
+	    cmocka_unit_test(test_flat_formats),
 	    cmocka_unit_test(test_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
