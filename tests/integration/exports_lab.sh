@@ -22,7 +22,8 @@
 #      same clustering: one node per member and per linking artifact, the
 #      hostile title and subject present as text (escaped as the page
 #      escapes) with no element injected, no request but the page itself,
-#      no console error; the pivot page's screenshot is kept in BPH_LOGDIR
+#      no console error, the hostile host's AS from the lab's routing
+#      files; the pivot page's screenshot is kept in BPH_LOGDIR
 #      (tests/run_all.sh's log folder) or, without it, in /tmp.
 # Needs root, the lab's dependencies, /usr/bin/python3 with
 # python3-networkx and python3-jsonschema, graphviz, libxml2-utils,
@@ -117,12 +118,18 @@ EOF
 py "$top/tests/integration/check_exports.py" "$work/exp" "$schemas" \
 	--expect-title "$title" --expect-subject "$subject"
 
-# The HTML pages in a real browser.
-"$bin" export --format html "$strings_ip" --db "$work/scan.db" -o "$work/html/hostile.html"
-"$bin" export --format json "$strings_ip" --db "$work/scan.db" -o "$work/html/hostile.json"
+# The HTML pages in a real browser. The hostile host's page comes from a
+# copy of the store with the lab's routing and registry files
+# (tests/data/ranges/lab), so its panel must also show its AS (64500).
+cp "$work/scan.db" "$work/html/net.db"
+for f in "$top"/tests/data/ranges/lab/*; do
+	[[ ${f##*/} == README ]] || "$bin" data import "$f" --db "$work/html/net.db" -q
+done
+"$bin" export --format html "$strings_ip" --db "$work/html/net.db" -o "$work/html/hostile.html"
+"$bin" export --format json "$strings_ip" --db "$work/html/net.db" -o "$work/html/hostile.json"
 "$bin" export --format html --db "$work/scan.db" -o "$work/html/all.html"
 py "$top/tests/integration/check_html.py" --screenshot "$shots/exports_lab.png" \
 	--page "$work/html/pivot.html" "$work/exp/art/export.json" "$seed" \
 	--page "$work/html/hostile.html" "$work/html/hostile.json" "$strings_ip" \
 	--page "$work/html/all.html" "$work/exp/export.json" - \
-	--expect-text "$title" --expect-text "$subject"
+	--expect-text "$title" --expect-text "$subject" --expect-text 64500
