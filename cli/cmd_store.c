@@ -67,34 +67,47 @@ int bph_cmd_export(const struct bph_opts *o)
 	return status;
 }
 
+static void import_summary(const struct bph_import_stats *s)
+{
+	fprintf(stderr,
+		"bphound: imported %zu records (%zu new, %zu already in the "
+		"store), skipped %zu bad lines\n",
+		s->records, s->added, s->records - s->added, s->bad);
+}
+
+/* `import FILE` ("-" or /dev/stdin: a pipe). Exit 2 when the file is at
+ * fault (not importable, nothing but bad lines) or the disk is full; what
+ * was committed before a failure stays and is counted. */
 int bph_cmd_import(const struct bph_opts *o)
 {
 	struct bph_store *st = NULL;
-	size_t ok = 0, bad = 0;
+	struct bph_import_stats s;
+	char err[256] = "";
 	if (o->n_args != 1) {
 		fprintf(stderr,
 			"bphound import: exactly one FILE is required\n");
 		return BPH_EXIT_USAGE;
 	}
-	if (access(o->args[0], R_OK) != 0) {
-		fprintf(stderr, "bphound import: %s: %s\n", o->args[0],
+	const char *path = o->args[0];
+	if (strcmp(path, "-") && access(path, R_OK) != 0) {
+		fprintf(stderr, "bphound import: %s: %s\n", path,
 			strerror(errno));
 		return BPH_EXIT_USAGE;
 	}
 	int status = bph_cli_open_store(o, &st);
 	if (status)
 		return status;
-	int rc = bph_store_import_jsonl(st, o->args[0], stderr, &ok, &bad);
+	struct bph_import_opts io = {
+	    .errout = stderr, .progress = !o->quiet && isatty(2), .threads = 0};
+	int rc = bph_store_import_file(st, path, &io, &s, err, sizeof(err));
 	bph_store_close(st);
-	if (!o->quiet)
-		fprintf(stderr,
-			"bphound: imported %zu records, skipped %zu bad "
-			"lines\n",
-			ok, bad);
-	if (rc)
-		fprintf(stderr, "bphound import: %s: %s\n", o->args[0],
-			bph_strerror(rc));
-	return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : rc ? BPH_EXIT_FAIL : 0;
+	if (!o->quiet || rc)
+		import_summary(&s);
+	if (!rc)
+		return BPH_EXIT_OK;
+	fprintf(stderr, "bphound import: %s: %s\n", path,
+		err[0] ? err : bph_strerror(rc));
+	return bph_store_err_is_input(rc) ? BPH_EXIT_USAGE : BPH_EXIT_FAIL;
 }
 
 int bph_cmd_show(const struct bph_opts *o)

@@ -63,16 +63,31 @@ int bph_db_exec(struct bph_db *db, const char *sql)
 	return db->ops->exec(db, sql);
 }
 
-/* sql with every {id} and {blob} replaced (new string), or NULL. */
+/* The replacement of the DDL token at p, with its length in *toklen. */
+static const char *ddl_token(const struct bph_db_ops *ops, const char *p,
+			     size_t *toklen)
+{
+	static const char *const names[] = {"{id}", "{blob}", "{norowid}"};
+	const char *reps[] = {ops->id_type, ops->blob_type, ops->norowid};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(p, names[i], strlen(names[i]))) {
+			*toklen = strlen(names[i]);
+			return reps[i];
+		}
+	*toklen = 1;
+	return NULL;
+}
+
+/* sql with every DDL token replaced (new string), or NULL. */
 static char *ddl_expand(const struct bph_db_ops *ops, const char *sql)
 {
 	size_t cap = strlen(sql) * 2 + 256, n = 0;
 	char *out = malloc(cap);
 
 	for (const char *p = sql; out && *p;) {
-		const char *rep = !strncmp(p, "{id}", 4)     ? ops->id_type
-				  : !strncmp(p, "{blob}", 6) ? ops->blob_type
-							     : NULL;
+		size_t toklen;
+		const char *rep = ddl_token(ops, p, &toklen);
 		size_t len = rep ? strlen(rep) : 1;
 		if (n + len + 1 > cap) {
 			char *bigger = realloc(out, cap = cap * 2 + len);
@@ -84,7 +99,7 @@ static char *ddl_expand(const struct bph_db_ops *ops, const char *sql)
 		}
 		memcpy(out + n, rep ? rep : p, len);
 		n += len;
-		p += rep ? (rep == ops->id_type ? 4 : 6) : 1;
+		p += toklen;
 	}
 	if (out)
 		out[n] = '\0';
@@ -101,6 +116,15 @@ int bph_db_exec_ddl(struct bph_db *db, const char *sql)
 	rc = db->ops->exec(db, x);
 	free(x);
 	return rc;
+}
+
+int bph_db_clear(struct bph_db *db, const char *table)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "%s %s",
+		 db->backend == BPH_DB_PG ? "TRUNCATE" : "DELETE FROM", table);
+	return db->ops->exec(db, sql);
 }
 
 int bph_db_prepare(struct bph_db *db, const char *sql, struct bph_db_stmt **out)

@@ -288,6 +288,7 @@ static int sq_mark(struct bph_db *db, int core_version)
 static const struct bph_db_ops sq_ops = {
     .id_type = "INTEGER PRIMARY KEY",
     .blob_type = "BLOB",
+    .norowid = "WITHOUT ROWID",
     .close = sq_close,
     .prepare_writes = sq_prepare_writes,
     .tune_bulk = sq_tune_bulk,
@@ -312,7 +313,8 @@ static int sq_configure(struct sq_db *d)
 	sqlite3_extended_result_codes(d->h, 1);
 	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
 	return sq_exec(&d->base,
-		       "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
+		       "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+		       " PRAGMA temp_store=MEMORY");
 }
 
 int bph_db_sqlite_open(const char *path, unsigned flags, struct bph_db **out,

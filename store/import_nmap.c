@@ -1,3 +1,10 @@
+/*
+ * import_nmap.c - nmap XML (-oX) read as a stream with libxml2's reader:
+ * one <port> element at a time is expanded into a tree and turned into a
+ * record, so memory stays bounded by the largest port element whatever the
+ * file's size. Documents that declare entities are refused before any is
+ * expanded. Contract in store/import_nmap.h.
+ */
 #include "store/import_nmap.h"
 
 #include <arpa/inet.h>
@@ -7,6 +14,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 
@@ -24,6 +32,7 @@ struct nctx {
 	size_t *bad;
 	char *err;
 	size_t errlen;
+	char xml_err[160]; /* libxml2's first error, with its line */
 };
 
 static void skipped(struct nctx *n, const char *what, const char *ip,
@@ -66,12 +75,14 @@ static char *elem(const xmlNode *x, const char *key)
 
 int bph_import_is_nmap(const char *buf, size_t len)
 {
-	size_t n = len < 4096 ? len : 4096;
-	char head[4097];
+	size_t i = 0;
 
-	memcpy(head, buf, n);
-	head[n] = '\0';
-	return strstr(head, "<nmaprun") != NULL;
+	if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+		i = 3; /* a UTF-8 byte order mark */
+	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
+			   buf[i] == '\n'))
+		i++;
+	return i < len && buf[i] == '<';
 }
 
 /* ssl-cert: the PEM element into s->tls. */
@@ -229,72 +240,195 @@ static int one_port(struct nctx *n, const xmlNode *port, uint32_t ip,
 	return rc;
 }
 
-/* The host's IPv4 address (host order) and its text; false if none. */
-static bool host_ip(const xmlNode *host, uint32_t *ip, char text[16])
+/* An <address> element's IPv4 address (host order) and its text. */
+static bool address_ipv4(const xmlNode *a, uint32_t *ip, char text[16])
 {
-	for (const xmlNode *c = host->children; c; c = c->next) {
-		if (!named(c, "address") || !attr_is(c, "addrtype", "ipv4"))
-			continue;
-		char *a = attr(c, "addr");
-		struct in_addr in;
-		bool ok = a && inet_pton(AF_INET, a, &in) == 1;
-		xmlFree(a);
-		if (ok) {
-			*ip = ntohl(in.s_addr);
-			bph_ip_str(*ip, text);
-		}
-		return ok;
+	char *v = attr_is(a, "addrtype", "ipv4") ? attr(a, "addr") : NULL;
+	struct in_addr in;
+	bool ok = v && inet_pton(AF_INET, v, &in) == 1;
+
+	xmlFree(v);
+	if (ok) {
+		*ip = ntohl(in.s_addr);
+		bph_ip_str(*ip, text);
 	}
-	return false;
+	return ok;
 }
 
-static int one_host(struct nctx *n, const xmlNode *host)
-{
-	char ipstr[16], *start = attr(host, "starttime");
-	long long t = start ? strtoll(start, NULL, 10) : 0;
-	time_t seen = t > 0 ? (time_t)t : 0;
+/* Where the reader is inside the current <host>. */
+struct host_state {
+	bool has_ip;
 	uint32_t ip;
-	int rc = 0;
+	char ipstr[16];
+	time_t seen;
+};
+
+/* Any entity declared in the document's DTD: refused, since expanding
+ * internal entities is how a small file takes gigabytes (nmap never
+ * declares one). */
+static bool declares_entities(xmlTextReaderPtr r)
+{
+	/* not xmlTextReaderCurrentDoc(): it makes the reader keep every
+	 * node it reads, so memory would grow with the file */
+	xmlNodePtr n = xmlTextReaderCurrentNode(r);
+	xmlDtdPtr dtd = !n			  ? NULL
+			: n->type == XML_DTD_NODE ? (xmlDtdPtr)n
+			: n->doc		  ? n->doc->intSubset
+						  : NULL;
+
+	return dtd && (dtd->entities || dtd->pentities);
+}
+
+static int refuse(struct nctx *n, const char *why)
+{
+	if (n->err && n->errlen)
+		snprintf(n->err, n->errlen, "%s", why);
+	return BPH_ERR_FORMAT;
+}
+
+static void host_start(xmlTextReaderPtr r, struct host_state *h)
+{
+	xmlChar *start = xmlTextReaderGetAttribute(r, BAD_CAST "starttime");
+	long long t = start ? strtoll((const char *)start, NULL, 10) : 0;
 
 	xmlFree(start);
-	if (!host_ip(host, &ip, ipstr))
-		return 0; /* IPv6 or MAC only: not clustered */
-	for (const xmlNode *c = host->children; c && !rc; c = c->next) {
-		if (!named(c, "ports"))
-			continue;
-		for (const xmlNode *p = c->children; p && !rc; p = p->next)
-			if (named(p, "port"))
-				rc = one_port(n, p, ip, ipstr, seen);
+	memset(h, 0, sizeof(*h));
+	h->seen = t > 0 ? (time_t)t : 0;
+}
+
+/* An element at depth 2 (in a <host>) or 3 (a <port> in <ports>). */
+static int host_child(struct nctx *n, xmlTextReaderPtr r, int depth,
+		      const char *name, struct host_state *h)
+{
+	const xmlNode *x;
+
+	if (depth == 2 && !strcmp(name, "address") && !h->has_ip) {
+		x = xmlTextReaderExpand(r);
+		h->has_ip = x && address_ipv4(x, &h->ip, h->ipstr);
+	} else if (depth == 3 && !strcmp(name, "port") && h->has_ip) {
+		x = xmlTextReaderExpand(r);
+		if (!x)
+			return refuse(n, "not well-formed XML");
+		return one_port(n, x, h->ip, h->ipstr, h->seen);
+	} /* IPv6 or MAC only: not clustered */
+	return 0;
+}
+
+/* Whether the reader should skip the subtree of this element: everything
+ * but <nmaprun>, <host> and a host's <ports> (their children matter). */
+static bool skip_subtree(int depth, const char *name)
+{
+	if (depth == 0)
+		return false;
+	if (depth == 1)
+		return strcmp(name, "host") != 0;
+	if (depth == 2)
+		return strcmp(name, "ports") != 0;
+	return true;
+}
+
+/* One element start: 0 or an error; *skip whether to skip its subtree. */
+static int element(struct nctx *n, xmlTextReaderPtr r, struct host_state *h,
+		   bool *skip)
+{
+	int depth = xmlTextReaderDepth(r);
+	const char *name = (const char *)xmlTextReaderConstLocalName(r);
+
+	if (!name)
+		return refuse(n, "not well-formed XML");
+	if (depth == 0 && strcmp(name, "nmaprun"))
+		return refuse(n, "not an nmaprun document");
+	*skip = skip_subtree(depth, name);
+	if (depth == 1 && !*skip)
+		host_start(r, h);
+	return depth >= 2 ? host_child(n, r, depth, name, h) : 0;
+}
+
+/* Reads to the end; 0 or the first error. */
+static int read_all(struct nctx *n, xmlTextReaderPtr r)
+{
+	struct host_state h = {0};
+	bool root = false;
+	int ret = xmlTextReaderRead(r), rc = 0;
+
+	while (ret == 1 && !rc) {
+		bool skip = false;
+
+		if (declares_entities(r))
+			return refuse(n, "the document declares entities "
+					 "(nmap XML never does): refused");
+		if (xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT) {
+			root = true;
+			rc = element(n, r, &h, &skip);
+		}
+		ret = skip ? xmlTextReaderNext(r) : xmlTextReaderRead(r);
 	}
+	if (!rc && ret != 0) {
+		char why[256];
+		snprintf(why, sizeof(why), "not well-formed XML%s%s",
+			 n->xml_err[0] ? ": " : "", n->xml_err);
+		rc = refuse(n, why);
+	}
+	if (!rc && !root)
+		rc = refuse(n, "not an nmaprun document");
 	return rc;
+}
+
+/* Keeps libxml2's first error message (one line, with its line number). */
+static void xml_error(void *arg, const char *msg, xmlParserSeverities sev,
+		      xmlTextReaderLocatorPtr loc)
+{
+	struct nctx *n = arg;
+	size_t len;
+
+	if (n->xml_err[0] || (sev != XML_PARSER_SEVERITY_ERROR &&
+			      sev != XML_PARSER_SEVERITY_VALIDITY_ERROR))
+		return;
+	snprintf(n->xml_err, sizeof(n->xml_err), "line %d: %s",
+		 xmlTextReaderLocatorLineNumber(loc), msg ? msg : "?");
+	len = strcspn(n->xml_err, "\n");
+	n->xml_err[len] = '\0';
+}
+
+int bph_import_nmap_stream(bph_import_read_fn rd, void *rctx, bph_import_cb cb,
+			   void *ctx, size_t *bad, char *err, size_t errlen)
+{
+	struct nctx n = {cb, ctx, bad, err, errlen, ""};
+	xmlTextReaderPtr r;
+	int rc;
+
+	*bad = 0;
+	/* no NOENT (no substitution), no DTDLOAD, no network, no HUGE: the
+	 * parser's default limits on names and text nodes stay on */
+	r = xmlReaderForIO(rd, NULL, rctx, "nmap.xml", NULL, XML_PARSE_NONET);
+	if (!r)
+		return BPH_ERR_NOMEM;
+	xmlTextReaderSetErrorHandler(r, xml_error, &n);
+	rc = read_all(&n, r);
+	xmlFreeTextReader(r);
+	return rc;
+}
+
+struct mem_src {
+	const char *p;
+	size_t left;
+};
+
+static int mem_read(void *ctx, char *buf, int len)
+{
+	struct mem_src *m = ctx;
+	size_t n = m->left < (size_t)len ? m->left : (size_t)len;
+
+	memcpy(buf, m->p, n);
+	m->p += n;
+	m->left -= n;
+	return (int)n;
 }
 
 int bph_import_nmap(const char *buf, size_t len, bph_import_cb cb, void *ctx,
 		    size_t *bad, char *err, size_t errlen)
 {
-	struct nctx n = {cb, ctx, bad, err, errlen};
-	xmlDoc *doc = NULL;
-	const xmlNode *root;
-	int rc = 0;
+	struct mem_src m = {buf, len};
 
-	*bad = 0;
-	if (len > INT32_MAX)
-		return BPH_ERR_TOOBIG;
-	doc = xmlReadMemory(buf, (int)len, "nmap.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-				XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root || !named(root, "nmaprun")) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s",
-				 doc ? "not an nmaprun document"
-				     : "not well-formed XML");
-		rc = BPH_ERR_FORMAT;
-	}
-	for (const xmlNode *h = root ? root->children : NULL; h && !rc;
-	     h = h->next)
-		if (named(h, "host"))
-			rc = one_host(&n, h);
-	xmlFreeDoc(doc);
-	return rc;
+	return bph_import_nmap_stream(mem_read, &m, cb, ctx, bad, err, errlen);
 }

@@ -73,6 +73,34 @@ static const struct step core_steps[] = {
      " scan_id BIGINT NOT NULL, ip BIGINT NOT NULL, port BIGINT NOT NULL,"
      " tcp {blob}, PRIMARY KEY(scan_id, ip, port));",
      NULL},
+    {2,
+     "unique observations (ip, hash) with integer addresses; hosts; an "
+     "artifact dictionary with holder counts; host-artifact incidences",
+     "ALTER TABLE services RENAME TO services_v1;"
+     "DROP INDEX IF EXISTS services_ip;"
+     "DROP INDEX IF EXISTS artifacts_kv;"
+     "DROP INDEX IF EXISTS artifacts_ip;"
+     "CREATE TABLE services("
+     " id {id},"
+     " scan_id BIGINT NOT NULL REFERENCES scans(id),"
+     " ip BIGINT NOT NULL, port BIGINT NOT NULL, state TEXT NOT NULL,"
+     " seen BIGINT NOT NULL, hash BIGINT NOT NULL, record TEXT NOT NULL);"
+     "CREATE UNIQUE INDEX services_obs ON services(ip, hash);"
+     "CREATE INDEX services_scan ON services(scan_id, ip, port);"
+     /* every address with an open service in some scan */
+     "CREATE TABLE hosts(ip BIGINT PRIMARY KEY) {norowid};"
+     "CREATE TABLE arts("
+     " id {id}, kind TEXT NOT NULL, value TEXT NOT NULL,"
+     " holders BIGINT NOT NULL DEFAULT 0);"
+     "CREATE UNIQUE INDEX arts_kv ON arts(kind, value);"
+     /* the distinct hosts of each artifact (holders counts them) */
+     "CREATE TABLE art_hosts(art BIGINT NOT NULL, ip BIGINT NOT NULL,"
+     " PRIMARY KEY(art, ip)) {norowid};"
+     /* the graph's incidences: first and last time over all scans */
+     "CREATE TABLE host_arts(ip BIGINT NOT NULL, art BIGINT NOT NULL,"
+     " port BIGINT NOT NULL, first_seen BIGINT NOT NULL,"
+     " last_seen BIGINT NOT NULL, PRIMARY KEY(ip, art, port)) {norowid};",
+     bph_store_migrate_v1},
 };
 
 /* Routing, registry and deny-list snapshots (store_data.c,
@@ -276,9 +304,30 @@ static int upgrade_locked(struct bph_db *db, char *err, size_t errlen)
 	return rc;
 }
 
+/* A writer's staging tables, one set per connection (store_write.c). */
+static const char staging_sql[] =
+    "CREATE TEMP TABLE IF NOT EXISTS stage_obs("
+    " seq BIGINT PRIMARY KEY, ip BIGINT NOT NULL, port BIGINT NOT NULL,"
+    " state TEXT NOT NULL, seen BIGINT NOT NULL, hash BIGINT NOT NULL,"
+    " record TEXT NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS stage_art("
+    " seq BIGINT NOT NULL, art BIGINT NOT NULL, port BIGINT NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS stage_newart("
+    " seq BIGINT PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS stage_holders("
+    " art BIGINT PRIMARY KEY, n BIGINT NOT NULL)";
+
+int bph_schema_staging(struct bph_db *db)
+{
+	return bph_db_exec(db, staging_sql);
+}
+
 int bph_schema_upgrade(struct bph_db *db, char *err, size_t errlen)
 {
-	int rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
+	int rc = bph_schema_staging(db);
+
+	if (!rc)
+		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
 
 	if (!rc)
 		rc = bph_db_lock_schema(db);

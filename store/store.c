@@ -150,6 +150,8 @@ static int open_db(struct bph_store *st, const char *where, unsigned flags,
 		snprintf(err, errlen, "%s", bph_db_errmsg(st->db));
 	if (!rc)
 		rc = open_schema(st, where, flags, &id, err, errlen);
+	if (!rc && write && (rc = bph_schema_staging(st->db)))
+		snprintf(err, errlen, "%s", bph_db_errmsg(st->db));
 	return rc;
 }
 
@@ -178,9 +180,8 @@ void bph_store_close(struct bph_store *st)
 {
 	if (!st)
 		return;
-	bph_db_finalize(st->ins_service);
-	bph_db_finalize(st->ins_artifact);
 	bph_db_close(st->db);
+	bph_artdict_free(st->arts);
 	free(st);
 }
 
@@ -267,154 +268,43 @@ int bph_store_scan_kind(struct bph_store *st, int64_t scan_id, char *out,
 	return rc == BPH_DB_ROW ? 0 : rc == BPH_DB_DONE ? BPH_ERR_USAGE : rc;
 }
 
-struct art_ctx {
-	struct bph_store *st;
-	int64_t scan_id, seen;
-	const char *ip;
-	int rc;
-};
-
-/* bph_artifact_cb: one artifacts row; values are cleaned to valid UTF-8 so
- * that live records and imported JSON yield identical artifacts. */
-static void put_artifact(void *vctx, const char *kind, const char *value,
-			 uint16_t port)
-{
-	struct art_ctx *c = vctx;
-	struct bph_db_stmt *q = c->st->ins_artifact;
-	char *clean;
-
-	if (c->rc)
-		return;
-	clean = bph_text_clean(value, BPH_TEXT_UTF8);
-	if (!clean) {
-		c->rc = BPH_ERR_NOMEM;
-		return;
-	}
-	bph_db_reset(q);
-	bph_db_bind_int64(q, 1, c->scan_id);
-	bph_db_bind_text(q, 2, c->ip);
-	bph_db_bind_int64(q, 3, port);
-	bph_db_bind_text(q, 4, kind);
-	bph_db_bind_text(q, 5, clean);
-	bph_db_bind_int64(q, 6, c->seen);
-	c->rc = bph_db_step(q);
-	free(clean);
-}
-
-static int put_service(struct bph_store *st, int64_t scan_id,
-		       const struct bph_service *s, const char *ip,
-		       int64_t seen)
-{
-	struct bph_db_stmt *q = st->ins_service;
-	json_t *j = bph_service_to_json(s);
-	char *text =
-	    j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	int rc = text ? 0 : BPH_ERR_NOMEM;
-
-	json_decref(j);
-	if (rc)
-		return rc;
-	bph_db_reset(q);
-	bph_db_bind_int64(q, 1, scan_id);
-	bph_db_bind_text(q, 2, ip);
-	bph_db_bind_int64(q, 3, s->port);
-	bph_db_bind_text(q, 4, bph_state_name(s->state));
-	bph_db_bind_int64(q, 5, seen);
-	bph_db_bind_text(q, 6, text);
-	rc = bph_db_step(q);
-	free(text);
-	return rc;
-}
-
-static int prepare_puts(struct bph_store *st)
-{
-	int rc = 0;
-
-	if (!st->ins_service)
-		rc = bph_db_prepare(st->db,
-				    "INSERT INTO services(scan_id, ip, port,"
-				    " state, seen, record)"
-				    " VALUES (?, ?, ?, ?, ?, ?)",
-				    &st->ins_service);
-	if (!rc && !st->ins_artifact)
-		rc = bph_db_prepare(st->db,
-				    "INSERT INTO artifacts(scan_id, ip, port,"
-				    " kind, value, seen)"
-				    " VALUES (?, ?, ?, ?, ?, ?)",
-				    &st->ins_artifact);
-	return rc;
-}
-
-/* The service row and its artifacts; the caller makes it atomic. */
-static int put_rows(struct bph_store *st, int64_t scan_id,
-		    const struct bph_service *s)
-{
-	char ip[16];
-	int64_t seen = s->seen ? (int64_t)s->seen : (int64_t)time(NULL);
-	struct art_ctx c = {st, scan_id, seen, ip, 0};
-	int rc;
-
-	bph_ip_str(s->ip, ip);
-	rc = put_service(st, scan_id, s, ip, seen);
-	if (!rc && s->state == BPH_STATE_OPEN) {
-		bph_service_artifacts(s, put_artifact, &c);
-		rc = c.rc;
-	}
-	return rc;
-}
-
-int bph_store_put(struct bph_store *st, int64_t scan_id,
-		  const struct bph_service *s)
-{
-	struct bph_db *db = st->db;
-	bool own = !bph_db_in_txn(db);
-	int rc = prepare_puts(st);
-
-	if (!rc)
-		rc = own ? bph_db_begin(db, BPH_DB_TXN_WRITE)
-			 : bph_db_exec(db, "SAVEPOINT put");
-	if (rc)
-		return rc;
-	rc = put_rows(st, scan_id, s);
-	if (own)
-		return rc ? (bph_db_rollback(db), rc) : bph_db_commit(db);
-	if (rc)
-		bph_db_exec(db, "ROLLBACK TO SAVEPOINT put");
-	if (bph_db_exec(db, "RELEASE SAVEPOINT put") && !rc)
-		rc = BPH_ERR_DB;
-	return rc;
-}
-
 static int load_hosts(struct bph_store *st, struct bph_graph *g)
 {
 	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare_stream(
-	    st->db, "SELECT DISTINCT ip FROM services WHERE state = 'open'",
-	    &q);
+	char ip[16];
+	int rc = bph_db_prepare_stream(st->db, "SELECT ip FROM hosts", &q);
 
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
-		rc = bph_graph_add_host(g, bph_db_column_text(q, 0));
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		bph_ip_str((uint32_t)bph_db_column_int64(q, 0), ip);
+		rc = bph_graph_add_host(g, ip);
+	}
 	bph_db_finalize(q);
 	return rc;
 }
 
-static int load_artifacts(struct bph_store *st, struct bph_graph *g)
+/* Each incidence as its first and its last sighting: the graph widens
+ * its window over both. */
+static int load_incidences(struct bph_store *st, struct bph_graph *g)
 {
 	struct bph_db_stmt *q = NULL;
-	/* A plain scan: the graph merges repeated (ip, kind, value, port)
-	 * rows itself, widening the first/last window (cheaper than GROUP BY,
-	 * which sorts every row in a temporary b-tree). */
-	int rc = bph_db_prepare_stream(st->db,
-				       "SELECT ip, kind, value, port, seen"
-				       " FROM artifacts",
-				       &q);
+	char ip[16];
+	int rc = bph_db_prepare_stream(
+	    st->db,
+	    "SELECT h.ip, a.kind, a.value, h.port, h.first_seen, h.last_seen"
+	    " FROM host_arts h JOIN arts a ON a.id = h.art",
+	    &q);
 
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
-		rc = bph_graph_add(g, bph_db_column_text(q, 0),
-				   bph_db_column_text(q, 1),
-				   bph_db_column_text(q, 2),
-				   (uint16_t)bph_db_column_int64(q, 3),
-				   bph_db_column_int64(q, 4));
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		const char *kind = bph_db_column_text(q, 1);
+		const char *value = bph_db_column_text(q, 2);
+		uint16_t port = (uint16_t)bph_db_column_int64(q, 3);
+		int64_t first = bph_db_column_int64(q, 4);
+		int64_t last = bph_db_column_int64(q, 5);
+		bph_ip_str((uint32_t)bph_db_column_int64(q, 0), ip);
+		rc = bph_graph_add(g, ip, kind, value, port, first);
+		if (!rc && last != first)
+			rc = bph_graph_add(g, ip, kind, value, port, last);
+	}
 	bph_db_finalize(q);
 	return rc;
 }
@@ -429,7 +319,7 @@ int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
 	if (!rc)
 		rc = load_hosts(st, g);
 	if (!rc)
-		rc = load_artifacts(st, g);
+		rc = load_incidences(st, g);
 	if (own && rc)
 		bph_db_rollback(st->db);
 	else if (own)

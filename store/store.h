@@ -96,16 +96,39 @@ int bph_store_load_graph(struct bph_store *st, struct bph_graph *g);
 int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out,
 			size_t *rows);
 
+/* What an import did; counts only what was committed. */
+struct bph_import_stats {
+	size_t records; /* records read (JSON lines, ZGrab2 modules, ports) */
+	size_t added;	/* of those, observations new to the store */
+	size_t bad;	/* lines (nmap: ports and scripts) skipped as bad */
+	uint64_t bytes; /* read from the file */
+};
+
+struct bph_import_opts {
+	FILE *errout;  /* "path:line: message" for bad lines; NULL: quiet */
+	bool progress; /* a progress line on errout (a terminal) */
+	int threads;   /* parser threads; 0: one per CPU */
+};
+
 /*
- * Imports path as one scan of kind "import": bphound JSON Lines, ZGrab2
- * JSON (lines with a "data" object; store/import_zgrab.h), or nmap XML
- * (a file with an <nmaprun> element; store/import_nmap.h). Bad lines are
- * reported to errout (may be NULL) as "path:line: message" and skipped;
- * *ok counts good lines (nmap XML: records stored), *bad bad lines (nmap
- * XML: skipped ports and scripts). Returns 0 when the file was read (even with
- * bad lines), BPH_ERR_IO when it cannot be read, BPH_ERR_DB.
+ * Imports path ("-": standard input; pipes work) as one scan of kind
+ * "import": bphound JSON Lines, ZGrab2 JSON (lines with a "data" object;
+ * store/import_zgrab.h) or nmap XML (store/import_nmap.h), told apart by
+ * the first byte after an optional UTF-8 byte order mark and white space.
+ * Read as a stream, parsed by o->threads workers, written in batches of one
+ * transaction each: a crash keeps whole batches, and observations the
+ * store already holds (the same file again, a re-run after a crash) add
+ * nothing; an import that adds nothing leaves no scan behind. Bad lines
+ * are reported and skipped. *stats holds what was committed, also on
+ * failure. Returns 0, or with a message in err: BPH_ERR_USAGE (cannot
+ * open path), BPH_ERR_FORMAT (not a format bphound imports, nothing but
+ * bad lines, or nmap XML that is malformed or declares entities),
+ * BPH_ERR_IO (read error), BPH_ERR_NOSPACE (full disk), BPH_ERR_NOMEM,
+ * BPH_ERR_BUSY, BPH_ERR_REFUSED, BPH_ERR_DB.
  */
-int bph_store_import_jsonl(struct bph_store *st, const char *path, FILE *errout,
-			   size_t *ok, size_t *bad);
+int bph_store_import_file(struct bph_store *st, const char *path,
+			  const struct bph_import_opts *o,
+			  struct bph_import_stats *stats, char *err,
+			  size_t errlen);
 
 #endif

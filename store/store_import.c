@@ -1,8 +1,10 @@
 /*
- * store_import.c - `bphound import FILE`: sniffs the format (nmap XML,
- * ZGrab2 JSON, bphound JSON Lines), parses it through the importers of
- * this folder and stores every record as one scan of kind "import".
- * Contract in store/store.h.
+ * store_import.c - `bphound import FILE`: reads the file as a stream (a
+ * pipe works: no seek), tells the format from its first bytes (nmap XML,
+ * or JSON Lines of bphound or ZGrab2 records, import_lines.c), writes the
+ * records in batches of one transaction each as one scan of kind "import"
+ * (observations the store holds already add nothing), reports bad lines
+ * and progress. Contract in store/store.h.
  */
 #include "store/store.h"
 
@@ -10,220 +12,192 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <jansson.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fingerprints/err.h"
-#include "fingerprints/record_json.h"
 #include "fingerprints/text.h"
-#include "store/import_nmap.h"
-#include "store/import_zgrab.h"
 #include "store/db_int.h"
+#include "store/import_nmap.h"
 
-static void report(FILE *errout, const char *path, size_t line, const char *msg)
-{
-	if (errout) { /* msg may quote the file: escaped for the terminal */
-		bph_print_text(errout, path);
-		fprintf(errout, ":%zu: ", line);
-		bph_print_text(errout, msg);
-		fputc('\n', errout);
-	}
-}
+#define SNIFF	   65536 /* bytes read to tell the format */
+#define NMAP_BATCH 4096	 /* records per transaction of an nmap import */
 
-/* Where importers of other formats put their services. */
-struct put_ctx {
-	struct bph_store *st;
-	int64_t scan_id;
-	size_t n;
+/* nmap XML: records collected by the parser's callback, written in
+ * batches as they come. */
+struct nmap_ctx {
+	struct bph_import_run *run;
+	struct bph_wbatch *b;
+	size_t records;
 };
 
-/* bph_import_cb: one service of an nmap or ZGrab2 import into the store. */
-static int put_imported(void *vctx, const struct bph_service *s)
+static int nmap_read(void *ctx, char *buf, int len)
 {
-	struct put_ctx *p = vctx;
-	int rc = bph_store_put(p->st, p->scan_id, s);
+	struct bph_import_src *s = ctx;
+	size_t got = bph_import_src_read(s, buf, (size_t)len);
 
-	p->n += rc == 0;
-	return rc;
+	return s->err ? -1 : (int)got;
 }
 
-/* One ZGrab2 line; returns 1 for a bad line, 0, or an error. */
-static int import_zgrab_line(struct bph_store *st, int64_t scan_id,
-			     const json_t *j, char *msg, size_t msglen)
+static int nmap_service(void *ctx, const struct bph_service *s)
 {
-	struct put_ctx p = {st, scan_id, 0};
-	size_t bad = 0;
-	int rc = bph_import_zgrab(j, put_imported, &p, &bad, msg, msglen);
+	struct nmap_ctx *c = ctx;
+	int rc = bph_wbatch_add(c->b, s);
 
-	if (rc == BPH_ERR_FORMAT || (!rc && bad && !p.n))
-		return 1;
-	return rc;
-}
-
-/* Parses and stores one line (bphound JSON Lines, or a ZGrab2 record);
- * returns 1 for a bad line, 0, or an error. */
-static int import_line(struct bph_store *st, int64_t scan_id, const char *text,
-		       size_t len, char *msg, size_t msglen)
-{
-	struct bph_service s = {0};
-	json_error_t jerr;
-	json_t *j = json_loadb(text, len, 0, &jerr);
-	int rc;
-
-	if (!j) {
-		snprintf(msg, msglen, "column %d: %s", jerr.column, jerr.text);
-		return 1;
-	}
-	if (bph_import_is_zgrab(j)) {
-		rc = import_zgrab_line(st, scan_id, j, msg, msglen);
-		json_decref(j);
+	if (rc)
 		return rc;
-	}
-	rc = bph_service_from_json(j, &s, msg, msglen);
-	json_decref(j);
-	if (rc == BPH_ERR_FORMAT)
-		rc = 1;
-	else if (!rc)
-		rc = bph_store_put(st, scan_id, &s);
-	bph_service_clear(&s);
+	if (++c->records < NMAP_BATCH)
+		return 0;
+	rc = bph_import_commit(c->run, c->b, c->records, 0);
+	bph_wbatch_clear(c->b);
+	c->records = 0;
 	return rc;
 }
 
-static bool blank(const char *s, size_t n)
+static int import_nmap(struct bph_import_run *run)
 {
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-			return false;
-	return true;
-}
-
-static int import_stream(struct bph_store *st, int64_t scan_id, FILE *f,
-			 const char *path, FILE *errout, size_t *ok,
-			 size_t *bad)
-{
-	char *line = NULL, msg[256];
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-	int rc = 0;
-
-	while (!rc && (n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		if (blank(line, (size_t)n))
-			continue;
-		msg[0] = '\0';
-		rc =
-		    import_line(st, scan_id, line, (size_t)n, msg, sizeof(msg));
-		if (rc == 1) {
-			report(errout, path, lineno, msg);
-			(*bad)++;
-			rc = 0;
-		} else if (!rc) {
-			(*ok)++;
-		}
-		/* commit in batches: each commit rewrites the index pages it
-		 * touched into the WAL (1000-line batches took twice as long)
-		 */
-		if (!rc && lineno % 10000 == 0 && !(rc = bph_db_commit(st->db)))
-			rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
-	}
-	if (!rc && ferror(f))
-		rc = BPH_ERR_IO;
-	free(line);
-	return rc;
-}
-
-#define MAX_XML ((size_t)1 << 30)
-
-/* The whole of f (at most MAX_XML bytes) in a heap buffer, or NULL. */
-static char *slurp(FILE *f, size_t *len)
-{
-	size_t cap = 1 << 20, n = 0, got;
-	char *buf = malloc(cap), *p;
-
-	while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-		n += got;
-		if (n < cap)
-			continue;
-		if (cap >= MAX_XML || !(p = realloc(buf, cap * 2))) {
-			free(buf);
-			return NULL;
-		}
-		buf = p;
-		cap *= 2;
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
-/* An nmap XML file as one import: every open port one record. */
-static int import_nmap_file(struct bph_store *st, int64_t scan_id, FILE *f,
-			    const char *path, FILE *errout, size_t *ok,
-			    size_t *bad)
-{
-	struct put_ctx p = {st, scan_id, 0};
+	struct nmap_ctx c = {run, bph_wbatch_new(), 0};
 	char msg[256] = "";
-	size_t len = 0;
-	char *buf = slurp(f, &len);
-	int rc = buf ? bph_import_nmap(buf, len, put_imported, &p, bad, msg,
-				       sizeof(msg))
-		     : BPH_ERR_IO;
+	size_t bad = 0;
+	int rc = c.b ? bph_import_nmap_stream(nmap_read, run->src, nmap_service,
+					      &c, &bad, msg, sizeof(msg))
+		     : BPH_ERR_NOMEM;
 
-	free(buf);
-	*ok = p.n;
-	if (rc == BPH_ERR_FORMAT) {
-		(*bad)++;
-		rc = 0;
+	if (rc == BPH_ERR_FORMAT || msg[0])
+		bph_import_report(run, 0, msg);
+	if (rc == BPH_ERR_FORMAT) /* what came before the fault is kept */
+		snprintf(run->err, sizeof(run->err), "%s", msg);
+	if (!rc || rc == BPH_ERR_FORMAT) {
+		int wrc = bph_import_commit(run, c.b, c.records, bad);
+		rc = rc ? rc : wrc;
 	}
-	if (msg[0])
-		report(errout, path, 0, msg);
+	bph_wbatch_free(c.b);
 	return rc;
 }
 
-/* Whether f starts like nmap XML (f is rewound). */
-static bool looks_like_nmap(FILE *f)
+/* Reads the first bytes; the format is told by the first one that is not
+ * white space after an optional UTF-8 byte order mark (skipped). */
+static int sniff(struct bph_import_src *s, char *first)
 {
-	char head[4096];
-	size_t n = fread(head, 1, sizeof(head), f);
+	size_t i = 0;
 
-	rewind(f);
-	return bph_import_is_nmap(head, n);
-}
-
-int bph_store_import_jsonl(struct bph_store *st, const char *path, FILE *errout,
-			   size_t *ok, size_t *bad)
-{
-	FILE *f = fopen(path, "r");
-	int64_t scan_id = 0;
-	int rc;
-
-	*ok = *bad = 0;
-	if (!f) {
-		report(errout, path, 0, strerror(errno));
+	if (!(s->pre = malloc(SNIFF)))
+		return BPH_ERR_NOMEM;
+	while (s->pre_len < SNIFF) {
+		size_t got =
+		    fread(s->pre + s->pre_len, 1, SNIFF - s->pre_len, s->f);
+		if (!got)
+			break;
+		s->pre_len += got;
+	}
+	if (ferror(s->f)) {
+		s->err = true;
+		s->errnum = errno;
 		return BPH_ERR_IO;
 	}
-	rc = bph_store_scan_begin(st, "import", path, &scan_id);
-	if (!rc)
-		rc = bph_db_tune_bulk(st->db);
-	if (!rc)
-		rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
-	if (!rc) {
-		if (looks_like_nmap(f))
-			rc = import_nmap_file(st, scan_id, f, path, errout, ok,
-					      bad);
-		else
-			rc = import_stream(st, scan_id, f, path, errout, ok,
-					   bad);
-		if (rc)
-			bph_db_rollback(st->db);
-		else
-			rc = bph_db_commit(st->db);
+	if (s->pre_len >= 3 && !memcmp(s->pre, "\xef\xbb\xbf", 3))
+		s->pre_off = i = 3;
+	while (i < s->pre_len && strchr(" \t\r\n", s->pre[i]))
+		i++;
+	*first = i < s->pre_len ? s->pre[i] : '\0';
+	return 0;
+}
+
+static int import_stream(struct bph_import_run *run,
+			 const struct bph_import_opts *o)
+{
+	char first = 0;
+	int rc = sniff(run->src, &first);
+
+	if (rc)
+		return rc;
+	if (first == '<')
+		return import_nmap(run);
+	if (first == '{')
+		return bph_import_lines(run, run->src, o ? o->threads : 0);
+	if (first == '\0')
+		return 0; /* empty: nothing to import */
+	snprintf(run->err, sizeof(run->err),
+		 "not a format bphound imports (bphound JSON Lines, "
+		 "ZGrab2 JSON or nmap XML)");
+	return BPH_ERR_FORMAT;
+}
+
+/* The scan row of the import: dropped again when the import added
+ * nothing (the same file twice). */
+static int finish_scan(struct bph_import_run *run, int rc)
+{
+	struct bph_db_stmt *q = NULL;
+	int drc;
+
+	if (run->stats->added)
+		return rc ? rc : bph_store_scan_end(run->st, run->scan_id);
+	drc = bph_db_prepare(run->db,
+			     "DELETE FROM scans WHERE id = ? AND NOT EXISTS"
+			     " (SELECT 1 FROM services WHERE scan_id = ?)",
+			     &q);
+	if (!drc) {
+		bph_db_bind_int64(q, 1, run->scan_id);
+		bph_db_bind_int64(q, 2, run->scan_id);
+		drc = bph_db_step(q);
 	}
-	if (!rc)
-		rc = bph_store_scan_end(st, scan_id);
-	fclose(f);
+	bph_db_finalize(q);
+	return rc ? rc : drc < 0 ? drc : 0;
+}
+
+static FILE *open_input(const char *path, uint64_t *size)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	struct stat sb;
+
+	*size = 0;
+	if (f && !fstat(fileno(f), &sb) && S_ISREG(sb.st_mode))
+		*size = (uint64_t)sb.st_size;
+	return f;
+}
+
+int bph_store_import_file(struct bph_store *st, const char *path,
+			  const struct bph_import_opts *o,
+			  struct bph_import_stats *stats, char *err,
+			  size_t errlen)
+{
+	struct bph_import_src src = {0};
+	struct bph_import_run run = {0};
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	if (!(src.f = open_input(path, &run.size))) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return errno == ENOENT || errno == EACCES ? BPH_ERR_USAGE
+							  : BPH_ERR_IO;
+	}
+	run.st = st;
+	run.db = st->db;
+	run.path = path;
+	run.errout = o ? o->errout : NULL;
+	run.progress = o && o->progress;
+	run.stats = stats;
+	run.src = &src;
+	run.t0 = bph_import_now();
+	rc = bph_store_scan_begin(st, "import", path, &run.scan_id);
+	if (!rc && (rc = bph_db_tune_bulk(st->db)) == 0)
+		rc = import_stream(&run, o);
+	if (src.err && (!rc || rc == BPH_ERR_FORMAT)) {
+		snprintf(run.err, sizeof(run.err), "reading: %s",
+			 strerror(src.errnum));
+		rc = BPH_ERR_IO;
+	}
+	if (!rc && !stats->records && stats->bad) {
+		snprintf(run.err, sizeof(run.err),
+			 "no record in it could be read");
+		rc = BPH_ERR_FORMAT;
+	}
+	rc = run.scan_id ? finish_scan(&run, rc) : rc;
+	bph_import_progress(&run, true);
+	snprintf(err, errlen, "%s", run.err);
+	if (src.f != stdin)
+		fclose(src.f);
+	free(src.pre);
 	return rc;
 }

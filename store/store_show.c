@@ -134,7 +134,7 @@ static void print_service_row(FILE *out, struct bph_db_stmt *q,
 	json_decref(j);
 }
 
-static int print_history(struct bph_store *st, const char *ip, FILE *out,
+static int print_history(struct bph_store *st, uint32_t ip, FILE *out,
 			 size_t *rows)
 {
 	struct bph_db_stmt *q = NULL;
@@ -144,11 +144,11 @@ static int print_history(struct bph_store *st, const char *ip, FILE *out,
 	    "SELECT s.scan_id, c.kind, c.started, s.port, s.seen,"
 	    " s.record, s.state FROM services s JOIN scans c"
 	    " ON c.id = s.scan_id WHERE s.ip = ?"
-	    " ORDER BY s.scan_id, s.port",
+	    " ORDER BY s.scan_id, s.port, s.seen",
 	    &q);
 
 	if (!rc)
-		rc = bph_db_bind_text(q, 1, ip);
+		rc = bph_db_bind_int64(q, 1, ip);
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		print_service_row(out, q, &last_scan);
 		(*rows)++;
@@ -170,7 +170,7 @@ int bph_store_show_host(struct bph_store *st, const char *ip, FILE *out,
 		return BPH_ERR_USAGE;
 	bph_ip_str(ntohl(a.s_addr), norm);
 	fprintf(out, "host %s\n", norm);
-	if ((rc = print_history(st, norm, out, rows)))
+	if ((rc = print_history(st, ntohl(a.s_addr), out, rows)))
 		return rc;
 	if (!*rows)
 		fputs("  no records in the store\n", out);

@@ -169,9 +169,19 @@ static void test_round_trip_and_history(void **state)
 					 " WHERE module = 'core'"));
 	assert_true(count(fx->path, "SELECT max(version) FROM bph_schema"
 				    " WHERE module = 'core'") >= 1);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts "
-					 "WHERE kind = 'ssh_hostkey'"),
+	/* the incidences: (.10, first), (.11, first), (.10, second) */
+	assert_int_equal(count(fx->path,
+			       "SELECT COUNT(*) FROM host_arts h JOIN arts a"
+			       " ON a.id = h.art WHERE a.kind = 'ssh_hostkey'"),
 			 3);
+	/* holders are distinct hosts: "first" on two, "second" on one */
+	assert_int_equal(count(fx->path, "SELECT holders FROM arts WHERE"
+					 " value = 'SHA256:first'"),
+			 2);
+	assert_int_equal(count(fx->path, "SELECT holders FROM arts WHERE"
+					 " value = 'SHA256:second'"),
+			 1);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM hosts"), 2);
 	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM scans "
 					 "WHERE finished IS NOT NULL"),
 			 2);
@@ -182,7 +192,7 @@ static void test_import_with_bad_lines(void **state)
 	struct fixture *fx = *state;
 	struct bph_store *st = NULL;
 	char err[256] = "", jl[160], *msgs = NULL;
-	size_t ok = 0, bad = 0, len = 0;
+	size_t len = 0;
 
 	snprintf(jl, sizeof(jl), "%s/in.jsonl", fx->dir);
 	FILE *f = fopen(jl, "w");
@@ -200,10 +210,14 @@ static void test_import_with_bad_lines(void **state)
 	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
 	    0);
 	FILE *e = open_memstream(&msgs, &len);
-	assert_int_equal(bph_store_import_jsonl(st, jl, e, &ok, &bad), 0);
+	struct bph_import_opts io = {.errout = e};
+	struct bph_import_stats is;
+	assert_int_equal(
+	    bph_store_import_file(st, jl, &io, &is, err, sizeof(err)), 0);
 	fclose(e);
-	assert_int_equal(ok, 1);
-	assert_int_equal(bad, 3);
+	assert_int_equal(is.records, 1);
+	assert_int_equal(is.added, 1);
+	assert_int_equal(is.bad, 3);
 	char want[200];
 	snprintf(want, sizeof(want), "%s:2: ", jl);
 	assert_non_null(strstr(msgs, want));
@@ -216,9 +230,9 @@ static void test_import_with_bad_lines(void **state)
 	assert_non_null(strstr(out, "tls.cert_sha256: ab"));
 	assert_non_null(strstr(out, "(import,"));
 	free(out);
-	assert_int_equal(
-	    bph_store_import_jsonl(st, "/nonexistent", NULL, &ok, &bad),
-	    BPH_ERR_IO);
+	assert_int_equal(bph_store_import_file(st, "/nonexistent", &io, &is,
+					       err, sizeof(err)),
+			 BPH_ERR_USAGE);
 	bph_store_close(st);
 }
 
@@ -243,19 +257,26 @@ static void test_put_is_atomic(void **state)
 	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
 	    0);
 	/* the record emits hassh, then the host key: make the second fail */
-	exec_sql(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON artifacts"
-			   " WHEN NEW.kind = 'ssh_hostkey'"
+	exec_sql(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON host_arts"
+			   " WHEN NEW.art = (SELECT id FROM arts"
+			   " WHERE kind = 'ssh_hostkey')"
 			   " BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	assert_int_equal(bph_store_scan_begin(st, "scan", "", &scan), 0);
 	ssh_record(&s, 0xc6120a0a, "SHA256:k", 1000);
 	assert_int_equal(bph_store_put(st, scan, &s), BPH_ERR_DB);
 	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 0);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts"), 0);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM host_arts"), 0);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM art_hosts"), 0);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM hosts"), 0);
 	exec_sql(fx->path, "DROP TRIGGER boom");
 	assert_int_equal(bph_store_put(st, scan, &s), 0);
 	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 1);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM artifacts"), 2);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM host_arts"), 2);
+	/* the same observation again adds nothing */
+	assert_int_equal(bph_store_put(st, scan, &s), 0);
+	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 1);
 	/* a scan id that does not exist is refused (foreign key) */
+	s.seen++;
 	assert_int_equal(bph_store_put(st, scan + 100, &s), BPH_ERR_DB);
 	bph_service_clear(&s);
 	bph_store_close(st);

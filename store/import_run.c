@@ -1,0 +1,114 @@
+/*
+ * import_run.c - what the parts of an import share: the input stream
+ * (sniffed bytes first), bad-line reports, the progress line and the
+ * commit of one batch with its counts. The import is store_import.c; the
+ * contract store/store.h.
+ */
+#include "store/db_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/text.h"
+#include "store/store.h"
+
+#define PROGRESS_SEC 0.5
+
+size_t bph_import_src_read(struct bph_import_src *s, char *buf, size_t n)
+{
+	size_t got = 0;
+
+	if (s->pre_off < s->pre_len) {
+		got = s->pre_len - s->pre_off < n ? s->pre_len - s->pre_off : n;
+		memcpy(buf, s->pre + s->pre_off, got);
+		s->pre_off += got;
+	} else if (!s->err) {
+		got = fread(buf, 1, n, s->f);
+		if (!got && ferror(s->f)) {
+			s->err = true;
+			s->errnum = errno;
+		}
+	}
+	s->bytes += got;
+	return got;
+}
+
+double bph_import_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void bph_import_report(struct bph_import_run *run, size_t line, const char *msg)
+{
+	FILE *out = run->errout;
+
+	if (!out)
+		return;
+	if (run->progress_shown) { /* the progress line goes first */
+		fputs("\r\033[K", out);
+		run->progress_shown = false;
+	}
+	/* msg may quote the file: escaped for the terminal */
+	bph_print_text(out, run->path);
+	if (line)
+		fprintf(out, ":%zu", line);
+	fputs(": ", out);
+	bph_print_text(out, msg);
+	fputc('\n', out);
+}
+
+void bph_import_progress(struct bph_import_run *run, bool final)
+{
+	double t = bph_import_now();
+	const struct bph_import_stats *s = run->stats;
+
+	if (!run->progress || !run->errout ||
+	    (!final && t - run->last_progress < PROGRESS_SEC))
+		return;
+	run->last_progress = t;
+	fprintf(run->errout, "\r\033[Kimport: %zu records (%zu new), %.0f MB",
+		s->records, s->added, (double)s->bytes / 1e6);
+	if (run->size)
+		fprintf(run->errout, " of %.0f MB", (double)run->size / 1e6);
+	fprintf(run->errout, ", %.0f records/s%s",
+		t > run->t0 ? (double)s->records / (t - run->t0) : 0.0,
+		final ? "\n" : "");
+	run->progress_shown = !final;
+	fflush(run->errout);
+}
+
+int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
+		      size_t records, size_t bad)
+{
+	struct bph_db *db = run->db;
+	size_t added = 0;
+	int rc = 0;
+
+	run->stats->bad += bad;
+	if (bph_wbatch_len(b)) {
+		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
+		if (!rc)
+			rc = bph_store_write_batch(run->st, run->scan_id, b,
+						   &added);
+		if (!rc)
+			rc = bph_db_commit(db);
+		if (rc) {
+			bph_db_rollback(db);
+			bph_store_write_abort(run->st);
+			snprintf(run->err, sizeof(run->err), "%s",
+				 bph_db_errmsg(db));
+			return rc; /* nothing of this batch was kept */
+		}
+	}
+	run->stats->records += records;
+	run->stats->added += added;
+	run->stats->bytes = run->src->bytes;
+	bph_import_progress(run, false);
+	return 0;
+}

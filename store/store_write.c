@@ -1,0 +1,674 @@
+/*
+ * store_write.c - how records enter the store: a batch (bph_wbatch) is
+ * prepared without the database (record JSON, observation hash, cleaned
+ * artifacts: the CPU work, done by the import's worker threads), then
+ * written with a few set-based statements through staging tables (COPY on
+ * PostgreSQL), the same on both backends. The tables are in schema.c; the
+ * design (unique observations, holder counts) in docs/output.md, "The store".
+ */
+#include "store/db_int.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/record_json.h"
+#include "fingerprints/text.h"
+#include "store/store.h"
+
+#define ARENA_CHUNK (1 << 20)
+#define ARTDICT_MAX (2u << 20) /* artifact ids a writer remembers */
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct wobs {
+	uint32_t ip;
+	uint16_t port;
+	const char *state, *record;
+	int64_t seen, hash;
+};
+
+struct wart {
+	size_t obs; /* index into obs */
+	const char *kind, *value;
+	uint16_t port;
+	int64_t art; /* arts.id, once resolved */
+};
+
+struct bph_wbatch {
+	struct wobs *obs;
+	size_t n_obs, cap_obs;
+	struct wart *arts;
+	size_t n_arts, cap_arts;
+	struct arena_chunk *chunks;
+	int err; /* first error of an artifact callback */
+};
+
+/* A copy of s (len bytes plus a NUL) in the batch's arena, or NULL. */
+static char *arena_dup(struct bph_wbatch *b, const char *s, size_t len)
+{
+	struct arena_chunk *c = b->chunks;
+	char *p;
+
+	if (!c || c->cap - c->used < len + 1) {
+		size_t cap = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->next = b->chunks;
+		c->used = 0;
+		c->cap = cap;
+		b->chunks = c;
+	}
+	p = c->data + c->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	c->used += len + 1;
+	return p;
+}
+
+struct bph_wbatch *bph_wbatch_new(void)
+{
+	return calloc(1, sizeof(struct bph_wbatch));
+}
+
+void bph_wbatch_clear(struct bph_wbatch *b)
+{
+	struct arena_chunk *c = b->chunks;
+
+	while (c && c->next) { /* keep one chunk for the next batch */
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	if (c)
+		c->used = 0;
+	b->chunks = c;
+	b->n_obs = b->n_arts = 0;
+	b->err = 0;
+}
+
+void bph_wbatch_free(struct bph_wbatch *b)
+{
+	if (!b)
+		return;
+	bph_wbatch_clear(b);
+	free(b->chunks);
+	free(b->obs);
+	free(b->arts);
+	free(b);
+}
+
+size_t bph_wbatch_len(const struct bph_wbatch *b)
+{
+	return b->n_obs;
+}
+
+/* FNV-1a, 64 bits: the observation's identity within its address. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int64_t obs_hash(const struct wobs *o)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int64_t seen = o->seen;
+	uint16_t port = o->port;
+
+	h = fnv(h, &port, sizeof(port));
+	h = fnv(h, &seen, sizeof(seen));
+	h = fnv(h, o->state, strlen(o->state) + 1);
+	h = fnv(h, o->record, strlen(o->record));
+	return (int64_t)h;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 256;
+	void *nv = realloc(*v, ncap * size);
+	if (!nv)
+		return BPH_ERR_NOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+/* bph_artifact_cb: one artifact of the record being added, cleaned to
+ * valid UTF-8 so that live records and imported JSON give the same. */
+static void add_art(void *ctx, const char *kind, const char *value,
+		    uint16_t port)
+{
+	struct bph_wbatch *b = ctx;
+	char *clean;
+
+	if (b->err)
+		return;
+	if ((b->err = grow((void **)&b->arts, &b->cap_arts, b->n_arts,
+			   sizeof(*b->arts))))
+		return;
+	clean = bph_text_clean(value, BPH_TEXT_UTF8);
+	struct wart *a = &b->arts[b->n_arts];
+	a->obs = b->n_obs;
+	a->port = port;
+	a->art = 0;
+	a->kind = arena_dup(b, kind, strlen(kind));
+	a->value = clean ? arena_dup(b, clean, strlen(clean)) : NULL;
+	free(clean);
+	if (!a->kind || !a->value)
+		b->err = BPH_ERR_NOMEM;
+	else
+		b->n_arts++;
+}
+
+/* The record as the store keeps it: compact JSON in field order. */
+static char *record_text(struct bph_wbatch *b, const struct bph_service *s)
+{
+	json_t *j = bph_service_to_json(s);
+	char *text =
+	    j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *copy = text ? arena_dup(b, text, strlen(text)) : NULL;
+
+	json_decref(j);
+	free(text);
+	return copy;
+}
+
+int bph_wbatch_add(struct bph_wbatch *b, const struct bph_service *s)
+{
+	size_t arts0 = b->n_arts;
+	struct wobs *o;
+
+	if (grow((void **)&b->obs, &b->cap_obs, b->n_obs, sizeof(*b->obs)))
+		return BPH_ERR_NOMEM;
+	o = &b->obs[b->n_obs];
+	o->ip = s->ip;
+	o->port = s->port;
+	o->seen = s->seen ? (int64_t)s->seen : (int64_t)time(NULL);
+	o->state = bph_state_name(s->state);
+	if (!(o->record = record_text(b, s)))
+		return BPH_ERR_NOMEM;
+	o->hash = obs_hash(o);
+	if (s->state == BPH_STATE_OPEN)
+		bph_service_artifacts(s, add_art, b);
+	if (b->err) { /* no half-added record */
+		b->n_arts = arts0;
+		return b->err;
+	}
+	b->n_obs++;
+	return 0;
+}
+
+/* Marks observations repeated within the batch (same address and hash)
+ * with a NULL record so that staging skips them. */
+static int drop_repeats(struct bph_wbatch *b)
+{
+	size_t cap = 16;
+	size_t *tab;
+
+	while (cap < b->n_obs * 2)
+		cap *= 2;
+	if (!(tab = calloc(cap, sizeof(*tab))))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < b->n_obs; i++) {
+		struct wobs *o = &b->obs[i];
+		size_t h = (size_t)((uint64_t)o->hash ^ o->ip) & (cap - 1);
+		while (tab[h] && !(b->obs[tab[h] - 1].ip == o->ip &&
+				   b->obs[tab[h] - 1].hash == o->hash))
+			h = (h + 1) & (cap - 1);
+		if (tab[h])
+			o->record = NULL;
+		else
+			tab[h] = i + 1;
+	}
+	free(tab);
+	return 0;
+}
+
+static int stage_obs(struct bph_db *db, const struct bph_wbatch *b)
+{
+	struct bph_db_bulk *k = NULL;
+	int rc = bph_db_bulk_begin(db, "stage_obs",
+				   "seq, ip, port, state, seen, hash, record",
+				   NULL, &k);
+
+	for (size_t i = 0; !rc && i < b->n_obs; i++) {
+		const struct wobs *o = &b->obs[i];
+		if (!o->record)
+			continue;
+		bph_db_bulk_int64(k, (int64_t)i);
+		bph_db_bulk_int64(k, o->ip);
+		bph_db_bulk_int64(k, o->port);
+		bph_db_bulk_text(k, o->state);
+		bph_db_bulk_int64(k, o->seen);
+		bph_db_bulk_int64(k, o->hash);
+		bph_db_bulk_text(k, o->record);
+		rc = bph_db_bulk_row(k);
+	}
+	if (rc) {
+		bph_db_bulk_abort(k);
+		return rc;
+	}
+	return bph_db_bulk_end(k);
+}
+
+static int stage_arts(struct bph_db *db, const struct bph_wbatch *b)
+{
+	struct bph_db_bulk *k = NULL;
+	int rc = bph_db_bulk_begin(db, "stage_art", "seq, art, port", NULL, &k);
+
+	for (size_t i = 0; !rc && i < b->n_arts; i++) {
+		const struct wart *a = &b->arts[i];
+		if (!b->obs[a->obs].record)
+			continue;
+		bph_db_bulk_int64(k, (int64_t)a->obs);
+		bph_db_bulk_int64(k, a->art);
+		bph_db_bulk_int64(k, a->port);
+		rc = bph_db_bulk_row(k);
+	}
+	if (rc) {
+		bph_db_bulk_abort(k);
+		return rc;
+	}
+	return bph_db_bulk_end(k);
+}
+
+/* Runs sql with scan_id bound to its one parameter (if any); *changes
+ * (may be NULL) gets the rows it changed. */
+static int run(struct bph_db *db, const char *sql, int64_t scan_id,
+	       int64_t *changes)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(db, sql, &q);
+
+	if (!rc && strchr(sql, '?'))
+		rc = bph_db_bind_int64(q, 1, scan_id);
+	if (!rc)
+		rc = bph_db_step(q);
+	if (rc >= 0 && changes)
+		*changes = bph_db_changes(q);
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Open addressing art id -> new holders, for one batch. */
+struct holders {
+	int64_t *art, *n;
+	size_t cap, used;
+};
+
+static int holders_add(struct holders *h, int64_t art)
+{
+	if (h->used * 2 >= h->cap) {
+		struct holders big = {NULL, NULL, h->cap ? h->cap * 2 : 1024,
+				      0};
+		big.art = malloc(big.cap * sizeof(*big.art));
+		big.n = calloc(big.cap, sizeof(*big.n));
+		if (!big.art || !big.n) {
+			free(big.art);
+			free(big.n);
+			return BPH_ERR_NOMEM;
+		}
+		for (size_t i = 0; i < h->cap; i++)
+			for (int64_t k = 0; k < h->n[i]; k++)
+				holders_add(&big, h->art[i]);
+		free(h->art);
+		free(h->n);
+		*h = big;
+	}
+	size_t i =
+	    (size_t)((uint64_t)art * 0x9e3779b97f4a7c15ULL) & (h->cap - 1);
+	while (h->n[i] && h->art[i] != art)
+		i = (i + 1) & (h->cap - 1);
+	h->used += h->n[i] == 0;
+	h->art[i] = art;
+	h->n[i]++;
+	return 0;
+}
+
+/* The (artifact, host) pairs new to the store go into art_hosts; their
+ * count per artifact is added to arts.holders. RETURNING names exactly the
+ * rows this statement inserted, so concurrent writers never count a pair
+ * twice. */
+static int add_holders(struct bph_db *db)
+{
+	struct holders h = {0};
+	struct bph_db_stmt *q = NULL;
+	struct bph_db_bulk *k = NULL;
+	int rc = bph_db_prepare(
+	    db,
+	    "INSERT INTO art_hosts(art, ip)"
+	    " SELECT DISTINCT a.art, o.ip FROM stage_art a"
+	    " JOIN stage_obs o ON o.seq = a.seq WHERE true ORDER BY 1, 2"
+	    " ON CONFLICT DO NOTHING RETURNING art",
+	    &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = holders_add(&h, bph_db_column_int64(q, 0));
+	bph_db_finalize(q);
+	if (!rc && h.used)
+		rc = bph_db_bulk_begin(db, "stage_holders", "art, n", NULL, &k);
+	for (size_t i = 0; !rc && k && i < h.cap; i++) {
+		if (!h.n[i])
+			continue;
+		bph_db_bulk_int64(k, h.art[i]);
+		bph_db_bulk_int64(k, h.n[i]);
+		rc = bph_db_bulk_row(k);
+	}
+	if (k)
+		rc = rc ? (bph_db_bulk_abort(k), rc) : bph_db_bulk_end(k);
+	if (!rc && h.used)
+		rc =
+		    run(db,
+			"UPDATE arts SET holders = holders +"
+			" (SELECT n FROM stage_holders s WHERE s.art = arts.id)"
+			" WHERE id IN (SELECT art FROM stage_holders)",
+			0, NULL);
+	free(h.art);
+	free(h.n);
+	return rc;
+}
+
+/* After staging: what is new goes into the store's tables. */
+static const char *const merge_sql[] = {
+    /* observations the store holds already (an import run twice, or
+     * re-run after a crash) add nothing, artifacts included */
+    "DELETE FROM stage_obs WHERE EXISTS (SELECT 1 FROM services s"
+    " WHERE s.ip = stage_obs.ip AND s.hash = stage_obs.hash)",
+    "DELETE FROM stage_art WHERE seq NOT IN (SELECT seq FROM stage_obs)",
+    "INSERT INTO hosts(ip) SELECT DISTINCT ip FROM stage_obs"
+    " WHERE state = 'open' ORDER BY ip ON CONFLICT DO NOTHING",
+    NULL, /* add_holders() */
+    "INSERT INTO host_arts(ip, art, port, first_seen, last_seen)"
+    " SELECT o.ip, a.art, a.port, min(o.seen), max(o.seen)"
+    " FROM stage_art a JOIN stage_obs o ON o.seq = a.seq WHERE true"
+    " GROUP BY o.ip, a.art, a.port ORDER BY 1, 2, 3"
+    " ON CONFLICT (ip, art, port) DO UPDATE SET"
+    " first_seen = CASE WHEN excluded.first_seen < host_arts.first_seen"
+    " THEN excluded.first_seen ELSE host_arts.first_seen END,"
+    " last_seen = CASE WHEN excluded.last_seen > host_arts.last_seen"
+    " THEN excluded.last_seen ELSE host_arts.last_seen END",
+};
+
+static int clear_stage(struct bph_db *db)
+{
+	int rc = bph_db_clear(db, "stage_obs");
+
+	if (!rc)
+		rc = bph_db_clear(db, "stage_art");
+	if (!rc)
+		rc = bph_db_clear(db, "stage_newart");
+	if (!rc)
+		rc = bph_db_clear(db, "stage_holders");
+	return rc;
+}
+
+static int merge(struct bph_db *db, int64_t scan_id, size_t *added)
+{
+	int64_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < 2; i++)
+		rc = run(db, merge_sql[i], 0, NULL);
+	if (!rc)
+		rc = run(db,
+			 "INSERT INTO services(scan_id, ip, port, state, seen,"
+			 " hash, record) SELECT ?, ip, port, state, seen, hash,"
+			 " record FROM stage_obs WHERE true ORDER BY ip, hash"
+			 " ON CONFLICT (ip, hash) DO NOTHING",
+			 scan_id, &n);
+	for (size_t i = 2; !rc && i < sizeof(merge_sql) / sizeof(*merge_sql);
+	     i++)
+		rc = merge_sql[i] ? run(db, merge_sql[i], 0, NULL)
+				  : add_holders(db);
+	if (!rc)
+		*added = (size_t)n;
+	return rc;
+}
+
+/* The artifacts the writer's dictionary does not know: idx lists one
+ * artifact per distinct (kind, value), rep[i] the one that stands for
+ * artifact i (i itself, or one listed before it). */
+struct misses {
+	size_t *idx, *rep;
+	size_t n;
+	struct bph_artdict *seen; /* (kind, value) -> its listed index + 1 */
+};
+
+static int collect_misses(struct bph_store *st, struct bph_wbatch *b,
+			  struct misses *m)
+{
+	size_t n = b->n_arts + 1;
+
+	if (!(m->idx = malloc(n * sizeof(*m->idx))) ||
+	    !(m->rep = malloc(n * sizeof(*m->rep))) ||
+	    !(m->seen = bph_artdict_new(n * 2)))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < b->n_arts; i++) {
+		struct wart *a = &b->arts[i];
+		int64_t r;
+		m->rep[i] = i;
+		if (!b->obs[a->obs].record ||
+		    (a->art = bph_artdict_get(st->arts, a->kind, a->value)))
+			continue;
+		if ((r = bph_artdict_get(m->seen, a->kind, a->value))) {
+			m->rep[i] = (size_t)r - 1;
+			continue;
+		}
+		bph_artdict_put(m->seen, a->kind, a->value, (int64_t)i + 1);
+		m->idx[m->n++] = i;
+	}
+	return 0;
+}
+
+static int stage_misses(struct bph_db *db, const struct bph_wbatch *b,
+			const struct misses *m)
+{
+	struct bph_db_bulk *k = NULL;
+	int rc =
+	    bph_db_bulk_begin(db, "stage_newart", "seq, kind, value", NULL, &k);
+
+	for (size_t i = 0; !rc && i < m->n; i++) {
+		const struct wart *a = &b->arts[m->idx[i]];
+		bph_db_bulk_int64(k, (int64_t)m->idx[i]);
+		bph_db_bulk_text(k, a->kind);
+		bph_db_bulk_text(k, a->value);
+		rc = bph_db_bulk_row(k);
+	}
+	if (rc) {
+		bph_db_bulk_abort(k);
+		return rc;
+	}
+	return bph_db_bulk_end(k);
+}
+
+/* New artifacts into the dictionary; the ids of the listed misses into
+ * the batch and the writer's dictionary. */
+static int resolve_misses(struct bph_store *st, struct bph_wbatch *b,
+			  const struct misses *m)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = stage_misses(st->db, b, m);
+
+	if (!rc)
+		rc = run(st->db,
+			 "INSERT INTO arts(kind, value) SELECT kind, value"
+			 " FROM stage_newart WHERE true ORDER BY kind, value"
+			 " ON CONFLICT (kind, value) DO NOTHING",
+			 0, NULL);
+	if (!rc)
+		rc = bph_db_prepare(st->db,
+				    "SELECT s.seq, a.id FROM stage_newart s"
+				    " JOIN arts a ON a.kind = s.kind"
+				    " AND a.value = s.value",
+				    &q);
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t seq = bph_db_column_int64(q, 0);
+		rc = seq >= 0 && (size_t)seq < b->n_arts ? 0 : BPH_ERR_DB;
+		if (!rc) {
+			struct wart *a = &b->arts[seq];
+			a->art = bph_db_column_int64(q, 1);
+			bph_artdict_put(st->arts, a->kind, a->value, a->art);
+		}
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* Every artifact of the batch gets its arts.id. */
+static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
+{
+	struct misses m = {0};
+	int rc = collect_misses(st, b, &m);
+
+	if (!rc && m.n)
+		rc = resolve_misses(st, b, &m);
+	for (size_t i = 0; !rc && i < b->n_arts; i++) {
+		struct wart *a = &b->arts[i];
+		if (!b->obs[a->obs].record || a->art)
+			continue;
+		a->art = b->arts[m.rep[i]].art;
+		if (!a->art)
+			rc = bph_db_fail(st->db, BPH_DB_EOTHER,
+					 "artifact %s has no id", a->kind);
+	}
+	free(m.idx);
+	free(m.rep);
+	bph_artdict_free(m.seen);
+	return rc;
+}
+
+int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
+			  struct bph_wbatch *b, size_t *added)
+{
+	struct bph_db *db = st->db;
+	int rc = drop_repeats(b);
+
+	*added = 0;
+	if (!rc && !st->arts && !(st->arts = bph_artdict_new(ARTDICT_MAX)))
+		rc = BPH_ERR_NOMEM;
+	if (!rc)
+		rc = clear_stage(db);
+	if (!rc)
+		rc = resolve_arts(st, b);
+	if (!rc)
+		rc = stage_obs(db, b);
+	if (!rc)
+		rc = stage_arts(db, b);
+	if (!rc)
+		rc = merge(db, scan_id, added);
+	if (!rc)
+		rc = clear_stage(db);
+	return rc;
+}
+
+void bph_store_write_abort(struct bph_store *st)
+{
+	if (st->arts) /* ids of rows rolled back may be in it */
+		bph_artdict_clear(st->arts);
+}
+
+int bph_store_put(struct bph_store *st, int64_t scan_id,
+		  const struct bph_service *s)
+{
+	struct bph_db *db = st->db;
+	struct bph_wbatch *b = bph_wbatch_new();
+	bool own = !bph_db_in_txn(db);
+	size_t added = 0;
+	int rc = b ? bph_wbatch_add(b, s) : BPH_ERR_NOMEM;
+
+	if (!rc)
+		rc = own ? bph_db_begin(db, BPH_DB_TXN_WRITE)
+			 : bph_db_exec(db, "SAVEPOINT put");
+	if (rc) {
+		bph_wbatch_free(b);
+		return rc;
+	}
+	rc = bph_store_write_batch(st, scan_id, b, &added);
+	bph_wbatch_free(b);
+	if (own && !rc)
+		rc = bph_db_commit(db);
+	else if (own)
+		bph_db_rollback(db);
+	if (!own && rc)
+		bph_db_exec(db, "ROLLBACK TO SAVEPOINT put");
+	if (!own && bph_db_exec(db, "RELEASE SAVEPOINT put") && !rc)
+		rc = BPH_ERR_DB;
+	if (rc)
+		bph_store_write_abort(st);
+	return rc;
+}
+
+/* A batch of the v1 rows of one scan into the v2 tables. */
+static int flush_v1(struct bph_store *st, int64_t scan_id, struct bph_wbatch *b)
+{
+	size_t added;
+	int rc = b->n_obs ? bph_store_write_batch(st, scan_id, b, &added) : 0;
+
+	bph_wbatch_clear(b);
+	return rc;
+}
+
+/* One services_v1 row parsed back into a record, added to b. */
+static int add_v1_row(struct bph_db_stmt *q, struct bph_wbatch *b)
+{
+	const char *text = bph_db_column_text(q, 1);
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+	struct bph_service s = {0};
+	char err[128];
+	int rc = 0;
+
+	if (j && !bph_service_from_json(j, &s, err, sizeof(err))) {
+		s.seen = (time_t)bph_db_column_int64(q, 2);
+		rc = bph_wbatch_add(b, &s);
+	} /* else a row no bphound could have written: left out */
+	bph_service_clear(&s);
+	json_decref(j);
+	return rc;
+}
+
+int bph_store_migrate_v1(struct bph_db *db)
+{
+	struct bph_store st = {.db = db}; /* a writer for the migration */
+	struct bph_wbatch *b = bph_wbatch_new();
+	struct bph_db_stmt *q = NULL;
+	int64_t scan = -1;
+	int rc = b ? bph_db_prepare_stream(db,
+					   "SELECT scan_id, record, seen FROM"
+					   " services_v1 ORDER BY scan_id, id",
+					   &q)
+		   : BPH_ERR_NOMEM;
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t id = bph_db_column_int64(q, 0);
+		rc = 0;
+		if ((id != scan || bph_wbatch_len(b) >= 5000) &&
+		    (rc = flush_v1(&st, scan, b)))
+			break;
+		scan = id;
+		rc = add_v1_row(q, b);
+	}
+	bph_db_finalize(q);
+	if (!rc)
+		rc = flush_v1(&st, scan, b);
+	bph_wbatch_free(b);
+	bph_artdict_free(st.arts);
+	if (!rc)
+		rc = bph_db_exec(
+		    db, "DROP TABLE artifacts; DROP TABLE services_v1");
+	return rc;
+}

@@ -1,0 +1,337 @@
+/*
+ * Imports of whole files into a store (store/store_import.c,
+ * store/import_lines.c, store/store_write.c): idempotence, pipes, a byte
+ * order mark, garbage, nmap XML with a long prologue, entity bombs, lines
+ * cut at chunk borders, and the counts reported.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "fingerprints/err.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64], db[128], in[128];
+	struct bph_store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	strcpy(f->dir, "/tmp/bph-ingest-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/s.db", f->dir);
+	snprintf(f->in, sizeof(f->in), "%s/in", f->dir);
+	assert_int_equal(
+	    bph_store_open(f->db, BPH_STORE_WRITE, &f->st, err, sizeof(err)),
+	    0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+
+	bph_store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int64_t count(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *q;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return n;
+}
+
+/* n records of bphound JSON Lines, one host each, two artifacts each. */
+static char *records(size_t n, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f,
+			"{\"ip\":\"198.18.%zu.%zu\",\"port\":22,\"state\":"
+			"\"open\",\"seen\":%zu,\"ssh\":{\"hassh_server\":"
+			"\"%032zx\",\"hostkeys\":[{\"type\":\"ssh-ed25519\","
+			"\"sha256\":\"SHA256:k%zu\"}]}}\n",
+			(i >> 8) & 255, i & 255, 1000 + i, i % 7, i % 100);
+	fclose(f);
+	return buf;
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static int import(struct fixture *f, const char *path,
+		  struct bph_import_stats *s, char **msgs)
+{
+	size_t len = 0;
+	char err[256] = "";
+	FILE *e = open_memstream(msgs, &len);
+	struct bph_import_opts o = {.errout = e, .threads = 2};
+	int rc = bph_store_import_file(f->st, path, &o, s, err, sizeof(err));
+
+	fprintf(e, "%s", err);
+	fclose(e);
+	return rc;
+}
+
+static void test_twice_adds_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	size_t len;
+	char *data = records(3000, &len), *msgs = NULL;
+
+	write_file(f->in, data, len);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(s.records, 3000);
+	assert_int_equal(s.added, 3000);
+	assert_int_equal(s.bad, 0);
+	free(msgs);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(s.records, 3000);
+	assert_int_equal(s.added, 0);
+	free(msgs);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM services"), 3000);
+	/* the second import left no empty scan behind */
+	assert_int_equal(count(f->db, "SELECT count(*) FROM scans"), 1);
+	/* 7 HASSH values over 3000 hosts; key k0 on hosts 0, 100, ... */
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts"
+				      " WHERE kind = 'hassh'"),
+			 7);
+	assert_int_equal(count(f->db, "SELECT holders FROM arts"
+				      " WHERE value = 'SHA256:k0'"),
+			 30);
+	assert_int_equal(count(f->db, "SELECT sum(holders) FROM arts"),
+			 count(f->db, "SELECT count(*) FROM art_hosts"));
+	free(data);
+}
+
+struct feeder {
+	const char *path, *data;
+	size_t len;
+};
+
+static void *feed(void *arg)
+{
+	struct feeder *fd = arg;
+	FILE *f = fopen(fd->path, "wb"); /* blocks until the reader opens */
+
+	if (f) {
+		/* in small pieces, as a pipe delivers them */
+		for (size_t off = 0; off < fd->len; off += 1000)
+			fwrite(fd->data + off, 1,
+			       fd->len - off < 1000 ? fd->len - off : 1000, f);
+		fclose(f);
+	}
+	return NULL;
+}
+
+/* A FIFO: no seek, no size; the first bytes read to tell the format must
+ * not be lost (the first 4096 bytes once were). */
+static void test_pipe(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	struct feeder fd = {f->in, NULL, 0};
+	pthread_t t;
+	char *msgs = NULL;
+
+	fd.data = records(1000, &fd.len);
+	assert_int_equal(mkfifo(f->in, 0600), 0);
+	assert_int_equal(pthread_create(&t, NULL, feed, &fd), 0);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(s.records, 1000);
+	assert_int_equal(s.added, 1000);
+	assert_int_equal(s.bytes, fd.len);
+	free(msgs);
+	free((char *)fd.data);
+}
+
+static void test_bom_and_garbage(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	size_t len;
+	char *data = records(2, &len), *msgs = NULL;
+	char *bom = malloc(len + 3);
+
+	memcpy(bom, "\xef\xbb\xbf", 3);
+	memcpy(bom + 3, data, len);
+	write_file(f->in, bom, len + 3);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(s.records, 2);
+	assert_int_equal(s.bad, 0);
+	free(msgs);
+	/* pure garbage: refused, nothing stored, no scan left */
+	write_file(f->in, "\x01\x02garbage\n", 10);
+	assert_int_equal(import(f, f->in, &s, &msgs), BPH_ERR_FORMAT);
+	assert_non_null(strstr(msgs, "not a format bphound imports"));
+	free(msgs);
+	/* JSON that holds no record: refused too */
+	write_file(f->in, "{\"a\":1}\n{nope\n", 14);
+	assert_int_equal(import(f, f->in, &s, &msgs), BPH_ERR_FORMAT);
+	assert_int_equal(s.bad, 2);
+	assert_non_null(strstr(msgs, ":1: "));
+	assert_non_null(strstr(msgs, ":2: "));
+	free(msgs);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM scans"), 1);
+	free(bom);
+	free(data);
+}
+
+/* Line numbers of bad lines stay right across the parser's chunks (4 MiB)
+ * and its worker threads. */
+static void test_bad_lines_far_apart(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	size_t len;
+	char *data = records(40000, &len), *msgs = NULL, want[160];
+	FILE *o = fopen(f->in, "wb");
+	size_t line = 0;
+
+	for (char *p = data, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		if (++line % 10000 == 0)
+			fputs("{broken\n", o);
+		else
+			fwrite(p, 1, (size_t)(nl + 1 - p), o);
+	}
+	fclose(o);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(s.bad, 4);
+	assert_int_equal(s.records, 40000 - 4);
+	for (int i = 1; i <= 4; i++) {
+		snprintf(want, sizeof(want), "%s:%d: ", f->in, i * 10000);
+		assert_non_null(strstr(msgs, want));
+	}
+	free(msgs);
+	free(data);
+}
+
+static const char nmap_port[] =
+    "<host starttime=\"7\"><address addr=\"192.0.2.%d\" addrtype=\"ipv4\"/>"
+    "<ports><port protocol=\"tcp\" portid=\"80\"><state state=\"open\"/>"
+    "<script id=\"http-title\"><elem key=\"title\">t</elem></script>"
+    "</port></ports></host>";
+
+/* <nmaprun> after the first 4 KiB (a long comment before it) is nmap XML
+ * all the same. */
+static void test_nmap_late_root(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	char *msgs = NULL, host[512];
+	FILE *o = fopen(f->in, "wb");
+
+	fputs("<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun>\n<!-- ", o);
+	for (int i = 0; i < 9000; i++)
+		fputc('x', o);
+	fputs(" -->\n<nmaprun scanner=\"nmap\">", o);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(host, sizeof(host), nmap_port, i);
+		fputs(host, o);
+	}
+	fputs("</nmaprun>\n", o);
+	fclose(o);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(s.records, 3);
+	assert_int_equal(s.added, 3);
+	free(msgs);
+}
+
+/* A 3 MB file whose internal entity, referenced a million times, expands
+ * to gigabytes (the importer once took 3.1 GB): refused before any
+ * expansion, in little memory. */
+static void test_nmap_entity_bomb(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	struct rusage before, after;
+	char *msgs = NULL;
+	FILE *o = fopen(f->in, "wb");
+
+	fputs("<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun [\n<!ENTITY b \"", o);
+	for (int i = 0; i < 500; i++)
+		fputs("xxxxxxxxxx", o);
+	fputs("\">\n]>\n<nmaprun><host><address addr=\"192.0.2.1\" "
+	      "addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" "
+	      "portid=\"80\"><state state=\"open\"/><script "
+	      "id=\"http-title\"><elem key=\"title\">",
+	      o);
+	for (int i = 0; i < 1000000; i++)
+		fputs("&b;", o);
+	fputs("</elem></script></port></ports></host></nmaprun>\n", o);
+	fclose(o);
+	getrusage(RUSAGE_SELF, &before);
+	assert_int_equal(import(f, f->in, &s, &msgs), BPH_ERR_FORMAT);
+	getrusage(RUSAGE_SELF, &after);
+	assert_non_null(strstr(msgs, "declares entities"));
+	assert_int_equal(s.records, 0);
+	/* far below the 50 GB the references expand to */
+	assert_true(after.ru_maxrss - before.ru_maxrss < 200 * 1024);
+	free(msgs);
+	/* nested entities (billion laughs) are refused as well */
+	write_file(f->in,
+		   "<!DOCTYPE nmaprun [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+		   "\"&a;&a;&a;&a;&a;&a;&a;&a;\">]><nmaprun>&b;</nmaprun>",
+		   105);
+	assert_int_equal(import(f, f->in, &s, &msgs), BPH_ERR_FORMAT);
+	free(msgs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_twice_adds_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bom_and_garbage, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_lines_far_apart, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_nmap_late_root, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_nmap_entity_bomb, setup,
+					    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
