@@ -80,6 +80,10 @@ step build-sanitizers build build-asan -DBPH_WERROR=ON -DBPH_SANITIZE=ON -DCMAKE
 step unit-tests-sanitizers unit build-asan
 step build-fuzzers build build-fuzz -DCMAKE_C_COMPILER=clang -DBPH_FUZZ=ON
 step fuzz fuzz_all
+# The lab tests share one set of keys and certificates per run (generating
+# them is most of a lab's bring-up): the first lab writes them, the others
+# copy them (tests/lab/lab.sh, LAB_PKI_CACHE).
+export LAB_PKI_CACHE="$logdir/lab-pki"
 for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
 	# BPH_LOGDIR: where a test keeps artefacts (exports_lab.sh's screenshot)

@@ -4,8 +4,9 @@
 #   2. lintian reports no error;
 #   3. apt installs the .deb; the installed bphound --version answers, its
 #      man page renders with man -l, its completion is where bash looks;
-#   4. the installed binary pivots on the lab (tests/lab/lab.sh) and finds
-#      the seed's provider as the ground truth has it;
+#   4. the installed binary pivots on the lab (tests/lab/lab.sh), finds
+#      the seed's provider as the ground truth has it and writes the HTML
+#      page from the installed template;
 #   5. the package is removed again (also on failure: trap).
 # The package must not be installed when the test starts (it would hide
 # what the .deb itself brings); a leftover from an earlier run is removed.
@@ -63,7 +64,12 @@ s = t["seed"]
 c = [c for c in t["clusters"] if s in c][0]
 print(s, ",".join(t["ranges"]), ",".join(sorted(c)))' "$truth")
 ip netns exec "$prefix-scan" /usr/bin/bphound pivot "$seed" --ranges "$ranges" \
-	-p 22,80,443,2222,8443 --allow-reserved --db "$work/p.db" --json -q >"$work/pivot.json"
+	-p 22,80,443,2222,8443 --allow-reserved --db "$work/p.db" --json -q \
+	--export "html:$work/pivot.html" >"$work/pivot.json"
+# the page came from the installed template and Debian's d3
+grep -q 'id="bph-data"\|application/json' "$work/pivot.html" &&
+	grep -q 'd3' "$work/pivot.html"
+echo "package: the installed bphound wrote the pivot's HTML page ($(stat -c %s "$work/pivot.html") bytes)"
 got=$(/usr/bin/python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))

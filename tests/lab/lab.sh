@@ -624,13 +624,18 @@ do_up() { # DIR
         done
     fi
     gen_www "$dir"
-    if [[ "$HOSTS" == *hostile* ]]; then
+    if [[ "$HOSTS" == *hostile* && ! -f "$dir/pki/hostile/strings.crt" ]]; then
         gen_hostile_pki "$dir" </dev/null & KEYGEN_PIDS+=($!)
     fi
     for p in "${KEYGEN_PIDS[@]}"; do wait "$p" || die "key generation failed"; done
     KEYGEN_PIDS=()
-    if [[ -n "$cache" && ! -e "$cache" ]]; then
-        cp -a "$dir/pki" "$cache.tmp.$$" && mv "$cache.tmp.$$" "$cache"
+    if [[ -n "$cache" && ( ! -e "$cache" ||
+          ( -f "$dir/pki/hostile/strings.crt" && ! -f "$cache/hostile/strings.crt" ) ) ]]; then
+        # a hostile lab's keys replace a cache made without them; the
+        # rename is atomic, so a lab starting meanwhile sees either set
+        cp -a "$dir/pki" "$cache.tmp.$$" && rm -rf "$cache.old.$$" &&
+            { [[ ! -e "$cache" ]] || mv "$cache" "$cache.old.$$"; } &&
+            mv "$cache.tmp.$$" "$cache" && rm -rf "$cache.old.$$"
     fi
     local t_keys t_net
     t_keys=$(elapsed "$t0")
