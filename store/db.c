@@ -208,7 +208,7 @@ const void *bph_db_column_blob(struct bph_db_stmt *st, int i, size_t *n)
 bool bph_db_column_is_null(struct bph_db_stmt *st, int i)
 {
 	struct bph_db_value v = {0};
-	st->db->ops->column(st, i, BPH_DB_T_NULL, &v);
+	st->db->ops->column(st, i, BPH_DB_T_INT, &v);
 	return v.type == BPH_DB_T_NULL;
 }
 

@@ -74,9 +74,55 @@ int bph_store_scan_kind(struct bph_store *st, int64_t scan_id, char *out,
 			size_t outlen);
 
 /*
+ * READING RUNS BACK (store_scans.c; a stable interface: the sweep's diff
+ * reads through it).
+ */
+enum bph_scan_status {
+	BPH_SCAN_FINISHED,   /* ended normally */
+	BPH_SCAN_UNFINISHED, /* still running, or stopped (see --resume) */
+};
+
+struct bph_scan_info {
+	int64_t id;
+	const char *kind;	   /* "scan", "pivot", "import", ... */
+	const char *args;	   /* the command line, or the imported path */
+	int64_t started, finished; /* Unix seconds; finished 0 if none */
+	enum bph_scan_status status;
+	int64_t services; /* service rows the scan added */
+};
+
+/* Receives one scan (borrowed for the call); nonzero stops the walk and
+ * is returned by it. */
+typedef int (*bph_store_scan_fn)(void *ctx, const struct bph_scan_info *s);
+
+/*
+ * Calls fn for every scan of kind (NULL: every kind) in id order, the
+ * oldest first. Returns 0, fn's nonzero value, or a negative BPH_ERR_*.
+ */
+int bph_store_scans(struct bph_store *st, const char *kind,
+		    bph_store_scan_fn fn, void *ctx);
+
+/* Receives one service record (borrowed for the call); nonzero stops. */
+typedef int (*bph_store_service_fn)(void *ctx, const struct bph_service *s);
+
+/*
+ * Calls fn for every service row of scan_id (open, closed or filtered, as
+ * the scan recorded them) in (ip, port, seen) order, each the parsed
+ * record with the row's ip, port and time, read from one snapshot (a
+ * writer's commits during the walk are not seen). An observation that an
+ * earlier scan had already recorded belongs to that scan: a scan holds
+ * what it added. Returns 0, BPH_ERR_USAGE (no such scan), fn's nonzero
+ * value, or a negative BPH_ERR_*.
+ */
+int bph_store_scan_services(struct bph_store *st, int64_t scan_id,
+			    bph_store_service_fn fn, void *ctx);
+
+/*
  * Stores one record (borrowed) under scan_id with its artifacts, atomically.
- * A record with seen == 0 is stamped with the current time.
- * Returns 0, BPH_ERR_NOMEM or BPH_ERR_DB.
+ * A record with seen == 0 is stamped with the current time. An
+ * observation the store holds already (same address, port, state, time and
+ * record) adds nothing. Returns 0 or a negative BPH_ERR_* (BPH_ERR_NOMEM,
+ * BPH_ERR_NOSPACE, BPH_ERR_BUSY, BPH_ERR_DB, ...).
  */
 int bph_store_put(struct bph_store *st, int64_t scan_id,
 		  const struct bph_service *s);

@@ -282,6 +282,73 @@ static void test_put_is_atomic(void **state)
 	bph_store_close(st);
 }
 
+struct walk {
+	char buf[512];
+	size_t n;
+};
+
+static int on_scan(void *ctx, const struct bph_scan_info *s)
+{
+	struct walk *w = ctx;
+	w->n +=
+	    (size_t)snprintf(w->buf + w->n, sizeof(w->buf) - w->n,
+			     "%lld:%s:%s:%lld ", (long long)s->id, s->kind,
+			     s->status == BPH_SCAN_FINISHED ? "done" : "open",
+			     (long long)s->services);
+	return 0;
+}
+
+static int on_service(void *ctx, const struct bph_service *s)
+{
+	struct walk *w = ctx;
+	char ip[16];
+	bph_ip_str(s->ip, ip);
+	w->n += (size_t)snprintf(w->buf + w->n, sizeof(w->buf) - w->n,
+				 "%s:%u:%s ", ip, s->port,
+				 s->ssh ? s->ssh->hostkeys[0].sha256 : "-");
+	return 0;
+}
+
+/* The sweep's reading interface: scans with kind and status, and a
+ * scan's services in (ip, port) order (numeric, not text, order). */
+static void test_read_back(void **state)
+{
+	struct fixture *fx = *state;
+	struct bph_store *st = NULL;
+	struct bph_service s;
+	struct walk w = {"", 0};
+	int64_t a, b;
+	char err[256] = "";
+
+	assert_int_equal(
+	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
+	    0);
+	assert_int_equal(bph_store_scan_begin(st, "scan", "x", &a), 0);
+	assert_int_equal(bph_store_scan_begin(st, "import", "y", &b), 0);
+	ssh_record(&s, 0xc612000a, "SHA256:ten", 10); /* 198.18.0.10 */
+	assert_int_equal(bph_store_put(st, a, &s), 0);
+	bph_service_clear(&s);
+	ssh_record(&s, 0xc6120009, "SHA256:nine", 10); /* 198.18.0.9 */
+	assert_int_equal(bph_store_put(st, a, &s), 0);
+	s.port = 2;
+	assert_int_equal(bph_store_put(st, a, &s), 0);
+	bph_service_clear(&s);
+	assert_int_equal(bph_store_scan_end(st, a), 0);
+	assert_int_equal(bph_store_scans(st, NULL, on_scan, &w), 0);
+	assert_string_equal(w.buf, "1:scan:done:3 2:import:open:0 ");
+	w.n = 0;
+	assert_int_equal(bph_store_scans(st, "import", on_scan, &w), 0);
+	assert_string_equal(w.buf, "2:import:open:0 ");
+	w.n = 0;
+	assert_int_equal(bph_store_scan_services(st, a, on_service, &w), 0);
+	assert_string_equal(w.buf, "198.18.0.9:2:SHA256:nine "
+				   "198.18.0.9:22:SHA256:nine "
+				   "198.18.0.10:22:SHA256:ten ");
+	assert_int_equal(bph_store_scan_services(st, 99, on_service, &w),
+			 BPH_ERR_USAGE);
+	bph_store_close(st);
+}
+
 static void test_default_path(void **state)
 {
 	(void)state;
@@ -334,6 +401,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_put_is_atomic, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_read_back, setup, teardown),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_open_fails_cleanly),
 	};
