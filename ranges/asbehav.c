@@ -223,8 +223,10 @@ static bool has_prefix(const void *snaps, size_t i, const void *key)
 {
 	const struct bph_as_pfxsnap *s =
 	    &((const struct bph_as_pfxsnap *)snaps)[i];
-	return bsearch(key, s->prefixes, s->n, sizeof(struct bph_range),
-		       range_cmp);
+	/* an AS with no prefix in a snapshot has NULL prefixes, which
+	 * bsearch may not be given */
+	return s->n && bsearch(key, s->prefixes, s->n, sizeof(struct bph_range),
+			       range_cmp);
 }
 
 static const char *pfx_date(const void *snaps, size_t i)

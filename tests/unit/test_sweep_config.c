@@ -97,6 +97,7 @@ static void test_example_roundtrip(void **state)
 	assert_int_equal(bph_sweep_config_print(c2, f), 0);
 	fclose(f);
 	assert_string_equal(a, b);
+	free(b);
 
 	f = open_memstream(&b, &lb);
 	assert_int_equal(bph_sweep_timer_dropin(c, f), 0);
