@@ -61,7 +61,8 @@ static int by_hosts(const void *a, const void *b)
 /* Sorts the keys and counts the runs. */
 static int tally_done(struct tally *t)
 {
-	qsort(t->keys, t->n, sizeof(*t->keys), by_string);
+	if (t->n > 1)
+		qsort(t->keys, t->n, sizeof(*t->keys), by_string);
 	t->out = malloc((t->n ? t->n : 1) * sizeof(*t->out));
 	if (!t->out)
 		return BPH_ERR_NOMEM;

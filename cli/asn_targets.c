@@ -100,7 +100,8 @@ static double addresses(struct gather *g)
 	bph_u128 end = 0;
 	bool any = false;
 
-	qsort(g->ranges, g->n_ranges, sizeof(*g->ranges), pair_cmp);
+	if (g->n_ranges > 1)
+		qsort(g->ranges, g->n_ranges, sizeof(*g->ranges), pair_cmp);
 	for (size_t i = 0; i < g->n_ranges; i++) {
 		bph_u128 a = g->ranges[i][0], b = g->ranges[i][1];
 		if (any && a <= end)

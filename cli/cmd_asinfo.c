@@ -176,19 +176,22 @@ static void tidy(struct timeline *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct point *p = &t->v[i];
 		size_t d = 0;
-		qsort(p->asns, p->n_asns, sizeof(*p->asns), u32_cmp);
+		if (p->n_asns > 1)
+			qsort(p->asns, p->n_asns, sizeof(*p->asns), u32_cmp);
 		for (size_t j = 0; j < p->n_asns; j++)
 			if (!j || p->asns[j] != p->asns[j - 1])
 				p->asns[d++] = p->asns[j];
 		p->n_asns = d;
-		qsort(p->nets, p->n_nets, sizeof(*p->nets), range_cmp);
+		if (p->n_nets > 1)
+			qsort(p->nets, p->n_nets, sizeof(*p->nets), range_cmp);
 		d = 0;
 		for (size_t j = 0; j < p->n_nets; j++)
 			if (!j || range_cmp(&p->nets[j], &p->nets[j - 1]))
 				p->nets[d++] = p->nets[j];
 		p->n_nets = d;
 	}
-	qsort(t->v, t->n, sizeof(*t->v), point_cmp);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), point_cmp);
 }
 
 static int gather_history(struct bph_store *st, struct asinfo *ai)

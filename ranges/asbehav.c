@@ -110,7 +110,8 @@ static void summarize_runs(struct runs *r, struct bph_lifetimes *out)
 	out->ongoing = r->ongoing;
 	if (!r->n)
 		return;
-	qsort(r->days, r->n, sizeof(*r->days), dbl_cmp);
+	if (r->n > 1)
+		qsort(r->days, r->n, sizeof(*r->days), dbl_cmp);
 	out->min_days = r->days[0];
 	out->max_days = r->days[r->n - 1];
 	out->median_days =
@@ -130,7 +131,8 @@ static bool has_provider(const void *snaps, size_t i, const void *key)
 {
 	const struct bph_as_relsnap *s =
 	    &((const struct bph_as_relsnap *)snaps)[i];
-	return bsearch(key, s->providers, s->n, sizeof(uint32_t), u32_cmp);
+	return s->n &&
+	       bsearch(key, s->providers, s->n, sizeof(uint32_t), u32_cmp);
 }
 
 static const char *rel_date(const void *snaps, size_t i)

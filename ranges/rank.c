@@ -53,7 +53,8 @@ static void merge(struct ivls *x)
 {
 	size_t d = 0;
 
-	qsort(x->v, x->n, sizeof(*x->v), ivl_cmp);
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), ivl_cmp);
 	for (size_t i = 0; i < x->n; i++) {
 		if (d && (uint64_t)x->v[d - 1].b + 1 >= x->v[i].a) {
 			if (x->v[i].b > x->v[d - 1].b)
