@@ -150,6 +150,35 @@ static void host_ports(struct bph_sbuf *b, const struct bph_abuse_host *h)
 		put(b, "(none recorded)");
 }
 
+/* The host's own labels (what a person sees of it): page titles,
+ * server headers and certificate subjects, each value once, 3 a kind. */
+static void host_labels(struct bph_sbuf *b, const struct bph_abuse_host *h)
+{
+	static const char *const kinds[][2] = {
+	    {"title", "page title"},
+	    {"server", "server"},
+	    {"cert_subject", "certificate subject"},
+	};
+	for (size_t k = 0; k < 3; k++) {
+		size_t shown = 0;
+		for (size_t i = 0; i < h->n_obs && shown < 3; i++) {
+			const struct bph_abuse_obs *o = &h->obs[i];
+			bool dup = false;
+			if (strcmp(o->kind, kinds[k][0]))
+				continue;
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = !strcmp(h->obs[j].kind, o->kind) &&
+				      !strcmp(h->obs[j].value, o->value);
+			if (dup)
+				continue;
+			putf(b, "    %s (port %u): \"", kinds[k][1], o->port);
+			put_value(b, o->value, MAX_VALUE_TX);
+			put(b, "\"\n");
+			shown++;
+		}
+	}
+}
+
 static void host_block(struct bph_sbuf *b, const struct bph_abuse_host *h)
 {
 	char a[32], z[32];
@@ -158,6 +187,7 @@ static void host_block(struct bph_sbuf *b, const struct bph_abuse_host *h)
 	putf(b, "  %s  ", h->ip);
 	host_ports(b, h);
 	putf(b, "\n    seen from %s to %s\n", a, z);
+	host_labels(b, h);
 	if (h->contact.resource[0]) {
 		put(b, "    registration: ");
 		put_value(b, h->contact.resource, 200);

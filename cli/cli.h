@@ -72,10 +72,16 @@ struct bph_opts {
 	bool resume;	     /* scan --resume, pivot --resume */
 	bool artifact_nodes; /* export, pivot --export: artifacts as nodes */
 	/* export (deny lists) and report */
-	uint64_t cluster_id;   /* --cluster ID; 0: not given */
-	const char *allowlist; /* --allowlist */
-	int min_prefix;	       /* --min-prefix; 0: not given (24) */
-	int valid_days;	       /* --valid-days; 0: not given (30) */
+	uint64_t cluster_id;	 /* --cluster ID; 0: not given */
+	const char *allowlist;	 /* --allowlist */
+	int min_prefix;		 /* --min-prefix; 0: not given (24) */
+	int valid_days;		 /* --valid-days; 0: not given (30) */
+	const char *rank_file;	 /* --rank-file */
+	const char *outdir;	 /* report --outdir */
+	const char *to;		 /* report --to */
+	const char *contact;	 /* report --contact */
+	const char *report_type; /* report --type */
+	bool dry_run;		 /* report --dry-run */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];
 	size_t n_exports;
 	/* routing and list data (cmd_data.c, cmd_asinfo.c, cmd_rank.c) */
@@ -105,6 +111,7 @@ enum bph_cmd_id {
 	BPH_CMD_DATA,
 	BPH_CMD_ASINFO,
 	BPH_CMD_RANK,
+	BPH_CMD_REPORT,
 	BPH_CMD_COUNT
 };
 
@@ -261,6 +268,7 @@ int bph_cmd_cluster(const struct bph_opts *o);
 int bph_cmd_export(const struct bph_opts *o);
 int bph_cmd_import(const struct bph_opts *o);
 int bph_cmd_show(const struct bph_opts *o);
+int bph_cmd_report(const struct bph_opts *o); /* cmd_report.c */
 int bph_cmd_data(const struct bph_opts *o);
 int bph_cmd_asinfo(const struct bph_opts *o);
 int bph_cmd_rank(const struct bph_opts *o);

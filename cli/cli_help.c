@@ -274,13 +274,14 @@ static void bash_completion(FILE *out)
 	bph_cli_list_families(out, " ");
 	fputs("\" ;;\n      --kind) words=\"", out);
 	bph_cli_list_kinds(out, " ");
-	fputs(
-	    "\" ;;\n      --communities) words=\"leiden louvain\" ;;\n"
-	    "      --by) words=\"prefix asn org\" ;;\n"
-	    "      --db|--exclude|--common|--allowlist|--weights|-o|--output) "
-	    "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
-	    "      *) case ${COMP_WORDS[1]} in\n",
-	    out);
+	fputs("\" ;;\n      --communities) words=\"leiden louvain\" ;;\n"
+	      "      --by) words=\"prefix asn org\" ;;\n"
+	      "      --to) words=\"provider upstreams provider,upstreams\" ;;\n"
+	      "      --db|--exclude|--common|--allowlist|--weights|--rank-file|"
+	      "--outdir|-o|--output) "
+	      "COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+	      "      *) case ${COMP_WORDS[1]} in\n",
+	      out);
 	for (size_t i = 0; bph_commands[i].name; i++) {
 		fprintf(out, "        %s) words=\"", bph_commands[i].name);
 		words_options(out, &bph_commands[i]);
@@ -314,7 +315,10 @@ static void zsh_completion(FILE *out)
 	fputs("; return ;;\n    --communities) compadd -- leiden louvain; "
 	      "return ;;\n"
 	      "    --by) compadd -- prefix asn org; return ;;\n"
-	      "    --db|--exclude|--common|--allowlist|--weights|-o|--output) "
+	      "    --to) compadd -- provider upstreams provider,upstreams; "
+	      "return ;;\n"
+	      "    --db|--exclude|--common|--allowlist|--weights|--rank-file|"
+	      "--outdir|-o|--output) "
 	      "_files; "
 	      "return ;;\n"
 	      "  esac\n  case ${words[2]} in\n",

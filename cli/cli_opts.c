@@ -24,11 +24,11 @@
 #define C(id)	   (1u << (id))
 #define C_SCAN	   (C(BPH_CMD_SCAN) | C(BPH_CMD_PIVOT))
 #define C_CLUSTER  (C(BPH_CMD_PIVOT) | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT))
-#define C_CLUSTERS (C_CLUSTER | C(BPH_CMD_SHOW))
+#define C_CLUSTERS (C_CLUSTER | C(BPH_CMD_SHOW) | C(BPH_CMD_REPORT))
 #define C_DATA	   (C(BPH_CMD_DATA) | C(BPH_CMD_ASINFO) | C(BPH_CMD_RANK))
 #define C_DB                                                                   \
 	(C_SCAN | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT) | C(BPH_CMD_IMPORT) | \
-	 C(BPH_CMD_SHOW) | C_DATA)
+	 C(BPH_CMD_SHOW) | C_DATA | C(BPH_CMD_REPORT))
 
 const struct bph_command bph_commands[] = {
     [BPH_CMD_SCAN] = {"scan", bph_cmd_scan, "TARGET... -p PORTS [OPTION]...",
@@ -60,6 +60,11 @@ const struct bph_command bph_commands[] = {
     [BPH_CMD_RANK] = {"rank", bph_cmd_rank, "[OPTION]...",
 		      "rank prefixes, ASes or organisations by deny-list "
 		      "density and linked hosts"},
+    [BPH_CMD_REPORT] = {"report", bph_cmd_report,
+			"SEED | --cluster ID --outdir DIR --contact EMAIL "
+			"[OPTION]...",
+			"write abuse reports of a cluster to its provider and "
+			"upstreams as .eml files (never sent)"},
     [BPH_CMD_COUNT] = {NULL, NULL, NULL, NULL},
 };
 
@@ -140,7 +145,11 @@ const struct bph_optdef bph_optdefs[] = {
      "why HOST is or is not in the seed's cluster"},
     /* deny lists (export --format denylist ...; cli/deny.c) */
     {"cluster", 0, BPH_OPT_U64, F(cluster_id), 1, UINT32_MAX, NULL, "ID",
-     C(BPH_CMD_EXPORT), "deny lists: the cluster with this id instead of a SEED"},
+     C(BPH_CMD_EXPORT) | C(BPH_CMD_REPORT),
+     "deny lists, report: the cluster with this id instead of a SEED"},
+    {"rank-file", 0, BPH_OPT_STR, F(rank_file), 0, 0, NULL, "FILE",
+     C(BPH_CMD_EXPORT),
+     "deny lists: the units of bphound rank --format csv|jsonl output"},
     {"allowlist", 0, BPH_OPT_STR, F(allowlist), 0, 0, NULL, "FILE",
      C(BPH_CMD_EXPORT), "deny lists: never list these addresses and CIDRs"},
     {"min-prefix", 0, BPH_OPT_INT, F(min_prefix), 8, 32, NULL, "N",
@@ -148,6 +157,17 @@ const struct bph_optdef bph_optdefs[] = {
      "deny lists: no entry wider than /N (IPv6 /N+24; default 24)"},
     {"valid-days", 0, BPH_OPT_INT, F(valid_days), 1, 3650, NULL, "DAYS",
      C(BPH_CMD_EXPORT), "deny lists: expire after DAYS (default 30)"},
+    /* abuse reports (cli/cmd_report.c) */
+    {"outdir", 0, BPH_OPT_STR, F(outdir), 0, 0, NULL, "DIR",
+     C(BPH_CMD_REPORT), "write the reports into DIR (made if missing)"},
+    {"to", 0, BPH_OPT_STR, F(to), 0, 0, NULL, "provider,upstreams",
+     C(BPH_CMD_REPORT), "recipients (default provider)"},
+    {"contact", 0, BPH_OPT_STR, F(contact), 0, 0, NULL, "EMAIL",
+     C(BPH_CMD_REPORT), "who reports: EMAIL or \"NAME <EMAIL>\""},
+    {"type", 0, BPH_OPT_STR, F(report_type), 0, 0, NULL, "T",
+     C(BPH_CMD_REPORT), "bph (default), c2, malware, phishing or blocklist"},
+    {"dry-run", 0, BPH_OPT_FLAG, F(dry_run), 0, 0, NULL, NULL,
+     C(BPH_CMD_REPORT), "list the recipients and how each was found"},
     /* clustering (cluster_opts.c checks the values) */
     {"common", 0, BPH_OPT_STR, F(common_file), 0, 0, NULL, "FILE",
      C_CLUSTERS, "more known-common artifacts (YAML, adds to the shipped list)"},

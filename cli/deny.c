@@ -1,9 +1,11 @@
 /*
  * deny.c - `bphound export --format denylist|spamhaus|netset|nft|ipset|
- * stix-indicators [SEED | --cluster ID] -o FILE`: picks the hosts (a
- * cluster of the store's clustering),
- * builds the deny list with abuse/denylist.h and writes FILE and
- * FILE.provenance.json. docs/guide.md "Deny lists" shows a session.
+ * stix-indicators [SEED | --cluster ID | --rank-file F] -o FILE`: the
+ * hosts of a cluster of the store's clustering, or the units of a ranking
+ * (bphound rank's CSV or JSON Lines) with the prefixes the store's data
+ * gives them, each with the public list entries behind it, as a deny list
+ * (abuse/denylist.h) in FILE and FILE.provenance.json. docs/guide.md
+ * "Deny lists" shows a session.
  */
 #include "cli/cli.h"
 
@@ -15,6 +17,9 @@
 #include "abuse/addrlist.h"
 #include "abuse/case.h"
 #include "abuse/denylist.h"
+#include "abuse/lookup_ranges.h"
+#include "abuse/rankfile.h"
+#include "cli/data_glue.h"
 #include "cli/version.h"
 #include "cluster/cluster.h"
 #include "fingerprints/err.h"
@@ -27,14 +32,14 @@
 bool bph_cli_deny_asked(const struct bph_opts *o)
 {
 	return bph_cli_format_kind(o->format) == BPH_FMT_DENY ||
-	       o->cluster_id || o->allowlist || o->min_prefix ||
+	       o->cluster_id || o->rank_file || o->allowlist || o->min_prefix ||
 	       o->valid_days || o->allow_reserved;
 }
 
 /* The deny-list options given with another format, or a missing piece. */
 static int check_args(const struct bph_opts *o)
 {
-	int picks = (o->n_args > 0) + (o->cluster_id > 0);
+	int picks = (o->n_args > 0) + (o->cluster_id > 0) + !!o->rank_file;
 	if (!o->format || !o->out_file) {
 		fputs("bphound export: --format FMT and -o FILE are required\n",
 		      stderr);
@@ -42,16 +47,17 @@ static int check_args(const struct bph_opts *o)
 	}
 	if (bph_cli_format_kind(o->format) != BPH_FMT_DENY) {
 		fprintf(stderr,
-			"bphound export: --cluster, --allowlist, "
-			"--min-prefix, --valid-days and --allow-reserved are "
-			"for the deny-list formats, not %s\n",
+			"bphound export: --cluster, --rank-file, "
+			"--allowlist, --min-prefix, --valid-days and "
+			"--allow-reserved are for the deny-list formats, not "
+			"%s\n",
 			o->format);
 		return BPH_EXIT_USAGE;
 	}
 	if (picks != 1 || o->n_args > 1) {
 		fprintf(stderr,
-			"bphound export: --format %s takes one of SEED "
-			"or --cluster ID\n",
+			"bphound export: --format %s takes one of SEED, "
+			"--cluster ID or --rank-file FILE\n",
 			o->format);
 		return BPH_EXIT_USAGE;
 	}
@@ -64,19 +70,23 @@ static int check_args(const struct bph_opts *o)
 	return bph_cli_check_output(o->cmd, o->format, o->out_file);
 }
 
-/* The cluster's hosts as sources; its id and seed name the list. */
-static int add_cluster(const struct bph_opts *o, struct bph_denylist **d)
+static struct bph_denylist *new_list(const char *name, const char *tag)
 {
-	struct bph_store *st = NULL;
+	char gen[64];
+	snprintf(gen, sizeof(gen), "bphound %s", bph_version());
+	return bph_denylist_new(name, tag, gen);
+}
+
+/* The cluster of SEED or --cluster ID, its hosts as sources. */
+static int add_cluster(const struct bph_opts *o, struct bph_store *st,
+		       struct bph_denylist **d)
+{
 	struct bph_clustering *c = NULL;
 	struct bph_abuse_case *k = NULL;
 	const char *seed = o->n_args ? o->args[0] : NULL;
 	char name[160], tag[32];
 	long ci;
-	int status = bph_cli_open_store(o, &st) ? BPH_EXIT_FAIL : 0;
-	if (!status)
-		status = bph_cli_clustering(o, st, &c);
-	bph_store_close(st);
+	int rc, status = bph_cli_clustering(o, st, &c);
 	if (status)
 		return status;
 	ci = bph_abuse_case_find(c, seed, (uint32_t)o->cluster_id);
@@ -94,19 +104,65 @@ static int add_cluster(const struct bph_opts *o, struct bph_denylist **d)
 		bph_clustering_free(c);
 		return BPH_EXIT_USAGE;
 	}
-	int rc = bph_abuse_case_new(c, (size_t)ci, &k);
+	rc = bph_abuse_case_new(c, (size_t)ci, &k);
 	if (!rc) {
 		snprintf(name, sizeof(name), "cluster %u%s%s", k->cluster,
 			 seed ? " of " : "", seed ? seed : "");
 		snprintf(tag, sizeof(tag), "bph_c%u", k->cluster);
-		char gen[64];
-		snprintf(gen, sizeof(gen), "bphound %s", bph_version());
-		*d = bph_denylist_new(name, tag, gen);
+		*d = new_list(name, tag);
 		rc = *d ? bph_abuse_case_deny(k, *d) : BPH_ERR_NOMEM;
 	}
 	bph_abuse_case_free(k);
 	bph_clustering_free(c);
 	return rc ? bph_cli_fail("export", rc, NULL) : 0;
+}
+
+/* The units of --rank-file as sources (ASes and organisations through
+ * the store's pfx2as and as2org). */
+static int add_ranking(const struct bph_opts *o, const struct bph_rdb *db,
+		       struct bph_denylist **d)
+{
+	struct bph_rank_unit *u = NULL;
+	size_t n = 0, unmatched = 0;
+	char err[512] = "", name[160];
+	int rc = bph_rankfile_load(o->rank_file, &u, &n, err, sizeof(err));
+	if (rc)
+		return bph_cli_fail("export --rank-file",
+				    rc == BPH_ERR_IO ? BPH_ERR_USAGE : rc, err);
+	snprintf(name, sizeof(name), "ranking %.120s (%zu units)", o->rank_file,
+		 n);
+	*d = new_list(name, "bph_rank");
+	rc =
+	    *d ? bph_abuse_deny_units(*d, u, n, db, &unmatched) : BPH_ERR_NOMEM;
+	free(u);
+	if (rc)
+		return bph_cli_fail("export", rc, NULL);
+	if (unmatched && !o->quiet)
+		fprintf(stderr,
+			"bphound export: %zu of %zu units route no prefix in "
+			"the store's pfx2as (bphound data list)\n",
+			unmatched, n);
+	return 0;
+}
+
+/* The sources of the list, with the public list entries behind them. */
+static int gather(const struct bph_opts *o, struct bph_denylist **d)
+{
+	struct bph_store *st = NULL;
+	struct bph_rdb *db = NULL;
+	char err[512] = "";
+	int rc, status = bph_cli_open_store(o, &st) ? BPH_EXIT_FAIL : 0;
+	if (!status &&
+	    (rc = bph_data_load(st, BPH_KINDS_ALL, &db, err, sizeof(err))))
+		status = bph_cli_fail("export: loading the data", rc, err);
+	if (!status)
+		status = o->rank_file ? add_ranking(o, db, d)
+				      : add_cluster(o, st, d);
+	if (!status && (rc = bph_abuse_deny_listings(*d, db)))
+		status = bph_cli_fail("export", rc, NULL);
+	bph_rdb_free(db);
+	bph_store_close(st);
+	return status;
 }
 
 static int load_allowlist(const struct bph_opts *o, struct bph_rangeset *allow)
@@ -221,7 +277,7 @@ int bph_cli_deny_export(const struct bph_opts *o)
 	if (!status)
 		status = load_allowlist(o, &allow);
 	if (!status)
-		status = add_cluster(o, &d);
+		status = gather(o, &d);
 	if (!status)
 		status = build_and_write(o, d, &allow);
 	bph_denylist_free(d);

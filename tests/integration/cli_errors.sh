@@ -90,8 +90,8 @@ expect 2 "bash or zsh" completion fish
 expect 2 "not in the store" show 198.18.0.9 --db "$db"
 # deny lists (cli/deny.c): what to list, where, and the allowlist
 printf '198.18.10.0/24\n198.18.10.1/24\n' >"$work/allow.txt"
-expect 2 "one of SEED or --cluster" export --format nft -o "$work/x.nft" --db "$db"
-expect 2 "one of SEED or --cluster" export --format nft 198.18.0.1 --cluster 1 -o "$work/x.nft" --db "$db"
+expect 2 "one of SEED, --cluster ID or --rank-file" export --format nft -o "$work/x.nft" --db "$db"
+expect 2 "one of SEED, --cluster ID or --rank-file" export --format nft 198.18.0.1 --cluster 1 -o "$work/x.nft" --db "$db"
 expect 2 "for the deny-list formats, not json" export --format json --cluster 1 -o "$work/x.json" --db "$db"
 expect 2 "needs -o FILE" export --format denylist --cluster 1 -o - --db "$db"
 expect 2 "allow.txt:2:12: .* host bits" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --allowlist "$work/allow.txt"
@@ -99,6 +99,17 @@ expect 2 "No such file" export --format denylist --cluster 1 -o "$work/x.txt" --
 expect 2 "out of range" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --min-prefix 4
 expect 2 "out of range" export --format denylist --cluster 1 -o "$work/x.txt" --db "$db" --valid-days 0
 expect 2 "a deny list is written by" cluster --db "$db" --export "nft:$work/x.nft"
+printf 'rank  unit     score\n   1  AS64500  0.5\n' >"$work/rank.txt"
+expect 2 "rank.txt:1:1: no \"unit\" column" export --format nft --rank-file "$work/rank.txt" -o "$work/x.nft" --db "$db"
+expect 2 "one of SEED, --cluster ID or --rank-file" export --format nft --cluster 1 --rank-file "$work/rank.txt" -o "$work/x.nft" --db "$db"
+# abuse reports (cli/cmd_report.c): what to report, who reports, where
+expect 2 "one of SEED or --cluster ID" report --outdir "$work/r" --contact a@b.example --db "$db"
+expect 2 "--outdir DIR and --contact EMAIL are needed" report 198.18.0.1 --db "$db"
+expect 2 "--to takes provider, upstreams" report 198.18.0.1 --to everyone --dry-run --db "$db"
+expect 2 "plain e-mail address" report 198.18.0.1 --contact "me <not an address>" --outdir "$work/r" --db "$db"
+expect 2 "plain e-mail address" report 198.18.0.1 --contact "a@b.example, c@d.example" --outdir "$work/r" --db "$db"
+expect 2 "--type 'spam' is not one of: bph c2" report 198.18.0.1 --type spam --dry-run --db "$db"
+expect 2 "does not apply to report" report 198.18.0.1 --dry-run --format nft --db "$db"
 
 # a write error on stdout is a failure, not success (show > /dev/full)
 "$bin" import "$top/tests/fuzz/corpus/fuzz_record_json/seed-lab-line" --db "$db" -q
@@ -111,6 +122,9 @@ fi
 # with a store that holds hosts: an unknown seed or cluster id
 expect 2 "not an answering host" export --format denylist 198.18.0.9 -o "$work/x.txt" --db "$db"
 expect 2 "no cluster 99" export --format denylist --cluster 99 -o "$work/x.txt" --db "$db"
+expect 2 "not an answering host in the store: '198.18.0.9'" report 198.18.0.9 --dry-run --db "$db"
+expect 2 "no cluster 99" report --cluster 99 --dry-run --db "$db"
+expect 2 "no recipient found" report 198.18.10.32 --contact a@b.example --outdir "$work/r" --db "$db"
 
 if [ "$fails" -ne 0 ]; then
 	echo "cli_errors: $fails failures"

@@ -364,6 +364,9 @@ static void test_write(void **state)
 	free(v);
 	assert_null(header(eml, "Bcc"));
 	assert_non_null(strstr(eml, p.r[0].report_id));
+	/* what was seen of each host, in the summary */
+	assert_non_null(
+	    strstr(eml, "page title (port 443): \"Alpha Hosting :: Panel\""));
 	free(eml);
 	/* the upstream report cites the provider's id */
 	snprintf(path, sizeof(path), "%s/%s.eml", dir, p.r[1].file);
