@@ -93,9 +93,16 @@ static int sq_exec(struct bph_db *db, const char *sql)
 	return 0;
 }
 
+/* WAL, kept when the last connection closes (PERSIST_WAL): a reader who
+ * may not write the folder needs the -wal and -shm files to exist, and
+ * cannot create them; journal_size_limit keeps the kept file small. */
 static int sq_prepare_writes(struct bph_db *db)
 {
-	return sq_exec(db, "PRAGMA journal_mode=WAL");
+	int on = 1;
+
+	sqlite3_file_control(handle(db), "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	return sq_exec(db, "PRAGMA journal_mode=WAL;"
+			   " PRAGMA journal_size_limit=67108864");
 }
 
 static int sq_tune_bulk(struct bph_db *db)
@@ -335,6 +342,12 @@ int bph_db_sqlite_open(const char *path, unsigned flags, struct bph_db **out,
 	d->base.backend = BPH_DB_SQLITE;
 	rc = sqlite3_open_v2(path, &d->h, oflags, NULL);
 	rc = rc == SQLITE_OK ? sq_configure(d) : sq_fail(&d->base, rc);
+	/* SQLite opens a file it may not write read-only, silently */
+	if (!rc && !(flags & BPH_DB_READONLY) &&
+	    sqlite3_db_readonly(d->h, "main") == 1)
+		rc = bph_db_fail(&d->base, BPH_DB_EREADONLY,
+				 "the store is read-only to this user: reading "
+				 "commands work, writing ones do not");
 	if (rc) {
 		snprintf(err, errlen, "%s", d->base.msg);
 		sq_close(&d->base);

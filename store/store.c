@@ -146,6 +146,17 @@ static int open_db(struct bph_store *st, const char *where, unsigned flags,
 
 	if (!rc)
 		rc = check_identity(st->db, flags, &id, err, errlen);
+	if (rc == BPH_ERR_PERM && write)
+		snprintf(err, errlen,
+			 "the store or its folder is read-only "
+			 "to this user: reading commands work, "
+			 "writing ones do not");
+	else if (rc == BPH_ERR_PERM)
+		snprintf(err, errlen,
+			 "cannot read it: its folder is not writable and its "
+			 "-wal and -shm files are missing (bphound leaves "
+			 "them when it writes; run one import or scan on it, "
+			 "or make the folder writable)");
 	if (!rc && write && (rc = bph_db_prepare_writes(st->db)))
 		snprintf(err, errlen, "%s", bph_db_errmsg(st->db));
 	if (!rc)

@@ -1,0 +1,180 @@
+#!/bin/bash
+# A SQLite store that survives (issue 9, "a store that survives"; run as
+# root): two imports at once, and a scan beside an import, both keep every
+# record; show, cluster and export work during an import and on a store
+# the user may only read; SIGKILL at random points of an import leaves a
+# store that passes PRAGMA integrity_check, and the re-run completes it
+# with no duplicate observation; the same file twice adds nothing; a full
+# disk (a small tmpfs made here) is exit 2 with the committed records kept
+# and counted; --db mistakes and another program's file are exit 2 and
+# leave things untouched.
+#
+#   bphsv-scan (198.18.213.2) -- bphsv-rtr -- bphsv-tgt (.66)
+#
+# The scan targets 198.19.96.0/24 routed to the target namespace (three
+# listeners); everything lives in namespaces this script makes and removes.
+set -euo pipefail
+
+BUILD=${BPH_BUILD:-${1:-$(dirname "$0")/../../build}}
+BPH=$BUILD/bphound
+P=bphsv$$ NET=213
+. "$(dirname "$0")/lib/netns3.sh"
+WORK=$(mktemp -d /tmp/bphsv.XXXXXX)
+FULL=$WORK/full
+cleanup() {
+	mountpoint -q "$FULL" && umount "$FULL"
+	netns3_cleanup
+}
+trap cleanup EXIT INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+[ -x "$BPH" ] || { echo "build $BPH first" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+q() { sqlite3 "$1" "$2"; }
+
+# records FILE N BASE: N bphound records on distinct addresses from the
+# /16 number BASE on, sharing a few host keys and HASSHes
+records() {
+	/usr/bin/python3 - "$@" <<'EOF'
+import json, sys
+path, n, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, "w") as f:
+    for i in range(n):
+        ip = "10.%d.%d.%d" % (base + i // 65536, (i // 256) % 256, i % 256)
+        f.write(json.dumps({"ip": ip, "port": 22, "state": "open",
+            "seen": 1795000000 + i,
+            "ssh": {"hassh_server": "%032x" % (i % 13),
+                    "hostkeys": [{"type": "ssh-ed25519",
+                                  "sha256": "SHA256:k%d" % (i % 500)}]},
+            "http": {"title": "t%d" % i}}) + "\n")
+EOF
+}
+N=15000
+records "$WORK/a.jsonl" $N 1
+records "$WORK/b.jsonl" $N 3
+records "$WORK/c.jsonl" $((N * 2)) 5
+records "$WORK/d.jsonl" $N 7
+
+echo "== --db mistakes and another program's file: exit 2, nothing touched"
+set +e
+"$BPH" show 10.1.0.1 --db "$WORK/no/such/dir/x.db" 2>"$WORK/e1"; r1=$?
+"$BPH" import "$WORK/a.jsonl" --db "$WORK/no/such/dir/x.db" 2>"$WORK/e2"; r2=$?
+"$BPH" cluster --db "$WORK" 2>"$WORK/e3"; r3=$?
+q "$WORK/other.db" "CREATE TABLE t(x); INSERT INTO t VALUES (42)"
+cp "$WORK/other.db" "$WORK/other.orig"
+"$BPH" show 10.1.0.1 --db "$WORK/other.db" 2>"$WORK/e4"; r4=$?
+"$BPH" import "$WORK/a.jsonl" --db "$WORK/other.db" 2>"$WORK/e5"; r5=$?
+set -e
+[ "$r1$r2$r3$r4$r5" = 22222 ] || fail "statuses $r1 $r2 $r3 $r4 $r5"
+[ ! -e "$WORK/no" ] || fail "a missing folder was created"
+grep -q "does not exist" "$WORK/e2" || fail "missing folder: $(cat "$WORK/e2")"
+grep -q "is a directory" "$WORK/e3" || fail "directory: $(cat "$WORK/e3")"
+[ "$(grep -o "$WORK" "$WORK/e3" | wc -l)" = 1 ] || fail "path said twice: $(cat "$WORK/e3")"
+grep -q "not a bphound store" "$WORK/e5" || fail "foreign: $(cat "$WORK/e5")"
+cmp -s "$WORK/other.db" "$WORK/other.orig" || fail "another program's file changed"
+[ ! -e "$WORK/other.db-wal" ] || fail "another program's file went to WAL"
+
+db=$WORK/s.db
+echo "== two imports at once"
+"$BPH" import "$WORK/a.jsonl" --db "$db" -q & pa=$!
+"$BPH" import "$WORK/b.jsonl" --db "$db" -q & pb=$!
+wait $pa || fail "import a"
+wait $pb || fail "import b"
+[ "$(q "$db" 'SELECT count(*) FROM services')" = $((2 * N)) ] ||
+	fail "services after two imports: $(q "$db" 'SELECT count(*) FROM services')"
+[ "$(q "$db" "SELECT holders FROM arts WHERE value = 'SHA256:k7'")" = 60 ] ||
+	fail "holders of k7"
+
+echo "== readers during an import"
+"$BPH" import "$WORK/c.jsonl" --db "$db" -q & pc=$!
+reads=0
+while kill -0 $pc 2>/dev/null; do
+	"$BPH" show 10.1.0.1 --db "$db" >/dev/null || fail "show during import"
+	"$BPH" cluster --db "$db" >/dev/null || fail "cluster during import"
+	"$BPH" export --format csv -o "$WORK/x.csv" --db "$db" || fail "export during import"
+	reads=$((reads + 1))
+done
+wait $pc || fail "import c"
+echo "$reads rounds of show, cluster and export during the import"
+[ $reads -ge 1 ] || fail "the import ended before any read"
+[ "$(q "$db" 'SELECT count(*) FROM services')" = $((4 * N)) ] || fail "services after c"
+
+echo "== the same file twice adds nothing"
+"$BPH" import "$WORK/a.jsonl" --db "$db" 2>"$WORK/again"
+grep -q "($N already in the store\|(0 new" "$WORK/again" || fail "again: $(cat "$WORK/again")"
+[ "$(q "$db" 'SELECT count(*) FROM services')" = $((4 * N)) ] || fail "duplicates"
+[ "$(q "$db" "SELECT count(*) FROM scans WHERE kind = 'import'")" = 3 ] || fail "an empty scan was left"
+
+echo "== SIGKILL at random points, then a re-run"
+for i in 1 2 3; do
+	"$BPH" import "$WORK/d.jsonl" --db "$db" -q & pd=$!
+	sleep "0.$((RANDOM % 9 + 1))"
+	kill -9 $pd 2>/dev/null || true
+	wait $pd 2>/dev/null || true
+	[ "$(q "$db" 'PRAGMA integrity_check')" = ok ] || fail "integrity after kill $i"
+done
+"$BPH" import "$WORK/d.jsonl" --db "$db" -q || fail "re-run"
+in_d="ip >= $(((10 << 24) + (7 << 16))) AND ip < $(((10 << 24) + (8 << 16)))"
+[ "$(q "$db" "SELECT count(*) FROM services WHERE $in_d")" = $N ] ||
+	fail "d after kills: $(q "$db" "SELECT count(*) FROM services WHERE $in_d")"
+[ "$(q "$db" 'SELECT count(*) FROM services')" = $((5 * N)) ] || fail "total after kills"
+[ "$(q "$db" 'SELECT count(*) FROM (SELECT ip, port, seen FROM services GROUP BY 1, 2, 3 HAVING count(*) > 1)')" = 0 ] ||
+	fail "duplicate observations"
+
+echo "== a scan and an import at once"
+netns3_up
+ip -n "$RTR" route add 198.19.96.0/24 via "198.18.$NET.66"
+for a in 198.19.96.7 198.19.96.8 198.19.96.9; do ip -n "$TGT" addr add "$a/32" dev lo; done
+nsx "$TGT" /usr/bin/python3 -c '
+import socket, select
+socks = []
+for a in ("198.19.96.7", "198.19.96.8", "198.19.96.9"):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, 22)); s.listen(64); socks.append(s)
+while True:
+    for s in select.select(socks, [], [])[0]:
+        c, _ = s.accept(); c.close()' &
+PIDS+=($!)
+for i in $(seq 50); do [ "$(nsx "$TGT" ss -Hltn | wc -l)" -ge 3 ] && break; sleep 0.1; done
+records "$WORK/e.jsonl" $N 9
+"$BPH" import "$WORK/e.jsonl" --db "$db" -q & pe=$!
+nsx "$SCAN" "$BPH" scan 198.19.96.0/24 -p 22 --allow-reserved --no-probes \
+	--rate 2000 --wait 500 --db "$db" -q || fail "scan beside an import"
+wait $pe || fail "import beside a scan"
+[ "$(q "$db" "SELECT count(*) FROM services s JOIN scans c ON c.id = s.scan_id WHERE c.kind = 'scan' AND s.state = 'open'")" = 3 ] ||
+	fail "scan records"
+[ "$(q "$db" 'SELECT count(*) FROM services')" -ge $((6 * N + 3)) ] || fail "import beside the scan"
+netns3_down
+
+echo "== a store the user may only read"
+ro=$WORK/ro
+mkdir "$ro"
+cp "$db" "$ro/s.db"
+"$BPH" import "$WORK/a.jsonl" --db "$ro/s.db" -q # a writer leaves -wal/-shm
+chmod 0444 "$ro"/s.db*
+chmod 0555 "$ro" "$WORK"
+runuser -u nobody -- "$BPH" show 10.1.0.1 --db "$ro/s.db" >/dev/null || fail "show read-only"
+runuser -u nobody -- "$BPH" cluster --db "$ro/s.db" >/dev/null || fail "cluster read-only"
+set +e
+runuser -u nobody -- "$BPH" import /dev/null --db "$ro/s.db" 2>"$WORK/e6"; r6=$?
+set -e
+chmod 0755 "$ro" "$WORK"
+[ $r6 = 2 ] && grep -q "read-only" "$WORK/e6" || fail "import into a read-only store: $r6 $(cat "$WORK/e6")"
+
+echo "== a full disk"
+mkdir "$FULL"
+mount -t tmpfs -o size=12m tmpfs "$FULL"
+set +e
+"$BPH" import "$WORK/c.jsonl" --db "$FULL/s.db" 2>"$WORK/e7"; r7=$?
+set -e
+[ $r7 = 2 ] || fail "full disk status $r7"
+grep -q "full\|No space" "$WORK/e7" || fail "full disk message: $(cat "$WORK/e7")"
+kept=$(sed -n 's/.*(\([0-9]*\) new,.*/\1/p' "$WORK/e7")
+[ "$(q "$FULL/s.db" 'PRAGMA integrity_check')" = ok ] || fail "integrity on a full disk"
+[ "$(q "$FULL/s.db" 'SELECT count(*) FROM services')" = "$kept" ] ||
+	fail "reported $kept kept, the store holds $(q "$FULL/s.db" 'SELECT count(*) FROM services')"
+[ "$kept" -gt 0 ] || fail "nothing was committed before the disk filled"
+"$BPH" show 10.5.0.1 --db "$FULL/s.db" >/dev/null || fail "show on a full disk"
+"$BPH" cluster --db "$FULL/s.db" >/dev/null || fail "cluster on a full disk"
+echo "full disk: exit 2, $kept records kept and counted"
+echo PASS
