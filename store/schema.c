@@ -179,9 +179,49 @@ static const struct step data_steps[] = {
      NULL},
 };
 
+/* Sweeps (store/store_sweep.c, store/store_outbox.c): runs, their events,
+ * the watch hits and cluster members each run found, the outbox; and an
+ * index to read one scan's services (a sweep reads whole runs). */
+static const struct step sweep_steps[] = {
+    {1, "sweep runs, events, watch hits, members, outbox",
+     "CREATE TABLE IF NOT EXISTS sweep_runs("
+     " id {id}, sweep TEXT NOT NULL, scan_id BIGINT,"
+     " status TEXT NOT NULL, started BIGINT NOT NULL, finished BIGINT,"
+     " pid BIGINT, config_sha256 TEXT, ranges TEXT, ports TEXT,"
+     " observed BIGINT,"
+     " hosts BIGINT NOT NULL DEFAULT 0, services BIGINT NOT NULL DEFAULT 0,"
+     " events BIGINT NOT NULL DEFAULT 0,"
+     " evaluated BIGINT NOT NULL DEFAULT 0, error TEXT);"
+     "CREATE INDEX IF NOT EXISTS sweep_runs_sweep ON sweep_runs(sweep, id);"
+     "CREATE TABLE IF NOT EXISTS sweep_events("
+     " run_id BIGINT NOT NULL REFERENCES sweep_runs(id), id TEXT NOT NULL,"
+     " type TEXT NOT NULL, severity TEXT NOT NULL, ip TEXT, port BIGINT,"
+     " event TEXT NOT NULL, PRIMARY KEY(run_id, id));"
+     "CREATE TABLE IF NOT EXISTS sweep_watch_hits("
+     " run_id BIGINT NOT NULL REFERENCES sweep_runs(id),"
+     " watch TEXT NOT NULL, ip TEXT NOT NULL, port BIGINT NOT NULL,"
+     " PRIMARY KEY(run_id, watch, ip, port));"
+     "CREATE TABLE IF NOT EXISTS sweep_members("
+     " run_id BIGINT NOT NULL REFERENCES sweep_runs(id),"
+     " cluster TEXT NOT NULL, ip TEXT NOT NULL,"
+     " PRIMARY KEY(run_id, cluster, ip));"
+     "CREATE TABLE IF NOT EXISTS sweep_outbox("
+     " delivery TEXT PRIMARY KEY, sweep TEXT NOT NULL,"
+     " run_id BIGINT NOT NULL REFERENCES sweep_runs(id),"
+     " channel TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,"
+     " n_events BIGINT NOT NULL, status TEXT NOT NULL,"
+     " attempts BIGINT NOT NULL DEFAULT 0, created BIGINT NOT NULL,"
+     " last_attempt BIGINT, delivered BIGINT, last_error TEXT);"
+     "CREATE INDEX IF NOT EXISTS sweep_outbox_status"
+     " ON sweep_outbox(sweep, status);"
+     "CREATE INDEX IF NOT EXISTS services_scan ON services(scan_id);",
+     NULL},
+};
+
 static const struct module modules[] = {
     {"core", core_steps, sizeof(core_steps) / sizeof(core_steps[0])},
     {"data", data_steps, sizeof(data_steps) / sizeof(data_steps[0])},
+    {"sweep", sweep_steps, sizeof(sweep_steps) / sizeof(sweep_steps[0])},
 };
 
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))

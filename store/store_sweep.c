@@ -1,0 +1,401 @@
+/*
+ * store_sweep.c - sweep runs and the reads a sweep's diff makes: a run's
+ * services, one service back, and whether an address was seen before
+ * (contract in store/sweep_store.h; tables in store/schema.c, module
+ * "sweep"). The events, derived state and outbox are store_outbox.c's.
+ */
+#include "store/sweep_store.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/record_json.h"
+#include "store/db_int.h"
+
+static const char *const status_names[] = {"running", "complete", "interrupted",
+					   "failed"};
+
+const char *bph_run_status_name(enum bph_run_status s)
+{
+	return (unsigned)s < 4 ? status_names[s] : "failed";
+}
+
+static enum bph_run_status status_parse(const char *s)
+{
+	for (int i = 0; s && i < 4; i++)
+		if (!strcmp(status_names[i], s))
+			return (enum bph_run_status)i;
+	return BPH_RUN_FAILED;
+}
+
+void bph_sweep_run_clear(struct bph_sweep_run *r)
+{
+	free(r->ranges);
+	free(r->ports);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Runs a prepared statement to completion; 0 or a negative BPH_ERR_*. */
+static int run_stmt(struct bph_db_stmt *q, int rc)
+{
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = 0;
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+static int interrupt_stale(struct bph_store *st, const char *sweep, int *n)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"UPDATE sweep_runs SET status = 'interrupted',"
+				" finished = ?, error = 'found running at the"
+				" start of a later run (killed?)'"
+				" WHERE status = 'running'",
+				&q);
+
+	(void)sweep; /* the lock is the store's: any running run is dead */
+	if (!rc) {
+		bph_db_bind_int64(q, 1, (int64_t)time(NULL));
+		rc = bph_db_step(q);
+		*n = rc >= 0 ? (int)bph_db_changes(q) : 0;
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+static int insert_run(struct bph_store *st, const char *sweep, const char *sha,
+		      int64_t pid, int64_t *run)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    st->db,
+	    "INSERT INTO sweep_runs(sweep, status, started, pid,"
+	    " config_sha256) VALUES (?, 'running', ?, ?, ?) RETURNING id",
+	    &q);
+
+	if (!rc) {
+		bph_db_bind_text(q, 1, sweep);
+		bph_db_bind_int64(q, 2, (int64_t)time(NULL));
+		bph_db_bind_int64(q, 3, pid);
+		bph_db_bind_text(q, 4, sha);
+		rc = bph_db_step(q);
+	}
+	if (rc == BPH_DB_ROW) {
+		*run = bph_db_column_int64(q, 0);
+		rc = bph_db_step(q);
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+int bph_sweep_run_begin(struct bph_store *st, const char *sweep,
+			const char *config_sha256, int64_t pid, int64_t *run,
+			int *n_interrupted)
+{
+	int rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
+
+	if (!rc)
+		rc = interrupt_stale(st, sweep, n_interrupted);
+	if (!rc)
+		rc = insert_run(st, sweep, config_sha256, pid, run);
+	if (!rc)
+		rc = bph_db_commit(st->db);
+	if (rc)
+		bph_db_rollback(st->db);
+	return rc;
+}
+
+int bph_sweep_run_set_scan(struct bph_store *st, int64_t run, int64_t scan_id,
+			   const char *ranges, const char *ports,
+			   int64_t observed)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"UPDATE sweep_runs SET scan_id = ?, ranges = ?,"
+				" ports = ?, observed = ? WHERE id = ?",
+				&q);
+
+	if (!rc) {
+		bph_db_bind_int64(q, 1, scan_id);
+		bph_db_bind_text(q, 2, ranges);
+		bph_db_bind_text(q, 3, ports);
+		bph_db_bind_int64(q, 4, observed);
+		bph_db_bind_int64(q, 5, run);
+	}
+	return run_stmt(q, rc);
+}
+
+int bph_sweep_run_end(struct bph_store *st, int64_t run,
+		      enum bph_run_status status, const char *error)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc =
+	    bph_db_prepare(st->db,
+			   "UPDATE sweep_runs SET status = ?, finished = ?,"
+			   " error = ? WHERE id = ?",
+			   &q);
+
+	if (!rc) {
+		bph_db_bind_text(q, 1, bph_run_status_name(status));
+		bph_db_bind_int64(q, 2, (int64_t)time(NULL));
+		if (error)
+			bph_db_bind_text(q, 3, error);
+		else
+			bph_db_bind_null(q, 3);
+		bph_db_bind_int64(q, 4, run);
+	}
+	return run_stmt(q, rc);
+}
+
+#define RUN_COLS                                                               \
+	"id, sweep, scan_id, status, started, finished, pid, config_sha256,"   \
+	" ranges, ports, hosts, services, events, evaluated, error, observed"
+
+static char *dup_col(struct bph_db_stmt *q, int i)
+{
+	const char *s = bph_db_column_text(q, i);
+	return s ? strdup(s) : NULL;
+}
+
+static void read_run(struct bph_db_stmt *q, struct bph_sweep_run *r)
+{
+	const char *s;
+
+	memset(r, 0, sizeof(*r));
+	r->id = bph_db_column_int64(q, 0);
+	snprintf(r->sweep, sizeof(r->sweep), "%s",
+		 (s = bph_db_column_text(q, 1)) ? s : "");
+	r->scan_id = bph_db_column_int64(q, 2);
+	r->status = status_parse(bph_db_column_text(q, 3));
+	r->started = bph_db_column_int64(q, 4);
+	r->finished = bph_db_column_int64(q, 5);
+	r->pid = bph_db_column_int64(q, 6);
+	snprintf(r->config_sha256, sizeof(r->config_sha256), "%s",
+		 (s = bph_db_column_text(q, 7)) ? s : "");
+	r->ranges = dup_col(q, 8);
+	r->ports = dup_col(q, 9);
+	r->hosts = bph_db_column_int64(q, 10);
+	r->services = bph_db_column_int64(q, 11);
+	r->events = bph_db_column_int64(q, 12);
+	r->evaluated = bph_db_column_int64(q, 13) != 0;
+	r->error = dup_col(q, 14);
+	r->observed = bph_db_column_int64(q, 15);
+}
+
+int bph_sweep_run_get(struct bph_store *st, int64_t id,
+		      struct bph_sweep_run *out)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    st->db, "SELECT " RUN_COLS " FROM sweep_runs WHERE id = ?", &q);
+
+	if (!rc) {
+		bph_db_bind_int64(q, 1, id);
+		rc = bph_db_step(q);
+	}
+	if (rc == BPH_DB_ROW)
+		read_run(q, out);
+	bph_db_finalize(q);
+	return rc == BPH_DB_ROW ? 0 : rc == BPH_DB_DONE ? BPH_ERR_USAGE : rc;
+}
+
+int bph_sweep_runs_complete(struct bph_store *st, const char *sweep,
+			    int64_t before, size_t max, int64_t *ids, size_t *n)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"SELECT id FROM sweep_runs WHERE sweep = ? AND"
+				" status = 'complete' AND (? = 0 OR id < ?)"
+				" ORDER BY id DESC",
+				&q);
+
+	*n = 0;
+	if (!rc) {
+		bph_db_bind_text(q, 1, sweep);
+		bph_db_bind_int64(q, 2, before);
+		bph_db_bind_int64(q, 3, before);
+	}
+	while (!rc && *n < max && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		ids[(*n)++] = bph_db_column_int64(q, 0);
+		rc = 0;
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+int bph_sweep_runs_each(struct bph_store *st, const char *sweep,
+			bph_sweep_run_cb cb, void *ctx)
+{
+	struct bph_db_stmt *q = NULL;
+	struct bph_sweep_run r;
+	int rc = bph_db_prepare(st->db,
+				"SELECT " RUN_COLS " FROM sweep_runs"
+				" WHERE (? IS NULL OR sweep = ?) ORDER BY id",
+				&q);
+
+	if (!rc && sweep) {
+		bph_db_bind_text(q, 1, sweep);
+		bph_db_bind_text(q, 2, sweep);
+	} else if (!rc) {
+		bph_db_bind_null(q, 1);
+		bph_db_bind_null(q, 2);
+	}
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		read_run(q, &r);
+		rc = cb(ctx, &r);
+		bph_sweep_run_clear(&r);
+	}
+	bph_db_finalize(q);
+	return rc < 0 || rc > 0 ? rc : 0;
+}
+
+int bph_sweep_names_each(struct bph_store *st,
+			 int (*cb)(void *ctx, const char *sweep,
+				   int64_t last_complete),
+			 void *ctx)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    st->db,
+	    "SELECT sweep, max(CASE WHEN status = 'complete' THEN id ELSE 0"
+	    " END) FROM sweep_runs GROUP BY sweep ORDER BY sweep",
+	    &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = cb(ctx, bph_db_column_text(q, 0),
+			bph_db_column_int64(q, 1));
+	bph_db_finalize(q);
+	return rc < 0 || rc > 0 ? rc : 0;
+}
+
+/* ---- services ---- */
+
+/* Decodes the record column of q's row and hands it to cb. */
+static int each_row(struct bph_db_stmt *q, bph_service_cb cb, void *ctx)
+{
+	const char *text = bph_db_column_text(q, 0);
+	json_error_t je;
+	json_t *j = text ? json_loads(text, 0, &je) : NULL;
+	struct bph_service s;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc = j ? bph_service_from_json(j, &s, NULL, 0) : BPH_ERR_FORMAT;
+	json_decref(j);
+	if (!rc && s.state == BPH_STATE_OPEN)
+		cb(ctx, &s);
+	bph_service_clear(&s);
+	return rc;
+}
+
+int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
+			bph_service_cb cb, void *ctx)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare_stream(st->db,
+				       "SELECT record FROM services WHERE"
+				       " scan_id = ? AND state = 'open'",
+				       &q);
+
+	if (!rc)
+		bph_db_bind_int64(q, 1, scan_id);
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = each_row(q, cb, ctx);
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
+			void *ctx)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"SELECT record FROM services WHERE ip = ? AND"
+				" state = 'open' ORDER BY scan_id, port",
+				&q);
+
+	if (!rc)
+		bph_db_bind_text(q, 1, ip);
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = each_row(q, cb, ctx);
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+struct one {
+	struct bph_service *out;
+	bool found;
+	int rc;
+};
+
+/* Deep-copies the borrowed record through its JSON form. */
+static void take(void *ctx, const struct bph_service *s)
+{
+	struct one *o = ctx;
+	json_t *j = bph_service_to_json(s);
+
+	o->rc = j ? bph_service_from_json(j, o->out, NULL, 0) : BPH_ERR_NOMEM;
+	o->found = true;
+	json_decref(j);
+}
+
+int bph_store_scan_get(struct bph_store *st, int64_t scan_id, uint32_t ip,
+		       uint16_t port, struct bph_service *out)
+{
+	struct bph_db_stmt *q = NULL;
+	struct one o = {.out = out};
+	char a[16];
+	int rc = bph_db_prepare(st->db,
+				"SELECT record FROM services WHERE ip = ? AND"
+				" scan_id = ? AND port = ? AND state = 'open'"
+				" ORDER BY id DESC",
+				&q);
+
+	bph_ip_str(ip, a);
+	if (!rc) {
+		bph_db_bind_text(q, 1, a);
+		bph_db_bind_int64(q, 2, scan_id);
+		bph_db_bind_int64(q, 3, port);
+		rc = bph_db_step(q);
+	}
+	if (rc == BPH_DB_ROW)
+		rc = each_row(q, take, &o);
+	bph_db_finalize(q);
+	if (rc < 0)
+		return rc;
+	return !o.found ? BPH_ERR_USAGE : o.rc;
+}
+
+int bph_sweep_seen_before(struct bph_store *st, const char *sweep, int64_t run,
+			  uint32_t ip, int64_t *last)
+{
+	struct bph_db_stmt *q = NULL;
+	char a[16];
+	int rc = bph_db_prepare(
+	    st->db,
+	    "SELECT max(r.id) FROM services s JOIN sweep_runs r"
+	    " ON r.scan_id = s.scan_id WHERE s.ip = ? AND s.state = 'open'"
+	    " AND r.sweep = ? AND r.status = 'complete' AND r.id < ?",
+	    &q);
+
+	bph_ip_str(ip, a);
+	*last = 0;
+	if (!rc) {
+		bph_db_bind_text(q, 1, a);
+		bph_db_bind_text(q, 2, sweep);
+		bph_db_bind_int64(q, 3, run);
+		rc = bph_db_step(q);
+	}
+	if (rc == BPH_DB_ROW)
+		*last = bph_db_column_int64(q, 0);
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,207 @@
+/*
+ * sweep_store.h - the store's tables for sweeps (store/store_sweep.c;
+ * schema module "sweep" in store/schema.c; columns in docs/output.md "The
+ * store"): runs with their status and coverage, the events of each run,
+ * each run's watch hits and tracked-cluster members (what the next run
+ * compares with), and the outbox of notifications not yet delivered.
+ * Written through the store's SQL layer, so they work on SQLite and
+ * PostgreSQL alike.
+ */
+#ifndef BPH_STORE_SWEEP_STORE_H
+#define BPH_STORE_SWEEP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fingerprints/record.h"
+
+struct bph_store;
+
+enum bph_run_status {
+	BPH_RUN_RUNNING = 0,
+	BPH_RUN_COMPLETE,
+	BPH_RUN_INTERRUPTED, /* SIGINT/SIGTERM, or found running after a
+				crash (kill -9) */
+	BPH_RUN_FAILED,
+};
+
+/* "running", "complete", "interrupted", "failed". */
+const char *bph_run_status_name(enum bph_run_status s);
+
+struct bph_sweep_run {
+	int64_t id;
+	char sweep[72];
+	int64_t scan_id; /* 0: no scan yet */
+	enum bph_run_status status;
+	int64_t started, finished; /* Unix seconds; finished 0: not yet */
+	int64_t observed;	   /* when its scan ended (events' time) */
+	int64_t pid;
+	char config_sha256[65];
+	char *ranges, *ports; /* coverage (sweep/coverage.h text), owned */
+	int64_t hosts, services, events;
+	bool evaluated; /* its watch hits and members are stored */
+	char *error;	/* why it failed, owned, may be NULL */
+};
+
+void bph_sweep_run_clear(struct bph_sweep_run *r);
+
+/*
+ * Marks every run of sweep still "running" as interrupted (the caller
+ * holds the sweep lock, so none of them is alive); *n counts them.
+ * Then inserts a new running run. Returns 0 or a negative BPH_ERR_*.
+ */
+int bph_sweep_run_begin(struct bph_store *st, const char *sweep,
+			const char *config_sha256, int64_t pid, int64_t *run,
+			int *n_interrupted);
+
+/* Records the run's scan, its coverage and when the scan ended. */
+int bph_sweep_run_set_scan(struct bph_store *st, int64_t run, int64_t scan_id,
+			   const char *ranges, const char *ports,
+			   int64_t observed);
+
+/* Ends a run as interrupted or failed, with an optional reason. */
+int bph_sweep_run_end(struct bph_store *st, int64_t run,
+		      enum bph_run_status status, const char *error);
+
+/* Reads run id into *out (cleared by the caller after). Returns 0,
+ * BPH_ERR_USAGE (no such run) or another negative BPH_ERR_*. */
+int bph_sweep_run_get(struct bph_store *st, int64_t id,
+		      struct bph_sweep_run *out);
+
+/*
+ * Up to max ids of complete runs of sweep with id < before (0: any),
+ * newest first, into ids; their number into *n.
+ */
+int bph_sweep_runs_complete(struct bph_store *st, const char *sweep,
+			    int64_t before, size_t max, int64_t *ids,
+			    size_t *n);
+
+/* Calls cb for every run of sweep (every sweep when NULL), oldest first.
+ * A nonzero return of cb stops the walk and is returned. */
+typedef int (*bph_sweep_run_cb)(void *ctx, const struct bph_sweep_run *r);
+int bph_sweep_runs_each(struct bph_store *st, const char *sweep,
+			bph_sweep_run_cb cb, void *ctx);
+
+/* The names of every sweep with runs, with their newest complete run;
+ * cb(ctx, name, run id or 0). */
+int bph_sweep_names_each(struct bph_store *st,
+			 int (*cb)(void *ctx, const char *sweep,
+				   int64_t last_complete),
+			 void *ctx);
+
+/* ---- a run's services ---- */
+
+/*
+ * Calls cb with every open service of scan_id (each record borrowed for
+ * the call), in (ip, port) order. Returns 0, or a negative BPH_ERR_*
+ * (a record that does not decode is BPH_ERR_FORMAT).
+ */
+int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
+			bph_service_cb cb, void *ctx);
+
+/* The open service (ip, port) of scan_id into *out (zeroed by the
+ * caller; clear it after). Returns 0, BPH_ERR_USAGE when there is none. */
+int bph_store_scan_get(struct bph_store *st, int64_t scan_id, uint32_t ip,
+		       uint16_t port, struct bph_service *out);
+
+/* The newest complete run of sweep before run in which ip had an open
+ * service, into *last (0: none). */
+int bph_sweep_seen_before(struct bph_store *st, const char *sweep, int64_t run,
+			  uint32_t ip, int64_t *last);
+
+/* Every record ever stored for ip (all scans), cb as above. */
+int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
+			void *ctx);
+
+/* ---- what a run derived: watch hits and tracked-cluster members ---- */
+
+struct bph_hit_row {
+	const char *watch; /* the watch entry's key */
+	uint32_t ip;
+	int port; /* -1: an address watch */
+};
+
+/*
+ * Inside bph_sweep_commit's transaction (see below) or alone: stores a
+ * run's hits, members and the evaluated flag.
+ */
+int bph_sweep_state_put(struct bph_store *st, int64_t run,
+			const struct bph_hit_row *hits, size_t n_hits,
+			const char *const *member_cluster,
+			const uint32_t *member_ip, size_t n_members);
+
+/* Calls cb for each stored hit of run. */
+int bph_sweep_hits_each(struct bph_store *st, int64_t run,
+			int (*cb)(void *ctx, const struct bph_hit_row *h),
+			void *ctx);
+/* Calls cb for each stored member of run. */
+int bph_sweep_members_each(struct bph_store *st, int64_t run,
+			   int (*cb)(void *ctx, const char *cluster,
+				     uint32_t ip),
+			   void *ctx);
+
+/* ---- events and the outbox ---- */
+
+struct bph_event_row {
+	const char *id, *type, *severity;
+	bool has_ip;
+	uint32_t ip;
+	int port;	  /* -1: none */
+	const char *json; /* the event object, compact */
+};
+
+struct bph_outbox_row {
+	const char *delivery, *sweep, *channel, *type;
+	int64_t run;
+	const char *payload;
+	size_t len;
+	int64_t n_events;
+	const char *status; /* "pending", "delivered", "rejected" */
+	int64_t attempts, created, last_attempt, delivered;
+	const char *last_error;
+};
+
+/*
+ * One transaction: for a complete run its state (as bph_sweep_state_put)
+ * and counts; its events (replacing any stored for it); new outbox rows
+ * (a delivery already queued is kept as it is); and the run's status
+ * (with error for an interrupted or failed one). Nothing of it is stored
+ * when it fails.
+ */
+struct bph_sweep_commit {
+	int64_t run;
+	enum bph_run_status status;
+	const char *error; /* may be NULL */
+	const struct bph_hit_row *hits;
+	size_t n_hits;
+	const char *const *member_cluster;
+	const uint32_t *member_ip;
+	size_t n_members;
+	const struct bph_event_row *events;
+	size_t n_events;
+	const struct bph_outbox_row *outbox;
+	size_t n_outbox;
+	int64_t hosts, services;
+};
+int bph_sweep_commit(struct bph_store *st, const struct bph_sweep_commit *c);
+
+/* Calls cb for every stored event of run, in id order. */
+int bph_sweep_events_each(struct bph_store *st, int64_t run,
+			  int (*cb)(void *ctx, const struct bph_event_row *e),
+			  void *ctx);
+
+/* Calls cb for each pending delivery of sweep, oldest run first. */
+int bph_outbox_pending_each(struct bph_store *st, const char *sweep,
+			    int (*cb)(void *ctx,
+				      const struct bph_outbox_row *r),
+			    void *ctx);
+/* Records an attempt: status ("pending", "delivered", "rejected") and
+ * the error of a failed one (NULL when delivered). */
+int bph_outbox_attempt(struct bph_store *st, const char *delivery,
+		       const char *status, const char *error);
+/* Counts a sweep's deliveries by status (NULL sweep: all). */
+int bph_outbox_count(struct bph_store *st, const char *sweep,
+		     const char *status, int64_t *n);
+
+#endif
