@@ -450,6 +450,22 @@ static void defaults(struct bph_sweep_config *c)
 	c->alert_min = BPH_SEV_LOW;
 }
 
+struct bph_sweep_config *bph_sweep_config_default(const char *name)
+{
+	struct bph_sweep_config *c = calloc(1, sizeof(*c));
+
+	if (c) {
+		defaults(c);
+		c->name = strdup(name);
+		c->path = strdup("(defaults)");
+	}
+	if (c && (!c->name || !c->path)) {
+		bph_sweep_config_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
 static int read_root(struct cfg_reader *r)
 {
 	yaml_node_t *root = bph_yconf_root(r->y);

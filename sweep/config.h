@@ -125,6 +125,11 @@ int bph_sweep_config_load(const char *path, struct bph_sweep_config **out,
 			  char *err, size_t errlen);
 void bph_sweep_config_free(struct bph_sweep_config *c); /* NULL-safe */
 
+/* A config holding only name and the defaults (no targets, watches or
+ * channels): what `bphound diff` uses for a sweep whose file is gone.
+ * NULL on ENOMEM. */
+struct bph_sweep_config *bph_sweep_config_default(const char *name);
+
 /* Whether name is a valid sweep name ([A-Za-z0-9][A-Za-z0-9_.-]*, at
  * most 64 characters: it becomes a systemd instance name). */
 bool bph_sweep_name_ok(const char *name);

@@ -42,6 +42,9 @@
 #include "sweep/event.h"
 #include "sweep/snap.h"
 
+/* absent_after is at most 30: a window holds at most 30 runs before T. */
+#define DIFF_WINDOW_MAX 30
+
 struct bph_diff_run {
 	int64_t id;
 	const struct bph_coverage *cov; /* borrowed */

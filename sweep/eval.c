@@ -1,0 +1,345 @@
+/*
+ * eval.c - evaluating a run from the store (contract and rules in
+ * sweep/sweep.h): loads the window of runs as snapshots, each run's watch
+ * hits and tracked-cluster members, then the diff (sweep/diff.c), the
+ * watch events (sweep/hits.c) and the cluster events (sweep/cwatch.c).
+ */
+#include "sweep/sweep.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprints/err.h"
+#include "fingerprints/text.h"
+#include "sweep/cwatch.h"
+#include "sweep/diff.h"
+#include "sweep/hits.h"
+#include "sweep/snap.h"
+
+static int load_common(struct bph_sweep_ctx *x, char *err, size_t errlen)
+{
+	struct bph_common *extra = NULL;
+	int rc =
+	    bph_common_load(bph_common_default_path(), &x->common, err, errlen);
+
+	if (!rc && x->cfg->common &&
+	    !(rc = bph_common_load(x->cfg->common, &extra, err, errlen)))
+		rc = bph_common_merge(x->common, extra);
+	if (rc && extra)
+		bph_common_free(extra);
+	if (!rc && x->cfg->common)
+		rc = bph_cluster_opts_load_common(&x->copts, x->cfg->common,
+						  err, errlen);
+	return rc;
+}
+
+int bph_sweep_ctx_init(struct bph_sweep_ctx *x, struct bph_store *st,
+		       const struct bph_sweep_config *cfg, char *err,
+		       size_t errlen)
+{
+	int rc = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->st = st;
+	x->cfg = cfg;
+	x->now = time(NULL);
+	bph_cluster_opts_default(&x->copts);
+	for (size_t i = 0; !rc && i < cfg->watch_files.n; i++)
+		rc = bph_watch_load_file(&x->watches, cfg->watch_files.v[i],
+					 err, errlen);
+	if (!rc)
+		rc = bph_watch_finish(&x->watches);
+	if (!rc)
+		rc = load_common(x, err, errlen);
+	if (!rc)
+		x->cfg = cfg;
+	return rc;
+}
+
+void bph_sweep_ctx_clear(struct bph_sweep_ctx *x)
+{
+	bph_watch_clear(&x->watches);
+	bph_common_free(x->common);
+	bph_cluster_opts_clear(&x->copts);
+	memset(x, 0, sizeof(*x));
+}
+
+void bph_eval_clear(struct bph_eval *e)
+{
+	bph_event_set_clear(&e->events);
+	bph_run_state_clear(&e->state);
+	memset(e, 0, sizeof(*e));
+}
+
+/* ---- one run loaded ---- */
+
+struct loaded {
+	struct bph_sweep_run row;
+	struct bph_coverage cov;
+	struct bph_snap snap;
+	struct bph_run_state state;
+	struct bph_graph *g; /* only for a run whose members are computed */
+	struct bph_clustering *c;
+};
+
+struct load_ctx {
+	struct bph_sweep_ctx *x;
+	struct loaded *l;
+	bool hits;
+	int rc;
+};
+
+struct art_host {
+	struct load_ctx *c;
+	const char *host;
+	int64_t seen;
+};
+
+static void add_host_art(void *vctx, const char *kind, const char *value,
+			 uint16_t port)
+{
+	struct art_host *a = vctx;
+	char *clean;
+
+	if (a->c->rc)
+		return;
+	clean = bph_text_clean(value, BPH_TEXT_UTF8);
+	a->c->rc = clean ? bph_graph_add(a->c->l->g, a->host, kind, clean, port,
+					 a->seen)
+			 : BPH_ERR_NOMEM;
+	free(clean);
+}
+
+static void on_service(void *vctx, const struct bph_service *s)
+{
+	struct load_ctx *c = vctx;
+	char host[16];
+
+	if (c->rc)
+		return;
+	c->rc = bph_snap_add(&c->l->snap, s);
+	if (!c->rc && c->hits)
+		c->rc =
+		    bph_hits_match(&c->x->watches, s, c->x->now, &c->l->state);
+	if (!c->rc && c->l->g) {
+		struct art_host a = {c, host, (int64_t)s->seen};
+		bph_ip_str(s->ip, host);
+		c->rc = bph_graph_add_host(c->l->g, host);
+		if (!c->rc)
+			bph_service_artifacts(s, add_host_art, &a);
+	}
+}
+
+static int load_state(struct bph_sweep_ctx *x, struct loaded *l)
+{
+	int rc = bph_hits_load(x->st, l->row.id, &l->state);
+
+	return rc ? rc : bph_members_load(x->st, x->cfg, l->row.id, &l->state);
+}
+
+/*
+ * Loads run id: its row, coverage and snapshot; with derive, its hits
+ * and members too (computed when compute or when the run stored none).
+ */
+static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
+		    bool compute, struct loaded *l, char *err, size_t errlen)
+{
+	struct load_ctx c = {.x = x, .l = l};
+	int rc = bph_sweep_run_get(x->st, id, &l->row);
+
+	if (rc) {
+		snprintf(err, errlen, "no run %lld in the store",
+			 (long long)id);
+		return rc;
+	}
+	if (strcmp(l->row.sweep, x->cfg->name)) {
+		snprintf(err, errlen, "run %lld is of sweep '%s', not '%s'",
+			 (long long)id, l->row.sweep, x->cfg->name);
+		return BPH_ERR_USAGE;
+	}
+	if ((rc = bph_coverage_parse(&l->cov, l->row.ranges, l->row.ports)))
+		return rc;
+	compute = derive && (compute || !l->row.evaluated);
+	c.hits = compute;
+	if (compute && x->cfg->n_clusters && !(l->g = bph_graph_new()))
+		return BPH_ERR_NOMEM;
+	if (l->row.scan_id)
+		rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
+	rc = rc ? rc : c.rc;
+	if (!rc)
+		bph_snap_finish(&l->snap);
+	if (!rc && compute)
+		rc = bph_hits_finish(&l->state);
+	if (!rc && l->g)
+		rc = bph_cluster_run(l->g, &x->copts, &l->c);
+	if (!rc && l->c)
+		rc = bph_cwatch_members(x->cfg, l->c, &l->state);
+	if (!rc && derive && !compute)
+		rc = load_state(x, l);
+	return rc;
+}
+
+static void loaded_clear(struct loaded *l)
+{
+	bph_sweep_run_clear(&l->row);
+	bph_coverage_clear(&l->cov);
+	bph_snap_clear(&l->snap);
+	bph_run_state_clear(&l->state);
+	bph_graph_free(l->g);
+	bph_clustering_free(l->c);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- the evaluation ---- */
+
+struct eval_run {
+	struct bph_sweep_ctx *x;
+	struct loaded *runs; /* window, oldest first, then T */
+	size_t n;
+};
+
+static int src_get(void *ctx, int64_t run, uint32_t ip, uint16_t port,
+		   struct bph_service *out)
+{
+	struct eval_run *e = ctx;
+
+	for (size_t i = 0; i < e->n; i++)
+		if (e->runs[i].row.id == run)
+			return bph_store_scan_get(
+			    e->x->st, e->runs[i].row.scan_id, ip, port, out);
+	return BPH_ERR_USAGE;
+}
+
+static int src_seen(void *ctx, int64_t run, uint32_t ip, int64_t *last)
+{
+	struct eval_run *e = ctx;
+
+	return bph_sweep_seen_before(e->x->st, e->x->cfg->name, run, ip, last);
+}
+
+/* The window's run ids before T, oldest first. */
+static int window_ids(struct bph_sweep_ctx *x, int64_t from, int64_t to,
+		      int64_t *ids, size_t *n, char *err, size_t errlen)
+{
+	size_t want = x->cfg->diff.absent_after, k = 0;
+	int64_t tmp[DIFF_WINDOW_MAX];
+	int rc;
+
+	if (from) {
+		struct bph_sweep_run r = {0};
+		rc = bph_sweep_run_get(x->st, from, &r);
+		bool ok = !rc && r.status == BPH_RUN_COMPLETE;
+		bph_sweep_run_clear(&r);
+		if (!ok) {
+			snprintf(err, errlen,
+				 "run %lld is not a complete run: only those "
+				 "are baselines",
+				 (long long)from);
+			return BPH_ERR_USAGE;
+		}
+		tmp[k++] = from;
+		rc = bph_sweep_runs_complete(x->st, x->cfg->name, from,
+					     want - 1, tmp + 1, n);
+		k += *n;
+	} else {
+		rc = bph_sweep_runs_complete(x->st, x->cfg->name, to, want, tmp,
+					     &k);
+	}
+	for (size_t i = 0; !rc && i < k; i++)
+		ids[i] = tmp[k - 1 - i];
+	*n = rc ? 0 : k;
+	return rc;
+}
+
+static int do_diff(struct bph_sweep_ctx *x, struct eval_run *e,
+		   struct bph_event_set *out, char *err, size_t errlen)
+{
+	struct bph_diff_run w[DIFF_WINDOW_MAX + 1];
+	struct bph_diff_source src = {e, src_get, src_seen};
+	struct bph_diff_opts o = x->cfg->diff;
+
+	o.common = x->common;
+	for (size_t i = 0; i < e->n; i++)
+		w[i] = (struct bph_diff_run){e->runs[i].row.id, &e->runs[i].cov,
+					     &e->runs[i].snap};
+	return bph_diff_runs(&o, w, e->n, &src, out, err, errlen);
+}
+
+static int events(struct bph_sweep_ctx *x, struct eval_run *e,
+		  struct bph_event_set *out, char *err, size_t errlen)
+{
+	struct loaded *t = &e->runs[e->n - 1];
+	struct loaded *f = e->n > 1 ? &e->runs[e->n - 2] : NULL;
+	int rc = f ? do_diff(x, e, out, err, errlen) : 0;
+
+	if (!rc)
+		rc = bph_hits_events(f ? &f->state : NULL, &t->state, out);
+	if (!rc && f)
+		rc = bph_cwatch_events(x->cfg, &f->state, &t->state, &f->cov,
+				       &t->cov, t->c, out);
+	if (!rc)
+		rc = bph_event_set_finish(out);
+	if (!rc)
+		bph_event_set_sort(out);
+	return rc;
+}
+
+static int64_t count_hosts(const struct bph_snap *sn)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; i < sn->n; i++)
+		n += !i || sn->v[i].ip != sn->v[i - 1].ip;
+	return n;
+}
+
+static int load_all(struct bph_sweep_ctx *x, int64_t from, int64_t to,
+		    struct eval_run *e, char *err, size_t errlen)
+{
+	int64_t ids[DIFF_WINDOW_MAX];
+	size_t n = 0;
+	int rc = window_ids(x, from, to, ids, &n, err, errlen);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		e->n = i + 1;
+		rc = load_run(x, ids[i], i == n - 1, false, &e->runs[i], err,
+			      errlen);
+	}
+	if (!rc) {
+		e->n = n + 1;
+		rc = load_run(x, to, true, true, &e->runs[n], err, errlen);
+	}
+	return rc;
+}
+
+int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
+		       struct bph_eval *out, char *err, size_t errlen)
+{
+	struct loaded *runs = calloc(DIFF_WINDOW_MAX + 1, sizeof(*runs));
+	struct eval_run e = {x, runs, 0};
+	int rc = runs ? 0 : BPH_ERR_NOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (!rc)
+		rc = load_all(x, from, to, &e, err, errlen);
+	struct loaded *t = rc ? NULL : &runs[e.n - 1];
+	if (!rc)
+		rc = bph_event_set_init(
+		    &out->events, x->cfg->name,
+		    e.n > 1 ? runs[e.n - 2].row.id : 0, to,
+		    t->row.observed ? (time_t)t->row.observed : x->now);
+	if (!rc)
+		rc = events(x, &e, &out->events, err, errlen);
+	if (!rc) {
+		out->from = e.n > 1 ? runs[e.n - 2].row.id : 0;
+		out->hosts = count_hosts(&t->snap);
+		out->services = (int64_t)t->snap.n;
+		out->state = t->state; /* moved */
+		memset(&t->state, 0, sizeof(t->state));
+	}
+	for (size_t i = 0; runs && i < e.n; i++)
+		loaded_clear(&runs[i]);
+	free(runs);
+	return rc;
+}

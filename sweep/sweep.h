@@ -1,0 +1,96 @@
+/*
+ * sweep.h - evaluating a sweep's run from the store: the diff against
+ * the previous complete runs (sweep/diff.h), the watch hits and the
+ * tracked clusters' members, and the events all of them give
+ * (sweep/event.h). `bphound sweep run` evaluates the run it made and
+ * commits the result with the run (store/sweep_store.h); `bphound diff`
+ * evaluates any two runs without writing.
+ *
+ * Watch and cluster events compare what run T found with what the
+ * baseline F found: F's hits and members as stored by its own run (so a
+ * watch added since then fires once), or, for a run that stored none
+ * (an import), computed from F's records with the current config.
+ *   watch.hit              a (watch entry, host, port) T has and F had not;
+ *                          on a first run, every hit;
+ *   cluster.member_added   a host in the tracked cluster in T, not in F
+ *   cluster.member_removed (only hosts both runs covered);
+ *   cluster.growth         the cluster grew by more than growth_pct.
+ * A tracked cluster is the union of the clusters (a clustering of the
+ * run's own hosts, cluster/cluster.h) that hold an anchor host or a host
+ * carrying an anchor artifact.
+ */
+#ifndef BPH_SWEEP_SWEEP_H
+#define BPH_SWEEP_SWEEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cluster/cluster.h"
+#include "fingerprints/common.h"
+#include "store/sweep_store.h"
+#include "sweep/config.h"
+#include "sweep/event.h"
+#include "sweep/watch.h"
+
+/* What evaluations share: the config and what it names, loaded once. */
+struct bph_sweep_ctx {
+	struct bph_store *st;		    /* borrowed */
+	const struct bph_sweep_config *cfg; /* borrowed */
+	struct bph_watchlist watches;
+	struct bph_common *common; /* shipped list + cfg->common */
+	struct bph_cluster_opts copts;
+	time_t now; /* watch expiry is judged at this time */
+};
+
+/*
+ * Loads what cfg names: the watch files (their errors name file:line:
+ * column: BPH_ERR_FORMAT) and the common lists. st may be NULL (checks
+ * only). Returns 0 or a negative BPH_ERR_* with the reason in err.
+ */
+int bph_sweep_ctx_init(struct bph_sweep_ctx *x, struct bph_store *st,
+		       const struct bph_sweep_config *cfg, char *err,
+		       size_t errlen);
+void bph_sweep_ctx_clear(struct bph_sweep_ctx *x);
+
+/* One hit of a watch entry. */
+struct bph_hit {
+	const struct bph_watch_entry *e; /* in x->watches; NULL for a hit
+					    read back from the store */
+	char key[33];			 /* the entry's key */
+	uint32_t ip;
+	int port;    /* -1: an address watch */
+	char *value; /* owned: what matched */
+};
+
+/* A run's derived state. */
+struct bph_run_state {
+	struct bph_hit *hits;
+	size_t n_hits, cap_hits;
+	const char **m_cluster; /* names borrowed from the config */
+	uint32_t *m_ip;
+	size_t n_members, cap_members;
+};
+
+struct bph_eval {
+	struct bph_event_set events; /* sorted, with ids */
+	struct bph_run_state state;  /* run T's */
+	int64_t from;		     /* the baseline (0: none) */
+	int64_t hosts, services;     /* of run T */
+};
+
+/*
+ * Evaluates run `to` against `from` (0: the newest complete run of the
+ * sweep before `to`), reading the window of earlier complete runs that
+ * absent_after needs. `to` may still be running (sweep run evaluates its
+ * own run before committing it). Fills out (cleared by the caller with
+ * bph_eval_clear). Writes nothing. Returns 0, BPH_ERR_USAGE (a run that
+ * does not exist, is of another sweep, or is not complete where it must
+ * be; why in err) or another negative BPH_ERR_*.
+ */
+int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
+		       struct bph_eval *out, char *err, size_t errlen);
+void bph_eval_clear(struct bph_eval *e);
+
+#endif
