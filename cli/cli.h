@@ -23,6 +23,10 @@
 #define BPH_EXIT_OK    0
 #define BPH_EXIT_FAIL  1
 #define BPH_EXIT_USAGE 2
+/* diff --exit-code: events were found (ndiff's 1, past our own 1 and 2) */
+#define BPH_EXIT_CHANGES 3
+/* sweep run: another run holds the store's lock (EX_TEMPFAIL) */
+#define BPH_EXIT_BUSY 75
 
 #define BPH_MAX_EXPORTS 16
 
@@ -97,6 +101,14 @@ struct bph_opts {
 	const char *scope;     /* pivot --scope asn */
 	bool scope_siblings;   /* pivot --scope-siblings */
 	uint64_t max_targets;  /* scan, pivot: cap of an AS expansion */
+	/* sweeps (cmd_sweep.c) */
+	const char *config; /* sweep --config FILE */
+	const char *sweep;  /* diff --sweep NAME */
+	uint64_t from_run;  /* diff --from RUN; 0: not given */
+	uint64_t to_run;    /* diff --to RUN; 0: not given */
+	bool exit_code;	    /* diff --exit-code */
+	bool no_notify;	    /* sweep run --no-notify */
+	int lock_wait_s;    /* sweep run --wait SECS; 0: exit 75 at once */
 };
 
 /* The commands, indexing bph_commands[]; an option's cmds has bit
@@ -112,6 +124,9 @@ enum bph_cmd_id {
 	BPH_CMD_ASINFO,
 	BPH_CMD_RANK,
 	BPH_CMD_REPORT,
+	BPH_CMD_SWEEP,
+	BPH_CMD_DIFF,
+	BPH_CMD_WATCH,
 	BPH_CMD_COUNT
 };
 
@@ -272,5 +287,23 @@ int bph_cmd_report(const struct bph_opts *o); /* cmd_report.c */
 int bph_cmd_data(const struct bph_opts *o);
 int bph_cmd_asinfo(const struct bph_opts *o);
 int bph_cmd_rank(const struct bph_opts *o);
+struct bph_sweep_config;
+/* One run of the sweep cfg (sweep_run.c): lock, scan, evaluate, commit,
+ * notify. Returns an exit status (75: the store's lock is busy). */
+int bph_cli_sweep_run(const struct bph_opts *o,
+		      const struct bph_sweep_config *cfg);
+/* A sweep's store: --db, else the config's db (c may be NULL), else
+ * $STATE_DIRECTORY/bphound.db (the systemd unit's), else the default
+ * store. A new string, NULL on ENOMEM (sweep_run.c). */
+char *bph_cli_sweep_db(const struct bph_opts *o,
+		       const struct bph_sweep_config *c);
+/* Opens that store as bph_cli_open_store() does; an exit status. */
+int bph_cli_sweep_store(const struct bph_opts *o,
+			const struct bph_sweep_config *c, bool write,
+			struct bph_store **st);
+/* cmd_sweep.c: sweep run|show|list|history|timer, diff, watch check */
+int bph_cmd_sweep(const struct bph_opts *o);
+int bph_cmd_diff(const struct bph_opts *o);
+int bph_cmd_watch(const struct bph_opts *o);
 
 #endif

@@ -83,14 +83,30 @@ static int add_target(struct bph_targets *t, const char *arg)
 	return rc;
 }
 
-static int finish_targets(struct bph_targets *t, const struct bph_opts *o)
+static int exclude(struct bph_targets *t, const char *arg)
 {
+	char err[256] = "";
+	int rc = is_regular_file(arg)
+		     ? bph_targets_exclude_file(t, arg, err, sizeof(err))
+		     : bph_targets_exclude_spec(t, arg, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	return rc ? BPH_ERR_USAGE : 0;
+}
+
+static int finish_targets(struct bph_targets *t, const struct bph_scan_job *j)
+{
+	const struct bph_opts *o = j->opts;
 	char err[256] = "";
 	if (o->exclude_file &&
 	    bph_targets_exclude_file(t, o->exclude_file, err, sizeof(err))) {
 		fprintf(stderr, "bphound: %s\n", err);
 		return BPH_ERR_USAGE;
 	}
+	for (size_t i = 0; i < j->n_excludes; i++)
+		if (exclude(t, j->excludes[i]))
+			return BPH_ERR_USAGE;
 	int rc = bph_targets_finalize(t, o->allow_reserved);
 	if (rc)
 		return rc;
@@ -114,7 +130,9 @@ static int build_targets(const struct bph_scan_job *job,
 	for (size_t i = 0; rc == 0 && i < job->n_targets; i++)
 		rc = add_target(t, job->targets[i]);
 	if (rc == 0)
-		rc = finish_targets(t, job->opts);
+		rc = finish_targets(t, job);
+	if (rc == 0 && job->on_targets)
+		rc = job->on_targets(job->ctx, t);
 	if (rc != 0) {
 		bph_targets_free(t);
 		t = NULL;
@@ -331,7 +349,8 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 	}
 	out->signo = out->stats.signo;
 	if (out->signo) {
-		print_resume_hint(o, job->kind, out->signo);
+		if (strcmp(job->kind, "sweep")) /* a sweep starts afresh */
+			print_resume_hint(o, job->kind, out->signo);
 		goto out;
 	}
 	if ((l.eng && (rc = probes_finish(&l)) != 0) ||

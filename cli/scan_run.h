@@ -18,6 +18,7 @@
 #include "scanner/synscan.h"
 
 struct bph_store;
+struct bph_targets;
 
 /* One scan to run; everything is borrowed for the call. */
 struct bph_scan_job {
@@ -32,6 +33,15 @@ struct bph_scan_job {
 	 * allow_reserved, out_jsonl, no_probes, no_jarm, sni, timeout_ms,
 	 * max_connections, quiet, cmd and db (for the resume hint). */
 	const struct bph_opts *opts;
+	/* More exclusions besides opts->exclude_file: specs or files of
+	 * specs, as targets (sweep configs list several); may be NULL. */
+	const char *const *excludes;
+	size_t n_excludes;
+	/* Called with the finalized target set before the first packet
+	 * (a sweep records it as the run's coverage); a nonzero return
+	 * stops the job with that error. May be NULL. */
+	int (*on_targets)(void *ctx, const struct bph_targets *t);
+	void *ctx;
 };
 
 /* What a run did; filled by bph_scan_run and bph_scan_resume. */
