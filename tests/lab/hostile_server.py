@@ -25,6 +25,7 @@ Modes:
               that answers HTTP requests with the "strings" page
   strings     plain HTTP, the "strings" page: a title of markup, quotes,
               control characters and invalid UTF-8
+  strings2    the same with another hostile title (a sweep sees it change)
 HTTP modes answer a request that does not start with an HTTP method (e.g. a
 TLS ClientHello) with "400 Bad Request" and close, as nginx does.
 """
@@ -40,6 +41,10 @@ HOSTILE_TITLE = (b"<script>alert(\"x\")</script> 'q' \"dq\" &amp; "
                  b"\x01\x07\x1b[31m\x7f tab\there \xff\xfe\xc3\x28 \xed\xa0\x80 end")
 STRINGS_PAGE = (b"<html><head><title>" + HOSTILE_TITLE +
                 b"</title></head><body>hostile</body></html>\n")
+HOSTILE_TITLE2 = (b"<img src=x onerror=alert(2)> \"'\" \r\nSubject: x\r\n"
+                  b"\x00\x08\x1b]0;pwned\x07 <!channel> \xc0\xaf\xf8\x88 2")
+STRINGS_PAGE2 = (b"<html><head><title>" + HOSTILE_TITLE2 +
+                 b"</title></head><body>hostile</body></html>\n")
 METHODS = (b"GET ", b"HEAD ", b"POST ")
 
 
@@ -139,15 +144,20 @@ def m_tlslen(conn, _):
     drain_forever(conn)
 
 
-def send_strings(conn):
+def send_strings(conn, page=STRINGS_PAGE):
     conn.sendall(b"HTTP/1.1 200 OK\r\nServer: <b>\"x\"\x01</b>\r\n"
                  b"Content-Type: text/html\r\nContent-Length: %d\r\n"
-                 b"Connection: close\r\n\r\n" % len(STRINGS_PAGE) + STRINGS_PAGE)
+                 b"Connection: close\r\n\r\n" % len(page) + page)
 
 
 def m_strings(conn, _):
     if http_head(conn):
         send_strings(conn)
+
+
+def m_strings2(conn, _):
+    if http_head(conn):
+        send_strings(conn, STRINGS_PAGE2)
 
 
 def m_tls(conn, ctx):

@@ -7,6 +7,9 @@
 #                                     what `up` wrote into DIR
 #   lab.sh [--prefix P] exec DIR CMD  run CMD inside the scanner namespace
 #   lab.sh [--prefix P] status DIR    list the lab's namespaces
+#   lab.sh [--prefix P] mutate DIR ACTION ARG...
+#                                     change a running lab (sweep tests;
+#                                     the actions are listed at do_mutate)
 #
 # The prefix (default "bphlab") names every namespace ("P-scan", "P-rtr",
 # "P-hNN"), so two labs with different prefixes can coexist. After `up`,
@@ -28,7 +31,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -72,14 +75,35 @@ HOSTILE_HOSTS="
 if [[ -n "${LAB_HOSTILE:-}" && "${LAB_HOSTILE:-}" != 0 ]]; then
     HOSTS+=$HOSTILE_HOSTS
 fi
+# Sweep hosts (LAB_SWEEP=1 only; tests/integration/sweep_lab.sh changes
+# them between runs with `mutate`): tenants with their own keys,
+# certificates and page in their own /24 (198.18.30.0/24, away from the
+# providers' blocks), and one hostile page whose title the test changes.
+SWEEP_HOSTS="
+40 198.18.30.70 tenant -
+41 198.18.30.71 tenant -
+42 198.18.30.72 tenant -
+43 198.18.30.73 tenant -
+44 198.18.30.74 tenant -
+45 198.18.30.75 tenant -
+46 198.18.30.76 tenant -
+47 198.18.30.77 tenant -
+49 198.18.30.62 hostile - 80=strings
+"
+LAB_SWEEP=${LAB_SWEEP:-0}
+if [[ "$LAB_SWEEP" != 0 ]]; then
+    HOSTS+=$SWEEP_HOSTS
+fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 SEED=198.18.10.10
 RANGES="198.18.10.0/24 198.18.20.0/24"
+[[ "$LAB_SWEEP" == 0 ]] || RANGES+=" 198.18.30.0/24"
 SCAN_IP=198.19.0.2
 RTR_SCAN_IP=198.19.0.1
 # subnet -> router bridge address
 GW_10=198.18.10.1
 GW_20=198.18.20.1
+GW_30=198.18.30.1
 
 # Open ports per role/provider.
 ports_for() { # role provider [modes]
@@ -111,6 +135,7 @@ cert_subject_for() { # pki-name
         t08) echo "/CN=www.bakery-on-main.example" ;;
         t09) echo "/CN=mail.jones-family.example" ;;
         t10) echo "/CN=blog.quiet-river.example" ;;
+        *)   echo "/CN=www.tenant-$1.example" ;;
     esac
 }
 
@@ -236,18 +261,28 @@ open(path, "wb").write(png)
 EOF
 }
 
-gen_pki() { # dir name
-    local d=$1/pki/$2 subj cn
+gen_pki() { # dir name: an RSA certificate and three host keys; the
+    # sweep tenants (t40 and up) get an EC certificate and no RSA host key,
+    # which are quick to make (RSA generation dominates `up`)
+    local d=$1/pki/$2 subj cn newkey=(-newkey rsa:2048) fast=0
+    if [[ "$2" =~ ^t([0-9]+)$ ]] && (( 10#${BASH_REMATCH[1]} >= 40 )); then
+        fast=1
+        newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+    fi
     mkdir -p "$d"
     subj=$(cert_subject_for "$2")
     cn=${subj##*CN=}
-    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+    openssl req -x509 "${newkey[@]}" -nodes -sha256 -days 3650 \
         -subj "$subj" -addext "subjectAltName=DNS:$cn" \
         -keyout "$d/tls.key" -out "$d/tls.crt" >/dev/null 2>&1
     chmod 600 "$d/tls.key"
-    ssh-keygen -q -t ed25519 -N '' -C '' -f "$d/ssh_host_ed25519_key"
-    ssh-keygen -q -t ecdsa -b 256 -N '' -C '' -f "$d/ssh_host_ecdsa_key"
-    ssh-keygen -q -t rsa -b 3072 -N '' -C '' -f "$d/ssh_host_rsa_key"
+    gen_hostkeys "$d" "$fast"
+}
+
+gen_hostkeys() { # pki-dir fast
+    ssh-keygen -q -t ed25519 -N '' -C '' -f "$1/ssh_host_ed25519_key"
+    ssh-keygen -q -t ecdsa -b 256 -N '' -C '' -f "$1/ssh_host_ecdsa_key"
+    [[ $2 == 1 ]] || ssh-keygen -q -t rsa -b 3072 -N '' -C '' -f "$1/ssh_host_rsa_key"
 }
 
 gen_www() { # dir
@@ -293,6 +328,12 @@ EOF
     gen_png "$d/B/favicon.ico" 20 90 200
 }
 
+write_page() { # dir title: a small page of its own (sweep tenants)
+    mkdir -p "$1"
+    printf '<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n<title>%s</title></head>\n<body><p>%s: small business site.</p></body></html>\n' \
+        "$2" "$2" >"$1/index.html"
+}
+
 write_nginx_conf() { # dir nn ip role provider pki
     local dir=$1 nn=$2 ip=$3 role=$4 prov=$5 pki=$6
     local h=$dir/h$nn root extra_http="" tls_port=443
@@ -302,6 +343,14 @@ write_nginx_conf() { # dir nn ip role provider pki
                     extra_http="add_header X-Panel-Node \"bn-edge\" always;" ;;
         *)          root=/var/www/html ;;
     esac
+    # per-host overrides written by `mutate` (and up, for sweep tenants)
+    [[ -d "$h/www" ]] && root=$h/www
+    local http_listen="listen $ip:80 default_server;" port
+    [[ -e "$h/no80" ]] && http_listen="listen 127.0.0.1:80;"
+    local tls_listen="listen $ip:$tls_port ssl default_server;"
+    for port in $(cat "$h/extra_tls_ports" 2>/dev/null); do
+        tls_listen+=" listen $ip:$port ssl;"
+    done
     local tls_extra=""
     if [[ "$prov" == B ]]; then
         tls_extra="ssl_protocols TLSv1.2;
@@ -330,14 +379,14 @@ http {
     $extra_http
 
     server {
-        listen $ip:80 default_server;
+        $http_listen
         server_name _;
         root $root;
         index index.html index.htm index.nginx-debian.html;
         location / { try_files \$uri \$uri/ =404; }
     }
     server {
-        listen $ip:$tls_port ssl default_server;
+        $tls_listen
         server_name _;
         ssl_certificate $dir/pki/$pki/tls.crt;
         ssl_certificate_key $dir/pki/$pki/tls.key;
@@ -366,7 +415,7 @@ Port $port
 ListenAddress $ip
 HostKey $dir/pki/$pki/ssh_host_ed25519_key
 HostKey $dir/pki/$pki/ssh_host_ecdsa_key
-HostKey $dir/pki/$pki/ssh_host_rsa_key
+$([[ -e $dir/pki/$pki/ssh_host_rsa_key ]] && echo "HostKey $dir/pki/$pki/ssh_host_rsa_key")
 PidFile $h/sshd.pid
 UsePAM no
 PermitRootLogin no
@@ -407,6 +456,11 @@ build_core() {
     ip -n "$rtr" link add br20 type bridge
     ip -n "$rtr" addr add "$GW_20/24" dev br20
     ip -n "$rtr" link set br20 up
+    if [[ "$LAB_SWEEP" != 0 ]]; then
+        ip -n "$rtr" link add br30 type bridge
+        ip -n "$rtr" addr add "$GW_30/24" dev br30
+        ip -n "$rtr" link set br30 up
+    fi
     # The router itself offers nothing: drop TCP/UDP addressed to it, so it
     # never shows up as a scanned host (forwarding is not affected).
     nsx "$rtr" nft -f - <<'EOF'
@@ -426,6 +480,7 @@ build_host() { # dir nn ip role prov
     case "$ip" in
         198.18.10.*) gw=$GW_10; br=br10; net=198.18.10.0/24 ;;
         198.18.20.*) gw=$GW_20; br=br20; net=198.18.20.0/24 ;;
+        198.18.30.*) gw=$GW_30; br=br30; net=198.18.30.0/24 ;;
         *) die "no subnet for $ip" ;;
     esac
     new_ns "$ns"
@@ -459,6 +514,7 @@ start_services() { # dir nn ip role prov
     local ns=$PREFIX-h$nn h=$dir/h$nn pki
     case "$role" in provider|tenant) ;; *) return 0 ;; esac
     if [[ "$role" == provider ]]; then pki=$prov; else pki=t$nn; fi
+    [[ -f "$h/pki" ]] && pki=$(cat "$h/pki")
     mkdir -p "$h/tmp"
     write_nginx_conf "$dir" "$nn" "$ip" "$role" "$prov" "$pki"
     write_sshd_conf "$dir" "$nn" "$ip" "$prov" "$pki"
@@ -600,7 +656,7 @@ do_up() { # DIR
         die "$dir already holds a lab (lab.env/truth.json); run down first"
     if [[ ! -d "$dir" ]]; then mkdir -p "$dir"; created=1; fi
     dir=$(cd "$dir" && pwd)
-    printf 'PREFIX=%s\nCREATED_DIR=%s\nSCAN_NS=%s\n' "$PREFIX" "$created" "$PREFIX-scan" >"$dir/lab.env"
+    printf 'PREFIX=%s\nCREATED_DIR=%s\nSCAN_NS=%s\nLAB_SWEEP=%s\n' "$PREFIX" "$created" "$PREFIX-scan" "$LAB_SWEEP" >"$dir/lab.env"
 
     UP_DIR=$dir
     UP_OK=0
@@ -615,13 +671,20 @@ do_up() { # DIR
     # Key material (in parallel; RSA generation dominates).
     # LAB_PKI_CACHE=DIR2 (optional): reuse keys and certificates from DIR2,
     # or generate them once and store them there.
-    local p cache=${LAB_PKI_CACHE:-}
-    if [[ -n "$cache" && -f "$cache/t10/ssh_host_rsa_key.pub" ]]; then
-        cp -a "$cache" "$dir/pki"
-    else
-        for p in A B t08 t09 t10; do
+    local p cache=${LAB_PKI_CACHE:-} names="A B" nn ip role prov modes
+    while read -r nn ip role prov modes; do
+        [[ "$role" == tenant ]] && names+=" t$nn"
+    done <<<"$HOSTS"
+    mkdir -p "$dir/pki"
+    for p in $names; do
+        if [[ -n "$cache" && -f "$cache/$p/tls.crt" ]]; then
+            cp -a "$cache/$p" "$dir/pki/$p"
+        else
             gen_pki "$dir" "$p" </dev/null & KEYGEN_PIDS+=($!)
-        done
+        fi
+    done
+    if [[ -n "$cache" && -f "$cache/hostile/strings.crt" ]]; then
+        cp -a "$cache/hostile" "$dir/pki/hostile"
     fi
     gen_www "$dir"
     if [[ "$HOSTS" == *hostile* && ! -f "$dir/pki/hostile/strings.crt" ]]; then
@@ -629,13 +692,16 @@ do_up() { # DIR
     fi
     for p in "${KEYGEN_PIDS[@]}"; do wait "$p" || die "key generation failed"; done
     KEYGEN_PIDS=()
-    if [[ -n "$cache" && ( ! -e "$cache" ||
-          ( -f "$dir/pki/hostile/strings.crt" && ! -f "$cache/hostile/strings.crt" ) ) ]]; then
-        # a hostile lab's keys replace a cache made without them; the
-        # rename is atomic, so a lab starting meanwhile sees either set
-        cp -a "$dir/pki" "$cache.tmp.$$" && rm -rf "$cache.old.$$" &&
-            { [[ ! -e "$cache" ]] || mv "$cache" "$cache.old.$$"; } &&
-            mv "$cache.tmp.$$" "$cache" && rm -rf "$cache.old.$$"
+    if [[ -n "$cache" ]]; then
+        # each set of keys once; a rename is atomic, so a lab starting
+        # meanwhile sees a set whole or not at all
+        mkdir -p "$cache"
+        for p in $names hostile; do
+            [[ -e "$dir/pki/$p" && ! -e "$cache/$p" ]] || continue
+            cp -a "$dir/pki/$p" "$cache/$p.tmp.$$" &&
+                { mv -T "$cache/$p.tmp.$$" "$cache/$p" 2>/dev/null ||
+                  rm -rf "$cache/$p.tmp.$$"; }
+        done
     fi
     local t_keys t_net
     t_keys=$(elapsed "$t0")
@@ -645,6 +711,9 @@ do_up() { # DIR
     while read -r nn ip role prov modes; do
         [[ -n "$nn" ]] || continue
         mkdir -p "$dir/h$nn"
+        if [[ "$role" == tenant && 10#$nn -ge 40 ]]; then
+            write_page "$dir/h$nn/www" "Tenant $nn"
+        fi
         build_host "$dir" "$nn" "$ip" "$role" "$prov"
         if [[ "$role" == hostile ]]; then
             start_hostile "$dir" "$nn" "$ip" "$modes"
@@ -672,6 +741,126 @@ do_status() {
 }
 
 # ---------------------------------------------------------------------------
+# Mutate: change a running lab between two sweeps (tests/integration/
+# sweep_lab.sh). NN is a host's number (h40 ...), IP its address. truth.json
+# keeps describing the lab as `up` built it.
+
+host_ip() { # nn: the host's address (from its sshd_config or hostile log)
+    sed -n 's/^ListenAddress //p' "$DIR/h$1/sshd_config" 2>/dev/null | head -n1
+}
+
+stop_pidfile() { # pidfile: TERM the process it names (ours) and wait
+    local pf=$1 pid i
+    [[ -f "$pf" ]] || return 0
+    pid=$(tr -dc 0-9 <"$pf")
+    kill_if_ours "$pf" "$DIR"
+    for i in $(seq 1 50); do
+        [[ -n "$pid" && -e /proc/$pid ]] || break
+        sleep 0.1
+    done
+    rm -f "$pf"
+}
+
+restart_nginx() { # nn role prov
+    local nn=$1 role=$2 prov=$3 h=$DIR/h$1 ip pki=t$1
+    ip=$(host_ip "$nn")
+    [[ "$role" == provider ]] && pki=$prov
+    [[ -f "$h/pki" ]] && pki=$(cat "$h/pki")
+    stop_pidfile "$h/nginx.pid"
+    write_nginx_conf "$DIR" "$nn" "$ip" "$role" "$prov" "$pki"
+    nsx "$PREFIX-h$nn" nginx -q -e "$h/nginx-error.log" -c "$h/nginx.conf" -p "$h/" ||
+        die "nginx failed on $PREFIX-h$nn"
+}
+
+restart_sshd() { # nn
+    local nn=$1 h=$DIR/h$1
+    stop_pidfile "$h/sshd.pid"
+    nsx "$PREFIX-h$nn" /usr/sbin/sshd -f "$h/sshd_config" -E "$h/sshd.log" ||
+        die "sshd failed on $PREFIX-h$nn"
+}
+
+new_cert() { # pki-dir same|new: a new certificate, same subject
+    local d=$1 subj
+    subj=$(openssl x509 -in "$d/tls.crt" -noout -subject -nameopt compat | sed 's/^subject=//')
+    if [[ "$2" == new ]]; then # a new key of the same type
+        if openssl x509 -in "$d/tls.crt" -noout -text | grep -q rsaEncryption; then
+            openssl genrsa -out "$d/tls.key" 2048 >/dev/null 2>&1
+        else
+            openssl ecparam -name prime256v1 -genkey -noout -out "$d/tls.key" 2>/dev/null
+        fi
+    fi
+    openssl req -x509 -new -key "$d/tls.key" -sha256 -days 3650 -subj "$subj" \
+        -set_serial "0x$(openssl rand -hex 8)" -out "$d/tls.crt" >/dev/null 2>&1
+    chmod 600 "$d/tls.key"
+}
+
+# Actions:
+#   addhost NN IP ROLE PROV [PKI]  a new host (provider|tenant) serving PKI's
+#                                  keys and certificate (provider: PROV's)
+#   stop NN                        stop the host's nginx and sshd
+#   deladdr NN / addaddr NN IP     remove / restore the host's address
+#   listen NN PORT                 nginx also serves TLS on PORT
+#   close80 NN                     nginx stops serving port 80
+#   reissue NN same|new            a new certificate on the same / a new key
+#   rotate-ssh NN                  new SSH host keys
+#   title NN TEXT                  the page's <title> becomes TEXT
+#   hostile NN MODES               restart the hostile server with MODES
+do_mutate() { # action args...
+    local a=$1 nn=${2:-} h=$DIR/h${2:-} dir=$DIR
+    shift
+    case "$a" in
+        addhost)
+            local ip=$2 role=$3 prov=$4
+            mkdir -p "$h"
+            [[ -n "${5:-}" ]] && echo "$5" >"$h/pki"
+            [[ "$role" == tenant ]] && write_page "$h/www" "Tenant $nn"
+            build_host "$DIR" "$nn" "$ip" "$role" "$prov"
+            start_services "$DIR" "$nn" "$ip" "$role" "$prov"
+            local t=() port
+            for port in $(ports_for "$role" "$prov"); do t+=("$ip:$port"); done
+            wait_services "${t[@]}" ;;
+        stop)
+            stop_pidfile "$h/nginx.pid"
+            stop_pidfile "$h/sshd.pid" ;;
+        deladdr)
+            ip -n "$PREFIX-h$nn" addr flush dev eth0 ;;
+        addaddr)
+            local ip=$2 gw
+            case "$ip" in 198.18.10.*) gw=$GW_10 ;; 198.18.20.*) gw=$GW_20 ;; *) gw=$GW_30 ;; esac
+            ip -n "$PREFIX-h$nn" addr add "$ip/24" dev eth0
+            ip -n "$PREFIX-h$nn" route replace default via "$gw" ;;
+        listen)
+            echo "$2" >>"$h/extra_tls_ports"
+            restart_nginx "$nn" tenant -
+            wait_services "$(host_ip "$nn"):$2" ;;
+        close80)
+            touch "$h/no80"
+            restart_nginx "$nn" tenant - ;;
+        reissue)
+            new_cert "$DIR/pki/$(cat "$h/pki" 2>/dev/null || echo "t$nn")" "$2"
+            restart_nginx "$nn" tenant - ;;
+        rotate-ssh)
+            local d=$DIR/pki/t$nn fast=1
+            [[ -e "$d/ssh_host_rsa_key" ]] && fast=0
+            rm -f "$d"/ssh_host_*
+            gen_hostkeys "$d" "$fast"
+            write_sshd_conf "$DIR" "$nn" "$(host_ip "$nn")" - "t$nn"
+            restart_sshd "$nn" ;;
+        title)
+            write_page "$h/www" "$2" ;;
+        hostile)
+            local ip
+            ip=$(awk -v n="$nn" '$1 == n { print $2 }' <<<"$HOSTS")
+            stop_pidfile "$h/hostile.pid"
+            start_hostile "$DIR" "$nn" "$ip" "$2"
+            local t=() m
+            for m in ${2//,/ }; do t+=("$ip:${m%%=*}"); done
+            wait_services "${t[@]}" ;;
+        *) usage ;;
+    esac
+}
+
+# ---------------------------------------------------------------------------
 args=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -679,8 +868,8 @@ while [[ $# -gt 0 ]]; do
         --prefix=*) PREFIX=${1#--prefix=}; prefix_given=1; shift ;;
         -h|--help) usage ;;
         *) args+=("$1"); shift
-           # everything after "exec DIR" belongs to the command
-           if [[ ${#args[@]} -eq 2 && "${args[0]}" == exec ]]; then
+           # everything after "exec DIR" (or "mutate DIR") belongs to it
+           if [[ ${#args[@]} -eq 2 && ( "${args[0]}" == exec || "${args[0]}" == mutate ) ]]; then
                args+=("$@"); break
            fi ;;
     esac
@@ -697,5 +886,13 @@ case "$cmd" in
             [[ ${#args[@]} -ge 3 ]] || usage
             exec ip netns exec "$PREFIX-scan" "${args[@]:2}" ;;
     status) load_env "$DIR"; check_prefix; do_status ;;
+    mutate) load_env "$DIR"; check_prefix
+            [[ ${#args[@]} -ge 3 ]] || usage
+            [[ -f "$DIR/lab.env" ]] || die "no lab in $DIR"
+            DIR=$(cd "$DIR" && pwd)
+            LAB_SWEEP=$(sed -n 's/^LAB_SWEEP=//p' "$DIR/lab.env")
+            LAB_SWEEP=${LAB_SWEEP:-0}
+            [[ "$LAB_SWEEP" == 0 || "$HOSTS" == *198.18.30.70* ]] || HOSTS+=$SWEEP_HOSTS
+            do_mutate "${args[@]:2}" ;;
     *)      usage ;;
 esac
