@@ -180,8 +180,7 @@ static const struct step data_steps[] = {
 };
 
 /* Sweeps (store/store_sweep.c, store/store_outbox.c): runs, their events,
- * the watch hits and cluster members each run found, the outbox; and an
- * index to read one scan's services (a sweep reads whole runs). */
+ * the watch hits and cluster members each run found, the outbox. */
 static const struct step sweep_steps[] = {
     {1, "sweep runs, events, watch hits, members, outbox",
      "CREATE TABLE IF NOT EXISTS sweep_runs("
@@ -213,8 +212,7 @@ static const struct step sweep_steps[] = {
      " attempts BIGINT NOT NULL DEFAULT 0, created BIGINT NOT NULL,"
      " last_attempt BIGINT, delivered BIGINT, last_error TEXT);"
      "CREATE INDEX IF NOT EXISTS sweep_outbox_status"
-     " ON sweep_outbox(sweep, status);"
-     "CREATE INDEX IF NOT EXISTS services_scan ON services(scan_id);",
+     " ON sweep_outbox(sweep, status);",
      NULL},
 };
 

@@ -16,6 +16,7 @@
 
 #include "fingerprints/err.h"
 #include "fingerprints/record_json.h"
+#include "store/store.h"
 #include "store/db_int.h"
 
 static const char *const status_names[] = {"running", "complete", "interrupted",
@@ -278,52 +279,64 @@ int bph_sweep_names_each(struct bph_store *st,
 
 /* ---- services ---- */
 
-/* Decodes the record column of q's row and hands it to cb. */
+/* Decodes the record column of q's row (the address is the ip column,
+ * an integer) and hands an open one to cb. */
 static int each_row(struct bph_db_stmt *q, bph_service_cb cb, void *ctx)
 {
 	const char *text = bph_db_column_text(q, 0);
-	json_error_t je;
-	json_t *j = text ? json_loads(text, 0, &je) : NULL;
+	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
 	struct bph_service s;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
 	rc = j ? bph_service_from_json(j, &s, NULL, 0) : BPH_ERR_FORMAT;
 	json_decref(j);
+	s.ip = (uint32_t)bph_db_column_int64(q, 1);
 	if (!rc && s.state == BPH_STATE_OPEN)
 		cb(ctx, &s);
 	bph_service_clear(&s);
 	return rc;
 }
 
+struct open_only {
+	bph_service_cb cb;
+	void *ctx;
+};
+
+static int pass_open(void *vctx, const struct bph_service *s)
+{
+	const struct open_only *o = vctx;
+
+	if (s->state == BPH_STATE_OPEN)
+		o->cb(o->ctx, s);
+	return 0;
+}
+
 int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
 			bph_service_cb cb, void *ctx)
 {
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare_stream(st->db,
-				       "SELECT record FROM services WHERE"
-				       " scan_id = ? AND state = 'open'",
-				       &q);
+	struct open_only o = {cb, ctx};
 
-	if (!rc)
-		bph_db_bind_int64(q, 1, scan_id);
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
-		rc = each_row(q, cb, ctx);
-	bph_db_finalize(q);
-	return rc < 0 ? rc : 0;
+	return bph_store_scan_services(st, scan_id, pass_open, &o);
 }
 
 int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
 			void *ctx)
 {
 	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(st->db,
-				"SELECT record FROM services WHERE ip = ? AND"
-				" state = 'open' ORDER BY scan_id, port",
-				&q);
+	unsigned a, b, c, d;
+	int rc = sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &d) == 4 && a < 256 &&
+			 b < 256 && c < 256 && d < 256
+		     ? bph_db_prepare(st->db,
+				      "SELECT record, ip FROM services WHERE"
+				      " ip = ? AND state = 'open'"
+				      " ORDER BY scan_id, port",
+				      &q)
+		     : BPH_ERR_USAGE;
 
 	if (!rc)
-		bph_db_bind_text(q, 1, ip);
+		bph_db_bind_int64(q, 1,
+				  (int64_t)(a << 24 | b << 16 | c << 8 | d));
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
 		rc = each_row(q, cb, ctx);
 	bph_db_finalize(q);
@@ -343,6 +356,7 @@ static void take(void *ctx, const struct bph_service *s)
 	json_t *j = bph_service_to_json(s);
 
 	o->rc = j ? bph_service_from_json(j, o->out, NULL, 0) : BPH_ERR_NOMEM;
+	o->out->ip = s->ip;
 	o->found = true;
 	json_decref(j);
 }
@@ -352,17 +366,15 @@ int bph_store_scan_get(struct bph_store *st, int64_t scan_id, uint32_t ip,
 {
 	struct bph_db_stmt *q = NULL;
 	struct one o = {.out = out};
-	char a[16];
 	int rc = bph_db_prepare(st->db,
-				"SELECT record FROM services WHERE ip = ? AND"
-				" scan_id = ? AND port = ? AND state = 'open'"
-				" ORDER BY id DESC",
+				"SELECT record, ip FROM services WHERE"
+				" scan_id = ? AND ip = ? AND port = ? AND"
+				" state = 'open' ORDER BY seen DESC",
 				&q);
 
-	bph_ip_str(ip, a);
 	if (!rc) {
-		bph_db_bind_text(q, 1, a);
-		bph_db_bind_int64(q, 2, scan_id);
+		bph_db_bind_int64(q, 1, scan_id);
+		bph_db_bind_int64(q, 2, ip);
 		bph_db_bind_int64(q, 3, port);
 		rc = bph_db_step(q);
 	}
@@ -378,7 +390,6 @@ int bph_sweep_seen_before(struct bph_store *st, const char *sweep, int64_t run,
 			  uint32_t ip, int64_t *last)
 {
 	struct bph_db_stmt *q = NULL;
-	char a[16];
 	int rc = bph_db_prepare(
 	    st->db,
 	    "SELECT max(r.id) FROM services s JOIN sweep_runs r"
@@ -386,10 +397,9 @@ int bph_sweep_seen_before(struct bph_store *st, const char *sweep, int64_t run,
 	    " AND r.sweep = ? AND r.status = 'complete' AND r.id < ?",
 	    &q);
 
-	bph_ip_str(ip, a);
 	*last = 0;
 	if (!rc) {
-		bph_db_bind_text(q, 1, a);
+		bph_db_bind_int64(q, 1, ip);
 		bph_db_bind_text(q, 2, sweep);
 		bph_db_bind_int64(q, 3, run);
 		rc = bph_db_step(q);
