@@ -272,7 +272,14 @@ void bph_report_dry_run(const struct bph_report_plan *p,
 			    ? " and "
 			    : "",
 			r->roles & BPH_RCPT_UPSTREAM ? "upstream" : "");
-		fprintf(out, "%zu hosts\n", r->n_hosts + r->n_up_hosts);
+		size_t n = r->n_hosts;
+		for (size_t u = 0; u < r->n_up_hosts; u++) {
+			bool dup = false;
+			for (size_t j = 0; j < r->n_hosts && !dup; j++)
+				dup = r->hosts[j] == r->up_hosts[u];
+			n += !dup;
+		}
+		fprintf(out, "%zu host%s\n", n, n == 1 ? "" : "s");
 		for (size_t w = 0; w < r->n_ways; w++) {
 			fputs("  found: ", out);
 			print_clean(out, r->ways[w].how);

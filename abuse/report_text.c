@@ -464,7 +464,7 @@ void bph_report_text(struct bph_sbuf *b, const struct bph_report_plan *p,
 	bph_report_time(o->now, when, sizeof(when));
 	putf(b, "Abuse report %s\nDate: %s\n\n", r->report_id, when);
 	intro(b, r, k, hs, n, o);
-	if (r->n_up_hosts)
+	if (n > r->n_hosts) /* hosts it serves as an upstream only */
 		escalation(b, p, r, o);
 	putf(b, "HOSTS (%zu; all times UTC)\n", n);
 	for (size_t i = 0; i < n; i++)

@@ -373,9 +373,8 @@ static int write_one(struct bph_report_plan *p, size_t ri,
 	if (!rc)
 		rc = write_new(outdir, name, js, strlen(js), err, errlen);
 	if (!rc && log)
-		fprintf(log, "wrote %s/%s.eml and .json (%s, %zu hosts)\n",
-			outdir, r->file, r->mailbox,
-			r->n_hosts + r->n_up_hosts);
+		fprintf(log, "wrote %s/%s.eml and .json (%s, %zu host%s)\n",
+			outdir, r->file, r->mailbox, n, n == 1 ? "" : "s");
 	free(js);
 	json_decref(side);
 	json_decref(xarf);

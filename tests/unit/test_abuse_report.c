@@ -207,6 +207,22 @@ static void test_plan(void **state)
 	assert_int_equal(bph_report_plan(k, true, false, &p), 0);
 	assert_int_equal(p.n, 1);
 	bph_report_plan_free(&p);
+	/* a provider that is also its own upstream: one recipient, each
+	 * host once (the mailbox compared without case) */
+	for (size_t h = 0; h < k->n_hosts; h++)
+		for (size_t u = 0; u < k->hosts[h].n_up; u++)
+			strcpy(k->hosts[h].up[u].contact.mailbox,
+			       "ABUSE@alpha-hosting.example");
+	assert_int_equal(bph_report_plan(k, true, true, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.r[0].roles, BPH_RCPT_PROVIDER | BPH_RCPT_UPSTREAM);
+	m = open_memstream(&out, &len);
+	bph_report_dry_run(&p, k, m);
+	fclose(m);
+	assert_non_null(strstr(out, "abuse@alpha-hosting.example (provider "
+				    "and upstream): 4 hosts\n"));
+	free(out);
+	bph_report_plan_free(&p);
 	bph_abuse_case_free(k);
 	/* provider B: no abuse-c of its own, the parent block's */
 	k = case_of(f, "198.18.10.21");
