@@ -28,7 +28,7 @@
 #define C_DATA	   (C(BPH_CMD_DATA) | C(BPH_CMD_ASINFO) | C(BPH_CMD_RANK))
 #define C_DB                                                                   \
 	(C_SCAN | C(BPH_CMD_CLUSTER) | C(BPH_CMD_EXPORT) | C(BPH_CMD_IMPORT) | \
-	 C(BPH_CMD_SHOW) | C_DATA | C(BPH_CMD_REPORT) | C(BPH_CMD_SWEEP) |
+	 C(BPH_CMD_SHOW) | C_DATA | C(BPH_CMD_REPORT) | C(BPH_CMD_SWEEP) |     \
 	 C(BPH_CMD_DIFF))
 
 const struct bph_command bph_commands[] = {
@@ -81,18 +81,19 @@ const struct bph_command bph_commands[] = {
     [BPH_CMD_COUNT] = {NULL, NULL, NULL, NULL},
 };
 
-	 static int parse_shard(const char *s, struct bph_opts *o);
-	 static int parse_export(const char *s, struct bph_opts *o);
-	 static int parse_wait(const char *s, struct bph_opts *o);
-	 static int parse_seed(const char *s, struct bph_opts *o);
-	 static int parse_bandwidth(const char *s, struct bph_opts *o);
-	 static int parse_output(const char *s, struct bph_opts *o);
-	 static int parse_kind(const char *s, struct bph_opts *o);
-	 static int parse_date(const char *s, struct bph_opts *o);
-	 static int parse_rank_by(const char *s, struct bph_opts *o);
-	 static int parse_scope(const char *s, struct bph_opts *o);
+static int parse_shard(const char *s, struct bph_opts *o);
+static int parse_export(const char *s, struct bph_opts *o);
+static int parse_wait(const char *s, struct bph_opts *o);
+static int parse_seed(const char *s, struct bph_opts *o);
+static int parse_bandwidth(const char *s, struct bph_opts *o);
+static int parse_output(const char *s, struct bph_opts *o);
+static int parse_kind(const char *s, struct bph_opts *o);
+static int parse_date(const char *s, struct bph_opts *o);
+static int parse_rank_by(const char *s, struct bph_opts *o);
+static int parse_scope(const char *s, struct bph_opts *o);
+static int parse_to(const char *s, struct bph_opts *o);
 
-	 /* clang-format off */
+/* clang-format off */
 const struct bph_optdef bph_optdefs[] = {
     /* scanning */
     {"ports", 'p', BPH_OPT_STR, F(ports), 0, 0, NULL, "PORTS", C_SCAN,
@@ -166,8 +167,6 @@ const struct bph_optdef bph_optdefs[] = {
      "the sweep whose runs to compare (default: the store's only one)"},
     {"from", 0, BPH_OPT_U64, F(from_run), 1, INT64_MAX, NULL, "RUN",
      C(BPH_CMD_DIFF), "the baseline (default: the complete run before --to)"},
-    {"to", 0, BPH_OPT_U64, F(to_run), 1, INT64_MAX, NULL, "RUN",
-     C(BPH_CMD_DIFF), "the run compared (default: the newest complete one)"},
     {"exit-code", 0, BPH_OPT_FLAG, F(exit_code), 0, 0, NULL, NULL,
      C(BPH_CMD_DIFF), "exit 3 when there are events, 0 when there are none"},
     {"explain", 0, BPH_OPT_STR, F(explain), 0, 0, NULL, "HOST",
@@ -190,8 +189,10 @@ const struct bph_optdef bph_optdefs[] = {
     /* abuse reports (cli/cmd_report.c) */
     {"outdir", 0, BPH_OPT_STR, F(outdir), 0, 0, NULL, "DIR",
      C(BPH_CMD_REPORT), "write the reports into DIR (made if missing)"},
-    {"to", 0, BPH_OPT_STR, F(to), 0, 0, NULL, "provider,upstreams",
-     C(BPH_CMD_REPORT), "recipients (default provider)"},
+    {"to", 0, BPH_OPT_FN, 0, 0, 0, parse_to, "provider,upstreams|RUN",
+     C(BPH_CMD_REPORT) | C(BPH_CMD_DIFF),
+     "report: recipients (default provider); diff: the run compared "
+     "(default: the newest complete one)"},
     {"contact", 0, BPH_OPT_STR, F(contact), 0, 0, NULL, "EMAIL",
      C(BPH_CMD_REPORT), "who reports: EMAIL or \"NAME <EMAIL>\""},
     {"type", 0, BPH_OPT_STR, F(report_type), 0, 0, NULL, "T",
@@ -247,334 +248,331 @@ const struct bph_optdef bph_optdefs[] = {
      "this help (bphound COMMAND --help: the command's)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL},
 };
-	 /* clang-format on */
+/* clang-format on */
 
-	 static int bad(const char *opt, const char *val, const char *why)
-	 {
-		 fprintf(stderr, "bphound: --%s: '%s' %s\n", opt, val, why);
-		 return BPH_EXIT_USAGE;
-	 }
+static int bad(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "bphound: --%s: '%s' %s\n", opt, val, why);
+	return BPH_EXIT_USAGE;
+}
 
-	 /* Strict unsigned parse: digits only, within [min, max]. */
-	 static int parse_u64(const char *opt, const char *s, uint64_t min,
-			      uint64_t max, uint64_t *out)
-	 {
-		 char *end;
-		 unsigned long long v;
+/* Strict unsigned parse: digits only, within [min, max]. */
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+		     uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
 
-		 if (!*s || strspn(s, "0123456789") != strlen(s))
-			 return bad(opt, s, "is not a non-negative integer");
-		 errno = 0;
-		 v = strtoull(s, &end, 10);
-		 if (errno || v < min || v > max) {
-			 char why[96];
-			 snprintf(why, sizeof(why),
-				  "is out of range (%" PRIu64 "..%" PRIu64 ")",
-				  min, max);
-			 return bad(opt, s, why);
-		 }
-		 *out = v;
-		 return 0;
-	 }
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return bad(opt, s, "is not a non-negative integer");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v < min || v > max) {
+		char why[96];
+		snprintf(why, sizeof(why),
+			 "is out of range (%" PRIu64 "..%" PRIu64 ")", min,
+			 max);
+		return bad(opt, s, why);
+	}
+	*out = v;
+	return 0;
+}
 
-	 static int parse_shard(const char *s, struct bph_opts *o)
-	 {
-		 char a[24], b[24];
-		 const char *slash = strchr(s, '/');
-		 uint64_t i, n;
+static int parse_shard(const char *s, struct bph_opts *o)
+{
+	char a[24], b[24];
+	const char *slash = strchr(s, '/');
+	uint64_t i, n;
 
-		 if (!slash || slash == s || strlen(slash + 1) == 0 ||
-		     (size_t)(slash - s) >= sizeof(a) ||
-		     strlen(slash + 1) >= sizeof(b))
-			 return bad("shard", s, "is not I/N (e.g. 0/4)");
-		 memcpy(a, s, (size_t)(slash - s));
-		 a[slash - s] = '\0';
-		 strcpy(b, slash + 1);
-		 if (parse_u64("shard", a, 0, 65534, &i) ||
-		     parse_u64("shard", b, 1, 65535, &n))
-			 return BPH_EXIT_USAGE;
-		 if (i >= n)
-			 return bad("shard", s,
-				    "needs I < N (shards count from 0)");
-		 o->shard_index = (uint32_t)i;
-		 o->shard_count = (uint32_t)n;
-		 return 0;
-	 }
+	if (!slash || slash == s || strlen(slash + 1) == 0 ||
+	    (size_t)(slash - s) >= sizeof(a) || strlen(slash + 1) >= sizeof(b))
+		return bad("shard", s, "is not I/N (e.g. 0/4)");
+	memcpy(a, s, (size_t)(slash - s));
+	a[slash - s] = '\0';
+	strcpy(b, slash + 1);
+	if (parse_u64("shard", a, 0, 65534, &i) ||
+	    parse_u64("shard", b, 1, 65535, &n))
+		return BPH_EXIT_USAGE;
+	if (i >= n)
+		return bad("shard", s, "needs I < N (shards count from 0)");
+	o->shard_index = (uint32_t)i;
+	o->shard_count = (uint32_t)n;
+	return 0;
+}
 
-	 static int parse_export(const char *s, struct bph_opts *o)
-	 {
-		 const char *colon = strchr(s, ':');
-		 char *fmt;
+static int parse_export(const char *s, struct bph_opts *o)
+{
+	const char *colon = strchr(s, ':');
+	char *fmt;
 
-		 if (!colon || colon == s || !colon[1])
-			 return bad(
-			     "export", s,
-			     "is not FORMAT:FILE (e.g. graphml:out.graphml)");
-		 if (o->n_exports == BPH_MAX_EXPORTS)
-			 return bad("export", s,
-				    "exceeds the limit of 16 exports");
-		 fmt = strndup(s, (size_t)(colon - s));
-		 if (!fmt)
-			 return BPH_EXIT_FAIL;
-		 o->exports[o->n_exports].format = fmt; /* lives until exit */
-		 o->exports[o->n_exports].path = colon + 1;
-		 o->n_exports++;
-		 return 0;
-	 }
+	if (!colon || colon == s || !colon[1])
+		return bad("export", s,
+			   "is not FORMAT:FILE (e.g. graphml:out.graphml)");
+	if (o->n_exports == BPH_MAX_EXPORTS)
+		return bad("export", s, "exceeds the limit of 16 exports");
+	fmt = strndup(s, (size_t)(colon - s));
+	if (!fmt)
+		return BPH_EXIT_FAIL;
+	o->exports[o->n_exports].format = fmt; /* lives until exit */
+	o->exports[o->n_exports].path = colon + 1;
+	o->n_exports++;
+	return 0;
+}
 
-	 static int parse_wait(const char *s, struct bph_opts *o)
-	 {
-		 uint64_t v;
+static int parse_wait(const char *s, struct bph_opts *o)
+{
+	uint64_t v;
 
-		 if (!strcmp(o->cmd,
-			     "sweep")) { /* seconds to wait for the lock */
-			 if (parse_u64("wait", s, 0, 86400, &v))
-				 return BPH_EXIT_USAGE;
-			 o->lock_wait_s = (int)v;
-			 return 0;
-		 }
-		 if (!strcmp(s, "auto")) {
-			 o->wait_ms = -1;
-			 return 0;
-		 }
-		 if (parse_u64("wait", s, 0, 600000, &v))
-			 return BPH_EXIT_USAGE;
-		 o->wait_ms = (int)v;
-		 return 0;
-	 }
+	if (!strcmp(o->cmd, "sweep")) { /* seconds to wait for the lock */
+		if (parse_u64("wait", s, 0, 86400, &v))
+			return BPH_EXIT_USAGE;
+		o->lock_wait_s = (int)v;
+		return 0;
+	}
+	if (!strcmp(s, "auto")) {
+		o->wait_ms = -1;
+		return 0;
+	}
+	if (parse_u64("wait", s, 0, 600000, &v))
+		return BPH_EXIT_USAGE;
+	o->wait_ms = (int)v;
+	return 0;
+}
 
-	 static int parse_seed(const char *s, struct bph_opts *o)
-	 {
-		 if (parse_u64("seed", s, 0, UINT64_MAX, &o->seed))
-			 return BPH_EXIT_USAGE;
-		 o->seed_set = true;
-		 return 0;
-	 }
+/* report --to provider,upstreams; diff --to RUN */
+static int parse_to(const char *s, struct bph_opts *o)
+{
+	if (strcmp(o->cmd, "diff")) {
+		o->to = s;
+		return 0;
+	}
+	return parse_u64("to", s, 1, INT64_MAX, &o->to_run) ? BPH_EXIT_USAGE
+							    : 0;
+}
 
-	 static int parse_bandwidth(const char *s, struct bph_opts *o)
-	 {
-		 if (bph_bandwidth_to_pps(s, BPH_SYN_FRAME_LEN, &o->rate))
-			 return bad(
-			     "bandwidth", s,
-			     "is not a bit rate of at least one SYN a second "
-			     "(e.g. 10M)");
-		 return 0;
-	 }
+static int parse_seed(const char *s, struct bph_opts *o)
+{
+	if (parse_u64("seed", s, 0, UINT64_MAX, &o->seed))
+		return BPH_EXIT_USAGE;
+	o->seed_set = true;
+	return 0;
+}
 
-	 /* -o: the JSON Lines of scan and pivot, the file of export. */
-	 static int parse_output(const char *s, struct bph_opts *o)
-	 {
-		 o->out_file = s;
-		 o->out_jsonl = s;
-		 return 0;
-	 }
+static int parse_bandwidth(const char *s, struct bph_opts *o)
+{
+	if (bph_bandwidth_to_pps(s, BPH_SYN_FRAME_LEN, &o->rate))
+		return bad("bandwidth", s,
+			   "is not a bit rate of at least one SYN a second "
+			   "(e.g. 10M)");
+	return 0;
+}
 
-	 static int parse_kind(const char *s, struct bph_opts *o)
-	 {
-		 if (bph_kind_from_name(s) == BPH_KIND_NONE)
-			 return bad(
-			     "kind", s,
-			     "is not a kind (pfx2as ip2asn asrel as2org "
-			     "delegated "
-			     "rpsl drop asndrop netset plain feodo dshield)");
-		 o->data_kind = s;
-		 return 0;
-	 }
+/* -o: the JSON Lines of scan and pivot, the file of export. */
+static int parse_output(const char *s, struct bph_opts *o)
+{
+	o->out_file = s;
+	o->out_jsonl = s;
+	return 0;
+}
 
-	 static int parse_date(const char *s, struct bph_opts *o)
-	 {
-		 char d[11];
+static int parse_kind(const char *s, struct bph_opts *o)
+{
+	if (bph_kind_from_name(s) == BPH_KIND_NONE)
+		return bad(
+		    "kind", s,
+		    "is not a kind (pfx2as ip2asn asrel as2org delegated "
+		    "rpsl drop asndrop netset plain feodo dshield)");
+	o->data_kind = s;
+	return 0;
+}
 
-		 if (strlen(s) != 10 || !bph_find_date(s, d) || strcmp(d, s))
-			 return bad("date", s, "is not a date YYYY-MM-DD");
-		 o->data_date = s;
-		 return 0;
-	 }
+static int parse_date(const char *s, struct bph_opts *o)
+{
+	char d[11];
 
-	 static int parse_rank_by(const char *s, struct bph_opts *o)
-	 {
-		 if (strcmp(s, "prefix") && strcmp(s, "asn") &&
-		     strcmp(s, "org"))
-			 return bad("by", s, "is not prefix, asn or org");
-		 o->rank_by = s;
-		 return 0;
-	 }
+	if (strlen(s) != 10 || !bph_find_date(s, d) || strcmp(d, s))
+		return bad("date", s, "is not a date YYYY-MM-DD");
+	o->data_date = s;
+	return 0;
+}
 
-	 static int parse_scope(const char *s, struct bph_opts *o)
-	 {
-		 if (strcmp(s, "asn"))
-			 return bad("scope", s, "is not asn");
-		 o->scope = s;
-		 return 0;
-	 }
+static int parse_rank_by(const char *s, struct bph_opts *o)
+{
+	if (strcmp(s, "prefix") && strcmp(s, "asn") && strcmp(s, "org"))
+		return bad("by", s, "is not prefix, asn or org");
+	o->rank_by = s;
+	return 0;
+}
 
-	 /* Stores arg into the field def names, checking its range. */
-	 static int apply_opt(const struct bph_optdef *d, const char *arg,
-			      struct bph_opts *o)
-	 {
-		 char *field = (char *)o + d->offset;
-		 uint64_t v;
+static int parse_scope(const char *s, struct bph_opts *o)
+{
+	if (strcmp(s, "asn"))
+		return bad("scope", s, "is not asn");
+	o->scope = s;
+	return 0;
+}
 
-		 switch (d->kind) {
-		 case BPH_OPT_STR:
-			 *(const char **)field = arg;
-			 return 0;
-		 case BPH_OPT_FLAG:
-			 *(bool *)field = true;
-			 return 0;
-		 case BPH_OPT_U64:
-			 return parse_u64(d->name, arg, d->min, d->max,
-					  (uint64_t *)field);
-		 case BPH_OPT_INT:
-			 if (parse_u64(d->name, arg, d->min, d->max, &v))
-				 return BPH_EXIT_USAGE;
-			 *(int *)field = (int)v;
-			 return 0;
-		 case BPH_OPT_FN:
-			 return d->parse(arg, o);
-		 }
-		 return BPH_EXIT_USAGE;
-	 }
+/* Stores arg into the field def names, checking its range. */
+static int apply_opt(const struct bph_optdef *d, const char *arg,
+		     struct bph_opts *o)
+{
+	char *field = (char *)o + d->offset;
+	uint64_t v;
 
-	 static void opts_defaults(struct bph_opts *o)
-	 {
-		 memset(o, 0, sizeof(*o));
-		 o->rate = 10000;
-		 o->retries = 1;
-		 o->wait_ms =
-		     -1; /* auto: adapted to the round trips, 2 s at most */
-		 o->timeout_ms = 5000;
-		 o->max_connections = 512;
-		 o->shard_count = 1;
-		 o->max_targets = 1u << 20;
-	 }
+	switch (d->kind) {
+	case BPH_OPT_STR:
+		*(const char **)field = arg;
+		return 0;
+	case BPH_OPT_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case BPH_OPT_U64:
+		return parse_u64(d->name, arg, d->min, d->max,
+				 (uint64_t *)field);
+	case BPH_OPT_INT:
+		if (parse_u64(d->name, arg, d->min, d->max, &v))
+			return BPH_EXIT_USAGE;
+		*(int *)field = (int)v;
+		return 0;
+	case BPH_OPT_FN:
+		return d->parse(arg, o);
+	}
+	return BPH_EXIT_USAGE;
+}
 
-	 const struct bph_command *bph_command_find(const char *name)
-	 {
-		 for (size_t i = 0; bph_commands[i].name; i++)
-			 if (!strcmp(bph_commands[i].name, name))
-				 return &bph_commands[i];
-		 return NULL;
-	 }
+static void opts_defaults(struct bph_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rate = 10000;
+	o->retries = 1;
+	o->wait_ms = -1; /* auto: adapted to the round trips, 2 s at most */
+	o->timeout_ms = 5000;
+	o->max_connections = 512;
+	o->shard_count = 1;
+	o->max_targets = 1u << 20;
+}
 
-	 /* getopt_long's table and short-option string, built from bph_optdefs;
-	  * val is the row's index + 256 so that short and long names meet. */
-	 static void getopt_tables(struct option *lo, char *shorts)
-	 {
-		 size_t n = 0, k = 0;
+const struct bph_command *bph_command_find(const char *name)
+{
+	for (size_t i = 0; bph_commands[i].name; i++)
+		if (!strcmp(bph_commands[i].name, name))
+			return &bph_commands[i];
+	return NULL;
+}
 
-		 for (; bph_optdefs[n].name; n++) {
-			 const struct bph_optdef *d = &bph_optdefs[n];
-			 bool arg = d->kind != BPH_OPT_FLAG;
-			 lo[n] = (struct option){
-			     d->name, arg ? required_argument : no_argument,
-			     NULL, (int)n + 256};
-			 if (d->short_name) {
-				 shorts[k++] = d->short_name;
-				 if (arg)
-					 shorts[k++] = ':';
-			 }
-		 }
-		 lo[n] = (struct option){NULL, 0, NULL, 0};
-		 shorts[k] = '\0';
-	 }
+/* getopt_long's table and short-option string, built from bph_optdefs;
+ * val is the row's index + 256 so that short and long names meet. */
+static void getopt_tables(struct option *lo, char *shorts)
+{
+	size_t n = 0, k = 0;
 
-	 static const struct bph_optdef *def_of(int c)
-	 {
-		 if (c >= 256)
-			 return &bph_optdefs[c - 256];
-		 for (size_t i = 0; bph_optdefs[i].name; i++)
-			 if (bph_optdefs[i].short_name == c)
-				 return &bph_optdefs[i];
-		 return NULL;
-	 }
+	for (; bph_optdefs[n].name; n++) {
+		const struct bph_optdef *d = &bph_optdefs[n];
+		bool arg = d->kind != BPH_OPT_FLAG;
+		lo[n] = (struct option){d->name,
+					arg ? required_argument : no_argument,
+					NULL, (int)n + 256};
+		if (d->short_name) {
+			shorts[k++] = d->short_name;
+			if (arg)
+				shorts[k++] = ':';
+		}
+	}
+	lo[n] = (struct option){NULL, 0, NULL, 0};
+	shorts[k] = '\0';
+}
 
-	 /* Applies one parsed option, refusing one that cmd does not take. */
-	 static int take_opt(const struct bph_command *cmd, int c,
-			     const char *arg, const char *spelled,
-			     struct bph_opts *o)
-	 {
-		 const struct bph_optdef *d = def_of(c);
-		 unsigned bit = C((unsigned)(cmd - bph_commands));
+static const struct bph_optdef *def_of(int c)
+{
+	if (c >= 256)
+		return &bph_optdefs[c - 256];
+	for (size_t i = 0; bph_optdefs[i].name; i++)
+		if (bph_optdefs[i].short_name == c)
+			return &bph_optdefs[i];
+	return NULL;
+}
 
-		 if (!d) {
-			 fprintf(
-			     stderr,
-			     "bphound %s: %s: unknown option or missing value "
-			     "(try bphound %s --help)\n",
-			     cmd->name, spelled, cmd->name);
-			 return BPH_EXIT_USAGE;
-		 }
-		 if (!(d->cmds & bit)) {
-			 fprintf(stderr,
-				 "bphound %s: --%s does not apply to %s (try "
-				 "bphound "
-				 "%s --help)\n",
-				 cmd->name, d->name, cmd->name, cmd->name);
-			 return BPH_EXIT_USAGE;
-		 }
-		 if (d->short_name == 'h') {
-			 o->help = true;
-			 return 0;
-		 }
-		 return apply_opt(d, arg, o);
-	 }
+/* Applies one parsed option, refusing one that cmd does not take. */
+static int take_opt(const struct bph_command *cmd, int c, const char *arg,
+		    const char *spelled, struct bph_opts *o)
+{
+	const struct bph_optdef *d = def_of(c);
+	unsigned bit = C((unsigned)(cmd - bph_commands));
 
-	 static int parse_command_args(const struct bph_command *cmd, int argc,
-				       char **argv, struct bph_opts *o)
-	 {
-		 size_t n = sizeof(bph_optdefs) / sizeof(bph_optdefs[0]);
-		 struct option lo[sizeof(bph_optdefs) / sizeof(bph_optdefs[0])];
-		 char shorts[2 * n + 1];
-		 int c;
+	if (!d) {
+		fprintf(stderr,
+			"bphound %s: %s: unknown option or missing value "
+			"(try bphound %s --help)\n",
+			cmd->name, spelled, cmd->name);
+		return BPH_EXIT_USAGE;
+	}
+	if (!(d->cmds & bit)) {
+		fprintf(stderr,
+			"bphound %s: --%s does not apply to %s (try bphound "
+			"%s --help)\n",
+			cmd->name, d->name, cmd->name, cmd->name);
+		return BPH_EXIT_USAGE;
+	}
+	if (d->short_name == 'h') {
+		o->help = true;
+		return 0;
+	}
+	return apply_opt(d, arg, o);
+}
 
-		 getopt_tables(lo, shorts);
-		 /* GNU getopt permutes, so options may follow positionals
-		  * ("pivot SEED -p 22"); argv[0] is the subcommand. */
-		 optind = 1;
-		 opterr = 0;
-		 while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-			 int rc = take_opt(cmd, c == '?' || c == ':' ? -1 : c,
-					   optarg, argv[optind - 1], o);
-			 if (rc)
-				 return rc;
-		 }
-		 o->args = (const char **)(argv + optind);
-		 o->n_args = (size_t)(argc - optind);
-		 return 0;
-	 }
+static int parse_command_args(const struct bph_command *cmd, int argc,
+			      char **argv, struct bph_opts *o)
+{
+	size_t n = sizeof(bph_optdefs) / sizeof(bph_optdefs[0]);
+	struct option lo[sizeof(bph_optdefs) / sizeof(bph_optdefs[0])];
+	char shorts[2 * n + 1];
+	int c;
 
-	 int bph_opts_parse(int argc, char **argv, struct bph_opts *o)
-	 {
-		 const struct bph_command *cmd;
-		 int rc;
+	getopt_tables(lo, shorts);
+	/* GNU getopt permutes, so options may follow positionals
+	 * ("pivot SEED -p 22"); argv[0] is the subcommand. */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		int rc = take_opt(cmd, c == '?' || c == ':' ? -1 : c, optarg,
+				  argv[optind - 1], o);
+		if (rc)
+			return rc;
+	}
+	o->args = (const char **)(argv + optind);
+	o->n_args = (size_t)(argc - optind);
+	return 0;
+}
 
-		 opts_defaults(o);
-		 if (argc < 2) {
-			 bph_cli_help(stderr, NULL);
-			 return BPH_EXIT_USAGE;
-		 }
-		 o->cmd = argv[1];
-		 if (!strcmp(o->cmd, "-h") || !strcmp(o->cmd, "--help") ||
-		     !strcmp(o->cmd, "--version") || !strcmp(o->cmd, "help") ||
-		     !strcmp(o->cmd, "version") ||
-		     !strcmp(o->cmd, "completion")) {
-			 o->args = (const char **)(argv + 2);
-			 o->n_args = (size_t)(argc - 2);
-			 return 0;
-		 }
-		 cmd = bph_command_find(o->cmd);
-		 if (!cmd) {
-			 fprintf(stderr,
-				 "bphound: unknown command '%s' (try bphound "
-				 "--help)\n",
-				 o->cmd);
-			 return BPH_EXIT_USAGE;
-		 }
-		 rc = parse_command_args(cmd, argc - 1, argv + 1, o);
-		 if (rc || o->help)
-			 return rc;
-		 if (bph_cli_check_cluster_opts(o))
-			 return BPH_EXIT_USAGE;
-		 return bph_cli_community_opts(o, NULL);
-	 }
+int bph_opts_parse(int argc, char **argv, struct bph_opts *o)
+{
+	const struct bph_command *cmd;
+	int rc;
+
+	opts_defaults(o);
+	if (argc < 2) {
+		bph_cli_help(stderr, NULL);
+		return BPH_EXIT_USAGE;
+	}
+	o->cmd = argv[1];
+	if (!strcmp(o->cmd, "-h") || !strcmp(o->cmd, "--help") ||
+	    !strcmp(o->cmd, "--version") || !strcmp(o->cmd, "help") ||
+	    !strcmp(o->cmd, "version") || !strcmp(o->cmd, "completion")) {
+		o->args = (const char **)(argv + 2);
+		o->n_args = (size_t)(argc - 2);
+		return 0;
+	}
+	cmd = bph_command_find(o->cmd);
+	if (!cmd) {
+		fprintf(stderr,
+			"bphound: unknown command '%s' (try bphound --help)\n",
+			o->cmd);
+		return BPH_EXIT_USAGE;
+	}
+	rc = parse_command_args(cmd, argc - 1, argv + 1, o);
+	if (rc || o->help)
+		return rc;
+	if (bph_cli_check_cluster_opts(o))
+		return BPH_EXIT_USAGE;
+	return bph_cli_community_opts(o, NULL);
+}
