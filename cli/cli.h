@@ -222,7 +222,8 @@ int bph_cli_community_opts(const struct bph_opts *o,
  */
 int bph_cli_check_cluster_opts(const struct bph_opts *o);
 /* The exit status of a BPH_ERR_* code: 0 for 0, BPH_EXIT_USAGE when the
- * input is at fault (BPH_ERR_USAGE, BPH_ERR_FORMAT), else BPH_EXIT_FAIL
+ * input or the environment is at fault (BPH_ERR_USAGE, BPH_ERR_FORMAT;
+ * BPH_ERR_PERM, BPH_ERR_NOSPACE, BPH_ERR_REFUSED), else BPH_EXIT_FAIL
  * (cli_util.c, like the three below). */
 int bph_cli_status(int rc);
 /* Prints "bphound: what: err" (or bph_strerror(rc) when err is empty) to

@@ -28,9 +28,11 @@ static int open_store(const struct bph_opts *o, bool write,
 			       : BPH_STORE_READ;
 	int rc = path ? bph_store_open(path, flags, st, err, sizeof(err))
 		      : BPH_ERR_NOMEM;
+	char shown[512] = "(no home directory)";
+	if (path)
+		bph_store_redact(path, shown, sizeof(shown));
 	if (rc)
-		fprintf(stderr, "bphound: store %s: %s\n",
-			path ? path : "(no home directory)",
+		fprintf(stderr, "bphound: store %s: %s\n", shown,
 			err[0] ? err : bph_strerror(rc));
 	free(def);
 	return !rc			    ? BPH_EXIT_OK
@@ -55,6 +57,11 @@ int bph_cli_status(int rc)
 		return BPH_EXIT_OK;
 	case BPH_ERR_USAGE:
 	case BPH_ERR_FORMAT:
+	/* the environment, not bphound: no right (a read-only store, no
+	 * CAP_NET_RAW), a full disk, a store server that refused or went */
+	case BPH_ERR_PERM:
+	case BPH_ERR_NOSPACE:
+	case BPH_ERR_REFUSED:
 		return BPH_EXIT_USAGE;
 	default:
 		return BPH_EXIT_FAIL;

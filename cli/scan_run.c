@@ -219,16 +219,16 @@ static int record_services(const struct bph_opts *o, struct bph_store *st,
 			return BPH_ERR_IO;
 		}
 	}
-	for (size_t i = 0; i < l->n && !rc; i++) {
-		rc = bph_store_put(st, scan_id, &l->v[i]);
-		if (!rc && out)
-			rc = bph_jsonl_write(out, &l->v[i]);
-	}
+	/* one transaction: a store that fails half way keeps none */
+	rc = bph_store_put_all(st, scan_id, l->v, l->n);
+	for (size_t i = 0; i < l->n && !rc && out; i++)
+		rc = bph_jsonl_write(out, &l->v[i]);
 	if (out && out != stdout && fclose(out))
 		rc = BPH_ERR_IO;
 	if (rc)
-		fprintf(stderr, "bphound: recording results: %s\n",
-			bph_strerror(rc));
+		fprintf(stderr, "bphound: recording results: %s%s%s\n",
+			bph_strerror(rc), bph_store_errmsg(st)[0] ? ": " : "",
+			bph_store_errmsg(st));
 	return rc;
 }
 

@@ -196,6 +196,31 @@ void bph_store_close(struct bph_store *st)
 	free(st);
 }
 
+void bph_store_redact(const char *where, char *out, size_t outlen)
+{
+	const char *auth = bph_db_is_uri(where) ? strstr(where, "://") : NULL;
+	const char *end = auth ? auth + 3 + strcspn(auth + 3, "/?") : NULL;
+	const char *at =
+	    auth ? memchr(auth + 3, '@', (size_t)(end - auth - 3)) : NULL;
+	const char *colon =
+	    at ? memchr(auth + 3, ':', (size_t)(at - auth - 3)) : NULL;
+	const char *pw = auth ? strstr(auth, "password=") : NULL;
+
+	if (colon) /* user:password@host */
+		snprintf(out, outlen, "%.*s:***%s", (int)(colon - where), where,
+			 at);
+	else
+		snprintf(out, outlen, "%s", where);
+	if (pw && (pw = strstr(out, "password="))) /* ?password=... */
+		snprintf((char *)pw, outlen - (size_t)(pw - out),
+			 "password=***");
+}
+
+const char *bph_store_errmsg(const struct bph_store *st)
+{
+	return st && st->db ? bph_db_errmsg(st->db) : "";
+}
+
 int bph_store_err_is_input(int rc)
 {
 	return rc == BPH_ERR_USAGE || rc == BPH_ERR_FORMAT ||

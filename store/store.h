@@ -56,6 +56,14 @@ void bph_store_close(struct bph_store *st); /* NULL-safe */
  */
 char *bph_store_default_path(void);
 
+/* where as it may be shown: a password in a URI replaced by *** (out is
+ * cut to outlen). */
+void bph_store_redact(const char *where, char *out, size_t outlen);
+
+/* Why the store's last operation failed ("" if it did not): the
+ * database's own words. Valid until the next call on st. */
+const char *bph_store_errmsg(const struct bph_store *st);
+
 /*
  * Whether an error of the store is the input's or the environment's fault
  * rather than bphound's (a missing folder, another program's file, a
@@ -126,6 +134,13 @@ int bph_store_scan_services(struct bph_store *st, int64_t scan_id,
  */
 int bph_store_put(struct bph_store *st, int64_t scan_id,
 		  const struct bph_service *s);
+
+/*
+ * Stores the n records of v (borrowed) under scan_id in one transaction:
+ * all of them or, on any error, none. Returns as bph_store_put().
+ */
+int bph_store_put_all(struct bph_store *st, int64_t scan_id,
+		      const struct bph_service *v, size_t n);
 
 /*
  * Adds to g every host that answered (an open service in any scan) and every
