@@ -60,14 +60,12 @@ static bool as_set(const struct bph_route *r)
 	return false;
 }
 
-static void routing(const struct bph_rdb *db, const struct bph_addr *a,
+static void routing(const struct bph_rdb *db, const struct bph_route *rt,
 		    struct combo *k, json_t *root, int *bad)
 {
-	struct bph_route r;
+	const struct bph_route r = *rt;
 	char buf[BPH_RANGE_STRLEN + 32];
 
-	if (!bph_rdb_route(db, a, &r))
-		return;
 	k->routed = true;
 	k->asn = r.asn;
 	bph_range_format(&r.prefix, k->prefix);
@@ -82,6 +80,8 @@ static void routing(const struct bph_rdb *db, const struct bph_addr *a,
 	attr(k, "as_org", r.org_name);
 	attr(k, "country", r.country);
 	attr(k, "rir", r.rir);
+	if (!root)
+		return; /* the flat attributes only */
 	json_t *o = json_object();
 	const struct bph_rsource *s = bph_rdb_source(db, r.src);
 	bph_annot_set(o, "prefix", json_string(k->prefix), bad);
@@ -124,6 +124,8 @@ static void registration(const struct bph_rdb *db, const struct bph_addr *a,
 		attr(k, "abuse_mailbox", ab.mailbox);
 		attr(k, "abuse_found_by", keep(k, strdup(how)));
 	}
+	if (!root)
+		return;
 	json_t *o = json_object();
 	const struct bph_rsource *s = bph_rdb_source(db, in.src);
 	bph_annot_set(o, "range", bph_annot_js(range), bad);
@@ -166,50 +168,147 @@ static void upstream_json(const struct bph_upstream *u, uint32_t origin,
 	add(arr, o, bad);
 }
 
-/* Adds origin's providers not seen yet to k, arr and text. */
-static void origin_upstreams(const struct bph_rdb *db, uint32_t origin,
-			     struct combo *k, json_t *arr, char *text,
-			     size_t len, int *bad)
+/* One origin's providers, built once per AS and shared by every combo
+ * routed to it (jansson arrays are reference counted). */
+struct upcache {
+	uint32_t asn;
+	json_t *arr;
+	char *text;
+	uint32_t up[COMBO_UP];
+	size_t n_up;
+};
+
+static struct upcache *up_build(const struct bph_rdb *db, uint32_t origin,
+				int *bad)
 {
 	struct bph_upstream up[COMBO_UP];
-	size_t n = bph_rdb_upstreams(db, origin, up, COMBO_UP), used;
+	struct upcache *c = calloc(1, sizeof(*c));
+	char text[1024] = "";
+	size_t n = bph_rdb_upstreams(db, origin, up, COMBO_UP), used = 0;
 
-	for (size_t i = 0; i < n && i < COMBO_UP && k->n_up < COMBO_UP; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < k->n_up; j++)
-			seen = seen || k->up[j] == up[i].asn;
-		if (seen)
-			continue;
-		k->up[k->n_up++] = up[i].asn;
-		upstream_json(&up[i], origin, arr, bad);
-		used = strlen(text);
-		if (used + 1 < len)
-			snprintf(text + used, len - used, "%sAS%u %s%s%s%s",
-				 used ? "; " : "", up[i].asn, up[i].name,
-				 up[i].has_abuse ? " " : "",
-				 up[i].has_abuse ? up[i].abuse.mailbox : "",
-				 up[i].asn_listed ? " [ASN-DROP]" : "");
+	if (!c || !(c->arr = json_array())) {
+		free(c);
+		(*bad)++;
+		return NULL;
 	}
+	c->asn = origin;
+	for (size_t i = 0; i < n && i < COMBO_UP; i++) {
+		c->up[c->n_up++] = up[i].asn;
+		upstream_json(&up[i], origin, c->arr, bad);
+		if (used + 1 < sizeof(text))
+			used += (size_t)snprintf(
+			    text + used, sizeof(text) - used, "%sAS%u %s%s%s%s",
+			    used ? "; " : "", up[i].asn, up[i].name,
+			    up[i].has_abuse ? " " : "",
+			    up[i].has_abuse ? up[i].abuse.mailbox : "",
+			    up[i].asn_listed ? " [ASN-DROP]" : "");
+	}
+	if (!(c->text = strdup(text)))
+		(*bad)++;
+	return c;
 }
 
-/* The providers of every origin, distinct, with their facts. */
-static void upstreams(const struct bph_rdb *db, const struct bph_addr *a,
+/* The cached providers of origin (built when new), or NULL on ENOMEM. */
+static struct upcache *up_get(struct bph_cli_annot *an, uint32_t origin,
+			      int *bad)
+{
+	size_t mask = an->n_up_slots - 1, j;
+
+	if ((an->n_ups + 1) * 2 > an->n_up_slots) {
+		size_t n = an->n_up_slots ? an->n_up_slots * 2 : 1024;
+		struct upcache **v = calloc(n, sizeof(*v));
+		if (!v) {
+			(*bad)++;
+			return NULL;
+		}
+		for (size_t i = 0; i < an->n_up_slots; i++)
+			if (an->ups[i]) {
+				for (j = an->ups[i]->asn & (n - 1); v[j];
+				     j = (j + 1) & (n - 1))
+					;
+				v[j] = an->ups[i];
+			}
+		free(an->ups);
+		an->ups = v;
+		an->n_up_slots = n;
+		mask = n - 1;
+	}
+	for (j = (origin * 2654435761u) & mask; an->ups[j]; j = (j + 1) & mask)
+		if (an->ups[j]->asn == origin)
+			return an->ups[j];
+	if ((an->ups[j] = up_build(an->db, origin, bad)))
+		an->n_ups++;
+	return an->ups[j];
+}
+
+static void up_free(struct upcache *c)
+{
+	if (!c)
+		return;
+	json_decref(c->arr);
+	free(c->text);
+	free(c);
+}
+
+/* The providers of every origin, distinct: one origin's from the cache,
+ * several origins' merged (multi-origin prefixes are rare). */
+static void upstreams(struct bph_cli_annot *an, const struct bph_route *r,
 		      struct combo *k, json_t *root, int *bad)
 {
-	struct bph_route r;
+	size_t n_orig = r->n_origins ? r->n_origins : 1;
+	json_t *arr = n_orig > 1 && root ? json_array() : NULL;
 	char text[1024] = "";
-	json_t *arr = json_array();
 
-	if (!k->routed || !bph_rdb_route(db, a, &r) || !arr) {
-		json_decref(arr);
-		return;
+	for (size_t i = 0; i < n_orig; i++) {
+		uint32_t o = r->n_origins ? r->origins[i].asn : r->asn;
+		struct upcache *c = up_get(an, o, bad);
+		if (!c)
+			return;
+		if (n_orig == 1) { /* shared as it is */
+			memcpy(k->up, c->up, c->n_up * sizeof(*c->up));
+			k->n_up = c->n_up;
+			attr(k, "upstreams", c->text);
+			if (root)
+				bph_annot_set(root, "upstreams",
+					      json_incref(c->arr), bad);
+			return;
+		}
+		for (size_t u = 0; u < c->n_up && k->n_up < COMBO_UP; u++) {
+			bool seen = false;
+			for (size_t j = 0; j < k->n_up; j++)
+				seen = seen || k->up[j] == c->up[u];
+			if (seen)
+				continue;
+			k->up[k->n_up++] = c->up[u];
+			if (arr)
+				json_array_append(arr,
+						  json_array_get(c->arr, u));
+		}
+		size_t used = strlen(text);
+		if (c->text[0] && used + 3 < sizeof(text))
+			snprintf(text + used, sizeof(text) - used, "%s%s",
+				 used ? "; " : "", c->text);
 	}
-	origin_upstreams(db, r.asn, k, arr, text, sizeof(text), bad);
-	for (size_t i = 1; i < r.n_origins; i++)
-		origin_upstreams(db, r.origins[i].asn, k, arr, text,
-				 sizeof(text), bad);
 	attr(k, "upstreams", keep(k, strdup(text)));
-	bph_annot_set(root, "upstreams", arr, bad);
+	if (arr)
+		bph_annot_set(root, "upstreams", arr, bad);
+}
+
+static json_t *hit_json(const struct bph_list_hit *h, int *bad)
+{
+	json_t *o = json_object();
+
+	bph_annot_set(o, "list", bph_annot_js(h->list), bad);
+	bph_annot_set(o, "entry", bph_annot_js(h->entry), bad);
+	bph_annot_set(o, "ref", bph_annot_js(h->ref), bad);
+	bph_annot_set(o, "info", bph_annot_js(h->info), bad);
+	bph_annot_set(o, "date", bph_annot_js(h->date), bad);
+	bph_annot_set(o, "list_date", bph_annot_js(h->list_date), bad);
+	bph_annot_set(o, "non_commercial",
+		      json_boolean(h->licence_flags & BPH_LIC_NC), bad);
+	bph_annot_set(o, "share_alike",
+		      json_boolean(h->licence_flags & BPH_LIC_SA), bad);
+	return o;
 }
 
 static void listed(const struct bph_rdb *db, const struct bph_addr *a,
@@ -218,29 +317,16 @@ static void listed(const struct bph_rdb *db, const struct bph_addr *a,
 	struct bph_list_hit h[COMBO_HITS];
 	char text[1024] = "";
 	size_t used = 0, n = bph_rdb_listed(db, a, h, COMBO_HITS);
-	json_t *arr = json_array();
+	json_t *arr = root ? json_array() : NULL;
 
-	for (size_t i = 0; arr && i < n && i < COMBO_HITS; i++) {
-		json_t *o = json_object();
+	for (size_t i = 0; i < n && i < COMBO_HITS; i++) {
 		bool seen = false;
 		for (size_t j = 0; j < k->n_lists; j++)
 			seen = seen || !strcmp(k->lists[j], h[i].list);
 		if (!seen)
 			k->lists[k->n_lists++] = h[i].list;
-		bph_annot_set(o, "list", bph_annot_js(h[i].list), bad);
-		bph_annot_set(o, "entry", bph_annot_js(h[i].entry), bad);
-		bph_annot_set(o, "ref", bph_annot_js(h[i].ref), bad);
-		bph_annot_set(o, "info", bph_annot_js(h[i].info), bad);
-		bph_annot_set(o, "date", bph_annot_js(h[i].date), bad);
-		bph_annot_set(o, "list_date", bph_annot_js(h[i].list_date),
-			      bad);
-		bph_annot_set(o, "non_commercial",
-			      json_boolean(h[i].licence_flags & BPH_LIC_NC),
-			      bad);
-		bph_annot_set(o, "share_alike",
-			      json_boolean(h[i].licence_flags & BPH_LIC_SA),
-			      bad);
-		add(arr, o, bad);
+		if (arr)
+			add(arr, hit_json(&h[i], bad), bad);
 		if (used < sizeof(text))
 			used += (size_t)snprintf(
 			    text + used, sizeof(text) - used,
@@ -248,29 +334,35 @@ static void listed(const struct bph_rdb *db, const struct bph_addr *a,
 			    h[i].entry, h[i].ref[0] ? " " : "", h[i].ref,
 			    h[i].date);
 	}
-	attr(k, "listed", keep(k, strdup(text)));
+	if (n)
+		attr(k, "listed", keep(k, strdup(text)));
 	if (arr)
 		bph_annot_set(root, "listed", arr, bad);
 }
 
-static int build_combo(const struct bph_rdb *db, const struct bph_addr *a,
+static int build_combo(struct bph_cli_annot *an, const struct bph_addr *a,
 		       struct combo *k)
 {
-	json_t *root = json_object();
-	int bad = root ? 0 : 1;
+	const struct bph_rdb *db = an->db;
+	json_t *root = an->with_json ? json_object() : NULL;
+	int bad = an->with_json && !root;
+	struct bph_route r;
+	bool routed = bph_rdb_route(db, a, &r);
 
 	k->annot.attrs = k->attrs;
 	k->registrant = "";
 	if (!bad) {
-		routing(db, a, k, root, &bad);
+		if (routed)
+			routing(db, &r, k, root, &bad);
 		registration(db, a, k, root, &bad);
-		upstreams(db, a, k, root, &bad);
+		if (routed)
+			upstreams(an, &r, k, root, &bad);
 		listed(db, a, k, root, &bad);
 	}
-	if (!bad && (k->json = json_dumps(root, JSON_COMPACT)))
+	if (!bad && root && (k->json = json_dumps(root, JSON_COMPACT)))
 		k->annot.json = k->json;
 	json_decref(root);
-	return bad || !k->json ? BPH_ERR_NOMEM : 0;
+	return bad || (root && !k->json) ? BPH_ERR_NOMEM : 0;
 }
 
 static void combo_free(struct combo *k)
@@ -348,7 +440,7 @@ static int combo_for(struct bph_cli_annot *an, const struct bph_addr *a,
 	if (!k)
 		return BPH_ERR_NOMEM;
 	k->ids = ids;
-	if ((rc = build_combo(an->db, a, k))) {
+	if ((rc = build_combo(an, a, k))) {
 		combo_free(k);
 		return rc;
 	}
@@ -381,13 +473,14 @@ static int annotate_hosts(struct bph_cli_annot *an,
 }
 
 int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
-		     struct bph_cli_annot **out)
+		     bool with_json, struct bph_cli_annot **out)
 {
 	struct bph_cli_annot *an = calloc(1, sizeof(*an));
 	int rc = an ? 0 : BPH_ERR_NOMEM;
 
 	if (an) {
 		an->db = db;
+		an->with_json = with_json;
 		rc = annotate_hosts(an, c);
 	}
 	if (!rc)
@@ -417,6 +510,9 @@ void bph_cli_annot_free(struct bph_cli_annot *a)
 		free((char *)a->clusters[i].json);
 		free((char *)a->clusters[i].remark);
 	}
+	for (size_t i = 0; i < a->n_up_slots; i++)
+		up_free(a->ups[i]);
+	free(a->ups);
 	free(a->combos);
 	free(a->slots);
 	free(a->hosts);
@@ -434,7 +530,8 @@ void bph_cli_annot_print_host(FILE *out, const struct bph_rdb *db,
 
 	/* a one-host clustering reuses the same facts as every report */
 	if (g && !bph_graph_add_host(g, ip) && !bph_cluster_run(g, NULL, &c) &&
-	    !bph_cli_annotate(db, c, &a) && a->host_combo[0] != UINT32_MAX) {
+	    !bph_cli_annotate(db, c, false, &a) &&
+	    a->host_combo[0] != UINT32_MAX) {
 		const struct combo *k = a->combos[a->host_combo[0]];
 		fputs("\nnetworks:\n", out);
 		for (size_t i = 0; i < k->annot.n_attrs; i++) {

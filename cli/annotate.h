@@ -13,6 +13,7 @@
 #ifndef BPH_CLI_ANNOTATE_H
 #define BPH_CLI_ANNOTATE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "cluster/annot.h"
@@ -24,10 +25,12 @@ struct bph_cli_annot;
 /*
  * Annotates every host and multi-host cluster of c from db (both
  * borrowed; db must outlive the result). Hosts with equal lookups share
- * one annotation. Returns 0 or BPH_ERR_NOMEM.
+ * one annotation. The JSON form of each annotation is built only
+ * with_json (for the JSON and HTML outputs; the text report and the flat
+ * exports read the attributes). Returns 0 or BPH_ERR_NOMEM.
  */
 int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
-		     struct bph_cli_annot **out);
+		     bool with_json, struct bph_cli_annot **out);
 
 /* The annotations to hand to exporters (owned by a). */
 const struct bph_annotations *bph_cli_annot_get(const struct bph_cli_annot *a);

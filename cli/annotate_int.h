@@ -38,13 +38,18 @@ struct combo {
 	size_t n_lists;
 };
 
+struct upcache;
+
 struct bph_cli_annot {
 	const struct bph_rdb *db;
+	bool with_json; /* build the JSON objects (JSON and HTML outputs) */
 	struct combo **combos;
 	size_t n_combos;
 	uint32_t *slots; /* hash of combos by ids: index + 1, 0 empty */
 	size_t n_slots;
 	uint32_t *host_combo; /* per host, UINT32_MAX: not an address */
+	struct upcache **ups; /* providers per origin AS (annotate.c) */
+	size_t n_ups, n_up_slots;
 	struct bph_annot *hosts;
 	struct bph_annot *clusters; /* json and remark owned */
 	size_t n_clusters;

@@ -28,10 +28,10 @@ struct networks {
 };
 
 /* Annotates c (NULL: only loads the data) from the store's current data,
- * when there is any; a failure is reported and leaves the reports
- * without annotations. */
+ * when there is any, with the JSON form when an output reads it; a
+ * failure is reported and leaves the reports without annotations. */
 static void load_networks(struct bph_store *st, const struct bph_clustering *c,
-			  struct networks *n)
+			  bool with_json, struct networks *n)
 {
 	char err[256] = "";
 	int rc = bph_data_load(st, BPH_KINDS_ALL, &n->db, err, sizeof(err));
@@ -43,13 +43,26 @@ static void load_networks(struct bph_store *st, const struct bph_clustering *c,
 		return;
 	}
 	if (bph_rdb_n_sources(n->db) == 0 ||
-	    (c && (rc = bph_cli_annotate(n->db, c, &n->an)))) {
+	    (c && (rc = bph_cli_annotate(n->db, c, with_json, &n->an)))) {
 		if (rc)
 			fprintf(stderr, "bphound: no network annotations: %s\n",
 				bph_strerror(rc));
 		bph_rdb_free(n->db);
 		n->db = NULL;
 	}
+}
+
+/* Whether an output of o (or fmt) reads annotations as JSON: --json and
+ * the json and html exports. */
+static bool wants_json(const struct bph_opts *o, const char *fmt)
+{
+	if (o->json || (fmt && (!strcmp(fmt, "json") || !strcmp(fmt, "html"))))
+		return true;
+	for (size_t i = 0; i < o->n_exports; i++)
+		if (!strcmp(o->exports[i].format, "json") ||
+		    !strcmp(o->exports[i].format, "html"))
+			return true;
+	return false;
 }
 
 static void free_networks(struct networks *n)
@@ -150,7 +163,7 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 	int status = build_clustering(o, st, &cm, &c);
 	if (status)
 		return status;
-	load_networks(st, c, &n);
+	load_networks(st, c, wants_json(o, NULL), &n);
 	if (seed && bph_clustering_host(c, seed) < 0 &&
 	    !strcmp(o->cmd, "cluster")) {
 		/* pivot just scanned a silent seed and says so below; for
@@ -195,7 +208,7 @@ int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 		struct networks n;
 		fputs("\ncluster evidence:\n", out);
 		bph_clustering_print(c, ip, out);
-		load_networks(st, NULL, &n);
+		load_networks(st, NULL, false, &n);
 		if (n.db)
 			bph_cli_annot_print_host(out, n.db, ip);
 		free_networks(&n);
@@ -232,7 +245,7 @@ int bph_cli_export(const struct bph_opts *o, struct bph_store *st,
 	}
 	if (!status) {
 		struct networks n;
-		load_networks(st, c, &n);
+		load_networks(st, c, wants_json(o, fmt), &n);
 		status = write_export(c, fmt, path, seed, o->artifact_nodes,
 				      annots(&n));
 		free_networks(&n);

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fingerprints/err.h"
 
@@ -25,7 +26,11 @@ struct bph_ipmap {
 	int32_t *val;  /* innermost item of each segment, -1 */
 	uint32_t *idx; /* IDX_SIZE + 1: last segment starting at or
 			  before each top-bits bucket */
+	uint32_t *tbl24; /* NULL, or per /24 block: item + 1 (0: none),
+			    MIXED when a segment boundary lies inside */
 };
+
+#define MIXED UINT32_MAX
 
 struct sweep {
 	const bph_u128 *first, *last;
@@ -196,8 +201,38 @@ static int make_index(struct bph_ipmap *m)
 	return 0;
 }
 
+int bph_ipmap_direct(struct bph_ipmap *m)
+{
+	if (m->fam != BPH_FAM_V4 || m->tbl24)
+		return 0;
+	/* 2 MiB aligned, so that the kernel can back it with huge pages: a
+	 * random lookup then costs a cache miss, not also a TLB miss */
+	if (posix_memalign((void **)&m->tbl24, 1u << 21,
+			   (1u << 24) * sizeof(*m->tbl24))) {
+		m->tbl24 = NULL;
+		return BPH_ERR_NOMEM;
+	}
+	madvise(m->tbl24, (1u << 24) * sizeof(*m->tbl24), MADV_HUGEPAGE);
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t a = m->s4[i],
+			 e = i + 1 < m->n ? m->s4[i + 1] : 1ull << 32;
+		uint32_t v = (uint32_t)(m->val[i] + 1);
+		for (uint64_t b = (a + 255) >> 8; b < e >> 8; b++)
+			m->tbl24[b] = v; /* blocks wholly inside the segment */
+	}
+	for (size_t i = 0; i < m->n; i++)
+		if (m->s4[i] & 0xff)
+			m->tbl24[m->s4[i] >> 8] = MIXED;
+	return 0;
+}
+
 int32_t bph_ipmap_find4(const struct bph_ipmap *m, uint32_t v)
 {
+	if (m->tbl24) {
+		uint32_t e = m->tbl24[v >> 8];
+		if (e != MIXED)
+			return (int32_t)e - 1;
+	}
 	uint32_t b = v >> (32 - IDX_BITS);
 	uint32_t lo = m->idx[b], hi = m->idx[b + 1];
 
@@ -350,5 +385,6 @@ void bph_ipmap_free(struct bph_ipmap *m)
 	free(m->s6);
 	free(m->val);
 	free(m->idx);
+	free(m->tbl24);
 	free(m);
 }

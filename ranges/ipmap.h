@@ -31,6 +31,15 @@ struct bph_ipmap;
 int bph_ipmap_build(uint8_t fam, const bph_u128 *first, const bph_u128 *last,
 		    size_t n, int32_t *parent, struct bph_ipmap **out);
 
+/*
+ * Adds to an IPv4 map a direct table of its /24 blocks (64 MiB), so that
+ * bph_ipmap_find4() answers most addresses with one memory read instead
+ * of a binary search; blocks that hold a segment boundary still search.
+ * A no-op for IPv6 maps. Returns 0 or BPH_ERR_NOMEM (the map still
+ * works without it).
+ */
+int bph_ipmap_direct(struct bph_ipmap *m);
+
 /* The innermost item covering v, or -1. */
 int32_t bph_ipmap_find(const struct bph_ipmap *m, bph_u128 v);
 

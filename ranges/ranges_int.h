@@ -232,6 +232,8 @@ struct bph_rdb {
 	uint32_t *asorg_by_org; /* asorg sorted by org_id */
 	bool finished;
 	unsigned kinds; /* bit per enum bph_kind with rows */
+	/* offsets of the statuses the lookups compare (UINT32_MAX: absent) */
+	uint32_t st_sub_allocated, st_allocated, st_assigned;
 };
 
 /* The rmap of fam (0 for IPv4, 1 for IPv6). */

@@ -14,6 +14,8 @@
 #include "fingerprints/err.h"
 #include "ranges/ranges_int.h"
 
+#define DIRECT_MIN 65536 /* prefixes: below, the index alone is enough */
+
 static void *elem(const struct vec *x, size_t i)
 {
 	return (char *)x->v + i * x->size;
@@ -124,7 +126,11 @@ long bph_find_asn(const struct vec *x, size_t off, uint32_t key)
 long bph_find_org(const struct bph_rdb *db, const struct vec *x,
 		  const char *org_id)
 {
-	uint32_t off = bph_sp_find(&db->sp, org_id);
+	/* a string of the pool (what lookups hand out) is its own offset */
+	uintptr_t p = (uintptr_t)org_id, base = (uintptr_t)db->sp.buf;
+	uint32_t off = p >= base && p < base + db->sp.len
+			   ? (uint32_t)(p - base)
+			   : bph_sp_find(&db->sp, org_id);
 	return off == UINT32_MAX || off == 0 ? -1 : bph_find_asn(x, 0, off);
 }
 
@@ -246,8 +252,15 @@ int bph_rdb_finish(struct bph_rdb *db)
 	if (db->finished)
 		return 0;
 	refresh_sources(db);
+	db->st_sub_allocated = bph_sp_find(&db->sp, "SUB-ALLOCATED PA");
+	db->st_allocated = bph_sp_find(&db->sp, "allocated");
+	db->st_assigned = bph_sp_find(&db->sp, "assigned");
 	rc = build_maps(&db->pfx, offsetof(struct r_pfx, net),
 			offsetof(struct r_pfx, parent), db->m_pfx);
+	/* the routing table is the hot path (reports, scoping, ranking):
+	 * a direct table when it is large enough to be worth 64 MiB */
+	if (!rc && db->m_pfx[0].map && db->pfx.n >= DIRECT_MIN)
+		bph_ipmap_direct(db->m_pfx[0].map);
 	if (!rc)
 		rc = build_maps(&db->asrange, offsetof(struct r_asrange, net),
 				-1, db->m_asrange);

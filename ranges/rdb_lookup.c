@@ -47,7 +47,8 @@ bool bph_rdb_asinfo(const struct bph_rdb *db, uint32_t asn,
 		out->name = S(db, a->name);
 		out->org_id = S(db, a->org_id);
 		out->source = S(db, a->source);
-		if ((j = bph_find_org(db, &db->org, out->org_id)) >= 0) {
+		if (a->org_id &&
+		    (j = bph_find_asn(&db->org, 0, a->org_id)) >= 0) {
 			const struct r_org *o =
 			    &VEC_AT(&db->org, struct r_org, j);
 			out->org_name = S(db, o->name);
@@ -61,7 +62,8 @@ bool bph_rdb_asinfo(const struct bph_rdb *db, uint32_t asn,
 		out->name = S(db, a->as_name);
 		out->org_id = S(db, a->org);
 		out->source = S(db, a->source);
-		if ((j = bph_find_org(db, &db->rpsl_org, out->org_id)) >= 0) {
+		if (a->org &&
+		    (j = bph_find_asn(&db->rpsl_org, 0, a->org)) >= 0) {
 			const struct r_rpsl_org *o =
 			    &VEC_AT(&db->rpsl_org, struct r_rpsl_org, j);
 			out->org_name = S(db, o->name);
@@ -227,8 +229,7 @@ void bph_rdb_deleg_coverage(const struct bph_rdb *db, const struct bph_range *r,
 	const struct rmap *m = &db->m_deleg[fam_slot(r->fam)];
 	struct coverage c = {db,
 			     m,
-			     bph_sp_find(&db->sp, "allocated"),
-			     bph_sp_find(&db->sp, "assigned"),
+			     db->st_allocated, db->st_assigned,
 			     0,
 			     0};
 
@@ -426,7 +427,7 @@ int bph_rdb_prefixes_of(const struct bph_rdb *db, uint32_t asn,
 
 static bool sub_allocated(const struct bph_rdb *db, int32_t k)
 {
-	uint32_t sub = bph_sp_find(&db->sp, "SUB-ALLOCATED PA");
+	uint32_t sub = db->st_sub_allocated;
 
 	for (; sub != UINT32_MAX && k >= 0;
 	     k = VEC_AT(&db->inetnum, struct r_inetnum, k).parent)
@@ -441,7 +442,7 @@ bool bph_rdb_inetnum_get(const struct bph_rdb *db, long id,
 	if (id < 0 || (size_t)id >= db->inetnum.n)
 		return false;
 	const struct r_inetnum *r = &VEC_AT(&db->inetnum, struct r_inetnum, id);
-	long j = bph_find_org(db, &db->rpsl_org, S(db, r->org));
+	long j = r->org ? bph_find_asn(&db->rpsl_org, 0, r->org) : -1;
 	*out = (struct bph_inetnum){
 	    .id = id,
 	    .parent = r->parent,

@@ -98,6 +98,9 @@ static void check_map(uint8_t fam, const bph_u128 *f, const bph_u128 *l,
 
 	assert_non_null(parent);
 	assert_int_equal(bph_ipmap_build(fam, f, l, n, parent, &m), 0);
+	/* every other IPv4 map answers through its direct /24 table */
+	if (fam == BPH_FAM_V4 && (rnd(seed) & 1))
+		assert_int_equal(bph_ipmap_direct(m), 0);
 	for (int k = 0; k < 4000; k++) {
 		bph_u128 v = probe_addr(fam, f, l, n, seed);
 		int32_t got = bph_ipmap_find(m, v);
