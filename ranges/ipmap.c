@@ -20,12 +20,12 @@
 
 struct bph_ipmap {
 	uint8_t fam;
-	size_t n;      /* segments */
-	uint32_t *s4;  /* IPv4 segment starts */
-	bph_u128 *s6;  /* IPv6 segment starts */
-	int32_t *val;  /* innermost item of each segment, -1 */
-	uint32_t *idx; /* IDX_SIZE + 1: last segment starting at or
-			  before each top-bits bucket */
+	size_t n;	 /* segments */
+	uint32_t *s4;	 /* IPv4 segment starts */
+	bph_u128 *s6;	 /* IPv6 segment starts */
+	int32_t *val;	 /* innermost item of each segment, -1 */
+	uint32_t *idx;	 /* IDX_SIZE + 1: last segment starting at or
+			    before each top-bits bucket */
 	uint32_t *tbl24; /* NULL, or per /24 block: item + 1 (0: none),
 			    MIXED when a segment boundary lies inside */
 };
