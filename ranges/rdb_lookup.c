@@ -227,11 +227,7 @@ void bph_rdb_deleg_coverage(const struct bph_rdb *db, const struct bph_range *r,
 			    double *assigned, double *other)
 {
 	const struct rmap *m = &db->m_deleg[fam_slot(r->fam)];
-	struct coverage c = {db,
-			     m,
-			     db->st_allocated, db->st_assigned,
-			     0,
-			     0};
+	struct coverage c = {db, m, db->st_allocated, db->st_assigned, 0, 0};
 
 	*assigned = *other = 0;
 	if (!db->deleg_ip.n)
