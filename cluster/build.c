@@ -109,6 +109,101 @@ static int copy_hosts(struct run *r, size_t *pos)
 	return 0;
 }
 
+/* An artifact and its place in the canonical order. */
+struct art_key {
+	uint64_t key; /* kind's registry rank, then a hash of "kind\0value" */
+	uint32_t ix;  /* graph artifact */
+};
+
+/* Sorts v by key: LSD radix sort, four 16-bit digits. */
+static int radix_sort(struct art_key *v, size_t n)
+{
+	struct art_key *tmp = malloc((n + 1) * sizeof(*tmp)), *a = v, *b = tmp;
+	size_t *count = malloc((1u << 16) * sizeof(*count));
+
+	for (int shift = 0; tmp && count && shift < 64; shift += 16) {
+		size_t sum = 0;
+		memset(count, 0, (1u << 16) * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(a[i].key >> shift) & 0xffff]++;
+		for (size_t d = 0; d < (1u << 16); d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[(a[i].key >> shift) & 0xffff]++] = a[i];
+		struct art_key *t = a;
+		a = b;
+		b = t;
+	} /* four passes: the result is back in v */
+	free(count);
+	free(tmp);
+	return tmp && count ? 0 : BPH_ERR_NOMEM;
+}
+
+/* Orders artifacts with equal hashes by kind, then value. */
+static int cmp_art_name(const struct bph_graph *g, uint32_t x, uint32_t y)
+{
+	int d = strcmp(g->kinds[x], g->kinds[y]);
+
+	return d ? d : strcmp(g->values[x], g->values[y]);
+}
+
+/* Sort key of artifact a: the rank of its kind in bph_kinds[] (kinds the
+ * clustering does not know after), then a fixed hash of kind and value. */
+static uint64_t art_key(const struct bph_graph *g, size_t a)
+{
+	const struct bph_kind_info *k = bph_kind_lookup(g->kinds[a]);
+	uint64_t rank = k ? (uint64_t)(k - bph_kinds) : 255;
+	size_t len = strlen(g->kinds[a]) + 1 + strlen(g->values[a]);
+
+	return rank << 56 |
+	       (bph_strmap_hash(g->kinds[a], len) & ((UINT64_C(1) << 56) - 1));
+}
+
+/*
+ * The canonical order of the artifacts: by kind in registry order (a
+ * certificate before its key, as the registry lists them), then by a
+ * fixed hash of kind and value, then by the strings; not by the order the
+ * store returned them. Every
+ * tie a rule breaks by artifact index (the best artifact of a family
+ * among equal weights) and every listing of a host's artifacts then
+ * comes out the same whichever hosts a clustering holds, so the clustering
+ * of a seed's neighbourhood (cluster/seed.c) matches the store's.
+ */
+static int order_arts(struct run *r)
+{
+	const struct bph_graph *g = r->g;
+	size_t n = g->n_arts;
+	struct art_key *v = malloc((n + 1) * sizeof(*v));
+	int rc;
+
+	r->art_map = malloc((n + 1) * sizeof(uint32_t));
+	r->art_of = malloc((n + 1) * sizeof(uint32_t));
+	if (!v || !r->art_map || !r->art_of) {
+		free(v);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t a = 0; a < n; a++)
+		v[a] = (struct art_key){art_key(g, a), (uint32_t)a};
+	rc = radix_sort(v, n);
+	for (size_t i = 1; !rc && i < n; i++) /* equal hashes: rare */
+		for (size_t j = i; j > 0 && v[j - 1].key == v[j].key &&
+				   cmp_art_name(g, v[j - 1].ix, v[j].ix) > 0;
+		     j--) {
+			struct art_key t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	for (size_t i = 0; !rc && i < n; i++) {
+		r->art_of[i] = v[i].ix;
+		r->art_map[v[i].ix] = (uint32_t)i;
+	}
+	free(v);
+	return rc;
+}
+
 static int cmp_inc(const void *x, const void *y)
 {
 	const struct bph_incidence *a = x, *b = y;
@@ -162,6 +257,7 @@ static int copy_incidences(struct run *r)
 	for (size_t i = 0; i < c->n_inc; i++) {
 		struct bph_incidence in = r->g->inc[i];
 		in.host = r->host_map[in.host];
+		in.art = r->art_map[in.art];
 		if (in.last_seen > c->last_seen)
 			c->last_seen = in.last_seen;
 		c->inc[cur[in.host]++] = in;
@@ -176,18 +272,19 @@ static int copy_incidences(struct run *r)
 const char bph_cl_why_cap[] = "shared by too many hosts";
 const char bph_cl_why_common[] = "on the common-artifacts list";
 
-static const char *zero_reason(const struct run *r, size_t a, uint32_t df,
-			       double *w)
+static const char *zero_reason(const struct run *r,
+			       const struct bph_art_stat *s, double *w)
 {
-	const struct bph_kind_info *k = r->c->arts[a].info;
+	const struct bph_kind_info *k = s->info;
 	size_t n = r->c->n_hosts;
+	uint32_t df = s->df;
 
 	*w = 0;
 	if (!k)
 		return "kind not used for linking";
 	if (!r->o->family_on[k->family])
 		return "family disabled";
-	if (bph_common_find(r->common, r->g->kinds[a], r->g->values[a]))
+	if (bph_common_find(r->common, s->kind, s->value))
 		return bph_cl_why_common;
 	if (df < 2)
 		return "seen on one host only";
@@ -214,11 +311,11 @@ static int artifact_stats(struct run *r, size_t *pos)
 			c->arts[in[i].art].df++;
 	for (size_t a = 0; a < r->g->n_arts; a++) {
 		struct bph_art_stat *s = &c->arts[a];
-		s->kind = put_string(c, pos, r->g->kinds[a]);
-		s->value = put_string(c, pos, r->g->values[a]);
+		s->kind = put_string(c, pos, r->g->kinds[r->art_of[a]]);
+		s->value = put_string(c, pos, r->g->values[r->art_of[a]]);
 		c->n_arts++;
 		s->info = bph_kind_lookup(s->kind);
-		s->why_zero = zero_reason(r, a, s->df, &s->weight);
+		s->why_zero = zero_reason(r, s, &s->weight);
 	}
 	return 0;
 }
@@ -260,8 +357,8 @@ int bph_cl_build(struct run *r)
 	size_t pos = 0;
 	int rc;
 
-	if (!(rc = copy_hosts(r, &pos)) && !(rc = copy_incidences(r)) &&
-	    !(rc = artifact_stats(r, &pos)))
+	if (!(rc = copy_hosts(r, &pos)) && !(rc = order_arts(r)) &&
+	    !(rc = copy_incidences(r)) && !(rc = artifact_stats(r, &pos)))
 		rc = index_by_art(r);
 	return rc;
 }

@@ -78,6 +78,8 @@ int bph_cluster_run(const struct bph_graph *g,
 		rc = bph_cl_components(r.c);
 	bph_common_free(owned);
 	free(r.host_map);
+	free(r.art_map);
+	free(r.art_of);
 	free(r.pairs);
 	free(r.by_art);
 	bph_strmap_free(r.pair_ix);

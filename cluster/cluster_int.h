@@ -29,6 +29,8 @@ struct run {
 	const struct bph_common *common;
 	struct bph_clustering *c;
 	uint32_t *host_map; /* graph host -> sorted index */
+	uint32_t *art_map;  /* graph artifact -> index in canonical order */
+	uint32_t *art_of;   /* index in canonical order -> graph artifact */
 	struct pair *pairs;
 	size_t n_pairs, cap_pairs;
 	struct bph_strmap *pair_ix;
@@ -71,7 +73,8 @@ void bph_cl_neighbour_explain(const struct bph_clustering *c, uint32_t k,
 
 /* ---- links.c: helpers the rules share ---- */
 
-/* Roots of the clusters the links made so far, one per host (new array). */
+/* The clusters the links made so far: for each host, the first host of
+ * its cluster in address order (new array). */
 uint32_t *bph_cl_link_roots(const struct bph_clustering *c);
 /* Appends a zeroed link with room for n_ev evidence entries, or NULL. */
 struct bph_link *bph_cl_new_link(struct run *r, size_t n_ev);

@@ -291,7 +291,9 @@ static void why_not(FILE *out, const struct bph_clustering *c,
 }
 
 /* Best pair score of h with a member of k (sum of the best weight per
- * family of what they share); *fams and *with describe it. */
+ * family of what they share, counting only weights the score rule can
+ * see: not an over-cap build the neighbour rule weighed for a link's
+ * evidence); *fams and *with describe it. */
 static double best_score(const struct bph_clustering *c,
 			 const struct bph_cluster *k, uint32_t h, int *fams,
 			 uint32_t *with)
@@ -305,7 +307,7 @@ static double best_score(const struct bph_clustering *c,
 		int nf = 0;
 		for (size_t i = c->inc_off[h]; i < c->inc_off[h + 1]; i++) {
 			const struct bph_art_stat *a = &c->arts[c->inc[i].art];
-			if (a->weight <= 0 || !a->info ||
+			if (a->weight <= 0 || a->why_zero || !a->info ||
 			    !bph_clustering_host_has(c, k->hosts[m],
 						     c->inc[i].art))
 				continue;

@@ -125,16 +125,28 @@ uint32_t *bph_cl_link_roots(const struct bph_clustering *c)
 {
 	struct bph_uf uf;
 	uint32_t *root = malloc((c->n_hosts + 1) * sizeof(uint32_t));
+	uint32_t *least = malloc((c->n_hosts + 1) * sizeof(uint32_t));
 
-	if (!root || bph_uf_init(&uf, c->n_hosts)) {
+	if (!root || !least || bph_uf_init(&uf, c->n_hosts)) {
 		free(root);
+		free(least);
 		return NULL;
 	}
 	for (size_t i = 0; i < c->n_links; i++)
 		bph_uf_union(&uf, c->links[i].a, c->links[i].b);
+	/* a cluster is named by its first host in address order, not by
+	 * the union-find's root: ties between clusters are then broken the
+	 * same way whatever other hosts a clustering holds */
 	for (uint32_t h = 0; h < c->n_hosts; h++)
-		root[h] = bph_uf_find(&uf, h);
+		least[h] = UINT32_MAX;
+	for (uint32_t h = 0; h < c->n_hosts; h++) {
+		uint32_t r = bph_uf_find(&uf, h);
+		if (least[r] == UINT32_MAX)
+			least[r] = h;
+		root[h] = least[r];
+	}
 	bph_uf_free(&uf);
+	free(least);
 	return root;
 }
 

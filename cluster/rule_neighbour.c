@@ -253,14 +253,15 @@ static uint32_t block_art(struct run *r, struct nb_runs *v, size_t k,
 }
 
 /* The weight an exclusive build shows on its evidence (over-cap builds
- * had none, as with the concentrated rule). */
+ * had none, as with the concentrated rule). Its why_zero stays: the
+ * score rule never counted it, and explanations say so whatever link
+ * elsewhere in the store weighed it. */
 static void weigh_build(const struct run *r, struct bph_art_stat *s)
 {
 	if (s->weight > 0)
 		return;
 	s->weight = r->o->strength[BPH_WEAK] *
 		    log((double)r->c->n_hosts / (double)s->df);
-	s->why_zero = NULL;
 }
 
 /* Both hosts' whole observation window (a netblock is never "seen"). */

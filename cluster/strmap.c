@@ -19,7 +19,7 @@ struct bph_strmap_block {
 };
 
 /* 8 bytes per step, multiply-xorshift mixing, a final avalanche. */
-static uint64_t hash(const void *key, size_t len)
+uint64_t bph_strmap_hash(const void *key, size_t len)
 {
 	const unsigned char *p = key;
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
@@ -92,7 +92,8 @@ static struct bph_strmap_slot *find(const struct bph_strmap *m, const void *key,
 int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val)
 {
-	struct bph_strmap_slot *s = find(m, key, len, hash(key, len));
+	struct bph_strmap_slot *s =
+	    find(m, key, len, bph_strmap_hash(key, len));
 
 	if (!s->key)
 		return 0;
@@ -113,8 +114,8 @@ static int grow(struct bph_strmap *m)
 	for (size_t i = 0; i < old.cap; i++) {
 		const char *k = old.slots[i].key;
 		if (k)
-			*find(m, k, key_len(k), hash(k, key_len(k))) =
-			    old.slots[i];
+			*find(m, k, key_len(k),
+			      bph_strmap_hash(k, key_len(k))) = old.slots[i];
 	}
 	free(old.slots);
 	return 0;
@@ -158,7 +159,7 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 		return BPH_ERR_TOOBIG;
 	if ((m->n + 1) * 2 > m->cap && grow(m))
 		return BPH_ERR_NOMEM;
-	h = hash(key, len);
+	h = bph_strmap_hash(key, len);
 	s = find(m, key, len, h);
 	if (s->key) {
 		*val = s->val;

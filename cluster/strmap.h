@@ -29,6 +29,10 @@ struct bph_strmap {
 	struct bph_strmap_block *arena; /* newest block first */
 };
 
+/* The map's 64-bit hash of key: fixed (no seed), so an order by it is the
+ * same in every process (the clustering orders artifacts by it). */
+uint64_t bph_strmap_hash(const void *key, size_t len);
+
 /* Returns an empty map or NULL on allocation failure. */
 struct bph_strmap *bph_strmap_new(void);
 void bph_strmap_free(struct bph_strmap *m); /* NULL-safe */
