@@ -140,8 +140,10 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 	}
 	if (!rc)
 		rc = bph_store_load_graph(st, g);
-	if (!rc)
-		rc = bph_cluster_run(g, &co, out);
+	if (!rc) /* the clustering takes g: a store's graph is not held twice */
+		rc = bph_cluster_run_graph(g, &co, out);
+	else
+		bph_graph_free(g);
 	if (!rc && (rc = bph_cluster_communities(*out, cm))) {
 		bph_clustering_free(*out);
 		*out = NULL;
@@ -150,7 +152,6 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 		fprintf(stderr, "bphound: clustering: %s\n",
 			err[0] ? err : bph_strerror(rc));
 	bph_cluster_opts_clear(&co);
-	bph_graph_free(g);
 	return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : rc ? BPH_EXIT_FAIL : 0;
 }
 

@@ -94,15 +94,17 @@ static int copy_hosts(struct run *r, size_t *pos)
 
 	c->hosts = calloc(g->n_hosts + 1, sizeof(char *));
 	r->host_map = calloc(g->n_hosts + 1, sizeof(uint32_t));
-	c->strings = malloc(strings_size(g));
-	if (!order || !c->hosts || !r->host_map || !c->strings) {
+	if (!r->own)
+		c->strings = malloc(strings_size(g));
+	if (!order || !c->hosts || !r->host_map || (!r->own && !c->strings)) {
 		free(order);
 		return BPH_ERR_NOMEM;
 	}
 	sort_hosts(g, order);
 	for (size_t i = 0; i < g->n_hosts; i++) {
 		r->host_map[order[i].ix] = (uint32_t)i;
-		c->hosts[i] = put_string(c, pos, order[i].name);
+		c->hosts[i] = r->own ? (char *)order[i].name
+				     : put_string(c, pos, order[i].name);
 		c->n_hosts++;
 	}
 	free(order);
@@ -311,8 +313,10 @@ static int artifact_stats(struct run *r, size_t *pos)
 			c->arts[in[i].art].df++;
 	for (size_t a = 0; a < r->g->n_arts; a++) {
 		struct bph_art_stat *s = &c->arts[a];
-		s->kind = put_string(c, pos, r->g->kinds[r->art_of[a]]);
-		s->value = put_string(c, pos, r->g->values[r->art_of[a]]);
+		const char *kind = r->g->kinds[r->art_of[a]],
+			   *value = r->g->values[r->art_of[a]];
+		s->kind = r->own ? (char *)kind : put_string(c, pos, kind);
+		s->value = r->own ? (char *)value : put_string(c, pos, value);
 		c->n_arts++;
 		s->info = bph_kind_lookup(s->kind);
 		s->why_zero = zero_reason(r, s, &s->weight);
@@ -357,8 +361,14 @@ int bph_cl_build(struct run *r)
 	size_t pos = 0;
 	int rc;
 
+	if (r->own) /* not looked up again: free before the copies */
+		bph_graph_drop_index(r->own);
 	if (!(rc = copy_hosts(r, &pos)) && !(rc = order_arts(r)) &&
-	    !(rc = copy_incidences(r)) && !(rc = artifact_stats(r, &pos)))
+	    !(rc = copy_incidences(r)) && r->own)
+		bph_graph_drop_incidences(r->own);
+	if (!rc && !(rc = artifact_stats(r, &pos)) && r->own)
+		bph_graph_drop_arrays(r->own);
+	if (!rc)
 		rc = index_by_art(r);
 	return rc;
 }

@@ -33,6 +33,7 @@ void bph_clustering_free(struct bph_clustering *c)
 	free(c->cluster_of);
 	free(c->community_of);
 	free(c->derived_strings);
+	bph_graph_free(c->graph);
 	free(c);
 }
 
@@ -47,9 +48,9 @@ static int load_common(const struct bph_cluster_opts *o,
 			       sizeof(err));
 }
 
-int bph_cluster_run(const struct bph_graph *g,
-		    const struct bph_cluster_opts *opts,
-		    struct bph_clustering **out)
+/* Runs the pipeline on g; with own (g itself), the result adopts it. */
+static int run(const struct bph_graph *g, struct bph_graph *own,
+	       const struct bph_cluster_opts *opts, struct bph_clustering **out)
 {
 	struct bph_cluster_opts defaults;
 	struct bph_common *owned = NULL;
@@ -62,6 +63,7 @@ int bph_cluster_run(const struct bph_graph *g,
 		opts = &defaults;
 	}
 	r.g = g;
+	r.own = own;
 	r.o = opts;
 	r.c = calloc(1, sizeof(*r.c));
 	rc = r.c ? load_common(opts, &owned) : BPH_ERR_NOMEM;
@@ -83,11 +85,29 @@ int bph_cluster_run(const struct bph_graph *g,
 	free(r.pairs);
 	free(r.by_art);
 	bph_strmap_free(r.pair_ix);
+	if (r.c && own)
+		r.c->graph = own; /* freed with the clustering, even now */
+	else if (own)
+		bph_graph_free(own);
 	if (rc)
 		bph_clustering_free(r.c);
 	else
 		*out = r.c;
 	return rc;
+}
+
+int bph_cluster_run(const struct bph_graph *g,
+		    const struct bph_cluster_opts *opts,
+		    struct bph_clustering **out)
+{
+	return run(g, NULL, opts, out);
+}
+
+int bph_cluster_run_graph(struct bph_graph *g,
+			  const struct bph_cluster_opts *opts,
+			  struct bph_clustering **out)
+{
+	return run(g, g, opts, out);
 }
 
 long bph_clustering_host(const struct bph_clustering *c, const char *ip)

@@ -174,9 +174,12 @@ struct bph_cluster {
 
 /* Result of bph_cluster_run(); read-only for printers and exporters. */
 struct bph_clustering {
-	char *strings; /* one block: every host, kind and value string */
-	char *derived_strings; /* kinds and values of derived artifacts */
-	char **hosts;	       /* sorted by address; point into strings */
+	char *strings;		 /* one block: every host, kind and value string
+				    (NULL when the strings are the adopted graph's) */
+	struct bph_graph *graph; /* bph_cluster_run_graph(): the graph whose
+				    strings hosts and arts point into */
+	char *derived_strings;	 /* kinds and values of derived artifacts */
+	char **hosts;		 /* sorted by address; point into strings */
 	size_t n_hosts;
 	struct bph_art_stat *arts;
 	size_t n_arts;
@@ -208,6 +211,18 @@ int bph_cluster_run(const struct bph_graph *g,
 		    const struct bph_cluster_opts *opts,
 		    struct bph_clustering **out);
 void bph_clustering_free(struct bph_clustering *c); /* NULL-safe */
+
+/*
+ * The same, taking g: from the call on the clustering owns it (on
+ * failure it is freed). The result points into g's strings instead of
+ * copying them, and g's lookup tables, incidences and arrays are freed as
+ * soon as the clustering no longer reads them, so a store's graph is never
+ * held twice (what `bphound cluster` and the exports of a large store
+ * use). Returns what bph_cluster_run() returns.
+ */
+int bph_cluster_run_graph(struct bph_graph *g,
+			  const struct bph_cluster_opts *opts,
+			  struct bph_clustering **out);
 
 /* Room for bph_link_label(), NUL included. */
 #define BPH_LINK_LABEL_MAX 40

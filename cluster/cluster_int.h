@@ -25,6 +25,7 @@ struct pair; /* a candidate pair of the score rules (rule_score.c) */
 /* The state of one bph_cluster_run(). */
 struct run {
 	const struct bph_graph *g;
+	struct bph_graph *own; /* g, adopted (bph_cluster_run_graph) */
 	const struct bph_cluster_opts *o;
 	const struct bph_common *common;
 	struct bph_clustering *c;
@@ -58,6 +59,12 @@ int bph_cl_concentrated_rule(struct run *r);
 int bph_cl_neighbour_rule(struct run *r);
 /* components.c: clusters from the links, then bridges. */
 int bph_cl_components(struct bph_clustering *c);
+
+/* graph.c: frees g's lookup tables (bph_graph_add no longer works; the
+ * strings stay), its incidences, or its host and artifact arrays. */
+void bph_graph_drop_index(struct bph_graph *g);
+void bph_graph_drop_incidences(struct bph_graph *g);
+void bph_graph_drop_arrays(struct bph_graph *g);
 
 /* build.c: orders IPv4 addresses numerically, anything else by strcmp. */
 int bph_cl_ipcmp(const char *a, const char *b);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster_int.h"
 #include "fingerprints/err.h"
 
 struct bph_graph *bph_graph_new(void)
@@ -210,4 +211,29 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 	if (g->n_inc * 10 > g->inc_tab_cap * 7) /* load factor 0.7 */
 		return grow_inc_tab(g);
 	return 0;
+}
+
+void bph_graph_drop_index(struct bph_graph *g)
+{
+	bph_strmap_drop_index(g->host_ix);
+	bph_strmap_drop_index(g->art_ix);
+	free(g->inc_tab);
+	g->inc_tab = NULL;
+	g->inc_tab_cap = 0;
+}
+
+void bph_graph_drop_incidences(struct bph_graph *g)
+{
+	free(g->inc);
+	g->inc = NULL;
+	g->n_inc = g->cap_inc = 0;
+}
+
+void bph_graph_drop_arrays(struct bph_graph *g)
+{
+	free(g->hosts);
+	free(g->kinds);
+	free(g->values);
+	g->hosts = g->kinds = g->values = NULL;
+	g->n_hosts = g->cap_hosts = g->n_arts = g->cap_arts = 0;
 }

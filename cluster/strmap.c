@@ -176,3 +176,10 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 	m->n++;
 	return 1;
 }
+
+void bph_strmap_drop_index(struct bph_strmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = 0;
+}

@@ -37,6 +37,10 @@ uint64_t bph_strmap_hash(const void *key, size_t len);
 struct bph_strmap *bph_strmap_new(void);
 void bph_strmap_free(struct bph_strmap *m); /* NULL-safe */
 
+/* Frees the lookup table, keeping the stored keys where they are; the map
+ * then only owns them (no get or put; bph_strmap_free still frees). */
+void bph_strmap_drop_index(struct bph_strmap *m);
+
 /* Returns 1 and sets *val when key is present, else 0. */
 int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val);
