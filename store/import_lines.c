@@ -227,7 +227,8 @@ static int fill_job(struct pipe *pp, struct job *j)
 
 	if (rc)
 		return rc;
-	memcpy(j->buf, pp->carry, pp->carry_len);
+	if (pp->carry_len) /* carry is NULL before the first chunk */
+		memcpy(j->buf, pp->carry, pp->carry_len);
 	j->len = pp->carry_len;
 	pp->carry_len = 0;
 	for (;;) {
