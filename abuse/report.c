@@ -204,6 +204,22 @@ static int plan_cites(struct bph_report_plan *p)
 	return 0;
 }
 
+size_t *bph_rcpt_hosts(const struct bph_rcpt *r, size_t *n)
+{
+	size_t *v = malloc((r->n_hosts + r->n_up_hosts + 1) * sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; v && i < r->n_hosts; i++)
+		v[(*n)++] = r->hosts[i];
+	for (size_t i = 0; v && i < r->n_up_hosts; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < r->n_hosts; j++)
+			dup |= r->hosts[j] == r->up_hosts[i];
+		if (!dup)
+			v[(*n)++] = r->up_hosts[i];
+	}
+	return v;
+}
+
 int bph_report_plan(const struct bph_abuse_case *k, bool provider,
 		    bool upstreams, struct bph_report_plan *out)
 {

@@ -76,6 +76,10 @@ struct bph_rcpt {
 	char file[128];	    /* base name, without .eml or .json */
 };
 
+/* The provider's hosts, then the upstream's hosts not already among them, as
+ * a new array the caller frees (NULL when out of memory; *n is then 0). */
+size_t *bph_rcpt_hosts(const struct bph_rcpt *r, size_t *n);
+
 struct bph_report_skip {
 	size_t host;
 	char what[600]; /* why this host has no recipient of that role */

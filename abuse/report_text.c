@@ -101,23 +101,6 @@ static void paragraph(struct bph_sbuf *b, const char *text)
 
 /* ---- the hosts of a recipient ---- */
 
-/* Provider hosts, then upstream hosts not already in, into a new array. */
-static size_t *all_hosts(const struct bph_rcpt *r, size_t *n)
-{
-	size_t *v = malloc((r->n_hosts + r->n_up_hosts + 1) * sizeof(*v));
-	*n = 0;
-	for (size_t i = 0; v && i < r->n_hosts; i++)
-		v[(*n)++] = r->hosts[i];
-	for (size_t i = 0; v && i < r->n_up_hosts; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < r->n_hosts; j++)
-			dup |= r->hosts[j] == r->up_hosts[i];
-		if (!dup)
-			v[(*n)++] = r->up_hosts[i];
-	}
-	return v;
-}
-
 static bool among(const size_t *v, size_t n, size_t x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -456,7 +439,7 @@ void bph_report_text(struct bph_sbuf *b, const struct bph_report_plan *p,
 {
 	const struct bph_rcpt *r = &p->r[ri];
 	char when[32];
-	size_t n = 0, *hs = all_hosts(r, &n);
+	size_t n = 0, *hs = bph_rcpt_hosts(r, &n);
 	if (!hs) {
 		b->err = -1;
 		return;

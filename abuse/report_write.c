@@ -61,23 +61,6 @@ static void file_name(struct bph_rcpt *r, size_t i)
 	r->file[n] = '\0';
 }
 
-/* Provider hosts, then upstream hosts not already in: a new array. */
-static size_t *rcpt_hosts(const struct bph_rcpt *r, size_t *n)
-{
-	size_t *v = malloc((r->n_hosts + r->n_up_hosts + 1) * sizeof(*v));
-	*n = 0;
-	for (size_t i = 0; v && i < r->n_hosts; i++)
-		v[(*n)++] = r->hosts[i];
-	for (size_t i = 0; v && i < r->n_up_hosts; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < r->n_hosts; j++)
-			dup |= r->hosts[j] == r->up_hosts[i];
-		if (!dup)
-			v[(*n)++] = r->up_hosts[i];
-	}
-	return v;
-}
-
 /* A label a person recognises: the network's holder, else its AS. */
 static void subject(struct bph_sbuf *b, const struct bph_rcpt *r,
 		    const struct bph_abuse_case *k, size_t n,
@@ -150,7 +133,7 @@ static int eml(struct bph_sbuf *b, const struct bph_report_plan *p, size_t ri,
 	const struct bph_rcpt *r = &p->r[ri];
 	struct bph_sbuf text, csv;
 	char boundary[48];
-	size_t n, *hs = rcpt_hosts(r, &n);
+	size_t n, *hs = bph_rcpt_hosts(r, &n);
 	int rc = hs ? bph_mime_boundary(boundary) : BPH_ERR_NOMEM;
 	if (!rc)
 		rc = headers(b, r, k, n, o, boundary);
@@ -296,7 +279,7 @@ static json_t *sidecar(const struct bph_report_plan *p, size_t ri,
 {
 	const struct bph_rcpt *r = &p->r[ri];
 	char date[32];
-	size_t n, *hs = rcpt_hosts(r, &n);
+	size_t n, *hs = bph_rcpt_hosts(r, &n);
 	json_t *hosts = json_array();
 	iso(o->now, date, sizeof(date));
 	for (size_t i = 0; hs && hosts && i < n; i++) {
@@ -352,7 +335,7 @@ static int write_one(struct bph_report_plan *p, size_t ri,
 {
 	struct bph_rcpt *r = &p->r[ri];
 	struct bph_sbuf b;
-	size_t n, *hs = rcpt_hosts(r, &n);
+	size_t n, *hs = bph_rcpt_hosts(r, &n);
 	json_t *xarf = hs ? xarf_all(k, hs, n, o) : NULL, *side = NULL;
 	char name[160], *js = NULL;
 	int rc = xarf ? 0 : BPH_ERR_NOMEM;
