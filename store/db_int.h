@@ -294,9 +294,11 @@ int bph_store_migrate_v1(struct bph_db *db);
  * IMPORTS (store_import.c drives one; import_lines.c is the JSON Lines
  * pipeline). The source serves the sniffed first bytes, then the stream:
  * bph_import_src_read() returns 0 at the end or on a read error (which it
- * records). bph_import_commit() writes one batch in its own transaction
- * and counts it in the stats only once committed (records read in it, bad
- * lines counted always); on failure run->err says why. bph_import_report()
+ * records). bph_import_commit() writes one batch into the open transaction
+ * (begun if none), which it commits every IMPORT_TXN_RECORDS records;
+ * bph_import_flush() commits the rest. Records count in the stats only
+ * once committed (bad lines always); on failure the open transaction is
+ * rolled back and run->err says why. bph_import_report()
  * prints "path:line: msg" (escaped), bph_import_progress() the terminal
  * line (at most twice a second unless final).
  */
@@ -318,7 +320,8 @@ struct bph_import_run {
 	bool progress, progress_shown;
 	struct bph_import_stats *stats;
 	struct bph_import_src *src;
-	uint64_t size; /* of a regular file, else 0 */
+	uint64_t size;		       /* of a regular file, else 0 */
+	size_t txn_records, txn_added; /* in the open transaction */
 	double t0, last_progress;
 	char err[256];
 };
@@ -328,6 +331,8 @@ void bph_import_report(struct bph_import_run *run, size_t line,
 void bph_import_progress(struct bph_import_run *run, bool final);
 int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 		      size_t records, size_t bad);
+/* Commits what bph_import_commit() left in the open transaction. */
+int bph_import_flush(struct bph_import_run *run);
 /* Seconds on the monotonic clock. */
 double bph_import_now(void);
 /* Imports JSON Lines from src with threads parsers (0: one per CPU). */

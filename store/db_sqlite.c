@@ -107,7 +107,7 @@ static int sq_prepare_writes(struct bph_db *db)
 
 static int sq_tune_bulk(struct bph_db *db)
 {
-	return sq_exec(db, "PRAGMA cache_size=-65536");
+	return sq_exec(db, "PRAGMA cache_size=-262144");
 }
 
 static int sq_prepare(struct bph_db *db, const char *sql, bool stream,

@@ -15,7 +15,8 @@
 #include "fingerprints/text.h"
 #include "store/store.h"
 
-#define PROGRESS_SEC 0.5
+#define PROGRESS_SEC	   0.5
+#define IMPORT_TXN_RECORDS 50000 /* records per import transaction */
 
 size_t bph_import_src_read(struct bph_import_src *s, char *buf, size_t n)
 {
@@ -83,6 +84,27 @@ void bph_import_progress(struct bph_import_run *run, bool final)
 	fflush(run->errout);
 }
 
+/* Ends the open transaction: its records count once committed. */
+int bph_import_flush(struct bph_import_run *run)
+{
+	struct bph_db *db = run->db;
+	int rc = bph_db_in_txn(db) ? bph_db_commit(db) : 0;
+
+	if (rc) {
+		bph_db_rollback(db);
+		bph_store_write_abort(run->st);
+		snprintf(run->err, sizeof(run->err), "%s", bph_db_errmsg(db));
+		run->txn_records = run->txn_added = 0;
+		return rc; /* nothing of this transaction was kept */
+	}
+	run->stats->records += run->txn_records;
+	run->stats->added += run->txn_added;
+	run->stats->bytes = run->src->bytes;
+	run->txn_records = run->txn_added = 0;
+	bph_import_progress(run, false);
+	return 0;
+}
+
 int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 		      size_t records, size_t bad)
 {
@@ -91,24 +113,22 @@ int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 	int rc = 0;
 
 	run->stats->bad += bad;
-	if (bph_wbatch_len(b)) {
+	if (bph_wbatch_len(b) && !bph_db_in_txn(db))
 		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
-		if (!rc)
-			rc = bph_store_write_batch(run->st, run->scan_id, b,
-						   &added);
-		if (!rc)
-			rc = bph_db_commit(db);
-		if (rc) {
-			bph_db_rollback(db);
-			bph_store_write_abort(run->st);
-			snprintf(run->err, sizeof(run->err), "%s",
-				 bph_db_errmsg(db));
-			return rc; /* nothing of this batch was kept */
-		}
+	if (!rc && bph_wbatch_len(b))
+		rc = bph_store_write_batch(run->st, run->scan_id, b, &added);
+	if (rc) {
+		bph_db_rollback(db);
+		bph_store_write_abort(run->st);
+		snprintf(run->err, sizeof(run->err), "%s", bph_db_errmsg(db));
+		run->txn_records = run->txn_added = 0;
+		return rc;
 	}
-	run->stats->records += records;
-	run->stats->added += added;
-	run->stats->bytes = run->src->bytes;
-	bph_import_progress(run, false);
+	run->txn_records += records;
+	run->txn_added += added;
+	/* several batches per transaction: each commit writes every page
+	 * the batches touched, so fewer commits write less */
+	if (run->txn_records >= IMPORT_TXN_RECORDS || !bph_db_in_txn(db))
+		return bph_import_flush(run);
 	return 0;
 }

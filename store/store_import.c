@@ -183,6 +183,13 @@ int bph_store_import_file(struct bph_store *st, const char *path,
 	rc = bph_store_scan_begin(st, "import", path, &run.scan_id);
 	if (!rc && (rc = bph_db_tune_bulk(st->db)) == 0)
 		rc = import_stream(&run, o);
+	if (!rc || rc == BPH_ERR_FORMAT) { /* keep what came before a fault */
+		int frc = bph_import_flush(&run);
+		rc = rc ? rc : frc;
+	} else {
+		bph_db_rollback(st->db);
+		bph_store_write_abort(st);
+	}
 	if (src.err && (!rc || rc == BPH_ERR_FORMAT)) {
 		snprintf(run.err, sizeof(run.err), "reading: %s",
 			 strerror(src.errnum));
