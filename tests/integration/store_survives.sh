@@ -162,10 +162,13 @@ chmod 0755 "$ro" "$WORK"
 [ $r6 = 2 ] && grep -q "read-only" "$WORK/e6" || fail "import into a read-only store: $r6 $(cat "$WORK/e6")"
 
 echo "== a full disk"
+# an import commits every 50,000 records: 120,000 records (about 65 MB of
+# store) on 40 MB leave one or two transactions committed before it fills
+records "$WORK/f.jsonl" 120000 11
 mkdir "$FULL"
-mount -t tmpfs -o size=12m tmpfs "$FULL"
+mount -t tmpfs -o size=40m tmpfs "$FULL"
 set +e
-"$BPH" import "$WORK/c.jsonl" --db "$FULL/s.db" 2>"$WORK/e7"; r7=$?
+"$BPH" import "$WORK/f.jsonl" --db "$FULL/s.db" 2>"$WORK/e7"; r7=$?
 set -e
 [ $r7 = 2 ] || fail "full disk status $r7"
 grep -q "full\|No space" "$WORK/e7" || fail "full disk message: $(cat "$WORK/e7")"
@@ -174,7 +177,7 @@ kept=$(sed -n 's/.*(\([0-9]*\) new,.*/\1/p' "$WORK/e7")
 [ "$(q "$FULL/s.db" 'SELECT count(*) FROM services')" = "$kept" ] ||
 	fail "reported $kept kept, the store holds $(q "$FULL/s.db" 'SELECT count(*) FROM services')"
 [ "$kept" -gt 0 ] || fail "nothing was committed before the disk filled"
-"$BPH" show 10.5.0.1 --db "$FULL/s.db" >/dev/null || fail "show on a full disk"
+"$BPH" show 10.11.0.1 --db "$FULL/s.db" >/dev/null || fail "show on a full disk"
 "$BPH" cluster --db "$FULL/s.db" >/dev/null || fail "cluster on a full disk"
 echo "full disk: exit 2, $kept records kept and counted"
 echo PASS
