@@ -42,36 +42,41 @@ files=(routeviews-rv2-20261206-1200.pfx2as.gz routeviews-rv6-20261206-1200.pfx2a
 	ripe.db.organisation.gz ripe.db.role.gz ripe.db.aut-num.gz drop_v4.json)
 json_files=""
 total=0
-printf '%-40s %9s %9s %12s\n' file seconds peak_MiB records
+printf '%-40s %9s %9s %9s %12s\n' file wall_s cpu_s peak_MiB records
 for f in "${files[@]}"; do
-	/usr/bin/time -f "%e %M" -o "$work/t" "$build/bphound" data import "$data/$f" \
+	/usr/bin/time -f "%e %U %S %M" -o "$work/t" "$build/bphound" data import "$data/$f" \
 		--db "$store" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-	read -r secs kib <"$work/t"
+	read -r secs usr sys kib <"$work/t"
+	cpu=$(awk -v a="$usr" -v b="$sys" 'BEGIN { print a + b }')
 	recs=$(grep -o '[0-9]* records' "$work/err" | head -1 | cut -d' ' -f1)
-	printf '%-40s %9.2f %9.0f %12s\n' "$f" "$secs" "$((kib / 1024))" "$recs"
+	printf '%-40s %9.2f %9.2f %9.0f %12s\n' "$f" "$secs" "$cpu" "$((kib / 1024))" "$recs"
 	total=$(awk -v a="$total" -v b="$secs" 'BEGIN { print a + b }')
-	json_files+="${json_files:+,}{\"file\": \"$f\", \"seconds\": $secs, \"peak_kib\": $kib, \"records\": ${recs:-0}}"
+	total_cpu=$(awk -v a="${total_cpu:-0}" -v b="$cpu" 'BEGIN { print a + b }')
+	json_files+="${json_files:+,}{\"file\": \"$f\", \"seconds\": $secs, \"cpu_seconds\": $cpu, \"peak_kib\": $kib, \"records\": ${recs:-0}}"
 done
 size=$(du -cb "$store"* | tail -1 | cut -f1)
-printf 'import total %.1f s, store %.0f MiB\n' "$total" "$(awk -v s="$size" 'BEGIN { print s / 1048576 }')"
+printf 'import total %.1f s wall, %.1f s CPU, store %.0f MiB\n' "$total" "$total_cpu" \
+	"$(awk -v s="$size" 'BEGIN { print s / 1048576 }')"
 
 "$build/data_load" --db "$store" --hosts "$data/hosts.txt" >"$work/load.json"
 python3 - "$work/load.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print("load of the current snapshots: %.2f s (peak %d MiB), %d prefixes" %
-      (r["load_s"], r["load_peak_mib"], r["prefixes"]))
-print("longest-prefix match, one core: %.1f M/s on random addresses, "
-      "%.1f M/s on the hosts; full routes %.1f M/s" %
+print("load of the current snapshots: %.2f s wall, %.2f s CPU (peak %d MiB), "
+      "%d prefixes" % (r["load_s"], r["load_cpu_s"], r["load_peak_mib"],
+                       r["prefixes"]))
+print("longest-prefix match per CPU second of one core: %.1f M/s on random "
+      "addresses, %.1f M/s on the hosts; full routes %.2f M/s" %
       (r["lpm_random_per_s"] / 1e6, r["lpm_hosts_per_s"] / 1e6,
        r["route_hosts_per_s"] / 1e6))
-print("annotating %d hosts: %.2f s (%d annotated; their clustering %.2f s "
-      "apart); peak %d MiB" % (r["hosts"], r["annotate_s"],
-                               r["hosts_annotated"], r["cluster_s"],
-                               r["peak_mib"]))
+print("annotating %d hosts: %.2f s CPU (%.2f s wall), %.2f s CPU with the "
+      "JSON of every host; %d annotated; their clustering %.2f s apart; "
+      "peak %d MiB" % (r["hosts"], r["annotate_cpu_s"], r["annotate_s"],
+                       r["annotate_json_cpu_s"], r["hosts_annotated"],
+                       r["cluster_s"], r["peak_mib"]))
 PY
 mkdir -p "$top/bench/results"
 out=$top/bench/results/data_load-$(date -u +%Y-%m-%d).json
-printf '{"scale": %s, "note": "%s", "import_total_s": %s, "store_bytes": %s, "imports": [%s], "lookups": %s}\n' \
-	"$scale" "$note" "$total" "$size" "$json_files" "$(cat "$work/load.json")" >"$out"
+printf '{"scale": %s, "note": "%s", "load_average": "%s", "import_total_s": %s, "import_total_cpu_s": %s, "store_bytes": %s, "imports": [%s], "lookups": %s}\n' \
+	"$scale" "$note" "$(cut -d' ' -f1-3 /proc/loadavg)" "$total" "$total_cpu" "$size" "$json_files" "$(cat "$work/load.json")" >"$out"
 echo "results: $out"

@@ -176,13 +176,25 @@ size_t bph_rdb_abuse_asn(const struct bph_rdb *db, uint32_t asn,
 static const char *rel_source(const struct bph_rdb *db, uint32_t provider,
 			      uint32_t asn)
 {
-	for (size_t i = bph_rel_lower(db, false, provider); i < db->rel.n;
-	     i++) {
+	/* rel_by_a is sorted by (a, b): a binary search for (provider, asn)
+	 * (a provider may have thousands of customers) */
+	size_t lo = bph_rel_lower(db, false, provider), hi = db->rel.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 		const struct r_rel *r =
-		    &VEC_AT(&db->rel, struct r_rel, db->rel_by_a[i]);
-		if (r->a > provider)
+		    &VEC_AT(&db->rel, struct r_rel, db->rel_by_a[mid]);
+		if (r->a < provider || (r->a == provider && r->b < asn))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < db->rel.n; lo++) {
+		const struct r_rel *r =
+		    &VEC_AT(&db->rel, struct r_rel, db->rel_by_a[lo]);
+		if (r->a != provider || r->b != asn)
 			break;
-		if (r->a == provider && r->b == asn && r->rel == -1)
+		if (r->rel == -1)
 			return S(db, r->source);
 	}
 	return "";
