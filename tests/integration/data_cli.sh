@@ -84,6 +84,9 @@ grep -q "more than --max-targets 100: nothing was scanned" "$work/err"
 expect 2 "$bin" scan AS64497 -p 80 --max-targets 100 --db "$db"
 grep -q "nothing was scanned" "$work/err"
 expect 2 "$bin" data expand AS65000 --db "$db"
+expect 2 "$bin" pivot 198.51.100.1 --scope-siblings --db "$db"
+grep -q "needs --scope asn" "$work/err"
+expect 2 "$bin" pivot 198.51.100.1 --scope as --db "$db"
 echo "expand: a scan above --max-targets is refused before any packet"
 
 # (c) the longest-prefix match on a random world
