@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/reserved.h"
 
 #define U128_MAX (~(bph_u128)0)
 
@@ -344,43 +345,14 @@ int bph_rangeset_cidrs(const struct bph_rangeset *s, unsigned min_len4,
 
 /* ---- special-purpose ranges ---- */
 
-static const struct special {
-	const char *cidr, *name;
-} specials[] = {
-    {"0.0.0.0/8", "this network (RFC 791)"},
-    {"10.0.0.0/8", "private (RFC 1918)"},
-    {"100.64.0.0/10", "shared address space (RFC 6598)"},
-    {"127.0.0.0/8", "loopback (RFC 1122)"},
-    {"169.254.0.0/16", "link local (RFC 3927)"},
-    {"172.16.0.0/12", "private (RFC 1918)"},
-    {"192.0.0.0/24", "IETF protocol assignments (RFC 6890)"},
-    {"192.0.2.0/24", "documentation TEST-NET-1 (RFC 5737)"},
-    {"192.88.99.0/24", "6to4 relay anycast (RFC 7526)"},
-    {"192.168.0.0/16", "private (RFC 1918)"},
-    {"198.18.0.0/15", "benchmarking (RFC 2544)"},
-    {"198.51.100.0/24", "documentation TEST-NET-2 (RFC 5737)"},
-    {"203.0.113.0/24", "documentation TEST-NET-3 (RFC 5737)"},
-    {"224.0.0.0/4", "multicast (RFC 5771)"},
-    {"240.0.0.0/4", "reserved (RFC 1112)"},
-    {"::/127", "unspecified and loopback (RFC 4291)"},
-    {"::ffff:0:0/96", "IPv4-mapped (RFC 4291)"},
-    {"64:ff9b:1::/48", "local-use IPv4/IPv6 translation (RFC 8215)"},
-    {"100::/64", "discard-only (RFC 6666)"},
-    {"2001::/23", "IETF protocol assignments (RFC 2928)"},
-    {"2001:db8::/32", "documentation (RFC 3849)"},
-    {"3fff::/20", "documentation (RFC 9637)"},
-    {"5f00::/16", "segment routing SIDs (RFC 9602)"},
-    {"fc00::/7", "unique local (RFC 4193)"},
-    {"fe80::/10", "link local (RFC 4291)"},
-    {"ff00::/8", "multicast (RFC 4291)"},
-};
-
-#define N_SPECIALS (sizeof(specials) / sizeof(specials[0]))
+/* The table is fingerprints/reserved.c, shared with the scanner. */
 
 int bph_rangeset_add_special(struct bph_rangeset *s)
 {
 	struct bph_cidr c;
-	for (size_t i = 0; i < N_SPECIALS; i++) {
+	size_t n;
+	const struct bph_reserved *specials = bph_reserved_table(&n);
+	for (size_t i = 0; i < n; i++) {
 		/* the unit test checks that every row parses */
 		if (bph_cidr_parse(specials[i].cidr, &c, NULL, NULL))
 			return BPH_ERR_FORMAT;
@@ -396,7 +368,9 @@ const char *bph_cidr_special_name(uint8_t family, bph_u128 addr)
 	/* most specific first: 2001:db8::/32 before 2001::/23 */
 	const char *best = NULL;
 	unsigned best_len = 0;
-	for (size_t i = 0; i < N_SPECIALS; i++) {
+	size_t n;
+	const struct bph_reserved *specials = bph_reserved_table(&n);
+	for (size_t i = 0; i < n; i++) {
 		if (bph_cidr_parse(specials[i].cidr, &c, NULL, NULL))
 			continue;
 		struct bph_iprange r = bph_cidr_range(&c);

@@ -11,30 +11,7 @@
 #include <time.h>
 
 #include "fingerprints/err.h"
-
-/* IANA special-purpose and unallocatable IPv4 space (RFC 6890, RFC 5737,
- * RFC 2544, RFC 6598, RFC 1112): what no AS should originate. */
-static const uint32_t bogons[][2] = {
-    {0x00000000u, 0x00ffffffu}, /* 0.0.0.0/8 */
-    {0x0a000000u, 0x0affffffu}, /* 10.0.0.0/8 */
-    {0x64400000u, 0x647fffffu}, /* 100.64.0.0/10 */
-    {0x7f000000u, 0x7fffffffu}, /* 127.0.0.0/8 */
-    {0xa9fe0000u, 0xa9feffffu}, /* 169.254.0.0/16 */
-    {0xac100000u, 0xac1fffffu}, /* 172.16.0.0/12 */
-    {0xc0000000u, 0xc00000ffu}, /* 192.0.0.0/24 */
-    {0xc0000200u, 0xc00002ffu}, /* 192.0.2.0/24 */
-    {0xc0a80000u, 0xc0a8ffffu}, /* 192.168.0.0/16 */
-    {0xc6120000u, 0xc613ffffu}, /* 198.18.0.0/15 */
-    {0xc6336400u, 0xc63364ffu}, /* 198.51.100.0/24 */
-    {0xcb007100u, 0xcb0071ffu}, /* 203.0.113.0/24 */
-    {0xe0000000u, 0xffffffffu}, /* 224.0.0.0/4 and 240.0.0.0/4 */
-};
-
-const uint32_t (*bph_bogons_v4(size_t *n))[2]
-{
-	*n = sizeof(bogons) / sizeof(bogons[0]);
-	return bogons;
-}
+#include "fingerprints/reserved.h"
 
 static double days_of(const char *date)
 {
@@ -323,6 +300,10 @@ void bph_as_space(const struct bph_rdb *db, const struct bph_range *prefixes,
 		  size_t n, struct bph_as_space *out)
 {
 	double announced = 0, in24 = 0, bogon = 0, unassigned = 0;
+	/* the bogon rows of fingerprints/reserved.c: what no AS should
+	 * originate (disjoint, so overlaps add up) */
+	uint32_t bogons[32][2];
+	size_t n_bogons = bph_reserved_v4(bogons, 32, true);
 
 	memset(out, 0, sizeof(*out));
 	out->unassigned_known = bph_rdb_has(db, BPH_KIND_DELEGATED);
@@ -347,7 +328,7 @@ void bph_as_space(const struct bph_rdb *db, const struct bph_range *prefixes,
 			continue;
 		announced += size;
 		in24 += small ? size : 0;
-		for (size_t b = 0; b < sizeof(bogons) / sizeof(bogons[0]); b++)
+		for (size_t b = 0; b < n_bogons && b < 32; b++)
 			bogon += overlap((uint32_t)p->first, (uint32_t)p->last,
 					 bogons[b][0], bogons[b][1]);
 		double yes, no;

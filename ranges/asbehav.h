@@ -105,8 +105,4 @@ size_t bph_as_leased(const struct bph_rdb *db, uint32_t asn,
 		     const struct bph_range *prefixes, size_t n,
 		     struct bph_leased *out, size_t max);
 
-/* The IANA special-purpose IPv4 ranges (RFC 6890 and its updates) as
- * [first, last] pairs; *n gets the count. */
-const uint32_t (*bph_bogons_v4(size_t *n))[2];
-
 #endif

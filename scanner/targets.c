@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/reserved.h"
 
 struct bph_range {
 	uint32_t lo, hi; /* inclusive */
@@ -31,42 +32,16 @@ struct bph_targets {
 	uint64_t count;
 };
 
-/* IANA special-purpose and multicast ranges, as zmap's blocklist.conf. */
-static const struct {
-	uint32_t net;
-	uint8_t len;
-} reserved[] = {
-    {0x00000000, 8},  /* 0.0.0.0/8 this network */
-    {0x0a000000, 8},  /* 10.0.0.0/8 private */
-    {0x64400000, 10}, /* 100.64.0.0/10 shared address space */
-    {0x7f000000, 8},  /* 127.0.0.0/8 loopback */
-    {0xa9fe0000, 16}, /* 169.254.0.0/16 link local */
-    {0xac100000, 12}, /* 172.16.0.0/12 private */
-    {0xc0000000, 24}, /* 192.0.0.0/24 IETF protocol assignments */
-    {0xc0000200, 24}, /* 192.0.2.0/24 TEST-NET-1 */
-    {0xc0586300, 24}, /* 192.88.99.0/24 6to4 relay anycast */
-    {0xc0a80000, 16}, /* 192.168.0.0/16 private */
-    {0xc6120000, 15}, /* 198.18.0.0/15 benchmarking */
-    {0xc6336400, 24}, /* 198.51.100.0/24 TEST-NET-2 */
-    {0xcb007100, 24}, /* 203.0.113.0/24 TEST-NET-3 */
-    {0xe0000000, 4},  /* 224.0.0.0/4 multicast */
-    {0xf0000000, 4},  /* 240.0.0.0/4 reserved */
-    {0xffffffff, 32}, /* 255.255.255.255/32 broadcast */
-};
-
 static uint32_t prefix_mask(unsigned len)
 {
 	return len == 0 ? 0 : 0xffffffffu << (32 - len);
 }
 
+/* The special-purpose table is fingerprints/reserved.c (shared with the
+ * deny lists of abuse/). */
 bool bph_ip_is_reserved(uint32_t ip)
 {
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		uint32_t m = prefix_mask(reserved[i].len);
-		if ((ip & m) == reserved[i].net)
-			return true;
-	}
-	return false;
+	return bph_reserved_v4_has(ip);
 }
 
 static int rvec_push(struct bph_rvec *v, uint32_t lo, uint32_t hi)
@@ -360,11 +335,10 @@ int bph_targets_finalize(struct bph_targets *t, bool allow_reserved)
 
 	if (t->final)
 		return 0;
-	for (size_t i = 0;
-	     !allow_reserved && i < sizeof(reserved) / sizeof(reserved[0]);
-	     i++) {
-		uint32_t m = prefix_mask(reserved[i].len);
-		rc = rvec_push(&t->exc, reserved[i].net, reserved[i].net | ~m);
+	uint32_t reserved[32][2];
+	size_t n_res = bph_reserved_v4(reserved, 32, false);
+	for (size_t i = 0; !allow_reserved && i < n_res && i < 32; i++) {
+		rc = rvec_push(&t->exc, reserved[i][0], reserved[i][1]);
 		if (rc)
 			return rc;
 	}
