@@ -8,6 +8,8 @@
 #            the socket, so no password anywhere)
 #   pg_sql SQL   runs SQL with psql on that database
 #   pg_stop      stops the server (a fast shutdown) without removing it
+# PG_FSYNC=on before pg_up keeps fsync as a real server has it (benchmarks);
+# the tests run with fsync off.
 # Returns 1 from pg_up (with a message) when the server binaries are missing.
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
@@ -39,7 +41,7 @@ pg_up() { # pg_up DIR
 
 pg_start() {
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-		-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c fsync=off -c max_connections=40" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR' -c fsync=${PG_FSYNC:-off} -c max_connections=40" \
 		start >/dev/null
 }
 
