@@ -8,7 +8,7 @@
 #   - a writer killed with SIGKILL leaves the store consistent and a re-run
 #     completes it with no duplicate;
 #   - four shards of one scan written at once hold exactly the records of
-#     one unsharded scan, while cluster and show read the store;
+#     one unsharded scan, while cluster, show and export read the store;
 #   - a refused connection, a password in the URI, and a server stopped in
 #     the middle of a scan are exit 2 with a clear message, and the stopped
 #     scan left nothing half-written.
@@ -127,10 +127,12 @@ reads=0
 while kill -0 "${shards[@]}" 2>/dev/null; do
 	"$BPH" cluster --db "$U" >/dev/null || fail "cluster during the shards"
 	"$BPH" show 10.1.0.7 --db "$U" >/dev/null || fail "show during the shards"
+	"$BPH" export --format csv -o "$WORK/during.csv" --db "$U" || fail "export during the shards"
 	reads=$((reads + 1))
 done
 for p in "${shards[@]}"; do wait "$p" || fail "a shard failed"; done
-echo "$reads rounds of cluster and show while the shards wrote"
+echo "$reads rounds of cluster, show and export while the shards wrote"
+[ $reads -ge 1 ] || fail "the shards ended before any read"
 nsx "$SCAN" "$BPH" scan $RANGE "${SCANOPT[@]}" --db "$WORK/one.db"
 pairs='ip, port, state'
 pg_sql "SELECT $pairs FROM services s JOIN scans c ON c.id = s.scan_id WHERE c.kind = 'scan' ORDER BY 1, 2, 3" >"$WORK/sharded"
