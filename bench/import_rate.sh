@@ -6,7 +6,7 @@
 #   sudo bench/import_rate.sh [-n RECORDS] [--other N] [--no-pg] [--keep DIR]
 #
 # -n       records of the bphound JSONL (default 1,000,000): a heavy-tailed
-#          population from bench/gen_population.py (about 2.15 records per
+#          population from bench/gen_population.py (about 1.9 to 2.2 records per
 #          host), so artifacts repeat as in real scans;
 # --other  records of the ZGrab2 and nmap XML files (default 200,000): the
 #          two hosts of tests/data/import/zgrab_local.ndjson and the one of
@@ -49,7 +49,7 @@ trap cleanup EXIT INT TERM
 log() { echo "import_rate: $*" >&2; }
 
 if [ ! -s "$W/pop.jsonl" ]; then
-	hosts=$((N * 100 / 215))
+	hosts=$((N / 2))
 	log "generating about $N records ($hosts hosts)"
 	/usr/bin/python3 "$top/bench/gen_population.py" --solos $((hosts * 92 / 100)) \
 		--providers $((hosts / 500)) --orgs $((hosts / 100)) \
