@@ -19,6 +19,7 @@
 #include "cluster/graph.h"
 #include "fingerprints/err.h"
 #include "store/store.h"
+#include "store/sweep_store.h"
 
 /* The store's data and the clustering's annotations from it; both NULL
  * when the store holds no data snapshot. */
@@ -94,12 +95,47 @@ static void print_networks(const struct networks *n,
 	}
 }
 
-static int write_export(const struct bph_clustering *c, const char *fmt,
-			const char *path, const char *seed, bool artifact_nodes,
+struct hash_ctx {
+	void (*add)(void *actx, const char *kind, const char *value);
+	void *actx;
+};
+
+/* The hashes of a record that Zeek matches on (bph_service_cb). */
+static void record_hashes(void *vctx, const struct bph_service *s)
+{
+	const struct hash_ctx *h = vctx;
+
+	if (s->tls && s->tls->cert_sha1[0])
+		h->add(h->actx, "cert_sha1", s->tls->cert_sha1);
+	for (size_t i = 0; s->ssh && i < s->ssh->n_hostkeys; i++) {
+		const char *md5 = s->ssh->hostkeys[i].md5;
+		if (md5[0])
+			h->add(h->actx, "ssh_hostkey_md5",
+			       strncmp(md5, "MD5:", 4) ? md5 : md5 + 4);
+	}
+}
+
+/* bph_export_opts.host_hashes: every record the store holds of host. */
+static void store_hashes(void *ctx, const char *host,
+			 void (*add)(void *actx, const char *kind,
+				     const char *value),
+			 void *actx)
+{
+	struct hash_ctx h = {add, actx};
+
+	bph_store_host_each(ctx, host, record_hashes, &h);
+}
+
+static int write_export(struct bph_store *st, const struct bph_clustering *c,
+			const char *fmt, const char *path, const char *seed,
+			bool artifact_nodes,
 			const struct bph_annotations *annot)
 {
-	struct bph_export_opts eo = {
-	    .seed = seed, .artifact_nodes = artifact_nodes, .annot = annot};
+	struct bph_export_opts eo = {.seed = seed,
+				     .artifact_nodes = artifact_nodes,
+				     .annot = annot,
+				     .host_hashes = st ? store_hashes : NULL,
+				     .hashes_ctx = st};
 	char err[256] = "";
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f) {
@@ -175,7 +211,8 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 			seed);
 		status = BPH_EXIT_USAGE;
 	} else if (o->json) {
-		status = write_export(c, "json", "-", seed, false, annots(&n));
+		status =
+		    write_export(st, c, "json", "-", seed, false, annots(&n));
 	} else if (!bph_clustering_print(c, seed, stdout)) {
 		int rc = bph_community_print(c, &cm, seed, stdout);
 		if (rc) {
@@ -188,9 +225,9 @@ int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 	if (!status && o->explain && seed)
 		bph_clustering_explain(c, seed, o->explain, stdout);
 	for (size_t i = 0; i < o->n_exports && !status; i++)
-		status =
-		    write_export(c, o->exports[i].format, o->exports[i].path,
-				 seed, o->artifact_nodes, annots(&n));
+		status = write_export(st, c, o->exports[i].format,
+				      o->exports[i].path, seed,
+				      o->artifact_nodes, annots(&n));
 	free_networks(&n);
 	bph_clustering_free(c);
 	return status;
@@ -247,7 +284,7 @@ int bph_cli_export(const struct bph_opts *o, struct bph_store *st,
 	if (!status) {
 		struct networks n;
 		load_networks(st, c, wants_json(o, fmt), &n);
-		status = write_export(c, fmt, path, seed, o->artifact_nodes,
+		status = write_export(st, c, fmt, path, seed, o->artifact_nodes,
 				      annots(&n));
 		free_networks(&n);
 	}

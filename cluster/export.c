@@ -14,9 +14,11 @@
 #include "fingerprints/err.h"
 
 const struct bph_exporter *const bph_exporters[] = {
-    &bph_export_json, &bph_export_graphml,   &bph_export_gexf,
-    &bph_export_dot,  &bph_export_cytoscape, &bph_export_stix,
-    &bph_export_csv,  &bph_export_html,	     NULL,
+    &bph_export_json,	    &bph_export_graphml,
+    &bph_export_gexf,	    &bph_export_dot,
+    &bph_export_cytoscape,  &bph_export_stix,
+    &bph_export_csv,	    &bph_export_html,
+    &bph_export_zeek_intel, NULL,
 };
 
 const struct bph_exporter *bph_exporter_find(const char *name)

@@ -39,6 +39,18 @@ struct bph_export_opts {
 						hosts and clusters from
 						outside the clustering
 						(cluster/annot.h) */
+	/*
+	 * zeek-intel: the hashes Zeek matches on that the clustering does
+	 * not hold (a certificate's SHA-1, a host key's colon-separated
+	 * MD5): calls add(actx, kind, value) for each one host showed, kind
+	 * "cert_sha1" or "ssh_hostkey_md5" (values borrowed for the call).
+	 * May be NULL: only addresses are written.
+	 */
+	void (*host_hashes)(void *ctx, const char *host,
+			    void (*add)(void *actx, const char *kind,
+					const char *value),
+			    void *actx);
+	void *hashes_ctx;
 };
 
 /*
@@ -64,6 +76,7 @@ extern const struct bph_exporter bph_export_cytoscape;
 extern const struct bph_exporter bph_export_stix;
 extern const struct bph_exporter bph_export_csv;
 extern const struct bph_exporter bph_export_html;
+extern const struct bph_exporter bph_export_zeek_intel;
 
 /* The registry, NULL-terminated. */
 extern const struct bph_exporter *const bph_exporters[];

@@ -1,0 +1,125 @@
+/*
+ * export_zeek.c - a Zeek intelligence file (docs/output.md "Zeek intel
+ * export"): the hosts of the seed's cluster (without a seed, of every
+ * cluster of two hosts or more) as Intel::ADDR, and the certificate SHA-1s
+ * and SSH host-key MD5s they showed as Intel::CERT_HASH and
+ * Intel::PUBKEY_HASH (through the opts' host_hashes: the clustering holds
+ * neither), each value once. Tab-separated with a #fields header, as the
+ * intel framework reads it; meta.desc names the cluster. Nothing written
+ * holds a TAB, CR or LF.
+ */
+#include "cluster/export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprints/err.h"
+
+struct zeek_out {
+	FILE *out;
+	uint32_t cluster;
+	size_t n_hosts;
+	char **seen; /* values written for this cluster */
+	size_t n_seen, cap_seen;
+	int err;
+};
+
+/* Writes s with TAB, CR, LF and other controls as spaces. */
+static void field(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
+}
+
+static bool seen_before(struct zeek_out *z, const char *v)
+{
+	for (size_t i = 0; i < z->n_seen; i++)
+		if (!strcmp(z->seen[i], v))
+			return true;
+	if (z->n_seen == z->cap_seen) {
+		size_t cap = z->cap_seen ? z->cap_seen * 2 : 16;
+		char **n = realloc(z->seen, cap * sizeof(*n));
+		if (!n) {
+			z->err = BPH_ERR_NOMEM;
+			return true;
+		}
+		z->seen = n;
+		z->cap_seen = cap;
+	}
+	if (!(z->seen[z->n_seen] = strdup(v))) {
+		z->err = BPH_ERR_NOMEM;
+		return true;
+	}
+	z->n_seen++;
+	return false;
+}
+
+static void line(struct zeek_out *z, const char *value, const char *type)
+{
+	if (!value[0] || seen_before(z, value))
+		return;
+	field(z->out, value);
+	fprintf(z->out, "\tIntel::%s\tbphound\tcluster %u (%zu hosts)\n", type,
+		z->cluster, z->n_hosts);
+}
+
+static void add_hash(void *actx, const char *kind, const char *value)
+{
+	struct zeek_out *z = actx;
+
+	if (!strcmp(kind, "cert_sha1"))
+		line(z, value, "CERT_HASH");
+	else if (!strcmp(kind, "ssh_hostkey_md5"))
+		line(z, value, "PUBKEY_HASH");
+}
+
+static void clear_seen(struct zeek_out *z)
+{
+	for (size_t i = 0; i < z->n_seen; i++)
+		free(z->seen[i]);
+	z->n_seen = 0;
+}
+
+static void write_cluster(const struct bph_clustering *c,
+			  const struct bph_cluster *k,
+			  const struct bph_export_opts *o, struct zeek_out *z)
+{
+	z->cluster = k->id;
+	z->n_hosts = k->n_hosts;
+	for (size_t i = 0; i < k->n_hosts; i++)
+		line(z, c->hosts[k->hosts[i]], "ADDR");
+	for (size_t i = 0; o->host_hashes && i < k->n_hosts; i++)
+		o->host_hashes(o->hashes_ctx, c->hosts[k->hosts[i]], add_hash,
+			       z);
+	clear_seen(z);
+}
+
+static int write_zeek(const struct bph_clustering *c,
+		      const struct bph_export_opts *o, FILE *out, char *err,
+		      size_t errlen)
+{
+	struct zeek_out z = {.out = out};
+	long seed = o->seed ? bph_clustering_host(c, o->seed) : -1;
+
+	if (o->seed && seed < 0)
+		return bph_export_fail(err, errlen, BPH_ERR_USAGE,
+				       "the seed is not in the clustering");
+	fputs("#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\n",
+	      out);
+	for (size_t i = 0; i < c->n_clusters && !z.err; i++) {
+		const struct bph_cluster *k = &c->clusters[i];
+		if (seed >= 0 ? c->cluster_of[seed] == i : k->n_hosts >= 2)
+			write_cluster(c, k, o, &z);
+	}
+	clear_seen(&z);
+	free(z.seen);
+	return z.err ? bph_export_fail(err, errlen, z.err, "out of memory") : 0;
+}
+
+const struct bph_exporter bph_export_zeek_intel = {
+    .name = "zeek-intel",
+    .extension = "intel",
+    .summary = "Zeek intel file: a cluster's addresses, certificate SHA-1s "
+	       "and SSH host-key MD5s",
+    .write = write_zeek,
+};

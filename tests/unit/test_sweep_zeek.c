@@ -1,0 +1,130 @@
+/* export --format zeek-intel (cluster/export_zeek.c) read back by the
+ * watch loader (sweep/watch_load.c): what bphound writes for Zeek is a
+ * valid intel file that a sweep's watch can use again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "cluster/export.h"
+#include "sweep/watch.h"
+
+#define SHA1 "0123456789abcdef0123456789abcdef01234567"
+#define MD5  "9a:2f:3c:44:5d:6e:7f:80:91:a2:b3:c4:d5:e6:f7:08"
+
+static void hashes(void *ctx, const char *host,
+		   void (*add)(void *, const char *, const char *), void *actx)
+{
+	(void)ctx;
+	add(actx, "cert_sha1", SHA1); /* the same on every member: once */
+	add(actx, "ssh_hostkey_md5", MD5);
+	add(actx, "title", "never written");
+	if (!strcmp(host, "198.18.10.11"))
+		add(actx, "cert_sha1",
+		    "ffffffffffffffffffffffffffffffffffffffff");
+}
+
+static struct bph_clustering *two_clusters(void)
+{
+	struct bph_graph *g = bph_graph_new();
+	struct bph_clustering *c = NULL;
+	const char *a[] = {"198.18.10.10", "198.18.10.11", "198.18.10.12"};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(bph_graph_add(g, a[i], "ssh_hostkey",
+					       "SHA256:providerA", 22, 1),
+				 0);
+	assert_int_equal(
+	    bph_graph_add(g, "198.18.20.5", "ssh_hostkey", "SHA256:B", 22, 1),
+	    0);
+	assert_int_equal(
+	    bph_graph_add(g, "198.18.20.6", "ssh_hostkey", "SHA256:B", 22, 1),
+	    0);
+	assert_int_equal(bph_graph_add_host(g, "198.18.30.1"), 0);
+	struct bph_cluster_opts o;
+	bph_cluster_opts_default(&o);
+	o.use_default_common = false;
+	assert_int_equal(bph_cluster_run(g, &o, &c), 0);
+	bph_cluster_opts_clear(&o);
+	bph_graph_free(g);
+	return c;
+}
+
+static char *export(const struct bph_clustering *c, const char *seed)
+{
+	struct bph_export_opts eo = {.seed = seed, .host_hashes = hashes};
+	char *buf = NULL, err[128] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(
+	    bph_export_write_opts(c, "zeek-intel", &eo, f, err, sizeof(err)),
+	    0);
+	fclose(f);
+	return buf;
+}
+
+static size_t count(const struct bph_watchlist *w, enum bph_watch_kind k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < w->n; i++)
+		n += w->v[i].kind == k;
+	return n;
+}
+
+static void test_seed(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = two_clusters();
+	char *text = export(c, "198.18.10.11");
+	struct bph_watchlist w = {0};
+	char err[256] = "";
+	int rc = bph_watch_load_mem(&w, "x.intel", text, strlen(text), err,
+				    sizeof(err));
+	if (rc)
+		fprintf(stderr, "%s\n%s", err, text);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count(&w, BPH_WK_IP), 3); /* the seed's cluster */
+	assert_int_equal(count(&w, BPH_WK_CERT_SHA1), 2);
+	assert_int_equal(count(&w, BPH_WK_SSH_HOSTKEY_MD5), 1);
+	assert_null(strstr(text, "198.18.20.5"));
+	assert_null(strstr(text, "never written"));
+	assert_non_null(strstr(text, "198.18.10.10\tIntel::ADDR\tbphound\t"));
+	for (size_t i = 0; i < w.n; i++)
+		assert_string_equal(w.v[i].source, "bphound");
+	bph_watch_clear(&w);
+	free(text);
+	bph_clustering_free(c);
+}
+
+static void test_all(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = two_clusters();
+	char *text = export(c, NULL);
+	struct bph_watchlist w = {0};
+	char err[256] = "";
+	assert_int_equal(bph_watch_load_mem(&w, "x.intel", text, strlen(text),
+					    err, sizeof(err)),
+			 0);
+	/* both multi-host clusters, not the singleton; hashes per cluster */
+	assert_int_equal(count(&w, BPH_WK_IP), 5);
+	assert_null(strstr(text, "198.18.30.1\t"));
+	assert_int_equal(count(&w, BPH_WK_CERT_SHA1), 3);
+	bph_watch_clear(&w);
+	free(text);
+	bph_clustering_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_seed),
+	    cmocka_unit_test(test_all),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
