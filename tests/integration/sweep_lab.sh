@@ -10,6 +10,9 @@
 #      first two attempts get 500: the same delivery id three times); the
 #      syslog socket gets one RFC 5424 line per event; the sendmail stub
 #      one message (min_severity high) with clean headers;
+#      the provider's cluster exported as a Zeek intel file holds its
+#      addresses, and the certificate SHA-1 and host-key MD5s that openssl
+#      and ssh-keygen compute;
 #   2. run 3, nothing changed: no event, no notification; `diff --from 1
 #      --to 2` gives the same ids again;
 #   3. a port added to the config (8080, already served): no event;
@@ -147,6 +150,19 @@ py "$check" syslog "$work/syslog.log" "$(wc -l <"$work/run2.ids")"
 py "$check" mail "$work/mail/1.eml" "sweep lab run 2: 3 events, highest high"
 grep -q 'identity.moved' "$work/mail/1.eml" || die "mail lacks identity.moved"
 [[ "$(cat "$work/mail/1.args")" == "$(printf -- '-t\n-oi')" ]] || die "sendmail args"
+
+# the provider's cluster as a Zeek intel file, against openssl and ssh-keygen
+nsx "$bin" export --format zeek-intel 198.18.10.10 --db "$work/lab.db" -o "$work/a.intel"
+nsx "$bin" watch check "$work/a.intel" >/dev/null
+got=$(awk -F'\t' '$2 == "Intel::ADDR" { print $1 }' "$work/a.intel" | sort | xargs)
+[[ "$got" == "198.18.10.10 198.18.10.11 198.18.10.12 198.18.10.13 198.18.20.10" ]] ||
+	die "zeek-intel addresses: $got"
+want=$(openssl x509 -in "$work/lab/pki/A/tls.crt" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr A-F a-f)
+got=$(awk -F'\t' '$2 == "Intel::CERT_HASH" { print $1 }' "$work/a.intel" | xargs)
+[[ "$got" == "$want" ]] || die "zeek-intel CERT_HASH: '$got', openssl: '$want'"
+want=$(for k in "$work"/lab/pki/A/ssh_host_*_key.pub; do ssh-keygen -l -E md5 -f "$k" | awk '{print $2}' | sed 's/^MD5://'; done | sort | xargs)
+got=$(awk -F'\t' '$2 == "Intel::PUBKEY_HASH" { print $1 }' "$work/a.intel" | sort | xargs)
+[[ "$got" == "$want" ]] || die "zeek-intel PUBKEY_HASH: '$got', ssh-keygen: '$want'"
 
 # ---- 2. run 3: nothing changed ----
 say "run 3, unchanged"
