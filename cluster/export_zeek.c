@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/text.h"
 
 struct zeek_out {
 	FILE *out;
@@ -24,11 +25,18 @@ struct zeek_out {
 	int err;
 };
 
-/* Writes s with TAB, CR, LF and other controls as spaces. */
-static void field(FILE *out, const char *s)
+/* Writes s as valid UTF-8 (bad bytes as U+FFFD, text.h) with TAB, CR, LF
+ * and other controls as spaces: a host name comes from the user's files. */
+static int field(FILE *out, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+	char *clean = bph_text_clean(s, BPH_TEXT_UTF8);
+
+	if (!clean)
+		return BPH_ERR_NOMEM;
+	for (const unsigned char *p = (unsigned char *)clean; *p; p++)
 		fputc(*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
+	free(clean);
+	return 0;
 }
 
 static bool seen_before(struct zeek_out *z, const char *v)
@@ -58,7 +66,10 @@ static void line(struct zeek_out *z, const char *value, const char *type)
 {
 	if (!value[0] || seen_before(z, value))
 		return;
-	field(z->out, value);
+	if (field(z->out, value)) {
+		z->err = BPH_ERR_NOMEM;
+		return;
+	}
 	fprintf(z->out, "\tIntel::%s\tbphound\tcluster %u (%zu hosts)\n", type,
 		z->cluster, z->n_hosts);
 }

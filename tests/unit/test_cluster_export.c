@@ -136,7 +136,7 @@ static void test_registry(void **state)
 		assert_ptr_equal(bph_exporter_find(e->name), e); /* unique */
 		assert_true(bph_export_known(e->name));
 	}
-	assert_int_equal(n, 8);
+	assert_int_equal(n, 9);
 	assert_false(bph_export_known("pdf"));
 	char err[64] = "";
 	assert_int_equal(
