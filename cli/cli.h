@@ -69,6 +69,7 @@ struct bph_opts {
 	int timeout_ms;
 	int max_connections;
 	bool allow_reserved;
+	bool allow_large; /* scan, pivot: more than 2^24 addresses */
 	bool no_probes;
 	bool no_jarm;
 	bool quiet;
@@ -85,7 +86,7 @@ struct bph_opts {
 	const char *to;		 /* report --to */
 	const char *contact;	 /* report --contact */
 	const char *report_type; /* report --type */
-	bool dry_run;		 /* report --dry-run */
+	bool dry_run;		 /* report, scan, pivot --dry-run */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];
 	size_t n_exports;
 	/* routing and list data (cmd_data.c, cmd_asinfo.c, cmd_rank.c) */
@@ -235,6 +236,10 @@ int bph_cli_flush_stdout(void);
 /* Checks, before any packet or clustering, that fmt is an export format
  * and that path can be written; BPH_EXIT_USAGE after saying why. */
 int bph_cli_check_output(const char *cmd, const char *fmt, const char *path);
+/* Checks that path ("-": stdout) can be written: an existing file that
+ * is writable, or a new one in a writable folder; BPH_EXIT_USAGE after
+ * saying why. */
+int bph_cli_check_writable(const char *cmd, const char *path);
 /* bph_cli_check_output() for every --export of o. */
 int bph_cli_check_exports(const struct bph_opts *o);
 /*

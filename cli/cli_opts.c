@@ -116,6 +116,8 @@ const struct bph_optdef bph_optdefs[] = {
      "ranges"},
     {"exclude", 0, BPH_OPT_STR, F(exclude_file), 0, 0, NULL, "FILE", C_SCAN,
      "never scan the addresses and CIDRs listed in FILE"},
+    {"allow-large", 0, BPH_OPT_FLAG, F(allow_large), 0, 0, NULL, NULL,
+     C_SCAN, "scan more than 2^24 addresses (see --dry-run first)"},
     {"retries", 0, BPH_OPT_INT, F(retries), 0, 20, NULL, "N", C_SCAN,
      "SYN retransmissions to silent pairs (default 1)"},
     {"wait", 0, BPH_OPT_FN, 0, 0, 0, parse_wait, "MS|auto", C_SCAN |
@@ -198,7 +200,9 @@ const struct bph_optdef bph_optdefs[] = {
     {"type", 0, BPH_OPT_STR, F(report_type), 0, 0, NULL, "T",
      C(BPH_CMD_REPORT), "bph (default), c2, malware, phishing or blocklist"},
     {"dry-run", 0, BPH_OPT_FLAG, F(dry_run), 0, 0, NULL, NULL,
-     C(BPH_CMD_REPORT), "list the recipients and how each was found"},
+     C_SCAN | C(BPH_CMD_REPORT), "scan, pivot: print the target count, the "
+     "ways out and the time at the rate, send nothing; report: list the "
+     "recipients and how each was found"},
     /* clustering (cluster_opts.c checks the values) */
     {"common", 0, BPH_OPT_STR, F(common_file), 0, 0, NULL, "FILE",
      C_CLUSTERS, "more known-common artifacts (YAML, adds to the shipped list)"},

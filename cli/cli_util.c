@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "abuse/denylist.h"
@@ -90,7 +91,15 @@ static int path_writable(const char *path)
 	char *copy;
 	int ok;
 
-	if (!strcmp(path, "-") || access(path, W_OK) == 0)
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -1;
+	}
+	if (access(path, W_OK) == 0)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
@@ -147,6 +156,16 @@ int bph_cli_check_output(const char *cmd, const char *fmt, const char *path)
 		fputs(")\n", stderr);
 		return BPH_EXIT_USAGE;
 	}
+	if (path_writable(path)) {
+		fprintf(stderr, "bphound %s: cannot write %s: %s\n", cmd, path,
+			strerror(errno));
+		return BPH_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int bph_cli_check_writable(const char *cmd, const char *path)
+{
 	if (path_writable(path)) {
 		fprintf(stderr, "bphound %s: cannot write %s: %s\n", cmd, path,
 			strerror(errno));

@@ -20,15 +20,46 @@
  * their admin planes most often expose. */
 #define PIVOT_DEFAULT_PORTS "21,22,25,80,443,2222,3389,8000,8080,8443,8888"
 
-/* Exit status of a scan stopped by SIGINT/SIGTERM (128 + SIGINT). */
-#define EXIT_INTERRUPTED 130
-
-/* The exit status of a pipeline's return value and result. */
+/* The exit status of a pipeline's return value and result: a scan
+ * stopped by a signal exits as the shell reports one (128 + the signal:
+ * 130 for SIGINT, 143 for SIGTERM). */
 static int scan_status(int rc, const struct bph_scan_result *res)
 {
 	if (rc)
 		return bph_cli_status(rc);
-	return res->signo ? EXIT_INTERRUPTED : BPH_EXIT_OK;
+	return res->signo ? 128 + res->signo : BPH_EXIT_OK;
+}
+
+/* The scan parameters given with --resume: the interrupted run's own
+ * apply (positions in its permutation depend on them), so these are
+ * named as ignored. */
+static void say_ignored(const struct bph_opts *o, const char *kind)
+{
+	const struct {
+		bool given;
+		const char *name;
+	} v[] = {{o->rate != 10000, "--rate"},
+		 {o->retries != 1, "--retries"},
+		 {o->wait_ms != -1, "--wait"},
+		 {o->seed_set, "--seed"},
+		 {o->shard_count != 1, "--shard"},
+		 {o->exclude_file != NULL, "--exclude"},
+		 {o->allow_reserved, "--allow-reserved"},
+		 {o->allow_large, "--allow-large"}};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (!v[i].given)
+			continue;
+		fprintf(stderr, "%s%s",
+			n++ ? ", " : "bphound --resume: ignored: ", v[i].name);
+	}
+	if (n)
+		fprintf(stderr,
+			" (the interrupted %s's own scan parameters apply; "
+			"the probe, output and interface options given "
+			"apply)\n",
+			kind);
 }
 
 /* `scan --resume`, `pivot --resume`: the store's last unfinished run of
@@ -48,10 +79,11 @@ static int resume_run(const struct bph_opts *o, const char *kind)
 			kind, o->ranges ? ", --ranges" : "");
 		return BPH_EXIT_USAGE;
 	}
+	say_ignored(o, kind);
 	if ((status = bph_cli_open_store(o, &st)))
 		return status;
 	status = scan_status(bph_scan_resume(st, kind, o, &res), &res);
-	if (status == BPH_EXIT_OK && !strcmp(kind, "pivot"))
+	if (status == BPH_EXIT_OK && !strcmp(kind, "pivot") && !o->dry_run)
 		status = res.first_target
 			     ? bph_cli_cluster_report(o, st, res.first_target)
 			     : BPH_EXIT_FAIL;
@@ -186,7 +218,7 @@ int bph_cmd_pivot(const struct bph_opts *o)
 		status = scope_specs(o, st, seed, &job, scope);
 	if (job.n_targets > 0 && status == BPH_EXIT_OK)
 		status = scan_status(bph_scan_run(st, &job, &res), &res);
-	if (status == BPH_EXIT_OK)
+	if (status == BPH_EXIT_OK && !o->dry_run)
 		status = bph_cli_cluster_report(o, st, seed);
 	bph_scan_result_clear(&res);
 	bph_store_close(st);

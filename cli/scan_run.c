@@ -16,6 +16,7 @@
 #include "fingerprints/record.h"
 #include "fingerprints/record_json.h"
 #include "scanner/engine.h"
+#include "scanner/netroute.h"
 #include "scanner/targets.h"
 #include "store/resume.h"
 #include "store/store.h"
@@ -256,6 +257,138 @@ static void print_resume_hint(const struct bph_opts *o, const char *kind,
 		signo, kind, o->db ? " --db " : "", o->db ? o->db : "");
 }
 
+/* ---- before the first packet ---------------------------------------- */
+
+/* Addresses above which a scan needs --allow-large (ZMap's advice: a
+ * large scan is a choice, made knowing its size and time). */
+#define LARGE_TARGETS (1ULL << 24)
+
+static void duration_text(double s, char *out, size_t n)
+{
+	if (s < 10)
+		snprintf(out, n, "%.1f s", s);
+	else if (s < 120)
+		snprintf(out, n, "%.0f s", s);
+	else if (s < 2 * 3600)
+		snprintf(out, n, "%.0f min", s / 60);
+	else if (s < 2 * 86400)
+		snprintf(out, n, "%.1f h", s / 3600);
+	else
+		snprintf(out, n, "%.1f days", s / 86400);
+}
+
+/* The count and the time at the rate: one pass over every pair of the
+ * shard, the retry passes over the silent ones at most as long. */
+static void print_size(FILE *f, const struct bph_synscan_cfg *c, uint64_t n)
+{
+	uint64_t shards = c->shard_count ? c->shard_count : 1;
+	uint64_t probes = n * c->n_ports / shards;
+	char t[32];
+
+	duration_text((double)probes / (double)c->rate, t, sizeof(t));
+	fprintf(f,
+		"targets: %llu addresses x %zu ports = %llu probes%s\n"
+		"time at %llu pps: %s a pass; %d retry pass(es) over the "
+		"silent pairs take as long at most, then a wait of up to "
+		"%d ms\n",
+		(unsigned long long)n, c->n_ports, (unsigned long long)probes,
+		shards > 1 ? " in this shard" : "", (unsigned long long)c->rate,
+		t, c->retries, c->wait_ms);
+}
+
+static void print_plan(FILE *f, const struct bph_route_plan *p)
+{
+	char first[16], gw[16];
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct bph_route_way *w = &p->way[i];
+		bph_ip_str(w->first, first);
+		bph_ip_str(w->gateway, gw);
+		fprintf(f, "way: %s %s%s: %llu addresses, the first %s\n",
+			w->iface,
+			w->local     ? "(this machine: refused)"
+			: w->gateway ? "via "
+				     : "on-link",
+			w->local || !w->gateway ? "" : gw,
+			(unsigned long long)w->addresses, first);
+	}
+	if (p->more)
+		fprintf(f, "way: more than %d ways, the others not listed\n",
+			BPH_ROUTE_WAYS_MAX);
+	if (p->unrouted) {
+		bph_ip_str(p->first_unrouted, first);
+		fprintf(f,
+			"no unicast route (refused): %llu addresses, the "
+			"first %s\n",
+			(unsigned long long)p->unrouted, first);
+	}
+}
+
+/* Too large without --allow-large: says the size and refuses. */
+static int check_large(const struct bph_opts *o,
+		       const struct bph_synscan_cfg *c, uint64_t n)
+{
+	if (n <= LARGE_TARGETS || o->dry_run)
+		return 0;
+	if (!o->quiet || !o->allow_large)
+		print_size(stderr, c, n);
+	if (o->allow_large)
+		return 0;
+	fprintf(stderr,
+		"bphound: more than 2^24 (%llu) addresses: give "
+		"--allow-large to scan them (--dry-run shows the ways "
+		"out)\n",
+		(unsigned long long)LARGE_TARGETS);
+	return BPH_ERR_USAGE;
+}
+
+/* Every target's way out; --dry-run prints them. */
+static int check_routes(const struct bph_opts *o, const struct bph_targets *t,
+			const struct bph_synscan_cfg *c)
+{
+	struct bph_route_plan plan;
+	char err[256] = "";
+	int rc = bph_netroute_plan(t, &plan, err, sizeof(err));
+
+	if (rc == 0 && o->dry_run) {
+		print_size(stdout, c, bph_targets_count(t));
+		print_plan(stdout, &plan);
+	}
+	if (rc == 0)
+		rc = bph_route_plan_check(&plan, c->iface != NULL, err,
+					  sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: %s\n",
+			err[0] ? err : bph_strerror(rc));
+	else if (o->dry_run)
+		printf("dry run: nothing sent\n");
+	return rc;
+}
+
+/* What can fail before the first packet fails here, before the store
+ * records a run (so --resume still finds the one before): the pairs,
+ * the output paths, the size, the routes. resumed: the size was
+ * accepted when the run began. */
+static int preflight(const struct bph_scan_job *job,
+		     const struct bph_targets *t,
+		     const struct bph_synscan_cfg *c, bool resumed)
+{
+	const struct bph_opts *o = job->opts;
+	char err[256] = "";
+	int rc = resumed ? 0 : check_large(o, c, bph_targets_count(t));
+
+	if (rc)
+		return rc;
+	if ((rc = bph_synscan_check(c, err, sizeof(err))) != 0) {
+		fprintf(stderr, "bphound: scan: %s\n", err);
+		return rc;
+	}
+	if ((o->out_jsonl && bph_cli_check_writable(o->cmd, o->out_jsonl)) ||
+	    bph_cli_check_exports(o))
+		return BPH_ERR_USAGE;
+	return check_routes(o, t, c);
+}
+
 /* ---- resume --------------------------------------------------------- */
 
 /* A run keeps its parameters (with a fixed seed) and its target specs
@@ -331,13 +464,15 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		goto out;
 	}
 	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
+	if ((rc = preflight(job, t, &cfg, resumed != NULL)) != 0 || o->dry_run)
+		goto out;
 	if (!resumed &&
 	    ((rc = bph_store_scan_begin(st, job->kind, o->cmd,
 					&out->scan_id)) != 0 ||
 	     (rc = resume_begin(job, st, out->scan_id, &cfg, &res)) != 0))
 		goto out;
 	if (!o->no_probes && (rc = probes_start(o, &l)) != 0)
-		goto out;
+		goto abandon;
 	resume_attach(res, &cfg, &l, resumed != NULL);
 	rc = bph_synscan_run(&cfg, bph_resume_on_verdict, res, &out->stats, err,
 			     sizeof(err));
@@ -345,7 +480,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		fprintf(stderr, "bphound: scan: %s\n",
 			err[0] ? err : bph_strerror(rc ? rc : l.err));
 		rc = rc ? rc : l.err;
-		goto out;
+		goto abandon;
 	}
 	out->signo = out->stats.signo;
 	if (out->signo) {
@@ -360,6 +495,10 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		goto out;
 	out->n_services = l.n;
 	print_summary(o, &out->stats, l.n);
+	goto out;
+abandon: /* a new run that sent nothing is not one to resume */
+	if (res && res != resumed && out->stats.sent == 0)
+		bph_resume_done(res);
 out:
 	if (l.eng) { /* scan failed or stopped: stop the probes, discard */
 		bph_engine_cancel(l.eng);

@@ -11,6 +11,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "fingerprints/err.h"
+#include "scanner/targets.h"
 
 int bph_mac_parse(const char *s, uint8_t mac[6])
 {
@@ -36,6 +38,7 @@ int bph_mac_parse(const char *s, uint8_t mac[6])
 struct route_answer {
 	int oif;
 	uint32_t gateway, prefsrc; /* host order, 0 if absent */
+	unsigned char type;	   /* RTN_UNICAST, RTN_LOCAL, ... */
 };
 
 /* Parses one RTM_NEWROUTE answer; attributes are walked with RTA_OK. */
@@ -45,6 +48,7 @@ static void parse_route(struct nlmsghdr *h, struct route_answer *a)
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
 	uint32_t v;
 
+	a->type = rtm->rtm_type;
 	for (struct rtattr *at = RTM_RTA(rtm); len > 0 && RTA_OK(at, len);
 	     at = RTA_NEXT(at, len)) {
 		if (at->rta_type == RTA_OIF && RTA_PAYLOAD(at) >= 4) {
@@ -61,9 +65,9 @@ static void parse_route(struct nlmsghdr *h, struct route_answer *a)
 	}
 }
 
-/* `ip route get target` over netlink. */
-static int route_get(uint32_t target, struct route_answer *a, char *err,
-		     size_t errlen)
+/* `ip route get target` over the netlink socket fd. */
+static int route_get_fd(int fd, uint32_t target, struct route_answer *a,
+			char *err, size_t errlen)
 {
 	struct {
 		struct nlmsghdr h;
@@ -76,14 +80,9 @@ static int route_get(uint32_t target, struct route_answer *a, char *err,
 	} resp;
 	struct rtattr *rta;
 	uint32_t dst = htonl(target);
-	int fd, rc = BPH_ERR_IO;
 	ssize_t n;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
-		return BPH_ERR_IO;
-	}
+	memset(a, 0, sizeof(*a));
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
 	req.h.nlmsg_type = RTM_GETROUTE;
 	req.h.nlmsg_flags = NLM_F_REQUEST;
@@ -97,26 +96,44 @@ static int route_get(uint32_t target, struct route_answer *a, char *err,
 	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_LENGTH(4);
 	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
 		snprintf(err, errlen, "netlink send: %s", strerror(errno));
-		goto out;
+		return BPH_ERR_IO;
 	}
 	n = recv(fd, resp.buf, sizeof(resp.buf), 0);
 	if (n < 0) {
 		snprintf(err, errlen, "netlink recv: %s", strerror(errno));
-		goto out;
+		return BPH_ERR_IO;
 	}
-	rc = BPH_ERR_USAGE;
 	snprintf(err, errlen, "no route to the first target");
 	for (struct nlmsghdr *h = &resp.align; NLMSG_OK(h, (unsigned)n);
 	     h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type == RTM_NEWROUTE) {
 			parse_route(h, a);
-			rc = a->oif > 0 ? 0 : BPH_ERR_USAGE;
-			break;
+			return a->oif > 0 ? 0 : BPH_ERR_USAGE;
 		}
 		if (h->nlmsg_type == NLMSG_ERROR)
 			break;
 	}
-out:
+	return BPH_ERR_USAGE;
+}
+
+static int netlink_open(char *err, size_t errlen)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		snprintf(err, errlen, "netlink socket: %s", strerror(errno));
+	return fd;
+}
+
+/* `ip route get target` over netlink. */
+static int route_get(uint32_t target, struct route_answer *a, char *err,
+		     size_t errlen)
+{
+	int fd = netlink_open(err, errlen), rc;
+
+	if (fd < 0)
+		return BPH_ERR_IO;
+	rc = route_get_fd(fd, target, a, err, errlen);
 	close(fd);
 	return rc;
 }
@@ -296,4 +313,265 @@ int bph_netroute_detect(uint32_t target, const char *iface,
 		return 0;
 	}
 	return resolve_mac(r, target, err, errlen);
+}
+
+/* ---- the plan: every target's way out ------------------------------ */
+
+struct bounds {
+	uint64_t *v; /* where some route's prefix starts or ends + 1 */
+	size_t n, cap;
+};
+
+static int bounds_add(struct bounds *b, uint64_t x)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 256;
+		uint64_t *nv = realloc(b->v, cap * sizeof(*nv));
+		if (!nv)
+			return BPH_ERR_NOMEM;
+		b->v = nv;
+		b->cap = cap;
+	}
+	b->v[b->n++] = x;
+	return 0;
+}
+
+/* One dumped route: its prefix's two ends. */
+static int route_bounds(struct nlmsghdr *h, struct bounds *b)
+{
+	struct rtmsg *rtm = NLMSG_DATA(h);
+	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
+	uint32_t dst = 0, v;
+	uint64_t size;
+
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len > 32)
+		return 0;
+	for (struct rtattr *at = RTM_RTA(rtm); len > 0 && RTA_OK(at, len);
+	     at = RTA_NEXT(at, len))
+		if (at->rta_type == RTA_DST && RTA_PAYLOAD(at) >= 4) {
+			memcpy(&v, RTA_DATA(at), 4);
+			dst = ntohl(v);
+		}
+	size = 1ULL << (32 - rtm->rtm_dst_len);
+	dst &= (uint32_t) ~(size - 1);
+	return bounds_add(b, dst) || bounds_add(b, dst + size) ? BPH_ERR_NOMEM
+							       : 0;
+}
+
+/* Reads a dump's answers until NLMSG_DONE. */
+static int dump_read(int fd, struct bounds *b, char *err, size_t errlen)
+{
+	union {
+		char buf[32768];
+		struct nlmsghdr align;
+	} resp;
+
+	for (;;) {
+		ssize_t n = recv(fd, resp.buf, sizeof(resp.buf), 0);
+		if (n < 0) {
+			snprintf(err, errlen, "netlink recv: %s",
+				 strerror(errno));
+			return BPH_ERR_IO;
+		}
+		for (struct nlmsghdr *h = &resp.align; NLMSG_OK(h, (unsigned)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				snprintf(err, errlen, "netlink route dump");
+				return BPH_ERR_IO;
+			}
+			if (h->nlmsg_type == RTM_NEWROUTE &&
+			    route_bounds(h, b) != 0)
+				return BPH_ERR_NOMEM;
+		}
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static const uint64_t special[] = {0x00000000, 0x01000000, 0xe0000000,
+				   0xf0000000, 0xffffffff, 0x100000000};
+
+/* Every route prefix boundary of every table, sorted. */
+static int dump_bounds(int fd, struct bounds *b, char *err, size_t errlen)
+{
+	struct {
+		struct nlmsghdr h;
+		struct rtmsg r;
+	} req = {0};
+	int rc;
+
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
+	req.h.nlmsg_type = RTM_GETROUTE;
+	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.h.nlmsg_seq = 2;
+	req.r.rtm_family = AF_INET;
+	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
+		snprintf(err, errlen, "netlink send: %s", strerror(errno));
+		return BPH_ERR_IO;
+	}
+	rc = dump_read(fd, b, err, errlen);
+	/* Addresses the kernel answers for by their class, not a route:
+	 * 0/8 ("this network"), multicast, 240/4 and the limited broadcast. */
+	for (size_t i = 0; rc == 0 && i < sizeof(special) / sizeof(*special);
+	     i++)
+		rc = bounds_add(b, special[i]);
+	if (rc == 0)
+		qsort(b->v, b->n, sizeof(*b->v), cmp_u64);
+	return rc;
+}
+
+static bool is_loopback(int ifindex)
+{
+	struct bph_netroute r = {0};
+	char err[64];
+
+	if (!if_indextoname((unsigned)ifindex, r.iface))
+		return false;
+	return iface_info(&r, err, sizeof(err)) == 0 && r.loopback;
+}
+
+/* The way of one lookup in the plan's table, or NULL when it is full. */
+static struct bph_route_way *plan_way(struct bph_route_plan *p,
+				      const char *iface, uint32_t gateway,
+				      bool local, uint32_t lo)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->way[i].iface, iface) &&
+		    p->way[i].gateway == gateway && p->way[i].local == local)
+			return &p->way[i];
+	if (p->n == BPH_ROUTE_WAYS_MAX) {
+		p->more = true;
+		return NULL;
+	}
+	p->n++;
+	snprintf(p->way[i].iface, sizeof(p->way[i].iface), "%s", iface);
+	p->way[i].gateway = gateway;
+	p->way[i].local = local;
+	p->way[i].first = lo;
+	return &p->way[i];
+}
+
+/* Counts addresses [lo, hi] under the way the kernel gives lo. */
+static void plan_add(struct bph_route_plan *p, const struct route_answer *a,
+		     bool routed, uint32_t lo, uint32_t hi)
+{
+	uint64_t n = (uint64_t)hi - lo + 1;
+	bool local =
+	    routed && (a->type == RTN_LOCAL || a->type == RTN_BROADCAST ||
+		       is_loopback(a->oif));
+	char iface[IF_NAMESIZE] = "?";
+	struct bph_route_way *w;
+
+	if (!routed) {
+		if (!p->unrouted)
+			p->first_unrouted = lo;
+		p->unrouted += n;
+		return;
+	}
+	if (local) { /* counted apart: a full table must not hide one */
+		if (!p->local)
+			p->first_local = lo;
+		p->local += n;
+	}
+	if_indextoname((unsigned)a->oif, iface);
+	w = plan_way(p, iface, local ? 0 : a->gateway, local, lo);
+	if (w)
+		w->addresses += n;
+}
+
+/* Cuts [lo, hi] at the route boundaries (sorted, b->v) and looks each
+ * piece up. */
+static void plan_range(int fd, const struct bounds *b, uint32_t lo, uint32_t hi,
+		       struct bph_route_plan *p)
+{
+	size_t k = 0, top = b->n;
+	struct route_answer a;
+	char err[64];
+
+	while (k < top) { /* the first boundary above lo */
+		size_t mid = k + (top - k) / 2;
+		if (b->v[mid] <= lo)
+			k = mid + 1;
+		else
+			top = mid;
+	}
+	for (uint64_t start = lo; start <= hi;) {
+		uint64_t end = k < b->n && b->v[k] <= hi ? b->v[k] - 1 : hi;
+		bool ok = route_get_fd(fd, (uint32_t)start, &a, err,
+				       sizeof(err)) == 0 &&
+			  (a.type == RTN_UNICAST || a.type == RTN_LOCAL ||
+			   a.type == RTN_BROADCAST);
+		plan_add(p, &a, ok, (uint32_t)start, (uint32_t)end);
+		start = end + 1;
+		while (k < b->n && b->v[k] <= start) /* equal ends */
+			k++;
+	}
+}
+
+int bph_netroute_plan(const struct bph_targets *t, struct bph_route_plan *plan,
+		      char *err, size_t errlen)
+{
+	struct bounds b = {0};
+	int fd = netlink_open(err, errlen), rc;
+
+	memset(plan, 0, sizeof(*plan));
+	if (fd < 0)
+		return BPH_ERR_IO;
+	rc = dump_bounds(fd, &b, err, errlen);
+	for (size_t i = 0; rc == 0 && i < bph_targets_n_ranges(t); i++) {
+		uint32_t lo, hi;
+		bph_targets_range(t, i, &lo, &hi);
+		plan_range(fd, &b, lo, hi, plan);
+	}
+	free(b.v);
+	close(fd);
+	return rc;
+}
+
+static void ip_text(uint32_t ip, char out[INET_ADDRSTRLEN])
+{
+	struct in_addr a = {htonl(ip)};
+
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+int bph_route_plan_check(const struct bph_route_plan *plan, bool iface_given,
+			 char *err, size_t errlen)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	if (plan->local) {
+		ip_text(plan->first_local, ip);
+		snprintf(err, errlen,
+			 "%llu target(s) route to this machine itself (a local "
+			 "address or a loopback interface), the first %s; "
+			 "exclude them (--exclude)",
+			 (unsigned long long)plan->local, ip);
+		return BPH_ERR_USAGE;
+	}
+	if (plan->unrouted) {
+		ip_text(plan->first_unrouted, ip);
+		snprintf(err, errlen,
+			 "%llu target(s) have no unicast route, the first %s",
+			 (unsigned long long)plan->unrouted, ip);
+		return BPH_ERR_USAGE;
+	}
+	if ((plan->n > 1 || plan->more) && !iface_given) {
+		snprintf(err, errlen,
+			 "the targets leave by %s%zu ways (see --dry-run) but "
+			 "every SYN leaves by one: scan each way's targets "
+			 "apart, or choose --iface and --gateway-mac",
+			 plan->more ? "more than " : "", plan->n);
+		return BPH_ERR_USAGE;
+	}
+	return 0;
 }

@@ -441,6 +441,16 @@ static int check_cfg(const struct bph_synscan_cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Every target's route, not the first one's only (netroute.h). */
+static int check_ways(const struct bph_synscan_cfg *c, char *err, size_t errlen)
+{
+	struct bph_route_plan plan;
+	int rc = bph_netroute_plan(c->targets, &plan, err, errlen);
+
+	return rc ? rc
+		  : bph_route_plan_check(&plan, c->iface != NULL, err, errlen);
+}
+
 /* Everything before the first packet: tables, secret, route. */
 static int scan_setup(struct scan *s, struct bph_synscan_cfg *c, char *err,
 		      size_t errlen)
@@ -470,9 +480,11 @@ static int scan_setup(struct scan *s, struct bph_synscan_cfg *c, char *err,
 		snprintf(err, errlen, "getrandom failed");
 		return BPH_ERR_IO;
 	}
-	rc = bph_netroute_detect(bph_targets_at(c->targets, 0), c->iface,
-				 c->source_ip, c->gateway_mac, &s->route, err,
-				 errlen);
+	rc = check_ways(c, err, errlen);
+	if (rc == 0)
+		rc = bph_netroute_detect(bph_targets_at(c->targets, 0),
+					 c->iface, c->source_ip, c->gateway_mac,
+					 &s->route, err, errlen);
 	return rc;
 }
 
@@ -665,6 +677,15 @@ static void finish(struct scan *s, int rc, struct bph_synscan_stats *st)
 	st->replies = s->replies;
 	st->open = s->open;
 	st->closed = s->closed;
+}
+
+int bph_synscan_check(const struct bph_synscan_cfg *cfg, char *err,
+		      size_t errlen)
+{
+	struct bph_synscan_cfg c = *cfg;
+
+	normalize(&c);
+	return check_cfg(&c, err, errlen);
 }
 
 unsigned bph_synscan_senders(uint64_t rate)

@@ -9,8 +9,10 @@
  * no answer after the retries and the cooldown).
  *
  * All probes leave through the route of the first target (netroute.h),
- * as in zmap and masscan. The answered set is a bitmap over the global
- * pair index (n_targets * n_ports bits, at most 1 GiB).
+ * as in zmap and masscan, after every target's route was looked up: a
+ * target set that routes to this machine, has no route or leaves by
+ * several ways is refused (bph_route_plan_check). The answered set is a bitmap
+ * over the global pair index (n_targets * n_ports bits, at most 1 GiB).
  */
 #ifndef BPH_SCANNER_SYNSCAN_H
 #define BPH_SCANNER_SYNSCAN_H
@@ -103,6 +105,14 @@ struct bph_synscan_stats {
 				  filtered verdicts were given and the
 				  final checkpoint says where to resume */
 };
+
+/*
+ * The checks of cfg that need no network: targets and ports given, the
+ * shard, at most 2^33 (address, port) pairs, no port 0. Returns 0 or
+ * BPH_ERR_USAGE with a message in err. bph_synscan_run makes them too.
+ */
+int bph_synscan_check(const struct bph_synscan_cfg *cfg, char *err,
+		      size_t errlen);
 
 /*
  * Runs the scan. Needs CAP_NET_RAW. With stop_on_signal, SIGINT or SIGTERM

@@ -370,6 +370,18 @@ uint64_t bph_targets_count(const struct bph_targets *t)
 	return t->count;
 }
 
+size_t bph_targets_n_ranges(const struct bph_targets *t)
+{
+	return t->final ? t->n_set : 0;
+}
+
+void bph_targets_range(const struct bph_targets *t, size_t i, uint32_t *lo,
+		       uint32_t *hi)
+{
+	*lo = t->set[i].lo;
+	*hi = t->set[i].hi;
+}
+
 uint32_t bph_targets_at(const struct bph_targets *t, uint64_t index)
 {
 	size_t lo = 0, hi = t->n_set;

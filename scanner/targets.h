@@ -53,6 +53,11 @@ int bph_targets_finalize(struct bph_targets *t, bool allow_reserved);
 /* Number of addresses left after finalize (0 before). */
 uint64_t bph_targets_count(const struct bph_targets *t);
 
+/* Number of disjoint ranges after finalize, and the i-th (sorted). */
+size_t bph_targets_n_ranges(const struct bph_targets *t);
+void bph_targets_range(const struct bph_targets *t, size_t i, uint32_t *lo,
+		       uint32_t *hi);
+
 /* The index-th address, 0 <= index < count; O(log ranges). */
 uint32_t bph_targets_at(const struct bph_targets *t, uint64_t index);
 

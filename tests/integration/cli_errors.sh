@@ -36,6 +36,10 @@ expect 2 "octet" scan 198.18.0.256 -p 80 --db "$db"
 expect 2 "prefix" scan 198.18.0.0/40 -p 80 --db "$db"
 expect 2 "no targets left" scan 10.0.0.0/8 -p 80 --db "$db"
 expect 2 "no targets left" scan 127.0.0.1 -p 80 --db "$db"
+# issue 9 defect 5: a target that routes to this machine is refused, not
+# scanned out of lo (both only ever reach loopback)
+expect 2 "route to this machine itself.*the first 127\.0\.0\.1" scan 127.0.0.1 -p 80 --allow-reserved --db "$db"
+expect 2 "lo \(this machine: refused\): 1 addresses" scan 127.0.0.1 -p 80 --allow-reserved --dry-run --db "$db"
 expect 2 "no targets left" pivot 198.18.10.10 --db "$db"
 expect 2 "targets.txt:3:" scan "$work/targets.txt" -p 80 --db "$db" --allow-reserved
 expect 2 "not a non-negative integer" scan 198.18.0.1 -p 80 --rate fast --db "$db"

@@ -13,6 +13,7 @@
 #include "fingerprints/err.h"
 #include "scanner/netroute.h"
 #include "scanner/send.h"
+#include "scanner/targets.h"
 #include "scanner/validate.h"
 
 static void test_siphash_paper(void **state)
@@ -392,6 +393,52 @@ static void test_netroute_loopback(void **state)
 			 BPH_ERR_USAGE);
 }
 
+/* Issue 9 defect 5: every range's route, not the lowest address's. A
+ * set whose lowest address is loopback but most of which is not: the
+ * plan finds the loopback part and the check refuses the whole set; a
+ * plan of ways alone passes, two ways pass only with an interface. */
+static void test_netroute_plan(void **state)
+{
+	(void)state;
+	struct bph_targets *t = NULL;
+	struct bph_route_plan p;
+	char err[256] = "";
+
+	assert_int_equal(bph_targets_new(&t), 0);
+	assert_int_equal(
+	    bph_targets_add_spec(t, "127.0.0.1-127.0.0.3", err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    bph_targets_add_spec(t, "127.0.0.200", err, sizeof(err)), 0);
+	assert_int_equal(bph_targets_finalize(t, true), 0);
+	if (bph_netroute_plan(t, &p, err, sizeof(err)))
+		fail_msg("plan: %s", err);
+	assert_int_equal(p.local, 4);
+	assert_int_equal(p.first_local, 0x7f000001u);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.way[0].iface, "lo");
+	assert_true(p.way[0].local);
+	assert_int_equal(p.way[0].addresses, 4);
+	assert_int_equal(bph_route_plan_check(&p, true, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_non_null(strstr(err, "the first 127.0.0.1"));
+	bph_targets_free(t);
+
+	memset(&p, 0, sizeof(p));
+	p.n = 1;
+	p.way[0].addresses = 10;
+	assert_int_equal(bph_route_plan_check(&p, false, err, sizeof(err)), 0);
+	p.n = 2;
+	assert_int_equal(bph_route_plan_check(&p, false, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_int_equal(bph_route_plan_check(&p, true, err, sizeof(err)), 0);
+	p.unrouted = 3;
+	p.first_unrouted = 0x0a000000u;
+	assert_int_equal(bph_route_plan_check(&p, true, err, sizeof(err)),
+			 BPH_ERR_USAGE);
+	assert_non_null(strstr(err, "no unicast route, the first 10.0.0.0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_syn_frame),
 	    cmocka_unit_test(test_syn_frame_bytes),
 	    cmocka_unit_test(test_netroute_loopback),
+	    cmocka_unit_test(test_netroute_plan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,144 @@
+#!/bin/bash
+# What a scan refuses or settles before its first packet (issue 9, defects
+# 5-7), in private network namespaces (run as root):
+#
+#   P-scan (198.18.NET.2/26) -- P-rtr (.1 | .65) -- P-tgt (.66)
+#
+# The scanner namespace routes 198.18.0.0/15 through the router and has
+# no other route, so even a check that regressed could not send a packet
+# out of these namespaces. Every refusal below must also leave the
+# scanner's interfaces' transmit counters where they were (nothing sent)
+# and the store without a new run to resume. The trap deletes the
+# namespaces on any exit.
+#
+# usage: scan_safety.sh [BUILD_DIR]
+set -euo pipefail
+
+BUILD=${1:-${BPH_BUILD:-$(dirname "$0")/../../build}}
+BPH=$BUILD/bphound
+P=bphsf$$ NET=220
+. "$(dirname "$0")/lib/netns3.sh"
+WORK=$(mktemp -d /tmp/bphsf.XXXXXX)
+trap netns3_cleanup EXIT INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+[ -x "$BPH" ] || { echo "build $BPH first" >&2; exit 1; }
+netns3_up
+# no IPv6 chatter (router solicitations) in the transmit counters
+nsx $SCAN sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip -n $RTR route add 198.19.32.0/20 via 198.18.$NET.66
+
+fails=0
+tx() { # packets the scanner namespace has sent, every interface
+	nsx $SCAN sh -c 'cat /sys/class/net/*/statistics/tx_packets' |
+		paste -sd+ | bc
+}
+# expect STATUS PATTERN ARGS...: bphound ARGS in the scanner namespace
+# exits STATUS, its output matches PATTERN, and no packet left.
+expect() {
+	local want=$1 pattern=$2 before got
+	shift 2
+	before=$(tx)
+	set +e
+	nsx $SCAN "$BPH" "$@" >"$WORK/out" 2>"$WORK/err"
+	got=$?
+	set -e
+	if [ "$got" != "$want" ] || ! grep -qE -- "$pattern" "$WORK/out" "$WORK/err" ||
+		[ "$(tx)" != "$before" ]; then
+		echo "FAIL: bphound $* -> status $got (want $want), sent $(($(tx) - before)), output:"
+		sed 's/^/    /' "$WORK/err" "$WORK/out"
+		fails=$((fails + 1))
+	else
+		echo "ok: bphound $* -> $got: $(grep -hE -- "$pattern" "$WORK/out" "$WORK/err" | head -n1)"
+	fi
+}
+db=$WORK/s.db
+runs() { sqlite3 "$db" 'SELECT count(*) FROM synscan_resume WHERE done = 0' 2>/dev/null || echo 0; }
+
+echo "== defect 5: every target's route, not the lowest one's"
+# the lowest address routes to lo: the whole set is refused, not sent
+# out of lo
+expect 2 "route to this machine itself.*the first 0\.0\.0\.0" \
+	scan 0.0.0.0/0 -p 80 --allow-reserved --allow-large --db "$db" --quiet
+# one's own address inside the range
+expect 2 "1 target\(s\) route to this machine itself.*the first 198\.18\.$NET\.2" \
+	scan 198.18.$NET.0-198.18.$NET.8 -p 80 --allow-reserved --db "$db"
+expect 2 "have no unicast route, the first 10\.0\.0\.0" \
+	scan 10.0.0.0/24 198.19.32.0/24 -p 80 --allow-reserved --db "$db"
+expect 2 "leave by 2 ways" \
+	scan 198.18.$NET.8-198.18.$NET.15 198.19.32.0/24 -p 80 --allow-reserved --db "$db"
+echo "== --dry-run: count, ways, time; nothing sent"
+expect 0 "^way: $P-s0 via 198\.18\.$NET\.1: 4096 addresses, the first 198\.19\.32\.0$" \
+	scan 198.19.32.0/20 -p 22,80 --allow-reserved --rate 1000 --dry-run --db "$db"
+grep -qx "targets: 4096 addresses x 2 ports = 8192 probes" "$WORK/out" &&
+	grep -q "^time at 1000 pps: 8.2 s a pass" "$WORK/out" &&
+	grep -qx "dry run: nothing sent" "$WORK/out" ||
+	{ echo "FAIL: dry-run output"; cat "$WORK/out"; fails=$((fails + 1)); }
+expect 2 "^way: $P-s0 on-link: 8 addresses, the first 198\.18\.$NET\.8$" \
+	scan 198.18.$NET.8-198.18.$NET.15 198.19.32.0/24 -p 80 --allow-reserved --dry-run --db "$db"
+expect 0 "dry run: nothing sent" \
+	scan 198.18.$NET.8-198.18.$NET.15 198.19.32.0/24 -p 80 --allow-reserved --dry-run \
+	--iface $P-s0 --db "$db"
+expect 0 "^way: $P-s0 via 198\.18\.$NET\.1: 256 addresses" \
+	pivot 198.19.32.7 --allow-reserved --dry-run --db "$db"
+grep -q "^seed" "$WORK/out" && { echo "FAIL: a pivot --dry-run reported"; fails=$((fails + 1)); }
+echo "== more than 2^24 addresses need --allow-large"
+expect 2 "targets: 3702258432 addresses x 1 ports" scan 0.0.0.0/0 -p 80 --db "$db"
+grep -q "^time at 10000 pps: 4.3 days a pass" "$WORK/err" && grep -q -- "--allow-large" "$WORK/err" ||
+	{ echo "FAIL: no time or hint"; cat "$WORK/err"; fails=$((fails + 1)); }
+expect 2 "give --allow-large" pivot 198.19.32.7 --ranges 0.0.0.0/1 -p 80 --db "$db"
+# a dry run needs no --allow-large (here nothing beyond 198.18.0.0/15 has
+# a route: refused all the same)
+expect 2 "targets: 3702258432 addresses" scan 0.0.0.0/0 -p 80 --dry-run --db "$db"
+grep -qx "no unicast route (refused): 3702258432 addresses, the first 1.0.0.0" "$WORK/out" ||
+	{ echo "FAIL: dry-run of 0/0"; cat "$WORK/out"; fails=$((fails + 1)); }
+echo "== defect 7: every output path before the first packet"
+expect 2 "cannot write /nonexistent/x.jsonl" \
+	scan 198.19.32.0/24 -p 80 --allow-reserved -o /nonexistent/x.jsonl --db "$db"
+expect 2 "cannot write $WORK: Is a directory" \
+	scan 198.19.32.0/24 -p 80 --allow-reserved -o "$WORK" --db "$db"
+expect 2 "cannot write /nonexistent/p.graphml" \
+	pivot 198.19.32.7 --allow-reserved --export graphml:/nonexistent/p.graphml --db "$db"
+[ "$(runs)" = 0 ] || { echo "FAIL: a refused scan left a run to resume"; fails=$((fails + 1)); }
+
+echo "== defect 6: a run that fails before sending is not the one --resume takes"
+set +e
+set -m # a background job keeps SIGINT
+ip netns exec $SCAN "$BPH" scan 198.19.32.0/20 -p 22,80,443 --allow-reserved \
+	--no-probes --retries 0 --wait 200 --rate 2000 --db "$db" 2>"$WORK/int.err" &
+pid=$!
+set +m
+sleep 2
+kill -INT $pid
+wait $pid
+rc=$?
+set -e
+first=$(sqlite3 "$db" 'SELECT scan_id FROM synscan_resume WHERE done = 0')
+[ $rc = 130 ] && [ -n "$first" ] ||
+	{ echo "FAIL: interrupted run: rc $rc, id '$first'"; cat "$WORK/int.err"; exit 1; }
+# too many pairs: refused before the store records a run
+expect 2 "too many \(address, port\) pairs" \
+	scan 0.0.0.0/0 -p 1-65535 --allow-reserved --allow-large --db "$db"
+# no CAP_NET_RAW: the run begins, then fails before its first packet
+before=$(tx)
+set +e
+nsx $SCAN setpriv --inh-caps=-net_raw --bounding-set=-net_raw \
+	"$BPH" scan 198.19.33.0/24 -p 80 --allow-reserved --no-probes --db "$db" \
+	2>"$WORK/raw.err"
+rc=$?
+set -e
+[ $rc != 0 ] && [ "$(tx)" = "$before" ] ||
+	{ echo "FAIL: scan without CAP_NET_RAW: rc $rc"; cat "$WORK/raw.err"; fails=$((fails + 1)); }
+now=$(sqlite3 "$db" 'SELECT scan_id FROM synscan_resume WHERE done = 0')
+[ "$now" = "$first" ] ||
+	{ echo "FAIL: unfinished runs '$now', want only $first"; fails=$((fails + 1)); }
+# --resume applies none of the scan parameters given with it: it says so
+set +e
+nsx $SCAN "$BPH" scan --resume --rate 5000 --seed 7 --db "$db" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+set -e
+[ $rc = 0 ] && grep -q "ignored: --rate, --seed" "$WORK/err" && grep -q "12288 filtered" "$WORK/err" ||
+	{ echo "FAIL: --resume of the interrupted run: rc $rc"; cat "$WORK/err"; fails=$((fails + 1)); }
+
+[ $fails = 0 ] || { echo "FAIL: $fails check(s)"; exit 1; }
+echo PASS
