@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/asn_targets.h"
+#include "cli/scan_signals.h"
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "fingerprints/record_json.h"
@@ -203,6 +204,23 @@ static int probes_finish(struct svc_list *l)
 	l->v = v;
 	l->n = l->cap = n;
 	return 0;
+}
+
+/* The probes' end with SIGINT/SIGTERM watched: a signal cancels them and
+ * lands in *signo (the run is then not recorded; --resume probes the open
+ * ports the final checkpoint saved). */
+static int probes_finish_watched(struct svc_list *l,
+				 struct bph_scan_signals *sig, int *signo)
+{
+	int rc;
+
+	if (bph_scan_signals_watch(sig, l->eng))
+		fputs("bphound: cannot watch for signals during the probes\n",
+		      stderr);
+	rc = probes_finish(l);
+	bph_scan_signals_unwatch(sig);
+	*signo = sig->signo;
+	return *signo ? 0 : rc;
 }
 
 /* ---- results -------------------------------------------------------- */
@@ -455,6 +473,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 	struct svc_list l = {0};
 	struct bph_synscan_cfg cfg;
 	struct bph_resume *res = resumed;
+	struct bph_scan_signals sig = {.sfd = -1};
 	int rc;
 
 	out->scan_id = resumed ? bph_resume_scan_id(resumed) : 0;
@@ -471,7 +490,9 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 					&out->scan_id)) != 0 ||
 	     (rc = resume_begin(job, st, out->scan_id, &cfg, &res)) != 0))
 		goto out;
-	if (!o->no_probes && (rc = probes_start(o, &l)) != 0)
+	/* before the probes' thread starts, so that it inherits the mask */
+	if ((rc = bph_scan_signals_block(&sig)) != 0 ||
+	    (!o->no_probes && (rc = probes_start(o, &l)) != 0))
 		goto abandon;
 	resume_attach(res, &cfg, &l, resumed != NULL);
 	rc = bph_synscan_run(&cfg, bph_resume_on_verdict, res, &out->stats, err,
@@ -483,13 +504,14 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		goto abandon;
 	}
 	out->signo = out->stats.signo;
+	if (!out->signo && l.eng)
+		rc = probes_finish_watched(&l, &sig, &out->signo);
 	if (out->signo) {
 		if (strcmp(job->kind, "sweep")) /* a sweep starts afresh */
 			print_resume_hint(o, job->kind, out->signo);
 		goto out;
 	}
-	if ((l.eng && (rc = probes_finish(&l)) != 0) ||
-	    (rc = record_services(o, st, out->scan_id, &l)) != 0 ||
+	if (rc || (rc = record_services(o, st, out->scan_id, &l)) != 0 ||
 	    (rc = bph_store_scan_end(st, out->scan_id)) != 0 ||
 	    (rc = bph_resume_done(res)) != 0)
 		goto out;
@@ -504,6 +526,7 @@ out:
 		bph_engine_cancel(l.eng);
 		probes_finish(&l);
 	}
+	bph_scan_signals_restore(&sig);
 	if (res != resumed)
 		bph_resume_free(res);
 	svc_list_free(&l);

@@ -292,7 +292,8 @@ void bph_resume_on_verdict(void *ctx, const struct bph_service *svc)
 	struct open_pair k = {.key = (uint64_t)svc->ip << 16 | svc->port};
 
 	if (svc->state == BPH_STATE_OPEN) {
-		if (bsearch(&k, r->known.v, r->known.n, sizeof(k), cmp_pair))
+		if (r->known.n && /* bsearch of a NULL array is UB */
+		    bsearch(&k, r->known.v, r->known.n, sizeof(k), cmp_pair))
 			return;
 		pthread_mutex_lock(&r->mu);
 		vec_push(&r->pending, k.key, &svc->tcp); /* best effort */

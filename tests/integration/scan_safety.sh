@@ -108,7 +108,10 @@ ip netns exec $SCAN "$BPH" scan 198.19.32.0/20 -p 22,80,443 --allow-reserved \
 	--no-probes --retries 0 --wait 200 --rate 2000 --db "$db" 2>"$WORK/int.err" &
 pid=$!
 set +m
-sleep 2
+for i in $(seq 300); do # until it has saved a position
+	[ -n "$(sqlite3 "$db" 'SELECT pos FROM synscan_resume WHERE done = 0 AND pos > 0' 2>/dev/null)" ] && break
+	sleep 0.1
+done
 kill -INT $pid
 wait $pid
 rc=$?
@@ -139,6 +142,63 @@ rc=$?
 set -e
 [ $rc = 0 ] && grep -q "ignored: --rate, --seed" "$WORK/err" && grep -q "12288 filtered" "$WORK/err" ||
 	{ echo "FAIL: --resume of the interrupted run: rc $rc"; cat "$WORK/err"; fails=$((fails + 1)); }
+
+echo "== defect 8: SIGTERM and SIGINT after the SYN sweep, while the probes run"
+# 198.19.32.7:80 accepts and then says nothing: the probes wait for it
+# (--timeout 60000) long after the SYN sweep is over
+ip -n $TGT addr add 198.19.32.7/32 dev lo
+nsx $TGT python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.19.32.7", 80)); s.listen(128); held = []
+while True:
+    c, _ = s.accept(); held.append(c)' &
+PIDS+=($!)
+for i in $(seq 50); do nsx $TGT ss -Hltn | grep -q 198.19.32.7:80 && break; sleep 0.1; done
+stop_in_probes() { # signal rc-wanted shell-prefix...
+	local sig=$1 want=$2 db=$WORK/$1.db pid rc i
+	shift 2
+	# "$@": how the scan starts, e.g. with SIGINT ignored
+	"$@" ip netns exec $SCAN "$BPH" scan 198.19.32.7 -p 80 --allow-reserved \
+		--retries 0 --wait 100 --timeout 60000 --no-jarm --db "$db" \
+		2>"$WORK/$sig.err" &
+	pid=$!
+	for i in $(seq 200); do # the probes hold a connection: the sweep is over
+		[ -n "$(nsx $TGT ss -Htn state established '( sport = :80 )')" ] && break
+		sleep 0.1
+	done
+	kill -s "$sig" $pid 2>/dev/null || true
+	for i in $(seq 150); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $pid 2>/dev/null; then
+		kill -KILL $pid
+		echo "FAIL: SIG$sig ${*:+($*) }did not stop the probes"
+		fails=$((fails + 1))
+		return
+	fi
+	set +e
+	wait $pid
+	rc=$?
+	set -e
+	if [ $rc = "$want" ] && grep -q "progress saved" "$WORK/$sig.err" &&
+		grep -q "bphound scan --resume --db $db" "$WORK/$sig.err"; then
+		echo "ok: SIG$sig ${*:+($*) }while probing -> $rc, progress saved"
+	else
+		echo "FAIL: SIG$sig ${*:+($*) }while probing -> $rc (want $want):"
+		sed 's/^/    /' "$WORK/$sig.err"
+		fails=$((fails + 1))
+	fi
+}
+stop_in_probes TERM 143
+# a background job of a script starts with SIGINT ignored; Ctrl-C
+# (SIGINT) must still stop the scan
+stop_in_probes INT 130 setsid bash -c 'trap "" INT; exec "$0" "$@"'
+# the run stopped in its probes resumes: the open port is probed again
+set +e
+nsx $SCAN "$BPH" scan --resume --timeout 1000 --db "$WORK/TERM.db" -o "$WORK/term.jsonl" 2>"$WORK/term2.err"
+rc=$?
+set -e
+[ $rc = 0 ] && grep -q '"ip": *"198.19.32.7"' "$WORK/term.jsonl" ||
+	{ echo "FAIL: --resume after SIGTERM in the probes: rc $rc"; cat "$WORK/term2.err"; fails=$((fails + 1)); }
 
 [ $fails = 0 ] || { echo "FAIL: $fails check(s)"; exit 1; }
 echo PASS
