@@ -78,8 +78,22 @@ int bph_sweep_config_find(const char *name, char **path, char *err,
 
 /* ---- targets and ports ---- */
 
+/* "AS<n>" (any case, n at most 4294967295): an AS the run expands to the
+ * prefixes it originates (cli/asn_targets.h; docs/guide.md "Scoping a
+ * pivot by AS"). Only the syntax is checked here. */
+static bool asn_spec(const char *s)
+{
+	size_t d;
+
+	if ((s[0] != 'A' && s[0] != 'a') || (s[1] != 'S' && s[1] != 's'))
+		return false;
+	d = strspn(s + 2, "0123456789");
+	return d && d <= 10 && !s[2 + d] &&
+	       strtoull(s + 2, NULL, 10) <= UINT32_MAX;
+}
+
 static int read_specs(struct cfg_reader *r, const yaml_node_t *n,
-		      const char *what, struct bph_strlist *out)
+		      const char *what, bool asn_ok, struct bph_strlist *out)
 {
 	size_t count;
 	int rc = bph_yconf_seq(r->y, n, what, &count);
@@ -90,7 +104,9 @@ static int read_specs(struct cfg_reader *r, const yaml_node_t *n,
 		uint32_t lo, hi;
 		if ((rc = bph_yconf_str(r->y, it, what, &s)))
 			break;
-		if (bph_spec_parse(s, &lo, &hi, &why))
+		if (asn_ok && asn_spec(s))
+			rc = bph_strlist_add(out, s);
+		else if (bph_spec_parse(s, &lo, &hi, &why))
 			rc = bph_yconf_fail(r->y, it, "%s: '%.64s': %s", what,
 					    s, why);
 		else
@@ -123,7 +139,7 @@ static int read_set(struct cfg_reader *r, const yaml_node_t *n,
 	int rc = bph_yconf_mapping(r->y, n, what, keys);
 
 	if (!rc && (v = bph_yconf_get(r->y, n, "cidrs")))
-		rc = read_specs(r, v, "cidrs", specs);
+		rc = read_specs(r, v, "cidrs", !strcmp(what, "targets"), specs);
 	if (!rc && (v = bph_yconf_get(r->y, n, "files")))
 		rc = read_files(r, v, "files", files);
 	return rc;

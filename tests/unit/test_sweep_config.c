@@ -186,6 +186,30 @@ static void test_errors(void **state)
 	expect_error("", "1:1:", "empty file");
 }
 
+/* "AS64500" in targets.cidrs is kept for the run to expand (syntax only:
+ * the store's pfx2as data is read when the sweep runs); not in exclude. */
+static void test_asn_targets(void **state)
+{
+	(void)state;
+	struct bph_sweep_config *c = NULL;
+	char err[512] = "";
+	char *path =
+	    write_cfg("asn", "targets: {cidrs: [AS64500, as4294967295, "
+			     "198.18.10.0/24]}\nports: [22]\n");
+	assert_int_equal(bph_sweep_config_load(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c->target_specs.n, 3);
+	assert_string_equal(c->target_specs.v[0], "AS64500");
+	assert_string_equal(c->target_specs.v[1], "as4294967295");
+	bph_sweep_config_free(c);
+	free(path);
+	expect_error("targets: {cidrs: [AS4294967296]}\nports: [22]\n",
+		     "1:19:", "'AS4294967296'");
+	expect_error("targets: {cidrs: [AS]}\nports: [22]\n", "1:19:", "'AS'");
+	expect_error("targets: {cidrs: [AS64500x]}\nports: [22]\n",
+		     "1:19:", "'AS64500x'");
+	expect_error(T "exclude: {cidrs: [AS64500]}\n", "3:19:", "'AS64500'");
+}
+
 static void test_find(void **state)
 {
 	(void)state;
@@ -290,6 +314,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_example_roundtrip),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_asn_targets),
 	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_calendar),
 	};
