@@ -4,10 +4,13 @@
 #   2. lintian reports no error;
 #   3. apt installs the .deb; the installed bphound --version answers, its
 #      man page renders with man -l, its completion is where bash looks;
+#      the sweep's systemd units (verified where they are installed), its
+#      user, the cron.d conffile and the sample config (which loads) are in
+#      place;
 #   4. the installed binary pivots on the lab (tests/lab/lab.sh), finds
 #      the seed's provider as the ground truth has it and writes the HTML
 #      page from the installed template;
-#   5. the package is removed again (also on failure: trap).
+#   5. the package is purged again (also on failure: trap).
 # The package must not be installed when the test starts (it would hide
 # what the .deb itself brings); a leftover from an earlier run is removed.
 set -euo pipefail
@@ -16,13 +19,13 @@ work=$(mktemp -d /tmp/bph-pkg.XXXXXX)
 prefix=bphpk$$
 cleanup() {
 	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	dpkg -s bphound >/dev/null 2>&1 && apt-get remove -y -q bphound >/dev/null 2>&1
+	dpkg -s bphound >/dev/null 2>&1 && apt-get purge -y -q bphound >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 if dpkg -s bphound >/dev/null 2>&1; then
 	echo "package: removing an installed bphound first"
-	apt-get remove -y -q bphound >/dev/null
+	apt-get purge -y -q bphound >/dev/null
 fi
 
 # 1. build from the files git tracks (and new ones not ignored), as a
@@ -53,6 +56,24 @@ echo "package: man -l renders $(wc -l <"$work/man.txt") lines"
 strings /usr/bin/bphound | grep -q '^/usr/share/bphound$' &&
 	[ -s /usr/share/bphound/common.yaml ]
 echo "package: completions and /usr/share/bphound/common.yaml in place"
+
+# the sweep's units, user, cron fallback and sample config (dist/, docs/)
+units=/lib/systemd/system
+[ -s "$units/bphound-sweep@.service" ] && [ -s "$units/bphound-sweep@.timer" ]
+mkdir "$work/units"
+ln -s "$units/bphound-sweep@.service" "$work/units/bphound-sweep@lab.service"
+ln -s "$units/bphound-sweep@.timer" "$work/units/bphound-sweep@lab.timer"
+(cd "$work/units" && systemd-analyze verify --man=no \
+	./bphound-sweep@lab.service ./bphound-sweep@lab.timer)
+[ -s /usr/lib/sysusers.d/bphound.conf ] && getent passwd bphound >/dev/null
+dpkg-query -W -f='${Conffiles}\n' bphound | grep ' /etc/cron.d/bphound ' >/dev/null
+grep -q 'test -d /run/systemd/system || bphound sweep run' /etc/cron.d/bphound
+mkdir "$work/sweeps"
+zcat -f /usr/share/doc/bphound/examples/provider-x.yaml* \
+	>"$work/sweeps/provider-x.yaml"
+/usr/bin/bphound sweep show --config "$work/sweeps/provider-x.yaml" |
+	grep -E '^name: "?provider-x"?$' >/dev/null
+echo "package: sweep units (verified in $units), user bphound, /etc/cron.d/bphound (conffile) and the sample config in place"
 
 # 4. a pivot on the lab with the installed binary
 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab" >/dev/null
