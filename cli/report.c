@@ -13,6 +13,7 @@
 
 #include "cli/annotate.h"
 #include "cli/data_glue.h"
+#include "cli/overtime.h"
 #include "cluster/cluster.h"
 #include "cluster/community.h"
 #include "cluster/export.h"
@@ -126,16 +127,39 @@ static void store_hashes(void *ctx, const char *host,
 	bph_store_host_each(ctx, host, record_hashes, &h);
 }
 
+/* The HTML page's annotations: annot with each cluster's sweep runs and
+ * last events (cli/overtime.h); annot alone when the store has no sweep
+ * or reading them fails (said on stderr: the page is still useful). */
+static const struct bph_annotations *
+page_annots(struct bph_store *st, const struct bph_clustering *c,
+	    const char *fmt, const char *seed,
+	    const struct bph_annotations *annot, struct bph_cli_overtime **ot)
+{
+	int rc;
+
+	*ot = NULL;
+	if (!st || strcmp(fmt, "html"))
+		return annot;
+	if ((rc = bph_cli_overtime(st, c, seed, annot, ot))) {
+		fprintf(stderr, "bphound: export html: no sweep history: %s\n",
+			bph_strerror(rc));
+		return annot;
+	}
+	return bph_cli_overtime_get(*ot);
+}
+
 static int write_export(struct bph_store *st, const struct bph_clustering *c,
 			const char *fmt, const char *path, const char *seed,
 			bool artifact_nodes,
 			const struct bph_annotations *annot)
 {
-	struct bph_export_opts eo = {.seed = seed,
-				     .artifact_nodes = artifact_nodes,
-				     .annot = annot,
-				     .host_hashes = st ? store_hashes : NULL,
-				     .hashes_ctx = st};
+	struct bph_cli_overtime *ot;
+	struct bph_export_opts eo = {
+	    .seed = seed,
+	    .artifact_nodes = artifact_nodes,
+	    .annot = page_annots(st, c, fmt, seed, annot, &ot),
+	    .host_hashes = st ? store_hashes : NULL,
+	    .hashes_ctx = st};
 	char err[256] = "";
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!f) {
@@ -143,9 +167,11 @@ static int write_export(struct bph_store *st, const struct bph_clustering *c,
 		 * directory, no permission */
 		fprintf(stderr, "bphound: export %s: cannot write %s: %s\n",
 			fmt, path, strerror(errno));
+		bph_cli_overtime_free(ot);
 		return BPH_EXIT_USAGE;
 	}
 	int rc = bph_export_write_opts(c, fmt, &eo, f, err, sizeof(err));
+	bph_cli_overtime_free(ot);
 	if (f != stdout && fclose(f) && !rc)
 		rc = BPH_ERR_IO;
 	if (rc) {

@@ -13,6 +13,10 @@
 #      the provider's cluster exported as a Zeek intel file holds its
 #      addresses, and the certificate SHA-1 and host-key MD5s that openssl
 #      and ssh-keygen compute;
+#   1b. after run 2, the HTML page of provider A's cluster in headless
+#      Chromium: its "over time" chart has one bar per complete run with
+#      the cluster's size (4, then 5 after M1) as SQL over the store counts
+#      them, and lists the last diff's host.new, member_added and watch.hit;
 #   2. run 3, nothing changed: no event, no notification; `diff --from 1
 #      --to 2` gives the same ids again;
 #   3. a port added to the config (8080, already served): no event;
@@ -163,6 +167,24 @@ got=$(awk -F'\t' '$2 == "Intel::CERT_HASH" { print $1 }' "$work/a.intel" | xargs
 want=$(for k in "$work"/lab/pki/A/ssh_host_*_key.pub; do ssh-keygen -l -E md5 -f "$k" | awk '{print $2}' | sed 's/^MD5://'; done | sort | xargs)
 got=$(awk -F'\t' '$2 == "Intel::PUBKEY_HASH" { print $1 }' "$work/a.intel" | sort | xargs)
 [[ "$got" == "$want" ]] || die "zeek-intel PUBKEY_HASH: '$got', ssh-keygen: '$want'"
+
+# ---- 1b. the HTML page's "over time": provider A's cluster per run ----
+say "the HTML page's over time in headless Chromium"
+nsx "$bin" export --format html 198.18.10.10 --db "$work/lab.db" -o "$work/a.html"
+nsx "$bin" export --format json 198.18.10.10 --db "$work/lab.db" -o "$work/a.json"
+# the oracle: per complete run, how many of the cluster's hosts have an
+# open service in the run's scan (SQL over the store, not bphound's code)
+members=$(py -c '
+import ipaddress, json, sys
+j = json.load(open(sys.argv[1]))
+c = [c for c in j["clusters"] if j["seed"] in c["hosts"]][0]
+print(",".join(str(int(ipaddress.ip_address(h))) for h in c["hosts"]))' "$work/a.json")
+runs=$(q "select group_concat(id) from (select id from sweep_runs where sweep = 'lab' and status = 'complete' order by id)")
+sizes=$(q "select group_concat(n) from (select (select count(distinct ip) from services s where s.scan_id = r.scan_id and s.state = 'open' and s.ip in ($members)) as n from sweep_runs r where sweep = 'lab' and status = 'complete' order by id)")
+[[ $runs == 1,2 && $sizes == 4,5 ]] || die "over time oracle: runs $runs sizes $sizes (want 1,2 and 4,5: M1 adds a host)"
+py "$top/tests/integration/check_overtime.py" "$work/a.html" --runs "$runs" \
+	--sizes "$sizes" --event-type host.new --event-type cluster.member_added \
+	--event-type watch.hit || die "the page's over-time chart"
 
 # ---- 2. run 3: nothing changed ----
 say "run 3, unchanged"
