@@ -84,7 +84,7 @@ struct bph_opts {
 	const char *rank_file;	 /* --rank-file */
 	const char *outdir;	 /* report --outdir */
 	const char *to;		 /* report --to */
-	const char *contact;	 /* report --contact */
+	const char *contact;	 /* report, scan, pivot, sweep --contact */
 	const char *report_type; /* report --type */
 	bool dry_run;		 /* report, scan, pivot --dry-run */
 	struct bph_export_req exports[BPH_MAX_EXPORTS];

@@ -117,7 +117,8 @@ const struct bph_optdef bph_optdefs[] = {
     {"exclude", 0, BPH_OPT_STR, F(exclude_file), 0, 0, NULL, "FILE", C_SCAN,
      "never scan the addresses and CIDRs listed in FILE"},
     {"allow-large", 0, BPH_OPT_FLAG, F(allow_large), 0, 0, NULL, NULL,
-     C_SCAN, "scan more than 2^24 addresses (see --dry-run first)"},
+     C_SCAN | C(BPH_CMD_SWEEP),
+     "scan more than 2^24 addresses (see --dry-run first)"},
     {"retries", 0, BPH_OPT_INT, F(retries), 0, 20, NULL, "N", C_SCAN,
      "SYN retransmissions to silent pairs (default 1)"},
     {"wait", 0, BPH_OPT_FN, 0, 0, 0, parse_wait, "MS|auto", C_SCAN |
@@ -195,8 +196,11 @@ const struct bph_optdef bph_optdefs[] = {
      C(BPH_CMD_REPORT) | C(BPH_CMD_DIFF),
      "report: recipients (default provider); diff: the run compared "
      "(default: the newest complete one)"},
-    {"contact", 0, BPH_OPT_STR, F(contact), 0, 0, NULL, "EMAIL",
-     C(BPH_CMD_REPORT), "who reports: EMAIL or \"NAME <EMAIL>\""},
+    {"contact", 0, BPH_OPT_STR, F(contact), 0, 0, NULL, "URL|EMAIL",
+     C_SCAN | C(BPH_CMD_SWEEP) | C(BPH_CMD_REPORT),
+     "scan, pivot, sweep run: who runs the scan, in the HTTP User-Agent "
+     "(bphound/VERSION (+CONTACT)); report: who reports, EMAIL or "
+     "\"NAME <EMAIL>\""},
     {"type", 0, BPH_OPT_STR, F(report_type), 0, 0, NULL, "T",
      C(BPH_CMD_REPORT), "bph (default), c2, malware, phishing or blocklist"},
     {"dry-run", 0, BPH_OPT_FLAG, F(dry_run), 0, 0, NULL, NULL,

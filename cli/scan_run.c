@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/asn_targets.h"
+#include "cli/scan_config.h"
 #include "cli/scan_signals.h"
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
@@ -109,7 +110,11 @@ static int finish_targets(struct bph_targets *t, const struct bph_scan_job *j)
 	for (size_t i = 0; i < j->n_excludes; i++)
 		if (exclude(t, j->excludes[i]))
 			return BPH_ERR_USAGE;
-	int rc = bph_targets_finalize(t, o->allow_reserved);
+	/* the opt-outs of the machine and the user, every run */
+	int rc = bph_cli_optout_apply(t, o->dry_run);
+	if (rc)
+		return rc;
+	rc = bph_targets_finalize(t, o->allow_reserved);
 	if (rc)
 		return rc;
 	if (bph_targets_count(t) == 0) {
@@ -171,7 +176,8 @@ static void synscan_cfg_from_opts(const struct bph_opts *o,
 
 /* Starts the probe engine before the SYN scan: every open port is probed
  * as soon as its SYN-ACK arrives, while the scan (and its cooldown) go on. */
-static int probes_start(const struct bph_opts *o, struct svc_list *l)
+static int probes_start(const struct bph_opts *o, const char *ua,
+			struct svc_list *l)
 {
 	struct bph_engine_cfg ec;
 	char err[256] = "";
@@ -179,6 +185,7 @@ static int probes_start(const struct bph_opts *o, struct svc_list *l)
 	ec.max_connections = o->max_connections;
 	ec.io_timeout_ms = o->timeout_ms;
 	ec.sni = o->sni;
+	ec.user_agent = ua;
 	ec.jarm = !o->no_jarm;
 	int rc = bph_engine_start(&ec, &l->eng, err, sizeof(err));
 	if (rc)
@@ -276,6 +283,8 @@ static void print_resume_hint(const struct bph_opts *o, const char *kind,
 }
 
 /* ---- before the first packet ---------------------------------------- */
+
+#define BPH_UA_MAX 256 /* "bphound/VERSION (+" 200 characters ")" */
 
 /* Addresses above which a scan needs --allow-large (ZMap's advice: a
  * large scan is a choice, made knowing its size and time). */
@@ -389,13 +398,14 @@ static int check_routes(const struct bph_opts *o, const struct bph_targets *t,
  * accepted when the run began. */
 static int preflight(const struct bph_scan_job *job,
 		     const struct bph_targets *t,
-		     const struct bph_synscan_cfg *c, bool resumed)
+		     const struct bph_synscan_cfg *c, bool resumed,
+		     char ua[BPH_UA_MAX])
 {
 	const struct bph_opts *o = job->opts;
 	char err[256] = "";
 	int rc = resumed ? 0 : check_large(o, c, bph_targets_count(t));
 
-	if (rc)
+	if (rc || (rc = bph_cli_user_agent(o->contact, ua, BPH_UA_MAX)) != 0)
 		return rc;
 	if ((rc = bph_synscan_check(c, err, sizeof(err))) != 0) {
 		fprintf(stderr, "bphound: scan: %s\n", err);
@@ -474,6 +484,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 	struct bph_synscan_cfg cfg;
 	struct bph_resume *res = resumed;
 	struct bph_scan_signals sig = {.sfd = -1};
+	char ua[BPH_UA_MAX];
 	int rc;
 
 	out->scan_id = resumed ? bph_resume_scan_id(resumed) : 0;
@@ -483,7 +494,8 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		goto out;
 	}
 	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
-	if ((rc = preflight(job, t, &cfg, resumed != NULL)) != 0 || o->dry_run)
+	if ((rc = preflight(job, t, &cfg, resumed != NULL, ua)) != 0 ||
+	    o->dry_run)
 		goto out;
 	if (!resumed &&
 	    ((rc = bph_store_scan_begin(st, job->kind, o->cmd,
@@ -492,7 +504,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		goto out;
 	/* before the probes' thread starts, so that it inherits the mask */
 	if ((rc = bph_scan_signals_block(&sig)) != 0 ||
-	    (!o->no_probes && (rc = probes_start(o, &l)) != 0))
+	    (!o->no_probes && (rc = probes_start(o, ua, &l)) != 0))
 		goto abandon;
 	resume_attach(res, &cfg, &l, resumed != NULL);
 	rc = bph_synscan_run(&cfg, bph_resume_on_verdict, res, &out->stats, err,

@@ -106,8 +106,9 @@ static int build_request(const struct http_priv *h, int idx,
 	bph_sbuf_str(req, path);
 	bph_sbuf_str(req, " HTTP/1.1\r\nHost: ");
 	bph_sbuf_str(req, h->ctx->ip);
-	bph_sbuf_str(req, "\r\nUser-Agent: " HTTP_UA "\r\nAccept: */*\r\n"
-			  "Connection: close\r\n\r\n");
+	bph_sbuf_str(req, "\r\nUser-Agent: ");
+	bph_sbuf_str(req, h->ctx->user_agent ? h->ctx->user_agent : HTTP_UA);
+	bph_sbuf_str(req, "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
 	return req->err ? BPH_ERR_NOMEM : 0;
 }
 

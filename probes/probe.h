@@ -40,8 +40,9 @@ struct bph_probe_ctx {
 	const char *ip; /* "a.b.c.d" */
 	uint16_t port;
 	const char *sni; /* server name to send (IP text unless configured) */
-	int wait_ms;	 /* short wait for server-first bytes */
-	bool tls;	 /* speak the protocol inside TLS (HTTPS) */
+	const char *user_agent; /* HTTP User-Agent; NULL: "bphound/0.1" */
+	int wait_ms;		/* short wait for server-first bytes */
+	bool tls;		/* speak the protocol inside TLS (HTTPS) */
 };
 
 /* Per-callback I/O request: what to send and whether to wait for silence. */

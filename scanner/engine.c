@@ -27,6 +27,7 @@ void bph_engine_cfg_default(struct bph_engine_cfg *cfg)
 	cfg->detect_wait_ms = 1000;
 	cfg->max_read = 2 * 1024 * 1024;
 	cfg->sni = NULL;
+	cfg->user_agent = NULL;
 	cfg->jarm = true;
 }
 

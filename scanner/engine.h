@@ -31,6 +31,7 @@ struct bph_engine_cfg {
 	int detect_wait_ms;	/* wait for server-first bytes; default 1000 */
 	size_t max_read;	/* bytes read per connection; default 2 MiB */
 	const char *sni;	/* TLS server name; NULL = the IP text */
+	const char *user_agent; /* HTTP User-Agent; NULL = "bphound/0.1" */
 	bool jarm;		/* run JARM on TLS services; default true */
 };
 

@@ -65,6 +65,7 @@ void bph_eng_start_run(struct host *h, int slot, const struct bph_probe *p,
 	r->ctx.ip = h->ip;
 	r->ctx.port = h->svc->port;
 	r->ctx.sni = cfg->sni ? cfg->sni : h->ip;
+	r->ctx.user_agent = cfg->user_agent;
 	r->ctx.wait_ms = cfg->detect_wait_ms;
 	r->ctx.tls = tls;
 	r->priv = calloc(1, p->priv_size ? p->priv_size : 1);

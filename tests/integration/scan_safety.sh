@@ -29,9 +29,12 @@ nsx $SCAN sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disa
 ip -n $RTR route add 198.19.32.0/20 via 198.18.$NET.66
 
 fails=0
+# no opt-out files of this machine or user in the way: the test's own
+ENVP=(XDG_CONFIG_HOME=$WORK/none BPH_SYSCONF_DIR=$WORK/none)
+export XDG_CONFIG_HOME=$WORK/none BPH_SYSCONF_DIR=$WORK/none
 tx() { # packets the scanner namespace has sent, every interface
 	nsx $SCAN sh -c 'cat /sys/class/net/*/statistics/tx_packets' |
-		paste -sd+ | bc
+		awk '{ n += $1 } END { print n }'
 }
 # expect STATUS PATTERN ARGS...: bphound ARGS in the scanner namespace
 # exits STATUS, its output matches PATTERN, and no packet left.
@@ -40,7 +43,7 @@ expect() {
 	shift 2
 	before=$(tx)
 	set +e
-	nsx $SCAN "$BPH" "$@" >"$WORK/out" 2>"$WORK/err"
+	nsx $SCAN env "${ENVP[@]}" "$BPH" "$@" >"$WORK/out" 2>"$WORK/err"
 	got=$?
 	set -e
 	if [ "$got" != "$want" ] || ! grep -qE -- "$pattern" "$WORK/out" "$WORK/err" ||
@@ -148,11 +151,21 @@ echo "== defect 8: SIGTERM and SIGINT after the SYN sweep, while the probes run"
 # (--timeout 60000) long after the SYN sweep is over
 ip -n $TGT addr add 198.19.32.7/32 dev lo
 nsx $TGT python3 -c '
-import socket, time
+import socket, sys, threading
+def hold(c):
+    c.settimeout(30)
+    try:
+        d = c.recv(4096)
+    except OSError:
+        d = b""
+    with open(sys.argv[1], "ab") as f:
+        f.write(d + b"\n")
+    threading.Event().wait()
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("198.19.32.7", 80)); s.listen(128); held = []
+s.bind(("198.19.32.7", 80)); s.listen(128)
 while True:
-    c, _ = s.accept(); held.append(c)' &
+    c, _ = s.accept()
+    threading.Thread(target=hold, args=(c,), daemon=True).start()' "$WORK/requests" &
 PIDS+=($!)
 for i in $(seq 50); do nsx $TGT ss -Hltn | grep -q 198.19.32.7:80 && break; sleep 0.1; done
 stop_in_probes() { # signal rc-wanted shell-prefix...
@@ -199,6 +212,57 @@ rc=$?
 set -e
 [ $rc = 0 ] && grep -q '"ip": *"198.19.32.7"' "$WORK/term.jsonl" ||
 	{ echo "FAIL: --resume after SIGTERM in the probes: rc $rc"; cat "$WORK/term2.err"; fails=$((fails + 1)); }
+
+echo "== opt-out files: the system's and the user's, every scan and pivot"
+mkdir -p "$WORK/etc" "$WORK/xdg/bphound"
+echo "198.19.32.128/26 # asked 2026-12-01" >"$WORK/etc/exclude.conf"
+printf '# opt-outs\n198.19.32.0/29\n' >"$WORK/xdg/bphound/exclude.conf"
+ENVP=(XDG_CONFIG_HOME=$WORK/xdg BPH_SYSCONF_DIR=$WORK/etc)
+expect 0 "^targets: 184 addresses x 1 ports" \
+	scan 198.19.32.0/24 -p 80 --allow-reserved --dry-run --db "$db"
+grep -qx "opt-out: $WORK/etc/exclude.conf" "$WORK/out" &&
+	grep -qx "opt-out: $WORK/xdg/bphound/exclude.conf" "$WORK/out" ||
+	{ echo "FAIL: opt-out files not named"; cat "$WORK/out"; fails=$((fails + 1)); }
+expect 0 "^targets: 184 addresses x 1 ports" \
+	pivot 198.19.32.200 -p 80 --allow-reserved --dry-run --db "$db"
+# a real scan: 198.19.32.7:80 listens, but it opted out
+set +e
+nsx $SCAN env "${ENVP[@]}" "$BPH" scan 198.19.32.0/28 -p 80 --allow-reserved --retries 0 \
+	--wait 100 --db "$WORK/optout.db" -o "$WORK/optout.jsonl" 2>"$WORK/optout.err"
+rc=$?
+set -e
+[ $rc = 0 ] && grep -q "^bphound: 8 targets, 8 probes sent" "$WORK/optout.err" &&
+	! grep -q 198.19.32.7 "$WORK/optout.jsonl" ||
+	{ echo "FAIL: opted-out address scanned: rc $rc"; cat "$WORK/optout.err"; fails=$((fails + 1)); }
+echo "198.19.32.300" >"$WORK/xdg/bphound/exclude.conf"
+expect 2 "opt-out file: $WORK/xdg/bphound/exclude.conf:1:" \
+	scan 198.19.32.0/24 -p 80 --allow-reserved --dry-run --db "$db"
+ENVP=(XDG_CONFIG_HOME=$WORK/none BPH_SYSCONF_DIR=$WORK/none)
+
+echo "== --contact in the HTTP User-Agent"
+expect 2 "is not a URL" scan 198.19.32.7 -p 80 --allow-reserved --contact "a b@c" --db "$db"
+expect 2 "is not a URL" scan 198.19.32.7 -p 80 --allow-reserved \
+	--contact $'x@y\r\nX-Injected: 1' --db "$db"
+grep -q $'\r' "$WORK/err" && { echo "FAIL: a CR echoed"; fails=$((fails + 1)); }
+ua_of() { # contact-option... -> the User-Agent 198.19.32.7:80 received
+	: >"$WORK/requests"
+	nsx $SCAN "$BPH" scan 198.19.32.7 -p 80 --allow-reserved --retries 0 --wait 100 \
+		--timeout 1500 --no-jarm --db "$WORK/ua.db" --quiet "$@" 2>>"$WORK/ua.err" || true
+	sed -n 's/^User-Agent: \(.*\)\r$/\1/p' "$WORK/requests" | sort -u
+}
+version=$("$BPH" --version | cut -d' ' -f2)
+for want in "bphound/$version (+https://scan.example/about)|--contact https://scan.example/about" \
+	"bphound/$version|"; do
+	# shellcheck disable=SC2086
+	got=$(ua_of ${want#*|})
+	[ "$got" = "${want%%|*}" ] && echo "ok: User-Agent '$got'" ||
+		{ echo "FAIL: User-Agent '$got', want '${want%%|*}'"; cat "$WORK/ua.err"; fails=$((fails + 1)); }
+done
+rm "$WORK/xdg/bphound/exclude.conf"
+echo "abuse@scan.example" >"$WORK/xdg/bphound/contact"
+got=$(XDG_CONFIG_HOME=$WORK/xdg ua_of)
+[ "$got" = "bphound/$version (+abuse@scan.example)" ] && echo "ok: the contact file's: '$got'" ||
+	{ echo "FAIL: User-Agent '$got' with a contact file"; fails=$((fails + 1)); }
 
 [ $fails = 0 ] || { echo "FAIL: $fails check(s)"; exit 1; }
 echo PASS
