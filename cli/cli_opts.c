@@ -321,7 +321,7 @@ static int parse_export(const char *s, struct bph_opts *o)
 	fmt = strndup(s, (size_t)(colon - s));
 	if (!fmt)
 		return BPH_EXIT_FAIL;
-	o->exports[o->n_exports].format = fmt; /* lives until exit */
+	o->exports[o->n_exports].format = fmt; /* main() frees it */
 	o->exports[o->n_exports].path = colon + 1;
 	o->n_exports++;
 	return 0;

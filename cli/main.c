@@ -6,6 +6,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -47,26 +48,38 @@ static int about(const struct bph_opts *o)
 	return -1;
 }
 
-int main(int argc, char **argv)
+/* The command o names, after the parse. */
+static int dispatch(struct bph_opts *o)
 {
-	struct bph_opts o;
 	const struct bph_command *cmd;
-	int rc = bph_opts_parse(argc, argv, &o);
+	int rc;
 
-	if (rc)
-		return rc;
 	/* A closed pipe (bphound ... | head) is an error on write, reported
 	 * like any other, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = about(&o)) >= 0)
+	if ((rc = about(o)) >= 0)
 		return rc;
-	cmd = bph_command_find(o.cmd);
-	if (o.help) {
+	cmd = bph_command_find(o->cmd);
+	if (o->help) {
 		bph_cli_help(stdout, cmd);
 		return bph_cli_flush_stdout();
 	}
-	rc = cmd->run(&o);
+	rc = cmd->run(o);
 	if (bph_cli_flush_stdout() && rc == BPH_EXIT_OK)
 		rc = BPH_EXIT_FAIL;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct bph_opts o;
+	int rc = bph_opts_parse(argc, argv, &o);
+
+	if (rc == 0)
+		rc = dispatch(&o);
+	/* --export's FMT copies (parse_export); freed so that a sanitizer
+	 * build's leak check sees none */
+	for (size_t i = 0; i < o.n_exports; i++)
+		free((char *)o.exports[i].format);
 	return rc;
 }
