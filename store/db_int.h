@@ -295,7 +295,8 @@ int bph_store_migrate_v1(struct bph_db *db);
  * pipeline). The source serves the sniffed first bytes, then the stream:
  * bph_import_src_read() returns 0 at the end or on a read error (which it
  * records). bph_import_commit() writes one batch into the open transaction
- * (begun if none), which it commits every IMPORT_TXN_RECORDS records;
+ * (begun if none), which it commits every IMPORT_TXN_RECORDS records
+ * or IMPORT_TXN_SEC seconds;
  * bph_import_flush() commits the rest. Records count in the stats only
  * once committed (bad lines always); on failure the open transaction is
  * rolled back and run->err says why. bph_import_report()
@@ -322,6 +323,7 @@ struct bph_import_run {
 	struct bph_import_src *src;
 	uint64_t size;		       /* of a regular file, else 0 */
 	size_t txn_records, txn_added; /* in the open transaction */
+	double txn_t0;		       /* when it began */
 	double t0, last_progress;
 	char err[256];
 };

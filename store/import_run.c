@@ -17,6 +17,7 @@
 
 #define PROGRESS_SEC	   0.5
 #define IMPORT_TXN_RECORDS 50000 /* records per import transaction */
+#define IMPORT_TXN_SEC	   5.0	 /* and at most this long: other writers wait */
 
 size_t bph_import_src_read(struct bph_import_src *s, char *buf, size_t n)
 {
@@ -113,8 +114,10 @@ int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 	int rc = 0;
 
 	run->stats->bad += bad;
-	if (bph_wbatch_len(b) && !bph_db_in_txn(db))
+	if (bph_wbatch_len(b) && !bph_db_in_txn(db)) {
 		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
+		run->txn_t0 = bph_import_now();
+	}
 	if (!rc && bph_wbatch_len(b))
 		rc = bph_store_write_batch(run->st, run->scan_id, b, &added);
 	if (rc) {
@@ -127,8 +130,11 @@ int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 	run->txn_records += records;
 	run->txn_added += added;
 	/* several batches per transaction: each commit writes every page
-	 * the batches touched, so fewer commits write less */
-	if (run->txn_records >= IMPORT_TXN_RECORDS || !bph_db_in_txn(db))
+	 * the batches touched, so fewer commits write less; but another
+	 * writer waits for the lock (60 s at most, db_sqlite.c), and on a
+	 * busy machine 50,000 records took nearly that long */
+	if (run->txn_records >= IMPORT_TXN_RECORDS || !bph_db_in_txn(db) ||
+	    bph_import_now() - run->txn_t0 >= IMPORT_TXN_SEC)
 		return bph_import_flush(run);
 	return 0;
 }

@@ -121,7 +121,7 @@ in_d="ip >= $(((10 << 24) + (7 << 16))) AND ip < $(((10 << 24) + (8 << 16)))"
 [ "$(q "$db" 'SELECT count(*) FROM services')" = $((5 * N)) ] || fail "total after kills"
 
 echo "== SIGKILL after a commit, then a re-run completes it"
-# an import commits every 50,000 records or so. Fed through a FIFO that
+# an import commits every 50,000 records or 5 s. Fed through a FIFO that
 # never ends, first these 80,000 records, then records the store holds
 # already (they push the reader on, add nothing) until the first commit of
 # the new ones shows: killed then, the store holds part of the file
@@ -194,7 +194,7 @@ chmod 0755 "$ro" "$WORK"
 [ $r6 = 2 ] && grep -q "read-only" "$WORK/e6" || fail "import into a read-only store: $r6 $(cat "$WORK/e6")"
 
 echo "== a full disk"
-# an import commits every 50,000 records: 120,000 records (about 65 MB of
+# an import commits every 50,000 records (or 5 s): 120,000 records (65 MB of
 # store) on 40 MB leave one or two transactions committed before it fills
 records "$WORK/f.jsonl" 120000 11
 mkdir "$FULL"
