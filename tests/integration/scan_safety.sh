@@ -1,6 +1,7 @@
 #!/bin/bash
-# What a scan refuses or settles before its first packet (issue 9, defects
-# 5-7), in private network namespaces (run as root):
+# What a scan refuses or settles before its first packet, how it stops,
+# and whom it leaves alone (issue 9: defects 5-8, part 4's opt-out files,
+# --allow-large and --contact), in private network namespaces (as root):
 #
 #   P-scan (198.18.NET.2/26) -- P-rtr (.1 | .65) -- P-tgt (.66)
 #
@@ -234,6 +235,26 @@ set -e
 [ $rc = 0 ] && grep -q "^bphound: 8 targets, 8 probes sent" "$WORK/optout.err" &&
 	! grep -q 198.19.32.7 "$WORK/optout.jsonl" ||
 	{ echo "FAIL: opted-out address scanned: rc $rc"; cat "$WORK/optout.err"; fails=$((fails + 1)); }
+# a sweep run honours them too
+cat >"$WORK/optout.yaml" <<EOF
+name: optout
+db: $WORK/sweep.db
+targets: {cidrs: [198.19.32.0/28]}
+allow_reserved: true
+ports: [80]
+probes: []
+rate: 20000
+cooldown: 200ms
+EOF
+set +e
+nsx $SCAN env "${ENVP[@]}" "$BPH" sweep run --config "$WORK/optout.yaml" --no-notify \
+	2>"$WORK/sweep.err"
+rc=$?
+set -e
+hosts=$(sqlite3 "$WORK/sweep.db" 'SELECT count(*) FROM services' 2>&1 || true)
+[ $rc = 0 ] && grep -q "^bphound: 8 targets, .* 0 open" "$WORK/sweep.err" && [ "$hosts" = 0 ] &&
+	echo "ok: sweep run: 8 targets, the opted-out listener not scanned" ||
+	{ echo "FAIL: sweep run with opt-outs: rc $rc, services '$hosts'"; cat "$WORK/sweep.err"; fails=$((fails + 1)); }
 echo "198.19.32.300" >"$WORK/xdg/bphound/exclude.conf"
 expect 2 "opt-out file: $WORK/xdg/bphound/exclude.conf:1:" \
 	scan 198.19.32.0/24 -p 80 --allow-reserved --dry-run --db "$db"
