@@ -202,6 +202,25 @@ static int write_file(const struct bph_denylist *d, const char *fmt,
 	return 0;
 }
 
+/* FireHOL's netset is IPv4 (its header says "ipv4 hash:net"): the IPv6
+ * entries are counted in the file's header and named here, not dropped
+ * in silence; the provenance keeps them. */
+static void netset_note(const struct bph_opts *o, const struct bph_denylist *d)
+{
+	size_t v6 = 0;
+
+	if (strcmp(o->format, "netset"))
+		return;
+	for (size_t i = 0; i < d->n_entries; i++)
+		v6 += d->entries[i].cidr.family == 6;
+	if (v6)
+		fprintf(stderr,
+			"bphound export: netset is IPv4 only: %zu IPv6 "
+			"entries are not in %s (the other formats carry both "
+			"families)\n",
+			v6, o->out_file);
+}
+
 /* What was left out and why, then what was written. */
 static void summary(const struct bph_opts *o, const struct bph_denylist *d,
 		    const char *prov)
@@ -231,6 +250,7 @@ static void summary(const struct bph_opts *o, const struct bph_denylist *d,
 		"bphound export: %zu entries (%s IPv4 addresses) from %zu "
 		"sources of %s to %s, provenance in %s\n",
 		d->n_entries, n4, d->n_sources, d->name, o->out_file, prov);
+	netset_note(o, d);
 }
 
 static int build_and_write(const struct bph_opts *o, struct bph_denylist *d,

@@ -89,6 +89,24 @@ grep -q "needs --scope asn" "$work/err"
 expect 2 "$bin" pivot 198.51.100.1 --scope as --db "$db"
 echo "expand: a scan above --max-targets is refused before any packet"
 
+# a netset (FireHOL: IPv4) of a ranking with an IPv6 prefix: the IPv4
+# entry alone, the IPv6 one named on stderr; the denylist carries both
+printf 'unit\n2001:db8:bad::/48\n203.0.113.0/24\n' >"$work/rank.csv"
+for f in denylist netset; do
+	expect 0 "$bin" export --format $f --rank-file "$work/rank.csv" --allow-reserved \
+		-o "$work/rank.$f" --db "$db"
+done
+grep -q "netset is IPv4 only: 1 IPv6 entries are not in $work/rank.netset" "$work/err"
+/usr/bin/python3 - "$work/rank.netset" "$work/rank.denylist" <<'PY'
+import ipaddress, sys
+def nets(path):
+    return sorted((ipaddress.ip_network(l.split(";")[0].strip()) for l in open(path)
+                   if l.strip() and l[0] not in "#;"), key=lambda n: (n.version, n))
+assert [str(n) for n in nets(sys.argv[1])] == ["203.0.113.0/24"], nets(sys.argv[1])
+assert [str(n) for n in nets(sys.argv[2])] == ["203.0.113.0/24", "2001:db8:bad::/48"], nets(sys.argv[2])
+PY
+echo "export: a netset keeps the IPv4 entries and names the IPv6 ones it leaves out"
+
 # (c) the longest-prefix match on a random world
 py world "$work"
 rdb=$work/rand.db
