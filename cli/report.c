@@ -18,7 +18,9 @@
 #include "cluster/community.h"
 #include "cluster/export.h"
 #include "cluster/graph.h"
+#include "cluster/seed.h"
 #include "fingerprints/err.h"
+#include "store/graph_seed.h"
 #include "store/store.h"
 #include "store/sweep_store.h"
 
@@ -217,13 +219,57 @@ static int build_clustering(const struct bph_opts *o, struct bph_store *st,
 	return rc == BPH_ERR_USAGE ? BPH_EXIT_USAGE : rc ? BPH_EXIT_FAIL : 0;
 }
 
+/* The seed's cluster from what it can depend on in the store
+ * (cluster/seed.h), split into communities when asked; a seed the store
+ * does not hold gives a clustering without hosts. */
+static int seed_clustering(const struct bph_opts *o, struct bph_store *st,
+			   const char *seed, struct bph_community_opts *cm,
+			   struct bph_clustering **out)
+{
+	struct bph_cluster_opts co;
+	struct bph_graph_source *src = NULL;
+	int rc;
+
+	bph_cluster_opts_default(&co);
+	if (bph_cli_cluster_opts(o, &co) || bph_cli_community_opts(o, cm)) {
+		bph_cluster_opts_clear(&co);
+		return BPH_EXIT_USAGE;
+	}
+	rc = bph_store_graph_source(st, &src);
+	if (!rc)
+		rc = bph_cluster_seed(src, seed, &co, out, NULL);
+	bph_store_graph_source_free(src);
+	if (rc == BPH_ERR_USAGE) {
+		struct bph_graph *g = bph_graph_new();
+		rc = g ? bph_cluster_run_graph(g, &co, out) : BPH_ERR_NOMEM;
+		if (rc)
+			bph_graph_free(g);
+	}
+	if (!rc && (rc = bph_cluster_communities(*out, cm))) {
+		bph_clustering_free(*out);
+		*out = NULL;
+	}
+	if (rc)
+		fprintf(stderr, "bphound: clustering: %s\n", bph_strerror(rc));
+	bph_cluster_opts_clear(&co);
+	return rc ? BPH_EXIT_FAIL : 0;
+}
+
+/* Whether the report of seed reads only the seed's cluster: the text
+ * report; --json, --explain and exports read the whole store's. */
+static bool seed_only(const struct bph_opts *o, const char *seed)
+{
+	return seed && !o->json && !o->explain && o->n_exports == 0;
+}
+
 int bph_cli_cluster_report(const struct bph_opts *o, struct bph_store *st,
 			   const char *seed)
 {
 	struct bph_community_opts cm;
 	struct bph_clustering *c = NULL;
 	struct networks n;
-	int status = build_clustering(o, st, &cm, &c);
+	int status = seed_only(o, seed) ? seed_clustering(o, st, seed, &cm, &c)
+					: build_clustering(o, st, &cm, &c);
 	if (status)
 		return status;
 	load_networks(st, c, wants_json(o, NULL), &n);
@@ -266,7 +312,7 @@ int bph_cli_show_cluster(const struct bph_opts *o, struct bph_store *st,
 {
 	struct bph_community_opts cm;
 	struct bph_clustering *c = NULL;
-	int status = build_clustering(o, st, &cm, &c);
+	int status = seed_clustering(o, st, ip, &cm, &c);
 
 	if (!status && bph_clustering_host(c, ip) >= 0) {
 		struct networks n;

@@ -278,7 +278,7 @@ static const char *zero_reason(const struct run *r,
 			       const struct bph_art_stat *s, double *w)
 {
 	const struct bph_kind_info *k = s->info;
-	size_t n = r->c->n_hosts;
+	size_t n = r->c->n_total;
 	uint32_t df = s->df;
 
 	*w = 0;
@@ -311,8 +311,13 @@ static int artifact_stats(struct run *r, size_t *pos)
 		if (i == 0 || in[i].host != in[i - 1].host ||
 		    in[i].art != in[i - 1].art)
 			c->arts[in[i].art].df++;
+	c->n_total = r->stats ? r->stats->n_total : c->n_hosts;
 	for (size_t a = 0; a < r->g->n_arts; a++) {
 		struct bph_art_stat *s = &c->arts[a];
+		/* the store's count; never below what is here (a count that
+		 * lags a concurrent write must not undersize the rules') */
+		if (r->stats && r->stats->df[r->art_of[a]] > s->df)
+			s->df = r->stats->df[r->art_of[a]];
 		const char *kind = r->g->kinds[r->art_of[a]],
 			   *value = r->g->values[r->art_of[a]];
 		s->kind = r->own ? (char *)kind : put_string(c, pos, kind);

@@ -50,7 +50,8 @@ static int load_common(const struct bph_cluster_opts *o,
 
 /* Runs the pipeline on g; with own (g itself), the result adopts it. */
 static int run(const struct bph_graph *g, struct bph_graph *own,
-	       const struct bph_cluster_opts *opts, struct bph_clustering **out)
+	       const struct bph_cluster_opts *opts,
+	       const struct bph_cl_stats *stats, struct bph_clustering **out)
 {
 	struct bph_cluster_opts defaults;
 	struct bph_common *owned = NULL;
@@ -64,6 +65,7 @@ static int run(const struct bph_graph *g, struct bph_graph *own,
 	}
 	r.g = g;
 	r.own = own;
+	r.stats = stats;
 	r.o = opts;
 	r.c = calloc(1, sizeof(*r.c));
 	rc = r.c ? load_common(opts, &owned) : BPH_ERR_NOMEM;
@@ -100,14 +102,22 @@ int bph_cluster_run(const struct bph_graph *g,
 		    const struct bph_cluster_opts *opts,
 		    struct bph_clustering **out)
 {
-	return run(g, NULL, opts, out);
+	return run(g, NULL, opts, NULL, out);
 }
 
 int bph_cluster_run_graph(struct bph_graph *g,
 			  const struct bph_cluster_opts *opts,
 			  struct bph_clustering **out)
 {
-	return run(g, g, opts, out);
+	return run(g, g, opts, NULL, out);
+}
+
+int bph_cl_run_with(const struct bph_graph *g,
+		    const struct bph_cluster_opts *opts,
+		    const struct bph_cl_stats *stats,
+		    struct bph_clustering **out)
+{
+	return run(g, NULL, opts, stats, out);
 }
 
 long bph_clustering_host(const struct bph_clustering *c, const char *ip)

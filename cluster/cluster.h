@@ -181,6 +181,8 @@ struct bph_clustering {
 	char *derived_strings;	 /* kinds and values of derived artifacts */
 	char **hosts;		 /* sorted by address; point into strings */
 	size_t n_hosts;
+	size_t n_total; /* hosts the weights count: n_hosts, or for one seed's
+			   clustering (cluster/seed.h) the store's */
 	struct bph_art_stat *arts;
 	size_t n_arts;
 	struct bph_incidence *inc; /* remapped, sorted by host then art */

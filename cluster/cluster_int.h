@@ -26,6 +26,7 @@ struct pair; /* a candidate pair of the score rules (rule_score.c) */
 struct run {
 	const struct bph_graph *g;
 	struct bph_graph *own; /* g, adopted (bph_cluster_run_graph) */
+	const struct bph_cl_stats *stats; /* the store's counts, or NULL */
 	const struct bph_cluster_opts *o;
 	const struct bph_common *common;
 	struct bph_clustering *c;
@@ -39,6 +40,19 @@ struct run {
 	size_t n_by_art;
 	size_t cap_links;
 };
+
+/* What the store knows and a clustering of part of it cannot count:
+ * every host's and every artifact's (by graph artifact index) number. */
+struct bph_cl_stats {
+	size_t n_total;
+	const uint32_t *df;
+};
+
+/* cluster.c: the pipeline on g with the store's counts (seed.c). */
+int bph_cl_run_with(const struct bph_graph *g,
+		    const struct bph_cluster_opts *opts,
+		    const struct bph_cl_stats *stats,
+		    struct bph_clustering **out);
 
 /* A holder outside the cluster that holds most of an artifact. */
 struct cand {

@@ -13,6 +13,7 @@
 #ifndef BPH_CLUSTER_GRAPH_H
 #define BPH_CLUSTER_GRAPH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,5 +54,61 @@ int bph_graph_add_host(struct bph_graph *g, const char *host);
  */
 int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 		  const char *value, uint16_t port, int64_t seen);
+
+/* ---- a store as the clustering of one seed reads it ---- */
+
+/* One stored sighting: host showed (kind, value) on port between first
+ * and last seen. A store may give one row per scan: repeats are merged. */
+struct bph_graph_row {
+	const char *host;
+	const char *kind, *value; /* NULL in range_hosts() rows */
+	uint16_t port;
+	int64_t first_seen, last_seen;
+	uint64_t df; /* answering hosts carrying (kind, value), or 0 when the
+			source did not count them (count_holders() is asked) */
+};
+
+/* Called once per row; the strings are borrowed for the call. Returns 0,
+ * or a negative BPH_ERR_* that stops the source, which returns it. */
+typedef int (*bph_graph_row_fn)(void *arg, const struct bph_graph_row *row);
+
+/*
+ * What the clustering of one seed (cluster/seed.h) asks of a store,
+ * so that a pivot costs the seed's neighbourhood instead of the store:
+ * the rows of one host, the holders of one artifact, the hosts of an
+ * address range, and counts the store keeps (the number of answering
+ * hosts, of hosts carrying an artifact). The store implements it; ctx is
+ * the store's. "Answering" hosts are those bph_store_load_graph() would
+ * add: each function sees the same store the full clustering would.
+ * Every function returns 0 or a negative BPH_ERR_*.
+ */
+struct bph_graph_source {
+	void *ctx;
+	/* *n: answering hosts. */
+	int (*count_hosts)(void *ctx, uint64_t *n);
+	/* *df: answering hosts carrying (kind, value). */
+	int (*count_holders)(void *ctx, const char *kind, const char *value,
+			     uint64_t *df);
+	/* fn for every artifact row of host; *answered: whether host is an
+	 * answering host (one may have no artifact). */
+	int (*host_rows)(void *ctx, const char *host, bph_graph_row_fn fn,
+			 void *arg, bool *answered);
+	/* fn for every row of (kind, value), whatever the host. */
+	int (*artifact_rows)(void *ctx, const char *kind, const char *value,
+			     bph_graph_row_fn fn, void *arg);
+	/* fn once for every answering host whose IPv4 address is in
+	 * [lo, hi] (host order), in rows whose kind and value are NULL. */
+	int (*range_hosts)(void *ctx, uint32_t lo, uint32_t hi,
+			   bph_graph_row_fn fn, void *arg);
+};
+
+/*
+ * A source over g (borrowed; it must outlive the source and not change):
+ * the in-memory equivalent of a store, for tests and for graphs that are
+ * not in a store. Returns a new source (free with bph_graph_source_free)
+ * or NULL on allocation failure.
+ */
+struct bph_graph_source *bph_graph_source_new(const struct bph_graph *g);
+void bph_graph_source_free(struct bph_graph_source *src); /* NULL-safe */
 
 #endif

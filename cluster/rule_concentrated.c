@@ -20,13 +20,14 @@ static int art_cands(struct run *r, const struct art_row *rows, size_t df,
 	uint32_t main = bph_cl_main_root(rows, df, root, tmp, &best);
 	int rc = 0;
 
-	s->main_share = (float)best / (float)df;
+	/* the store's count: one seed's clustering may not hold them all */
+	s->main_share = (float)best / (float)s->df;
 	if (best < 3 || s->main_share < r->o->majority)
 		return 0;
 	s->concentrated = true;
 	s->why_zero = NULL;
 	s->weight = r->o->strength[s->info->strength] *
-		    log((double)r->c->n_hosts / (double)df);
+		    log((double)r->c->n_total / (double)s->df);
 	while (root[rows[rep].host] != main)
 		rep++;
 	for (size_t i = 0; i < df && !rc; i++)

@@ -245,9 +245,9 @@ static uint32_t block_art(struct run *r, struct nb_runs *v, size_t k,
 	s->df = df;
 	s->derived = true;
 	s->main_share = (float)v->n_main[k] / (float)df;
-	if (df < c->n_hosts)
+	if (df < c->n_total)
 		s->weight = r->o->strength[BPH_WEAK] *
-			    log((double)c->n_hosts / (double)df);
+			    log((double)c->n_total / (double)df);
 	v->art[k] = (int32_t)c->n_arts;
 	return (uint32_t)c->n_arts++;
 }
@@ -261,7 +261,7 @@ static void weigh_build(const struct run *r, struct bph_art_stat *s)
 	if (s->weight > 0)
 		return;
 	s->weight = r->o->strength[BPH_WEAK] *
-		    log((double)r->c->n_hosts / (double)s->df);
+		    log((double)r->c->n_total / (double)s->df);
 }
 
 /* Both hosts' whole observation window (a netblock is never "seen"). */
@@ -372,7 +372,7 @@ static double posterior_odds(const struct run *r, struct nb_runs *v,
 	for (size_t i = 0; prior > 0 && i < n; i++) {
 		double x =
 		    likelihood_ratio(held[g[i].art], r->c->arts[g[i].art].df,
-				     size[g[i].root], r->c->n_hosts);
+				     size[g[i].root], r->c->n_total);
 		if (x > lr)
 			lr = x;
 	}
@@ -492,7 +492,7 @@ static void explain_build(FILE *out, const struct bph_clustering *c,
 		      out);
 		return;
 	}
-	double lr = likelihood_ratio(in_k, s->df, size, c->n_hosts);
+	double lr = likelihood_ratio(in_k, s->df, size, c->n_total);
 	fprintf(out,
 		"; likelihood ratio %.1f, posterior odds %.1f (needs %.0f)\n",
 		lr, prior * lr, NB_ODDS);

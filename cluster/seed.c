@@ -1,0 +1,365 @@
+/*
+ * seed.c - one seed's cluster from a store's neighbourhood of it: a walk
+ * over the artifacts a rule can link on and over /24 blocks, then the
+ * pipeline (cluster.c) on what the walk read, with the store's counts.
+ * Contract in seed.h; why it equals the whole store's in
+ * docs/clustering.md "One seed's cluster".
+ */
+#include "cluster/seed.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster_int.h"
+#include "fingerprints/err.h"
+
+/* A queue of keys stored in a map that also remembers what was queued. */
+struct keyq {
+	struct bph_strmap *seen;
+	const char **key;
+	size_t head, n, cap;
+};
+
+struct walk {
+	const struct bph_graph_source *src;
+	const struct bph_cluster_opts *o;
+	struct bph_graph *g;
+	struct keyq roots, fulls, arts, blocks; /* hosts to root, expand */
+	uint32_t *df; /* graph artifact -> store's holders */
+	size_t cap_df;
+	const char *host; /* the host whose rows are being read */
+	bool full;	  /* reading them to expand, not to root */
+};
+
+static int keyq_init(struct keyq *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->seen = bph_strmap_new();
+	return q->seen ? 0 : BPH_ERR_NOMEM;
+}
+
+static void keyq_free(struct keyq *q)
+{
+	bph_strmap_free(q->seen);
+	free(q->key);
+}
+
+/* Queues key (len bytes) unless it was queued before. */
+static int keyq_push(struct keyq *q, const char *key, size_t len)
+{
+	uint32_t v = 0;
+	const char *stored = NULL;
+	int rc = bph_strmap_put(q->seen, key, len, &v, &stored);
+
+	if (rc <= 0)
+		return rc;
+	if (q->n == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 64;
+		const char **k = realloc(q->key, ncap * sizeof(*k));
+		if (!k)
+			return BPH_ERR_NOMEM;
+		q->key = k;
+		q->cap = ncap;
+	}
+	q->key[q->n++] = stored;
+	return 0;
+}
+
+/* Whether a rule can link on (kind, value) held by df hosts: within its
+ * family's cap (the strong and score rules, build.c), or with full also
+ * within max_concentrated (what rule_concentrated.c and rule_neighbour.c
+ * read of over-cap artifacts). A superset of both: the common list is
+ * not consulted. */
+static bool may_link(const struct bph_cluster_opts *o, const char *kind,
+		     uint64_t df, bool full)
+{
+	const struct bph_kind_info *k = bph_kind_lookup(kind);
+	uint64_t cap;
+
+	if (!k || !o->family_on[k->family] || df < 2)
+		return false;
+	cap = o->max_share[k->strength];
+	if (full && o->max_concentrated > cap)
+		cap = o->max_concentrated;
+	return df <= cap;
+}
+
+/* The store's count of (kind, value) at graph index ix. */
+static int note_df(struct walk *w, const struct bph_graph_row *row,
+		   uint64_t *df)
+{
+	uint32_t ix;
+	size_t kl = strlen(row->kind), vl = strlen(row->value);
+	char *key = malloc(kl + vl + 2);
+	int rc = key ? 0 : BPH_ERR_NOMEM;
+
+	*df = row->df;
+	if (!rc && !*df)
+		rc = w->src->count_holders(w->src->ctx, row->kind, row->value,
+					   df);
+	if (!rc) {
+		memcpy(key, row->kind, kl + 1);
+		memcpy(key + kl + 1, row->value, vl);
+		if (!bph_strmap_get(w->g->art_ix, key, kl + 1 + vl, &ix))
+			rc = BPH_ERR_USAGE; /* just added: cannot be */
+	}
+	if (!rc && ix >= w->cap_df) {
+		size_t ncap = w->cap_df ? w->cap_df * 2 : 256;
+		while (ncap <= ix)
+			ncap *= 2;
+		uint32_t *d = realloc(w->df, ncap * sizeof(*d));
+		if (!d)
+			rc = BPH_ERR_NOMEM;
+		else {
+			memset(d + w->cap_df, 0,
+			       (ncap - w->cap_df) * sizeof(*d));
+			w->df = d;
+			w->cap_df = ncap;
+		}
+	}
+	if (!rc)
+		w->df[ix] = *df > UINT32_MAX ? UINT32_MAX : (uint32_t)*df;
+	free(key);
+	return rc;
+}
+
+/* host_rows(): rooting, the row into the graph; its artifact queued if
+ * linkable (within the cap, or when expanding within either cap). */
+static int on_host_row(void *arg, const struct bph_graph_row *row)
+{
+	struct walk *w = arg;
+	uint64_t df = row->df;
+	int rc = 0;
+
+	if (w->full && !df)
+		rc = w->src->count_holders(w->src->ctx, row->kind, row->value,
+					   &df);
+	if (!w->full)
+		rc = bph_graph_add(w->g, w->host, row->kind, row->value,
+				   row->port, row->first_seen);
+	if (!w->full && !rc && row->last_seen != row->first_seen)
+		rc = bph_graph_add(w->g, w->host, row->kind, row->value,
+				   row->port, row->last_seen);
+	if (!w->full && !rc)
+		rc = note_df(w, row, &df);
+	if (!rc && may_link(w->o, row->kind, df, w->full)) {
+		size_t kl = strlen(row->kind), vl = strlen(row->value);
+		char *key = malloc(kl + vl + 2);
+		if (!key)
+			return BPH_ERR_NOMEM;
+		memcpy(key, row->kind, kl + 1);
+		memcpy(key + kl + 1, row->value, vl + 1);
+		rc = keyq_push(&w->arts, key, kl + 1 + vl);
+		free(key);
+	}
+	return rc;
+}
+
+/* artifact_rows() and range_hosts(): the host queued to be rooted. */
+static int on_holder(void *arg, const struct bph_graph_row *row)
+{
+	struct walk *w = arg;
+
+	return keyq_push(&w->roots, row->host, strlen(row->host));
+}
+
+/* Roots one host: its rows into the graph, the holders of its artifacts
+ * within their cap queued, so that its strong and score links are all
+ * there. */
+static int root_host(struct walk *w, const char *host, bool is_seed)
+{
+	bool answered = false;
+	int rc;
+
+	w->host = host;
+	w->full = false;
+	rc = w->src->host_rows(w->src->ctx, host, on_host_row, w, &answered);
+	if (!rc && !answered)
+		return is_seed ? BPH_ERR_USAGE : 0;
+	return rc ? rc : bph_graph_add_host(w->g, host);
+}
+
+/* The /24 of an IPv4 host, as a map key; false for others. */
+static bool block_of(const char *host, char key[4])
+{
+	struct in_addr a;
+	uint32_t block;
+
+	if (inet_pton(AF_INET, host, &a) != 1)
+		return false;
+	block = ntohl(a.s_addr) & 0xffffff00u;
+	memcpy(key, &block, sizeof(block));
+	return true;
+}
+
+/* Expands one rooted host: the holders of every artifact a rule can
+ * read, and the hosts of its /24, queued to be rooted. */
+static int expand_host(struct walk *w, const char *host)
+{
+	bool answered = false;
+	int rc;
+
+	char key[4];
+
+	w->host = host;
+	w->full = true;
+	rc = w->src->host_rows(w->src->ctx, host, on_host_row, w, &answered);
+	if (!rc && block_of(host, key))
+		rc = keyq_push(&w->blocks, key, sizeof(key));
+	return rc;
+}
+
+/* Until no queue has anything new: hosts to root, artifacts, hosts to
+ * expand (rooted by then), blocks. */
+static int walk(struct walk *w)
+{
+	int rc = 0;
+
+	while (!rc &&
+	       (w->roots.head < w->roots.n || w->arts.head < w->arts.n ||
+		w->fulls.head < w->fulls.n || w->blocks.head < w->blocks.n)) {
+		if (w->roots.head < w->roots.n) {
+			rc = root_host(w, w->roots.key[w->roots.head],
+				       w->roots.head == 0);
+			w->roots.head++;
+		} else if (w->arts.head < w->arts.n) {
+			const char *k = w->arts.key[w->arts.head++];
+			rc = w->src->artifact_rows(
+			    w->src->ctx, k, k + strlen(k) + 1, on_holder, w);
+		} else if (w->fulls.head < w->fulls.n) {
+			rc = expand_host(w, w->fulls.key[w->fulls.head++]);
+		} else {
+			uint32_t lo;
+			memcpy(&lo, w->blocks.key[w->blocks.head++],
+			       sizeof(lo));
+			rc = w->src->range_hosts(w->src->ctx, lo, lo | 0xffu,
+						 on_holder, w);
+		}
+	}
+	return rc;
+}
+
+/* Queues host to be expanded (and rooted first, when it was not). */
+static int want(struct walk *w, const char *host, bool *more)
+{
+	size_t n = w->fulls.n;
+	int rc = keyq_push(&w->roots, host, strlen(host));
+
+	if (!rc)
+		rc = keyq_push(&w->fulls, host, strlen(host));
+	*more |= w->fulls.n > n;
+	return rc;
+}
+
+/* Marks the clusters of c holding a host of a /24 in blocks. */
+static void mark_block_clusters(const struct bph_clustering *c,
+				const struct bph_strmap *blocks, uint8_t *mark)
+{
+	char key[4];
+	uint32_t v;
+
+	for (size_t h = 0; h < c->n_hosts; h++)
+		if (block_of(c->hosts[h], key) &&
+		    bph_strmap_get(blocks, key, sizeof(key), &v))
+			mark[c->cluster_of[h]] = 1;
+}
+
+/* What the seed's cluster in c depends on: its hosts and the clusters
+ * holding hosts of their /24s (the neighbour rule's prior compares
+ * them), all queued to be expanded; *more: whether any was new. */
+static int want_cluster(struct walk *w, const struct bph_clustering *c,
+			uint32_t s, bool *more)
+{
+	const struct bph_cluster *k = &c->clusters[c->cluster_of[s]];
+	uint8_t *mark = calloc(c->n_clusters + 1, 1);
+	struct bph_strmap *blocks = bph_strmap_new();
+	int rc = mark && blocks ? 0 : BPH_ERR_NOMEM;
+	uint32_t v = 0;
+	char key[4];
+
+	for (size_t i = 0; !rc && i < k->n_hosts; i++)
+		if (block_of(c->hosts[k->hosts[i]], key))
+			rc = bph_strmap_put(blocks, key, sizeof(key), &v,
+					    NULL) < 0
+				 ? BPH_ERR_NOMEM
+				 : 0;
+	if (!rc) {
+		mark[c->cluster_of[s]] = 1;
+		mark_block_clusters(c, blocks, mark);
+	}
+	for (size_t i = 0; !rc && i < c->n_clusters; i++)
+		for (size_t m = 0; mark[i] && !rc && m < c->clusters[i].n_hosts;
+		     m++)
+			rc = want(w, c->hosts[c->clusters[i].hosts[m]], more);
+	bph_strmap_free(blocks);
+	free(mark);
+	return rc;
+}
+
+/* Roots and expands from the seed, clusters what was read with the
+ * store's counts, and expands what the seed's cluster depends on until
+ * it depends on nothing new. */
+static int seed_run(struct walk *w, const char *seed,
+		    struct bph_clustering **out)
+{
+	uint64_t n = 0;
+	bool more = true;
+	int rc = w->src->count_hosts(w->src->ctx, &n);
+
+	if (!rc)
+		rc = want(w, seed, &more);
+	while (!rc && more) {
+		more = false;
+		bph_clustering_free(*out);
+		*out = NULL;
+		if (!(rc = walk(w))) {
+			/* the store's count, never below what was read */
+			struct bph_cl_stats st = {
+			    n > w->g->n_hosts ? (size_t)n : w->g->n_hosts,
+			    w->df};
+			rc = bph_cl_run_with(w->g, w->o, &st, out);
+		}
+		long s = rc ? -1 : bph_clustering_host(*out, seed);
+		if (!rc && s < 0)
+			rc = BPH_ERR_USAGE;
+		if (!rc)
+			rc = want_cluster(w, *out, (uint32_t)s, &more);
+	}
+	if (rc) {
+		bph_clustering_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int bph_cluster_seed(const struct bph_graph_source *src, const char *seed,
+		     const struct bph_cluster_opts *opts,
+		     struct bph_clustering **out, size_t *n_read)
+{
+	struct bph_cluster_opts defaults;
+	struct walk w = {.src = src, .o = opts};
+	int rc;
+
+	*out = NULL;
+	if (!opts) {
+		bph_cluster_opts_default(&defaults);
+		w.o = &defaults;
+	}
+	w.g = bph_graph_new();
+	rc = w.g ? 0 : BPH_ERR_NOMEM;
+	if (!rc && !(rc = keyq_init(&w.roots)) && !(rc = keyq_init(&w.fulls)) &&
+	    !(rc = keyq_init(&w.arts)) && !(rc = keyq_init(&w.blocks)))
+		rc = seed_run(&w, seed, out);
+	if (n_read)
+		*n_read = w.g ? w.g->n_hosts : 0;
+	keyq_free(&w.roots);
+	keyq_free(&w.fulls);
+	keyq_free(&w.arts);
+	keyq_free(&w.blocks);
+	free(w.df);
+	bph_graph_free(w.g);
+	if (!opts)
+		bph_cluster_opts_clear(&defaults);
+	return rc;
+}
