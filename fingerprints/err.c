@@ -20,7 +20,7 @@ const char *bph_strerror(int err)
 	case BPH_ERR_IO:
 		return "I/O error";
 	case BPH_ERR_TIMEOUT:
-		return "timed out";
+		return "timeout";
 	case BPH_ERR_PROTO:
 		return "unexpected protocol";
 	case BPH_ERR_USAGE:
@@ -30,13 +30,19 @@ const char *bph_strerror(int err)
 	case BPH_ERR_CRYPTO:
 		return "crypto library error";
 	case BPH_ERR_REFUSED:
-		return "connection refused or reset";
+		return "refused";
 	case BPH_ERR_PERM:
 		return "permission denied";
 	case BPH_ERR_NOSPACE:
 		return "no space left on device";
 	case BPH_ERR_BUSY:
 		return "busy: locked by another process";
+	case BPH_ERR_CLOSED:
+		return "closed before banner";
+	case BPH_ERR_RESET:
+		return "reset";
+	case BPH_ERR_AGAIN:
+		return "try again";
 	}
 	return "unknown error";
 }

@@ -19,10 +19,13 @@ enum bph_err {
 	BPH_ERR_USAGE = -8, /* bad option, target or configuration */
 	BPH_ERR_DB = -9,    /* the store failed */
 	BPH_ERR_CRYPTO = -10,  /* OpenSSL failed */
-	BPH_ERR_REFUSED = -11, /* connection refused or reset */
+	BPH_ERR_REFUSED = -11, /* connection refused */
 	BPH_ERR_PERM = -12,    /* insufficient privileges (raw sockets) */
 	BPH_ERR_NOSPACE = -13, /* no space left on the device (disk, quota) */
 	BPH_ERR_BUSY = -14,    /* a resource stayed locked by another user */
+	BPH_ERR_CLOSED = -15,  /* the peer closed before sending a byte */
+	BPH_ERR_RESET = -16,   /* the peer reset an established connection */
+	BPH_ERR_AGAIN = -17, /* transient: the attempt is dropped and retried */
 };
 
 /* Returns a static, human-readable description of a BPH_ERR_* code. */

@@ -101,7 +101,8 @@ static void banner_close(void *priv, void *conn, int idx, int status)
 
 	(void)conn;
 	(void)idx;
-	b->status = status;
+	if (status != BPH_ERR_AGAIN)
+		b->status = status;
 }
 
 static int banner_fill(struct banner_priv *b, struct bph_banner_info *info)

@@ -6,6 +6,12 @@
  * client-first protocol (the engine then tries TLS, then HTTP). finish()
  * stores the verdict in svc->proto ("ssh", "banner" or NULL for silence);
  * a failed connection is recorded in svc->banner->error.
+ *
+ * Other bytes are only a banner if the server keeps the connection open
+ * for SETTLE_MS after them: a server at its connection limit says so and
+ * hangs up (sshd's "Exceeded MaxStartups", FTP and SMTP "421"), which is
+ * "closed before banner" for the engine to retry. An "SSH-" line after
+ * other lines (RFC 4253 4.2) still means SSH.
  */
 #include "probes/registry.h"
 
@@ -14,7 +20,8 @@
 
 #include "fingerprints/err.h"
 
-#define DETECT_MAX 64 /* enough to tell "SSH-" from anything else */
+#define DETECT_MAX 256 /* "SSH-" and the lines a server may send first */
+#define SETTLE_MS  250 /* other bytes, then no hang-up for this long */
 
 struct detect_priv {
 	const struct bph_probe_ctx *ctx;
@@ -22,6 +29,16 @@ struct detect_priv {
 	size_t len;
 	int status; /* on_close status */
 };
+
+/* "SSH-" at the start or at the start of a later line. */
+static bool has_ssh_line(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i++)
+		if ((i == 0 || p[i - 1] == '\n') &&
+		    memcmp(p + i, "SSH-", 4) == 0)
+			return true;
+	return false;
+}
 
 static int detect_init(void *priv, const struct bph_probe_ctx *ctx)
 {
@@ -58,12 +75,15 @@ static int detect_read(void *priv, void *conn, int idx, const uint8_t *p,
 	(void)idx;
 	memcpy(d->buf + d->len, p, take);
 	d->len += take;
+	if (has_ssh_line(d->buf, d->len) || d->len == DETECT_MAX)
+		return BPH_PROBE_DONE;
 	/* A prefix of "SSH-" needs more bytes before we can decide. */
 	if (d->len < 4 && memcmp(d->buf, "SSH-", d->len) == 0) {
 		io->idle_ms = d->ctx->wait_ms > 0 ? d->ctx->wait_ms : 1;
 		return BPH_PROBE_MORE;
 	}
-	return BPH_PROBE_DONE;
+	io->idle_ms = SETTLE_MS; /* a banner, unless the server hangs up */
+	return BPH_PROBE_MORE;
 }
 
 static int detect_idle(void *priv, void *conn, int idx, struct bph_probe_io *io)
@@ -83,13 +103,27 @@ static int detect_eof(void *priv, void *conn, int idx)
 	return BPH_PROBE_DONE;
 }
 
+/* Bytes that a hang-up follows are a server turning us away, unless they
+ * hold an "SSH-" line. */
+static bool detect_before_banner(const void *priv, const void *conn, int idx)
+{
+	const struct detect_priv *d = priv;
+
+	(void)conn;
+	(void)idx;
+	return !has_ssh_line(d->buf, d->len);
+}
+
 static void detect_close(void *priv, void *conn, int idx, int status)
 {
 	struct detect_priv *d = priv;
 
 	(void)conn;
 	(void)idx;
-	d->status = status;
+	if (status == BPH_ERR_AGAIN)
+		d->len = 0; /* that attempt's bytes were a refusal */
+	else
+		d->status = status;
 }
 
 static int detect_finish(void *priv, struct bph_service *svc)
@@ -105,7 +139,7 @@ static int detect_finish(void *priv, struct bph_service *svc)
 		bph_probe_set_error(&svc->banner->error, d->status, "connect");
 		return 0;
 	}
-	if (d->len >= 4 && memcmp(d->buf, "SSH-", 4) == 0)
+	if (has_ssh_line(d->buf, d->len))
 		proto = "ssh";
 	else if (d->len > 0)
 		proto = "banner";
@@ -126,6 +160,7 @@ const struct bph_probe bph_probe_detect = {
     .on_read = detect_read,
     .on_idle = detect_idle,
     .on_eof = detect_eof,
+    .before_banner = detect_before_banner,
     .on_close = detect_close,
     .finish = detect_finish,
 };

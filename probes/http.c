@@ -279,7 +279,7 @@ static void http_close(void *priv, void *conn, int idx, int status)
 	struct http_priv *h = priv;
 	struct http_conn *c = conn;
 
-	if (idx == 0)
+	if (idx == 0 && status != BPH_ERR_AGAIN)
 		h->status = status;
 	bph_tls_session_free(c->sess);
 	c->sess = NULL;

@@ -101,7 +101,7 @@ static void jarm_close(void *priv, void *conn, int idx, int status)
 	struct jarm_priv *j = priv;
 	struct jarm_conn *c = conn;
 
-	if (idx < 0 || idx >= BPH_JARM_PROBES)
+	if (idx < 0 || idx >= BPH_JARM_PROBES || status == BPH_ERR_AGAIN)
 		return;
 	j->done[idx] = 1;
 	if (status == BPH_ERR_TIMEOUT)

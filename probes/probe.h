@@ -13,6 +13,8 @@
  *       start(priv, conn, idx, io)              after the TCP connect
  *       on_read / on_idle / on_eof ...          until DONE or an error
  *       on_close(priv, conn, idx, status)       exactly once per connection
+ *                                               (and once per dropped
+ *                                               attempt: BPH_ERR_AGAIN)
  *   finish(priv, svc); cleanup(priv); free(priv)
  *
  * Callbacks that see bytes return BPH_PROBE_MORE (keep the connection),
@@ -102,9 +104,15 @@ typedef int (*bph_probe_eof_fn)(void *priv, void *conn, int idx);
  * Connection idx is gone; called exactly once per connection, also when
  * start was never called (connect failed). status is 0 when the probe said
  * DONE, else the probe's own error or the engine's: BPH_ERR_TIMEOUT
- * (connect or I/O deadline, host budget), BPH_ERR_REFUSED (refused or
- * reset), BPH_ERR_TOOBIG (max_read), BPH_ERR_IO. Must release everything
- * conn owns; the engine frees conn itself afterwards.
+ * (connect or I/O deadline, host budget), BPH_ERR_REFUSED (connect
+ * refused), BPH_ERR_RESET (reset once connected), BPH_ERR_CLOSED (the
+ * peer closed before its first byte), BPH_ERR_TOOBIG (max_read),
+ * BPH_ERR_IO. Must release everything conn owns; the engine frees conn
+ * itself afterwards.
+ *
+ * BPH_ERR_AGAIN: the engine drops this attempt (refused, reset or closed
+ * before a byte arrived) and will connect idx again: release what conn
+ * owns and record nothing; conn is zeroed and start is called anew.
  */
 typedef void (*bph_probe_close_fn)(void *priv, void *conn, int idx, int status);
 
@@ -117,6 +125,17 @@ typedef void (*bph_probe_close_fn)(void *priv, void *conn, int idx, int status);
  */
 typedef int (*bph_probe_finish_fn)(void *priv, struct bph_service *svc);
 
+/*
+ * True while the server has sent bytes on connection idx but not yet its
+ * protocol's banner (SSH: the identification line). A hang-up or reset
+ * then is a server turning the client away, as sshd does past MaxStartups
+ * with "Exceeded MaxStartups": the engine retries it and records
+ * "closed before banner" or "reset", never a protocol error. Without
+ * this callback any byte counts as the banner.
+ */
+typedef bool (*bph_probe_banner_fn)(const void *priv, const void *conn,
+				    int idx);
+
 /* Releases what priv still owns after finish (not priv itself). */
 typedef void (*bph_probe_cleanup_fn)(void *priv);
 
@@ -128,8 +147,9 @@ struct bph_probe {
 	bph_probe_conns_fn conns;
 	bph_probe_start_fn start;
 	bph_probe_read_fn on_read;
-	bph_probe_idle_fn on_idle; /* optional */
-	bph_probe_eof_fn on_eof;   /* optional */
+	bph_probe_idle_fn on_idle;	   /* optional */
+	bph_probe_eof_fn on_eof;	   /* optional */
+	bph_probe_banner_fn before_banner; /* optional */
 	bph_probe_close_fn on_close;
 	bph_probe_finish_fn finish;
 	bph_probe_cleanup_fn cleanup; /* optional */

@@ -37,6 +37,7 @@ struct ssh_priv {
 	int n_algs;
 	struct bph_ssh_hostkey keys[SSH_MAX_ALGS];
 	bool have_key[SSH_MAX_ALGS];
+	int closed; /* connections over (their exchange done or failed) */
 	char *error;
 };
 
@@ -89,11 +90,14 @@ static int ssh_init(void *priv, const struct bph_probe_ctx *ctx)
 	return 0;
 }
 
+/* One exchange after the other, as ssh-keyscan does per host: a server
+ * that limits unauthenticated connections (MaxStartups) sees one. */
 static int ssh_conns(const void *priv)
 {
 	const struct ssh_priv *s = priv;
+	int want = s->closed + 1;
 
-	return s->n_algs > 1 ? s->n_algs : 1;
+	return s->n_algs > 1 ? (want < s->n_algs ? want : s->n_algs) : 1;
 }
 
 static int ssh_start(void *priv, void *conn, int idx, struct bph_probe_io *io)
@@ -297,6 +301,17 @@ static int ssh_read(void *priv, void *conn, int idx, const uint8_t *p, size_t n,
 	return ssh_packets(s, c, idx, io);
 }
 
+/* Before the identification line, a hang-up is the server turning us
+ * away (sshd past MaxStartups); during the exchange, a protocol failure. */
+static bool ssh_before_banner(const void *priv, const void *conn, int idx)
+{
+	const struct ssh_conn *c = conn;
+
+	(void)priv;
+	(void)idx;
+	return c->stage == ST_BANNER;
+}
+
 static void ssh_close(void *priv, void *conn, int idx, int status)
 {
 	struct ssh_priv *s = priv;
@@ -304,6 +319,9 @@ static void ssh_close(void *priv, void *conn, int idx, int status)
 	char what[64];
 
 	bph_sbuf_free(&c->in);
+	if (status == BPH_ERR_AGAIN)
+		return;
+	s->closed++;
 	if (status == 0 || s->error)
 		return;
 	snprintf(what, sizeof(what), "%s",
@@ -374,6 +392,7 @@ const struct bph_probe bph_probe_ssh = {
     .conns = ssh_conns,
     .start = ssh_start,
     .on_read = ssh_read,
+    .before_banner = ssh_before_banner,
     .on_close = ssh_close,
     .finish = ssh_finish,
     .cleanup = ssh_cleanup,

@@ -95,7 +95,8 @@ static void tls_close(void *priv, void *conn, int idx, int status)
 	struct tls_conn *c = conn;
 
 	(void)idx;
-	t->status = status;
+	if (status != BPH_ERR_AGAIN)
+		t->status = status;
 	bph_tls_session_free(c->sess);
 	c->sess = NULL;
 }

@@ -29,24 +29,50 @@ void bph_engine_cfg_default(struct bph_engine_cfg *cfg)
 	cfg->sni = NULL;
 	cfg->user_agent = NULL;
 	cfg->jarm = true;
+	cfg->max_per_host = 4;
+	cfg->max_per_net = 16;
+	cfg->retries = 3;
+	cfg->retry_ms = 250;
 }
 
 /* ---- hosts and the pump --------------------------------------------- */
 
+/* Whether h may open one more connection now: 1, 0 (a cap is full: the
+ * address and /24 are marked as having a host waiting), or < 0. */
+static int room_for(struct host *h)
+{
+	int rc = bph_eng_room(h->e, h->svc->ip);
+
+	if (rc == 0)
+		bph_eng_mark_waiting(h->e, h->svc->ip);
+	return rc;
+}
+
+/* Reconnects h's connections whose backoff is over, then opens what its
+ * runs want, as far as the caps allow. */
 static void open_pending(struct host *h)
 {
 	struct bph_engine *e = h->e;
+	int rc = 0;
 
+	for (struct conn *c = h->conns; c && !h->aborted; c = c->next) {
+		if (!c->waiting || !c->due)
+			continue;
+		if ((rc = room_for(h)) <= 0 ||
+		    (rc = bph_eng_conn_retry(c)) != 0)
+			goto out;
+	}
 	for (int i = 0; i < MAX_RUNS && !h->aborted; i++) {
 		struct run *r = &h->runs[i];
-		while (r->active && e->inflight < e->cfg->max_connections &&
-		       r->opened < r->probe->conns(r->priv)) {
-			if (bph_eng_conn_open(h, r) != 0) {
-				bph_eng_fail(e, BPH_ERR_NOMEM);
-				return;
-			}
+		while (r->active && r->opened < r->probe->conns(r->priv)) {
+			if ((rc = room_for(h)) <= 0 ||
+			    (rc = bph_eng_conn_open(h, r)) != 0)
+				goto out;
 		}
 	}
+out:
+	if (rc < 0)
+		bph_eng_fail(e, rc == BPH_ERR_IO ? rc : BPH_ERR_NOMEM);
 }
 
 /* Closes every connection of h with status and finishes its runs. */
@@ -77,9 +103,13 @@ static void host_begin(struct host *h)
 	struct bph_engine *e = h->e;
 	struct timeval tv = bph_eng_tv(e->cfg->host_budget_ms);
 
+	struct timeval now;
+
 	bph_service_clear(h->svc);
 	bph_ip_str(h->svc->ip, h->ip);
 	h->started = true;
+	event_base_gettimeofday_cached(e->base, &now);
+	timeradd(&now, &tv, &h->budget_end);
 	h->budget = evtimer_new(e->base, budget_cb, h);
 	if (!h->budget || evtimer_add(h->budget, &tv) != 0) {
 		bph_eng_fail(e, BPH_ERR_NOMEM);
@@ -108,23 +138,49 @@ static void maybe_stop(struct bph_engine *e)
 		event_base_loopbreak(e->base);
 }
 
+/* How far past the first host not started the pump looks for hosts whose
+ * address and /24 have room, so that one full /24 does not hold up the
+ * others. */
+#define BEGIN_WINDOW 1024
+
+/* Starts waiting hosts in submission order, skipping those whose address
+ * or /24 is full or has a started host waiting for room. */
+static void begin_hosts(struct bph_engine *e)
+{
+	size_t end = e->next_host + BEGIN_WINDOW;
+
+	for (size_t i = e->next_host; i < e->n_hosts && i < end && !e->fatal &&
+				      e->inflight < e->cfg->max_connections;
+	     i++) {
+		struct host *h = e->hosts[i];
+		int room;
+		if (h->started || bph_eng_waited(e, h->svc->ip))
+			continue;
+		room = bph_eng_room(e, h->svc->ip);
+		if (room < 0)
+			bph_eng_fail(e, room);
+		if (room <= 0)
+			continue;
+		host_begin(h);
+		if (h->stage != ST_DONE)
+			open_pending(h);
+	}
+	while (e->next_host < e->n_hosts && e->hosts[e->next_host]->started)
+		e->next_host++;
+}
+
 void bph_eng_pump(struct bph_engine *e)
 {
 	struct host *h, *next;
 
+	e->pump_gen++;
 	for (h = e->active; h && !e->fatal; h = next) {
 		next = h->next;
 		if (e->inflight >= e->cfg->max_connections)
 			return;
 		open_pending(h);
 	}
-	while (!e->fatal && e->inflight < e->cfg->max_connections &&
-	       e->next_host < e->n_hosts) {
-		h = e->hosts[e->next_host++];
-		host_begin(h);
-		if (h->stage != ST_DONE)
-			open_pending(h);
-	}
+	begin_hosts(e);
 	maybe_stop(e);
 }
 
@@ -133,7 +189,9 @@ int bph_eng_check_cfg(const struct bph_engine_cfg *cfg, char *err,
 {
 	if (cfg->max_connections > 0 && cfg->connect_timeout_ms > 0 &&
 	    cfg->io_timeout_ms > 0 && cfg->host_budget_ms > 0 &&
-	    cfg->detect_wait_ms > 0 && cfg->max_read > 0)
+	    cfg->detect_wait_ms > 0 && cfg->max_read > 0 &&
+	    cfg->max_per_host > 0 && cfg->max_per_net > 0 &&
+	    cfg->retries >= 0 && cfg->retry_ms > 0)
 		return 0;
 	if (err && errlen)
 		snprintf(err, errlen,
@@ -176,8 +234,9 @@ int bph_eng_init(struct bph_engine *e, const struct bph_engine_cfg *cfg)
 /* After a fatal error: release every connection and run still held. */
 static void teardown(struct bph_engine *e)
 {
-	for (size_t i = 0; i < e->next_host; i++)
-		if (e->hosts[i]->stage != ST_DONE || e->hosts[i]->conns)
+	for (size_t i = 0; i < e->n_hosts; i++)
+		if (e->hosts[i]->started &&
+		    (e->hosts[i]->stage != ST_DONE || e->hosts[i]->conns))
 			bph_eng_host_abort(e->hosts[i], BPH_ERR_IO);
 }
 
@@ -204,6 +263,7 @@ void bph_eng_free(struct bph_engine *e)
 		free(e->hosts[i]);
 	}
 	free(e->hosts);
+	bph_eng_caps_free(e);
 	for (size_t i = 0; i < e->n_inbox; i++)
 		bph_service_clear(&e->inbox[i]);
 	free(e->inbox);

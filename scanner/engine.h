@@ -14,6 +14,19 @@
  * error kept in the record (TLS still gets JARM); else a banner grab.
  * Everything is bounded: connections in flight, connect and I/O deadlines
  * per connection, bytes per connection, and a time budget per host.
+ *
+ * A careful client, because one server often holds many addresses and
+ * limits its clients (sshd's MaxStartups, nginx's limit_conn): at most
+ * max_per_host connections to one address and a limit per /24 that starts
+ * at max_per_net, drops to what the server took when it closes or
+ * refuses a connection before its first byte, and climbs back by one per
+ * limit's worth of answered connections. A service starts only when its
+ * address and /24 have room. A connection refused, reset or closed before
+ * its first byte is tried again, up to retries times, after retry_ms,
+ * 2 x retry_ms, ... as long as the host's budget lasts; what still fails
+ * is recorded with its cause: "refused", "reset", "closed before banner"
+ * or "timeout" (docs/output.md). The SSH probe asks for one host key type
+ * after the other on one connection at a time.
  */
 #ifndef BPH_SCANNER_ENGINE_H
 #define BPH_SCANNER_ENGINE_H
@@ -33,6 +46,13 @@ struct bph_engine_cfg {
 	const char *sni;	/* TLS server name; NULL = the IP text */
 	const char *user_agent; /* HTTP User-Agent; NULL = "bphound/0.1" */
 	bool jarm;		/* run JARM on TLS services; default true */
+	int max_per_host;	/* connections to one address; default 4 */
+	int max_per_net;	/* to one /24 (the adaptive limit's top);
+				   default 16 */
+	int retries;  /* further attempts of a connection refused, reset or
+			 closed before a byte; default 3 (0: none) */
+	int retry_ms; /* wait before the first retry, doubled each time;
+			 default 250 */
 };
 
 /* Fills cfg with the defaults above. */

@@ -92,28 +92,93 @@ bool bph_eng_run_check(struct host *h, struct run *r)
 
 /* ---- connections ---------------------------------------------------- */
 
+/* Frees c's socket (if it holds one) and takes it off the caps. */
+static void conn_detach(struct conn *c)
+{
+	if (!c->bev)
+		return;
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	evtimer_del(c->deadline);
+	evtimer_del(c->idle);
+	bph_eng_count(c->host->e, c->host->svc->ip, -1);
+}
+
+/* Nothing the probe calls its banner has come on c yet. */
+static bool before_banner(const struct conn *c)
+{
+	const struct bph_probe *p = c->run->probe;
+
+	return c->nread == 0 ||
+	       (p->before_banner && c->cpriv &&
+		p->before_banner(c->run->priv, c->cpriv, c->idx));
+}
+
+/* A failure worth another attempt: the server dropped the connection
+ * before its first byte, and retries and the host's budget remain. */
+static bool retryable(const struct conn *c, int status, struct timeval *wait)
+{
+	const struct bph_engine_cfg *cfg = c->host->e->cfg;
+	struct timeval now, at;
+
+	if ((status != BPH_ERR_REFUSED && status != BPH_ERR_CLOSED &&
+	     status != BPH_ERR_RESET) ||
+	    !before_banner(c) || c->attempt >= cfg->retries ||
+	    c->host->aborted || c->run->aborted)
+		return false;
+	*wait = bph_eng_tv(cfg->retry_ms << c->attempt);
+	event_base_gettimeofday_cached(c->host->e->base, &now);
+	timeradd(&now, wait, &at);
+	return timercmp(&at, &c->host->budget_end, <);
+}
+
+/* Drops the attempt (the probe forgets it) and arms the backoff. */
+static void conn_backoff(struct conn *c, int status, const struct timeval *wait)
+{
+	struct run *r = c->run;
+	size_t csize = r->probe->conn_size ? r->probe->conn_size : 1;
+
+	bph_eng_dropped(c->host->e, c->host->svc->ip);
+	conn_detach(c);
+	r->probe->on_close(r->priv, c->cpriv, c->idx, BPH_ERR_AGAIN);
+	memset(c->cpriv, 0, csize);
+	c->attempt++;
+	c->last_err = status;
+	c->waiting = true;
+	c->due = false;
+	if (evtimer_add(c->backoff, wait) != 0)
+		c->due = true; /* no timer: retry at the next pump */
+}
+
 void bph_eng_conn_close(struct conn *c, int status)
 {
 	struct host *h = c->host;
 	struct run *r = c->run;
+	struct timeval wait;
 
+	if (retryable(c, status, &wait)) {
+		conn_backoff(c, status, &wait);
+		return;
+	}
+	if (c->waiting && c->last_err)
+		status = c->last_err; /* stopped between attempts */
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		h->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	if (c->bev)
-		bufferevent_free(c->bev);
+	conn_detach(c);
 	if (c->deadline)
 		event_free(c->deadline);
 	if (c->idle)
 		event_free(c->idle);
+	if (c->backoff)
+		event_free(c->backoff);
 	if (c->cpriv)
 		r->probe->on_close(r->priv, c->cpriv, c->idx, status);
 	free(c->cpriv);
 	free(c);
-	h->e->inflight--;
 	r->open--;
 	if (bph_eng_run_check(h, r) && !r->aborted)
 		h->e->run_done(h);
@@ -168,6 +233,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	int n;
 
 	while ((n = evbuffer_remove(in, buf, sizeof(buf))) > 0) {
+		if (c->nread == 0)
+			bph_eng_answered(e, c->host->svc->ip);
 		c->nread += (size_t)n;
 		if (c->nread > e->cfg->max_read) {
 			bph_eng_conn_close(c, BPH_ERR_TOOBIG);
@@ -179,13 +246,21 @@ static void read_cb(struct bufferevent *bev, void *arg)
 	e->pump(e);
 }
 
+/* The cause of a socket error: refused before the connection was up,
+ * reset after. */
 static int socket_status(const struct conn *c)
 {
 	int err = EVUTIL_SOCKET_ERROR();
 
-	if (err == ECONNREFUSED || err == ECONNRESET || err == EPIPE ||
-	    !c->started)
-		return BPH_ERR_REFUSED;
+	if (!c->started && err == ECONNRESET)
+		return BPH_ERR_RESET; /* reset before we saw the connection up
+				       */
+	if (!c->started)
+		return err == ETIMEDOUT ? BPH_ERR_TIMEOUT : BPH_ERR_REFUSED;
+	if (err == ECONNRESET || err == EPIPE)
+		return BPH_ERR_RESET;
+	if (err == ETIMEDOUT)
+		return BPH_ERR_TIMEOUT;
 	return BPH_ERR_IO;
 }
 
@@ -205,12 +280,17 @@ static void on_connected(struct conn *c)
 	apply(c, rc, &out, io.idle_ms);
 }
 
+/* The peer closed: before its banner (its first byte, or what the probe
+ * calls its banner) that is "closed before banner", retried, then
+ * recorded; after it, the probe decides. */
 static void on_eof(struct conn *c)
 {
 	struct run *r = c->run;
 	int rc = BPH_ERR_PROTO;
 
-	if (r->probe->on_eof)
+	if (before_banner(c))
+		rc = BPH_ERR_CLOSED;
+	else if (r->probe->on_eof)
 		rc = r->probe->on_eof(r->priv, c->cpriv, c->idx);
 	bph_eng_conn_close(c, rc < 0 ? rc : 0);
 }
@@ -260,12 +340,32 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	e->pump(e);
 }
 
-static int conn_connect(struct conn *c)
+static void backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct bph_engine *e = c->host->e;
+
+	(void)fd;
+	(void)what;
+	c->due = true;
+	e->pump(e);
+}
+
+/* Opens a socket for c and starts connecting (counted against the caps). */
+static int conn_attach(struct conn *c)
 {
 	struct bph_engine *e = c->host->e;
 	struct sockaddr_in sa;
 	struct timeval tv = bph_eng_tv(e->cfg->connect_timeout_ms);
 
+	c->bev = bufferevent_socket_new(e->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev)
+		return BPH_ERR_NOMEM;
+	bph_eng_count(e, c->host->svc->ip, 1);
+	c->started = false;
+	c->nread = 0;
+	c->pending_err = 0;
+	c->waiting = c->due = false;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(c->host->svc->port);
@@ -280,6 +380,11 @@ static int conn_connect(struct conn *c)
 	return evtimer_add(c->deadline, &tv) == 0 ? 0 : BPH_ERR_IO;
 }
 
+int bph_eng_conn_retry(struct conn *c)
+{
+	return conn_attach(c);
+}
+
 int bph_eng_conn_open(struct host *h, struct run *r)
 {
 	struct bph_engine *e = h->e;
@@ -292,16 +397,15 @@ int bph_eng_conn_open(struct host *h, struct run *r)
 	c->run = r;
 	c->idx = r->opened++;
 	c->cpriv = calloc(1, csize);
-	c->bev = bufferevent_socket_new(e->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(e->base, deadline_cb, c);
 	c->idle = evtimer_new(e->base, idle_cb, c);
+	c->backoff = evtimer_new(e->base, backoff_cb, c);
 	c->next = h->conns;
 	if (h->conns)
 		h->conns->prev = c;
 	h->conns = c;
-	e->inflight++;
 	r->open++;
-	if (!c->cpriv || !c->bev || !c->deadline || !c->idle)
+	if (!c->cpriv || !c->deadline || !c->idle || !c->backoff)
 		return BPH_ERR_NOMEM;
-	return conn_connect(c);
+	return conn_attach(c);
 }

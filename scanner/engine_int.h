@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 #include "probes/probe.h"
@@ -55,6 +56,25 @@ enum { R_DETECT, R_TLS, R_HTTP };
 struct bph_engine;
 struct host;
 
+/*
+ * The connections held to one address or one /24 (key: the address, or
+ * the /24's network address), in an open-addressing table of
+ * engine_cap.c. limit is the /24's adaptive limit (unused for addresses).
+ */
+struct eng_slot {
+	uint32_t key;
+	bool used;
+	int open;
+	int limit;
+	int good;	  /* answered connections since limit last rose */
+	unsigned blocked; /* pump generation in which a host waited here */
+};
+
+struct eng_caps {
+	struct eng_slot *v;
+	size_t n, cap; /* cap: 0 or a power of two */
+};
+
 struct run {
 	const struct bph_probe *probe;
 	void *priv;
@@ -74,10 +94,15 @@ struct conn {
 	struct bufferevent *bev;
 	struct event *deadline;
 	struct event *idle;
+	struct event *backoff; /* a retry's wait */
 	void *cpriv;
 	size_t nread;
 	bool started;
 	int pending_err; /* connect failed synchronously: report on deadline */
+	int attempt;	 /* retries so far */
+	int last_err;	 /* why the previous attempt failed */
+	bool waiting;	 /* no socket: between a failed attempt and the next */
+	bool due;	 /* waiting, and its backoff is over */
 	struct conn *prev, *next;
 };
 
@@ -90,6 +115,7 @@ struct host {
 	struct run runs[MAX_RUNS];
 	enum stage stage;
 	struct event *budget;
+	struct timeval budget_end; /* when budget fires */
 	struct conn *conns;
 	bool aborted;
 	bool started;
@@ -103,7 +129,9 @@ struct bph_engine {
 	struct host **hosts;
 	size_t n_hosts, cap_hosts;
 	size_t next_host;
-	int inflight;
+	int inflight; /* sockets open now (waiting retries hold none) */
+	struct eng_caps addrs, nets;
+	unsigned pump_gen; /* counts pumps, for eng_slot.blocked */
 	struct host *active;
 	int fatal;
 	bool input_closed; /* seen by the loop: no more hosts will come */
@@ -127,6 +155,25 @@ static inline struct timeval bph_eng_tv(int ms)
 	return tv;
 }
 
+/* ---- engine_cap.c: connections per address and per /24 -------------- */
+
+/* 1 when one more connection to ip fits every cap (all connections, the
+ * address's, the /24's current limit), 0 when not, BPH_ERR_NOMEM. */
+int bph_eng_room(struct bph_engine *e, uint32_t ip);
+/* Counts a socket to ip opened (delta 1) or closed (-1). */
+void bph_eng_count(struct bph_engine *e, uint32_t ip, int delta);
+/* A connection to ip, still counted, ended before its first byte: the
+ * /24's limit drops to the other connections it held (at least 1). */
+void bph_eng_dropped(struct bph_engine *e, uint32_t ip);
+/* A connection to ip got its first byte: the /24's limit rises by one
+ * after limit such answers, up to max_per_net. */
+void bph_eng_answered(struct bph_engine *e, uint32_t ip);
+/* Marks ip's address and /24 as having a host waiting for room in the
+ * current pump; bph_eng_waited tells whether one did. */
+void bph_eng_mark_waiting(struct bph_engine *e, uint32_t ip);
+bool bph_eng_waited(struct bph_engine *e, uint32_t ip);
+void bph_eng_caps_free(struct bph_engine *e);
+
 /* ---- engine_conn.c: probe runs and their connections ---------------- */
 
 /* Records the first fatal error and stops the loop. */
@@ -141,8 +188,12 @@ void bph_eng_start_run(struct host *h, int slot, const struct bph_probe *p,
 bool bph_eng_run_check(struct host *h, struct run *r);
 /* Opens r's next connection. Returns 0, BPH_ERR_NOMEM or BPH_ERR_IO. */
 int bph_eng_conn_open(struct host *h, struct run *r);
+/* Connects c again after its backoff (c->due). 0 or BPH_ERR_*. */
+int bph_eng_conn_retry(struct conn *c);
 /* Closes c with status (0 or BPH_ERR_*), tells its probe, frees c; calls
- * the run_done hook when that ends the run. */
+ * the run_done hook when that ends the run. A refusal, reset or close
+ * before the first byte instead waits for a retry while the retries and
+ * the host's budget allow. */
 void bph_eng_conn_close(struct conn *c, int status);
 
 /* ---- engine_race.c: detection policy --------------------------------- */
