@@ -68,6 +68,9 @@ struct bph_opts {
 	int wait_ms;
 	int timeout_ms;
 	int max_connections;
+	int max_per_host;  /* probe connections to one address */
+	int max_per_net;   /* to one /24 (the adaptive limit's top) */
+	int probe_retries; /* connections dropped before the banner */
 	bool allow_reserved;
 	bool allow_large; /* scan, pivot: more than 2^24 addresses */
 	bool no_probes;

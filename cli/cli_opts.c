@@ -128,6 +128,14 @@ const struct bph_optdef bph_optdefs[] = {
      C_SCAN, "time budget of one connection (default 5000)"},
     {"max-connections", 0, BPH_OPT_INT, F(max_connections), 1, 65536, NULL,
      "N", C_SCAN, "concurrent probe connections (default 512)"},
+    {"max-per-host", 0, BPH_OPT_INT, F(max_per_host), 1, 1024, NULL, "N",
+     C_SCAN, "probe connections to one address at once (default 4)"},
+    {"max-per-net", 0, BPH_OPT_INT, F(max_per_net), 1, 65536, NULL, "N",
+     C_SCAN, "probe connections to one /24 at once, fewer after a server "
+     "there drops one (default 16)"},
+    {"probe-retries", 0, BPH_OPT_INT, F(probe_retries), 0, 30, NULL, "N",
+     C_SCAN, "retries of a probe connection refused, reset or closed "
+     "before the banner (default 8)"},
     {"seed", 0, BPH_OPT_FN, 0, 0, 0, parse_seed, "N", C_SCAN,
      "permutation seed (the same on every shard)"},
     {"shard", 0, BPH_OPT_FN, 0, 0, 0, parse_shard, "I/N", C_SCAN,
@@ -456,6 +464,9 @@ static void opts_defaults(struct bph_opts *o)
 	o->wait_ms = -1; /* auto: adapted to the round trips, 2 s at most */
 	o->timeout_ms = 5000;
 	o->max_connections = 512;
+	o->max_per_host = 4;
+	o->max_per_net = 16;
+	o->probe_retries = 8;
 	o->shard_count = 1;
 	o->max_targets = 1u << 20;
 }

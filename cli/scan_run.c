@@ -183,6 +183,9 @@ static int probes_start(const struct bph_opts *o, const char *ua,
 	char err[256] = "";
 	bph_engine_cfg_default(&ec);
 	ec.max_connections = o->max_connections;
+	ec.max_per_host = o->max_per_host;
+	ec.max_per_net = o->max_per_net;
+	ec.retries = o->probe_retries;
 	ec.io_timeout_ms = o->timeout_ms;
 	ec.sni = o->sni;
 	ec.user_agent = ua;

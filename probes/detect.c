@@ -131,7 +131,10 @@ static int detect_finish(void *priv, struct bph_service *svc)
 	struct detect_priv *d = priv;
 	const char *proto = NULL;
 
-	if (d->status != 0 && d->len == 0) {
+	/* Nothing, or text the server hung up after (a refusal to the end,
+	 * such as sshd's "Exceeded MaxStartups"): no protocol to name. */
+	if (d->status != 0 && (d->len == 0 || d->status == BPH_ERR_CLOSED ||
+			       d->status == BPH_ERR_RESET)) {
 		if (!svc->banner)
 			svc->banner = bph_banner_info_new();
 		if (!svc->banner)

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -31,7 +33,7 @@ void bph_engine_cfg_default(struct bph_engine_cfg *cfg)
 	cfg->jarm = true;
 	cfg->max_per_host = 4;
 	cfg->max_per_net = 16;
-	cfg->retries = 3;
+	cfg->retries = 8;
 	cfg->retry_ms = 250;
 }
 
@@ -124,11 +126,7 @@ static void host_begin(struct host *h)
 		h->scratch[i].ip = h->svc->ip;
 		h->scratch[i].port = h->svc->port;
 	}
-	bph_eng_start_run(h, R_DETECT, &bph_probe_detect, false);
-	bph_eng_start_run(h, R_TLS, &bph_probe_tls, false);
-	bph_eng_start_run(h, R_HTTP, &bph_probe_http, false);
-	if (!bph_eng_host_busy(h))
-		bph_eng_host_advance(h);
+	bph_eng_race_begin(h);
 }
 
 /* Ends the loop once no host can come any more and none is running. */
@@ -226,6 +224,9 @@ int bph_eng_init(struct bph_engine *e, const struct bph_engine_cfg *cfg)
 	e->cfg = cfg;
 	e->wake_fd = -1;
 	e->run_done = bph_eng_run_done;
+	if (getrandom(&e->jitter, sizeof(e->jitter), GRND_NONBLOCK) !=
+	    sizeof(e->jitter))
+		e->jitter = (uint64_t)time(NULL);
 	e->pump = bph_eng_pump;
 	e->base = event_base_new();
 	return e->base ? 0 : BPH_ERR_NOMEM;

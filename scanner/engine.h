@@ -18,12 +18,14 @@
  * A careful client, because one server often holds many addresses and
  * limits its clients (sshd's MaxStartups, nginx's limit_conn): at most
  * max_per_host connections to one address and a limit per /24 that starts
- * at max_per_net, drops to what the server took when it closes or
- * refuses a connection before its first byte, and climbs back by one per
- * limit's worth of answered connections. A service starts only when its
- * address and /24 have room. A connection refused, reset or closed before
- * its first byte is tried again, up to retries times, after retry_ms,
- * 2 x retry_ms, ... as long as the host's budget lasts; what still fails
+ * at max_per_net, halves when a server closes, resets or refuses a
+ * connection before its banner, and climbs back by one per limit's worth
+ * of answered connections (TCP's congestion window, per /24). A service
+ * starts only when its address and /24 have room. Such a dropped
+ * connection is tried again, up to retries times, after retry_ms,
+ * 2 x retry_ms, ..., 2 s (each up to half as long again, at random, so that
+ * dropped connections do not return together) as long as the host's
+ * budget lasts; what still fails
  * is recorded with its cause: "refused", "reset", "closed before banner"
  * or "timeout" (docs/output.md). The SSH probe asks for one host key type
  * after the other on one connection at a time.
@@ -50,9 +52,9 @@ struct bph_engine_cfg {
 	int max_per_net;	/* to one /24 (the adaptive limit's top);
 				   default 16 */
 	int retries;  /* further attempts of a connection refused, reset or
-			 closed before a byte; default 3 (0: none) */
-	int retry_ms; /* wait before the first retry, doubled each time;
-			 default 250 */
+			 closed before its banner; default 8 (0: none) */
+	int retry_ms; /* wait before the first retry, doubled each time up
+			 to 2 s; default 250 */
 };
 
 /* Fills cfg with the defaults above. */

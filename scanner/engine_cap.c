@@ -110,7 +110,7 @@ void bph_eng_dropped(struct bph_engine *e, uint32_t ip)
 
 	if (!n)
 		return;
-	n->limit = n->open > 2 ? n->open - 1 : 1;
+	n->limit = n->open > 2 ? n->open / 2 : 1; /* as TCP halves its window */
 	n->good = 0;
 }
 

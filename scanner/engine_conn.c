@@ -19,7 +19,8 @@
 
 #include "fingerprints/err.h"
 
-#define READ_CHUNK 16384
+#define READ_CHUNK   16384
+#define RETRY_MAX_MS 2000 /* the longest wait between two attempts */
 
 void bph_eng_fail(struct bph_engine *e, int err)
 {
@@ -104,6 +105,28 @@ static void conn_detach(struct conn *c)
 	bph_eng_count(c->host->e, c->host->svc->ip, -1);
 }
 
+/* retry_ms doubled per attempt, at most RETRY_MAX_MS. */
+static int backoff_ms(const struct bph_engine_cfg *cfg, int attempt)
+{
+	long ms = cfg->retry_ms;
+
+	for (int i = 0; i < attempt && ms < RETRY_MAX_MS; i++)
+		ms *= 2;
+	return ms < RETRY_MAX_MS ? (int)ms : RETRY_MAX_MS;
+}
+
+/* ms plus up to half as much again, at random (xorshift64). */
+static int jittered(struct bph_engine *e, int ms)
+{
+	uint64_t x = e->jitter ? e->jitter : 0x9e3779b97f4a7c15u;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	e->jitter = x;
+	return ms + (int)((x >> 11) % ((uint64_t)ms / 2 + 1));
+}
+
 /* Nothing the probe calls its banner has come on c yet. */
 static bool before_banner(const struct conn *c)
 {
@@ -126,7 +149,7 @@ static bool retryable(const struct conn *c, int status, struct timeval *wait)
 	    !before_banner(c) || c->attempt >= cfg->retries ||
 	    c->host->aborted || c->run->aborted)
 		return false;
-	*wait = bph_eng_tv(cfg->retry_ms << c->attempt);
+	*wait = bph_eng_tv(jittered(c->host->e, backoff_ms(cfg, c->attempt)));
 	event_base_gettimeofday_cached(c->host->e->base, &now);
 	timeradd(&now, wait, &at);
 	return timercmp(&at, &c->host->budget_end, <);
@@ -273,6 +296,7 @@ static void on_connected(struct conn *c)
 	int rc;
 
 	c->started = true;
+	event_base_gettimeofday_cached(c->host->e->base, &c->connected_at);
 	evtimer_add(c->deadline, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	bph_sbuf_init(&out);

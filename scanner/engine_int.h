@@ -32,16 +32,19 @@ struct event_base;
 #define MAX_RUNS 3 /* probe runs of one host at the same time */
 
 /*
- * ST_RACE runs detect (slot 0), tls (slot 1) and plain http (slot 2) at
- * once, each into its own scratch record; race_step() (engine_race.c) decides
- * from what has finished so far and discards the losers: detect saw "SSH-" or
- * other server-first bytes   -> ssh / banner the TLS handshake completed -> tls
- * (https + jarm) TLS failed and plain HTTP got a status line     -> http all
- * three finished without that: a late "SSH-" (ssh), a reply that was TLS or
- * HTTP but broke the protocol (the record keeps that probe's error; TLS still
- * gets JARM), a failed connect (done), else a banner. A service that talks
- * first is therefore never mistaken for TLS or HTTP, and a client-first one no
- * longer waits detect_wait_ms for silence.
+ * ST_RACE runs detect (slot 0), then tls (slot 1) and plain http (slot 2)
+ * from RACE_DELAY_MS on (engine_race.c), each into its own scratch
+ * record; race_step() decides from what has finished so far and discards
+ * the losers:
+ *   detect saw "SSH-" or other server-first bytes   -> ssh / banner
+ *   the TLS handshake completed                     -> tls (https + jarm)
+ *   TLS failed and plain HTTP got a status line     -> http
+ *   all three finished without that: a late "SSH-" (ssh), a reply that
+ *   was TLS or HTTP but broke the protocol (the record keeps that probe's
+ *   error; TLS still gets JARM), a failed connect (done), else a banner.
+ * A service that talks first is therefore never mistaken for TLS or HTTP
+ * (and sees one connection), and a client-first one does not wait
+ * detect_wait_ms for silence.
  */
 enum stage {
 	ST_RACE,
@@ -99,10 +102,11 @@ struct conn {
 	size_t nread;
 	bool started;
 	int pending_err; /* connect failed synchronously: report on deadline */
-	int attempt;	 /* retries so far */
-	int last_err;	 /* why the previous attempt failed */
-	bool waiting;	 /* no socket: between a failed attempt and the next */
-	bool due;	 /* waiting, and its backoff is over */
+	struct timeval connected_at; /* when the connection came up */
+	int attempt;		     /* retries so far */
+	int last_err;		     /* why the previous attempt failed */
+	bool waiting; /* no socket: between a failed attempt and the next */
+	bool due;     /* waiting, and its backoff is over */
 	struct conn *prev, *next;
 };
 
@@ -116,6 +120,8 @@ struct host {
 	enum stage stage;
 	struct event *budget;
 	struct timeval budget_end; /* when budget fires */
+	struct event *race_timer;  /* when TLS and HTTP join the race */
+	bool raced;		   /* they have */
 	struct conn *conns;
 	bool aborted;
 	bool started;
@@ -132,6 +138,7 @@ struct bph_engine {
 	int inflight; /* sockets open now (waiting retries hold none) */
 	struct eng_caps addrs, nets;
 	unsigned pump_gen; /* counts pumps, for eng_slot.blocked */
+	uint64_t jitter;   /* xorshift state for the retries' jitter */
 	struct host *active;
 	int fatal;
 	bool input_closed; /* seen by the loop: no more hosts will come */
@@ -162,8 +169,8 @@ static inline struct timeval bph_eng_tv(int ms)
 int bph_eng_room(struct bph_engine *e, uint32_t ip);
 /* Counts a socket to ip opened (delta 1) or closed (-1). */
 void bph_eng_count(struct bph_engine *e, uint32_t ip, int delta);
-/* A connection to ip, still counted, ended before its first byte: the
- * /24's limit drops to the other connections it held (at least 1). */
+/* A connection to ip, still counted, ended before its banner: the /24's
+ * limit drops to half the connections it held (at least 1). */
 void bph_eng_dropped(struct bph_engine *e, uint32_t ip);
 /* A connection to ip got its first byte: the /24's limit rises by one
  * after limit such answers, up to max_per_net. */
@@ -198,6 +205,8 @@ void bph_eng_conn_close(struct conn *c, int status);
 
 /* ---- engine_race.c: detection policy --------------------------------- */
 
+/* Opens h's race: detect now, TLS and plain HTTP a little later. */
+void bph_eng_race_begin(struct host *h);
 /* Starts h's next stage until a run is active, or ends h. */
 void bph_eng_host_advance(struct host *h);
 /* The run_done hook: a run of h was finalized. */

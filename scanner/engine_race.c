@@ -54,6 +54,8 @@ static void run_abort(struct host *h, struct run *r)
 /* Leaves ST_RACE for stage st with protocol proto (NULL: none). */
 static void race_end(struct host *h, enum stage st, const char *proto)
 {
+	if (h->race_timer)
+		evtimer_del(h->race_timer);
 	h->stage = st;
 	for (int i = 0; i < MAX_RUNS; i++)
 		run_abort(h, &h->runs[i]);
@@ -100,6 +102,81 @@ static void race_settle(struct host *h)
 	}
 }
 
+/*
+ * How long detect has the port to itself once connected. A server that
+ * talks first (SSH, SMTP, FTP) has said so by then (round trips up to
+ * this long), and the TLS and HTTP attempts never open: a server that
+ * counts its clients' connections (sshd's MaxStartups) sees one. A
+ * client-first one waits this much longer.
+ */
+#define RACE_DELAY_MS 250
+
+/* TLS and plain HTTP join the race (once). */
+static void race_join(struct host *h)
+{
+	if (h->raced || h->stage != ST_RACE || h->aborted)
+		return;
+	h->raced = true;
+	if (h->race_timer)
+		evtimer_del(h->race_timer);
+	bph_eng_start_run(h, R_TLS, &bph_probe_tls, false);
+	bph_eng_start_run(h, R_HTTP, &bph_probe_http, false);
+}
+
+/*
+ * How much longer TLS and HTTP should wait: until detect's connection has
+ * been up RACE_DELAY_MS (a server-first banner comes about one round trip
+ * after our side of the handshake), and not while detect is still
+ * connecting or waiting to retry after the server turned it away.
+ */
+static bool race_wait(struct host *h, struct timeval *left)
+{
+	struct timeval now, since, delay = bph_eng_tv(RACE_DELAY_MS);
+
+	*left = delay;
+	for (const struct conn *c = h->conns; c; c = c->next) {
+		if (c->run != &h->runs[R_DETECT])
+			continue;
+		if (c->waiting || !c->started)
+			return true;
+		event_base_gettimeofday_cached(h->e->base, &now);
+		timersub(&now, &c->connected_at, &since);
+		if (!timercmp(&since, &delay, <))
+			return false;
+		timersub(&delay, &since, left);
+		return true;
+	}
+	return false;
+}
+
+static void race_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct host *h = arg;
+	struct timeval left;
+
+	(void)fd;
+	(void)what;
+	if (race_wait(h, &left))
+		evtimer_add(h->race_timer, &left);
+	else
+		race_join(h);
+	h->e->pump(h->e);
+}
+
+void bph_eng_race_begin(struct host *h)
+{
+	struct timeval tv = bph_eng_tv(RACE_DELAY_MS / 5); /* then as needed */
+
+	h->race_timer = evtimer_new(h->e->base, race_timer_cb, h);
+	if (!h->race_timer || evtimer_add(h->race_timer, &tv) != 0) {
+		bph_eng_fail(h->e, BPH_ERR_NOMEM);
+		return;
+	}
+	bph_eng_start_run(h, R_DETECT, &bph_probe_detect, false);
+	if (!bph_eng_host_busy(h))
+		bph_eng_host_advance(h);
+}
+
 static void race_step(struct host *h)
 {
 	const struct bph_service *d = &h->scratch[R_DETECT];
@@ -110,6 +187,9 @@ static void race_step(struct host *h)
 
 	if (h->stage != ST_RACE || h->e->fatal)
 		return;
+	if (d_done && !h->raced && !is_proto(d, "ssh") &&
+	    !is_proto(d, "banner"))
+		race_join(h); /* silence (or no connection): client-first? */
 	if (d_done && !h->aborted && is_proto(d, "ssh")) {
 		race_end(h, ST_SSH, "ssh");
 		bph_eng_start_run(h, 0, &bph_probe_ssh, false);
@@ -150,6 +230,9 @@ static void host_end(struct host *h)
 	if (h->budget)
 		event_free(h->budget);
 	h->budget = NULL;
+	if (h->race_timer)
+		event_free(h->race_timer);
+	h->race_timer = NULL;
 	if (h->prev)
 		h->prev->next = h->next;
 	else if (e->active == h)

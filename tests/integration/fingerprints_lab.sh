@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Oracle test of every fingerprint bphound records, on the lab with its
-# hostile hosts (tests/lab/lab.sh, LAB_HOSTILE=1):
+# hostile hosts and its two servers of six addresses each, one of which
+# limits its clients (sshd MaxStartups 3:100:3, nginx limit_conn 2)
+# (tests/lab/lab.sh, LAB_HOSTILE=1 LAB_LIMITED=1):
 #
 #   1. brings the lab up (prefix bphfp<pid>; torn down on every exit),
 #   2. runs `bphound scan` over the lab ranges inside the scanner namespace
@@ -37,7 +39,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-LAB_HOSTILE=1 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
+LAB_HOSTILE=1 LAB_LIMITED=1 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
 truth=$work/lab/truth.json
 py() { /usr/bin/python3 "$@"; }
 nsx() { ip netns exec "$prefix-scan" "$@"; }
@@ -68,6 +70,8 @@ capture_scan() {
 	wait "$cap_pid" 2>/dev/null || true
 	cap_pid=""
 	grep -E "Elapsed \(wall|Maximum resident|Exit status" "$work/time.txt"
+	echo "connections the limited sshd dropped past MaxStartups so far:" \
+		"$(grep -c "past MaxStartups" "$work/lab/h25/sshd.log" || true)"
 
 	tsh() { tshark -r "$work/cap.pcapng" -d tcp.port==2222,ssh -d tcp.port==8443,tls "$@" 2>/dev/null; }
 	tsh -Y ssh.kex.hasshserver -T fields -e ip.src -e tcp.srcport \
