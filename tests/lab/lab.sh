@@ -570,7 +570,8 @@ multi_ips() { # a.b.c.X-Y -> the addresses
 
 build_multi() { # dir nn spec
     local dir=$1 nn=$2 spec=$3 ns=$PREFIX-h$nn rtr=$PREFIX-rtr ip br gw
-    ip=$(multi_ips "$spec" | head -n1)
+    ip=$(multi_ips "$spec")
+    ip=${ip%%$'\n'*} # the first (no `| head`: pipefail and SIGPIPE)
     gw=${ip%.*}.1
     br=${ip%.*}; br=br${br##*.}
     if ! ip -n "$rtr" link show "$br" >/dev/null 2>&1; then
