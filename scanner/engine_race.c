@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "fingerprints/err.h"
+#include "probes/probe.h"
 #include "probes/registry.h"
 
 /* ---- stages --------------------------------------------------------- */
@@ -94,8 +95,14 @@ static void race_settle(struct host *h)
 	} else if (d->banner && d->banner->error) { /* could not connect */
 		race_end(h, ST_DONE, NULL);
 		TAKE(h, R_DETECT, banner);
-	} else if (h->aborted) {
+	} else if (h->aborted) { /* the budget ran out first: say so */
 		race_end(h, ST_DONE, NULL);
+		h->svc->banner = bph_banner_info_new();
+		if (!h->svc->banner)
+			bph_eng_fail(h->e, BPH_ERR_NOMEM);
+		else
+			bph_probe_set_error(&h->svc->banner->error,
+					    BPH_ERR_TIMEOUT, "budget");
 	} else {
 		race_end(h, ST_BANNER, "banner");
 		bph_eng_start_run(h, 0, &bph_probe_banner, false);

@@ -230,8 +230,11 @@ static void svc_init(struct bph_service *s, uint16_t port)
 static void fast_cfg(struct bph_engine_cfg *cfg)
 {
 	bph_engine_cfg_default(cfg);
-	cfg->detect_wait_ms = 300;
-	cfg->io_timeout_ms = 3000;
+	/* no server here is silent; a loaded machine (or ASan) can take
+	 * longer than the default second to greet, close or reset, and that
+	 * much silence would be a client-first server */
+	cfg->detect_wait_ms = 5000;
+	cfg->io_timeout_ms = 10000;
 	cfg->retries = N_RETRIES;
 	cfg->retry_ms = 50;
 }

@@ -904,10 +904,13 @@ static void test_engine_serial(void **state)
 		bph_service_clear(&s[i]);
 }
 
-/* Many services at once, fewer connection slots than services. */
+/* Many services at once, fewer connection slots than services; one
+ * loopback sshd stands for many hosts behind one address, so the careful
+ * caps (4 per address, test_scanner_careful.c) keep it from being swamped
+ * on a loaded machine, and the timeouts are loose: results, not times. */
 static void test_engine_many(void **state)
 {
-	enum { MANY = 300 };
+	enum { MANY = 64 };
 	struct bph_service *s = calloc(MANY, sizeof(*s));
 	struct bph_engine_cfg cfg;
 	char key0[64];
@@ -921,7 +924,9 @@ static void test_engine_many(void **state)
 		s[i].state = BPH_STATE_OPEN;
 	}
 	bph_engine_cfg_default(&cfg);
-	cfg.max_connections = 64;
+	cfg.max_connections = 16;
+	cfg.io_timeout_ms = 30000;
+	cfg.host_budget_ms = 120000;
 	cfg.detect_wait_ms = 300;
 	/* no bound on the time: tests check results, never timings (this
 	 * one failed at 30 s on a machine with a load of 19) */
