@@ -53,6 +53,7 @@ struct bph_opts {
 	const char *out_file;
 	const char *explain;
 	const char *sni;
+	const char *user; /* scan, pivot: the probe worker's identity */
 	const char *common_file;
 	const char *threshold;	   /* clustering options, parsed by */
 	const char *max_share;	   /* cli_opts.c against the cluster */

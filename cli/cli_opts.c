@@ -142,6 +142,9 @@ const struct bph_optdef bph_optdefs[] = {
      "scan only shard I of N (counting from 0)"},
     {"sni", 0, BPH_OPT_STR, F(sni), 0, 0, NULL, "NAME", C_SCAN,
      "server name to send in TLS handshakes"},
+    {"user", 0, BPH_OPT_STR, F(user), 0, 0, NULL, "NAME", C_SCAN,
+     "run the probes (every byte from the targets) as NAME (default: the "
+     "user who ran sudo, else nobody)"},
     {"no-probes", 0, BPH_OPT_FLAG, F(no_probes), 0, 0, NULL, NULL, C_SCAN,
      "SYN scan only: no TLS, SSH or HTTP exchanges"},
     {"no-jarm", 0, BPH_OPT_FLAG, F(no_jarm), 0, 0, NULL, NULL, C_SCAN,

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/asn_targets.h"
+#include "cli/probe_worker.h"
 #include "cli/scan_config.h"
 #include "cli/scan_signals.h"
 #include "fingerprints/err.h"
@@ -19,17 +20,18 @@
 #include "fingerprints/record_json.h"
 #include "scanner/engine.h"
 #include "scanner/netroute.h"
+#include "scanner/sandbox.h"
 #include "scanner/targets.h"
 #include "store/resume.h"
 #include "store/store.h"
 
-/* Open services found by the SYN scan, grown as replies arrive; with eng,
- * each is also handed to the probe engine at once (pipelining). */
+/* Open services found by the SYN scan, grown as replies arrive; with w,
+ * each is also handed to the probe worker at once (pipelining). */
 struct svc_list {
 	struct bph_service *v;
 	size_t n, cap;
 	int err;
-	struct bph_engine *eng;
+	struct bph_worker *w;
 };
 
 static void collect(void *ctx, const struct bph_service *svc)
@@ -55,8 +57,8 @@ static void collect(void *ctx, const struct bph_service *svc)
 	l->v[l->n].http = NULL;
 	l->v[l->n].banner = NULL;
 	l->n++;
-	if (l->eng && bph_engine_submit(l->eng, svc))
-		l->err = BPH_ERR_NOMEM;
+	if (l->w && bph_worker_submit(l->w, svc))
+		l->err = BPH_ERR_IO;
 }
 
 static void svc_list_free(struct svc_list *l)
@@ -174,10 +176,13 @@ static void synscan_cfg_from_opts(const struct bph_opts *o,
 	c->stop_on_signal = true;
 }
 
-/* Starts the probe engine before the SYN scan: every open port is probed
- * as soon as its SYN-ACK arrives, while the scan (and its cooldown) go on. */
+/* Starts the probe worker before the SYN scan (and its threads): every
+ * open port is probed as soon as its SYN-ACK arrives, while the scan (and
+ * its cooldown) go on, in a child process that runs as id with no
+ * capability under a seccomp allowlist (docs/architecture.md,
+ * "Privileges"). */
 static int probes_start(const struct bph_opts *o, const char *ua,
-			struct svc_list *l)
+			const struct bph_identity *id, struct svc_list *l)
 {
 	struct bph_engine_cfg ec;
 	char err[256] = "";
@@ -190,46 +195,64 @@ static int probes_start(const struct bph_opts *o, const char *ua,
 	ec.sni = o->sni;
 	ec.user_agent = ua;
 	ec.jarm = !o->no_jarm;
-	int rc = bph_engine_start(&ec, &l->eng, err, sizeof(err));
+	int rc = bph_worker_start(&ec, id, &l->w, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "bphound: probes: %s\n",
 			err[0] ? err : bph_strerror(rc));
 	return rc;
 }
 
-/* After the SYN scan: waits for the probes, takes their records. */
-static int probes_finish(struct svc_list *l)
+/* After the SYN scan: waits for the worker's records (untrusted input,
+ * checked by bph_worker_finish) and puts them in the list's services. */
+static int probes_finish(struct svc_list *l, int sfd, int *signo)
 {
-	struct bph_service *v;
-	size_t n;
 	char err[256] = "";
-	int rc = bph_engine_finish(l->eng, &v, &n, err, sizeof(err));
-	l->eng = NULL;
-	if (rc) {
+	size_t refused = 0;
+	int rc = bph_worker_finish(l->w, l->v, l->n, sfd, signo, &refused, err,
+				   sizeof(err));
+	l->w = NULL;
+	if (refused)
+		fprintf(stderr,
+			"bphound: probes: %zu records from the probe worker "
+			"refused (malformed, unknown or repeated)\n",
+			refused);
+	if (rc)
 		fprintf(stderr, "bphound: probes: %s\n",
 			err[0] ? err : bph_strerror(rc));
-		return rc;
-	}
-	svc_list_free(l);
-	l->v = v;
-	l->n = l->cap = n;
-	return 0;
+	return rc;
 }
 
-/* The probes' end with SIGINT/SIGTERM watched: a signal cancels them and
- * lands in *signo (the run is then not recorded; --resume probes the open
- * ports the final checkpoint saved). */
+/* Before anything is sent or stored: the right to open raw sockets, and
+ * who the probes will run as (--user, else the sudo user, else nobody). */
+static int check_privileges(const struct bph_opts *o, struct bph_identity *id)
+{
+	char err[256] = "";
+	int rc;
+
+	if (!bph_have_net_raw()) {
+		fprintf(stderr,
+			"bphound: %s needs the CAP_NET_RAW capability to send "
+			"SYN packets and capture replies: run it as root (for "
+			"example with sudo) or give the binary cap_net_raw "
+			"(setcap cap_net_raw+ep)\n",
+			o->cmd);
+		return BPH_ERR_PERM;
+	}
+	rc =
+	    o->no_probes ? 0 : bph_identity_pick(o->user, id, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "bphound: %s\n", err);
+	return rc;
+}
+
+/* The probes' end with SIGINT/SIGTERM watched: a signal on the run's
+ * signalfd kills the worker and lands in *signo (the run is then not
+ * recorded; --resume probes the open ports the final checkpoint saved). */
 static int probes_finish_watched(struct svc_list *l,
 				 struct bph_scan_signals *sig, int *signo)
 {
-	int rc;
+	int rc = probes_finish(l, sig->sfd, signo);
 
-	if (bph_scan_signals_watch(sig, l->eng))
-		fputs("bphound: cannot watch for signals during the probes\n",
-		      stderr);
-	rc = probes_finish(l);
-	bph_scan_signals_unwatch(sig);
-	*signo = sig->signo;
 	return *signo ? 0 : rc;
 }
 
@@ -488,6 +511,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 	struct bph_resume *res = resumed;
 	struct bph_scan_signals sig = {.sfd = -1};
 	char ua[BPH_UA_MAX];
+	struct bph_identity id;
 	int rc;
 
 	out->scan_id = resumed ? bph_resume_scan_id(resumed) : 0;
@@ -498,16 +522,16 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 	}
 	synscan_cfg_from_opts(o, t, ports, n_ports, &cfg);
 	if ((rc = preflight(job, t, &cfg, resumed != NULL, ua)) != 0 ||
-	    o->dry_run)
+	    o->dry_run || (rc = check_privileges(o, &id)) != 0)
 		goto out;
 	if (!resumed &&
 	    ((rc = bph_store_scan_begin(st, job->kind, o->cmd,
 					&out->scan_id)) != 0 ||
 	     (rc = resume_begin(job, st, out->scan_id, &cfg, &res)) != 0))
 		goto out;
-	/* before the probes' thread starts, so that it inherits the mask */
+	/* before the probe worker is forked, so that it inherits the mask */
 	if ((rc = bph_scan_signals_block(&sig)) != 0 ||
-	    (!o->no_probes && (rc = probes_start(o, ua, &l)) != 0))
+	    (!o->no_probes && (rc = probes_start(o, ua, &id, &l)) != 0))
 		goto abandon;
 	resume_attach(res, &cfg, &l, resumed != NULL);
 	rc = bph_synscan_run(&cfg, bph_resume_on_verdict, res, &out->stats, err,
@@ -519,7 +543,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 		goto abandon;
 	}
 	out->signo = out->stats.signo;
-	if (!out->signo && l.eng)
+	if (!out->signo && l.w)
 		rc = probes_finish_watched(&l, &sig, &out->signo);
 	if (out->signo) {
 		if (strcmp(job->kind, "sweep")) /* a sweep starts afresh */
@@ -537,10 +561,7 @@ abandon: /* a new run that sent nothing is not one to resume */
 	if (res && res != resumed && out->stats.sent == 0)
 		bph_resume_done(res);
 out:
-	if (l.eng) { /* scan failed or stopped: stop the probes, discard */
-		bph_engine_cancel(l.eng);
-		probes_finish(&l);
-	}
+	bph_worker_cancel(l.w); /* scan failed or stopped: discard */
 	bph_scan_signals_restore(&sig);
 	if (res != resumed)
 		bph_resume_free(res);

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Privilege separation observed during a real scan (issue 9, part 1;
+# docs/architecture.md "Privileges"). On the lab's two servers of six
+# addresses each (tests/lab/lab.sh, LAB_LIMITED=only):
+#
+#   1. `bphound scan` as root; while it runs, `ss -tnp` in the scanner
+#      namespace names the process holding TCP connections to lab hosts,
+#      and its /proc/PID/status must show Uid and Gid not 0 (nobody's, as
+#      no --user and no SUDO_USER are given), CapEff 0, CapPrm 0,
+#      NoNewPrivs 1 and Seccomp 2; it must not be the scanner's own pid
+#      (the one holding the raw socket). The scan exits 0 and every SSH
+#      service has its three host keys (records crossed the worker pipe).
+#   2. the same with --user daemon: the worker runs as daemon's uid.
+#   3. --user root and --user with an unknown name: exit 2, nothing sent.
+#   4. scan and pivot run as nobody (no CAP_NET_RAW): exit 2 with a message
+#      naming CAP_NET_RAW; cluster, show and export of a store nobody can
+#      read run as nobody.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin=${BPH_BUILD:-$top/build}/bphound
+work=$(mktemp -d /tmp/bph-privsep.XXXXXX)
+chmod 755 "$work"
+prefix=bphps$$
+cleanup() {
+	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+LAB_LIMITED=only bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
+truth=$work/lab/truth.json
+py() { /usr/bin/python3 "$@"; }
+ranges=$(py -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["ranges"]))' "$truth")
+n_ssh=$(py -c 'import json,sys; print(sum(1 for h in json.load(open(sys.argv[1]))["hosts"] if 22 in h["open_ports"]))' "$truth")
+
+# Scans the lab with extra options "$@" in the background and, while it
+# runs, reads the status of the process that holds a TCP connection to a
+# lab host (198.18.x.y); writes $work/status.$tag, $work/pids.$tag.
+observe_scan() {
+	local tag=$1 spid pid=""
+	shift
+	unset SUDO_USER
+	# shellcheck disable=SC2086 # ranges is a word list
+	ip netns exec "$prefix-scan" "$bin" scan $ranges -p 22,443 \
+		--allow-reserved --wait 500 -q --db "$work/$tag.db" \
+		-o "$work/$tag.jsonl" "$@" 2>"$work/$tag.err" &
+	spid=$!
+	for _ in $(seq 1 600); do
+		pid=$(ip netns exec "$prefix-scan" ss -tnpH state established \
+			'( dst 198.18.0.0/15 )' 2>/dev/null |
+			grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
+		[ -n "$pid" ] && cp "/proc/$pid/status" "$work/status.$tag" 2>/dev/null && break
+		pid=""
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "scanner $spid worker ${pid:-none}" >"$work/pids.$tag"
+	wait "$spid" || { echo "scan $tag exited $?"; cat "$work/$tag.err"; return 1; }
+	[ -n "$pid" ] || { echo "no connection to a lab host seen"; return 1; }
+	[ "$pid" != "$spid" ] || { echo "the scanner itself ($spid) held the connections"; return 1; }
+	cat "$work/pids.$tag"
+}
+
+field() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
+
+check_status() {
+	local tag=$1 want_uid=$2 st
+	st=$work/status.$tag
+	echo "$tag: $(grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs|Seccomp):' "$st" | tr -s '\t' ' ' | paste -sd';')"
+	[ "$(field Uid "$st")" = "$want_uid" ] || fail "$tag: Uid $(field Uid "$st"), want $want_uid"
+	[ "$(field Gid "$st")" != 0 ] || fail "$tag: Gid 0"
+	[ "$(field CapEff "$st")" = 0000000000000000 ] || fail "$tag: CapEff $(field CapEff "$st")"
+	[ "$(field CapPrm "$st")" = 0000000000000000 ] || fail "$tag: CapPrm $(field CapPrm "$st")"
+	[ "$(field NoNewPrivs "$st")" = 1 ] || fail "$tag: NoNewPrivs $(field NoNewPrivs "$st")"
+	[ "$(field Seccomp "$st")" = 2 ] || fail "$tag: Seccomp $(field Seccomp "$st")"
+	py - "$work/$tag.jsonl" "$n_ssh" <<'EOF' || fail "$tag: records incomplete"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+ssh = [r for r in recs if r["port"] == 22]
+full = [r for r in ssh if len((r.get("ssh") or {}).get("hostkeys", [])) == 3]
+tls = [r for r in recs if r["port"] == 443 and (r.get("tls") or {}).get("jarm")]
+print(f"records: {len(full)} of {len(ssh)} SSH services with 3 host keys "
+      f"(lab: {sys.argv[2]}), {len(tls)} TLS services with JARM")
+sys.exit(0 if len(full) == len(ssh) == int(sys.argv[2]) and tls else 1)
+EOF
+}
+
+# 1. default identity: nobody
+if observe_scan default; then
+	check_status default "$(id -u nobody)"
+else
+	fail "scan as root (default identity)"
+fi
+# 2. --user daemon
+if observe_scan user --user daemon; then
+	check_status user "$(id -u daemon)"
+else
+	fail "scan --user daemon"
+fi
+
+# 3. identities that are refused before anything is sent
+for u in root no-such-user-bph; do
+	rc=0
+	ip netns exec "$prefix-scan" "$bin" scan 198.18.40.10 -p 22 \
+		--allow-reserved -q --db "$work/refused.db" --user "$u" \
+		2>"$work/refused.err" || rc=$?
+	if [ "$rc" = 2 ] && grep -q -- "--user" "$work/refused.err"; then
+		ok "--user $u: exit 2: $(head -n1 "$work/refused.err")"
+	else
+		fail "--user $u: exit $rc: $(cat "$work/refused.err")"
+	fi
+done
+
+# 4. without CAP_NET_RAW; commands that send nothing as nobody
+chmod 644 "$work/default.db"
+mkdir "$work/nobody" && chown nobody "$work/nobody"
+for cmd in "scan 198.18.40.10 -p 22" "pivot 198.18.40.10 -p 22"; do
+	rc=0
+	# shellcheck disable=SC2086 # cmd is a word list
+	ip netns exec "$prefix-scan" runuser -u nobody -- "$bin" $cmd \
+		--allow-reserved -q --db "$work/nobody/s.db" 2>"$work/nocap.err" || rc=$?
+	if [ "$rc" = 2 ] && grep -q CAP_NET_RAW "$work/nocap.err"; then
+		ok "${cmd%% *} as nobody: exit 2: $(head -n1 "$work/nocap.err")"
+	else
+		fail "${cmd%% *} as nobody: exit $rc: $(cat "$work/nocap.err")"
+	fi
+done
+ip1=$(py -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["ip"])' "$work/default.jsonl")
+for cmd in "cluster" "show $ip1" "export --format json -o -"; do
+	# shellcheck disable=SC2086 # cmd is a word list
+	if runuser -u nobody -- "$bin" $cmd --db "$work/default.db" >"$work/ro.out" 2>"$work/ro.err" &&
+		[ -s "$work/ro.out" ]; then
+		ok "${cmd%% *} as nobody"
+	else
+		fail "${cmd%% *} as nobody: $(cat "$work/ro.err")"
+	fi
+done
+
+[ "$fails" -eq 0 ] || { echo "privsep_lab: $fails failures"; exit 1; }
+echo "privsep_lab: all checks passed"
