@@ -234,24 +234,33 @@ static int add_all(scmp_filter_ctx ctx, uint32_t action,
 	return 0;
 }
 
+/* libseccomp's SCMP_An() leave datum_b out, which clang's
+ * -Wmissing-field-initializers (the fuzz build) rejects. */
+static struct scmp_arg_cmp arg(unsigned int n, enum scmp_compare op,
+			       scmp_datum_t a, scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = {n, op, a, b};
+
+	return c;
+}
+
 /* The probe worker's conditional rules: sockets, threads, one ioctl. */
 static int add_probe_conditions(scmp_filter_ctx ctx)
 {
 	uint32_t deny = SCMP_ACT_ERRNO(EACCES);
 
-	return seccomp_rule_add(
-		   ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
-		   SCMP_A0(SCMP_CMP_EQ, AF_INET),
-		   SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) ||
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+				arg(0, SCMP_CMP_EQ, AF_INET, 0),
+				arg(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) ||
 	       /* pthread_create: clone3 is told it does not exist (glibc
 		* then uses clone), clone only with CLONE_THREAD: no fork */
 	       seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
 				0) ||
 	       seccomp_rule_add(
 		   ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-		   SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) ||
+		   arg(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)) ||
 	       seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				SCMP_A1(SCMP_CMP_EQ, FIONREAD)) ||
+				arg(1, SCMP_CMP_EQ, FIONREAD, 0)) ||
 	       seccomp_rule_add(ctx, deny, SCMP_SYS(open), 0) ||
 	       seccomp_rule_add(ctx, deny, SCMP_SYS(openat), 0) ||
 	       seccomp_rule_add(ctx, deny, SCMP_SYS(openat2), 0);

@@ -78,7 +78,7 @@ step layout layout
 step clang-format format_check
 step build-sanitizers build build-asan -DBPH_WERROR=ON -DBPH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 step unit-tests-sanitizers unit build-asan
-step build-fuzzers build build-fuzz -DCMAKE_C_COMPILER=clang -DBPH_FUZZ=ON
+step build-fuzzers build build-fuzz -DCMAKE_C_COMPILER=clang -DBPH_FUZZ=ON -DBPH_WERROR=ON
 step fuzz fuzz_all
 # The lab tests share one set of keys and certificates per run (generating
 # them is most of a lab's bring-up): the first lab writes them, the others

@@ -54,7 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t n_probes = 0;
 	const struct bph_probe *const *reg = bph_probe_registry(&n_probes);
-	struct bph_probe_ctx ctx = {"198.18.0.1", 443, "198.18.0.1", 10, false};
+	struct bph_probe_ctx ctx = {.ip = "198.18.0.1",
+				    .port = 443,
+				    .sni = "198.18.0.1",
+				    .wait_ms = 10};
 	struct bph_service svc;
 	const struct bph_probe *p;
 	void *priv;
