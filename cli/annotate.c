@@ -9,8 +9,10 @@
  */
 #include "cli/annotate_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -209,8 +211,8 @@ static struct upcache *up_build(const struct bph_rdb *db, uint32_t origin,
 }
 
 /* The cached providers of origin (built when new), or NULL on ENOMEM. */
-static struct upcache *up_get(struct bph_cli_annot *an, uint32_t origin,
-			      int *bad)
+static struct upcache *up_get(const struct bph_rdb *db, struct uptab *an,
+			      uint32_t origin, int *bad)
 {
 	size_t mask = an->n_up_slots - 1, j;
 
@@ -236,7 +238,7 @@ static struct upcache *up_get(struct bph_cli_annot *an, uint32_t origin,
 	for (j = (origin * 2654435761u) & mask; an->ups[j]; j = (j + 1) & mask)
 		if (an->ups[j]->asn == origin)
 			return an->ups[j];
-	if ((an->ups[j] = up_build(an->db, origin, bad)))
+	if ((an->ups[j] = up_build(db, origin, bad)))
 		an->n_ups++;
 	return an->ups[j];
 }
@@ -252,8 +254,9 @@ static void up_free(struct upcache *c)
 
 /* The providers of every origin, distinct: one origin's from the cache,
  * several origins' merged (multi-origin prefixes are rare). */
-static void upstreams(struct bph_cli_annot *an, const struct bph_route *r,
-		      struct combo *k, json_t *root, int *bad)
+static void upstreams(const struct bph_rdb *db, struct uptab *tab,
+		      const struct bph_route *r, struct combo *k, json_t *root,
+		      int *bad)
 {
 	size_t n_orig = r->n_origins ? r->n_origins : 1;
 	json_t *arr = n_orig > 1 && root ? json_array() : NULL;
@@ -261,7 +264,7 @@ static void upstreams(struct bph_cli_annot *an, const struct bph_route *r,
 
 	for (size_t i = 0; i < n_orig; i++) {
 		uint32_t o = r->n_origins ? r->origins[i].asn : r->asn;
-		struct upcache *c = up_get(an, o, bad);
+		struct upcache *c = up_get(db, tab, o, bad);
 		if (!c)
 			return;
 		if (n_orig == 1) { /* shared as it is */
@@ -340,12 +343,12 @@ static void listed(const struct bph_rdb *db, const struct bph_addr *a,
 		bph_annot_set(root, "listed", arr, bad);
 }
 
-static int build_combo(struct bph_cli_annot *an, const struct bph_addr *a,
+static int build_combo(const struct bph_rdb *db, bool with_json,
+		       struct uptab *tab, const struct bph_addr *a,
 		       struct combo *k)
 {
-	const struct bph_rdb *db = an->db;
-	json_t *root = an->with_json ? json_object() : NULL;
-	int bad = an->with_json && !root;
+	json_t *root = with_json ? json_object() : NULL;
+	int bad = with_json && !root;
 	struct bph_route r;
 	bool routed = bph_rdb_route(db, a, &r);
 
@@ -356,7 +359,7 @@ static int build_combo(struct bph_cli_annot *an, const struct bph_addr *a,
 			routing(db, &r, k, root, &bad);
 		registration(db, a, k, root, &bad);
 		if (routed)
-			upstreams(an, &r, k, root, &bad);
+			upstreams(db, tab, &r, k, root, &bad);
 		listed(db, a, k, root, &bad);
 	}
 	if (!bad && root && (k->json = json_dumps(root, JSON_COMPACT)))
@@ -419,69 +422,181 @@ static int grow(struct bph_cli_annot *an)
 	return 0;
 }
 
-/* The combo for a's ids, built when new; its index into *idx. */
-static int combo_for(struct bph_cli_annot *an, const struct bph_addr *a,
-		     uint32_t *idx)
-{
+/* ---- the hosts, in parallel ----
+ *
+ * Lookups are read-only on the rdb, so threads split the work in three
+ * steps: every host's ids (threads over ranges of hosts), the combos
+ * numbered serially in host order (the same numbering a single thread
+ * gives), then the new combos built (threads over ranges of combos, each
+ * with its own cache of providers). The result does not depend on the
+ * number of threads (tests/unit/test_cli_annotate.c). */
+
+struct hostq {
+	struct bph_addr a;
 	struct bph_rdb_ids ids;
+	bool ok; /* an address, not a name */
+};
+
+struct job {
+	struct bph_cli_annot *an;
+	const struct bph_clustering *c;
+	struct hostq *q;
+	uint32_t *rep; /* per combo, the first host that meets it */
+	size_t t, n_threads;
+	int rc;
+};
+
+static void share(size_t n, const struct job *j, size_t *lo, size_t *hi)
+{
+	*lo = n * j->t / j->n_threads;
+	*hi = n * (j->t + 1) / j->n_threads;
+}
+
+static void *ids_job(void *arg)
+{
+	struct job *j = arg;
+	size_t lo, hi;
+
+	share(j->c->n_hosts, j, &lo, &hi);
+	for (size_t h = lo; h < hi; h++) {
+		const char *s = j->c->hosts[h];
+		struct hostq *q = &j->q[h];
+		q->ok = !bph_addr_parse(s, strlen(s), &q->a);
+		if (q->ok)
+			bph_rdb_ids(j->an->db, &q->a, &q->ids);
+	}
+	return NULL;
+}
+
+static void *build_job(void *arg)
+{
+	struct job *j = arg;
+	struct bph_cli_annot *an = j->an;
+	size_t lo, hi;
+
+	share(an->n_combos, j, &lo, &hi);
+	for (size_t i = lo; !j->rc && i < hi; i++)
+		j->rc = build_combo(an->db, an->with_json, &an->ups[j->t],
+				    &j->q[j->rep[i]].a, an->combos[i]);
+	return NULL;
+}
+
+/* Runs fn over n_threads jobs (the calling thread does the first share;
+ * a thread that cannot start leaves its share to the caller). */
+static void run_jobs(struct job *jobs, size_t n_threads, void *(*fn)(void *))
+{
+	pthread_t tid[ANNOT_MAX_THREADS];
+	bool started[ANNOT_MAX_THREADS] = {false};
+
+	for (size_t t = 1; t < n_threads; t++)
+		started[t] = !pthread_create(&tid[t], NULL, fn, &jobs[t]);
+	fn(&jobs[0]);
+	for (size_t t = 1; t < n_threads; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			fn(&jobs[t]);
+	}
+}
+
+/* The index of the combo for q's ids, numbered when new (first host
+ * h that meets it into rep). */
+static int combo_index(struct bph_cli_annot *an, const struct hostq *q,
+		       size_t h, uint32_t *rep, uint32_t *idx)
+{
 	size_t j;
 	int rc;
 
-	bph_rdb_ids(an->db, a, &ids);
 	if ((an->n_combos + 1) * 2 > an->n_slots && (rc = grow(an)))
 		return rc;
-	for (j = ids_hash(&ids) & (an->n_slots - 1); an->slots[j];
+	for (j = ids_hash(&q->ids) & (an->n_slots - 1); an->slots[j];
 	     j = (j + 1) & (an->n_slots - 1))
-		if (ids_equal(&an->combos[an->slots[j] - 1]->ids, &ids)) {
+		if (ids_equal(&an->combos[an->slots[j] - 1]->ids, &q->ids)) {
 			*idx = an->slots[j] - 1;
 			return 0;
 		}
 	struct combo *k = calloc(1, sizeof(*k));
 	if (!k)
 		return BPH_ERR_NOMEM;
-	k->ids = ids;
-	if ((rc = build_combo(an, a, k))) {
-		combo_free(k);
-		return rc;
-	}
+	k->ids = q->ids;
+	rep[an->n_combos] = (uint32_t)h;
 	an->combos[an->n_combos] = k;
 	an->slots[j] = (uint32_t)++an->n_combos;
 	*idx = an->slots[j] - 1;
 	return 0;
 }
 
-static int annotate_hosts(struct bph_cli_annot *an,
-			  const struct bph_clustering *c)
+static int number_combos(struct bph_cli_annot *an, size_t n_hosts,
+			 const struct hostq *q, uint32_t *rep)
 {
-	an->hosts = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(*an->hosts));
-	an->host_combo = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(uint32_t));
-	if (!an->hosts || !an->host_combo)
-		return BPH_ERR_NOMEM;
-	for (size_t h = 0; h < c->n_hosts; h++) {
-		struct bph_addr a;
-		uint32_t k;
+	for (size_t h = 0; h < n_hosts; h++) {
 		an->host_combo[h] = UINT32_MAX;
-		if (bph_addr_parse(c->hosts[h], strlen(c->hosts[h]), &a))
-			continue; /* a name, not an address */
-		int rc = combo_for(an, &a, &k);
+		if (!q[h].ok)
+			continue;
+		int rc = combo_index(an, &q[h], h, rep, &an->host_combo[h]);
 		if (rc)
 			return rc;
-		an->host_combo[h] = k;
-		an->hosts[h] = an->combos[k]->annot;
 	}
 	return 0;
 }
 
-int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
-		     bool with_json, struct bph_cli_annot **out)
+static int annotate_hosts(struct bph_cli_annot *an,
+			  const struct bph_clustering *c, size_t n_threads)
+{
+	size_t n = c->n_hosts ? c->n_hosts : 1;
+	struct hostq *q = calloc(n, sizeof(*q));
+	uint32_t *rep = calloc(n, sizeof(*rep));
+	struct job jobs[ANNOT_MAX_THREADS];
+	int rc = 0;
+
+	an->hosts = calloc(n, sizeof(*an->hosts));
+	an->host_combo = calloc(n, sizeof(uint32_t));
+	if (!q || !rep || !an->hosts || !an->host_combo)
+		rc = BPH_ERR_NOMEM;
+	for (size_t t = 0; t < n_threads; t++)
+		jobs[t] = (struct job){an, c, q, rep, t, n_threads, 0};
+	if (!rc)
+		run_jobs(jobs, n_threads, ids_job);
+	if (!rc)
+		rc = number_combos(an, c->n_hosts, q, rep);
+	if (!rc)
+		run_jobs(jobs, n_threads, build_job);
+	for (size_t t = 0; !rc && t < n_threads; t++)
+		rc = jobs[t].rc;
+	for (size_t h = 0; !rc && h < c->n_hosts; h++)
+		if (an->host_combo[h] != UINT32_MAX)
+			an->hosts[h] = an->combos[an->host_combo[h]]->annot;
+	free(q);
+	free(rep);
+	return rc;
+}
+
+/* The threads for n hosts: the online cores (at most
+ * ANNOT_MAX_THREADS), one for small sets. */
+static size_t auto_threads(size_t n_hosts)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n_hosts < 4096 || cores < 2)
+		return 1;
+	return cores > ANNOT_MAX_THREADS ? ANNOT_MAX_THREADS : (size_t)cores;
+}
+
+int bph_cli_annotate_threads(const struct bph_rdb *db,
+			     const struct bph_clustering *c, bool with_json,
+			     size_t n_threads, struct bph_cli_annot **out)
 {
 	struct bph_cli_annot *an = calloc(1, sizeof(*an));
 	int rc = an ? 0 : BPH_ERR_NOMEM;
 
+	if (!n_threads)
+		n_threads = auto_threads(c->n_hosts);
+	if (n_threads > ANNOT_MAX_THREADS)
+		n_threads = ANNOT_MAX_THREADS;
 	if (an) {
 		an->db = db;
 		an->with_json = with_json;
-		rc = annotate_hosts(an, c);
+		rc = annotate_hosts(an, c, n_threads);
 	}
 	if (!rc)
 		rc = bph_annot_clusters(an, c);
@@ -493,6 +608,12 @@ int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
 					   an->n_clusters};
 	*out = an;
 	return 0;
+}
+
+int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
+		     bool with_json, struct bph_cli_annot **out)
+{
+	return bph_cli_annotate_threads(db, c, with_json, 0, out);
 }
 
 const struct bph_annotations *bph_cli_annot_get(const struct bph_cli_annot *a)
@@ -510,9 +631,11 @@ void bph_cli_annot_free(struct bph_cli_annot *a)
 		free((char *)a->clusters[i].json);
 		free((char *)a->clusters[i].remark);
 	}
-	for (size_t i = 0; i < a->n_up_slots; i++)
-		up_free(a->ups[i]);
-	free(a->ups);
+	for (size_t t = 0; t < ANNOT_MAX_THREADS; t++) {
+		for (size_t i = 0; i < a->ups[t].n_up_slots; i++)
+			up_free(a->ups[t].ups[i]);
+		free(a->ups[t].ups);
+	}
 	free(a->combos);
 	free(a->slots);
 	free(a->hosts);

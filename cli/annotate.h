@@ -32,6 +32,15 @@ struct bph_cli_annot;
 int bph_cli_annotate(const struct bph_rdb *db, const struct bph_clustering *c,
 		     bool with_json, struct bph_cli_annot **out);
 
+/*
+ * The same with n_threads threads doing the lookups (0: the online cores,
+ * one for a few thousand hosts or fewer; at most 8). The result is the
+ * same for any number of threads. Returns 0 or BPH_ERR_NOMEM.
+ */
+int bph_cli_annotate_threads(const struct bph_rdb *db,
+			     const struct bph_clustering *c, bool with_json,
+			     size_t n_threads, struct bph_cli_annot **out);
+
 /* The annotations to hand to exporters (owned by a). */
 const struct bph_annotations *bph_cli_annot_get(const struct bph_cli_annot *a);
 

@@ -40,6 +40,14 @@ struct combo {
 
 struct upcache;
 
+/* Providers per origin AS, one table per annotating thread (annotate.c). */
+struct uptab {
+	struct upcache **ups;
+	size_t n_ups, n_up_slots;
+};
+
+#define ANNOT_MAX_THREADS 8
+
 struct bph_cli_annot {
 	const struct bph_rdb *db;
 	bool with_json; /* build the JSON objects (JSON and HTML outputs) */
@@ -48,8 +56,7 @@ struct bph_cli_annot {
 	uint32_t *slots; /* hash of combos by ids: index + 1, 0 empty */
 	size_t n_slots;
 	uint32_t *host_combo; /* per host, UINT32_MAX: not an address */
-	struct upcache **ups; /* providers per origin AS (annotate.c) */
-	size_t n_ups, n_up_slots;
+	struct uptab ups[ANNOT_MAX_THREADS]; /* one per thread */
 	struct bph_annot *hosts;
 	struct bph_annot *clusters; /* json and remark owned */
 	size_t n_clusters;
