@@ -5,7 +5,8 @@
  * and SSH host-key MD5s they showed as Intel::CERT_HASH and
  * Intel::PUBKEY_HASH (through the opts' host_hashes: the clustering holds
  * neither), each value once. Tab-separated with a #fields header, as the
- * intel framework reads it; meta.desc names the cluster. Nothing written
+ * intel framework reads it; meta.desc names the cluster (and, for an
+ * address, carries its annotations). Nothing written
  * holds a TAB, CR or LF.
  */
 #include "cluster/export.h"
@@ -62,7 +63,11 @@ static bool seen_before(struct zeek_out *z, const char *v)
 	return false;
 }
 
-static void line(struct zeek_out *z, const char *value, const char *type)
+/* meta.desc names the cluster; an address's also carries the host's
+ * annotations (routing, registration, list hits: cluster/annot.h) as
+ * "; key=value", so a Zeek notice says whose network the address is in. */
+static void line(struct zeek_out *z, const char *value, const char *type,
+		 const struct bph_annot *an)
 {
 	if (!value[0] || seen_before(z, value))
 		return;
@@ -70,8 +75,16 @@ static void line(struct zeek_out *z, const char *value, const char *type)
 		z->err = BPH_ERR_NOMEM;
 		return;
 	}
-	fprintf(z->out, "\tIntel::%s\tbphound\tcluster %u (%zu hosts)\n", type,
+	fprintf(z->out, "\tIntel::%s\tbphound\tcluster %u (%zu hosts)", type,
 		z->cluster, z->n_hosts);
+	for (size_t i = 0; an && i < an->n_attrs && !z->err; i++) {
+		if (!an->attrs[i].value[0])
+			continue;
+		fprintf(z->out, "; %s=", an->attrs[i].key);
+		if (field(z->out, an->attrs[i].value))
+			z->err = BPH_ERR_NOMEM;
+	}
+	fputc('\n', z->out);
 }
 
 static void add_hash(void *actx, const char *kind, const char *value)
@@ -79,9 +92,9 @@ static void add_hash(void *actx, const char *kind, const char *value)
 	struct zeek_out *z = actx;
 
 	if (!strcmp(kind, "cert_sha1"))
-		line(z, value, "CERT_HASH");
+		line(z, value, "CERT_HASH", NULL);
 	else if (!strcmp(kind, "ssh_hostkey_md5"))
-		line(z, value, "PUBKEY_HASH");
+		line(z, value, "PUBKEY_HASH", NULL);
 }
 
 static void clear_seen(struct zeek_out *z)
@@ -98,7 +111,8 @@ static void write_cluster(const struct bph_clustering *c,
 	z->cluster = k->id;
 	z->n_hosts = k->n_hosts;
 	for (size_t i = 0; i < k->n_hosts; i++)
-		line(z, c->hosts[k->hosts[i]], "ADDR");
+		line(z, c->hosts[k->hosts[i]], "ADDR",
+		     bph_annot_host(o->annot, k->hosts[i]));
 	for (size_t i = 0; o->host_hashes && i < k->n_hosts; i++)
 		o->host_hashes(o->hashes_ctx, c->hosts[k->hosts[i]], add_hash,
 			       z);

@@ -120,11 +120,53 @@ static void test_all(void **state)
 	bph_clustering_free(c);
 }
 
+/* An address's meta.desc carries its annotations (issue 12: every export);
+ * a value with a TAB or a newline cannot add a field or a line. */
+static void test_annotations(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = two_clusters();
+	long h = bph_clustering_host(c, "198.18.10.10");
+	const struct bph_annot_attr attrs[] = {
+	    {"asn", "64500"}, {"as_name", "EVIL\tNET\nx"}, {"listed", ""}};
+	struct bph_annot *hosts = calloc(c->n_hosts, sizeof(*hosts));
+	assert_non_null(hosts);
+	assert_true(h >= 0);
+	hosts[h].attrs = attrs;
+	hosts[h].n_attrs = 3;
+	struct bph_annotations an = {.hosts = hosts, .n_hosts = c->n_hosts};
+	struct bph_export_opts eo = {.host_hashes = hashes, .annot = &an};
+	char *buf = NULL, err[128] = "";
+	size_t len = 0, lines = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(
+	    bph_export_write_opts(c, "zeek-intel", &eo, f, err, sizeof(err)),
+	    0);
+	fclose(f);
+	assert_non_null(strstr(buf, "198.18.10.10\tIntel::ADDR\tbphound\t"
+				    "cluster 1 (3 hosts); asn=64500; "
+				    "as_name=EVIL NET x\n"));
+	assert_null(strstr(buf, "listed="));
+	assert_non_null(strstr(buf, "198.18.10.11\tIntel::ADDR\tbphound\t"
+				    "cluster 1 (3 hosts)\n"));
+	for (const char *p = buf; *p; p++)
+		lines += *p == '\n';
+	struct bph_watchlist w = {0};
+	assert_int_equal(
+	    bph_watch_load_mem(&w, "x.intel", buf, len, err, sizeof(err)), 0);
+	assert_int_equal(w.n + 1, lines); /* every line but #fields */
+	bph_watch_clear(&w);
+	free(buf);
+	free(hosts);
+	bph_clustering_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed),
 	    cmocka_unit_test(test_all),
+	    cmocka_unit_test(test_annotations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
