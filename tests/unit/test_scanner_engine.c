@@ -848,6 +848,15 @@ static void check_tshark(const struct bph_service *tls,
 	free(hassh);
 }
 
+/* The closed port is refused on every attempt: the careful retries
+ * (test_scanner_careful.c tests them) would add their backoff, some
+ * 15 s, to every run that includes it, so these runs retry twice, fast. */
+static void quick_retries(struct bph_engine_cfg *cfg)
+{
+	cfg->retries = 2;
+	cfg->retry_ms = 20;
+}
+
 static void test_engine_lab(void **state)
 {
 	struct bph_service s[T_N];
@@ -860,6 +869,7 @@ static void test_engine_lab(void **state)
 	cfg.detect_wait_ms = 500;
 	cfg.io_timeout_ms = 2000;
 	cfg.host_budget_ms = 20000;
+	quick_retries(&cfg);
 	assert_int_equal(bph_engine_run(&cfg, s, T_N, err, sizeof(err)), 0);
 	for (int i = 0; i < T_N; i++)
 		dump(&s[i]);
@@ -892,6 +902,7 @@ static void test_engine_serial(void **state)
 	cfg.detect_wait_ms = 300;
 	cfg.io_timeout_ms = 1000;
 	cfg.jarm = false;
+	quick_retries(&cfg);
 	assert_int_equal(bph_engine_run(&cfg, s, T_N, NULL, 0), 0);
 	assert_string_equal(s[T_TLS].proto, "tls");
 	assert_string_equal(s[T_TLS].tls->jarm, ""); /* JARM disabled */
@@ -1053,6 +1064,7 @@ static void test_engine_pipeline(void **state)
 	cfg.detect_wait_ms = 300;
 	cfg.io_timeout_ms = 1000;
 	cfg.jarm = false;
+	quick_retries(&cfg);
 	assert_int_equal(bph_engine_start(&cfg, &eng, NULL, 0), 0);
 	a.eng = eng;
 	a.s = in;
