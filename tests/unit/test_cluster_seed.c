@@ -136,8 +136,10 @@ static void test_seed_equals_whole(void **state)
 	for (int r = 0; r < BPH_RULE_COUNT; r++)
 		assert_true(rules[r] > 0); /* every rule is compared */
 	for (size_t k = 0; k < all->n_clusters; k++) {
-		/* every cluster, and every 50th singleton */
-		if (all->clusters[k].n_hosts == 1 && k % 50)
+		/* every third cluster, and every 150th singleton: each check
+		 * costs a report of the whole clustering; 42 seeds still take
+		 * clusters of every size */
+		if (all->clusters[k].n_hosts == 1 ? k % 150 : k % 3)
 			continue;
 		check_seed(src, all, all->clusters[k].hosts[0], &read);
 		seeds++;
