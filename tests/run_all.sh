@@ -9,7 +9,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-fuzz_seconds=${BPH_FUZZ_SECONDS:-10}
+fuzz_seconds=${BPH_FUZZ_SECONDS:-5}
 jobs=$(nproc)
 logdir=$(mktemp -d /tmp/bph-tests.XXXXXX)
 passed=0

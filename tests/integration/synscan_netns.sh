@@ -11,14 +11,16 @@
 # sends its way (the rate sweep). Every address lives in 198.18.0.0/15
 # inside these namespaces; the trap deletes them on any exit.
 #
-# usage: synscan_netns.sh [BUILD_DIR] ; SWEEP_RATES=10000,100000 to change
+# usage: synscan_netns.sh [BUILD_DIR] ; SWEEP_RATES=1000,10000 to change
+# (the default leaves out 1,000 pps, 65 s for the /16: the --rate
+# section sends at 100 and 1,000 pps already)
 set -euo pipefail
 
 BUILD=${1:-$(dirname "$0")/../../build}
 BIN=$BUILD/test_scanner_synscan_live
 P=bphss NET=200
 . "$(dirname "$0")/lib/netns3.sh"
-RATES=${SWEEP_RATES:-1000,10000,100000,1000000000}
+RATES=${SWEEP_RATES:-10000,100000,1000000000}
 WORK=$(mktemp -d /tmp/bphss.XXXXXX)
 trap netns3_cleanup EXIT INT TERM
 
