@@ -475,6 +475,9 @@ static int complete(struct bph_sweep_ctx *x, int64_t run, double *secs,
 	*secs = now_s() - t0;
 	if (!rc && n_hits && !hits)
 		rc = BPH_ERR_NOMEM;
+	struct bph_sweep_snap_out snap = {0};
+	if (!rc)
+		rc = bph_eval_snap_out(&ev, &snap);
 	struct bph_sweep_commit c = {.run = run,
 				     .status = BPH_RUN_COMPLETE,
 				     .hits = hits,
@@ -483,7 +486,8 @@ static int complete(struct bph_sweep_ctx *x, int64_t run, double *secs,
 				     .member_ip = ev.state.m_ip,
 				     .n_members = ev.state.n_members,
 				     .hosts = ev.hosts,
-				     .services = ev.services};
+				     .services = ev.services,
+				     .snap = &snap};
 	if (!rc)
 		rc = bph_sweep_commit(x->st, &c);
 	*n_events = rc ? 0 : ev.events.n;

@@ -357,6 +357,9 @@ static int complete(struct run_ctx *x, struct bph_sweep_ctx *sx)
 	if (!rc && ev.state.n_hits &&
 	    !(hits = bph_hits_rows(&ev.state, &n_hits)))
 		rc = BPH_ERR_NOMEM;
+	struct bph_sweep_snap_out snap = {0};
+	if (!rc)
+		rc = bph_eval_snap_out(&ev, &snap);
 	struct bph_sweep_commit c = {.run = x->run,
 				     .status = BPH_RUN_COMPLETE,
 				     .hits = hits,
@@ -369,7 +372,8 @@ static int complete(struct run_ctx *x, struct bph_sweep_ctx *sx)
 				     .outbox = r.ob,
 				     .n_outbox = r.ob ? r.n_d : 0,
 				     .hosts = ev.hosts,
-				     .services = ev.services};
+				     .services = ev.services,
+				     .snap = &snap};
 	if (!rc)
 		rc = bph_sweep_commit(x->st, &c);
 	if (!rc) {

@@ -180,7 +180,8 @@ static const struct step data_steps[] = {
 };
 
 /* Sweeps (store/store_sweep.c, store/store_outbox.c): runs, their events,
- * the watch hits and cluster members each run found, the outbox. */
+ * the watch hits and cluster members each run found, the outbox, the
+ * runs' snapshots (store/store_snap.c). */
 static const struct step sweep_steps[] = {
     {1, "sweep runs, events, watch hits, members, outbox",
      "CREATE TABLE IF NOT EXISTS sweep_runs("
@@ -213,6 +214,12 @@ static const struct step sweep_steps[] = {
      " last_attempt BIGINT, delivered BIGINT, last_error TEXT);"
      "CREATE INDEX IF NOT EXISTS sweep_outbox_status"
      " ON sweep_outbox(sweep, status);",
+     NULL},
+    {2, "run snapshots: the hashed fields the diff compares",
+     "CREATE TABLE IF NOT EXISTS sweep_snaps("
+     " run_id BIGINT NOT NULL REFERENCES sweep_runs(id),"
+     " chunk BIGINT NOT NULL, format BIGINT NOT NULL, n BIGINT NOT NULL,"
+     " data {blob} NOT NULL, PRIMARY KEY(run_id, chunk));",
      NULL},
 };
 

@@ -289,6 +289,8 @@ int bph_sweep_commit(struct bph_store *st, const struct bph_sweep_commit *c)
 	if (!rc && c->status == BPH_RUN_COMPLETE)
 		rc = state_rows(st, c->run, c->hits, c->n_hits,
 				c->member_cluster, c->member_ip, c->n_members);
+	if (!rc && c->status == BPH_RUN_COMPLETE && c->snap)
+		rc = bph_sweep_snap_put(st, c->run, c->snap);
 	if (!rc)
 		rc = put_events(st, c->run, c->events, c->n_events);
 	if (!rc)

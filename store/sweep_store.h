@@ -141,6 +141,36 @@ int bph_sweep_members_each(struct bph_store *st, int64_t run,
 				     uint32_t ip),
 			   void *ctx);
 
+/* ---- a run's snapshot (what the diff compares, sweep/snap.h) ---- */
+
+/* The snapshot to store, encoded by the caller in chunks. */
+struct bph_sweep_snap_out {
+	int format; /* the encoding's version: a reader skips other ones */
+	size_t n_chunks;
+	/* Chunk i: its bytes (valid until the next call) and its number of
+	 * entries. Returns 0 or a negative BPH_ERR_*. */
+	int (*chunk)(void *ctx, size_t i, const void **data, size_t *len,
+		     size_t *n);
+	void *ctx;
+};
+
+/* Inside bph_sweep_commit's transaction or alone: replaces run's stored
+ * snapshot with s's chunks. Returns 0 or a negative BPH_ERR_*. */
+int bph_sweep_snap_put(struct bph_store *st, int64_t run,
+		       const struct bph_sweep_snap_out *s);
+
+/* Called with each stored chunk of a snapshot, in order (data borrowed
+ * for the call, n its entries). A nonzero return stops and is returned. */
+typedef int (*bph_sweep_snap_cb)(void *ctx, const void *data, size_t len,
+				 size_t n);
+/*
+ * Calls cb for each chunk of run's snapshot when one is stored in the
+ * given format (*found true); none, or another format: *found false and
+ * cb may have been called for nothing. Returns 0 or a negative BPH_ERR_*.
+ */
+int bph_sweep_snap_each(struct bph_store *st, int64_t run, int format,
+			bph_sweep_snap_cb cb, void *ctx, bool *found);
+
 /* ---- events and the outbox ---- */
 
 struct bph_event_row {
@@ -166,8 +196,8 @@ struct bph_outbox_row {
  * One transaction: for a complete run its state (as bph_sweep_state_put)
  * and counts; its events (replacing any stored for it); new outbox rows
  * (a delivery already queued is kept as it is); and the run's status
- * (with error for an interrupted or failed one). Nothing of it is stored
- * when it fails.
+ * (with error for an interrupted or failed one), and for a complete run
+ * its snapshot when snap is set. Nothing of it is stored when it fails.
  */
 struct bph_sweep_commit {
 	int64_t run;
@@ -183,6 +213,7 @@ struct bph_sweep_commit {
 	const struct bph_outbox_row *outbox;
 	size_t n_outbox;
 	int64_t hosts, services;
+	const struct bph_sweep_snap_out *snap; /* complete run; may be NULL */
 };
 int bph_sweep_commit(struct bph_store *st, const struct bph_sweep_commit *c);
 

@@ -69,7 +69,38 @@ void bph_eval_clear(struct bph_eval *e)
 {
 	bph_event_set_clear(&e->events);
 	bph_run_state_clear(&e->state);
+	bph_snap_clear(&e->snap);
+	free(e->snap_buf);
 	memset(e, 0, sizeof(*e));
+}
+
+static int snap_chunk(void *ctx, size_t i, const void **data, size_t *len,
+		      size_t *n)
+{
+	struct bph_eval *e = ctx;
+	size_t from = i * BPH_SNAP_CHUNK;
+
+	if (from >= e->snap.n)
+		return BPH_ERR_USAGE;
+	*n = e->snap.n - from < BPH_SNAP_CHUNK ? e->snap.n - from
+					       : BPH_SNAP_CHUNK;
+	bph_snap_encode(&e->snap, from, *n, e->snap_buf);
+	*data = e->snap_buf;
+	*len = *n * BPH_SNAP_REC;
+	return 0;
+}
+
+int bph_eval_snap_out(struct bph_eval *e, struct bph_sweep_snap_out *out)
+{
+	if (!e->snap_buf &&
+	    !(e->snap_buf = malloc((size_t)BPH_SNAP_CHUNK * BPH_SNAP_REC)))
+		return BPH_ERR_NOMEM;
+	*out = (struct bph_sweep_snap_out){
+	    .format = BPH_SNAP_FORMAT,
+	    .n_chunks = (e->snap.n + BPH_SNAP_CHUNK - 1) / BPH_SNAP_CHUNK,
+	    .chunk = snap_chunk,
+	    .ctx = e};
+	return 0;
 }
 
 /* ---- one run loaded ---- */
@@ -138,14 +169,34 @@ static int load_state(struct bph_sweep_ctx *x, struct loaded *l)
 	return rc ? rc : bph_members_load(x->st, x->cfg, l->row.id, &l->state);
 }
 
+static int add_chunk(void *ctx, const void *data, size_t len, size_t n)
+{
+	return bph_snap_decode(ctx, data, len, n);
+}
+
+/* Run l's snapshot as its run stored it, when it did (in this build's
+ * format): the diff then decodes none of its records. */
+static int load_stored_snap(struct bph_sweep_ctx *x, struct loaded *l,
+			    bool *found)
+{
+	int rc = bph_sweep_snap_each(x->st, l->row.id, BPH_SNAP_FORMAT,
+				     add_chunk, &l->snap, found);
+
+	if (rc || !*found)
+		bph_snap_clear(&l->snap);
+	return rc;
+}
+
 /*
- * Loads run id: its row, coverage and snapshot; with derive, its hits
- * and members too (computed when compute or when the run stored none).
+ * Loads run id: its row, coverage and snapshot (the stored one unless
+ * the run's records are read anyway); with derive, its hits and members
+ * too (computed when compute or when the run stored none).
  */
 static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		    bool compute, struct loaded *l, char *err, size_t errlen)
 {
 	struct load_ctx c = {.x = x, .l = l};
+	bool stored = false;
 	int rc = bph_sweep_run_get(x->st, id, &l->row);
 
 	if (rc) {
@@ -164,7 +215,9 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 	c.hits = compute;
 	if (compute && x->cfg->n_clusters && !(l->g = bph_graph_new()))
 		return BPH_ERR_NOMEM;
-	if (l->row.scan_id)
+	if (!compute && l->row.scan_id)
+		rc = load_stored_snap(x, l, &stored);
+	if (!rc && !stored && l->row.scan_id)
 		rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
 	rc = rc ? rc : c.rc;
 	if (!rc)
@@ -335,8 +388,10 @@ int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 		out->from = e.n > 1 ? runs[e.n - 2].row.id : 0;
 		out->hosts = count_hosts(&t->snap);
 		out->services = (int64_t)t->snap.n;
-		out->state = t->state; /* moved */
+		out->state = t->state; /* moved, as is the snapshot */
 		memset(&t->state, 0, sizeof(t->state));
+		out->snap = t->snap;
+		memset(&t->snap, 0, sizeof(t->snap));
 	}
 	for (size_t i = 0; runs && i < e.n; i++)
 		loaded_clear(&runs[i]);

@@ -137,19 +137,101 @@ void bph_snap_svc_from(struct bph_snap_svc *e, const struct bph_service *s)
 		e->h[BPH_SF_TCPSIG] = bph_snap_hash("tcp", s->tcp.sig);
 }
 
+/* Room for more entries than sn->n + k. */
+static int reserve(struct bph_snap *sn, size_t k)
+{
+	size_t cap = sn->cap ? sn->cap : 1024;
+
+	if (sn->n + k < sn->cap)
+		return 0;
+	while (cap <= sn->n + k)
+		cap *= 2;
+	struct bph_snap_svc *v = realloc(sn->v, cap * sizeof(*v));
+	if (!v)
+		return BPH_ERR_NOMEM;
+	sn->v = v;
+	sn->cap = cap;
+	return 0;
+}
+
 int bph_snap_add(struct bph_snap *sn, const struct bph_service *s)
 {
 	if (s->state != BPH_STATE_OPEN)
 		return 0;
-	if (sn->n == sn->cap) {
-		size_t cap = sn->cap ? sn->cap * 2 : 1024;
-		struct bph_snap_svc *v = realloc(sn->v, cap * sizeof(*v));
-		if (!v)
-			return BPH_ERR_NOMEM;
-		sn->v = v;
-		sn->cap = cap;
-	}
+	if (reserve(sn, 1))
+		return BPH_ERR_NOMEM;
 	bph_snap_svc_from(&sn->v[sn->n++], s);
+	return 0;
+}
+
+/* ---- the stored form ---- */
+
+static unsigned char *put_le(unsigned char *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		*p++ = (unsigned char)(v >> (8 * i));
+	return p;
+}
+
+static uint64_t get_le(const unsigned char **p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)(*p)[i] << (8 * i);
+	*p += bytes;
+	return v;
+}
+
+void bph_snap_encode(const struct bph_snap *sn, size_t from, size_t n,
+		     unsigned char *out)
+{
+	for (size_t i = from; i < from + n; i++) {
+		const struct bph_snap_svc *e = &sn->v[i];
+		out = put_le(out, e->ip, 4);
+		out = put_le(out, e->port, 2);
+		*out++ = e->n_ids;
+		memcpy(out, e->id_kind, BPH_SNAP_IDS);
+		out += BPH_SNAP_IDS;
+		for (int f = 0; f < BPH_SF_COUNT; f++)
+			out = put_le(out, e->h[f], 8);
+		for (int k = 0; k < BPH_SNAP_IDS; k++)
+			out = put_le(out, e->ids[k], 8);
+	}
+}
+
+static int decode_one(struct bph_snap_svc *e, const unsigned char *p)
+{
+	e->ip = (uint32_t)get_le(&p, 4);
+	e->port = (uint16_t)get_le(&p, 2);
+	e->n_ids = *p++;
+	memcpy(e->id_kind, p, BPH_SNAP_IDS);
+	p += BPH_SNAP_IDS;
+	for (int f = 0; f < BPH_SF_COUNT; f++)
+		e->h[f] = get_le(&p, 8);
+	for (int k = 0; k < BPH_SNAP_IDS; k++)
+		e->ids[k] = get_le(&p, 8);
+	if (e->n_ids > BPH_SNAP_IDS)
+		return BPH_ERR_FORMAT;
+	for (int k = 0; k < e->n_ids; k++)
+		if (e->id_kind[k] != BPH_ID_SPKI &&
+		    e->id_kind[k] != BPH_ID_HOSTKEY)
+			return BPH_ERR_FORMAT;
+	return 0;
+}
+
+int bph_snap_decode(struct bph_snap *sn, const void *data, size_t len, size_t n)
+{
+	const unsigned char *p = data;
+
+	if (n > len / BPH_SNAP_REC || len != n * BPH_SNAP_REC)
+		return BPH_ERR_FORMAT;
+	if (reserve(sn, n))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++, p += BPH_SNAP_REC)
+		if (decode_one(&sn->v[sn->n + i], p))
+			return BPH_ERR_FORMAT;
+	sn->n += n;
 	return 0;
 }
 

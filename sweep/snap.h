@@ -85,4 +85,25 @@ size_t bph_snap_lower(const struct bph_snap *sn, uint32_t ip, uint16_t port);
 const struct bph_snap_svc *bph_snap_find(const struct bph_snap *sn, uint32_t ip,
 					 uint16_t port);
 
+/*
+ * The stored form (store/sweep_store.h "a run's snapshot"): each entry in
+ * BPH_SNAP_REC bytes, little-endian (ip, port, n_ids, id kinds, field
+ * hashes, identity hashes), BPH_SNAP_CHUNK entries a chunk. A change of
+ * the hashes or of this layout takes a new BPH_SNAP_FORMAT: runs stored
+ * in another one are read from their records again.
+ */
+#define BPH_SNAP_FORMAT 1
+#define BPH_SNAP_REC                                                           \
+	(4 + 2 + 1 + BPH_SNAP_IDS + 8 * (BPH_SF_COUNT + BPH_SNAP_IDS))
+#define BPH_SNAP_CHUNK 16384
+
+/* Encodes the n entries of sn from index from into out (n *
+ * BPH_SNAP_REC bytes). */
+void bph_snap_encode(const struct bph_snap *sn, size_t from, size_t n,
+		     unsigned char *out);
+/* Appends n encoded entries (len bytes). Returns 0, BPH_ERR_FORMAT (len
+ * is not n entries, or an id kind is out of range) or BPH_ERR_NOMEM. */
+int bph_snap_decode(struct bph_snap *sn, const void *data, size_t len,
+		    size_t n);
+
 #endif

@@ -32,6 +32,7 @@
 #include "store/sweep_store.h"
 #include "sweep/config.h"
 #include "sweep/event.h"
+#include "sweep/snap.h"
 #include "sweep/watch.h"
 
 /* What evaluations share: the config and what it names, loaded once. */
@@ -76,8 +77,10 @@ struct bph_run_state {
 struct bph_eval {
 	struct bph_event_set events; /* sorted, with ids */
 	struct bph_run_state state;  /* run T's */
+	struct bph_snap snap;	     /* run T's, finished */
 	int64_t from;		     /* the baseline (0: none) */
 	int64_t hosts, services;     /* of run T */
+	unsigned char *snap_buf;     /* bph_eval_snap_out's chunk */
 };
 
 /*
@@ -92,5 +95,12 @@ struct bph_eval {
 int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 		       struct bph_eval *out, char *err, size_t errlen);
 void bph_eval_clear(struct bph_eval *e);
+
+/*
+ * Fills out so that bph_sweep_commit stores run T's snapshot from e (the
+ * next evaluations and diffs against T then read it instead of T's
+ * records). out is valid while e is. Returns 0 or BPH_ERR_NOMEM.
+ */
+int bph_eval_snap_out(struct bph_eval *e, struct bph_sweep_snap_out *out);
 
 #endif

@@ -437,6 +437,54 @@ static void test_event_json(void **state)
 	bph_event_set_clear(&s);
 }
 
+/* The stored form: entries come back as they were, chunk by chunk; a
+ * chunk of the wrong length or with a bad id kind is refused. */
+static void test_snap_stored(void **state)
+{
+	struct mem m = {0};
+	struct bph_snap back = {0};
+	unsigned char buf[8 * BPH_SNAP_REC];
+	(void)state;
+
+	struct mrun *r = run_new(&m, "198.18.10.0/24", "22,80,443");
+	host(r, "198.18.10.5", "key-a", 'a', 'p', "Panel");
+	host(r, "198.18.10.9", "key-b", 'b', 'q', "Other");
+	finish(r);
+	assert_int_equal(r->snap.n, 6);
+	for (size_t from = 0; from < r->snap.n; from += 4) {
+		size_t n = r->snap.n - from < 4 ? r->snap.n - from : 4;
+		bph_snap_encode(&r->snap, from, n, buf);
+		assert_int_equal(
+		    bph_snap_decode(&back, buf, n * BPH_SNAP_REC, n), 0);
+	}
+	assert_int_equal(back.n, r->snap.n);
+	for (size_t i = 0; i < back.n; i++) {
+		const struct bph_snap_svc *a = &r->snap.v[i], *b = &back.v[i];
+		assert_int_equal(a->ip, b->ip);
+		assert_int_equal(a->port, b->port);
+		assert_int_equal(a->n_ids, b->n_ids);
+		assert_memory_equal(a->id_kind, b->id_kind, BPH_SNAP_IDS);
+		assert_memory_equal(a->h, b->h, sizeof(a->h));
+		assert_memory_equal(a->ids, b->ids, sizeof(a->ids));
+	}
+	assert_true(r->snap.v[0].n_ids > 0);
+	bph_snap_encode(&r->snap, 0, 1, buf);
+	assert_int_equal(bph_snap_decode(&back, buf, BPH_SNAP_REC - 1, 1),
+			 BPH_ERR_FORMAT);
+	assert_int_equal(bph_snap_decode(&back, buf, 2 * BPH_SNAP_REC, 1),
+			 BPH_ERR_FORMAT);
+	buf[7] = 9; /* the first id kind */
+	assert_int_equal(bph_snap_decode(&back, buf, BPH_SNAP_REC, 1),
+			 BPH_ERR_FORMAT);
+	buf[7] = BPH_ID_SPKI;
+	buf[6] = BPH_SNAP_IDS + 1; /* n_ids */
+	assert_int_equal(bph_snap_decode(&back, buf, BPH_SNAP_REC, 1),
+			 BPH_ERR_FORMAT);
+	assert_int_equal(back.n, r->snap.n);
+	bph_snap_clear(&back);
+	mem_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +495,7 @@ int main(void)
 	    cmocka_unit_test(test_coverage),
 	    cmocka_unit_test(test_unknown_and_ignored),
 	    cmocka_unit_test(test_event_json),
+	    cmocka_unit_test(test_snap_stored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

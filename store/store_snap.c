@@ -1,0 +1,106 @@
+/*
+ * store_snap.c - a sweep run's snapshot in the store: the compact,
+ * already hashed form of its open services that the diff compares
+ * (encoded by sweep/snap.c), kept in chunks so `bphound diff` reads two
+ * runs without decoding their records (contract in store/sweep_store.h,
+ * table sweep_snaps in store/schema.c module "sweep").
+ */
+#include "store/sweep_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fingerprints/err.h"
+#include "store/db_int.h"
+
+static int drop_chunks(struct bph_store *st, int64_t run)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"DELETE FROM sweep_snaps WHERE run_id = ?", &q);
+
+	if (!rc) {
+		bph_db_bind_int64(q, 1, run);
+		rc = bph_db_step(q);
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+int bph_sweep_snap_put(struct bph_store *st, int64_t run,
+		       const struct bph_sweep_snap_out *s)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = drop_chunks(st, run);
+
+	if (!rc)
+		rc = bph_db_prepare(st->db,
+				    "INSERT INTO sweep_snaps(run_id, chunk,"
+				    " format, n, data) VALUES (?, ?, ?, ?, ?)",
+				    &q);
+	for (size_t i = 0; !rc && i < s->n_chunks; i++) {
+		const void *data = NULL;
+		size_t len = 0, n = 0;
+		rc = s->chunk(s->ctx, i, &data, &len, &n);
+		if (rc)
+			break;
+		bph_db_reset(q);
+		bph_db_bind_int64(q, 1, run);
+		bph_db_bind_int64(q, 2, (int64_t)i);
+		bph_db_bind_int64(q, 3, s->format);
+		bph_db_bind_int64(q, 4, (int64_t)n);
+		bph_db_bind_blob(q, 5, data, len);
+		rc = bph_db_step(q);
+		rc = rc < 0 ? rc : 0;
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+static int read_chunks(struct bph_db_stmt *q, int format, bph_sweep_snap_cb cb,
+		       void *ctx, bool *found)
+{
+	int rc;
+
+	while ((rc = bph_db_step(q)) == BPH_DB_ROW) {
+		size_t len = 0;
+		const void *data = bph_db_column_blob(q, 2, &len);
+		if (bph_db_column_int64(q, 0) != format) {
+			*found =
+			    false; /* another format: as if there were none */
+			return 0;
+		}
+		*found = true;
+		if ((rc =
+			 cb(ctx, data, len, (size_t)bph_db_column_int64(q, 1))))
+			return rc;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+int bph_sweep_snap_each(struct bph_store *st, int64_t run, int format,
+			bph_sweep_snap_cb cb, void *ctx, bool *found)
+{
+	struct bph_db_stmt *q = NULL;
+	bool own = !bph_db_in_txn(st->db);
+	int rc = own ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;
+
+	*found = false;
+	if (!rc) /* on PostgreSQL the chunks then come one batch at a time */
+		rc = bph_db_prepare_stream(
+		    st->db,
+		    "SELECT format, n, data FROM sweep_snaps WHERE run_id = ?"
+		    " ORDER BY chunk",
+		    &q);
+	if (!rc)
+		rc = bph_db_bind_int64(q, 1, run);
+	if (!rc)
+		rc = read_chunks(q, format, cb, ctx, found);
+	bph_db_finalize(q);
+	if (own && rc)
+		bph_db_rollback(st->db);
+	else if (own)
+		rc = bph_db_commit(st->db);
+	return rc;
+}
