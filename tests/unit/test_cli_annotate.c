@@ -14,8 +14,9 @@
 #include "cli/annotate.h"
 #include "fingerprints/err.h"
 #include "ranges/rdb.h"
+#include "testlib/ranges_fixture.h"
 
-static const char *const files[][2] = {
+static const struct bph_test_rfile files[] = {
     {"routeviews-rv2-20261206-1200.pfx2as", "pfx2as"},
     {"20261201.as-rel2.txt", "asrel"},
     {"20261001.as-org2info.txt", "as2org"},
@@ -31,30 +32,7 @@ static const char *const files[][2] = {
 
 static struct bph_rdb *load(void)
 {
-	struct bph_rdb *db;
-	const char *src = getenv("BPH_SRCDIR");
-
-	assert_int_equal(bph_rdb_new(&db), 0);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[1024], err[256];
-		struct bph_parse_opts o = {0};
-		struct bph_parse_result res;
-		struct bph_rsink sink;
-		snprintf(path, sizeof(path), "%s/tests/data/ranges/%s",
-			 src ? src : ".", files[i][0]);
-		assert_int_equal(
-		    bph_detect_file(path, &o.kind, err, sizeof(err)), 0);
-		assert_int_equal(
-		    bph_parse_file(path, &o, NULL, &res, err, sizeof(err)), 0);
-		struct bph_rsource s = {
-		    res.kind,	 files[i][1],	    res.date,	   files[i][0],
-		    res.licence, res.licence_flags, (int64_t)i + 1};
-		assert_int_equal(bph_rdb_begin(db, &s, &sink), 0);
-		assert_int_equal(
-		    bph_parse_file(path, &o, &sink, &res, err, sizeof(err)), 0);
-	}
-	assert_int_equal(bph_rdb_finish(db), 0);
-	return db;
+	return bph_test_rdb_load(files, sizeof(files) / sizeof(files[0]), NULL);
 }
 
 /* Hosts in and around the fixtures' networks, some sharing artifacts (so

@@ -14,8 +14,9 @@
 
 #include "fingerprints/err.h"
 #include "ranges/rank.h"
+#include "testlib/ranges_fixture.h"
 
-static const char *const files[][2] = {
+static const struct bph_test_rfile files[] = {
     {"routeviews-rv2-20261206-1200.pfx2as", "pfx2as"},
     {"20261001.as-org2info.txt", "as2org"},
     {"drop_v4.json", "drop"},
@@ -26,26 +27,8 @@ static const char *const files[][2] = {
 
 static int setup(void **state)
 {
-	struct bph_rdb *db;
-	const char *src = getenv("BPH_SRCDIR");
-
-	assert_int_equal(bph_rdb_new(&db), 0);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		char path[1024], err[256];
-		struct bph_parse_opts o = {0};
-		struct bph_parse_result res;
-		struct bph_rsink sink;
-		snprintf(path, sizeof(path), "%s/tests/data/ranges/%s",
-			 src ? src : ".", files[i][0]);
-		assert_int_equal(bph_detect_file(path, &o.kind, err, 256), 0);
-		struct bph_rsource s = {
-		    o.kind, files[i][1], "2026-12-06", path, "", 0, 0};
-		assert_int_equal(bph_rdb_begin(db, &s, &sink), 0);
-		assert_int_equal(
-		    bph_parse_file(path, &o, &sink, &res, err, sizeof(err)), 0);
-	}
-	assert_int_equal(bph_rdb_finish(db), 0);
-	*state = db;
+	*state = bph_test_rdb_load(files, sizeof(files) / sizeof(files[0]),
+				   "2026-12-06");
 	return 0;
 }
 
