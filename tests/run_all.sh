@@ -2,7 +2,8 @@
 # The README's second command: every test bphound has.
 #   1. install missing packages            5. libFuzzer targets, briefly each
 #   2. build with -Werror, unit tests,     6. integration tests in tests/integration
-#      the layout rules (check_layout.py)     (real nginx/sshd in network namespaces)
+#      the layout rules (check_layout.py)     (real nginx/sshd in network namespaces;
+#                                             the offline ones beside them)
 #   3. clang-format check
 #   4. ASan+UBSan build, unit tests again
 # Prints one line per step and ends with "N passed, N failed".
@@ -84,12 +85,41 @@ step fuzz fuzz_all
 # them is most of a lab's bring-up): the first lab writes them, the others
 # copy them (tests/lab/lab.sh, LAB_PKI_CACHE).
 export LAB_PKI_CACHE="$logdir/lab-pki"
+# The network tests mostly wait (daemons starting, probes timing out), so
+# the offline ones (files in their own temp dirs, no namespace, no packet,
+# nothing outside the build and /tmp) run beside them, one at a time, on
+# the other core; their lines are printed after the network tests'.
+offline=" abuse_reports check_exports cli_docs cli_errors cluster_quality communities data_cli deny_lists hostile_text sweep_units "
+integration() { # integration TEST.sh
+	# BPH_LOGDIR: where a test keeps artefacts (exports_lab.sh's screenshot)
+	step "integration-$(basename "$1" .sh)" env BPH_BUILD="$top/build" \
+		BPH_LOGDIR="$logdir" bash "$1"
+}
+offline_lane() { # the offline tests; their counts into $logdir/offline.counts
+	for t in tests/integration/*.sh; do
+		[[ $offline == *" $(basename "$t" .sh) "* ]] && integration "$t"
+	done
+	echo "$passed $failed ${failures[*]}" >"$logdir/offline.counts"
+}
+(
+	passed=0 failed=0 failures=()
+	offline_lane
+) >"$logdir/offline.out" 2>&1 &
+offline_pid=$!
 for t in tests/integration/*.sh; do
 	[ -e "$t" ] || continue
-	# BPH_LOGDIR: where a test keeps artefacts (exports_lab.sh's screenshot)
-	step "integration-$(basename "$t" .sh)" env BPH_BUILD="$top/build" \
-		BPH_LOGDIR="$logdir" bash "$t"
+	[[ $offline == *" $(basename "$t" .sh) "* ]] || integration "$t"
 done
+wait "$offline_pid"
+cat "$logdir/offline.out"
+if read -r p f rest <"$logdir/offline.counts"; then
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ -z "$rest" ] || failures+=($rest)
+else
+	failed=$((failed + 1))
+	failures+=("offline-lane")
+fi
 
 echo
 [ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
