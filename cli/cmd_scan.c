@@ -80,6 +80,8 @@ static int resume_run(const struct bph_opts *o, const char *kind)
 		return BPH_EXIT_USAGE;
 	}
 	say_ignored(o, kind);
+	if (!o->dry_run && !bph_scan_may_send(o))
+		return BPH_EXIT_USAGE; /* before the store is made */
 	if ((status = bph_cli_open_store(o, &st)))
 		return status;
 	status = scan_status(bph_scan_resume(st, kind, o, &res), &res);
@@ -114,6 +116,8 @@ int bph_cmd_scan(const struct bph_opts *o)
 		fprintf(stderr, "bphound scan: -p PORTS is required\n");
 		return BPH_EXIT_USAGE;
 	}
+	if (!o->dry_run && !bph_scan_may_send(o))
+		return BPH_EXIT_USAGE; /* before the store is made */
 	if ((status = bph_cli_open_store(o, &st)))
 		return status;
 	status = scan_status(bph_scan_run(st, &job, &res), &res);
@@ -202,6 +206,8 @@ int bph_cmd_pivot(const struct bph_opts *o)
 			seed);
 		return BPH_EXIT_USAGE;
 	}
+	if (!o->dry_run && !bph_scan_may_send(o))
+		return BPH_EXIT_USAGE; /* before the store is made */
 	max = 2 + (o->ranges ? strlen(o->ranges) : 0) + SCOPE_MAX;
 	specs = calloc(max, sizeof(*specs));
 	struct bph_scan_job job = {.kind = "pivot",

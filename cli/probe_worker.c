@@ -144,6 +144,8 @@ static void child_main(int fd, const struct bph_engine_cfg *cfg,
 	child_enter(id);
 	if (bph_engine_start(cfg, &eng, err, sizeof(err)) != 0)
 		child_fail("engine", err);
+	if (write(WORKER_FD, "R", 1) != 1) /* confined and ready */
+		child_fail("output", strerror(errno));
 	child_feed(eng);
 	if (bph_engine_finish(eng, &v, &n, err, sizeof(err)) != 0)
 		child_fail("engine", err);
@@ -153,6 +155,52 @@ static void child_main(int fd, const struct bph_engine_cfg *cfg,
 
 /* ---- the scanner's side ---------------------------------------------------
  */
+
+/* The worker's exit: 0 when it ended well, else BPH_ERR_IO with why. */
+static int exit_status(int status, char *err, size_t errlen)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(err, errlen, "probe worker killed by signal %d%s",
+			 WTERMSIG(status),
+			 WTERMSIG(status) == SIGSYS
+			     ? " (a system call its sandbox forbids)"
+			     : "");
+	else
+		snprintf(err, errlen, "probe worker exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return BPH_ERR_IO;
+}
+
+static void reap(struct bph_worker *w, int *status)
+{
+	while (waitpid(w->pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The worker's first byte says it is confined and its engine runs; a
+ * worker that dies first (its drop or its filter failed) is reaped and
+ * its end named, rather than found out at the first open port. */
+static int await_ready(struct bph_worker *w, char *err, size_t errlen)
+{
+	char c = 0;
+	ssize_t k;
+	int status = 0;
+
+	while ((k = read(w->fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (k == 1 && c == 'R')
+		return 0;
+	kill(w->pid, SIGKILL);
+	reap(w, &status);
+	if (exit_status(status, err, errlen) == 0)
+		snprintf(err, errlen, "probe worker ended before it was ready");
+	else if (err && errlen)
+		snprintf(err + strlen(err), errlen - strlen(err),
+			 " before it was ready");
+	return BPH_ERR_IO;
+}
 
 int bph_worker_start(const struct bph_engine_cfg *cfg,
 		     const struct bph_identity *id, struct bph_worker **out,
@@ -185,6 +233,11 @@ int bph_worker_start(const struct bph_engine_cfg *cfg,
 		return BPH_ERR_IO;
 	}
 	w->fd = sv[0];
+	if (await_ready(w, err, errlen) != 0) {
+		close(w->fd);
+		free(w);
+		return BPH_ERR_IO;
+	}
 	*out = w;
 	return 0;
 }
@@ -214,12 +267,6 @@ int bph_worker_submit(struct bph_worker *w, const struct bph_service *svc)
 		off += (size_t)k;
 	}
 	return 0;
-}
-
-static void reap(struct bph_worker *w, int *status)
-{
-	while (waitpid(w->pid, status, 0) < 0 && errno == EINTR)
-		;
 }
 
 void bph_worker_cancel(struct bph_worker *w)
@@ -401,23 +448,6 @@ static int init_reader(struct reader *r, struct bph_service *svcs, size_t n)
 	}
 	qsort(r->slots, n, sizeof(*r->slots), cmp_slot);
 	return 0;
-}
-
-/* The worker's exit: 0 when it ended well, else BPH_ERR_IO with why. */
-static int exit_status(int status, char *err, size_t errlen)
-{
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFSIGNALED(status))
-		snprintf(err, errlen, "probe worker killed by signal %d%s",
-			 WTERMSIG(status),
-			 WTERMSIG(status) == SIGSYS
-			     ? " (a system call its sandbox forbids)"
-			     : "");
-	else
-		snprintf(err, errlen, "probe worker exited with status %d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	return BPH_ERR_IO;
 }
 
 int bph_worker_finish(struct bph_worker *w, struct bph_service *svcs, size_t n,

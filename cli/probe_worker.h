@@ -23,8 +23,10 @@ struct bph_worker;
  * Forks the worker (call it while the process has one thread): the child
  * keeps only its end of a socket pair, gives up every privilege
  * (bph_privs_drop to id), enters BPH_SANDBOX_PROBES and runs the engine
- * with cfg (copied). Returns 0 with *out owned by the caller (end it with
- * bph_worker_finish or bph_worker_cancel), or BPH_ERR_* with a message.
+ * with cfg (copied). Returns 0 once the worker said it is confined and
+ * running, with *out owned by the caller (end it with bph_worker_finish
+ * or bph_worker_cancel), or BPH_ERR_* with a message (a worker that died
+ * first: how it ended, "exited with status N" or "killed by signal N").
  */
 int bph_worker_start(const struct bph_engine_cfg *cfg,
 		     const struct bph_identity *id, struct bph_worker **out,

@@ -222,24 +222,30 @@ static int probes_finish(struct svc_list *l, int sfd, int *signo)
 	return rc;
 }
 
+bool bph_scan_may_send(const struct bph_opts *o)
+{
+	if (bph_have_net_raw())
+		return true;
+	fprintf(stderr,
+		"bphound: %s needs the CAP_NET_RAW capability to send SYN "
+		"packets and capture replies: run it as root (for example "
+		"with sudo) or give the binary cap_net_raw (setcap "
+		"cap_net_raw+ep)\n",
+		o->cmd);
+	return false;
+}
+
 /* Before anything is sent or stored: the right to open raw sockets, and
- * who the probes will run as (--user, else the sudo user, else nobody). */
+ * who the probes and the capture will run as (--user, else the sudo user,
+ * else nobody). */
 static int check_privileges(const struct bph_opts *o, struct bph_identity *id)
 {
 	char err[256] = "";
 	int rc;
 
-	if (!bph_have_net_raw()) {
-		fprintf(stderr,
-			"bphound: %s needs the CAP_NET_RAW capability to send "
-			"SYN packets and capture replies: run it as root (for "
-			"example with sudo) or give the binary cap_net_raw "
-			"(setcap cap_net_raw+ep)\n",
-			o->cmd);
+	if (!bph_scan_may_send(o))
 		return BPH_ERR_PERM;
-	}
-	rc =
-	    o->no_probes ? 0 : bph_identity_pick(o->user, id, err, sizeof(err));
+	rc = bph_identity_pick(o->user, id, err, sizeof(err));
 	if (rc)
 		fprintf(stderr, "bphound: %s\n", err);
 	return rc;
@@ -534,8 +540,15 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 	    (!o->no_probes && (rc = probes_start(o, ua, &id, &l)) != 0))
 		goto abandon;
 	resume_attach(res, &cfg, &l, resumed != NULL);
+	cfg.capture_id = &id;
 	rc = bph_synscan_run(&cfg, bph_resume_on_verdict, res, &out->stats, err,
 			     sizeof(err));
+	if (rc == 0 && l.err == BPH_ERR_IO && l.w) {
+		int wsig = 0; /* the worker took no more: say how it ended */
+		probes_finish(&l, -1, &wsig);
+		rc = BPH_ERR_IO;
+		goto abandon;
+	}
 	if (rc || l.err) {
 		fprintf(stderr, "bphound: scan: %s\n",
 			err[0] ? err : bph_strerror(rc ? rc : l.err));

@@ -75,6 +75,14 @@ int bph_scan_run(struct bph_store *st, const struct bph_scan_job *job,
 int bph_scan_resume(struct bph_store *st, const char *kind,
 		    const struct bph_opts *o, struct bph_scan_result *res);
 
+/*
+ * The right to send SYNs: true when the process holds CAP_NET_RAW; else
+ * prints which capability cmd (o->cmd) needs and how to get it, and
+ * returns false. `scan` and `pivot` ask before they open the store, so
+ * that a refused run leaves no store file behind.
+ */
+bool bph_scan_may_send(const struct bph_opts *o);
+
 /* Frees what res owns; the struct itself is the caller's. */
 void bph_scan_result_clear(struct bph_scan_result *res);
 

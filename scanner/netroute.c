@@ -108,7 +108,11 @@ static int route_get_fd(int fd, uint32_t target, struct route_answer *a,
 	     h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type == RTM_NEWROUTE) {
 			parse_route(h, a);
-			return a->oif > 0 ? 0 : BPH_ERR_USAGE;
+			if (a->oif <= 0)
+				return BPH_ERR_USAGE;
+			if (errlen) /* no stale message for a later failure */
+				err[0] = '\0';
+			return 0;
 		}
 		if (h->nlmsg_type == NLMSG_ERROR)
 			break;

@@ -216,7 +216,25 @@ static const char *const probe_calls[] = {
     "membarrier",
 };
 
-/* Never, in either process: the filter kills the whole process. */
+/*
+ * What the capture child does (recv.c): libpcap's reads of its ring
+ * (poll, the ring's memory, getsockopt for the drop counts), its writes
+ * to the scanner, memory, time, and its own end.
+ */
+static const char *const capture_calls[] = {
+    "read",	   "write",	    "close",
+    "poll",	   "ppoll",	    "recvfrom",
+    "recvmsg",	   "getsockopt",    "fstat",
+    "newfstatat",  "mmap",	    "munmap",
+    "mremap",	   "brk",	    "madvise",
+    "futex",	   "clock_gettime", "clock_nanosleep",
+    "nanosleep",   "rt_sigreturn",  "rt_sigprocmask",
+    "getpid",	   "gettid",	    "tgkill",
+    "exit",	   "exit_group",    "restart_syscall",
+    "sigaltstack", /* sanitizer builds read it */
+};
+
+/* Never, in any process: the filter kills the whole process. */
 static const char *const killed_calls[] = {
     "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev",
 };
@@ -266,20 +284,43 @@ static int add_probe_conditions(scmp_filter_ctx ctx)
 	       seccomp_rule_add(ctx, deny, SCMP_SYS(openat2), 0);
 }
 
+/* The capture child's denials that say "no file" rather than EPERM. */
+static int add_capture_conditions(scmp_filter_ctx ctx)
+{
+	uint32_t deny = SCMP_ACT_ERRNO(EACCES);
+
+	return seccomp_rule_add(ctx, deny, SCMP_SYS(open), 0) ||
+	       seccomp_rule_add(ctx, deny, SCMP_SYS(openat), 0) ||
+	       seccomp_rule_add(ctx, deny, SCMP_SYS(openat2), 0);
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The allowlist of kind, on top of the killed calls. */
+static int add_kind(scmp_filter_ctx ctx, enum bph_sandbox_kind kind)
+{
+	if (kind == BPH_SANDBOX_PROBES)
+		return add_all(ctx, SCMP_ACT_ALLOW, probe_calls,
+			       N_OF(probe_calls)) ||
+		       add_probe_conditions(ctx);
+	if (kind == BPH_SANDBOX_CAPTURE)
+		return add_all(ctx, SCMP_ACT_ALLOW, capture_calls,
+			       N_OF(capture_calls)) ||
+		       add_capture_conditions(ctx);
+	return 0;
+}
+
 static scmp_filter_ctx build(enum bph_sandbox_kind kind)
 {
-	bool probes = kind == BPH_SANDBOX_PROBES;
+	bool allowlist = kind != BPH_SANDBOX_SCANNER;
 	scmp_filter_ctx ctx =
-	    seccomp_init(probes ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
+	    seccomp_init(allowlist ? SCMP_ACT_ERRNO(EPERM) : SCMP_ACT_ALLOW);
 
 	if (!ctx)
 		return NULL;
 	if (add_all(ctx, SCMP_ACT_KILL_PROCESS, killed_calls,
-		    sizeof(killed_calls) / sizeof(killed_calls[0])) != 0 ||
-	    (probes &&
-	     (add_all(ctx, SCMP_ACT_ALLOW, probe_calls,
-		      sizeof(probe_calls) / sizeof(probe_calls[0])) != 0 ||
-	      add_probe_conditions(ctx) != 0))) {
+		    N_OF(killed_calls)) != 0 ||
+	    add_kind(ctx, kind) != 0) {
 		seccomp_release(ctx);
 		return NULL;
 	}

@@ -3,8 +3,8 @@
  * and the store are open: the unprivileged identity, the drop
  * (supplementary groups, gid, uid, then a check that root cannot be
  * regained; every capability; no new privileges) and the seccomp filters
- * of the scanner's two sides. Which process drops what, and when, is in
- * docs/architecture.md ("Privileges").
+ * of the probe worker, the capture child and the scanner. Which process drops
+ * what, and when, is in docs/architecture.md ("Privileges").
  */
 #ifndef BPH_SCANNER_SANDBOX_H
 #define BPH_SCANNER_SANDBOX_H
@@ -49,6 +49,13 @@ enum bph_sandbox_kind {
 	 * other system call it was not written to make fails with EPERM.
 	 */
 	BPH_SANDBOX_PROBES,
+	/*
+	 * The capture child of the SYN scan (recv.h): an allowlist for
+	 * reading the capture it opened before the drop and writing to its
+	 * socket to the scanner. No exec (killed), no file opened, no new
+	 * socket, no thread or process; anything else fails with EPERM.
+	 */
+	BPH_SANDBOX_CAPTURE,
 	/*
 	 * The scanner's own process after the drop (raw sockets, capture,
 	 * store): exec and ptrace kill it; the rest is as before, because

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "fingerprints/err.h"
-#include "fingerprints/tcp_sig.h"
 #include "scanner/netroute.h"
 #include "scanner/permute.h"
 #include "scanner/progress.h"
@@ -149,7 +148,7 @@ static int cooldown_ms(const struct scan *s)
 }
 
 static void report(struct scan *s, uint32_t ip, uint16_t port,
-		   enum bph_port_state st, const struct bph_frame *f)
+		   enum bph_port_state st, const struct bph_tcp_traits *tcp)
 {
 	struct bph_service svc;
 
@@ -158,42 +157,35 @@ static void report(struct scan *s, uint32_t ip, uint16_t port,
 	svc.port = port;
 	svc.state = st;
 	svc.seen = time(NULL);
-	if (f && bph_tcp_traits_parse(f->ip, f->ip_len, BPH_SYN_MSS, &svc.tcp))
-		memset(&svc.tcp, 0, sizeof(svc.tcp));
+	if (tcp)
+		svc.tcp = *tcp;
 	if (svc.tcp.has_ts)
 		note_rtt(s, svc.tcp.tsecr);
 	s->cb(s->ctx, &svc);
 }
 
-/* Capture thread: decode once, validate, dedupe, report. */
-static void on_frame(void *ctx, const uint8_t *frame, size_t len,
-		     enum bph_linktype link)
+/* Reader thread: a reply the capture child found and the reader checked
+ * (in the target set, a scanned port: recv.h); dedupe, report. */
+static void on_reply(void *ctx, const struct bph_cap_msg *m)
 {
 	struct scan *s = ctx;
-	struct bph_frame f;
-	enum bph_reply kind;
 	uint64_t ti;
-	uint32_t ip;
-	uint16_t port;
 
-	if (bph_frame_decode(frame, len, link, &f))
-		return;
-	kind = bph_validate_frame(&s->key, s->route.source_ip, &f, &ip, &port);
-	if (kind == BPH_REPLY_NONE || !s->port_slot[port] ||
-	    !bph_targets_index_of(s->cfg->targets, ip, &ti))
+	if (!s->port_slot[m->port] ||
+	    !bph_targets_index_of(s->cfg->targets, m->ip, &ti))
 		return;
 	s->replies++;
-	if (!mark(s, ti * s->cfg->n_ports + s->port_slot[port] - 1))
+	if (!mark(s, ti * s->cfg->n_ports + s->port_slot[m->port] - 1))
 		return;
-	if (kind == BPH_REPLY_SYNACK) {
+	if (m->kind == BPH_REPLY_SYNACK) {
 		s->open++;
-		report(s, ip, port, BPH_STATE_OPEN, &f);
-	} else if (kind == BPH_REPLY_RST) {
+		report(s, m->ip, m->port, BPH_STATE_OPEN, &m->tcp);
+	} else if (m->kind == BPH_REPLY_RST) {
 		s->closed++;
-		report(s, ip, port, BPH_STATE_CLOSED, NULL);
+		report(s, m->ip, m->port, BPH_STATE_CLOSED, NULL);
 	} else {
 		s->unreach++;
-		report(s, ip, port, BPH_STATE_FILTERED, NULL);
+		report(s, m->ip, m->port, BPH_STATE_FILTERED, NULL);
 	}
 }
 
@@ -717,6 +709,23 @@ static int open_workers(struct scan *s, struct worker *w, char *err,
 	return rc;
 }
 
+/* The capture child (recv.h), after the secret and the route are known
+ * and before any sender thread starts. */
+static int start_capture(struct scan *s, struct bph_receiver **rcv, char *err,
+			 size_t errlen)
+{
+	struct bph_recv_cfg rc = {
+	    .iface = s->route.iface,
+	    .our_ip = s->route.source_ip,
+	    .key = &s->key,
+	    .syn_mss = BPH_SYN_MSS,
+	    .id = s->cfg->capture_id,
+	    .scope = {s->cfg->targets, s->port_slot},
+	};
+
+	return bph_receiver_start(rcv, &rc, on_reply, s, err, errlen);
+}
+
 int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 		    void *ctx, struct bph_synscan_stats *stats, char *err,
 		    size_t errlen)
@@ -729,7 +738,8 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	struct bph_recv_stats rs = {0};
 	int64_t t0 = now_ns(), send_ns = 0;
 	struct sigsave old;
-	int rc;
+	char cerr[192] = "";
+	int rc, crc;
 
 	normalize(&c);
 	clock_gettime(CLOCK_MONOTONIC, &s.origin);
@@ -742,8 +752,7 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 	if (rc == 0)
 		rc = open_workers(&s, w, err, errlen);
 	if (rc == 0)
-		rc = bph_receiver_start(&rcv, s.route.iface, s.route.source_ip,
-					on_frame, &s, err, errlen);
+		rc = start_capture(&s, &rcv, err, errlen);
 	if (rc)
 		goto out;
 	rc = run_passes(&s, &st.targets, &send_ns);
@@ -754,16 +763,21 @@ int bph_synscan_run(const struct bph_synscan_cfg *cfg, bph_synscan_cb cb,
 			 1000000LL);
 	else if (c.start_pass <= c.retries)
 		wait_or_stop(&s, (int64_t)cooldown_ms(&s) * 1000000LL);
-	bph_receiver_stop(rcv, &rs);
+	crc = bph_receiver_stop(rcv, &rs, cerr, sizeof(cerr));
 	rcv = NULL;
+	if (crc && rc == 0) {
+		rc = crc;
+		snprintf(err, errlen, "%s", cerr);
+	}
 	st.pcap_dropped = rs.dropped;
+	st.capture_refused = rs.refused;
 	finish(&s, rc, &st);
 	st.seconds = (double)(now_ns() - t0) / 1e9;
 	st.pps = send_ns > 0 ? (double)st.sent * 1e9 / (double)send_ns : 0;
 	if (stats)
 		*stats = st;
 out:
-	bph_receiver_stop(rcv, NULL);
+	bph_receiver_stop(rcv, NULL, NULL, 0);
 	for (unsigned i = 0; i < BPH_SYNSCAN_MAX_SENDERS; i++)
 		bph_sender_close(w[i].snd);
 	bph_validate_wipe(&s.key);

@@ -2,9 +2,10 @@
  * synscan.h - stateless SYN scan of (ip, port) pairs.
  *
  * Pairs are walked in the seeded cyclic-group order (permute.h), SYNs go
- * out through send.h at a paced rate, replies come back through recv.h and
- * are checked against the per-scan secret (validate.h). Every pair gets
- * exactly one verdict through the callback: open (SYN-ACK, with the
+ * out through send.h at a paced rate, replies come back through recv.h (an
+ * unprivileged capture child decodes them and checks them against the
+ * per-scan secret, validate.h; the scanner checks its messages again). Every
+ * pair gets exactly one verdict through the callback: open (SYN-ACK, with the
  * SYN-ACK's TCP traits), closed (RST) or filtered (ICMP unreachable, or
  * no answer after the retries and the cooldown).
  *
@@ -22,6 +23,7 @@
 #include <stdint.h>
 
 #include "fingerprints/record.h"
+#include "scanner/sandbox.h"
 #include "scanner/targets.h"
 
 /*
@@ -30,7 +32,7 @@
  * interruption. Every probe of the pass's steps [0, pos) (see
  * bph_perm_pos) has been handed to the kernel. Called from the thread that
  * called bph_synscan_run, never at the same time as a verdict callback of
- * that thread; verdicts from the capture thread may run concurrently.
+ * that thread; verdicts from the capture reader thread may run concurrently.
  * A non-zero return is ignored (a checkpoint is best effort).
  */
 typedef int (*bph_synscan_checkpoint_cb)(void *ctx, int pass, uint64_t pos);
@@ -66,6 +68,9 @@ struct bph_synscan_cfg {
 				through a signalfd during the scan) */
 	bph_synscan_checkpoint_cb checkpoint;
 	void *checkpoint_ctx;
+	/* who the capture child runs as (recv.h); NULL: bph_identity_pick
+	   with no --user (the sudo user, else nobody) */
+	const struct bph_identity *capture_id;
 };
 
 /* The adaptive cooldown (wait_auto): like nmap's RTT-based timeouts, a
@@ -89,7 +94,7 @@ unsigned bph_synscan_senders(uint64_t rate);
 /*
  * Receives one verdict. svc is borrowed for the call: ip, port, state,
  * seen and (for open) tcp are filled, every pointer is NULL. Calls come
- * from the capture thread during the scan and from the calling thread
+ * from the capture reader thread during the scan and from the calling thread
  * for the final filtered verdicts, never two at once.
  */
 typedef bph_service_cb bph_synscan_cb;
@@ -97,13 +102,14 @@ typedef bph_service_cb bph_synscan_cb;
 struct bph_synscan_stats {
 	uint64_t targets; /* pairs in this shard */
 	uint64_t sent, replies, open, closed, filtered;
-	uint64_t send_failed;  /* frames the kernel refused */
-	uint64_t pcap_dropped; /* capture drops (ps_drop + ps_ifdrop) */
-	double seconds;	       /* whole scan, cooldown included */
-	double pps;	       /* achieved send rate while sending */
-	int signo;	       /* interrupted by this signal, else 0: no
-				  filtered verdicts were given and the
-				  final checkpoint says where to resume */
+	uint64_t send_failed;	  /* frames the kernel refused */
+	uint64_t pcap_dropped;	  /* capture drops (ps_drop + ps_ifdrop) */
+	uint64_t capture_refused; /* capture child's messages refused */
+	double seconds;		  /* whole scan, cooldown included */
+	double pps;		  /* achieved send rate while sending */
+	int signo;		  /* interrupted by this signal, else 0: no
+				     filtered verdicts were given and the
+				     final checkpoint says where to resume */
 };
 
 /*

@@ -10,11 +10,21 @@
 #      NoNewPrivs 1 and Seccomp 2; it must not be the scanner's own pid
 #      (the one holding the raw socket). The scan exits 0 and every SSH
 #      service has its three host keys (records crossed the worker pipe).
-#   2. the same with --user daemon: the worker runs as daemon's uid.
+#      In the same scan, the process holding the capture (the packet
+#      socket that receives, found through /proc/net/packet and the
+#      socket inodes of /proc/PID/fd) must be another process than the
+#      scanner, with the same Uid, Gid not 0, CapEff and CapPrm 0,
+#      NoNewPrivs 1 and Seccomp 2 (scanner/recv.c decodes the SYN-ACKs
+#      there), while the scanner's own packet sockets only send.
+#   2. the same with --user daemon: the worker and the capture run as
+#      daemon's uid.
 #   3. --user root and --user with an unknown name: exit 2, nothing sent.
 #   4. scan and pivot run as nobody (no CAP_NET_RAW): exit 2 with a message
-#      naming CAP_NET_RAW; cluster, show and export of a store nobody can
-#      read run as nobody.
+#      naming CAP_NET_RAW, and no store file is made; cluster, show and
+#      export of a store nobody can read run as nobody.
+#   5. a probe worker that dies at start (its drop fails: CAP_SETPCAP is
+#      taken from the bounding set, so it cannot empty its own): exit 1
+#      with a message that says how the worker ended, not a route error.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BPH_BUILD:-$top/build}/bphound
@@ -45,32 +55,56 @@ observe_scan() {
 	local tag=$1 spid pid=""
 	shift
 	unset SUDO_USER
+	# --wait 1500: the capture child lives until the cooldown ends, long
+	# enough for the loop below to see it on a loaded machine
 	# shellcheck disable=SC2086 # ranges is a word list
 	ip netns exec "$prefix-scan" "$bin" scan $ranges -p 22,443 \
-		--allow-reserved --wait 500 -q --db "$work/$tag.db" \
+		--allow-reserved --wait 1500 -q --db "$work/$tag.db" \
 		-o "$work/$tag.jsonl" "$@" 2>"$work/$tag.err" &
 	spid=$!
+	cpid=""
 	for _ in $(seq 1 600); do
-		pid=$(ip netns exec "$prefix-scan" ss -tnpH state established \
-			'( dst 198.18.0.0/15 )' 2>/dev/null |
-			grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
-		[ -n "$pid" ] && cp "/proc/$pid/status" "$work/status.$tag" 2>/dev/null && break
-		pid=""
+		[ -n "$cpid" ] || cpid=$(capture_holder "$spid" "$work/cstatus.$tag")
+		if [ -z "$pid" ]; then
+			pid=$(ip netns exec "$prefix-scan" ss -tnpH state established \
+				'( dst 198.18.0.0/15 )' 2>/dev/null |
+				grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
+			[ -n "$pid" ] && { cp "/proc/$pid/status" "$work/status.$tag" 2>/dev/null || pid=""; }
+		fi
+		[ -n "$pid" ] && [ -n "$cpid" ] && break
 		kill -0 "$spid" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "scanner $spid worker ${pid:-none}" >"$work/pids.$tag"
+	echo "scanner $spid worker ${pid:-none} capture ${cpid:-none}" >"$work/pids.$tag"
 	wait "$spid" || { echo "scan $tag exited $?"; cat "$work/$tag.err"; return 1; }
 	[ -n "$pid" ] || { echo "no connection to a lab host seen"; return 1; }
 	[ "$pid" != "$spid" ] || { echo "the scanner itself ($spid) held the connections"; return 1; }
+	[ -n "$cpid" ] || { echo "no process holding the capture seen"; return 1; }
+	[ "$cpid" != "$spid" ] || { echo "the scanner itself ($spid) held the capture"; return 1; }
 	cat "$work/pids.$tag"
+}
+
+# The pid (among the scanner $1 and its children) holding a packet socket
+# that receives (protocol not 0 in /proc/net/packet: the scanner's send
+# sockets have 0); copies its status to $2. Prints nothing if none yet.
+capture_holder() {
+	local ino p
+	for ino in $(ip netns exec "$prefix-scan" awk 'NR > 1 && $4 != "0000" { print $9 }' /proc/net/packet); do
+		for p in "$1" $(pgrep -P "$1" || true); do
+			if [ -n "$(find "/proc/$p/fd" -lname "socket:\[$ino\]" -print -quit 2>/dev/null)" ] &&
+				cp "/proc/$p/status" "$2" 2>/dev/null; then
+				echo "$p"
+				return
+			fi
+		done
+	done
 }
 
 field() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
 
-check_status() {
-	local tag=$1 want_uid=$2 st
-	st=$work/status.$tag
+# The confinement of the process whose status is $2, named $1.
+check_proc() {
+	local tag=$1 st=$2 want_uid=$3
 	echo "$tag: $(grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs|Seccomp):' "$st" | tr -s '\t' ' ' | paste -sd';')"
 	[ "$(field Uid "$st")" = "$want_uid" ] || fail "$tag: Uid $(field Uid "$st"), want $want_uid"
 	[ "$(field Gid "$st")" != 0 ] || fail "$tag: Gid 0"
@@ -78,6 +112,12 @@ check_status() {
 	[ "$(field CapPrm "$st")" = 0000000000000000 ] || fail "$tag: CapPrm $(field CapPrm "$st")"
 	[ "$(field NoNewPrivs "$st")" = 1 ] || fail "$tag: NoNewPrivs $(field NoNewPrivs "$st")"
 	[ "$(field Seccomp "$st")" = 2 ] || fail "$tag: Seccomp $(field Seccomp "$st")"
+}
+
+check_status() {
+	local tag=$1 want_uid=$2
+	check_proc "$tag (probe worker)" "$work/status.$tag" "$want_uid"
+	check_proc "$tag (capture)" "$work/cstatus.$tag" "$want_uid"
 	py - "$work/$tag.jsonl" "$n_ssh" <<'EOF' || fail "$tag: records incomplete"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
@@ -129,6 +169,11 @@ for cmd in "scan 198.18.40.10 -p 22" "pivot 198.18.40.10 -p 22"; do
 	else
 		fail "${cmd%% *} as nobody: exit $rc: $(cat "$work/nocap.err")"
 	fi
+	# refused before the store is opened: no empty store left behind
+	if [ -e "$work/nobody/s.db" ]; then
+		fail "${cmd%% *} as nobody left a store file: $(ls "$work/nobody")"
+		rm -f "$work/nobody/s.db"*
+	fi
 done
 ip1=$(py -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["ip"])' "$work/default.jsonl")
 for cmd in "cluster" "show $ip1" "export --format json -o -"; do
@@ -140,6 +185,20 @@ for cmd in "cluster" "show $ip1" "export --format json -o -"; do
 		fail "${cmd%% *} as nobody: $(cat "$work/ro.err")"
 	fi
 done
+
+# 5. the probe worker's drop fails at start: it cannot empty the bounding
+# set without CAP_SETPCAP (the capture child's drop would fail the same
+# way, but the worker starts first)
+rc=0
+ip netns exec "$prefix-scan" setpriv --bounding-set -setpcap -- "$bin" \
+	scan 198.18.40.10 -p 22 --allow-reserved -q --wait 200 \
+	--db "$work/dead.db" 2>"$work/dead.err" || rc=$?
+if [ "$rc" = 1 ] && grep -q "probe worker exited with status 1 before it was ready" "$work/dead.err" &&
+	! grep -qi "route" "$work/dead.err"; then
+	ok "worker dead at start: exit 1: $(tail -n1 "$work/dead.err")"
+else
+	fail "worker dead at start: exit $rc: $(cat "$work/dead.err")"
+fi
 
 [ "$fails" -eq 0 ] || { echo "privsep_lab: $fails failures"; exit 1; }
 echo "privsep_lab: all checks passed"

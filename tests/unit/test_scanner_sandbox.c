@@ -1,8 +1,10 @@
 /*
  * test_scanner_sandbox.c - scanner/sandbox.h in forked children: the
  * probe worker's filter kills an exec and refuses files, non-TCP sockets
- * and fork while TCP sockets and threads work; the scanner's filter kills
- * an exec; the drop leaves no uid 0, no capability, no_new_privs set and
+ * and fork while TCP sockets and threads work; the capture child's filter
+ * kills an exec and refuses files, every new socket, fork and threads
+ * while reads, writes and poll on what it holds work; the scanner's filter
+ * kills an exec; the drop leaves no uid 0, no capability, no_new_privs set and
  * no way back to root (as root only); the identity falls back to nobody.
  */
 #include <setjmp.h>
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -59,6 +62,14 @@ static int exec_in_probes(void)
 	return 91; /* exec failed without killing us */
 }
 
+static int exec_in_capture(void)
+{
+	if (enter(BPH_SANDBOX_CAPTURE) != 0)
+		return 90;
+	execl("/bin/true", "true", (char *)NULL);
+	return 91;
+}
+
 static int exec_in_scanner(void)
 {
 	if (enter(BPH_SANDBOX_SCANNER) != 0)
@@ -77,6 +88,9 @@ static void test_exec_killed(void **state)
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
 	st = in_child(exec_in_scanner);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+	st = in_child(exec_in_capture);
 	assert_true(WIFSIGNALED(st));
 	assert_int_equal(WTERMSIG(st), SIGSYS);
 }
@@ -122,6 +136,49 @@ static void test_probe_rules(void **state)
 
 	(void)state;
 	st = in_child(probe_rules);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* The capture child keeps what it opened before (here a socket pair) and
+ * makes nothing new. */
+static int capture_rules(void)
+{
+	static int token;
+	struct pollfd p;
+	pthread_t t;
+	int sv[2];
+	char c = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return 89;
+	if (enter(BPH_SANDBOX_CAPTURE) != 0)
+		return 90;
+	if (open("/etc/hostname", O_RDONLY) >= 0 || errno != EACCES)
+		return 1; /* no file opens */
+	if (socket(AF_INET, SOCK_STREAM, 0) >= 0)
+		return 2; /* no TCP: the capture child connects nowhere */
+	if (socket(AF_PACKET, SOCK_RAW, 0) >= 0)
+		return 3;
+	if (socket(AF_UNIX, SOCK_STREAM, 0) >= 0)
+		return 4;
+	if (fork() >= 0)
+		return 5;
+	if (pthread_create(&t, NULL, thread_fn, &token) == 0)
+		return 6;
+	p = (struct pollfd){sv[1], POLLIN, 0};
+	if (write(sv[0], "x", 1) != 1 || poll(&p, 1, 1000) != 1 ||
+	    read(sv[1], &c, 1) != 1 || c != 'x')
+		return 7; /* what it holds works */
+	return 0;
+}
+
+static void test_capture_rules(void **state)
+{
+	int st;
+
+	(void)state;
+	st = in_child(capture_rules);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
@@ -216,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exec_killed),
 	    cmocka_unit_test(test_probe_rules),
+	    cmocka_unit_test(test_capture_rules),
 	    cmocka_unit_test(test_privs_drop),
 	    cmocka_unit_test(test_identity),
 	};
