@@ -7,21 +7,12 @@
 #ifndef BPH_CLI_SCAN_SIGNALS_H
 #define BPH_CLI_SCAN_SIGNALS_H
 
-#include <pthread.h>
 #include <signal.h>
-#include <stdbool.h>
-
-struct bph_engine;
 
 struct bph_scan_signals {
 	sigset_t old_mask;
 	struct sigaction old_int, old_term;
-	int sfd;      /* signalfd of SIGINT and SIGTERM, -1: not watching */
-	int stop_fd;  /* eventfd that ends the watcher thread */
-	int signo;    /* the signal that came while the probes ran, or 0 */
-	bool running; /* the watcher thread runs */
-	pthread_t th;
-	struct bph_engine *eng;
+	int sfd; /* signalfd of SIGINT and SIGTERM, -1: not blocked */
 };
 
 /*
@@ -29,24 +20,15 @@ struct bph_scan_signals {
  * afterwards inherit that) with their disposition set to the default
  * meanwhile: one ignored at start (a background job of a script) would
  * never reach the signalfd, so Ctrl-C could not stop the run. Call before
- * any thread of the run starts. Returns 0 or BPH_ERR_IO.
+ * any thread of the run starts. The SYN sweep and the wait for the probe
+ * worker read s->sfd. Returns 0 or BPH_ERR_IO.
  */
 int bph_scan_signals_block(struct bph_scan_signals *s);
 
 /*
- * Watches for the signals on a thread of its own while eng's probes
- * finish: the first one cancels eng (bph_engine_cancel) and is kept in
- * s->signo. Returns 0 or BPH_ERR_IO (nothing watched then).
- */
-int bph_scan_signals_watch(struct bph_scan_signals *s, struct bph_engine *eng);
-
-/* Stops the watcher thread (s->signo is final afterwards). */
-void bph_scan_signals_unwatch(struct bph_scan_signals *s);
-
-/*
- * Unwatches, discards a signal still pending (it came when the run's
- * results were being written: the run is complete) and restores the mask
- * and dispositions of bph_scan_signals_block.
+ * Discards a signal still pending (it came when the run's results were
+ * being written: the run is complete) and restores the mask and
+ * dispositions of bph_scan_signals_block; a no-op when nothing is blocked.
  */
 void bph_scan_signals_restore(struct bph_scan_signals *s);
 
