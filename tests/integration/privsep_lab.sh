@@ -55,11 +55,11 @@ observe_scan() {
 	local tag=$1 spid pid=""
 	shift
 	unset SUDO_USER
-	# --wait 1500: the capture child lives until the cooldown ends, long
+	# --wait 2500: the capture child lives until the cooldown ends, long
 	# enough for the loop below to see it on a loaded machine
 	# shellcheck disable=SC2086 # ranges is a word list
 	ip netns exec "$prefix-scan" "$bin" scan $ranges -p 22,443 \
-		--allow-reserved --wait 1500 -q --db "$work/$tag.db" \
+		--allow-reserved --wait 2500 -q --db "$work/$tag.db" \
 		-o "$work/$tag.jsonl" "$@" 2>"$work/$tag.err" &
 	spid=$!
 	cpid=""
@@ -89,7 +89,9 @@ observe_scan() {
 # sockets have 0); copies its status to $2. Prints nothing if none yet.
 capture_holder() {
 	local ino p
-	for ino in $(ip netns exec "$prefix-scan" awk 'NR > 1 && $4 != "0000" { print $9 }' /proc/net/packet); do
+	# the scanner's own view of its namespace's packet sockets (no exec
+	# of ip netns: the loop must be quick on a loaded machine)
+	for ino in $(awk 'NR > 1 && $4 != "0000" { print $9 }' "/proc/$1/net/packet" 2>/dev/null); do
 		for p in "$1" $(pgrep -P "$1" || true); do
 			if [ -n "$(find "/proc/$p/fd" -lname "socket:\[$ino\]" -print -quit 2>/dev/null)" ] &&
 				cp "/proc/$p/status" "$2" 2>/dev/null; then
