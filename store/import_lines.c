@@ -214,7 +214,11 @@ static int skip_long_line(struct pipe *pp, struct job *j)
 			break;
 		}
 	}
-	j->n_lines = 1; /* set now: no worker parses this job */
+	/* the job holds the one bad line and no text: its worker (every
+	 * job goes through one) must not parse the line's first 64 MiB as
+	 * a second bad line */
+	j->len = 0;
+	j->n_lines = 1;
 	return rc ? rc : add_msg(j, 0, "line longer than 64 MiB: skipped");
 }
 

@@ -2,7 +2,9 @@
  * Imports of whole files into a store (store/store_import.c,
  * store/import_lines.c, store/store_write.c): idempotence, pipes, a byte
  * order mark, garbage, nmap XML with a long prologue, entity bombs, lines
- * cut at chunk borders, and the counts reported.
+ * cut at chunk borders, the counts reported, and a real allocation
+ * failure (an address-space limit) reported as one, never as the end of
+ * the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -318,6 +321,93 @@ static void test_nmap_entity_bomb(void **state)
 	free(msgs);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* The child's part of test_alloc_failure: the import under an address
+ * space limit; the exit status says what it returned. */
+static int import_limited(struct fixture *f)
+{
+	struct bph_store *st = NULL;
+	struct bph_import_stats s;
+	struct bph_import_opts o = {.threads = 1};
+	char err[256] = "", db[160];
+	unsigned long pages = 0;
+	FILE *m = fopen("/proc/self/statm", "r");
+	int rc;
+
+	snprintf(db, sizeof(db), "%s/limited.db", f->dir);
+	if (!m || fscanf(m, "%lu", &pages) != 1 ||
+	    bph_store_open(db, BPH_STORE_WRITE, &st, err, sizeof(err)))
+		return 10;
+	fclose(m);
+	/* room for the pipeline's usual buffers (a few 4 MiB chunks, a
+	 * thread's stack), not for a 64 MiB line */
+	struct rlimit lim = {0};
+	lim.rlim_cur = lim.rlim_max =
+	    (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (48u << 20);
+	if (setrlimit(RLIMIT_AS, &lim))
+		return 11;
+	rc = bph_store_import_file(st, f->in, &o, &s, err, sizeof(err));
+	bph_store_close(st);
+	if (rc == BPH_ERR_NOMEM && s.records < 400)
+		return 0;
+	return rc ? 12 : 13; /* 13: taken for the end of the file */
+}
+
+/* A line that needs more memory than there is: without a limit it is one
+ * bad line (longer than 64 MiB) between 400 good ones; under an address
+ * space limit the import fails with BPH_ERR_NOMEM (bphound exits 1 with
+ * "out of memory") instead of stopping there as if the file had ended.
+ * A real failure of malloc, not a mock; ASan reserves terabytes of
+ * address space, so there the limited half is skipped. */
+static void test_alloc_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	size_t len;
+	char *data = records(400, &len), *msgs = NULL, *x = malloc(1u << 20);
+	size_t cut = len / 2; /* after a whole line */
+	FILE *o = fopen(f->in, "wb");
+	int status = -1;
+
+	assert_non_null(o);
+	assert_non_null(x);
+	while (data[cut - 1] != '\n')
+		cut++;
+	memset(x, 'x', 1u << 20);
+	fwrite(data, 1, cut, o);
+	fputc('"', o);
+	for (int i = 0; i < 65; i++) /* 65 MiB: past the 64 MiB bound */
+		fwrite(x, 1, 1u << 20, o);
+	fputs("\"\n", o);
+	fwrite(data + cut, 1, len - cut, o);
+	fclose(o);
+	free(x);
+	free(data);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(s.records, 400);
+	assert_int_equal(s.bad, 1);
+	assert_non_null(strstr(msgs, "longer than 64 MiB"));
+	free(msgs);
+#ifdef UNDER_ASAN
+	skip();
+#else
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(import_limited(f));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +421,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_nmap_late_root, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_nmap_entity_bomb, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_failure, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
