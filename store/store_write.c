@@ -530,6 +530,77 @@ static int resolve_misses(struct bph_store *st, struct bph_wbatch *b,
 	return rc;
 }
 
+/* SQLite: the misses in (kind, value) order, which is the order the
+ * set-based INSERT of resolve_misses() gives them ids in (byte-wise, as
+ * SQLite compares text), so both paths number new artifacts alike. */
+static int miss_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct wart *arts = ctx;
+	const struct wart *a = &arts[*(const size_t *)x];
+	const struct wart *b = &arts[*(const size_t *)y];
+	int c = strcmp(a->kind, b->kind);
+
+	return c ? c : strcmp(a->value, b->value);
+}
+
+/* One miss: inserted, or (already in the store) looked up. */
+static int resolve_one(struct bph_db_stmt *ins, struct bph_db_stmt *sel,
+		       struct wart *a)
+{
+	struct bph_db_stmt *q = ins;
+	int rc = bph_db_bind_text(ins, 1, a->kind);
+
+	if (!rc)
+		rc = bph_db_bind_text(ins, 2, a->value);
+	if (!rc && (rc = bph_db_step(ins)) == BPH_DB_DONE) {
+		q = sel; /* the conflict: the row is there */
+		bph_db_reset(ins);
+		rc = bph_db_bind_text(sel, 1, a->kind);
+		if (!rc)
+			rc = bph_db_bind_text(sel, 2, a->value);
+		if (!rc)
+			rc = bph_db_step(sel);
+	}
+	if (rc == BPH_DB_ROW) {
+		a->art = bph_db_column_int64(q, 0);
+		rc = 0;
+	} else if (!rc) {
+		rc = bph_db_fail(q->db, BPH_DB_EOTHER, "artifact %s has no id",
+				 a->kind);
+	}
+	bph_db_reset(q);
+	return rc;
+}
+
+/* SQLite, where a statement costs no round trip: each miss inserted with
+ * prepared statements, without staging it and joining back (which took
+ * a third of the writer's time on a fresh store). */
+static int resolve_misses_rows(struct bph_store *st, struct bph_wbatch *b,
+			       const struct misses *m)
+{
+	struct bph_db_stmt *ins = NULL, *sel = NULL;
+	int rc = bph_db_prepare(st->db,
+				"INSERT INTO arts(kind, value) VALUES (?, ?)"
+				" ON CONFLICT (kind, value) DO NOTHING"
+				" RETURNING id",
+				&ins);
+
+	if (!rc)
+		rc = bph_db_prepare(
+		    st->db, "SELECT id FROM arts WHERE kind = ? AND value = ?",
+		    &sel);
+	if (!rc)
+		qsort_r(m->idx, m->n, sizeof(*m->idx), miss_cmp, b->arts);
+	for (size_t i = 0; !rc && i < m->n; i++) {
+		struct wart *a = &b->arts[m->idx[i]];
+		if (!(rc = resolve_one(ins, sel, a)))
+			bph_artdict_put(st->arts, a->kind, a->value, a->art);
+	}
+	bph_db_finalize(ins);
+	bph_db_finalize(sel);
+	return rc;
+}
+
 /* Every artifact of the batch gets its arts.id. */
 static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
 {
@@ -537,7 +608,9 @@ static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
 	int rc = collect_misses(st, b, &m);
 
 	if (!rc && m.n)
-		rc = resolve_misses(st, b, &m);
+		rc = bph_db_backend(st->db) == BPH_DB_SQLITE
+			 ? resolve_misses_rows(st, b, &m)
+			 : resolve_misses(st, b, &m);
 	for (size_t i = 0; !rc && i < b->n_arts; i++) {
 		struct wart *a = &b->arts[i];
 		if (!b->obs[a->obs].record || a->art)
