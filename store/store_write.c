@@ -384,13 +384,31 @@ static int add_holders(struct bph_db *db)
 	return rc;
 }
 
+/* Observations the store holds already (an import run twice, or re-run
+ * after a crash) add nothing, artifacts included: they leave staging and
+ * lose their record in the batch, so that their artifacts are neither
+ * looked up nor staged. */
+static int drop_stored(struct bph_db *db, struct bph_wbatch *b)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(db,
+				"DELETE FROM stage_obs WHERE EXISTS (SELECT 1"
+				" FROM services s WHERE s.ip = stage_obs.ip"
+				" AND s.hash = stage_obs.hash) RETURNING seq",
+				&q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t seq = bph_db_column_int64(q, 0);
+		rc = seq >= 0 && (size_t)seq < b->n_obs ? 0 : BPH_ERR_DB;
+		if (!rc)
+			b->obs[seq].record = NULL;
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
 /* After staging: what is new goes into the store's tables. */
 static const char *const merge_sql[] = {
-    /* observations the store holds already (an import run twice, or
-     * re-run after a crash) add nothing, artifacts included */
-    "DELETE FROM stage_obs WHERE EXISTS (SELECT 1 FROM services s"
-    " WHERE s.ip = stage_obs.ip AND s.hash = stage_obs.hash)",
-    "DELETE FROM stage_art WHERE seq NOT IN (SELECT seq FROM stage_obs)",
     "INSERT INTO hosts(ip) SELECT DISTINCT ip FROM stage_obs"
     " WHERE state = 'open' ORDER BY ip ON CONFLICT DO NOTHING",
     NULL, /* add_holders() */
@@ -421,18 +439,13 @@ static int clear_stage(struct bph_db *db)
 static int merge(struct bph_db *db, int64_t scan_id, size_t *added)
 {
 	int64_t n = 0;
-	int rc = 0;
-
-	for (size_t i = 0; !rc && i < 2; i++)
-		rc = run(db, merge_sql[i], 0, NULL);
-	if (!rc)
-		rc = run(db,
-			 "INSERT INTO services(scan_id, ip, port, state, seen,"
-			 " hash, record) SELECT ?, ip, port, state, seen, hash,"
-			 " record FROM stage_obs WHERE true ORDER BY ip, hash"
-			 " ON CONFLICT (ip, hash) DO NOTHING",
-			 scan_id, &n);
-	for (size_t i = 2; !rc && i < sizeof(merge_sql) / sizeof(*merge_sql);
+	int rc = run(db,
+		     "INSERT INTO services(scan_id, ip, port, state, seen,"
+		     " hash, record) SELECT ?, ip, port, state, seen, hash,"
+		     " record FROM stage_obs WHERE true ORDER BY ip, hash"
+		     " ON CONFLICT (ip, hash) DO NOTHING",
+		     scan_id, &n);
+	for (size_t i = 0; !rc && i < sizeof(merge_sql) / sizeof(*merge_sql);
 	     i++)
 		rc = merge_sql[i] ? run(db, merge_sql[i], 0, NULL)
 				  : add_holders(db);
@@ -638,9 +651,11 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 	if (!rc)
 		rc = clear_stage(db);
 	if (!rc)
-		rc = resolve_arts(st, b);
-	if (!rc)
 		rc = stage_obs(db, b);
+	if (!rc)
+		rc = drop_stored(db, b);
+	if (!rc)
+		rc = resolve_arts(st, b);
 	if (!rc)
 		rc = stage_arts(db, b);
 	if (!rc)
