@@ -329,6 +329,7 @@ static void test_nmap_entity_bomb(void **state)
 #endif
 #endif
 
+#ifndef UNDER_ASAN
 /* The child's part of test_alloc_failure: the import under an address
  * space limit; the exit status says what it returned. */
 static int import_limited(struct fixture *f)
@@ -359,6 +360,7 @@ static int import_limited(struct fixture *f)
 		return 0;
 	return rc ? 12 : 13; /* 13: taken for the end of the file */
 }
+#endif
 
 /* A line that needs more memory than there is: without a limit it is one
  * bad line (longer than 64 MiB) between 400 good ones; under an address
@@ -374,7 +376,6 @@ static void test_alloc_failure(void **state)
 	char *data = records(400, &len), *msgs = NULL, *x = malloc(1u << 20);
 	size_t cut = len / 2; /* after a whole line */
 	FILE *o = fopen(f->in, "wb");
-	int status = -1;
 
 	assert_non_null(o);
 	assert_non_null(x);
@@ -398,6 +399,7 @@ static void test_alloc_failure(void **state)
 #ifdef UNDER_ASAN
 	skip();
 #else
+	int status = -1;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
