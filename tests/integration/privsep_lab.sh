@@ -25,6 +25,8 @@
 #   5. a probe worker that dies at start (its drop fails: CAP_SETPCAP is
 #      taken from the bounding set, so it cannot empty its own): exit 1
 #      with a message that says how the worker ended, not a route error.
+#   6. the capture child killed during a scan: exit 1, and the message says
+#      it was killed by signal 9 (replies may be missing).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${BPH_BUILD:-$top/build}/bphound
@@ -200,6 +202,26 @@ if [ "$rc" = 1 ] && grep -q "probe worker exited with status 1 before it was rea
 	ok "worker dead at start: exit 1: $(tail -n1 "$work/dead.err")"
 else
 	fail "worker dead at start: exit $rc: $(cat "$work/dead.err")"
+fi
+
+# 6. the capture child killed during the SYN scan: the scan fails (replies
+# may be missing) and says how the child ended
+ip netns exec "$prefix-scan" "$bin" scan 198.18.40.10 -p 22 --allow-reserved \
+	-q --no-probes --wait 4000 --db "$work/killed.db" 2>"$work/killed.err" &
+spid=$!
+cpid=""
+for _ in $(seq 1 200); do
+	cpid=$(capture_holder "$spid" "$work/cstatus.killed")
+	[ -n "$cpid" ] && break
+	sleep 0.02
+done
+[ -n "$cpid" ] && [ "$cpid" != "$spid" ] && kill -KILL "$cpid"
+rc=0
+wait "$spid" || rc=$?
+if [ -n "$cpid" ] && [ "$rc" = 1 ] && grep -q "capture process killed by signal 9" "$work/killed.err"; then
+	ok "capture child killed: exit 1: $(tail -n1 "$work/killed.err")"
+else
+	fail "capture child (${cpid:-not seen}) killed: exit $rc: $(cat "$work/killed.err")"
 fi
 
 [ "$fails" -eq 0 ] || { echo "privsep_lab: $fails failures"; exit 1; }
