@@ -436,6 +436,14 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* The process's CPU time (user + system) so far. */
+static double cpu_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 /* The run's coverage: every address of both runs, every port. */
 static int set_coverage(const struct gen *g, struct bph_store *st, int64_t run,
 			int64_t scan, int r)
@@ -462,32 +470,37 @@ static int set_coverage(const struct gen *g, struct bph_store *st, int64_t run,
 
 /* As cli/sweep_run.c's complete(): evaluate the run against the last,
  * then commit its state and counts (the events are recomputed by diff). */
-static int complete(struct bph_sweep_ctx *x, int64_t run, double *secs,
+static int complete(struct bph_sweep_ctx *x, int64_t run, double secs[2],
 		    size_t *n_events, char *err, size_t errlen)
 {
 	struct bph_eval ev;
 	size_t n_hits = 0;
-	double t0 = now_s();
+	double t0 = now_s(), c0 = cpu_s();
 	int rc = bph_sweep_evaluate(x, 0, run, &ev, err, errlen);
 	struct bph_hit_row *hits =
 	    rc ? NULL : bph_hits_rows(&ev.state, &n_hits);
 
-	*secs = now_s() - t0;
+	secs[0] = now_s() - t0;
+	secs[1] = cpu_s() - c0;
 	if (!rc && n_hits && !hits)
 		rc = BPH_ERR_NOMEM;
 	struct bph_sweep_snap_out snap = {0};
 	if (!rc)
 		rc = bph_eval_snap_out(&ev, &snap);
-	struct bph_sweep_commit c = {.run = run,
-				     .status = BPH_RUN_COMPLETE,
-				     .hits = hits,
-				     .n_hits = n_hits,
-				     .member_cluster = ev.state.m_cluster,
-				     .member_ip = ev.state.m_ip,
-				     .n_members = ev.state.n_members,
-				     .hosts = ev.hosts,
-				     .services = ev.services,
-				     .snap = &snap};
+	struct bph_sweep_commit c = {
+	    .run = run,
+	    .status = BPH_RUN_COMPLETE,
+	    .hits = hits,
+	    .n_hits = n_hits,
+	    .member_cluster = ev.state.m_cluster,
+	    .member_ip = ev.state.m_ip,
+	    .member_evidence = (const char *const *)ev.state.m_evidence,
+	    .n_members = ev.state.n_members,
+	    .hosts = ev.hosts,
+	    .services = ev.services,
+	    .snap = &snap,
+	    .eval_key = x->eval_key,
+	    .eval_now = (int64_t)x->now};
 	if (!rc)
 		rc = bph_sweep_commit(x->st, &c);
 	*n_events = rc ? 0 : ev.events.n;
@@ -532,7 +545,7 @@ static int write_config(const char *dir)
 
 struct run_out {
 	int64_t run, services;
-	double store_s, eval_s;
+	double store_s, eval_s[2]; /* wall, CPU */
 	size_t events;
 };
 
@@ -562,7 +575,7 @@ static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 	o->services = b ? b->services : 0;
 	free(b);
 	return rc ? rc
-		  : complete(x, o->run, &o->eval_s, &o->events, err, errlen);
+		  : complete(x, o->run, o->eval_s, &o->events, err, errlen);
 }
 
 static void print_json(const struct gen *g, const struct run_out *o)
@@ -583,10 +596,11 @@ static void print_json(const struct gen *g, const struct run_out *o)
 	printf("}, \"runs\": [");
 	for (int r = 0; r < 2; r++)
 		printf("%s{\"run\": %lld, \"services\": %lld, \"store_s\": "
-		       "%.2f, \"evaluate_s\": %.2f, \"events\": %zu}",
+		       "%.2f, \"evaluate_s\": %.2f, \"evaluate_cpu_s\": "
+		       "%.2f, \"events\": %zu}",
 		       r ? ", " : "", (long long)o[r].run,
-		       (long long)o[r].services, o[r].store_s, o[r].eval_s,
-		       o[r].events);
+		       (long long)o[r].services, o[r].store_s, o[r].eval_s[0],
+		       o[r].eval_s[1], o[r].events);
 	printf("], \"gen_max_rss_mib\": %ld}\n", ru.ru_maxrss / 1024);
 }
 

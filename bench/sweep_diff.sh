@@ -3,8 +3,9 @@
 # complete sweep runs over N hosts (bench/sweep_diff.c: heavy-tailed
 # hosts, 1% of them changed in run 2, a watch file and a tracked provider
 # cluster), then `bphound diff --config bench.yaml --db bench.db --format
-# jsonl` (the diff, the watch hits and the tracked cluster's members of
-# run 2, recomputed from the store) with its wall time and peak RSS,
+# jsonl` (the diff, with run 2's watch hits and tracked cluster members
+# as its evaluation stored them, sweep/reuse.c) with its wall and CPU time
+# and peak RSS,
 # REPEAT times. With --ndiff M, the same generator's runs over M hosts
 # as nmap XML, compared by ndiff --xml (its peer; wall time and peak RSS).
 # Writes bench/results/sweep_diff-<date>.json. Nothing is sent anywhere.
@@ -35,8 +36,8 @@ work=${keep:-$(mktemp -d /tmp/bph-sdiff.XXXXXX)}
 mkdir -p "$work"
 [[ -n $keep ]] || trap 'rm -rf "$work"' EXIT INT TERM
 
-timed() { # timed OUT CMD...: "wall_s max_rss_kib" of CMD into OUT
-	/usr/bin/time -f '%e %M' -o "$1" "${@:2}"
+timed() { # timed OUT CMD...: "wall_s user_s sys_s max_rss_kib" of CMD into OUT
+	/usr/bin/time -f '%e %U %S %M' -o "$1" "${@:2}"
 }
 
 mkdir -p "$work/store"
@@ -46,9 +47,10 @@ runs=""
 for ((i = 1; i <= repeat; i++)); do
 	(cd "$work/store" && timed "$work/diff.time" "$build/bphound" diff \
 		--config bench.yaml --db bench.db --format jsonl >"$work/events.jsonl")
-	read -r s kib <"$work/diff.time"
-	runs+="${runs:+, }{\"wall_s\": $s, \"max_rss_mib\": $((kib / 1024))}"
-	echo "sweep_diff: bphound diff: $s s, $((kib / 1024)) MiB, $(wc -l <"$work/events.jsonl") events" >&2
+	read -r s us ss kib <"$work/diff.time"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	runs+="${runs:+, }{\"wall_s\": $s, \"user_s\": $us, \"sys_s\": $ss, \"max_rss_mib\": $((kib / 1024)), \"load1\": $load}"
+	echo "sweep_diff: bphound diff: $s s wall, $us s user, $ss s sys, $((kib / 1024)) MiB, $(wc -l <"$work/events.jsonl") events, load $load" >&2
 done
 counts=$(/usr/bin/python3 -c '
 import collections, json, sys
@@ -63,11 +65,11 @@ if ((ndiff_hosts > 0)); then
 		"$work/xml/run2.xml" >"$work/ndiff.xml"
 	rc=$?
 	set -e
-	read -r s kib < <(tail -n 1 "$work/ndiff.time")
-	ndiff_json="{\"hosts\": $ndiff_hosts, \"exit\": $rc, \"wall_s\": $s, \"max_rss_mib\": $((kib / 1024)), \"xml_mib\": $(($(stat -c %s "$work/xml/run1.xml") / 1048576))}"
+	read -r s us ss kib < <(tail -n 1 "$work/ndiff.time")
+	ndiff_json="{\"hosts\": $ndiff_hosts, \"exit\": $rc, \"wall_s\": $s, \"user_s\": $us, \"sys_s\": $ss, \"max_rss_mib\": $((kib / 1024)), \"xml_mib\": $(($(stat -c %s "$work/xml/run1.xml") / 1048576))}"
 	echo "sweep_diff: ndiff over $ndiff_hosts hosts: $s s, $((kib / 1024)) MiB (exit $rc)" >&2
 fi
-read -r gs gkib <"$work/gen.time"
+read -r gs _ _ gkib <"$work/gen.time"
 mkdir -p "$top/bench/results"
 out=$top/bench/results/sweep_diff-$(date -u +%Y-%m-%d).json
 cat >"$out" <<JSON

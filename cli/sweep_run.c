@@ -360,20 +360,24 @@ static int complete(struct run_ctx *x, struct bph_sweep_ctx *sx)
 	struct bph_sweep_snap_out snap = {0};
 	if (!rc)
 		rc = bph_eval_snap_out(&ev, &snap);
-	struct bph_sweep_commit c = {.run = x->run,
-				     .status = BPH_RUN_COMPLETE,
-				     .hits = hits,
-				     .n_hits = n_hits,
-				     .member_cluster = ev.state.m_cluster,
-				     .member_ip = ev.state.m_ip,
-				     .n_members = ev.state.n_members,
-				     .events = r.ev,
-				     .n_events = r.n,
-				     .outbox = r.ob,
-				     .n_outbox = r.ob ? r.n_d : 0,
-				     .hosts = ev.hosts,
-				     .services = ev.services,
-				     .snap = &snap};
+	struct bph_sweep_commit c = {
+	    .run = x->run,
+	    .status = BPH_RUN_COMPLETE,
+	    .hits = hits,
+	    .n_hits = n_hits,
+	    .member_cluster = ev.state.m_cluster,
+	    .member_ip = ev.state.m_ip,
+	    .member_evidence = (const char *const *)ev.state.m_evidence,
+	    .n_members = ev.state.n_members,
+	    .events = r.ev,
+	    .n_events = r.n,
+	    .outbox = r.ob,
+	    .n_outbox = r.ob ? r.n_d : 0,
+	    .hosts = ev.hosts,
+	    .services = ev.services,
+	    .snap = &snap,
+	    .eval_key = sx->eval_key,
+	    .eval_now = (int64_t)sx->now};
 	if (!rc)
 		rc = bph_sweep_commit(x->st, &c);
 	if (!rc) {

@@ -221,6 +221,13 @@ static const struct step sweep_steps[] = {
      " chunk BIGINT NOT NULL, format BIGINT NOT NULL, n BIGINT NOT NULL,"
      " data {blob} NOT NULL, PRIMARY KEY(run_id, chunk));",
      NULL},
+    {3,
+     "what a run's evaluation read (eval_key, eval_now) and each tracked "
+     "member's evidence, so diff reuses the evaluation",
+     "ALTER TABLE sweep_runs ADD COLUMN eval_key TEXT;"
+     "ALTER TABLE sweep_runs ADD COLUMN eval_now BIGINT;"
+     "ALTER TABLE sweep_members ADD COLUMN evidence TEXT;",
+     NULL},
 };
 
 static const struct module modules[] = {

@@ -62,16 +62,15 @@ static int put_hits(struct bph_store *st, int64_t run,
 }
 
 static int put_members(struct bph_store *st, int64_t run, const char *const *cl,
-		       const uint32_t *ip, size_t n)
+		       const uint32_t *ip, const char *const *ev, size_t n)
 {
 	struct bph_db_stmt *q = NULL;
 	char a[16];
-	int rc =
-	    bph_db_prepare(st->db,
-			   "INSERT INTO sweep_members(run_id, cluster, ip)"
-			   " VALUES (?, ?, ?) ON CONFLICT (run_id, cluster,"
-			   " ip) DO NOTHING",
-			   &q);
+	int rc = bph_db_prepare(st->db,
+				"INSERT INTO sweep_members(run_id, cluster, ip,"
+				" evidence) VALUES (?, ?, ?, ?) ON CONFLICT"
+				" (run_id, cluster, ip) DO NOTHING",
+				&q);
 
 	for (size_t i = 0; !rc && i < n; i++) {
 		bph_ip_str(ip[i], a);
@@ -79,6 +78,10 @@ static int put_members(struct bph_store *st, int64_t run, const char *const *cl,
 		bph_db_bind_int64(q, 1, run);
 		bph_db_bind_text(q, 2, cl[i]);
 		bph_db_bind_text(q, 3, a);
+		if (ev && ev[i])
+			bph_db_bind_text(q, 4, ev[i]);
+		else
+			bph_db_bind_null(q, 4);
 		rc = bph_db_step(q);
 		rc = rc < 0 ? rc : 0;
 	}
@@ -86,31 +89,40 @@ static int put_members(struct bph_store *st, int64_t run, const char *const *cl,
 	return rc;
 }
 
-static int mark_evaluated(struct bph_store *st, int64_t run)
+static int mark_evaluated(struct bph_store *st, int64_t run,
+			  const char *eval_key, int64_t eval_now)
 {
 	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(
-	    st->db, "UPDATE sweep_runs SET evaluated = 1 WHERE id = ?", &q);
+	int rc = bph_db_prepare(st->db,
+				"UPDATE sweep_runs SET evaluated = 1,"
+				" eval_key = ?, eval_now = ? WHERE id = ?",
+				&q);
 
-	if (!rc)
-		bph_db_bind_int64(q, 1, run);
+	if (!rc) {
+		if (eval_key)
+			bph_db_bind_text(q, 1, eval_key);
+		else
+			bph_db_bind_null(q, 1);
+		bph_db_bind_int64(q, 2, eval_now);
+		bph_db_bind_int64(q, 3, run);
+	}
 	return exec1(q, rc);
 }
 
 /* The state rows of run, replacing what was stored; no transaction. */
 static int state_rows(struct bph_store *st, int64_t run,
-		      const struct bph_hit_row *hits, size_t n_hits,
-		      const char *const *mc, const uint32_t *mi, size_t n_m)
+		      const struct bph_sweep_commit *c)
 {
 	int rc = delete_run(st, "sweep_watch_hits", run);
 
 	if (!rc)
 		rc = delete_run(st, "sweep_members", run);
 	if (!rc)
-		rc = put_hits(st, run, hits, n_hits);
+		rc = put_hits(st, run, c->hits, c->n_hits);
 	if (!rc)
-		rc = put_members(st, run, mc, mi, n_m);
-	return rc ? rc : mark_evaluated(st, run);
+		rc = put_members(st, run, c->member_cluster, c->member_ip,
+				 c->member_evidence, c->n_members);
+	return rc ? rc : mark_evaluated(st, run, c->eval_key, c->eval_now);
 }
 
 int bph_sweep_state_put(struct bph_store *st, int64_t run,
@@ -118,11 +130,15 @@ int bph_sweep_state_put(struct bph_store *st, int64_t run,
 			const char *const *member_cluster,
 			const uint32_t *member_ip, size_t n_members)
 {
+	struct bph_sweep_commit c = {.hits = hits,
+				     .n_hits = n_hits,
+				     .member_cluster = member_cluster,
+				     .member_ip = member_ip,
+				     .n_members = n_members};
 	int rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
 
 	if (!rc)
-		rc = state_rows(st, run, hits, n_hits, member_cluster,
-				member_ip, n_members);
+		rc = state_rows(st, run, &c);
 	if (!rc)
 		rc = bph_db_commit(st->db);
 	if (rc)
@@ -168,22 +184,24 @@ int bph_sweep_hits_each(struct bph_store *st, int64_t run,
 
 int bph_sweep_members_each(struct bph_store *st, int64_t run,
 			   int (*cb)(void *ctx, const char *cluster,
-				     uint32_t ip),
+				     uint32_t ip, const char *evidence),
 			   void *ctx)
 {
 	struct bph_db_stmt *q = NULL;
 	uint32_t ip;
-	int rc = bph_db_prepare(st->db,
-				"SELECT cluster, ip FROM sweep_members WHERE"
-				" run_id = ?",
-				&q);
+	int rc =
+	    bph_db_prepare(st->db,
+			   "SELECT cluster, ip, evidence FROM sweep_members"
+			   " WHERE run_id = ?",
+			   &q);
 
 	if (!rc)
 		bph_db_bind_int64(q, 1, run);
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		rc = parse_ip(bph_db_column_text(q, 1), &ip);
 		if (!rc)
-			rc = cb(ctx, bph_db_column_text(q, 0), ip);
+			rc = cb(ctx, bph_db_column_text(q, 0), ip,
+				bph_db_column_text(q, 2));
 	}
 	bph_db_finalize(q);
 	return rc < 0 || rc > 0 ? rc : 0;
@@ -287,8 +305,7 @@ int bph_sweep_commit(struct bph_store *st, const struct bph_sweep_commit *c)
 	int rc = bph_db_begin(st->db, BPH_DB_TXN_WRITE);
 
 	if (!rc && c->status == BPH_RUN_COMPLETE)
-		rc = state_rows(st, c->run, c->hits, c->n_hits,
-				c->member_cluster, c->member_ip, c->n_members);
+		rc = state_rows(st, c->run, c);
 	if (!rc && c->status == BPH_RUN_COMPLETE && c->snap)
 		rc = bph_sweep_snap_put(st, c->run, c->snap);
 	if (!rc)

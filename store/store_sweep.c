@@ -158,7 +158,8 @@ int bph_sweep_run_end(struct bph_store *st, int64_t run,
 
 #define RUN_COLS                                                               \
 	"id, sweep, scan_id, status, started, finished, pid, config_sha256,"   \
-	" ranges, ports, hosts, services, events, evaluated, error, observed"
+	" ranges, ports, hosts, services, events, evaluated, error, observed," \
+	" eval_key, eval_now"
 
 static char *dup_col(struct bph_db_stmt *q, int i)
 {
@@ -189,6 +190,9 @@ static void read_run(struct bph_db_stmt *q, struct bph_sweep_run *r)
 	r->evaluated = bph_db_column_int64(q, 13) != 0;
 	r->error = dup_col(q, 14);
 	r->observed = bph_db_column_int64(q, 15);
+	snprintf(r->eval_key, sizeof(r->eval_key), "%s",
+		 (s = bph_db_column_text(q, 16)) ? s : "");
+	r->eval_now = bph_db_column_int64(q, 17);
 }
 
 int bph_sweep_run_get(struct bph_store *st, int64_t id,

@@ -40,8 +40,10 @@ struct bph_sweep_run {
 	char config_sha256[65];
 	char *ranges, *ports; /* coverage (sweep/coverage.h text), owned */
 	int64_t hosts, services, events;
-	bool evaluated; /* its watch hits and members are stored */
-	char *error;	/* why it failed, owned, may be NULL */
+	bool evaluated;	   /* its watch hits and members are stored */
+	char eval_key[65]; /* what that evaluation read ("": unknown) */
+	int64_t eval_now;  /* the time it judged watch expiry at */
+	char *error;	   /* why it failed, owned, may be NULL */
 };
 
 void bph_sweep_run_clear(struct bph_sweep_run *r);
@@ -135,10 +137,11 @@ int bph_sweep_state_put(struct bph_store *st, int64_t run,
 int bph_sweep_hits_each(struct bph_store *st, int64_t run,
 			int (*cb)(void *ctx, const struct bph_hit_row *h),
 			void *ctx);
-/* Calls cb for each stored member of run. */
+/* Calls cb for each stored member of run, with the evidence its
+ * evaluation stored (JSON text, NULL when none was). */
 int bph_sweep_members_each(struct bph_store *st, int64_t run,
 			   int (*cb)(void *ctx, const char *cluster,
-				     uint32_t ip),
+				     uint32_t ip, const char *evidence),
 			   void *ctx);
 
 /* ---- a run's snapshot (what the diff compares, sweep/snap.h) ---- */
@@ -207,7 +210,10 @@ struct bph_sweep_commit {
 	size_t n_hits;
 	const char *const *member_cluster;
 	const uint32_t *member_ip;
+	const char *const *member_evidence; /* per member; may be NULL */
 	size_t n_members;
+	const char *eval_key; /* what the evaluation read; may be NULL */
+	int64_t eval_now;     /* the time it judged watch expiry at */
 	const struct bph_event_row *events;
 	size_t n_events;
 	const struct bph_outbox_row *outbox;

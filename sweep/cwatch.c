@@ -21,12 +21,16 @@ int bph_state_add_member(struct bph_run_state *s, const char *cluster,
 		if (c)
 			s->m_cluster = c;
 		uint32_t *i = c ? realloc(s->m_ip, cap * sizeof(*i)) : NULL;
-		if (!i)
+		if (i)
+			s->m_ip = i;
+		char **e = i ? realloc(s->m_evidence, cap * sizeof(*e)) : NULL;
+		if (!e)
 			return BPH_ERR_NOMEM;
-		s->m_ip = i;
+		s->m_evidence = e;
 		s->cap_members = cap;
 	}
 	s->m_cluster[s->n_members] = cluster;
+	s->m_evidence[s->n_members] = NULL;
 	s->m_ip[s->n_members++] = ip;
 	return 0;
 }
@@ -78,6 +82,9 @@ static int members_of(const struct bph_cluster_watch_cfg *w,
 	return rc;
 }
 
+static int evidence_of(const struct bph_clustering *c,
+		       struct bph_run_state *out, size_t first);
+
 int bph_cwatch_members(const struct bph_sweep_config *cfg,
 		       const struct bph_clustering *c,
 		       struct bph_run_state *out)
@@ -85,8 +92,12 @@ int bph_cwatch_members(const struct bph_sweep_config *cfg,
 	bool *tracked = calloc(c->n_clusters + 1, sizeof(*tracked));
 	int rc = tracked ? 0 : BPH_ERR_NOMEM;
 
-	for (size_t i = 0; !rc && i < cfg->n_clusters; i++)
+	for (size_t i = 0; !rc && i < cfg->n_clusters; i++) {
+		size_t first = out->n_members;
 		rc = members_of(&cfg->clusters[i], c, tracked, out);
+		if (!rc)
+			rc = evidence_of(c, out, first);
+	}
 	free(tracked);
 	return rc;
 }
@@ -189,6 +200,44 @@ static json_t *evidence(const struct bph_clustering *c,
 	return ev;
 }
 
+static long host_ix(const struct bph_clustering *c, uint32_t ip);
+
+/* The evidence of members [first, n) of out (one watch's, in c) as JSON
+ * text: what a cluster.member_added event of the member shows, stored
+ * with the run so a diff can show it without clustering the run again. */
+static int evidence_of(const struct bph_clustering *c,
+		       struct bph_run_state *out, size_t first)
+{
+	size_t n = out->n_members - first;
+	uint32_t *ips = malloc((n + 1) * sizeof(*ips));
+	bool *want = calloc(c->n_hosts + 1, sizeof(*want));
+	long *hix = malloc((n + 1) * sizeof(*hix));
+	struct link_ix ix = {0};
+	int rc = ips && want && hix ? 0 : BPH_ERR_NOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		ips[i] = out->m_ip[first + i];
+		if ((hix[i] = host_ix(c, ips[i])) >= 0)
+			want[hix[i]] = true;
+	}
+	if (!rc && n > 1)
+		qsort(ips, n, sizeof(*ips), cmp_u32);
+	if (!rc)
+		rc = index_links(c, want, &ix);
+	for (size_t i = 0; !rc && i < n; i++) {
+		json_t *ev = evidence(c, &ix, hix[i], ips, n);
+		char *s = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+		json_decref(ev);
+		out->m_evidence[first + i] = s;
+		rc = s ? 0 : BPH_ERR_NOMEM;
+	}
+	free(ix.p);
+	free(hix);
+	free(want);
+	free(ips);
+	return rc;
+}
+
 static json_t *cluster_obj(const char *name, size_t before, size_t after)
 {
 	return json_pack("{s:s,s:I,s:I}", "name", name, "size_before",
@@ -234,37 +283,36 @@ static long host_ix(const struct bph_clustering *c, uint32_t ip)
 	return c ? bph_clustering_host(c, a) : -1;
 }
 
+/* The evidence stored for member ip of cluster name in t, or []. */
+static json_t *stored_evidence(const struct bph_run_state *t, const char *name,
+			       uint32_t ip)
+{
+	for (size_t i = 0; i < t->n_members; i++)
+		if (t->m_ip[i] == ip && t->m_evidence[i] &&
+		    !strcmp(t->m_cluster[i], name))
+			return json_loads(t->m_evidence[i], 0, NULL);
+	return json_array();
+}
+
 static int added_events(const struct bph_cluster_watch_cfg *w,
-			const struct sides *s, const struct bph_clustering *c,
+			const struct sides *s, const struct bph_run_state *t,
 			struct bph_event_set *out)
 {
-	bool *want = calloc((c ? c->n_hosts : 0) + 1, sizeof(*want));
-	struct link_ix ix = {0};
-	int rc = want ? 0 : BPH_ERR_NOMEM;
+	int rc = 0;
 
-	for (size_t i = 0; !rc && i < s->nt; i++) {
-		long h = joined(s, s->t[i]) ? host_ix(c, s->t[i]) : -1;
-		if (h >= 0)
-			want[h] = true;
-	}
-	if (!rc)
-		rc = index_links(c, want, &ix);
 	for (size_t i = 0; !rc && i < s->nt; i++)
 		if (joined(s, s->t[i]))
-			rc = member_event(
-			    out, BPH_EV_CLUSTER_MEMBER_ADDED, w->name, s->t[i],
-			    s->nf, s->nt,
-			    evidence(c, &ix, host_ix(c, s->t[i]), s->t, s->nt));
-	free(ix.p);
-	free(want);
+			rc = member_event(out, BPH_EV_CLUSTER_MEMBER_ADDED,
+					  w->name, s->t[i], s->nf, s->nt,
+					  stored_evidence(t, w->name, s->t[i]));
 	return rc;
 }
 
 static int watch_events(const struct bph_cluster_watch_cfg *w,
-			const struct sides *s, const struct bph_clustering *c,
+			const struct sides *s, const struct bph_run_state *t,
 			struct bph_event_set *out)
 {
-	int rc = w->on_added ? added_events(w, s, c, out) : 0;
+	int rc = w->on_added ? added_events(w, s, t, out) : 0;
 
 	for (size_t i = 0; !rc && w->on_removed && i < s->nf; i++)
 		if (!has(s->t, s->nt, s->f[i]) &&
@@ -293,7 +341,6 @@ int bph_cwatch_events(const struct bph_sweep_config *cfg,
 		      const struct bph_run_state *t,
 		      const struct bph_coverage *cov_f,
 		      const struct bph_coverage *cov_t,
-		      const struct bph_clustering *c_t,
 		      struct bph_event_set *out)
 {
 	int rc = 0;
@@ -310,7 +357,7 @@ int bph_cwatch_events(const struct bph_sweep_config *cfg,
 			qsort(vt, s.nt, sizeof(*vt), cmp_u32);
 			s.f = vf;
 			s.t = vt;
-			rc = watch_events(w, &s, c_t, out);
+			rc = watch_events(w, &s, t, out);
 		}
 		free(vf);
 		free(vt);

@@ -17,7 +17,9 @@ int bph_state_add_member(struct bph_run_state *s, const char *cluster,
 			 uint32_t ip);
 
 /* Appends to out the members of every cluster watch of cfg in c (a
- * clustering of one run's hosts). Returns 0 or BPH_ERR_NOMEM. */
+ * clustering of one run's hosts), each with its evidence: its links'
+ * artifacts to other members of the same watch (at most 8, JSON text).
+ * Returns 0 or BPH_ERR_NOMEM. */
 int bph_cwatch_members(const struct bph_sweep_config *cfg,
 		       const struct bph_clustering *c,
 		       struct bph_run_state *out);
@@ -25,7 +27,7 @@ int bph_cwatch_members(const struct bph_sweep_config *cfg,
 /*
  * Appends the cluster.* events between the members of f and t (the
  * baseline's and the run's), counting only hosts the other run covered;
- * c_t (may be NULL) is t's clustering, for the evidence of a new member.
+ * a new member's evidence is the one t holds for it ([] when none).
  * Returns 0 or BPH_ERR_NOMEM.
  */
 int bph_cwatch_events(const struct bph_sweep_config *cfg,
@@ -33,7 +35,6 @@ int bph_cwatch_events(const struct bph_sweep_config *cfg,
 		      const struct bph_run_state *t,
 		      const struct bph_coverage *cov_f,
 		      const struct bph_coverage *cov_t,
-		      const struct bph_clustering *c_t,
 		      struct bph_event_set *out);
 
 #endif

@@ -16,6 +16,7 @@
 #include "sweep/diff.h"
 #include "sweep/hits.h"
 #include "sweep/snap.h"
+#include "sweep/sweep_int.h"
 
 static int load_common(struct bph_sweep_ctx *x, char *err, size_t errlen)
 {
@@ -52,6 +53,8 @@ int bph_sweep_ctx_init(struct bph_sweep_ctx *x, struct bph_store *st,
 		rc = bph_watch_finish(&x->watches);
 	if (!rc)
 		rc = load_common(x, err, errlen);
+	if (!rc)
+		rc = sweep_eval_key(x);
 	if (!rc)
 		x->cfg = cfg;
 	return rc;
@@ -190,7 +193,8 @@ static int load_stored_snap(struct bph_sweep_ctx *x, struct loaded *l,
 /*
  * Loads run id: its row, coverage and snapshot (the stored one unless
  * the run's records are read anyway); with derive, its hits and members
- * too (computed when compute or when the run stored none).
+ * too (computed when compute or when the run stored none, unless compute
+ * is asked of a run whose stored ones are what it would give: reuse.c).
  */
 static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		    bool compute, struct loaded *l, char *err, size_t errlen)
@@ -211,7 +215,8 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 	}
 	if ((rc = bph_coverage_parse(&l->cov, l->row.ranges, l->row.ports)))
 		return rc;
-	compute = derive && (compute || !l->row.evaluated);
+	bool reuse = derive && compute && sweep_can_reuse(x, &l->row);
+	compute = derive && !reuse && (compute || !l->row.evaluated);
 	c.hits = compute;
 	if (compute && x->cfg->n_clusters && !(l->g = bph_graph_new()))
 		return BPH_ERR_NOMEM;
@@ -230,6 +235,8 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		rc = bph_cwatch_members(x->cfg, l->c, &l->state);
 	if (!rc && derive && !compute)
 		rc = load_state(x, l);
+	if (!rc && reuse)
+		rc = sweep_relink_hits(x, &l->state);
 	return rc;
 }
 
@@ -330,7 +337,7 @@ static int events(struct bph_sweep_ctx *x, struct eval_run *e,
 		rc = bph_hits_events(f ? &f->state : NULL, &t->state, out);
 	if (!rc && f)
 		rc = bph_cwatch_events(x->cfg, &f->state, &t->state, &f->cov,
-				       &t->cov, t->c, out);
+				       &t->cov, out);
 	if (!rc)
 		rc = bph_event_set_finish(out);
 	if (!rc)

@@ -17,8 +17,11 @@ void bph_run_state_clear(struct bph_run_state *st)
 	for (size_t i = 0; i < st->n_hits; i++)
 		free(st->hits[i].value);
 	free(st->hits);
+	for (size_t i = 0; i < st->n_members; i++)
+		free(st->m_evidence[i]);
 	free(st->m_cluster);
 	free(st->m_ip);
+	free(st->m_evidence);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -121,14 +124,22 @@ struct members_ctx {
 	struct bph_run_state *st;
 };
 
-static int load_member(void *vctx, const char *cluster, uint32_t ip)
+static int load_member(void *vctx, const char *cluster, uint32_t ip,
+		       const char *evidence)
 {
 	struct members_ctx *m = vctx;
+	int rc;
 
 	for (size_t i = 0; cluster && i < m->cfg->n_clusters; i++)
-		if (!strcmp(m->cfg->clusters[i].name, cluster))
-			return bph_state_add_member(
-			    m->st, m->cfg->clusters[i].name, ip);
+		if (!strcmp(m->cfg->clusters[i].name, cluster)) {
+			rc = bph_state_add_member(m->st,
+						  m->cfg->clusters[i].name, ip);
+			if (!rc && evidence &&
+			    !(m->st->m_evidence[m->st->n_members - 1] =
+				  strdup(evidence)))
+				rc = BPH_ERR_NOMEM;
+			return rc;
+		}
 	return 0;
 }
 

@@ -43,12 +43,18 @@ struct bph_sweep_ctx {
 	struct bph_common *common; /* shipped list + cfg->common */
 	struct bph_cluster_opts copts;
 	time_t now; /* watch expiry is judged at this time */
+	/* hex SHA-256 of what an evaluation reads besides the run: this
+	 * build's version, the config file, the watch files and the common
+	 * lists. A run evaluated under the same key (and the same live
+	 * watches) gives the same hits and members: diff reuses them. */
+	char eval_key[65];
 };
 
 /*
- * Loads what cfg names: the watch files (their errors name file:line:
- * column: BPH_ERR_FORMAT) and the common lists. st may be NULL (checks
- * only). Returns 0 or a negative BPH_ERR_* with the reason in err.
+ * Loads what cfg names (and computes x->eval_key): the watch files (their
+ * errors name file:line: column: BPH_ERR_FORMAT) and the common lists. st may
+ * be NULL (checks only). Returns 0 or a negative BPH_ERR_* with the reason in
+ * err.
  */
 int bph_sweep_ctx_init(struct bph_sweep_ctx *x, struct bph_store *st,
 		       const struct bph_sweep_config *cfg, char *err,
@@ -71,6 +77,7 @@ struct bph_run_state {
 	size_t n_hits, cap_hits;
 	const char **m_cluster; /* names borrowed from the config */
 	uint32_t *m_ip;
+	char **m_evidence; /* owned JSON text per member, or NULL */
 	size_t n_members, cap_members;
 };
 

@@ -1,8 +1,9 @@
 /*
  * sweep_int.h - state shared inside sweep/ and never included outside
  * it: the diff engine's context (diff.c, diff_events.c, identity.c; the
- * contract is sweep/diff.h) and the config reader's (config.c,
- * config_notify.c; the contract is sweep/config.h).
+ * contract is sweep/diff.h), the config reader's (config.c,
+ * config_notify.c; the contract is sweep/config.h) and the reuse of a
+ * run's stored evaluation (reuse.c, used by eval.c).
  */
 #ifndef BPH_SWEEP_SWEEP_INT_H
 #define BPH_SWEEP_SWEEP_INT_H
@@ -12,6 +13,7 @@
 
 #include "sweep/config.h"
 #include "sweep/diff.h"
+#include "sweep/sweep.h"
 #include "sweep/yconf.h"
 
 /* absent_after is at most 30, so a window holds at most 31 runs. */
@@ -68,6 +70,17 @@ int diff_get(struct diff_ctx *d, size_t j, uint32_t ip, uint16_t port,
 int diff_identity_collect(struct diff_ctx *d, const struct host_view *h);
 int diff_identity_finish(struct diff_ctx *d);
 void diff_identity_clear(struct diff_ctx *d);
+
+/* ---- reuse.c: a run's stored evaluation (rules there) ---- */
+
+/* Fills x->eval_key. Returns 0 or BPH_ERR_CRYPTO. */
+int sweep_eval_key(struct bph_sweep_ctx *x);
+/* Whether run r's stored hits and members are what x would compute. */
+bool sweep_can_reuse(const struct bph_sweep_ctx *x,
+		     const struct bph_sweep_run *r);
+/* Links stored hits (key only) to x's entries and the values they
+ * matched. Returns 0 or BPH_ERR_NOMEM. */
+int sweep_relink_hits(const struct bph_sweep_ctx *x, struct bph_run_state *st);
 
 /* ---- config readers ---- */
 
