@@ -88,6 +88,11 @@ int bph_graph_add_host(struct bph_graph *g, const char *host)
 	return host_index(g, host, &ix);
 }
 
+int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix)
+{
+	return host_index(g, host, ix);
+}
+
 /* Grows kinds and values together to hold one more artifact. */
 static int reserve_arts(struct bph_graph *g)
 {
@@ -182,6 +187,69 @@ static int grow_inc_tab(struct bph_graph *g)
 	return 0;
 }
 
+int bph_graph_intern_art(struct bph_graph *g, const char *kind,
+			 const char *value, uint32_t *ix)
+{
+	if (!kind || !value || !kind[0] || !value[0])
+		return BPH_ERR_USAGE;
+	return art_index(g, kind, value, ix);
+}
+
+/* The lookup table over every incidence, after appends past it. */
+static int rebuild_inc_tab(struct bph_graph *g)
+{
+	size_t cap = 64;
+
+	while (g->n_inc * 10 > cap * 7)
+		cap *= 2;
+	free(g->inc_tab);
+	g->inc_tab = calloc(cap, sizeof(*g->inc_tab));
+	if (!g->inc_tab) {
+		g->inc_tab_cap = 0;
+		return BPH_ERR_NOMEM; /* stays stale: the next add retries */
+	}
+	g->inc_tab_cap = cap;
+	for (size_t i = 0; i < g->n_inc; i++) {
+		const struct bph_incidence *in = &g->inc[i];
+		*inc_slot(g, in->host, in->art, in->port) = (uint32_t)(i + 1);
+	}
+	g->inc_tab_stale = false;
+	return 0;
+}
+
+int bph_graph_append(struct bph_graph *g, uint32_t host, uint32_t art,
+		     uint16_t port, int64_t first, int64_t last)
+{
+	int rc =
+	    reserve((void **)&g->inc, g->n_inc, &g->cap_inc, sizeof(*g->inc));
+
+	if (rc)
+		return rc;
+	g->inc[g->n_inc++] =
+	    (struct bph_incidence){host, art, port, first, last};
+	g->inc_tab_stale = true;
+	return 0;
+}
+
+int bph_graph_renumber_arts(struct bph_graph *g, const uint32_t *map,
+			    size_t n_map)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_inc; i++) {
+		struct bph_incidence in = g->inc[i];
+		if (in.art >= n_map || map[in.art] == UINT32_MAX)
+			continue;
+		if (map[in.art] >= g->n_arts)
+			return BPH_ERR_USAGE;
+		in.art = map[in.art];
+		g->inc[n++] = in;
+	}
+	g->n_inc = n;
+	g->inc_tab_stale = true;
+	return 0;
+}
+
 int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 		  const char *value, uint16_t port, int64_t seen)
 {
@@ -190,6 +258,8 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 
 	if (!kind || !value || !kind[0] || !value[0])
 		return BPH_ERR_USAGE;
+	if (g->inc_tab_stale && (rc = rebuild_inc_tab(g)))
+		return rc;
 	if ((rc = host_index(g, host, &h)) ||
 	    (rc = art_index(g, kind, value, &a)))
 		return rc;

@@ -35,6 +35,8 @@ struct bph_graph {
 	struct bph_strmap *host_ix, *art_ix;
 	uint32_t *inc_tab;  /* open addressing: incidence index + 1, 0 empty */
 	size_t inc_tab_cap; /* power of two */
+	bool inc_tab_stale; /* incidences appended past the table (rebuilt by
+			       the next bph_graph_add) */
 };
 
 /* Returns an empty graph, or NULL on allocation failure. */
@@ -54,6 +56,42 @@ int bph_graph_add_host(struct bph_graph *g, const char *host);
  */
 int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 		  const char *value, uint16_t port, int64_t seen);
+
+/* ---- bulk loading (a store's rows, already distinct) ---- */
+
+/*
+ * Like bph_graph_add_host(), also giving the host's index in *ix.
+ * Returns 0, BPH_ERR_USAGE (empty host), BPH_ERR_NOMEM or BPH_ERR_TOOBIG.
+ */
+int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix);
+
+/*
+ * The index of artifact (kind, value) in *ix, added when new (without an
+ * incidence: the caller adds them). Returns 0, BPH_ERR_USAGE (empty kind or
+ * value), BPH_ERR_NOMEM or BPH_ERR_TOOBIG.
+ */
+int bph_graph_intern_art(struct bph_graph *g, const char *kind,
+			 const char *value, uint32_t *ix);
+
+/*
+ * Appends the incidence (host, art, port) seen from first to last without
+ * looking it up: the caller guarantees that g holds no incidence with the
+ * same host, art and port (a store's primary key does), so a load costs no
+ * hashing per row. host must be an index of g; art is an index of g, or
+ * the caller's own artifact id when it then calls bph_graph_renumber_arts()
+ * before anything else reads g. Returns 0, BPH_ERR_NOMEM or BPH_ERR_TOOBIG.
+ */
+int bph_graph_append(struct bph_graph *g, uint32_t host, uint32_t art,
+		     uint16_t port, int64_t first, int64_t last);
+
+/*
+ * Replaces the art of every incidence by map[art] (n_map entries), the
+ * caller's artifact ids by g's indices; incidences whose id is at or past
+ * n_map or maps to UINT32_MAX are dropped. Returns 0 or BPH_ERR_USAGE (an
+ * index map[] gives is not an artifact of g).
+ */
+int bph_graph_renumber_arts(struct bph_graph *g, const uint32_t *map,
+			    size_t n_map);
 
 /* ---- a store as the clustering of one seed reads it ---- */
 

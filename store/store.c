@@ -1,7 +1,8 @@
 /*
  * store.c - opening a store (path checks, identity, schema), scans, the
- * rows of a record and the graph the clustering reads. Contract in
- * store/store.h; the SQL layer is store/db_int.h, the tables store/schema.c.
+ * rows of a record (the graph the clustering reads is graph_load.c's).
+ * Contract in store/store.h; the SQL layer is store/db_int.h, the tables
+ * store/schema.c.
  */
 #include "store/store.h"
 
@@ -302,63 +303,4 @@ int bph_store_scan_kind(struct bph_store *st, int64_t scan_id, char *out,
 		snprintf(out, outlen, "%s", bph_db_column_text(q, 0));
 	bph_db_finalize(q);
 	return rc == BPH_DB_ROW ? 0 : rc == BPH_DB_DONE ? BPH_ERR_USAGE : rc;
-}
-
-static int load_hosts(struct bph_store *st, struct bph_graph *g)
-{
-	struct bph_db_stmt *q = NULL;
-	char ip[16];
-	int rc = bph_db_prepare_stream(st->db, "SELECT ip FROM hosts", &q);
-
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		bph_ip_str((uint32_t)bph_db_column_int64(q, 0), ip);
-		rc = bph_graph_add_host(g, ip);
-	}
-	bph_db_finalize(q);
-	return rc;
-}
-
-/* Each incidence as its first and its last sighting: the graph widens
- * its window over both. */
-static int load_incidences(struct bph_store *st, struct bph_graph *g)
-{
-	struct bph_db_stmt *q = NULL;
-	char ip[16];
-	int rc = bph_db_prepare_stream(
-	    st->db,
-	    "SELECT h.ip, a.kind, a.value, h.port, h.first_seen, h.last_seen"
-	    " FROM host_arts h JOIN arts a ON a.id = h.art",
-	    &q);
-
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		const char *kind = bph_db_column_text(q, 1);
-		const char *value = bph_db_column_text(q, 2);
-		uint16_t port = (uint16_t)bph_db_column_int64(q, 3);
-		int64_t first = bph_db_column_int64(q, 4);
-		int64_t last = bph_db_column_int64(q, 5);
-		bph_ip_str((uint32_t)bph_db_column_int64(q, 0), ip);
-		rc = bph_graph_add(g, ip, kind, value, port, first);
-		if (!rc && last != first)
-			rc = bph_graph_add(g, ip, kind, value, port, last);
-	}
-	bph_db_finalize(q);
-	return rc;
-}
-
-int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
-{
-	/* one snapshot: a writer's commit between the two queries must not
-	 * give artifacts of hosts the graph does not have */
-	bool own = !bph_db_in_txn(st->db);
-	int rc = own ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;
-
-	if (!rc)
-		rc = load_hosts(st, g);
-	if (!rc)
-		rc = load_incidences(st, g);
-	if (own && rc)
-		bph_db_rollback(st->db);
-	else if (own)
-		rc = bph_db_commit(st->db);
-	return rc;
 }

@@ -2,8 +2,10 @@
  * The clustering does not depend on the order the store returns its rows
  * (docs/clustering.md "Order and ties"), and bph_cluster_run_graph (which
  * adopts the graph) gives what bph_cluster_run gives: one synthetic
- * population (tests/unit/testlib/population.h) fed in two orders, every
- * report and the JSON export compared byte for byte.
+ * population (tests/unit/testlib/population.h) fed in two orders, and
+ * bulk-loaded as a store loads it (bph_graph_append with the loader's own
+ * artifact ids, then bph_graph_renumber_arts), every report and the JSON
+ * export compared byte for byte.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,6 +72,49 @@ static struct bph_graph *graph_of(const struct rowv *v, int shuffle)
 	return g;
 }
 
+/* g's content appended as a store's loader does: hosts interned, the
+ * incidences appended with ids of the loader's own (g's index + 5, the
+ * artifacts interned in reverse order afterwards), then renumbered; one
+ * extra incidence whose artifact the loader never finds is dropped. */
+static struct bph_graph *bulk_of(const struct bph_graph *g)
+{
+	struct bph_graph *b = bph_graph_new();
+	size_t n_map = g->n_arts + 6;
+	uint32_t *map = malloc(n_map * sizeof(*map)), ix;
+	assert_true(b && map);
+	for (size_t h = 0; h < g->n_hosts; h++) {
+		assert_int_equal(bph_graph_intern_host(b, g->hosts[h], &ix), 0);
+		assert_int_equal(ix, h);
+	}
+	for (size_t i = 0; i < g->n_inc; i++) {
+		const struct bph_incidence *in = &g->inc[i];
+		assert_int_equal(bph_graph_append(b, in->host, in->art + 5,
+						  in->port, in->first_seen,
+						  in->last_seen),
+				 0);
+	}
+	assert_int_equal(bph_graph_append(b, 0, (uint32_t)n_map - 1, 1, 1, 1),
+			 0);
+	for (size_t a = n_map; a-- > 0;)
+		map[a] = UINT32_MAX;
+	for (size_t a = g->n_arts; a-- > 0;)
+		assert_int_equal(bph_graph_intern_art(
+				     b, g->kinds[a], g->values[a], &map[a + 5]),
+				 0);
+	assert_int_equal(bph_graph_renumber_arts(b, map, n_map), 0);
+	assert_int_equal(b->n_inc, g->n_inc);
+	assert_int_equal(b->n_arts, g->n_arts);
+	/* an add after appends finds the appended incidence: no duplicate */
+	const struct bph_incidence *in0 = &g->inc[0];
+	assert_int_equal(bph_graph_add(b, g->hosts[in0->host],
+				       g->kinds[in0->art], g->values[in0->art],
+				       in0->port, in0->first_seen),
+			 0);
+	assert_int_equal(b->n_inc, g->n_inc);
+	free(map);
+	return b;
+}
+
 /* What the reports and the JSON export of c say, as one string. */
 static char *reports(const struct bph_clustering *c)
 {
@@ -96,13 +141,15 @@ static void test_row_order_and_adoption(void **state)
 	(void)state;
 	struct bph_test_pop p = {.seed = 7, .providers = 40, .solos = 1500};
 	struct rowv v = {0};
-	struct bph_clustering *a = NULL, *b = NULL;
+	struct bph_clustering *a = NULL, *b = NULL, *d = NULL;
 	size_t rules[BPH_RULE_COUNT] = {0};
 
 	bph_test_population(&p, keep, &v);
 	struct bph_graph *ga = graph_of(&v, 0), *gb = graph_of(&v, 1);
+	struct bph_graph *gd = bulk_of(ga);
 	assert_int_equal(bph_cluster_run(ga, NULL, &a), 0);
 	assert_int_equal(bph_cluster_run_graph(gb, NULL, &b), 0);
+	assert_int_equal(bph_cluster_run_graph(gd, NULL, &d), 0);
 	bph_graph_free(ga);
 	assert_non_null(b->graph); /* adopted: freed with b */
 	for (size_t i = 0; i < a->n_links; i++)
@@ -111,12 +158,15 @@ static void test_row_order_and_adoption(void **state)
 		print_message("%s links: %zu\n", bph_rule_name(r), rules[r]);
 		assert_true(rules[r] > 0);
 	}
-	char *ra = reports(a), *rb = reports(b);
+	char *ra = reports(a), *rb = reports(b), *rd = reports(d);
 	assert_string_equal(ra, rb);
+	assert_string_equal(ra, rd);
 	free(ra);
 	free(rb);
+	free(rd);
 	bph_clustering_free(a);
 	bph_clustering_free(b);
+	bph_clustering_free(d);
 	free(v.s);
 	free(v.port);
 	free(v.seen);

@@ -1,0 +1,237 @@
+/*
+ * graph_load.c - the whole store's host-artifact graph for the clustering
+ * (bph_store_load_graph, contract in store/store.h), read in one snapshot
+ * by integer ids: hosts, then the incidences (host_arts) in key order, then
+ * only the artifacts they use, so no row is joined, formatted or hashed.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/graph.h"
+#include "fingerprints/err.h"
+#include "fingerprints/record.h"
+#include "store/db_int.h"
+
+/* Artifact ids this load maps through an array (4 bytes each): past it,
+ * the store's ids are too sparse and the rows are joined instead. */
+#define MAX_ART_ID (1u << 28)
+
+/* map[] during the load: 0 an id no incidence uses, USED one that some
+ * use, IX(i) one interned as g's artifact i; at the end, g's index or
+ * UINT32_MAX (an incidence whose artifact no row of arts has: dropped, as
+ * the join dropped it). */
+#define USED  1u
+#define IX(i) ((i) + 2u)
+
+/* The answering hosts by address, with their indices in the graph. */
+struct hosts {
+	uint32_t *ip, *ix; /* ip ascending */
+	size_t n;
+	size_t last; /* the row before's host: rows come grouped by host */
+};
+
+static int grow(struct hosts *h, size_t *cap)
+{
+	size_t n = *cap ? *cap * 2 : 1024;
+	uint32_t *ip = realloc(h->ip, n * sizeof(*ip));
+
+	if (ip)
+		h->ip = ip;
+	uint32_t *ix = ip ? realloc(h->ix, n * sizeof(*ix)) : NULL;
+	if (!ix)
+		return BPH_ERR_NOMEM;
+	h->ix = ix;
+	*cap = n;
+	return 0;
+}
+
+static int load_hosts(struct bph_store *st, struct bph_graph *g,
+		      struct hosts *h)
+{
+	struct bph_db_stmt *q = NULL;
+	size_t cap = 0;
+	char ip[16];
+	uint32_t ix;
+	int rc = bph_db_prepare_stream(st->db,
+				       "SELECT ip FROM hosts ORDER BY ip", &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		uint32_t a = (uint32_t)bph_db_column_int64(q, 0);
+		if (h->n == cap && (rc = grow(h, &cap)))
+			break;
+		bph_ip_str(a, ip);
+		rc = bph_graph_intern_host(g, ip, &ix);
+		h->ip[h->n] = a;
+		h->ix[h->n++] = ix;
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* The graph's index of the host at address a: a lookup in the sorted
+ * addresses (the row before's host first), or a new host for a row whose
+ * host the hosts table lacks (as the joined load added it). */
+static int host_of(struct bph_graph *g, struct hosts *h, uint32_t a,
+		   uint32_t *ix)
+{
+	size_t lo = 0, hi = h->n;
+	char ip[16];
+
+	if (h->last < h->n && h->ip[h->last] == a) {
+		*ix = h->ix[h->last];
+		return 0;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->ip[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < h->n && h->ip[lo] == a) {
+		*ix = h->ix[h->last = lo];
+		return 0;
+	}
+	bph_ip_str(a, ip);
+	return bph_graph_intern_host(g, ip, ix);
+}
+
+/* The incidences, with the store's artifact ids (marked used in map). */
+static int load_incidences(struct bph_store *st, struct bph_graph *g,
+			   struct hosts *h, uint32_t *map, size_t n_map)
+{
+	struct bph_db_stmt *q = NULL;
+	uint32_t ix;
+	int rc = bph_db_prepare_stream(
+	    st->db,
+	    "SELECT ip, art, port, first_seen, last_seen FROM host_arts", &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t art = bph_db_column_int64(q, 1);
+		if (art < 0 || (uint64_t)art >= n_map)
+			continue; /* no such artifact: the join gave no row */
+		rc = host_of(g, h, (uint32_t)bph_db_column_int64(q, 0), &ix);
+		if (!rc)
+			rc = bph_graph_append(
+			    g, ix, (uint32_t)art,
+			    (uint16_t)bph_db_column_int64(q, 2),
+			    bph_db_column_int64(q, 3),
+			    bph_db_column_int64(q, 4));
+		if (!map[art])
+			map[art] = USED;
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* The artifacts the incidences use, into g. */
+static int load_arts(struct bph_store *st, struct bph_graph *g, uint32_t *map,
+		     size_t n_map)
+{
+	struct bph_db_stmt *q = NULL;
+	uint32_t ix;
+	int rc = bph_db_prepare_stream(st->db,
+				       "SELECT id, kind, value FROM arts", &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t id = bph_db_column_int64(q, 0);
+		if (id < 0 || (uint64_t)id >= n_map || map[id] != USED)
+			continue;
+		rc = bph_graph_intern_art(g, bph_db_column_text(q, 1),
+					  bph_db_column_text(q, 2), &ix);
+		if (!rc && ix > UINT32_MAX - 2)
+			rc = BPH_ERR_TOOBIG;
+		if (!rc)
+			map[id] = IX(ix);
+	}
+	bph_db_finalize(q);
+	for (size_t i = 0; !rc && i < n_map; i++)
+		map[i] = map[i] >= IX(0) ? map[i] - IX(0) : UINT32_MAX;
+	return rc;
+}
+
+static int max_art_id(struct bph_store *st, int64_t *max)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db, "SELECT max(id) FROM arts", &q);
+
+	*max = -1;
+	if (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW &&
+	    !bph_db_column_is_null(q, 0))
+		*max = bph_db_column_int64(q, 0);
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Each incidence as its first and its last sighting, the rows joined to
+ * their artifacts' strings: for a store whose ids are too sparse for an
+ * array (never one bphound writes). */
+static int load_joined(struct bph_store *st, struct bph_graph *g)
+{
+	struct bph_db_stmt *q = NULL;
+	char ip[16];
+	int rc = bph_db_prepare_stream(
+	    st->db,
+	    "SELECT h.ip, a.kind, a.value, h.port, h.first_seen, h.last_seen"
+	    " FROM host_arts h JOIN arts a ON a.id = h.art",
+	    &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		const char *kind = bph_db_column_text(q, 1);
+		const char *value = bph_db_column_text(q, 2);
+		uint16_t port = (uint16_t)bph_db_column_int64(q, 3);
+		int64_t first = bph_db_column_int64(q, 4);
+		int64_t last = bph_db_column_int64(q, 5);
+		bph_ip_str((uint32_t)bph_db_column_int64(q, 0), ip);
+		rc = bph_graph_add(g, ip, kind, value, port, first);
+		if (!rc && last != first)
+			rc = bph_graph_add(g, ip, kind, value, port, last);
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+static int load_all(struct bph_store *st, struct bph_graph *g)
+{
+	struct hosts h = {0};
+	uint32_t *map = NULL;
+	int64_t max;
+	int rc = load_hosts(st, g, &h);
+
+	if (!rc)
+		rc = max_art_id(st, &max);
+	if (!rc && max >= (int64_t)MAX_ART_ID)
+		rc = load_joined(st, g);
+	else if (!rc) {
+		size_t n_map = (size_t)(max + 1);
+		map = calloc(n_map + 1, sizeof(*map));
+		rc = map ? load_incidences(st, g, &h, map, n_map)
+			 : BPH_ERR_NOMEM;
+		if (!rc)
+			rc = load_arts(st, g, map, n_map);
+		if (!rc)
+			rc = bph_graph_renumber_arts(g, map, n_map);
+	}
+	free(map);
+	free(h.ip);
+	free(h.ix);
+	return rc;
+}
+
+int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
+{
+	/* one snapshot: a writer's commit between the queries must not give
+	 * artifacts of hosts the graph does not have */
+	bool own = !bph_db_in_txn(st->db);
+	int rc = own ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;
+
+	if (!rc)
+		rc = load_all(st, g);
+	if (own && rc)
+		bph_db_rollback(st->db);
+	else if (own)
+		rc = bph_db_commit(st->db);
+	return rc;
+}
