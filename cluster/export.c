@@ -102,10 +102,24 @@ char *bph_export_evidence_text(const struct bph_clustering *c,
 	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6) |       \
 	 JSON_ENCODE_ANY)
 
+/* depth spaces; out is locked by the caller. */
+static void indent_unlocked(FILE *out, int depth)
+{
+	static const char spaces[] = "                ";
+
+	for (int n = depth; n > 0; n -= (int)sizeof(spaces) - 1)
+		fwrite_unlocked(spaces, 1,
+				n < (int)sizeof(spaces) - 1
+				    ? (size_t)n
+				    : sizeof(spaces) - 1,
+				out);
+}
+
 static void indent(FILE *out, int depth)
 {
-	for (int i = 0; i < depth; i++)
-		fputc(' ', out);
+	flockfile(out);
+	indent_unlocked(out, depth);
+	funlockfile(out);
 }
 
 /* jansson's dump callback: the value's own lines, shifted to depth. */
@@ -116,18 +130,21 @@ static int shifted(const char *buf, size_t n, void *data)
 	for (const char *p = buf, *end = buf + n; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		fwrite(p, 1, len, j->out);
+		fwrite_unlocked(p, 1, len, j->out);
 		if (nl)
-			indent(j->out, j->depth);
+			indent_unlocked(j->out, j->depth);
 		p += len;
 	}
 	return 0;
 }
 
+/* One lock for the value: jansson calls back once per token. */
 static void dump(struct bph_json_out *j, json_t *v)
 {
+	flockfile(j->out);
 	if (!v || json_dump_callback(v, shifted, j, JSON_FLAGS))
 		j->bad++;
+	funlockfile(j->out);
 	json_decref(v);
 }
 

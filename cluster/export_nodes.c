@@ -21,7 +21,8 @@ long bph_export_host_next(const struct bph_clustering *c, size_t h, size_t *pos,
 		/* incidences are sorted by art: skip repeats (other ports) */
 		if (i > c->inc_off[h] && c->inc[i - 1].art == a)
 			continue;
-		if (!kind || !strcmp(c->arts[a].kind, kind)) {
+		if (!kind || (c->arts[a].kind[0] == kind[0] &&
+			      !strcmp(c->arts[a].kind, kind))) {
 			*pos = i + 1 - c->inc_off[h];
 			return (long)a;
 		}

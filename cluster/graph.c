@@ -195,6 +195,23 @@ int bph_graph_intern_art(struct bph_graph *g, const char *kind,
 	return art_index(g, kind, value, ix);
 }
 
+int bph_graph_reserve_arts(struct bph_graph *g, size_t n)
+{
+	size_t cap = g->n_arts + n + 1;
+	const char **k, **v;
+
+	if (cap > g->cap_arts) {
+		if (!(k = realloc(g->kinds, cap * sizeof(*k))))
+			return BPH_ERR_NOMEM;
+		g->kinds = k;
+		if (!(v = realloc(g->values, cap * sizeof(*v))))
+			return BPH_ERR_NOMEM; /* kinds merely got bigger */
+		g->values = v;
+		g->cap_arts = cap;
+	}
+	return bph_strmap_reserve(g->art_ix, n);
+}
+
 /* The lookup table over every incidence, after appends past it. */
 static int rebuild_inc_tab(struct bph_graph *g)
 {

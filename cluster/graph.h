@@ -73,6 +73,10 @@ int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix);
 int bph_graph_intern_art(struct bph_graph *g, const char *kind,
 			 const char *value, uint32_t *ix);
 
+/* Makes room for n more artifacts (a loader that knows how many it
+ * interns). Returns 0 or BPH_ERR_NOMEM. */
+int bph_graph_reserve_arts(struct bph_graph *g, size_t n);
+
 /*
  * Appends the incidence (host, art, port) seen from first to last without
  * looking it up: the caller guarantees that g holds no incidence with the

@@ -101,11 +101,12 @@ int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 	return 1;
 }
 
-static int grow(struct bph_strmap *m)
+/* Rehashes into cap slots (a power of two above twice the keys). */
+static int rehash(struct bph_strmap *m, size_t cap)
 {
 	struct bph_strmap old = *m;
 
-	m->cap *= 2;
+	m->cap = cap;
 	m->slots = calloc(m->cap, sizeof(*m->slots));
 	if (!m->slots) {
 		*m = old;
@@ -119,6 +120,22 @@ static int grow(struct bph_strmap *m)
 	}
 	free(old.slots);
 	return 0;
+}
+
+static int grow(struct bph_strmap *m)
+{
+	return rehash(m, m->cap * 2);
+}
+
+int bph_strmap_reserve(struct bph_strmap *m, size_t n)
+{
+	size_t cap = m->cap;
+
+	if (!m->slots)
+		return BPH_ERR_USAGE;
+	while ((m->n + n + 1) * 2 > cap)
+		cap *= 2;
+	return cap == m->cap ? 0 : rehash(m, cap);
 }
 
 /* A NUL-terminated copy of key in the arena, after its length (uint32_t,

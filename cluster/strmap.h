@@ -41,6 +41,11 @@ void bph_strmap_free(struct bph_strmap *m); /* NULL-safe */
  * then only owns them (no get or put; bph_strmap_free still frees). */
 void bph_strmap_drop_index(struct bph_strmap *m);
 
+/* Makes room for n more keys without a rehash on the way (a loader that
+ * knows its count). Returns 0, BPH_ERR_NOMEM, or BPH_ERR_USAGE after
+ * bph_strmap_drop_index. */
+int bph_strmap_reserve(struct bph_strmap *m, size_t n);
+
 /* Returns 1 and sets *val when key is present, else 0. */
 int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val);

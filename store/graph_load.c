@@ -132,9 +132,15 @@ static int load_arts(struct bph_store *st, struct bph_graph *g, uint32_t *map,
 {
 	struct bph_db_stmt *q = NULL;
 	uint32_t ix;
-	int rc = bph_db_prepare_stream(st->db,
-				       "SELECT id, kind, value FROM arts", &q);
+	size_t n = 0;
+	int rc;
 
+	for (size_t i = 0; i < n_map; i++)
+		n += map[i] == USED;
+	rc = bph_graph_reserve_arts(g, n);
+	if (!rc)
+		rc = bph_db_prepare_stream(
+		    st->db, "SELECT id, kind, value FROM arts", &q);
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		int64_t id = bph_db_column_int64(q, 0);
 		if (id < 0 || (uint64_t)id >= n_map || map[id] != USED)
