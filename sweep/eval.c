@@ -182,8 +182,13 @@ static int add_chunk(void *ctx, const void *data, size_t len, size_t n)
 static int load_stored_snap(struct bph_sweep_ctx *x, struct loaded *l,
 			    bool *found)
 {
-	int rc = bph_sweep_snap_each(x->st, l->row.id, BPH_SNAP_FORMAT,
-				     add_chunk, &l->snap, found);
+	int rc = l->row.services > 0
+		     ? bph_snap_reserve(&l->snap, (size_t)l->row.services)
+		     : 0;
+
+	if (!rc)
+		rc = bph_sweep_snap_each(x->st, l->row.id, BPH_SNAP_FORMAT,
+					 add_chunk, &l->snap, found);
 
 	if (rc || !*found)
 		bph_snap_clear(&l->snap);

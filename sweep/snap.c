@@ -138,14 +138,14 @@ void bph_snap_svc_from(struct bph_snap_svc *e, const struct bph_service *s)
 }
 
 /* Room for more entries than sn->n + k. */
-static int reserve(struct bph_snap *sn, size_t k)
+int bph_snap_reserve(struct bph_snap *sn, size_t k)
 {
-	size_t cap = sn->cap ? sn->cap : 1024;
+	size_t cap = sn->cap ? sn->cap * 2 : 1024;
 
 	if (sn->n + k < sn->cap)
 		return 0;
-	while (cap <= sn->n + k)
-		cap *= 2;
+	if (cap <= sn->n + k) /* a known size: exactly that */
+		cap = sn->n + k + 1;
 	struct bph_snap_svc *v = realloc(sn->v, cap * sizeof(*v));
 	if (!v)
 		return BPH_ERR_NOMEM;
@@ -158,7 +158,7 @@ int bph_snap_add(struct bph_snap *sn, const struct bph_service *s)
 {
 	if (s->state != BPH_STATE_OPEN)
 		return 0;
-	if (reserve(sn, 1))
+	if (bph_snap_reserve(sn, 1))
 		return BPH_ERR_NOMEM;
 	bph_snap_svc_from(&sn->v[sn->n++], s);
 	return 0;
@@ -226,7 +226,7 @@ int bph_snap_decode(struct bph_snap *sn, const void *data, size_t len, size_t n)
 
 	if (n > len / BPH_SNAP_REC || len != n * BPH_SNAP_REC)
 		return BPH_ERR_FORMAT;
-	if (reserve(sn, n))
+	if (bph_snap_reserve(sn, n))
 		return BPH_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++, p += BPH_SNAP_REC)
 		if (decode_one(&sn->v[sn->n + i], p))
@@ -254,19 +254,32 @@ static int cmp_svc(const void *x, const void *y)
 	return a < b ? -1 : a > b; /* stable: keeps insertion order */
 }
 
-static bool sorted(const struct bph_snap *sn)
+/* 1: strictly increasing (ip, port), as a stored snapshot is; 0: sorted
+ * with duplicates; -1: not sorted. */
+static int order(const struct bph_snap *sn)
 {
-	for (size_t i = 1; i < sn->n; i++)
-		if (cmp_svc(&sn->v[i - 1], &sn->v[i]) > 0)
-			return false;
-	return true;
+	int r = 1;
+
+	for (size_t i = 1; i < sn->n; i++) {
+		const struct bph_snap_svc *a = &sn->v[i - 1], *b = &sn->v[i];
+		uint64_t ka = (uint64_t)a->ip << 16 | a->port,
+			 kb = (uint64_t)b->ip << 16 | b->port;
+		if (ka > kb)
+			return -1;
+		if (ka == kb)
+			r = 0;
+	}
+	return r;
 }
 
 void bph_snap_finish(struct bph_snap *sn)
 {
 	size_t o = 0;
+	int ord = order(sn);
 
-	if (sn->n > 1 && !sorted(sn))
+	if (ord == 1)
+		return;
+	if (ord < 0)
 		qsort(sn->v, sn->n, sizeof(*sn->v), cmp_svc);
 	for (size_t i = 0; i < sn->n; i++) {
 		if (o && sn->v[o - 1].ip == sn->v[i].ip &&

@@ -70,6 +70,9 @@ uint64_t bph_snap_hash(const char *tag, const char *value);
  */
 void bph_snap_svc_from(struct bph_snap_svc *e, const struct bph_service *s);
 
+/* Makes room for k more entries (one allocation for a snapshot whose
+ * size is known). Returns 0 or BPH_ERR_NOMEM. */
+int bph_snap_reserve(struct bph_snap *sn, size_t k);
 /* Appends s when it is open. Returns 0 or BPH_ERR_NOMEM. */
 int bph_snap_add(struct bph_snap *sn, const struct bph_service *s);
 /* bph_service_cb form of bph_snap_add (ctx is the snapshot; an error is
