@@ -54,24 +54,6 @@ static struct lab lab;
 
 /* ---- servers --------------------------------------------------------- */
 
-static int listen_lo(uint16_t port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(LOOPBACK);
-	sa.sin_port = htons(port);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, 64) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* One accepted connection, by mode: close it, reset it, or (flaky) drop
  * the first FLAKY_N and greet the others until the client leaves. */
 static void serve(int c, enum mode m, int nth)
@@ -97,23 +79,14 @@ static void listener(int fd, enum mode m)
 	}
 }
 
+static void serve_mode(int fd, const void *arg)
+{
+	listener(fd, *(const enum mode *)arg);
+}
+
 static int start_listener(enum mode m)
 {
-	int fd;
-
-	lab.port[m] = bph_test_free_port();
-	fd = listen_lo(lab.port[m]);
-	if (fd < 0)
-		return -1;
-	lab.pid[m] = fork();
-	if (lab.pid[m] == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* die with the test */
-		signal(SIGPIPE, SIG_IGN);
-		listener(fd, m);
-		_exit(0);
-	}
-	close(fd);
-	return lab.pid[m] > 0 ? 0 : -1;
+	return bph_test_serve_lo(&lab.port[m], &lab.pid[m], serve_mode, &m);
 }
 
 static bool port_ready(uint16_t port)

@@ -74,24 +74,6 @@ static struct lab lab = {.silent_fd = -1};
 
 /* ---- helpers --------------------------------------------------------- */
 
-static int listen_on(int port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(LOOPBACK);
-	sa.sin_port = htons((uint16_t)port);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(fd, 64) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static bool port_ready(int port, int ms)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -346,23 +328,18 @@ static void canned_server(int fd, const struct canned *m)
 	}
 }
 
+static void serve_canned_fd(int fd, const void *arg)
+{
+	canned_server(fd, arg);
+}
+
 static int start_canned(int srv, const struct canned *m)
 {
-	int fd;
+	uint16_t port;
+	int rc = bph_test_serve_lo(&port, &lab.pid[srv], serve_canned_fd, m);
 
-	lab.port[srv] = bph_test_free_port();
-	fd = listen_on(lab.port[srv]);
-	if (fd < 0)
-		return -1;
-	lab.pid[srv] = fork();
-	if (lab.pid[srv] == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM); /* die with the test */
-		signal(SIGPIPE, SIG_IGN);
-		canned_server(fd, m);
-		_exit(0);
-	}
-	close(fd);
-	return lab.pid[srv] > 0 ? 0 : -1;
+	lab.port[srv] = port;
+	return rc;
 }
 
 static int start_greeter(int srv, const char *msg)
@@ -490,7 +467,7 @@ static int lab_setup(void **state)
 		return -1;
 	}
 	lab.silent_port = bph_test_free_port();
-	lab.silent_fd = listen_on(lab.silent_port);
+	lab.silent_fd = bph_test_listen_lo((uint16_t)lab.silent_port);
 	lab.closed_port = bph_test_free_port();
 	return lab.silent_fd >= 0 ? 0 : -1;
 }

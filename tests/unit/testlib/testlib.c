@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -68,6 +69,44 @@ uint16_t bph_test_free_port(void)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	close(fd);
 	return ntohs(sa.sin_port);
+}
+
+int bph_test_listen_lo(uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 64) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int bph_test_serve_lo(uint16_t *port, pid_t *pid,
+		      void (*serve)(int fd, const void *arg), const void *arg)
+{
+	int fd;
+
+	*port = bph_test_free_port();
+	fd = bph_test_listen_lo(*port);
+	if (fd < 0)
+		return -1;
+	*pid = fork();
+	if (*pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* die with the test */
+		signal(SIGPIPE, SIG_IGN);
+		serve(fd, arg);
+		_exit(0);
+	}
+	close(fd);
+	return *pid > 0 ? 0 : -1;
 }
 
 int bph_test_connect_lo(uint16_t port)

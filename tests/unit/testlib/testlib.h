@@ -48,6 +48,22 @@ int bph_test_run_argv(char *const argv[]);
 uint16_t bph_test_free_port(void);
 
 /*
+ * A socket listening on 127.0.0.1:port (SO_REUSEADDR, backlog 64), or -1.
+ * The caller owns and closes it.
+ */
+int bph_test_listen_lo(uint16_t port);
+
+/*
+ * A child process serving a socket listening on a free port of 127.0.0.1:
+ * it runs serve(fd, arg) and exits, and dies with the test (PDEATHSIG);
+ * SIGPIPE is ignored there. The port goes into *port, the child's pid
+ * into *pid (the caller stops it with SIGTERM and waits). Returns 0, or
+ * -1 when the socket or the fork failed. arg is read in the child only.
+ */
+int bph_test_serve_lo(uint16_t *port, pid_t *pid,
+		      void (*serve)(int fd, const void *arg), const void *arg);
+
+/*
  * A TCP connection to 127.0.0.1:port with 5 s send and receive timeouts.
  * Touches only 127.0.0.1. Returns the socket, owned by the caller (close
  * it), or -1.
