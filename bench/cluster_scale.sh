@@ -49,15 +49,21 @@ gen=(--solos $((hosts * 9 / 10)) --providers $((k * 3 / 2))
 pop=$work/pop.jsonl truth=$work/truth.json db=$work/store.db
 runs=()
 
-# timed NAME CMD...: runs CMD, records wall seconds and peak RSS (MiB)
+# timed NAME CMD...: runs CMD, records wall seconds, CPU seconds (user +
+# system: other jobs on the machine stretch the wall time, not this) and
+# peak RSS (MiB), with the load average when it ended
 timed() {
 	local name=$1; shift
-	/usr/bin/time -f '%e %M' -o "$work/time.$name" "$@"
-	read -r s kib <"$work/time.$name"
-	runs+=("$(printf '{"step": "%s", "s": %s, "peak_rss_mib": %.1f}' \
-		"$name" "$s" "$(awk "BEGIN{print $kib / 1024}")")")
-	printf '%-18s %8.2f s %9.1f MiB\n' "$name" "$s" \
-		"$(awk "BEGIN{print $kib / 1024}")" >&2
+	/usr/bin/time -f '%e %U %S %M' -o "$work/time.$name" "$@"
+	read -r s u sy kib <"$work/time.$name"
+	local cpu mib load
+	cpu=$(awk "BEGIN{printf \"%.2f\", $u + $sy}")
+	mib=$(awk "BEGIN{printf \"%.1f\", $kib / 1024}")
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	runs+=("$(printf '{"step": "%s", "s": %s, "cpu_s": %s, "peak_rss_mib": %s, "load": %s}' \
+		"$name" "$s" "$cpu" "$mib" "$load")")
+	printf '%-18s %8.2f s %8.2f s CPU %9.1f MiB  load %s\n' "$name" "$s" \
+		"$cpu" "$mib" "$load" >&2
 }
 
 if [[ ! -s $pop || ! -s $truth ]]; then
@@ -71,7 +77,7 @@ timed cluster_json sh -c '"$0" cluster --db "$1" --json >"$2"' \
 	"$bin" "$db" "$work/clusters.json"
 timed cluster_text sh -c '"$0" cluster --db "$1" >"$2"' \
 	"$bin" "$db" "$work/clusters.txt"
-for f in json graphml gexf dot cytoscape stix csv html; do
+for f in json graphml gexf dot cytoscape stix csv html zeek-intel; do
 	timed "export_$f" "$bin" export --db "$db" --format "$f" \
 		-o "$work/export.$f" -q
 done
