@@ -1,9 +1,7 @@
 /*
- * store_snap.c - a sweep run's snapshot in the store: the compact,
- * already hashed form of its open services that the diff compares
- * (encoded by sweep/snap.c), kept in chunks so `bphound diff` reads two
- * runs without decoding their records (contract in store/sweep_store.h,
- * table sweep_snaps in store/schema.c module "sweep").
+ * store_snap.c - a sweep run's snapshot (sweep/snap.c's encoding of the
+ * hashed fields the diff compares) in chunks, table sweep_snaps (contract
+ * in store/sweep_store.h, schema in store/schema.c module "sweep").
  */
 #include "store/sweep_store.h"
 

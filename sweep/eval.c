@@ -115,6 +115,7 @@ struct loaded {
 	struct bph_run_state state;
 	struct bph_graph *g; /* only for a run whose members are computed */
 	struct bph_clustering *c;
+	bool reused; /* its stored hits and members taken for computed ones */
 };
 
 struct load_ctx {
@@ -242,6 +243,7 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		rc = load_state(x, l);
 	if (!rc && reuse)
 		rc = sweep_relink_hits(x, &l->state);
+	l->reused = reuse;
 	return rc;
 }
 
@@ -398,6 +400,7 @@ int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 		rc = events(x, &e, &out->events, err, errlen);
 	if (!rc) {
 		out->from = e.n > 1 ? runs[e.n - 2].row.id : 0;
+		out->reused = t->reused;
 		out->hosts = count_hosts(&t->snap);
 		out->services = (int64_t)t->snap.n;
 		out->state = t->state; /* moved, as is the snapshot */

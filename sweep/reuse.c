@@ -1,10 +1,7 @@
 /*
- * reuse.c - when `bphound diff` may reuse a run's stored evaluation (its
- * watch hits and tracked-cluster members with their evidence) instead
- * of reading every record of the run and clustering it again: the run
- * was evaluated under the same eval_key (sweep/sweep.h) and every watch
- * entry is live or expired alike at that time and now, so recomputing
- * would give the same hits and members.
+ * reuse.c - when diff may take a run's stored evaluation (hits, members,
+ * evidence) for a recomputed one: the same eval_key (sweep/sweep.h) and
+ * every watch entry live or expired alike then and now.
  */
 #include <stdio.h>
 #include <stdlib.h>

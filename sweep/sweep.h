@@ -87,7 +87,8 @@ struct bph_eval {
 	struct bph_snap snap;	     /* run T's, finished */
 	int64_t from;		     /* the baseline (0: none) */
 	int64_t hosts, services;     /* of run T */
-	unsigned char *snap_buf;     /* bph_eval_snap_out's chunk */
+	bool reused; /* T's hits and members were its stored evaluation's */
+	unsigned char *snap_buf; /* bph_eval_snap_out's chunk */
 };
 
 /*
