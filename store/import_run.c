@@ -17,7 +17,7 @@
 
 #define PROGRESS_SEC	   0.5
 #define IMPORT_TXN_RECORDS 50000 /* records per import transaction */
-#define IMPORT_TXN_SEC	   5.0	 /* and at most this long: other writers wait */
+#define IMPORT_TXN_SEC	   20.0	 /* and at most this long: other writers wait */
 
 size_t bph_import_src_read(struct bph_import_src *s, char *buf, size_t n)
 {
@@ -132,7 +132,11 @@ int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 	/* several batches per transaction: each commit writes every page
 	 * the batches touched, so fewer commits write less; but another
 	 * writer waits for the lock (60 s at most, db_sqlite.c), and on a
-	 * busy machine 50,000 records took nearly that long */
+	 * busy machine 50,000 records took nearly that long. On a large
+	 * store a commit rewrites most pages of the address-keyed indexes
+	 * whatever its size, so the time bound is what sets the cost: 20 s
+	 * wrote half of what 5 s did (docs/performance.md, "Import") and
+	 * leaves another writer 40 s of its wait */
 	if (run->txn_records >= IMPORT_TXN_RECORDS || !bph_db_in_txn(db) ||
 	    bph_import_now() - run->txn_t0 >= IMPORT_TXN_SEC)
 		return bph_import_flush(run);
