@@ -230,19 +230,22 @@ RTR_MAC=$(nsx "$RTR" cat /sys/class/net/scan0/address)
 SCAN_MAC=$(nsx "$SCAN" cat /sys/class/net/eth0/address)
 log "topology up: scanner $SCAN_IP ($SCAN_MAC) -> router $RTR_IP ($RTR_MAC); open:$TRUTH"
 
-: >"$WORK/empty-blocklist.conf"
+# The scanner's own link (198.19.0.0/30) lies inside the default range:
+# every tool is told to skip it (bphound refuses to send to a local
+# address, and the others would only probe themselves).
+echo "198.19.0.0/30" >"$WORK/blocklist.conf"
 echo "$RANGE" >"$WORK/allowlist.conf"
 
 # --- commands ----------------------------------------------------------------
 # Each prints the command for the record; $1 = run dir.
 cmd_bphound() {
-    echo "$BPHOUND scan $RANGE -p $PORT --allow-reserved --no-probes --rate $RATE --retries 0 --wait $((WAIT_S * 1000)) -o $1/out"
+    echo "$BPHOUND scan $RANGE -p $PORT --allow-reserved --exclude $WORK/blocklist.conf --no-probes --rate $RATE --retries 0 --wait $((WAIT_S * 1000)) -o $1/out"
 }
 cmd_masscan() {
-    echo "masscan $RANGE -p $PORT --rate $RATE --wait $WAIT_S --retries 0 --adapter eth0 --adapter-ip $SCAN_IP --adapter-mac $SCAN_MAC --router-mac $RTR_MAC -oL $1/out"
+    echo "masscan $RANGE --excludefile $WORK/blocklist.conf -p $PORT --rate $RATE --wait $WAIT_S --retries 0 --adapter eth0 --adapter-ip $SCAN_IP --adapter-mac $SCAN_MAC --router-mac $RTR_MAC -oL $1/out"
 }
 cmd_zmap() {
-    echo "zmap -p $PORT -r 0 -T 1 -c $WAIT_S -i eth0 -S $SCAN_IP -G $RTR_MAC -b $WORK/empty-blocklist.conf -o $1/out $RANGE"
+    echo "zmap -p $PORT -r 0 -T 1 -c $WAIT_S -i eth0 -S $SCAN_IP -G $RTR_MAC -b $WORK/blocklist.conf -o $1/out $RANGE"
 }
 
 versions_json() {
