@@ -395,11 +395,14 @@ static int complete(struct run_ctx *x, struct bph_sweep_ctx *sx)
 
 /* ---- the run ---- */
 
-/* Checks what would fail only after the scan: webhook secrets. */
+/* Checks what would fail only after the scan (webhook secrets) or leave
+ * a store and a lock file behind for nothing (no CAP_NET_RAW). */
 static int preflight(const struct bph_opts *o, const struct bph_sweep_config *c)
 {
 	char err[512], *secret = NULL;
 
+	if (!bph_scan_may_send(o))
+		return BPH_EXIT_USAGE;
 	for (size_t i = 0; !o->no_notify && i < c->n_notify; i++) {
 		if (c->notify[i].type != BPH_NT_WEBHOOK)
 			continue;

@@ -19,9 +19,9 @@
 #   2. the same with --user daemon: the worker and the capture run as
 #      daemon's uid.
 #   3. --user root and --user with an unknown name: exit 2, nothing sent.
-#   4. scan and pivot run as nobody (no CAP_NET_RAW): exit 2 with a message
-#      naming CAP_NET_RAW, and no store file is made; cluster, show and
-#      export of a store nobody can read run as nobody.
+#   4. scan, pivot and sweep run as nobody (no CAP_NET_RAW): exit 2 with a
+#      message naming CAP_NET_RAW, and no store (or lock) file is made;
+#      cluster, show and export of a store nobody can read run as nobody.
 #   5. a probe worker that dies at start (its drop fails: CAP_SETPCAP is
 #      taken from the bounding set, so it cannot empty its own): exit 1
 #      with a message that says how the worker ended, not a route error.
@@ -179,6 +179,18 @@ for cmd in "scan 198.18.40.10 -p 22" "pivot 198.18.40.10 -p 22"; do
 		rm -f "$work/nobody/s.db"*
 	fi
 done
+# a sweep likewise, and its lock file is not left either
+printf 'version: 1\nname: nocap\ntargets:\n  cidrs: [198.18.40.10]\nallow_reserved: true\nports: [22]\n' \
+	>"$work/nocap.yaml"
+rc=0
+ip netns exec "$prefix-scan" runuser -u nobody -- "$bin" sweep run \
+	--config "$work/nocap.yaml" --db "$work/nobody/s.db" 2>"$work/nocap.err" || rc=$?
+if [ "$rc" = 2 ] && grep -q CAP_NET_RAW "$work/nocap.err" &&
+	[ -z "$(ls -A "$work/nobody")" ]; then
+	ok "sweep run as nobody: exit 2, nothing written: $(head -n1 "$work/nocap.err")"
+else
+	fail "sweep run as nobody: exit $rc, left [$(ls -A "$work/nobody")]: $(cat "$work/nocap.err")"
+fi
 ip1=$(py -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["ip"])' "$work/default.jsonl")
 for cmd in "cluster" "show $ip1" "export --format json -o -"; do
 	# shellcheck disable=SC2086 # cmd is a word list
