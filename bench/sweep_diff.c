@@ -474,37 +474,18 @@ static int complete(struct bph_sweep_ctx *x, int64_t run, double secs[2],
 		    size_t *n_events, char *err, size_t errlen)
 {
 	struct bph_eval ev;
-	size_t n_hits = 0;
+	struct bph_eval_commit c = {0};
 	double t0 = now_s(), c0 = cpu_s();
 	int rc = bph_sweep_evaluate(x, 0, run, &ev, err, errlen);
-	struct bph_hit_row *hits =
-	    rc ? NULL : bph_hits_rows(&ev.state, &n_hits);
 
+	if (!rc)
+		rc = bph_eval_commit(&ev, x, run, &c);
 	secs[0] = now_s() - t0;
 	secs[1] = cpu_s() - c0;
-	if (!rc && n_hits && !hits)
-		rc = BPH_ERR_NOMEM;
-	struct bph_sweep_snap_out snap = {0};
 	if (!rc)
-		rc = bph_eval_snap_out(&ev, &snap);
-	struct bph_sweep_commit c = {
-	    .run = run,
-	    .status = BPH_RUN_COMPLETE,
-	    .hits = hits,
-	    .n_hits = n_hits,
-	    .member_cluster = ev.state.m_cluster,
-	    .member_ip = ev.state.m_ip,
-	    .member_evidence = (const char *const *)ev.state.m_evidence,
-	    .n_members = ev.state.n_members,
-	    .hosts = ev.hosts,
-	    .services = ev.services,
-	    .snap = &snap,
-	    .eval_key = x->eval_key,
-	    .eval_now = (int64_t)x->now};
-	if (!rc)
-		rc = bph_sweep_commit(x->st, &c);
+		rc = bph_sweep_commit(x->st, &c.c);
 	*n_events = rc ? 0 : ev.events.n;
-	free(hits);
+	bph_eval_commit_clear(&c);
 	bph_eval_clear(&ev); /* evaluate zeroes it first */
 	return rc;
 }

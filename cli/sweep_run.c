@@ -344,42 +344,24 @@ static void summary(const struct run_ctx *x, const struct bph_eval *ev,
 static int complete(struct run_ctx *x, struct bph_sweep_ctx *sx)
 {
 	struct bph_eval ev;
+	struct bph_eval_commit c = {0};
 	struct rows r = {0};
 	char err[512] = "";
-	size_t n_hits = 0, ok = 0, pending = 0;
+	size_t ok = 0, pending = 0;
 	int rc = bph_sweep_evaluate(sx, 0, x->run, &ev, err, sizeof(err));
-	struct bph_hit_row *hits = NULL;
 
 	if (!rc)
 		rc = add_completed(&ev);
 	if (!rc)
 		rc = make_rows(x, &ev.events, &r);
-	if (!rc && ev.state.n_hits &&
-	    !(hits = bph_hits_rows(&ev.state, &n_hits)))
-		rc = BPH_ERR_NOMEM;
-	struct bph_sweep_snap_out snap = {0};
 	if (!rc)
-		rc = bph_eval_snap_out(&ev, &snap);
-	struct bph_sweep_commit c = {
-	    .run = x->run,
-	    .status = BPH_RUN_COMPLETE,
-	    .hits = hits,
-	    .n_hits = n_hits,
-	    .member_cluster = ev.state.m_cluster,
-	    .member_ip = ev.state.m_ip,
-	    .member_evidence = (const char *const *)ev.state.m_evidence,
-	    .n_members = ev.state.n_members,
-	    .events = r.ev,
-	    .n_events = r.n,
-	    .outbox = r.ob,
-	    .n_outbox = r.ob ? r.n_d : 0,
-	    .hosts = ev.hosts,
-	    .services = ev.services,
-	    .snap = &snap,
-	    .eval_key = sx->eval_key,
-	    .eval_now = (int64_t)sx->now};
+		rc = bph_eval_commit(&ev, sx, x->run, &c);
+	c.c.events = r.ev;
+	c.c.n_events = r.n;
+	c.c.outbox = r.ob;
+	c.c.n_outbox = r.ob ? r.n_d : 0;
 	if (!rc)
-		rc = bph_sweep_commit(x->st, &c);
+		rc = bph_sweep_commit(x->st, &c.c);
 	if (!rc) {
 		deliver(x, &ok, &pending);
 		summary(x, &ev, ok, pending);
@@ -387,7 +369,7 @@ static int complete(struct run_ctx *x, struct bph_sweep_ctx *sx)
 		bph_cli_fail("sweep: evaluating the run", rc, err);
 		end_failed(x, BPH_RUN_FAILED, err[0] ? err : bph_strerror(rc));
 	}
-	free(hits);
+	bph_eval_commit_clear(&c);
 	rows_clear(&r);
 	bph_eval_clear(&ev);
 	return rc;

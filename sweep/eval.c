@@ -106,6 +106,37 @@ int bph_eval_snap_out(struct bph_eval *e, struct bph_sweep_snap_out *out)
 	return 0;
 }
 
+int bph_eval_commit(struct bph_eval *e, const struct bph_sweep_ctx *x,
+		    int64_t run, struct bph_eval_commit *out)
+{
+	size_t n_hits = 0;
+
+	*out = (struct bph_eval_commit){0};
+	if (e->state.n_hits && !(out->hits = bph_hits_rows(&e->state, &n_hits)))
+		return BPH_ERR_NOMEM;
+	out->c = (struct bph_sweep_commit){
+	    .run = run,
+	    .status = BPH_RUN_COMPLETE,
+	    .hits = out->hits,
+	    .n_hits = n_hits,
+	    .member_cluster = e->state.m_cluster,
+	    .member_ip = e->state.m_ip,
+	    .member_evidence = (const char *const *)e->state.m_evidence,
+	    .n_members = e->state.n_members,
+	    .hosts = e->hosts,
+	    .services = e->services,
+	    .snap = &out->snap,
+	    .eval_key = x->eval_key,
+	    .eval_now = (int64_t)x->now};
+	return bph_eval_snap_out(e, &out->snap);
+}
+
+void bph_eval_commit_clear(struct bph_eval_commit *out)
+{
+	free(out->hits);
+	out->hits = NULL;
+}
+
 /* ---- one run loaded ---- */
 
 struct loaded {

@@ -111,4 +111,23 @@ void bph_eval_clear(struct bph_eval *e);
  */
 int bph_eval_snap_out(struct bph_eval *e, struct bph_sweep_snap_out *out);
 
+/* What bph_sweep_commit stores of a complete run (bph_eval_commit). */
+struct bph_eval_commit {
+	struct bph_sweep_commit c;	/* c.snap points at snap below */
+	struct bph_sweep_snap_out snap; /* bph_eval_snap_out's */
+	struct bph_hit_row *hits;	/* c.hits, bph_hits_rows's, owned */
+};
+
+/*
+ * Fills out with the commit of run `run`, complete, from its evaluation e
+ * under x: its watch hits, tracked members, counts, snapshot and x's
+ * evaluation key and time (what a later diff reuses). The events and the
+ * outbox are the caller's to add to out->c. out is valid while e is and
+ * must not move; bph_eval_commit_clear frees what it owns. Returns 0 or
+ * BPH_ERR_NOMEM.
+ */
+int bph_eval_commit(struct bph_eval *e, const struct bph_sweep_ctx *x,
+		    int64_t run, struct bph_eval_commit *out);
+void bph_eval_commit_clear(struct bph_eval_commit *out);
+
 #endif
