@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
-#include "fingerprints/text.h"
 #include "sweep/cwatch.h"
 #include "sweep/diff.h"
 #include "sweep/hits.h"
@@ -153,34 +152,13 @@ struct load_ctx {
 	struct bph_sweep_ctx *x;
 	struct loaded *l;
 	bool hits;
+	struct sweep_rungraph rg; /* feeds l->g when there is one */
 	int rc;
 };
-
-struct art_host {
-	struct load_ctx *c;
-	const char *host;
-	int64_t seen;
-};
-
-static void add_host_art(void *vctx, const char *kind, const char *value,
-			 uint16_t port)
-{
-	struct art_host *a = vctx;
-	char *clean;
-
-	if (a->c->rc)
-		return;
-	clean = bph_text_clean(value, BPH_TEXT_UTF8);
-	a->c->rc = clean ? bph_graph_add(a->c->l->g, a->host, kind, clean, port,
-					 a->seen)
-			 : BPH_ERR_NOMEM;
-	free(clean);
-}
 
 static void on_service(void *vctx, const struct bph_service *s)
 {
 	struct load_ctx *c = vctx;
-	char host[16];
 
 	if (c->rc)
 		return;
@@ -188,13 +166,8 @@ static void on_service(void *vctx, const struct bph_service *s)
 	if (!c->rc && c->hits)
 		c->rc =
 		    bph_hits_match(&c->x->watches, s, c->x->now, &c->l->state);
-	if (!c->rc && c->l->g) {
-		struct art_host a = {c, host, (int64_t)s->seen};
-		bph_ip_str(s->ip, host);
-		c->rc = bph_graph_add_host(c->l->g, host);
-		if (!c->rc)
-			bph_service_artifacts(s, add_host_art, &a);
-	}
+	if (!c->rc && c->l->g)
+		c->rc = sweep_rungraph_service(&c->rg, s);
 }
 
 static int load_state(struct bph_sweep_ctx *x, struct loaded *l)
@@ -257,11 +230,15 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 	c.hits = compute;
 	if (compute && x->cfg->n_clusters && !(l->g = bph_graph_new()))
 		return BPH_ERR_NOMEM;
+	sweep_rungraph_init(&c.rg, l->g);
 	if (!compute && l->row.scan_id)
 		rc = load_stored_snap(x, l, &stored);
 	if (!rc && !stored && l->row.scan_id)
 		rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
 	rc = rc ? rc : c.rc;
+	if (!rc && l->g)
+		rc = sweep_rungraph_finish(&c.rg);
+	sweep_rungraph_clear(&c.rg);
 	if (!rc)
 		bph_snap_finish(&l->snap);
 	if (!rc && compute)

@@ -2,12 +2,14 @@
  * sweep_int.h - state shared inside sweep/ and never included outside
  * it: the diff engine's context (diff.c, diff_events.c, identity.c; the
  * contract is sweep/diff.h), the config reader's (config.c,
- * config_notify.c; the contract is sweep/config.h) and the reuse of a
- * run's stored evaluation (reuse.c, used by eval.c).
+ * config_notify.c; the contract is sweep/config.h), the reuse of a
+ * run's stored evaluation (reuse.c, used by eval.c) and a run's graph
+ * (rungraph.c, used by eval.c).
  */
 #ifndef BPH_SWEEP_SWEEP_INT_H
 #define BPH_SWEEP_SWEEP_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +83,47 @@ bool sweep_can_reuse(const struct bph_sweep_ctx *x,
 /* Links stored hits (key only) to x's entries and the values they
  * matched. Returns 0 or BPH_ERR_NOMEM. */
 int sweep_relink_hits(const struct bph_sweep_ctx *x, struct bph_run_state *st);
+
+/* ---- rungraph.c: a run's host-artifact graph from its records ---- */
+
+struct bph_graph;
+struct bph_service;
+
+/* Distinct incidences one host may gather before the graph deduplicates
+ * instead (a linear search per artifact stays cheap up to there). */
+#define SWEEP_PEND_MAX 64
+
+struct sweep_pend {
+	uint32_t art;
+	uint16_t port;
+	int64_t first, last;
+};
+
+/* Feeds g as bph_graph_add_host() and bph_graph_add() per artifact
+ * would, gathering each host's distinct incidences while records come in
+ * address order and appending them at once (bph_graph_append). */
+struct sweep_rungraph {
+	struct bph_graph *g; /* borrowed */
+	uint32_t ip, host;   /* the current host: address, index in g */
+	bool have_host;
+	bool direct; /* out of address order or a crowded host: the rest
+			goes through bph_graph_add, which deduplicates */
+	struct sweep_pend pend[SWEEP_PEND_MAX];
+	size_t n;
+	int rc; /* the first failure */
+};
+
+void sweep_rungraph_init(struct sweep_rungraph *r, struct bph_graph *g);
+/* Forgets r's state (g is the caller's). */
+void sweep_rungraph_clear(struct sweep_rungraph *r);
+/* Adds s's host and artifacts (cleaned as bph_text_clean does). Returns
+ * 0 or the first failure of r (BPH_ERR_USAGE for an empty kind or
+ * value, BPH_ERR_NOMEM, BPH_ERR_TOOBIG). */
+int sweep_rungraph_service(struct sweep_rungraph *r,
+			   const struct bph_service *s);
+/* Appends what is still gathered: call it after the last record and
+ * before clustering g. Returns 0 or r's first failure. */
+int sweep_rungraph_finish(struct sweep_rungraph *r);
 
 /* ---- config readers ---- */
 
