@@ -159,18 +159,7 @@ static void child_main(int fd, const struct bph_engine_cfg *cfg,
 /* The worker's exit: 0 when it ended well, else BPH_ERR_IO with why. */
 static int exit_status(int status, char *err, size_t errlen)
 {
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFSIGNALED(status))
-		snprintf(err, errlen, "probe worker killed by signal %d%s",
-			 WTERMSIG(status),
-			 WTERMSIG(status) == SIGSYS
-			     ? " (a system call its sandbox forbids)"
-			     : "");
-	else
-		snprintf(err, errlen, "probe worker exited with status %d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	return BPH_ERR_IO;
+	return bph_sandbox_child_status(status, "probe worker", err, errlen);
 }
 
 static void reap(struct bph_worker *w, int *status)

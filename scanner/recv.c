@@ -331,18 +331,7 @@ static int child_status(pid_t pid, bool kill_it, char *err, size_t errlen)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	if (WIFSIGNALED(status))
-		snprintf(err, errlen, "capture process killed by signal %d%s",
-			 WTERMSIG(status),
-			 WTERMSIG(status) == SIGSYS
-			     ? " (a system call its sandbox forbids)"
-			     : "");
-	else
-		snprintf(err, errlen, "capture process exited with status %d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	return BPH_ERR_IO;
+	return bph_sandbox_child_status(status, "capture process", err, errlen);
 }
 
 static pid_t fork_child(const struct bph_recv_cfg *cfg, int *fd, char *err,

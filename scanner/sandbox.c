@@ -11,10 +11,12 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/wait.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -340,4 +342,21 @@ int bph_sandbox_enter(enum bph_sandbox_kind kind, char *err, size_t errlen)
 		return BPH_ERR_PERM;
 	}
 	return 0;
+}
+
+int bph_sandbox_child_status(int status, const char *who, char *err,
+			     size_t errlen)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		snprintf(err, errlen, "%s killed by signal %d%s", who,
+			 WTERMSIG(status),
+			 WTERMSIG(status) == SIGSYS
+			     ? " (a system call its sandbox forbids)"
+			     : "");
+	else
+		snprintf(err, errlen, "%s exited with status %d", who,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return BPH_ERR_IO;
 }

@@ -74,4 +74,12 @@ int bph_sandbox_enter(enum bph_sandbox_kind kind, char *err, size_t errlen);
 /* True when the process may open raw sockets (CAP_NET_RAW effective). */
 bool bph_have_net_raw(void);
 
+/*
+ * How a confined child (who: "probe worker", "capture process") ended,
+ * from its waitpid status: 0 when it exited with 0, else BPH_ERR_IO with
+ * the exit status or the signal in err (SIGSYS named as its sandbox's).
+ */
+int bph_sandbox_child_status(int status, const char *who, char *err,
+			     size_t errlen);
+
 #endif
