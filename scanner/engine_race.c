@@ -220,8 +220,16 @@ static void race_step(struct host *h)
 /* Starts the next stage's runs; false when the host is finished. */
 static bool next_stage(struct host *h)
 {
-	if (h->aborted || h->e->fatal)
+	if (h->e->fatal)
 		return false;
+	if (h->aborted) {
+		/* The budget ran out before TLS and HTTP joined the race
+		 * (detect still retrying a reset, or waiting): the record
+		 * says why, never an open port with nothing on it. */
+		if (h->stage == ST_RACE)
+			race_settle(h);
+		return false;
+	}
 	if (h->stage == ST_RACE) {
 		race_step(h);
 		return h->stage != ST_DONE && bph_eng_host_busy(h);
