@@ -101,6 +101,17 @@ static const struct step core_steps[] = {
      " port BIGINT NOT NULL, first_seen BIGINT NOT NULL,"
      " last_seen BIGINT NOT NULL, PRIMARY KEY(ip, art, port)) {norowid};",
      bph_store_migrate_v1},
+    {3, "the probe options of a resumable scan (NULL: saved before them)",
+     "ALTER TABLE synscan_resume ADD COLUMN no_probes BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN no_jarm BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN probe_retries BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN timeout_ms BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN max_connections BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN max_per_host BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN max_per_net BIGINT;"
+     "ALTER TABLE synscan_resume ADD COLUMN sni TEXT;"
+     "ALTER TABLE synscan_resume ADD COLUMN contact TEXT;",
+     NULL},
 };
 
 /* Routing, registry and deny-list snapshots (store_data.c,
