@@ -30,42 +30,11 @@ static int scan_status(int rc, const struct bph_scan_result *res)
 	return res->signo ? 128 + res->signo : BPH_EXIT_OK;
 }
 
-/* The scan parameters given with --resume: the interrupted run's own
- * apply (positions in its permutation depend on them), so these are
- * named as ignored. */
-static void say_ignored(const struct bph_opts *o, const char *kind)
-{
-	const struct {
-		bool given;
-		const char *name;
-	} v[] = {{o->rate != 10000, "--rate"},
-		 {o->retries != 1, "--retries"},
-		 {o->wait_ms != -1, "--wait"},
-		 {o->seed_set, "--seed"},
-		 {o->shard_count != 1, "--shard"},
-		 {o->exclude_file != NULL, "--exclude"},
-		 {o->allow_reserved, "--allow-reserved"},
-		 {o->allow_large, "--allow-large"}};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		if (!v[i].given)
-			continue;
-		fprintf(stderr, "%s%s",
-			n++ ? ", " : "bphound --resume: ignored: ", v[i].name);
-	}
-	if (n)
-		fprintf(stderr,
-			" (the interrupted %s's own scan parameters apply; "
-			"the probe, output and interface options given "
-			"apply)\n",
-			kind);
-}
-
 /* `scan --resume`, `pivot --resume`: the store's last unfinished run of
- * that command, same targets and parameters; a pivot then reports on its
- * seed (its first target) with this invocation's clustering and export
- * options. */
+ * that command, same targets, parameters and probe options (the options
+ * given that it ignores are named by bph_scan_resume); a pivot then
+ * reports on its seed (its first target) with this invocation's
+ * clustering and export options. */
 static int resume_run(const struct bph_opts *o, const char *kind)
 {
 	struct bph_store *st = NULL;
@@ -79,7 +48,6 @@ static int resume_run(const struct bph_opts *o, const char *kind)
 			kind, o->ranges ? ", --ranges" : "");
 		return BPH_EXIT_USAGE;
 	}
-	say_ignored(o, kind);
 	if (!o->dry_run && !bph_scan_may_send(o))
 		return BPH_EXIT_USAGE; /* before the store is made */
 	if ((status = bph_cli_open_store(o, &st)))

@@ -451,8 +451,8 @@ static int preflight(const struct bph_scan_job *job,
 
 /* ---- resume --------------------------------------------------------- */
 
-/* A run keeps its parameters (with a fixed seed) and its target specs
- * (one per line) for --resume. */
+/* A run keeps its parameters (with a fixed seed), its probe options and
+ * its target specs (one per line) for --resume. */
 static int resume_begin(const struct bph_scan_job *job, struct bph_store *st,
 			int64_t scan_id, struct bph_synscan_cfg *cfg,
 			struct bph_resume **res)
@@ -476,6 +476,15 @@ static int resume_begin(const struct bph_scan_job *job, struct bph_store *st,
 	p.rate = cfg->rate;
 	p.retries = cfg->retries;
 	p.wait_ms = cfg->wait_ms;
+	p.no_probes = o->no_probes;
+	p.no_jarm = o->no_jarm;
+	p.probe_retries = o->probe_retries;
+	p.timeout_ms = o->timeout_ms;
+	p.max_connections = o->max_connections;
+	p.max_per_host = o->max_per_host;
+	p.max_per_net = o->max_per_net;
+	p.sni = (char *)o->sni;
+	p.contact = (char *)o->contact;
 	rc = p.targets
 		 ? bph_resume_begin(st, scan_id, &p, res, err, sizeof(err))
 		 : BPH_ERR_NOMEM;
@@ -621,10 +630,23 @@ static int split_lines(char *s, const char ***v, size_t *n)
 	return 0;
 }
 
-/* The options a resumed scan takes from its saved parameters. */
+/* The options a resumed scan takes from its saved parameters: all that
+ * change what it sends (a run saved before the probe options were keeps
+ * the probe options given). */
 static void opts_from_resume(const struct bph_resume_params *p,
 			     struct bph_opts *ro)
 {
+	if (p->probes_saved) {
+		ro->no_probes = p->no_probes;
+		ro->no_jarm = p->no_jarm;
+		ro->probe_retries = p->probe_retries;
+		ro->timeout_ms = p->timeout_ms;
+		ro->max_connections = p->max_connections;
+		ro->max_per_host = p->max_per_host;
+		ro->max_per_net = p->max_per_net;
+		ro->sni = p->sni;
+		ro->contact = p->contact;
+	}
 	ro->ports = p->ports;
 	ro->exclude_file = p->exclude;
 	ro->allow_reserved = p->allow_reserved;
@@ -635,6 +657,56 @@ static void opts_from_resume(const struct bph_resume_params *p,
 	ro->rate = p->rate;
 	ro->retries = p->retries;
 	ro->wait_ms = p->wait_ms;
+}
+
+/* Names on stderr the options given with --resume that it ignores: the
+ * interrupted run's own scan parameters (positions in its permutation
+ * depend on them) and probe options apply. Given means not at its
+ * default (cli_opts.c). A run saved before the probe options were takes
+ * those given, and says so. */
+static void say_ignored(const struct bph_opts *o,
+			const struct bph_resume_params *p, const char *kind)
+{
+	bool pr = p->probes_saved;
+	const struct {
+		bool given;
+		const char *name;
+	} v[] = {{o->rate != 10000, "--rate"},
+		 {o->retries != 1, "--retries"},
+		 {o->wait_ms != -1, "--wait"},
+		 {o->seed_set, "--seed"},
+		 {o->shard_count != 1, "--shard"},
+		 {o->exclude_file != NULL, "--exclude"},
+		 {o->allow_reserved, "--allow-reserved"},
+		 {o->allow_large, "--allow-large"},
+		 {pr && o->no_probes, "--no-probes"},
+		 {pr && o->no_jarm, "--no-jarm"},
+		 {pr && o->probe_retries != 8, "--probe-retries"},
+		 {pr && o->timeout_ms != 5000, "--timeout"},
+		 {pr && o->max_connections != 512, "--max-connections"},
+		 {pr && o->max_per_host != 4, "--max-per-host"},
+		 {pr && o->max_per_net != 16, "--max-per-net"},
+		 {pr && o->sni != NULL, "--sni"},
+		 {pr && o->contact != NULL, "--contact"}};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i].given)
+			fprintf(stderr, "%s%s",
+				n++ ? ", " : "bphound --resume: ignored: ",
+				v[i].name);
+	if (n)
+		fprintf(stderr,
+			" (the interrupted %s's own scan parameters and probe "
+			"options apply; the output and interface options "
+			"given apply)\n",
+			kind);
+	if (!pr)
+		fprintf(stderr,
+			"bphound --resume: the interrupted %s was saved by an "
+			"older bphound without its probe options: those given "
+			"now apply\n",
+			kind);
 }
 
 /* Refuses to resume another command's run: a pivot's report needs its
@@ -668,6 +740,7 @@ static int resume_job(struct bph_store *st, const char *kind,
 	char *copy = strdup(bph_resume_params(res)->targets);
 	int rc = copy ? 0 : BPH_ERR_NOMEM;
 
+	say_ignored(o, bph_resume_params(res), kind);
 	opts_from_resume(bph_resume_params(res), &ro);
 	if (rc == 0)
 		rc = split_lines(copy, &specs, &job.n_targets);

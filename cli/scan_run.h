@@ -68,8 +68,10 @@ int bph_scan_run(struct bph_store *st, const struct bph_scan_job *job,
 
 /*
  * Resumes the newest unfinished run of st if it is of kind: the same
- * targets and scan parameters as saved (o's others, such as -o and the
- * probe options, apply). Returns as bph_scan_run; BPH_ERR_USAGE when there
+ * targets, scan parameters and probe options as saved (those given in o
+ * are named on stderr as ignored; o's others, such as -o, --iface and
+ * --user, apply; a run saved before probe options were takes o's).
+ * Returns as bph_scan_run; BPH_ERR_USAGE when there
  * is no run to resume or it is of another kind.
  */
 int bph_scan_resume(struct bph_store *st, const char *kind,

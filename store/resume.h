@@ -2,7 +2,8 @@
  * resume.h - interrupted SYN scans, resumed from the store.
  *
  * A scan's parameters (targets, ports, exclusions, seed, shard, rate,
- * retries, cooldown) go into the table synscan_resume of the store under
+ * retries, cooldown) and its probe options (core schema step 3,
+ * store/schema.c) go into the table synscan_resume of the store under
  * the scan's id; about once a second the scanner's checkpoint writes its
  * position in the permutation (pass, steps, see bph_perm_pos) together with
  * the open ports found since the last checkpoint (synscan_resume_open), in
@@ -31,6 +32,16 @@ struct bph_resume_params {
 	uint32_t shard_index, shard_count;
 	uint64_t rate;
 	int retries, wait_ms;
+	/* What the probes do (the engine's options, scanner/engine.h). A
+	 * row saved before they were has probes_saved false and these
+	 * zero: bph_resume_begin ignores probes_saved and always saves
+	 * them. */
+	bool probes_saved;
+	bool no_probes, no_jarm;
+	int probe_retries, timeout_ms;
+	int max_connections, max_per_host, max_per_net;
+	char *sni;     /* TLS server name, or NULL */
+	char *contact; /* --contact of the User-Agent, or NULL */
 };
 
 struct bph_resume;
@@ -45,8 +56,10 @@ int bph_resume_begin(struct bph_store *st, int64_t scan_id,
 		     char *err, size_t errlen);
 
 /*
- * Loads the most recent unfinished scan of the store with its open ports.
- * Returns 0, BPH_ERR_USAGE when there is none, BPH_ERR_NOMEM, BPH_ERR_DB.
+ * Loads the most recent unfinished scan of the store with its open ports
+ * and every parameter bph_resume_begin saved (probes_saved false for a
+ * scan saved before the probe options were). Returns 0, BPH_ERR_USAGE when
+ * there is none, BPH_ERR_NOMEM, BPH_ERR_DB.
  */
 int bph_resume_load(struct bph_store *st, struct bph_resume **out, char *err,
 		    size_t errlen);

@@ -90,22 +90,53 @@ void bph_resume_free(struct bph_resume *r)
 	free(r->p.targets);
 	free(r->p.ports);
 	free(r->p.exclude);
+	free(r->p.sni);
+	free(r->p.contact);
 	free(r->known.v);
 	free(r->pending.v);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 }
 
+/* A copy of s or NULL; *ok turns false when the copy failed. */
+static char *dup_opt(const char *s, bool *ok)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*ok = false;
+	return d;
+}
+
 static int copy_params(struct bph_resume_params *d,
 		       const struct bph_resume_params *s)
 {
+	bool ok = true;
+
 	*d = *s;
-	d->targets = strdup(s->targets ? s->targets : "");
-	d->ports = strdup(s->ports ? s->ports : "");
-	d->exclude = s->exclude ? strdup(s->exclude) : NULL;
-	return d->targets && d->ports && (d->exclude || !s->exclude)
-		   ? 0
-		   : BPH_ERR_NOMEM;
+	d->probes_saved = true; /* they are, by insert_scan */
+	d->targets = dup_opt(s->targets ? s->targets : "", &ok);
+	d->ports = dup_opt(s->ports ? s->ports : "", &ok);
+	d->exclude = dup_opt(s->exclude, &ok);
+	d->sni = dup_opt(s->sni, &ok);
+	d->contact = dup_opt(s->contact, &ok);
+	return ok ? 0 : BPH_ERR_NOMEM;
+}
+
+/* The probe options, bound from index i on (9 of them, as in the
+ * column lists of insert_scan and load_row). */
+static void bind_probes(struct bph_db_stmt *st, int i,
+			const struct bph_resume_params *p)
+{
+	bph_db_bind_int64(st, i, p->no_probes);
+	bph_db_bind_int64(st, i + 1, p->no_jarm);
+	bph_db_bind_int64(st, i + 2, p->probe_retries);
+	bph_db_bind_int64(st, i + 3, p->timeout_ms);
+	bph_db_bind_int64(st, i + 4, p->max_connections);
+	bph_db_bind_int64(st, i + 5, p->max_per_host);
+	bph_db_bind_int64(st, i + 6, p->max_per_net);
+	bph_db_bind_text(st, i + 7, p->sni); /* NULL binds NULL */
+	bph_db_bind_text(st, i + 8, p->contact);
 }
 
 static int insert_scan(struct bph_resume *r, char *err, size_t errlen)
@@ -113,14 +144,23 @@ static int insert_scan(struct bph_resume *r, char *err, size_t errlen)
 	static const char sql[] =
 	    "INSERT INTO synscan_resume(scan_id, targets, ports,"
 	    " exclude, allow_reserved, seed, shard_index, shard_count, rate,"
-	    " retries, wait_ms, updated) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " retries, wait_ms, updated, no_probes, no_jarm, probe_retries,"
+	    " timeout_ms, max_connections, max_per_host, max_per_net, sni,"
+	    " contact) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	    " ON CONFLICT (scan_id) DO UPDATE SET targets = excluded.targets,"
 	    " ports = excluded.ports, exclude = excluded.exclude,"
 	    " allow_reserved = excluded.allow_reserved, seed = excluded.seed,"
 	    " shard_index = excluded.shard_index,"
 	    " shard_count = excluded.shard_count, rate = excluded.rate,"
 	    " retries = excluded.retries, wait_ms = excluded.wait_ms,"
-	    " updated = excluded.updated, pass = 0, pos = 0, done = 0";
+	    " updated = excluded.updated, no_probes = excluded.no_probes,"
+	    " no_jarm = excluded.no_jarm,"
+	    " probe_retries = excluded.probe_retries,"
+	    " timeout_ms = excluded.timeout_ms,"
+	    " max_connections = excluded.max_connections,"
+	    " max_per_host = excluded.max_per_host,"
+	    " max_per_net = excluded.max_per_net, sni = excluded.sni,"
+	    " contact = excluded.contact, pass = 0, pos = 0, done = 0";
 	const struct bph_resume_params *p = &r->p;
 	struct bph_db_stmt *st = NULL;
 	int rc = bph_db_prepare(r->db, sql, &st);
@@ -139,6 +179,7 @@ static int insert_scan(struct bph_resume *r, char *err, size_t errlen)
 	bph_db_bind_int64(st, 10, p->retries);
 	bph_db_bind_int64(st, 11, p->wait_ms);
 	bph_db_bind_int64(st, 12, (int64_t)time(NULL));
+	bind_probes(st, 13, p);
 	if ((rc = bph_db_step(st)) < 0)
 		rc = db_err(r->db, rc, "insert", err, errlen);
 	bph_db_finalize(st);
@@ -179,13 +220,37 @@ static char *col_dup(struct bph_db_stmt *st, int i)
 	return t ? strdup(t) : NULL;
 }
 
+/* The probe options from column i on (bind_probes' order); NULL in a
+ * row saved before core schema step 3 leaves probes_saved false. */
+static bool read_probes(struct bph_db_stmt *st, int i,
+			struct bph_resume_params *p)
+{
+	bool ok = true;
+
+	p->probes_saved = !bph_db_column_is_null(st, i);
+	if (!p->probes_saved)
+		return true;
+	p->no_probes = bph_db_column_int64(st, i) != 0;
+	p->no_jarm = bph_db_column_int64(st, i + 1) != 0;
+	p->probe_retries = (int)bph_db_column_int64(st, i + 2);
+	p->timeout_ms = (int)bph_db_column_int64(st, i + 3);
+	p->max_connections = (int)bph_db_column_int64(st, i + 4);
+	p->max_per_host = (int)bph_db_column_int64(st, i + 5);
+	p->max_per_net = (int)bph_db_column_int64(st, i + 6);
+	p->sni = dup_opt(bph_db_column_text(st, i + 7), &ok);
+	p->contact = dup_opt(bph_db_column_text(st, i + 8), &ok);
+	return ok;
+}
+
 /* Reads the newest unfinished row into r; BPH_ERR_USAGE when none. */
 static int load_row(struct bph_resume *r, char *err, size_t errlen)
 {
 	static const char sql[] =
 	    "SELECT scan_id, targets, ports, exclude, allow_reserved, seed,"
-	    " shard_index, shard_count, rate, retries, wait_ms, pass, pos"
-	    " FROM synscan_resume WHERE done = 0 ORDER BY scan_id DESC LIMIT 1";
+	    " shard_index, shard_count, rate, retries, wait_ms, pass, pos,"
+	    " no_probes, no_jarm, probe_retries, timeout_ms, max_connections,"
+	    " max_per_host, max_per_net, sni, contact FROM synscan_resume "
+	    "WHERE done = 0 ORDER BY scan_id DESC LIMIT 1";
 	struct bph_resume_params *p = &r->p;
 	struct bph_db_stmt *st = NULL;
 	int rc = bph_db_prepare(r->db, sql, &st), step;
@@ -207,7 +272,7 @@ static int load_row(struct bph_resume *r, char *err, size_t errlen)
 		p->wait_ms = (int)bph_db_column_int64(st, 10);
 		r->pass = (int)bph_db_column_int64(st, 11);
 		r->pos = (uint64_t)bph_db_column_int64(st, 12);
-		if (!p->targets || !p->ports)
+		if (!read_probes(st, 13, p) || !p->targets || !p->ports)
 			rc = BPH_ERR_NOMEM;
 	} else if (step == BPH_DB_DONE) {
 		snprintf(err, errlen, "no unfinished scan in this store");

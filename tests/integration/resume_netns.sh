@@ -1,15 +1,19 @@
 #!/bin/bash
 # Interrupt and resume a SYN scan in private network namespaces (as root).
 #
-#   bphrs-scan (198.18.210.2) -- bphrs-rtr (.1 | .65) -- bphrs-tgt (.66)
+#   bphrsPID-scan (198.18.210.2) -- bphrsPID-rtr (.1 | .65) -- bphrsPID-tgt (.66)
 #
 # The target namespace answers for a few addresses of 198.19.32.0/20 with
 # listeners; the rest of the /20 is routed to it and dies there (no
 # forwarding). A scan of the /20 on three ports at a low rate is stopped
 # with SIGINT (then SIGTERM, then SIGKILL) midway, resumed with
 # `bphound scan --resume`, and the open ports of the resumed run must equal
-# those of an uninterrupted run and the ground truth. Every address lives in
-# 198.18.0.0/15 inside these namespaces; the trap deletes them on any exit.
+# those of an uninterrupted run and the ground truth. The resumed runs are
+# given no probe options: they keep the interrupted run's (--no-probes:
+# the listeners, which log every connection they accept, see none; a
+# pivot's --probe-retries 0: no connection tried again). Every address
+# lives in 198.18.0.0/15 inside these namespaces; the trap deletes them on
+# any exit.
 #
 # usage: resume_netns.sh [BUILD_DIR]
 # env: RESUME_RATE (2000), RESUME_RANGE (a superset of 198.19.32.0/20 inside
@@ -19,7 +23,7 @@ set -euo pipefail
 
 BUILD=${1:-$(dirname "$0")/../../build}
 BPH=$BUILD/bphound
-P=bphrs NET=210
+P=bphrs$$ NET=210
 . "$(dirname "$0")/lib/netns3.sh"
 RATE=${RESUME_RATE:-2000}
 RANGE=${RESUME_RANGE:-198.19.32.0/20} PORTS=${RESUME_PORTS:-22,80,443}
@@ -38,16 +42,23 @@ OPEN="198.19.32.7:22 198.19.33.10:80 198.19.35.200:443 198.19.37.1:22
 for a in $(tr ' ' '\n' <<<"$OPEN" | cut -d: -f1 | sort -u); do
 	ip -n $TGT addr add "$a/32" dev lo
 done
+# each listener closes what it accepts at once and logs it ("ip:port",
+# one line each) in $ACCEPTS: only probes connect (a SYN scan never
+# completes a handshake)
+ACCEPTS=$WORK/accepts
+: >"$ACCEPTS"
 nsx $TGT /usr/bin/python3 -c '
 import socket, select, sys
+log = open(sys.argv[1], "a")
 socks = []
-for item in sys.argv[1:]:
+for item in sys.argv[2:]:
     a, p = item.split(":")
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a, int(p))); s.listen(128); socks.append(s)
 while True:
     for s in select.select(socks, [], [])[0]:
-        c, _ = s.accept(); c.close()' $OPEN &
+        c, _ = s.accept(); c.close()
+        log.write("%s:%d\n" % s.getsockname()); log.flush()' "$ACCEPTS" $OPEN &
 PIDS+=($!)
 want=$(tr ' ' '\n' <<<"$OPEN" | grep . | sort)
 for i in $(seq 50); do
@@ -65,6 +76,16 @@ for f in sys.argv[1:]:
             print("%s:%d" % (r["ip"], r["port"]))' "$@" | sort -u
 }
 sent_of() { sed -n 's/.* \([0-9]*\) probes sent.*/\1/p' "$1"; }
+# The number of connections the listeners accepted so far, once their
+# accept queues are empty (a connection the kernel completed is logged)
+accepted() {
+	local i
+	for i in $(seq 100); do
+		[ -z "$(nsx $TGT ss -Hltn | awk '$2 != 0')" ] && break
+		sleep 0.05
+	done
+	wc -l <"$ACCEPTS"
+}
 # Waits until the run in db has saved a position (a checkpoint, about once
 # a second), not for a fixed time: on a loaded machine a sleep could
 # outlast the whole scan.
@@ -84,6 +105,7 @@ nsx $SCAN "$BPH" scan $RANGE -p $PORTS "${COMMON[@]}" --db "$WORK/full.db" \
 	-o "$WORK/full.jsonl" 2>"$WORK/full.err"
 full=$(opens "$WORK/full.jsonl")
 [ "$full" = "$want" ] || { echo "FAIL: full scan: $full" >&2; exit 1; }
+[ "$(accepted)" = 0 ] || { echo "FAIL: --no-probes scan connected" >&2; exit 1; }
 echo "full scan: $(wc -l <<<"$full") open, $(sent_of "$WORK/full.err") sent"
 
 interrupt_and_resume() { # signal
@@ -114,10 +136,17 @@ interrupt_and_resume() { # signal
 	pos=$(sqlite3 "$db" 'SELECT pass || "/" || pos FROM synscan_resume WHERE done = 0')
 	echo "saved position (pass/steps): $pos"
 	[ -n "$pos" ] && [ "${pos#0/}" != 0 ] || { echo "FAIL: no checkpoint" >&2; exit 1; }
-	# (the probe options are not saved with the run: --no-probes again,
-	# else each listener here, which closes at once, costs its retries)
-	nsx $SCAN "$BPH" scan --resume --no-probes --db "$db" \
+	# no probe option: the run's --no-probes applies (else each listener
+	# here, which closes at once, would cost its retries); one given is
+	# named as ignored
+	local given=()
+	[ "$sig" = TERM ] && given=(--probe-retries 2)
+	nsx $SCAN "$BPH" scan --resume "${given[@]}" --db "$db" \
 		-o "$WORK/$sig-2.jsonl" 2>"$WORK/$sig-2.err"
+	[ "$(accepted)" = 0 ] ||
+		{ echo "FAIL: the resumed scan probed (not --no-probes)" >&2; cat "$ACCEPTS" >&2; exit 1; }
+	[ "$sig" != TERM ] || grep -q "ignored: --probe-retries" "$WORK/$sig-2.err" ||
+		{ echo "FAIL: --probe-retries with --resume not named as ignored" >&2; cat "$WORK/$sig-2.err" >&2; exit 1; }
 	local got s2
 	got=$(opens "$WORK/$sig-1.jsonl" "$WORK/$sig-2.jsonl")
 	[ "$got" = "$full" ] || { echo "FAIL: resumed opens: $got" >&2; exit 1; }
@@ -140,12 +169,13 @@ interrupt_and_resume INT
 interrupt_and_resume TERM
 interrupt_and_resume KILL
 
-echo "== pivot interrupted by INT, then pivot --resume"
+echo "== pivot with probes (--probe-retries 0) interrupted by INT, then pivot --resume"
 db=$WORK/pivot.db seed=198.19.37.1
 set +e
 set -m
 ip netns exec $SCAN "$BPH" pivot $seed --ranges "$RANGE" -p $PORTS \
-	"${COMMON[@]}" --db "$db" -o "$WORK/pivot-1.jsonl" 2>"$WORK/pivot-1.err" \
+	--allow-reserved --retries 0 --wait 500 --rate "$RATE" --probe-retries 0 \
+	--db "$db" -o "$WORK/pivot-1.jsonl" 2>"$WORK/pivot-1.err" \
 	>"$WORK/pivot-1.out" &
 pid=$!
 set +m
@@ -164,11 +194,20 @@ rc=$?
 nsx $SCAN "$BPH" pivot --resume $seed --db "$db" 2>"$WORK/pivot-y.err"
 rc=$?
 [ $rc = 2 ] || { echo "FAIL: pivot --resume with a seed: rc $rc" >&2; exit 1; }
-nsx $SCAN "$BPH" pivot --resume --probe-retries 0 --db "$db" \
+before=$(accepted)
+nsx $SCAN "$BPH" pivot --resume --db "$db" \
 	-o "$WORK/pivot-2.jsonl" >"$WORK/pivot-2.out" 2>"$WORK/pivot-2.err"
 rc=$?
 set -e
 [ $rc = 0 ] || { echo "FAIL: pivot --resume rc $rc" >&2; cat "$WORK/pivot-2.err"; exit 1; }
+# the resumed pivot probed every open port (the run had probes), and
+# with the run's --probe-retries 0: no port saw a connection tried again
+# (the default 8 makes each of its connections 9 here)
+accepted >/dev/null
+tail -n +$((before + 1)) "$ACCEPTS" | sort | uniq -c >"$WORK/pivot-accepts"
+[ "$(awk '{print $2}' "$WORK/pivot-accepts")" = "$full" ] &&
+	awk '$1 >= 9 { bad = 1 } END { exit bad }' "$WORK/pivot-accepts" ||
+	{ echo "FAIL: resumed pivot's connections per port (want every open port, fewer than 9 each):" >&2; cat "$WORK/pivot-accepts" >&2; exit 1; }
 got=$(opens "$WORK/pivot-1.jsonl" "$WORK/pivot-2.jsonl")
 [ "$got" = "$full" ] || { echo "FAIL: resumed pivot opens: $got" >&2; exit 1; }
 grep -q "^seed $seed: cluster" "$WORK/pivot-2.out" ||

@@ -149,10 +149,11 @@ set -e
 
 echo "== defect 8: SIGTERM and SIGINT after the SYN sweep, while the probes run"
 # 198.19.32.7:80 accepts and then says nothing: the probes wait for it
-# (--timeout 60000) long after the SYN sweep is over
+# (--timeout 60000) long after the SYN sweep is over; while the file
+# $WORK/answer exists, it answers what it received with an HTTP response
 ip -n $TGT addr add 198.19.32.7/32 dev lo
 nsx $TGT python3 -c '
-import socket, sys, threading
+import os, socket, sys, threading
 def hold(c):
     c.settimeout(30)
     try:
@@ -161,12 +162,16 @@ def hold(c):
         d = b""
     with open(sys.argv[1], "ab") as f:
         f.write(d + b"\n")
+    if d and os.path.exists(sys.argv[2]):
+        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+        c.close()
+        return
     threading.Event().wait()
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("198.19.32.7", 80)); s.listen(128)
 while True:
     c, _ = s.accept()
-    threading.Thread(target=hold, args=(c,), daemon=True).start()' "$WORK/requests" &
+    threading.Thread(target=hold, args=(c,), daemon=True).start()' "$WORK/requests" "$WORK/answer" &
 PIDS+=($!)
 for i in $(seq 50); do nsx $TGT ss -Hltn | grep -q 198.19.32.7:80 && break; sleep 0.1; done
 stop_in_probes() { # signal rc-wanted shell-prefix...
@@ -206,12 +211,17 @@ stop_in_probes TERM 143
 # a background job of a script starts with SIGINT ignored; Ctrl-C
 # (SIGINT) must still stop the scan
 stop_in_probes INT 130 setsid bash -c 'trap "" INT; exec "$0" "$@"'
-# the run stopped in its probes resumes: the open port is probed again
+# the run stopped in its probes resumes: the open port is probed again,
+# with the run's own --timeout 60000 (the one given is named as ignored),
+# so the port now answers
+touch "$WORK/answer"
 set +e
 nsx $SCAN "$BPH" scan --resume --timeout 1000 --db "$WORK/TERM.db" -o "$WORK/term.jsonl" 2>"$WORK/term2.err"
 rc=$?
 set -e
-[ $rc = 0 ] && grep -q '"ip": *"198.19.32.7"' "$WORK/term.jsonl" ||
+rm -f "$WORK/answer"
+[ $rc = 0 ] && grep -q '"ip": *"198.19.32.7"' "$WORK/term.jsonl" &&
+	grep -q "ignored: --timeout" "$WORK/term2.err" ||
 	{ echo "FAIL: --resume after SIGTERM in the probes: rc $rc"; cat "$WORK/term2.err"; fails=$((fails + 1)); }
 
 echo "== opt-out files: the system's and the user's, every scan and pivot"
