@@ -209,7 +209,39 @@ int bph_graph_reserve_arts(struct bph_graph *g, size_t n)
 		g->values = v;
 		g->cap_arts = cap;
 	}
-	return bph_strmap_reserve(g->art_ix, n);
+	return 0;
+}
+
+int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
+		       uint32_t *ix)
+{
+	size_t kl, vl;
+	char stack[256], *key;
+	const char *stored;
+	int rc;
+
+	if (!kind || !value || !kind[0] || !value[0])
+		return BPH_ERR_USAGE;
+	if ((rc = reserve_arts(g)))
+		return rc;
+	bph_strmap_drop_index(g->art_ix); /* no-op after the first */
+	kl = strlen(kind);
+	vl = strlen(value);
+	key = kl + vl + 1 <= sizeof(stack) ? stack : malloc(kl + vl + 1);
+	if (!key)
+		return BPH_ERR_NOMEM;
+	memcpy(key, kind, kl + 1); /* kind NUL value, as art_index keeps it */
+	memcpy(key + kl + 1, value, vl);
+	stored = bph_strmap_keep(g->art_ix, key, kl + 1 + vl);
+	if (key != stack)
+		free(key);
+	if (!stored)
+		return kl + vl + 1 >= UINT32_MAX ? BPH_ERR_TOOBIG
+						 : BPH_ERR_NOMEM;
+	*ix = (uint32_t)g->n_arts;
+	g->kinds[g->n_arts] = stored;
+	g->values[g->n_arts++] = stored + kl + 1;
+	return 0;
 }
 
 /* The lookup table over every incidence, after appends past it. */

@@ -73,8 +73,21 @@ int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix);
 int bph_graph_intern_art(struct bph_graph *g, const char *kind,
 			 const char *value, uint32_t *ix);
 
-/* Makes room for n more artifacts (a loader that knows how many it
- * interns). Returns 0 or BPH_ERR_NOMEM. */
+/*
+ * Appends artifact (kind, value) as index *ix without looking it up, so a
+ * load costs no hashing per artifact: the caller guarantees g holds no
+ * artifact of the same kind and value (a store's unique index on them
+ * does). g's artifact lookup would not know it and is dropped: afterwards
+ * bph_graph_add() and bph_graph_intern_art() return BPH_ERR_USAGE and a
+ * graph source over g finds no artifact (a loaded graph goes to the
+ * clustering, which drops the lookup anyway). Returns 0, BPH_ERR_USAGE
+ * (empty kind or value), BPH_ERR_NOMEM or BPH_ERR_TOOBIG.
+ */
+int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
+		       uint32_t *ix);
+
+/* Makes room for n more artifacts in g's arrays (a loader that knows how
+ * many it pushes or interns). Returns 0 or BPH_ERR_NOMEM. */
 int bph_graph_reserve_arts(struct bph_graph *g, size_t n);
 
 /*

@@ -93,9 +93,9 @@ int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val)
 {
 	struct bph_strmap_slot *s =
-	    find(m, key, len, bph_strmap_hash(key, len));
+	    m->slots ? find(m, key, len, bph_strmap_hash(key, len)) : NULL;
 
-	if (!s->key)
+	if (!s || !s->key)
 		return 0;
 	*val = s->val;
 	return 1;
@@ -174,6 +174,8 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 
 	if (len >= UINT32_MAX)
 		return BPH_ERR_TOOBIG;
+	if (!m->slots)
+		return BPH_ERR_USAGE;
 	if ((m->n + 1) * 2 > m->cap && grow(m))
 		return BPH_ERR_NOMEM;
 	h = bph_strmap_hash(key, len);
@@ -192,6 +194,11 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 		*stored = s->key;
 	m->n++;
 	return 1;
+}
+
+const char *bph_strmap_keep(struct bph_strmap *m, const void *key, size_t len)
+{
+	return len < UINT32_MAX ? copy_key(m, key, len) : NULL;
 }
 
 void bph_strmap_drop_index(struct bph_strmap *m)

@@ -46,14 +46,22 @@ void bph_strmap_drop_index(struct bph_strmap *m);
  * bph_strmap_drop_index. */
 int bph_strmap_reserve(struct bph_strmap *m, size_t n);
 
-/* Returns 1 and sets *val when key is present, else 0. */
+/* A NUL-terminated copy of key (len bytes) in m's arena, owned by m, without
+ * adding it to the lookup table (a loader whose keys are known distinct and
+ * are never looked up). Returns NULL on allocation failure or for a key of
+ * 4 GiB or more. */
+const char *bph_strmap_keep(struct bph_strmap *m, const void *key, size_t len);
+
+/* Returns 1 and sets *val when key is present, else 0 (also after
+ * bph_strmap_drop_index). */
 int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,
 		   uint32_t *val);
 
 /*
  * Inserts key -> val unless key is present. Returns 1 when inserted, 0 when
- * already present (*val is then set to the stored value), BPH_ERR_NOMEM
- * or BPH_ERR_TOOBIG (key of 4 GiB or more). When stored is not NULL it
+ * already present (*val is then set to the stored value), BPH_ERR_NOMEM,
+ * BPH_ERR_TOOBIG (key of 4 GiB or more) or BPH_ERR_USAGE (after
+ * bph_strmap_drop_index). When stored is not NULL it
  * receives the map's copy of the key (NUL-terminated, owned by the map).
  */
 int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,

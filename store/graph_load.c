@@ -126,7 +126,8 @@ static int load_incidences(struct bph_store *st, struct bph_graph *g,
 	return rc;
 }
 
-/* The artifacts the incidences use, into g. */
+/* The artifacts the incidences use, into g (appended: the store's are
+ * distinct). */
 static int load_arts(struct bph_store *st, struct bph_graph *g, uint32_t *map,
 		     size_t n_map)
 {
@@ -145,8 +146,9 @@ static int load_arts(struct bph_store *st, struct bph_graph *g, uint32_t *map,
 		int64_t id = bph_db_column_int64(q, 0);
 		if (id < 0 || (uint64_t)id >= n_map || map[id] != USED)
 			continue;
-		rc = bph_graph_intern_art(g, bph_db_column_text(q, 1),
-					  bph_db_column_text(q, 2), &ix);
+		/* arts_kv makes (kind, value) unique: nothing to look up */
+		rc = bph_graph_push_art(g, bph_db_column_text(q, 1),
+					bph_db_column_text(q, 2), &ix);
 		if (!rc && ix > UINT32_MAX - 2)
 			rc = BPH_ERR_TOOBIG;
 		if (!rc)
