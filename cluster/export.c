@@ -102,8 +102,8 @@ char *bph_export_evidence_text(const struct bph_clustering *c,
 	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6) |       \
 	 JSON_ENCODE_ANY)
 
-/* depth spaces; out is locked by the caller. */
-static void indent_unlocked(FILE *out, int depth)
+/* depth spaces; out is locked from bph_json_open to bph_json_close. */
+static void indent(FILE *out, int depth)
 {
 	static const char spaces[] = "                ";
 
@@ -115,11 +115,9 @@ static void indent_unlocked(FILE *out, int depth)
 				out);
 }
 
-static void indent(FILE *out, int depth)
+static void put_str(const char *s, FILE *out)
 {
-	flockfile(out);
-	indent_unlocked(out, depth);
-	funlockfile(out);
+	fwrite_unlocked(s, 1, strlen(s), out);
 }
 
 /* jansson's dump callback: the value's own lines, shifted to depth. */
@@ -132,43 +130,44 @@ static int shifted(const char *buf, size_t n, void *data)
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 		fwrite_unlocked(p, 1, len, j->out);
 		if (nl)
-			indent_unlocked(j->out, j->depth);
+			indent(j->out, j->depth);
 		p += len;
 	}
 	return 0;
 }
 
-/* One lock for the value: jansson calls back once per token. */
 static void dump(struct bph_json_out *j, json_t *v)
 {
-	flockfile(j->out);
 	if (!v || json_dump_callback(v, shifted, j, JSON_FLAGS))
 		j->bad++;
-	funlockfile(j->out);
 	json_decref(v);
 }
 
 void bph_json_open(struct bph_json_out *j, FILE *out)
 {
+	/* one lock for the document: the writes below are many and small */
+	flockfile(out);
 	j->out = out;
 	j->depth = 0;
 	j->bad = 0;
-	fputc('{', out);
+	putc_unlocked('{', out);
 	j->depth = 1;
 	j->first = true;
 }
 
 void bph_json_key(struct bph_json_out *j, const char *key)
 {
-	fputs(j->first ? "\n" : ",\n", j->out);
+	put_str(j->first ? "\n" : ",\n", j->out);
 	indent(j->out, j->depth);
-	fprintf(j->out, "\"%s\": ", key);
+	putc_unlocked('"', j->out);
+	put_str(key, j->out);
+	put_str("\": ", j->out);
 	j->first = false;
 }
 
 void bph_json_begin(struct bph_json_out *j, char bracket)
 {
-	fputc(bracket, j->out);
+	putc_unlocked(bracket, j->out);
 	j->depth++;
 	j->first = true;
 }
@@ -177,10 +176,10 @@ void bph_json_end(struct bph_json_out *j, char bracket)
 {
 	j->depth--;
 	if (!j->first) {
-		fputc('\n', j->out);
+		putc_unlocked('\n', j->out);
 		indent(j->out, j->depth);
 	}
-	fputc(bracket, j->out);
+	putc_unlocked(bracket, j->out);
 	j->first = false;
 }
 
@@ -189,16 +188,97 @@ void bph_json_value(struct bph_json_out *j, json_t *v)
 	dump(j, v);
 }
 
+void bph_json_next(struct bph_json_out *j)
+{
+	put_str(j->first ? "\n" : ",\n", j->out);
+	indent(j->out, j->depth);
+	j->first = false;
+}
+
 void bph_json_item(struct bph_json_out *j, json_t *v)
 {
-	fputs(j->first ? "\n" : ",\n", j->out);
-	indent(j->out, j->depth);
+	bph_json_next(j);
 	dump(j, v);
-	j->first = false;
 }
 
 void bph_json_close(struct bph_json_out *j)
 {
 	bph_json_end(j, '}');
-	fputc('\n', j->out);
+	putc_unlocked('\n', j->out);
+	funlockfile(j->out);
+}
+
+/* The escape jansson's dump gives code point cp (< 0x80), or NULL when
+ * it writes the character itself. */
+static const char *json_escape(unsigned cp, char *buf, size_t len)
+{
+	switch (cp) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		break;
+	}
+	if (cp >= 0x20)
+		return NULL;
+	snprintf(buf, len, "\\u%04X", cp);
+	return buf;
+}
+
+void bph_json_text(struct bph_json_out *j, const char *s)
+{
+	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	size_t n = strlen(s);
+	char buf[8];
+
+	putc_unlocked('"', j->out);
+	while (n > 0) {
+		unsigned cp = *p;
+		size_t len = cp >= 0x20 && cp < 0x80 && cp != '"' && cp != '\\'
+				 ? 1
+				 : bph_utf8_decode(p, n, &cp);
+		const char *esc = !len ? replacement
+				  : cp < 0x80
+				      ? json_escape(cp, buf, sizeof(buf))
+				      : NULL;
+		if (esc) { /* the run before, then the escape */
+			fwrite_unlocked(run, 1, (size_t)(p - run), j->out);
+			put_str(esc, j->out);
+			run = p + (len ? len : 1);
+		}
+		p += len ? len : 1;
+		n -= len ? len : 1;
+	}
+	fwrite_unlocked(run, 1, (size_t)(p - run), j->out);
+	putc_unlocked('"', j->out);
+}
+
+void bph_json_int(struct bph_json_out *j, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	fwrite_unlocked(p, 1, (size_t)(buf + sizeof(buf) - p), j->out);
+}
+
+void bph_json_bool(struct bph_json_out *j, bool v)
+{
+	put_str(v ? "true" : "false", j->out);
 }

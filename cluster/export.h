@@ -205,5 +205,17 @@ void bph_json_end(struct bph_json_out *j, char bracket);    /* ']' or '}' */
 void bph_json_value(struct bph_json_out *j, struct json_t *v);
 void bph_json_item(struct bph_json_out *j, struct json_t *v);
 void bph_json_close(struct bph_json_out *j); /* "}" and a newline */
+/*
+ * Elements written without building a jansson value, byte for byte as
+ * jansson writes them: bph_json_next starts the next array element (then
+ * a scalar, or begin ... end); the scalars follow a key or next. Text is
+ * cleaned as bph_text_clean(BPH_TEXT_UTF8) cleans it, then escaped as
+ * jansson escapes it. out is locked from open to close: close it on every
+ * path.
+ */
+void bph_json_next(struct bph_json_out *j);
+void bph_json_text(struct bph_json_out *j, const char *s);
+void bph_json_int(struct bph_json_out *j, int64_t v);
+void bph_json_bool(struct bph_json_out *j, bool v);
 
 #endif

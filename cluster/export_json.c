@@ -268,7 +268,82 @@ static void arts_json(struct bph_json_out *j, const struct bph_clustering *c)
 	holders_free(&v);
 }
 
-/* Written a cluster, then a host, at a time (bph_json_out). */
+/* Whether an adds nothing to an object (annot_members would not change
+ * it): then the object is written directly. */
+static bool annot_empty(const struct bph_annot *an)
+{
+	return !an || (!an->json && !an->n_attrs && !an->remark);
+}
+
+/* Cluster k without annotations, as cluster_json() and a dump give it
+ * (the links, with their evidence, still go through jansson). */
+static void cluster_write(struct bph_json_out *j,
+			  const struct bph_clustering *c,
+			  const struct bph_cluster *k)
+{
+	bph_json_next(j);
+	bph_json_begin(j, '{');
+	bph_json_key(j, "id");
+	bph_json_int(j, k->id);
+	bph_json_key(j, "hosts");
+	bph_json_begin(j, '[');
+	for (size_t i = 0; i < k->n_hosts; i++) {
+		bph_json_next(j);
+		bph_json_text(j, c->hosts[k->hosts[i]]);
+	}
+	bph_json_end(j, ']');
+	bph_json_key(j, "weak_bridge");
+	bph_json_bool(j, k->weak_bridge);
+	bph_json_key(j, "links");
+	bph_json_begin(j, '[');
+	for (size_t i = 0; !j->bad && i < k->n_links; i++)
+		bph_json_item(j, link_json(c, &c->links[k->links[i]], &j->bad));
+	bph_json_end(j, ']');
+	bph_json_end(j, '}');
+}
+
+/* key: host h's values of kind, as host_values() gives them. */
+static void values_write(struct bph_json_out *j, const struct bph_clustering *c,
+			 size_t h, const char *key, const char *kind)
+{
+	size_t pos = 0;
+	long i;
+
+	bph_json_key(j, key);
+	bph_json_begin(j, '[');
+	while ((i = bph_export_host_next(c, h, &pos, kind)) >= 0) {
+		bph_json_next(j);
+		bph_json_text(j, c->arts[i].value);
+	}
+	bph_json_end(j, ']');
+}
+
+/* Host h without annotations, as host_json() and a dump give it. */
+static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
+		       size_t h)
+{
+	uint32_t id;
+
+	bph_json_next(j);
+	bph_json_begin(j, '{');
+	bph_json_key(j, "ip");
+	bph_json_text(j, c->hosts[h]);
+	bph_json_key(j, "cluster");
+	bph_json_int(j, c->clusters[c->cluster_of[h]].id);
+	if (bph_export_host_community(c, h, &id)) {
+		bph_json_key(j, "community");
+		bph_json_int(j, id);
+	}
+	values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
+	values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
+	values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
+	bph_json_key(j, "n_artifacts");
+	bph_json_int(j, (int64_t)bph_export_host_n_artifacts(c, h));
+	bph_json_end(j, '}');
+}
+
+/* Written a cluster, then a host, at a time (bph_json_out); those
+ * without annotations (most) directly, the others built with jansson. */
 static int write_json(const struct bph_clustering *c,
 		      const struct bph_export_opts *opt, FILE *out, char *err,
 		      size_t errlen)
@@ -281,15 +356,24 @@ static int write_json(const struct bph_clustering *c,
 	bph_json_key(&j, "clusters");
 	bph_json_begin(&j, '[');
 	for (size_t i = 0; !j.bad && i < c->n_clusters; i++) {
-		json_t *k = cluster_json(c, &c->clusters[i], &j.bad);
-		annot_members(k, bph_annot_cluster(opt->annot, i), &j.bad);
+		const struct bph_annot *an = bph_annot_cluster(opt->annot, i);
+		json_t *k;
+		if (annot_empty(an)) {
+			cluster_write(&j, c, &c->clusters[i]);
+			continue;
+		}
+		k = cluster_json(c, &c->clusters[i], &j.bad);
+		annot_members(k, an, &j.bad);
 		bph_json_item(&j, k);
 	}
 	bph_json_end(&j, ']');
 	bph_json_key(&j, "hosts");
 	bph_json_begin(&j, '[');
 	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
-		bph_json_item(&j, host_json(c, opt->annot, h, &j.bad));
+		if (annot_empty(bph_annot_host(opt->annot, h)))
+			host_write(&j, c, h);
+		else
+			bph_json_item(&j, host_json(c, opt->annot, h, &j.bad));
 	bph_json_end(&j, ']');
 	if (opt->artifact_nodes)
 		arts_json(&j, c);

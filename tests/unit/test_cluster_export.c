@@ -1034,6 +1034,77 @@ static void test_hostile_host_names(void **state)
 	bph_clustering_free(c);
 }
 
+/* s as bph_json_text writes it equals jansson's dump of bph_text_clean(s). */
+static void assert_text_as_jansson(const char *s)
+{
+	char *buf = NULL, *clean = bph_text_clean(s, BPH_TEXT_UTF8), *want;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	struct bph_json_out j = {.out = f};
+	json_t *v = json_string(clean);
+
+	assert_non_null(v);
+	want = json_dumps(v, JSON_ENCODE_ANY);
+	bph_json_text(&j, s);
+	fclose(f);
+	assert_string_equal(buf, want);
+	json_decref(v);
+	free(want);
+	free(clean);
+	free(buf);
+}
+
+/* The direct writer of text and integers gives jansson's bytes: every
+ * byte alone and inside text, valid and invalid UTF-8 (overlong,
+ * surrogate, truncated, past U+10FFFF), and random bytes. */
+static void test_json_text_as_jansson(void **state)
+{
+	(void)state;
+	static const char *const odd[] = {"",
+					  "plain",
+					  "\"q\"\\",
+					  "a/b",
+					  "\xc3\xa9t\xc3\xa9",
+					  "\xe2\x80\xa8",
+					  "\xf0\x9f\x98\x80",
+					  "\xc0\xaf",
+					  "\xed\xa0\x80",
+					  "\xe2\x82",
+					  "\xf4\x90\x80\x80",
+					  "x\xff\xfey",
+					  "\x7f\x1f\x0b\x08\x0c"};
+	char s[64];
+	uint32_t x = 12345;
+
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		assert_text_as_jansson(odd[i]);
+	for (unsigned b = 1; b < 256; b++) {
+		snprintf(s, sizeof(s), "a%cz", (char)b);
+		assert_text_as_jansson(s);
+	}
+	for (int n = 0; n < 3000; n++) {
+		size_t len = n % 40;
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			s[i] = (char)((x >> 16) % 255 + 1);
+		}
+		s[len] = '\0';
+		assert_text_as_jansson(s);
+	}
+	static const int64_t ints[] = {0, 1, -1, 42, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		char *buf = NULL, want[32];
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+		struct bph_json_out j = {.out = f};
+		bph_json_int(&j, ints[i]);
+		fclose(f);
+		snprintf(want, sizeof(want), "%lld", (long long)ints[i]);
+		assert_string_equal(buf, want);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1120,7 @@ int main(void)
 	    cmocka_unit_test(test_communities),
 	    cmocka_unit_test(test_long_and_formula_strings),
 	    cmocka_unit_test(test_hostile_host_names),
+	    cmocka_unit_test(test_json_text_as_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
