@@ -19,6 +19,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/export.h"
+#include "fingerprints/err.h"
 #include "testlib/population.h"
 
 struct rowv {
@@ -74,9 +75,10 @@ static struct bph_graph *graph_of(const struct rowv *v, int shuffle)
 
 /* g's content appended as a store's loader does: hosts interned, the
  * incidences appended with ids of the loader's own (g's index + 5, the
- * artifacts interned in reverse order afterwards), then renumbered; one
- * extra incidence whose artifact the loader never finds is dropped. */
-static struct bph_graph *bulk_of(const struct bph_graph *g)
+ * artifacts interned, or pushed as the store's loader pushes them, in
+ * reverse order afterwards), then renumbered; one extra incidence whose
+ * artifact the loader never finds is dropped. */
+static struct bph_graph *bulk_of(const struct bph_graph *g, bool push)
 {
 	struct bph_graph *b = bph_graph_new();
 	size_t n_map = g->n_arts + 6;
@@ -98,18 +100,22 @@ static struct bph_graph *bulk_of(const struct bph_graph *g)
 	for (size_t a = n_map; a-- > 0;)
 		map[a] = UINT32_MAX;
 	for (size_t a = g->n_arts; a-- > 0;)
-		assert_int_equal(bph_graph_intern_art(
-				     b, g->kinds[a], g->values[a], &map[a + 5]),
-				 0);
+		assert_int_equal(
+		    push ? bph_graph_push_art(b, g->kinds[a], g->values[a],
+					      &map[a + 5])
+			 : bph_graph_intern_art(b, g->kinds[a], g->values[a],
+						&map[a + 5]),
+		    0);
 	assert_int_equal(bph_graph_renumber_arts(b, map, n_map), 0);
 	assert_int_equal(b->n_inc, g->n_inc);
 	assert_int_equal(b->n_arts, g->n_arts);
-	/* an add after appends finds the appended incidence: no duplicate */
+	/* an add after appends finds the appended incidence: no duplicate;
+	 * after pushes there is no lookup to find it with: refused */
 	const struct bph_incidence *in0 = &g->inc[0];
 	assert_int_equal(bph_graph_add(b, g->hosts[in0->host],
 				       g->kinds[in0->art], g->values[in0->art],
 				       in0->port, in0->first_seen),
-			 0);
+			 push ? BPH_ERR_USAGE : 0);
 	assert_int_equal(b->n_inc, g->n_inc);
 	free(map);
 	return b;
@@ -146,10 +152,12 @@ static void test_row_order_and_adoption(void **state)
 
 	bph_test_population(&p, keep, &v);
 	struct bph_graph *ga = graph_of(&v, 0), *gb = graph_of(&v, 1);
-	struct bph_graph *gd = bulk_of(ga);
+	struct bph_graph *gd = bulk_of(ga, false), *gp = bulk_of(ga, true);
+	struct bph_clustering *e = NULL;
 	assert_int_equal(bph_cluster_run(ga, NULL, &a), 0);
 	assert_int_equal(bph_cluster_run_graph(gb, NULL, &b), 0);
 	assert_int_equal(bph_cluster_run_graph(gd, NULL, &d), 0);
+	assert_int_equal(bph_cluster_run_graph(gp, NULL, &e), 0);
 	bph_graph_free(ga);
 	assert_non_null(b->graph); /* adopted: freed with b */
 	for (size_t i = 0; i < a->n_links; i++)
@@ -158,12 +166,16 @@ static void test_row_order_and_adoption(void **state)
 		print_message("%s links: %zu\n", bph_rule_name(r), rules[r]);
 		assert_true(rules[r] > 0);
 	}
-	char *ra = reports(a), *rb = reports(b), *rd = reports(d);
+	char *ra = reports(a), *rb = reports(b), *rd = reports(d),
+	     *re = reports(e);
 	assert_string_equal(ra, rb);
 	assert_string_equal(ra, rd);
+	assert_string_equal(ra, re);
 	free(ra);
 	free(rb);
 	free(rd);
+	free(re);
+	bph_clustering_free(e);
 	bph_clustering_free(a);
 	bph_clustering_free(b);
 	bph_clustering_free(d);
