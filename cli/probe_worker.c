@@ -50,13 +50,16 @@ static void child_fail(const char *what, const char *msg)
 	_exit(1);
 }
 
-/* Keeps stdin, stdout, stderr and the pair's end as WORKER_FD. */
+/* Keeps stderr and the pair's end as WORKER_FD; stdin and stdout become
+ * /dev/null. */
 static void child_fds(int fd)
 {
 	if (fd != WORKER_FD && dup2(fd, WORKER_FD) != WORKER_FD)
 		child_fail("dup2", strerror(errno));
 	if (close_range(WORKER_FD + 1, ~0u, 0) != 0)
 		child_fail("close_range", strerror(errno));
+	if (bph_sandbox_null_stdio() != 0)
+		child_fail("/dev/null", strerror(errno));
 }
 
 /* Everything that needs a file or a privilege, then the drop. */

@@ -177,13 +177,16 @@ static int open_pcap(struct child *c, const char *iface, uint32_t our_ip,
 	return set_filter(c->pc, our_ip, err, errlen);
 }
 
-/* Keeps stdin, stdout, stderr and the pair's end as CAP_FD: not the
- * store, the raw send sockets or the probe worker's socket. */
+/* Keeps stderr and the pair's end as CAP_FD: not the store, the raw
+ * send sockets or the probe worker's socket; stdin and stdout become
+ * /dev/null. */
 static int child_fds(int fd)
 {
 	if (fd != CAP_FD && dup2(fd, CAP_FD) != CAP_FD)
 		return -1;
-	return close_range(CAP_FD + 1, ~0u, 0);
+	if (close_range(CAP_FD + 1, ~0u, 0) != 0)
+		return -1;
+	return bph_sandbox_null_stdio();
 }
 
 /* The capture opened as root, then the drop; the first message says how

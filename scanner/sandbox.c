@@ -132,6 +132,20 @@ int bph_privs_drop(const struct bph_identity *id, char *err, size_t errlen)
 	return rc;
 }
 
+int bph_sandbox_null_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+	int rc = 0;
+
+	if (fd < 0)
+		return BPH_ERR_IO;
+	if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		rc = BPH_ERR_IO;
+	if (fd > STDOUT_FILENO) /* else it is one of them now */
+		close(fd);
+	return rc;
+}
+
 bool bph_have_net_raw(void)
 {
 	cap_t now = cap_get_proc();

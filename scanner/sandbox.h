@@ -71,6 +71,15 @@ enum bph_sandbox_kind {
  */
 int bph_sandbox_enter(enum bph_sandbox_kind kind, char *err, size_t errlen);
 
+/*
+ * Points stdin and stdout at /dev/null and keeps stderr (the child's own
+ * messages), for a confined child (probe worker, capture process) before
+ * bph_sandbox_enter, after which it can open nothing: then code that
+ * reads what targets send can neither read the terminal nor write into
+ * the scanner's stdout (-o -). Returns 0 or BPH_ERR_IO.
+ */
+int bph_sandbox_null_stdio(void);
+
 /* True when the process may open raw sockets (CAP_NET_RAW effective). */
 bool bph_have_net_raw(void);
 

@@ -15,7 +15,9 @@
 #      socket inodes of /proc/PID/fd) must be another process than the
 #      scanner, with the same Uid, Gid not 0, CapEff and CapPrm 0,
 #      NoNewPrivs 1 and Seccomp 2 (scanner/recv.c decodes the SYN-ACKs
-#      there), while the scanner's own packet sockets only send.
+#      there), while the scanner's own packet sockets only send. Both
+#      children's stdin and stdout are /dev/null (the scan's are files),
+#      their stderr the scan's.
 #   2. the same with --user daemon: the worker and the capture run as
 #      daemon's uid.
 #   3. --user root and --user with an unknown name: exit 2, nothing sent.
@@ -62,7 +64,8 @@ observe_scan() {
 	# shellcheck disable=SC2086 # ranges is a word list
 	ip netns exec "$prefix-scan" "$bin" scan $ranges -p 22,443 \
 		--allow-reserved --wait 2500 -q --db "$work/$tag.db" \
-		-o "$work/$tag.jsonl" "$@" 2>"$work/$tag.err" &
+		-o "$work/$tag.jsonl" "$@" <"$truth" >"$work/$tag.out" \
+		2>"$work/$tag.err" &
 	spid=$!
 	cpid=""
 	for _ in $(seq 1 600); do
@@ -71,7 +74,7 @@ observe_scan() {
 			pid=$(ip netns exec "$prefix-scan" ss -tnpH state established \
 				'( dst 198.18.0.0/15 )' 2>/dev/null |
 				grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
-			[ -n "$pid" ] && { cp "/proc/$pid/status" "$work/status.$tag" 2>/dev/null || pid=""; }
+			[ -n "$pid" ] && { stdio_of "$pid" "$work/status.$tag" && cp "/proc/$pid/status" "$work/status.$tag" 2>/dev/null || pid=""; }
 		fi
 		[ -n "$pid" ] && [ -n "$cpid" ] && break
 		kill -0 "$spid" 2>/dev/null || break
@@ -96,13 +99,16 @@ capture_holder() {
 	for ino in $(awk 'NR > 1 && $4 != "0000" { print $9 }' "/proc/$1/net/packet" 2>/dev/null); do
 		for p in "$1" $(pgrep -P "$1" || true); do
 			if [ -n "$(find "/proc/$p/fd" -lname "socket:\[$ino\]" -print -quit 2>/dev/null)" ] &&
-				cp "/proc/$p/status" "$2" 2>/dev/null; then
+				stdio_of "$p" "$2" && cp "/proc/$p/status" "$2" 2>/dev/null; then
 				echo "$p"
 				return
 			fi
 		done
 	done
 }
+
+# What the descriptors 0, 1 and 2 of pid $1 name, one a line, into $2.stdio
+stdio_of() { readlink "/proc/$1/fd/0" "/proc/$1/fd/1" "/proc/$1/fd/2" >"$2.stdio" 2>/dev/null; }
 
 field() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
 
@@ -116,12 +122,14 @@ check_proc() {
 	[ "$(field CapPrm "$st")" = 0000000000000000 ] || fail "$tag: CapPrm $(field CapPrm "$st")"
 	[ "$(field NoNewPrivs "$st")" = 1 ] || fail "$tag: NoNewPrivs $(field NoNewPrivs "$st")"
 	[ "$(field Seccomp "$st")" = 2 ] || fail "$tag: Seccomp $(field Seccomp "$st")"
+	[ "$(paste -sd' ' "$st.stdio")" = "/dev/null /dev/null $4" ] ||
+		fail "$tag: stdin, stdout, stderr: $(paste -sd' ' "$st.stdio"), want /dev/null /dev/null $4"
 }
 
 check_status() {
 	local tag=$1 want_uid=$2
-	check_proc "$tag (probe worker)" "$work/status.$tag" "$want_uid"
-	check_proc "$tag (capture)" "$work/cstatus.$tag" "$want_uid"
+	check_proc "$tag (probe worker)" "$work/status.$tag" "$want_uid" "$work/$tag.err"
+	check_proc "$tag (capture)" "$work/cstatus.$tag" "$want_uid" "$work/$tag.err"
 	py - "$work/$tag.jsonl" "$n_ssh" <<'EOF' || fail "$tag: records incomplete"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]

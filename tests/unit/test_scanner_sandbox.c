@@ -5,7 +5,8 @@
  * kills an exec and refuses files, every new socket, fork and threads
  * while reads, writes and poll on what it holds work; the scanner's filter
  * kills an exec; the drop leaves no uid 0, no capability, no_new_privs set and
- * no way back to root (as root only); the identity falls back to nobody.
+ * no way back to root (as root only); the identity falls back to nobody;
+ * a child's stdin and stdout become /dev/null while stderr stays.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,6 +247,51 @@ static void test_privs_drop(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Whether fd and path name the same file. */
+static bool same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* stdin and stdout a pipe's ends and stderr a file, then the call: 0
+ * when stdin and stdout are /dev/null, stderr the file, and no other
+ * descriptor is left open. */
+static int null_stdio_child(void)
+{
+	char path[] = "/tmp/bph-stdio-XXXXXX";
+	int p[2], errfd = mkstemp(path), rc = 0;
+
+	if (errfd < 0 || pipe(p) != 0 || dup2(p[0], 0) != 0 ||
+	    dup2(p[1], 1) != 1 || dup2(errfd, 2) != 2)
+		return 90;
+	close(p[0]);
+	close(p[1]);
+	if (bph_sandbox_null_stdio() != 0)
+		rc = 1;
+	else if (!same_file(0, "/dev/null") || !same_file(1, "/dev/null"))
+		rc = 2;
+	else if (!same_file(2, path))
+		rc = 3;
+	else if (fcntl(p[0], F_GETFD) != -1)
+		rc = 4; /* the lowest free number, p[0]'s, got /dev/null: closed
+			 */
+	unlink(path);
+	return rc;
+}
+
+static void test_null_stdio(void **state)
+{
+	int st;
+
+	(void)state;
+	st = in_child(null_stdio_child);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_identity(void **state)
 {
 	struct bph_identity id;
@@ -276,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(test_capture_rules),
 	    cmocka_unit_test(test_privs_drop),
 	    cmocka_unit_test(test_identity),
+	    cmocka_unit_test(test_null_stdio),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
