@@ -31,4 +31,23 @@ uint8_t *bph_import_b64(const char *text, size_t len, size_t max,
  * numeric offset; returns Unix time, or 0 when it cannot. */
 time_t bph_import_time(const char *s);
 
+/*
+ * A parser thread's memory of decoded certificates (store/certcache.c):
+ * `slots` certificates at most (a fixed table keyed by the DER's SHA-256;
+ * a newer certificate takes an older one's slot). NULL when out of
+ * memory; free with bph_certcache_free (NULL is a no-op).
+ */
+struct bph_certcache;
+struct bph_certcache *bph_certcache_new(size_t slots);
+void bph_certcache_free(struct bph_certcache *c);
+
+/*
+ * bph_x509_fill (fingerprints/x509fp.h) with the same results and errors,
+ * decoding a DER c holds already only once: its fields are copied from
+ * c. c may be NULL (every call decodes). Not thread-safe: one c per
+ * thread.
+ */
+int bph_certcache_fill(struct bph_certcache *c, const uint8_t *der, size_t len,
+		       struct bph_tls_info *t);
+
 #endif

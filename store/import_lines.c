@@ -23,6 +23,7 @@
 #define CHUNK	    (4u << 20)	/* bytes of whole lines per job */
 #define MAX_LINE    (64u << 20) /* a longer line is skipped as bad */
 #define MAX_WORKERS 8
+#define CERT_SLOTS  4096 /* certificates a parser thread remembers */
 
 struct line_msg {
 	size_t line; /* within the job, from 0 */
@@ -88,11 +89,13 @@ static int add_service(void *ctx, const struct bph_service *s)
 }
 
 /* One ZGrab2 line: a bad line when nothing in it could be read. */
-static int zgrab_line(struct job *j, const json_t *js, size_t line)
+static int zgrab_line(struct job *j, struct bph_certcache *cc, const json_t *js,
+		      size_t line)
 {
 	char msg[256] = "";
 	size_t before = j->records, bad = 0;
-	int rc = bph_import_zgrab(js, add_service, j, &bad, msg, sizeof(msg));
+	int rc =
+	    bph_import_zgrab_cc(js, cc, add_service, j, &bad, msg, sizeof(msg));
 
 	if (rc == BPH_ERR_FORMAT || (!rc && bad && j->records == before))
 		return add_msg(j, line, msg);
@@ -100,7 +103,8 @@ static int zgrab_line(struct job *j, const json_t *js, size_t line)
 }
 
 /* Parses one non-blank line into the batch, or records why it is bad. */
-static int parse_line(struct job *j, const char *text, size_t len, size_t line)
+static int parse_line(struct job *j, struct bph_certcache *cc, const char *text,
+		      size_t len, size_t line)
 {
 	struct bph_service s = {0};
 	json_error_t jerr;
@@ -117,7 +121,7 @@ static int parse_line(struct job *j, const char *text, size_t len, size_t line)
 			   : add_msg(j, line, msg);
 	}
 	if (bph_import_is_zgrab(js)) {
-		rc = zgrab_line(j, js, line);
+		rc = zgrab_line(j, cc, js, line);
 		json_decref(js);
 		return rc;
 	}
@@ -140,7 +144,7 @@ static bool blank(const char *s, size_t n)
 }
 
 /* The worker's part: every line of the chunk. */
-static void parse_job(struct job *j)
+static void parse_job(struct job *j, struct bph_certcache *cc)
 {
 	const char *p = j->buf, *end = j->buf + j->len;
 
@@ -148,7 +152,7 @@ static void parse_job(struct job *j)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
 		if (!blank(p, n))
-			j->rc = parse_line(j, p, n, j->n_lines);
+			j->rc = parse_line(j, cc, p, n, j->n_lines);
 		j->n_lines++;
 		p += n + 1;
 	}
@@ -157,6 +161,8 @@ static void parse_job(struct job *j)
 static void *worker(void *arg)
 {
 	struct pipe *pp = arg;
+	/* without it (no memory) every certificate is decoded */
+	struct bph_certcache *cc = bph_certcache_new(CERT_SLOTS);
 
 	pthread_mutex_lock(&pp->mu);
 	for (;;) {
@@ -166,12 +172,13 @@ static void *worker(void *arg)
 			break;
 		struct job *j = &pp->jobs[pp->next_parse++ % pp->n_jobs];
 		pthread_mutex_unlock(&pp->mu);
-		parse_job(j);
+		parse_job(j, cc);
 		pthread_mutex_lock(&pp->mu);
 		j->state = JOB_DONE;
 		pthread_cond_broadcast(&pp->done);
 	}
 	pthread_mutex_unlock(&pp->mu);
+	bph_certcache_free(cc);
 	return NULL;
 }
 

@@ -48,7 +48,8 @@ int bph_import_is_zgrab(const json_t *j)
 }
 
 /* The certificate of a zcrypto handshake_log into s->tls. */
-static int tls_cert(const json_t *hs, struct bph_service *s)
+static int tls_cert(const json_t *hs, struct bph_service *s,
+		    struct bph_certcache *cc)
 {
 	const char *raw = str_at(hs, "server_certificates.certificate.raw");
 	const json_t *chain = at(hs, "server_certificates.chain");
@@ -61,7 +62,7 @@ static int tls_cert(const json_t *hs, struct bph_service *s)
 	if (!rc && fresh && !(s->tls = bph_tls_info_new()))
 		rc = BPH_ERR_NOMEM;
 	if (!rc)
-		rc = bph_x509_fill(der, n, s->tls);
+		rc = bph_certcache_fill(cc, der, n, s->tls);
 	if (!rc) {
 		s->tls->chain_len = 1 + (int)json_array_size(chain);
 	} else if (fresh) { /* no half-filled tls part */
@@ -72,9 +73,10 @@ static int tls_cert(const json_t *hs, struct bph_service *s)
 	return rc;
 }
 
-static int mod_tls(const json_t *res, struct bph_service *s)
+static int mod_tls(const json_t *res, struct bph_service *s,
+		   struct bph_certcache *cc)
 {
-	return tls_cert(at(res, "handshake_log"), s);
+	return tls_cert(at(res, "handshake_log"), s, cc);
 }
 
 /* The KEXINIT lists of result.server_key_exchange, comma-joined. */
@@ -111,8 +113,10 @@ static int kexinit(const json_t *kx, struct bph_ssh_info *ssh)
 				ssh->hassh_server);
 }
 
-static int mod_ssh(const json_t *res, struct bph_service *s)
+static int mod_ssh(const json_t *res, struct bph_service *s,
+		   struct bph_certcache *cc)
 {
+	(void)cc; /* no certificate */
 	const char *banner = str_at(res, "server_id.raw");
 	const char *key = str_at(res, "key_exchange.server_host_key.raw");
 	const json_t *kx = at(res, "server_key_exchange");
@@ -160,7 +164,8 @@ static int http_body(const char *body, size_t len, struct bph_http_info *h)
 	return 0;
 }
 
-static int mod_http(const json_t *res, struct bph_service *s)
+static int mod_http(const json_t *res, struct bph_service *s,
+		    struct bph_certcache *cc)
 {
 	const json_t *r = at(res, "response");
 	const char *server = str_at(r, "headers.server.0");
@@ -183,7 +188,7 @@ static int mod_http(const json_t *res, struct bph_service *s)
 	if (json_is_string(body))
 		rc = http_body(json_string_value(body),
 			       json_string_length(body), h);
-	if (!rc && hs && tls_cert(hs, s) == BPH_ERR_NOMEM)
+	if (!rc && hs && tls_cert(hs, s, cc) == BPH_ERR_NOMEM)
 		rc = BPH_ERR_NOMEM;
 	return rc;
 }
@@ -191,7 +196,8 @@ static int mod_http(const json_t *res, struct bph_service *s)
 struct module {
 	const char *proto;
 	uint16_t port;
-	int (*fn)(const json_t *res, struct bph_service *s);
+	int (*fn)(const json_t *res, struct bph_service *s,
+		  struct bph_certcache *cc);
 };
 
 static const struct module modules[] = {
@@ -220,8 +226,8 @@ static uint16_t module_port(const struct module *mod, const json_t *m,
 }
 
 static int one_module(const char *name, const json_t *m, uint32_t ip,
-		      bph_import_cb cb, void *ctx, size_t *bad, char *err,
-		      size_t errlen)
+		      struct bph_certcache *cc, bph_import_cb cb, void *ctx,
+		      size_t *bad, char *err, size_t errlen)
 {
 	const struct module *mod = find_module(name, m);
 	const char *status = str_at(m, "status");
@@ -233,7 +239,7 @@ static int one_module(const char *name, const json_t *m, uint32_t ip,
 	s.ip = ip;
 	s.state = BPH_STATE_OPEN;
 	s.seen = bph_import_time(str_at(m, "timestamp"));
-	rc = mod->fn(json_object_get(m, "result"), &s);
+	rc = mod->fn(json_object_get(m, "result"), &s, cc);
 	s.port = module_port(mod, m, &s);
 	if (!rc && !(s.proto = strdup(mod->proto)))
 		rc = BPH_ERR_NOMEM;
@@ -253,6 +259,13 @@ static int one_module(const char *name, const json_t *m, uint32_t ip,
 int bph_import_zgrab(const json_t *j, bph_import_cb cb, void *ctx, size_t *bad,
 		     char *err, size_t errlen)
 {
+	return bph_import_zgrab_cc(j, NULL, cb, ctx, bad, err, errlen);
+}
+
+int bph_import_zgrab_cc(const json_t *j, struct bph_certcache *cc,
+			bph_import_cb cb, void *ctx, size_t *bad, char *err,
+			size_t errlen)
+{
 	const char *ipstr = str_at(j, "ip");
 	const json_t *data = json_object_get(j, "data"), *m;
 	const char *name;
@@ -271,7 +284,7 @@ int bph_import_zgrab(const json_t *j, bph_import_cb cb, void *ctx, size_t *bad,
 	}
 	json_object_foreach((json_t *)data, name, m)
 	{
-		rc = one_module(name, m, ntohl(a.s_addr), cb, ctx, bad, err,
+		rc = one_module(name, m, ntohl(a.s_addr), cc, cb, ctx, bad, err,
 				errlen);
 		if (rc)
 			break;

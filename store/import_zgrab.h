@@ -40,4 +40,10 @@ int bph_import_is_zgrab(const json_t *j);
 int bph_import_zgrab(const json_t *j, bph_import_cb cb, void *ctx, size_t *bad,
 		     char *err, size_t errlen);
 
+/* bph_import_zgrab decoding certificates through cc (may be NULL; one per
+ * thread, store/import_common.h): the same records. */
+int bph_import_zgrab_cc(const json_t *j, struct bph_certcache *cc,
+			bph_import_cb cb, void *ctx, size_t *bad, char *err,
+			size_t errlen);
+
 #endif

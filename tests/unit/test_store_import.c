@@ -19,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "fingerprints/err.h"
+#include "fingerprints/x509fp.h"
 #include "store/import_nmap.h"
 #include "store/import_zgrab.h"
 
@@ -219,6 +223,125 @@ static void test_zgrab_hostile(void **state)
 	assert_int_equal(g.n, 1); /* http with status 0 */
 }
 
+/* The certificate fields of two bph_tls_info equal. */
+static void same_cert(const struct bph_tls_info *a,
+		      const struct bph_tls_info *b)
+{
+	const char *const *sa[] = {(const char *const *)&a->subject,
+				   (const char *const *)&a->issuer,
+				   (const char *const *)&a->serial,
+				   (const char *const *)&a->not_before,
+				   (const char *const *)&a->not_after,
+				   (const char *const *)&a->key_type,
+				   (const char *const *)&a->sig_alg};
+	const char *const *sb[] = {(const char *const *)&b->subject,
+				   (const char *const *)&b->issuer,
+				   (const char *const *)&b->serial,
+				   (const char *const *)&b->not_before,
+				   (const char *const *)&b->not_after,
+				   (const char *const *)&b->key_type,
+				   (const char *const *)&b->sig_alg};
+
+	for (size_t i = 0; i < sizeof(sa) / sizeof(sa[0]); i++)
+		if (*sa[i] || *sb[i])
+			assert_string_equal(*sa[i], *sb[i]);
+	assert_string_equal(a->cert_sha256, b->cert_sha256);
+	assert_string_equal(a->cert_sha1, b->cert_sha1);
+	assert_string_equal(a->spki_sha256, b->spki_sha256);
+	assert_int_equal(a->n_san, b->n_san);
+	for (size_t i = 0; i < a->n_san; i++)
+		assert_string_equal(a->san[i], b->san[i]);
+	assert_int_equal(a->self_signed, b->self_signed);
+	assert_int_equal(a->key_bits, b->key_bits);
+}
+
+/* A second certificate: self-signed ed25519, made here. */
+static uint8_t *make_cert(size_t *len)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	unsigned char *der = NULL;
+	int l;
+
+	assert_non_null(k);
+	assert_non_null(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"second", -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, NULL) > 0);
+	l = i2d_X509(x, &der);
+	assert_true(l > 0);
+	uint8_t *out = malloc((size_t)l);
+	memcpy(out, der, (size_t)l);
+	*len = (size_t)l;
+	OPENSSL_free(der);
+	X509_NAME_free(n);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return out;
+}
+
+/* The cache gives what decoding gives: on a miss, on a hit, after its
+ * one slot changed hands, and leaves t alone on a DER that is junk. */
+static void test_certcache(void **state)
+{
+	(void)state;
+	size_t len, n[2];
+	char *text = slurp("zgrab_local.ndjson", &len);
+	json_t *j = line(text, (size_t)(strchr(text, '\n') - text));
+	static const char *const path[] = {"data",
+					   "tls",
+					   "result",
+					   "handshake_log",
+					   "server_certificates",
+					   "certificate",
+					   "raw"};
+	const json_t *v = j;
+	for (size_t i = 0; i < sizeof(path) / sizeof(path[0]); i++)
+		v = json_object_get(v, path[i]);
+	const char *raw = json_string_value(v);
+	assert_non_null(raw);
+	uint8_t *der[2] = {bph_import_b64(raw, strlen(raw), 1 << 16, &n[0]),
+			   make_cert(&n[1])};
+	struct bph_tls_info *ref[2] = {bph_tls_info_new(), bph_tls_info_new()};
+	struct bph_tls_info *t = bph_tls_info_new();
+	struct bph_certcache *c = bph_certcache_new(1);
+
+	assert_non_null(der[0]);
+	assert_non_null(c);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(bph_x509_fill(der[i], n[i], ref[i]), 0);
+	assert_string_equal(ref[0]->cert_sha256, CERT);
+	/* a, a (hit), b (takes the slot), b (hit), a (takes it back) */
+	static const int order[] = {0, 0, 1, 1, 0};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		assert_int_equal(
+		    bph_certcache_fill(c, der[order[i]], n[order[i]], t), 0);
+		same_cert(t, ref[order[i]]);
+	}
+	uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	assert_int_equal(bph_certcache_fill(c, junk, sizeof(junk), t),
+			 BPH_ERR_FORMAT);
+	same_cert(t, ref[0]);
+	assert_int_equal(bph_certcache_fill(NULL, der[1], n[1], t), 0);
+	same_cert(t, ref[1]);
+	bph_certcache_free(c);
+	bph_certcache_free(NULL);
+	for (int i = 0; i < 2; i++) {
+		bph_tls_info_free(ref[i]);
+		free(der[i]);
+	}
+	bph_tls_info_free(t);
+	json_decref(j);
+	free(text);
+}
+
 static void test_helpers(void **state)
 {
 	(void)state;
@@ -244,6 +367,7 @@ int main(void)
 	    cmocka_unit_test(test_nmap_hostile),
 	    cmocka_unit_test(test_zgrab_fixture),
 	    cmocka_unit_test(test_zgrab_hostile),
+	    cmocka_unit_test(test_certcache),
 	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
