@@ -214,12 +214,6 @@ int bph_resume_begin(struct bph_store *st, int64_t scan_id,
 	return hand_over(r, rc, out);
 }
 
-static char *col_dup(struct bph_db_stmt *st, int i)
-{
-	const char *t = bph_db_column_text(st, i);
-	return t ? strdup(t) : NULL;
-}
-
 /* The probe options from column i on (bind_probes' order); NULL in a
  * row saved before core schema step 3 leaves probes_saved false. */
 static bool read_probes(struct bph_db_stmt *st, int i,
@@ -253,6 +247,7 @@ static int load_row(struct bph_resume *r, char *err, size_t errlen)
 	    "WHERE done = 0 ORDER BY scan_id DESC LIMIT 1";
 	struct bph_resume_params *p = &r->p;
 	struct bph_db_stmt *st = NULL;
+	bool ok = true;
 	int rc = bph_db_prepare(r->db, sql, &st), step;
 
 	if (rc)
@@ -260,9 +255,11 @@ static int load_row(struct bph_resume *r, char *err, size_t errlen)
 	step = bph_db_step(st);
 	if (step == BPH_DB_ROW) {
 		r->scan_id = bph_db_column_int64(st, 0);
-		p->targets = col_dup(st, 1);
-		p->ports = col_dup(st, 2);
-		p->exclude = col_dup(st, 3);
+		p->targets = dup_opt(bph_db_column_text(st, 1), &ok);
+		p->ports = dup_opt(bph_db_column_text(st, 2), &ok);
+		/* NULL when saved without --exclude; a failed copy is NOMEM,
+		 * never a scan that silently lost its exclusions */
+		p->exclude = dup_opt(bph_db_column_text(st, 3), &ok);
 		p->allow_reserved = bph_db_column_int64(st, 4) != 0;
 		p->seed = (uint64_t)bph_db_column_int64(st, 5);
 		p->shard_index = (uint32_t)bph_db_column_int64(st, 6);
@@ -272,7 +269,7 @@ static int load_row(struct bph_resume *r, char *err, size_t errlen)
 		p->wait_ms = (int)bph_db_column_int64(st, 10);
 		r->pass = (int)bph_db_column_int64(st, 11);
 		r->pos = (uint64_t)bph_db_column_int64(st, 12);
-		if (!read_probes(st, 13, p) || !p->targets || !p->ports)
+		if (!read_probes(st, 13, p) || !ok || !p->targets || !p->ports)
 			rc = BPH_ERR_NOMEM;
 	} else if (step == BPH_DB_DONE) {
 		snprintf(err, errlen, "no unfinished scan in this store");
