@@ -236,12 +236,61 @@ static void sort_segment(struct bph_incidence *v, size_t n)
 	}
 }
 
+/* Whether g's incidences already come by host in address order (a
+ * store's load: hosts and rows by address). */
+static bool by_host(const struct run *r)
+{
+	const struct bph_graph *g = r->g;
+
+	for (size_t i = 1; i < g->n_inc; i++)
+		if (r->host_map[g->inc[i].host] <
+		    r->host_map[g->inc[i - 1].host])
+			return false;
+	return g->n_inc > 0;
+}
+
+/* copy_incidences() for an adopted graph whose incidences come by host:
+ * the graph's array, the largest, is remapped in place and kept instead
+ * of copied (at a million hosts, hundreds of MB less and no pass over
+ * fresh pages). */
+static int take_incidences(struct run *r)
+{
+	struct bph_clustering *c = r->c;
+	struct bph_graph *g = r->own;
+
+	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
+	if (!c->inc_off)
+		return BPH_ERR_NOMEM;
+	c->n_inc = g->n_inc;
+	c->inc = g->inc;
+	g->inc = NULL;
+	g->n_inc = g->cap_inc = 0;
+	for (size_t i = 0; i < c->n_inc; i++) {
+		struct bph_incidence *in = &c->inc[i];
+		in->host = r->host_map[in->host];
+		in->art = r->art_map[in->art];
+		if (in->last_seen > c->last_seen)
+			c->last_seen = in->last_seen;
+		c->inc_off[in->host + 1]++;
+	}
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		c->inc_off[h + 1] += c->inc_off[h];
+		sort_segment(&c->inc[c->inc_off[h]],
+			     c->inc_off[h + 1] - c->inc_off[h]);
+	}
+	return 0;
+}
+
 /* Remapped incidences sorted by host (counting sort), then by art and
  * port within a host, with per-host offsets. */
 static int copy_incidences(struct run *r)
 {
 	struct bph_clustering *c = r->c;
-	size_t *cur = calloc(c->n_hosts + 1, sizeof(size_t));
+	size_t *cur;
+
+	if (r->own && by_host(r))
+		return take_incidences(r);
+	cur = calloc(c->n_hosts + 1, sizeof(size_t));
 
 	c->n_inc = r->g->n_inc;
 	c->inc = malloc((c->n_inc + 1) * sizeof(*c->inc));
