@@ -372,7 +372,11 @@ static int artifact_stats(struct run *r, size_t *pos)
 		s->kind = r->own ? (char *)kind : put_string(c, pos, kind);
 		s->value = r->own ? (char *)value : put_string(c, pos, value);
 		c->n_arts++;
-		s->info = bph_kind_lookup(s->kind);
+		/* artifacts come grouped by kind (order_arts): most have
+		 * the kind of the one before */
+		s->info = a > 0 && !strcmp(s[-1].kind, s->kind)
+			      ? s[-1].info
+			      : bph_kind_lookup(s->kind);
 		s->why_zero = zero_reason(r, s, &s->weight);
 	}
 	return 0;
