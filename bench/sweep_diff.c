@@ -612,6 +612,7 @@ static int run_all(const char *dir, struct gen *g, struct run_out *o)
 				    sizeof(err));
 	if (!rc && !(rc = bph_sweep_ctx_init(&x, st, cfg, err, sizeof(err)))) {
 		x.now = T0 + 2 * 86400;
+		x.keep_index = true; /* as sweep run commits a run */
 		for (int r = 1; r <= 2 && !rc; r++)
 			rc = one_run(g, &x, r, &o[r - 1], err, sizeof(err));
 		bph_sweep_ctx_clear(&x);

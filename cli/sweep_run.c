@@ -515,6 +515,7 @@ int bph_cli_sweep_run(const struct bph_opts *o,
 
 	if (status) /* watch files: file:line:column, before any packet */
 		status = bph_cli_fail("sweep", status, err);
+	sx.keep_index = true; /* the run is committed with its index */
 	if (!status)
 		status = preflight(o, cfg);
 	if (!status && !(db = bph_cli_sweep_db(o, cfg)))

@@ -239,6 +239,14 @@ static const struct step sweep_steps[] = {
      "ALTER TABLE sweep_runs ADD COLUMN eval_now BIGINT;"
      "ALTER TABLE sweep_members ADD COLUMN evidence TEXT;",
      NULL},
+    {4,
+     "run indexes: each complete run's graph and watch terms, so that "
+     "evaluating it again decodes none of its records",
+     "CREATE TABLE IF NOT EXISTS sweep_index("
+     " run_id BIGINT NOT NULL REFERENCES sweep_runs(id),"
+     " chunk BIGINT NOT NULL, format BIGINT NOT NULL, n BIGINT NOT NULL,"
+     " data {blob} NOT NULL, PRIMARY KEY(run_id, chunk));",
+     NULL},
 };
 
 static const struct module modules[] = {

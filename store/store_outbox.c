@@ -308,6 +308,8 @@ int bph_sweep_commit(struct bph_store *st, const struct bph_sweep_commit *c)
 		rc = state_rows(st, c->run, c);
 	if (!rc && c->status == BPH_RUN_COMPLETE && c->snap)
 		rc = bph_sweep_snap_put(st, c->run, c->snap);
+	if (!rc && c->status == BPH_RUN_COMPLETE && c->index)
+		rc = bph_sweep_index_put(st, c->run, c->index);
 	if (!rc)
 		rc = put_events(st, c->run, c->events, c->n_events);
 	if (!rc)

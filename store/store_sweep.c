@@ -284,8 +284,10 @@ int bph_sweep_names_each(struct bph_store *st,
 /* ---- services ---- */
 
 /* Decodes the record column of q's row (the address is the ip column,
- * an integer) and hands an open one to cb. */
-static int each_row(struct bph_db_stmt *q, bph_service_cb cb, void *ctx)
+ * an integer; with cols, port and seen are its next two) and hands an
+ * open one to cb. */
+static int row_cols(struct bph_db_stmt *q, bool cols, bph_service_cb cb,
+		    void *ctx)
 {
 	const char *text = bph_db_column_text(q, 0);
 	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
@@ -296,10 +298,19 @@ static int each_row(struct bph_db_stmt *q, bph_service_cb cb, void *ctx)
 	rc = j ? bph_service_from_json(j, &s, NULL, 0) : BPH_ERR_FORMAT;
 	json_decref(j);
 	s.ip = (uint32_t)bph_db_column_int64(q, 1);
+	if (cols) { /* as bph_store_scan_each gives them */
+		s.port = (uint16_t)bph_db_column_int64(q, 2);
+		s.seen = (time_t)bph_db_column_int64(q, 3);
+	}
 	if (!rc && s.state == BPH_STATE_OPEN)
 		cb(ctx, &s);
 	bph_service_clear(&s);
 	return rc;
+}
+
+static int each_row(struct bph_db_stmt *q, bph_service_cb cb, void *ctx)
+{
+	return row_cols(q, false, cb, ctx);
 }
 
 struct open_only {
@@ -322,6 +333,27 @@ int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
 	struct open_only o = {cb, ctx};
 
 	return bph_store_scan_services(st, scan_id, pass_open, &o);
+}
+
+int bph_store_scan_port_each(struct bph_store *st, int64_t scan_id, uint32_t ip,
+			     uint16_t port, bph_service_cb cb, void *ctx)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(st->db,
+				"SELECT record, ip, port, seen FROM services"
+				" WHERE scan_id = ? AND ip = ? AND port = ?"
+				" ORDER BY seen",
+				&q);
+
+	if (!rc) {
+		bph_db_bind_int64(q, 1, scan_id);
+		bph_db_bind_int64(q, 2, ip);
+		bph_db_bind_int64(q, 3, port);
+	}
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = row_cols(q, true, cb, ctx);
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
 }
 
 int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,

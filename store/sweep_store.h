@@ -107,6 +107,12 @@ int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
 int bph_store_scan_get(struct bph_store *st, int64_t scan_id, uint32_t ip,
 		       uint16_t port, struct bph_service *out);
 
+/* Calls cb with every open service (ip, port) of scan_id, oldest
+ * first, as bph_store_scan_each gives them. Returns 0 or a negative
+ * BPH_ERR_*. */
+int bph_store_scan_port_each(struct bph_store *st, int64_t scan_id, uint32_t ip,
+			     uint16_t port, bph_service_cb cb, void *ctx);
+
 /* The newest complete run of sweep before run in which ip had an open
  * service, into *last (0: none). */
 int bph_sweep_seen_before(struct bph_store *st, const char *sweep, int64_t run,
@@ -150,8 +156,9 @@ int bph_sweep_members_each(struct bph_store *st, int64_t run,
 struct bph_sweep_snap_out {
 	int format; /* the encoding's version: a reader skips other ones */
 	size_t n_chunks;
-	/* Chunk i: its bytes (valid until the next call) and its number of
-	 * entries. Returns 0 or a negative BPH_ERR_*. */
+	/* Chunk i (asked in order): its bytes (valid until the next call)
+	 * and its number of entries; *len 0 ends the chunks before
+	 * n_chunks. Returns 0 or a negative BPH_ERR_*. */
 	int (*chunk)(void *ctx, size_t i, const void **data, size_t *len,
 		     size_t *n);
 	void *ctx;
@@ -173,6 +180,17 @@ typedef int (*bph_sweep_snap_cb)(void *ctx, const void *data, size_t len,
  */
 int bph_sweep_snap_each(struct bph_store *st, int64_t run, int format,
 			bph_sweep_snap_cb cb, void *ctx, bool *found);
+
+/* ---- a run's index (its graph and watch terms, sweep/runidx.c) ---- */
+
+/* Inside bph_sweep_commit's transaction or alone: replaces run's stored
+ * index (table sweep_index) with s's chunks. Returns 0 or a negative
+ * BPH_ERR_*. */
+int bph_sweep_index_put(struct bph_store *st, int64_t run,
+			const struct bph_sweep_snap_out *s);
+/* As bph_sweep_snap_each, for run's stored index. */
+int bph_sweep_index_each(struct bph_store *st, int64_t run, int format,
+			 bph_sweep_snap_cb cb, void *ctx, bool *found);
 
 /* ---- events and the outbox ---- */
 
@@ -200,7 +218,8 @@ struct bph_outbox_row {
  * and counts; its events (replacing any stored for it); new outbox rows
  * (a delivery already queued is kept as it is); and the run's status
  * (with error for an interrupted or failed one), and for a complete run
- * its snapshot when snap is set. Nothing of it is stored when it fails.
+ * its snapshot when snap is set and its index when index is. Nothing of it
+ * is stored when it fails, so only a complete run ever has an index.
  */
 struct bph_sweep_commit {
 	int64_t run;
@@ -219,7 +238,8 @@ struct bph_sweep_commit {
 	const struct bph_outbox_row *outbox;
 	size_t n_outbox;
 	int64_t hosts, services;
-	const struct bph_sweep_snap_out *snap; /* complete run; may be NULL */
+	const struct bph_sweep_snap_out *snap;	/* complete run; may be NULL */
+	const struct bph_sweep_snap_out *index; /* complete run; may be NULL */
 };
 int bph_sweep_commit(struct bph_store *st, const struct bph_sweep_commit *c);
 

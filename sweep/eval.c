@@ -14,6 +14,7 @@
 #include "sweep/cwatch.h"
 #include "sweep/diff.h"
 #include "sweep/hits.h"
+#include "sweep/runidx.h"
 #include "sweep/snap.h"
 #include "sweep/sweep_int.h"
 
@@ -73,6 +74,7 @@ void bph_eval_clear(struct bph_eval *e)
 	bph_run_state_clear(&e->state);
 	bph_snap_clear(&e->snap);
 	free(e->snap_buf);
+	bph_runidx_free(e->index);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -127,6 +129,10 @@ int bph_eval_commit(struct bph_eval *e, const struct bph_sweep_ctx *x,
 	    .snap = &out->snap,
 	    .eval_key = x->eval_key,
 	    .eval_now = (int64_t)x->now};
+	if (e->index) {
+		bph_runidx_out(e->index, &out->index);
+		out->c.index = &out->index;
+	}
 	return bph_eval_snap_out(e, &out->snap);
 }
 
@@ -145,7 +151,9 @@ struct loaded {
 	struct bph_run_state state;
 	struct bph_graph *g; /* only for a run whose members are computed */
 	struct bph_clustering *c;
-	bool reused; /* its stored hits and members taken for computed ones */
+	struct bph_runidx *ix; /* its index, collected for the commit */
+	bool indexed; /* computed from its stored index, not its records */
+	bool reused;  /* its stored hits and members taken for computed ones */
 };
 
 struct load_ctx {
@@ -168,6 +176,18 @@ static void on_service(void *vctx, const struct bph_service *s)
 		    bph_hits_match(&c->x->watches, s, c->x->now, &c->l->state);
 	if (!c->rc && c->l->g)
 		c->rc = sweep_rungraph_service(&c->rg, s);
+	if (!c->rc && c->l->ix)
+		c->rc = bph_runidx_service(c->l->ix, s);
+}
+
+/* bph_service_cb: a record some watch term may match, matched. */
+static void on_candidate(void *vctx, const struct bph_service *s)
+{
+	struct load_ctx *c = vctx;
+
+	if (!c->rc)
+		c->rc =
+		    bph_hits_match(&c->x->watches, s, c->x->now, &c->l->state);
 }
 
 static int load_state(struct bph_sweep_ctx *x, struct loaded *l)
@@ -200,6 +220,85 @@ static int load_stored_snap(struct bph_sweep_ctx *x, struct loaded *l,
 	return rc;
 }
 
+/* The records of the services l's index names as candidates, matched
+ * against the watches (the index holds only hashes of their values). */
+static int match_candidates(struct bph_sweep_ctx *x, struct loaded *l,
+			    const struct bph_runidx_load *L)
+{
+	struct load_ctx c = {.x = x, .l = l};
+	int rc = 0;
+
+	for (size_t i = 0; !rc && !c.rc && i < L->n_cand; i++)
+		rc = bph_store_scan_port_each(x->st, l->row.scan_id,
+					      L->cand[i].ip, L->cand[i].port,
+					      on_candidate, &c);
+	return rc ? rc : c.rc;
+}
+
+/*
+ * A complete run computed from what it stored when it completed, its
+ * snapshot and index (*done), instead of its records: the graph comes
+ * whole from the index, the watch hits from the records of the few
+ * services whose hashed values a watch may match. A run without them
+ * (or with a corrupt index) is left to its records.
+ */
+static int load_indexed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
+{
+	struct bph_runidx_load L = {.w = &x->watches,
+				    .now = x->now,
+				    .want_graph = l->g != NULL,
+				    .state = &l->state};
+	bool found = false;
+	int rc = 0;
+
+	*done = false;
+	if (l->row.status != BPH_RUN_COMPLETE || !l->row.scan_id)
+		return 0;
+	rc = load_stored_snap(x, l, &found);
+	if (!rc && found)
+		rc = bph_runidx_read(x->st, l->row.id, &L, &found);
+	if (rc == BPH_ERR_FORMAT && found) { /* corrupt: the records decide */
+		found = false;
+		rc = 0;
+	}
+	if (!rc && found)
+		rc = match_candidates(x, l, &L);
+	if (!rc && found && L.g) {
+		bph_graph_free(l->g);
+		l->g = L.g;
+		L.g = NULL;
+	}
+	bph_runidx_load_clear(&L);
+	*done = !rc && found;
+	if (!*done) {
+		bph_snap_clear(&l->snap);
+		bph_run_state_clear(&l->state);
+	}
+	return rc;
+}
+
+/* Run l's snapshot, and with compute its hits and graph, from its
+ * records (and its index collected when x keeps one). */
+static int load_records(struct bph_sweep_ctx *x, struct loaded *l, bool compute)
+{
+	struct load_ctx c = {.x = x, .l = l, .hits = compute};
+	bool stored = false;
+	int rc = 0;
+
+	if (compute && x->keep_index && !(l->ix = bph_runidx_new()))
+		return BPH_ERR_NOMEM;
+	sweep_rungraph_init(&c.rg, l->g);
+	if (!compute && l->row.scan_id)
+		rc = load_stored_snap(x, l, &stored);
+	if (!rc && !stored && l->row.scan_id)
+		rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
+	rc = rc ? rc : c.rc;
+	if (!rc && l->g)
+		rc = sweep_rungraph_finish(&c.rg);
+	sweep_rungraph_clear(&c.rg);
+	return rc;
+}
+
 /*
  * Loads run id: its row, coverage and snapshot (the stored one unless
  * the run's records are read anyway); with derive, its hits and members
@@ -209,8 +308,7 @@ static int load_stored_snap(struct bph_sweep_ctx *x, struct loaded *l,
 static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		    bool compute, struct loaded *l, char *err, size_t errlen)
 {
-	struct load_ctx c = {.x = x, .l = l};
-	bool stored = false;
+	bool indexed = false;
 	int rc = bph_sweep_run_get(x->st, id, &l->row);
 
 	if (rc) {
@@ -227,18 +325,12 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		return rc;
 	bool reuse = derive && compute && sweep_can_reuse(x, &l->row);
 	compute = derive && !reuse && (compute || !l->row.evaluated);
-	c.hits = compute;
 	if (compute && x->cfg->n_clusters && !(l->g = bph_graph_new()))
 		return BPH_ERR_NOMEM;
-	sweep_rungraph_init(&c.rg, l->g);
-	if (!compute && l->row.scan_id)
-		rc = load_stored_snap(x, l, &stored);
-	if (!rc && !stored && l->row.scan_id)
-		rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
-	rc = rc ? rc : c.rc;
-	if (!rc && l->g)
-		rc = sweep_rungraph_finish(&c.rg);
-	sweep_rungraph_clear(&c.rg);
+	if (compute)
+		rc = load_indexed(x, l, &indexed);
+	if (!rc && !indexed)
+		rc = load_records(x, l, compute);
 	if (!rc)
 		bph_snap_finish(&l->snap);
 	if (!rc && compute)
@@ -252,6 +344,7 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 	if (!rc && reuse)
 		rc = sweep_relink_hits(x, &l->state);
 	l->reused = reuse;
+	l->indexed = indexed;
 	return rc;
 }
 
@@ -261,8 +354,9 @@ static void loaded_clear(struct loaded *l)
 	bph_coverage_clear(&l->cov);
 	bph_snap_clear(&l->snap);
 	bph_run_state_clear(&l->state);
-	bph_graph_free(l->g);
 	bph_clustering_free(l->c);
+	bph_graph_free(l->g);
+	bph_runidx_free(l->ix);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -388,6 +482,20 @@ static int load_all(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 	return rc;
 }
 
+/* Moves T's collected index, with its graph, into out. */
+static int keep_index(struct loaded *t, struct bph_eval *out)
+{
+	if (!t->ix)
+		return 0;
+	bph_clustering_free(t->c); /* it points into the graph */
+	t->c = NULL;
+	bph_runidx_set_graph(t->ix, t->g);
+	t->g = NULL;
+	out->index = t->ix;
+	t->ix = NULL;
+	return 0;
+}
+
 int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 		       struct bph_eval *out, char *err, size_t errlen)
 {
@@ -409,12 +517,14 @@ int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 	if (!rc) {
 		out->from = e.n > 1 ? runs[e.n - 2].row.id : 0;
 		out->reused = t->reused;
+		out->indexed = t->indexed;
 		out->hosts = count_hosts(&t->snap);
 		out->services = (int64_t)t->snap.n;
 		out->state = t->state; /* moved, as is the snapshot */
 		memset(&t->state, 0, sizeof(t->state));
 		out->snap = t->snap;
 		memset(&t->snap, 0, sizeof(t->snap));
+		rc = keep_index(t, out);
 	}
 	for (size_t i = 0; runs && i < e.n; i++)
 		loaded_clear(&runs[i]);

@@ -71,6 +71,15 @@ int bph_hits_match(const struct bph_watchlist *w, const struct bph_service *s,
 	return m.rc;
 }
 
+int bph_hits_match_addr(const struct bph_watchlist *w, uint32_t ip, time_t now,
+			struct bph_run_state *st)
+{
+	struct match_ctx m = {st, 0};
+
+	bph_watch_match_addr(w, ip, now, on_hit, &m);
+	return m.rc;
+}
+
 static int cmp_hit(const void *x, const void *y)
 {
 	const struct bph_hit *a = x, *b = y;

@@ -14,6 +14,11 @@
 int bph_hits_match(const struct bph_watchlist *w, const struct bph_service *s,
 		   time_t now, struct bph_run_state *st);
 
+/* Adds the hits of address watches on ip alone (as bph_hits_match
+ * gives them for any service of ip). Returns 0 or BPH_ERR_NOMEM. */
+int bph_hits_match_addr(const struct bph_watchlist *w, uint32_t ip, time_t now,
+			struct bph_run_state *st);
+
 /* Sorts the hits by (key, ip, port) and drops repeats (an address watch
  * matches once per service of its host). Returns 0. */
 int bph_hits_finish(struct bph_run_state *st);

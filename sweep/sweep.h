@@ -35,6 +35,8 @@
 #include "sweep/snap.h"
 #include "sweep/watch.h"
 
+struct bph_runidx;
+
 /* What evaluations share: the config and what it names, loaded once. */
 struct bph_sweep_ctx {
 	struct bph_store *st;		    /* borrowed */
@@ -48,6 +50,11 @@ struct bph_sweep_ctx {
 	 * lists. A run evaluated under the same key (and the same live
 	 * watches) gives the same hits and members: diff reuses them. */
 	char eval_key[65];
+	/* Set by a caller that commits the run it evaluates (sweep run):
+	 * the evaluation collects the run's index (its graph and watch
+	 * terms) for bph_eval_commit, so that evaluating the complete run
+	 * again decodes none of its records. */
+	bool keep_index;
 };
 
 /*
@@ -87,8 +94,10 @@ struct bph_eval {
 	struct bph_snap snap;	     /* run T's, finished */
 	int64_t from;		     /* the baseline (0: none) */
 	int64_t hosts, services;     /* of run T */
-	bool reused; /* T's hits and members were its stored evaluation's */
-	unsigned char *snap_buf; /* bph_eval_snap_out's chunk */
+	bool reused;  /* T's hits and members were its stored evaluation's */
+	bool indexed; /* T's were computed from its stored index */
+	unsigned char *snap_buf;  /* bph_eval_snap_out's chunk */
+	struct bph_runidx *index; /* T's, when x->keep_index (eval.c) */
 };
 
 /*
@@ -113,15 +122,17 @@ int bph_eval_snap_out(struct bph_eval *e, struct bph_sweep_snap_out *out);
 
 /* What bph_sweep_commit stores of a complete run (bph_eval_commit). */
 struct bph_eval_commit {
-	struct bph_sweep_commit c;	/* c.snap points at snap below */
-	struct bph_sweep_snap_out snap; /* bph_eval_snap_out's */
-	struct bph_hit_row *hits;	/* c.hits, bph_hits_rows's, owned */
+	struct bph_sweep_commit c;	 /* c.snap points at snap below */
+	struct bph_sweep_snap_out snap;	 /* bph_eval_snap_out's */
+	struct bph_sweep_snap_out index; /* c.index points here, if kept */
+	struct bph_hit_row *hits;	 /* c.hits, bph_hits_rows's, owned */
 };
 
 /*
  * Fills out with the commit of run `run`, complete, from its evaluation e
- * under x: its watch hits, tracked members, counts, snapshot and x's
- * evaluation key and time (what a later diff reuses). The events and the
+ * under x: its watch hits, tracked members, counts, snapshot, index (when
+ * x->keep_index) and x's evaluation key and time (what a later diff
+ * reuses or reads instead of the records). The events and the
  * outbox are the caller's to add to out->c. out is valid while e is and
  * must not move; bph_eval_commit_clear frees what it owns. Returns 0 or
  * BPH_ERR_NOMEM.

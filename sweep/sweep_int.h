@@ -3,7 +3,7 @@
  * it: the diff engine's context (diff.c, diff_events.c, identity.c; the
  * contract is sweep/diff.h), the config reader's (config.c,
  * config_notify.c; the contract is sweep/config.h), the reuse of a
- * run's stored evaluation (reuse.c, used by eval.c) and a run's graph
+ * run's stored evaluation (reuse.c, used by eval.c), a run's graph
  * (rungraph.c, used by eval.c).
  */
 #ifndef BPH_SWEEP_SWEEP_INT_H

@@ -12,6 +12,7 @@
 
 #include "fingerprints/err.h"
 #include "sweep/coverage.h"
+#include "sweep/snap.h"
 
 static const struct {
 	const char *name;
@@ -168,6 +169,28 @@ static int cmp_lo(const void *x, const void *y, void *ctx)
 	return a < b ? -1 : a > b;
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* The sorted term hashes of the artifact entries. */
+static int finish_terms(struct bph_watchlist *w)
+{
+	free(w->terms);
+	w->n_terms = 0;
+	if (!(w->terms = malloc((w->n + 1) * sizeof(*w->terms))))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].kind != BPH_WK_IP && w->v[i].kind != BPH_WK_CIDR)
+			w->terms[w->n_terms++] =
+			    bph_watch_term_hash(w->v[i].kind, w->v[i].value);
+	if (w->n_terms > 1)
+		qsort(w->terms, w->n_terms, sizeof(*w->terms), cmp_u32);
+	return 0;
+}
+
 int bph_watch_finish(struct bph_watchlist *w)
 {
 	if (w->n > 1)
@@ -189,7 +212,7 @@ int bph_watch_finish(struct bph_watchlist *w)
 		w->max_hi[i] =
 		    i && w->max_hi[i - 1] > hi ? w->max_hi[i - 1] : hi;
 	}
-	return 0;
+	return finish_terms(w);
 }
 
 void bph_watch_clear(struct bph_watchlist *w)
@@ -205,10 +228,101 @@ void bph_watch_clear(struct bph_watchlist *w)
 	free(w->v);
 	free(w->by_lo);
 	free(w->max_hi);
+	free(w->terms);
 	memset(w, 0, sizeof(*w));
 }
 
 /* ---- matching ---- */
+
+static bool live(const struct bph_watch_entry *e, time_t now)
+{
+	return !e->expires || now < e->expires;
+}
+
+uint32_t bph_watch_term_hash(enum bph_watch_kind k, const char *value)
+{
+	uint64_t h = bph_snap_hash(bph_watch_kind_name(k), value);
+
+	return (uint32_t)(h ^ h >> 32);
+}
+
+bool bph_watch_has_term(const struct bph_watchlist *w, uint32_t h)
+{
+	size_t lo = 0, hi = w->n_terms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->terms[mid] < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->n_terms && w->terms[lo] == h;
+}
+
+static void lower_md5(const char *md5, char out[64])
+{
+	snprintf(out, 64, "%s", strncmp(md5, "MD5:", 4) ? md5 : md5 + 4);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
+static void term(bph_watch_term_cb cb, void *ctx, enum bph_watch_kind k,
+		 const char *value, int port)
+{
+	if (value && value[0])
+		cb(ctx, k, value, port);
+}
+
+static void tls_terms(const struct bph_tls_info *t, int port,
+		      bph_watch_term_cb cb, void *ctx)
+{
+	term(cb, ctx, BPH_WK_CERT_SHA256, t->cert_sha256, port);
+	term(cb, ctx, BPH_WK_CERT_SHA1, t->cert_sha1, port);
+	term(cb, ctx, BPH_WK_SPKI_SHA256, t->spki_sha256, port);
+	term(cb, ctx, BPH_WK_JARM, t->jarm, port);
+	term(cb, ctx, BPH_WK_JA3S, t->ja3s, port);
+}
+
+static void ssh_terms(const struct bph_ssh_info *s, int port,
+		      bph_watch_term_cb cb, void *ctx)
+{
+	char md5[64];
+
+	term(cb, ctx, BPH_WK_HASSH, s->hassh_server, port);
+	for (size_t i = 0; i < s->n_hostkeys; i++) {
+		term(cb, ctx, BPH_WK_SSH_HOSTKEY, s->hostkeys[i].sha256, port);
+		lower_md5(s->hostkeys[i].md5, md5);
+		term(cb, ctx, BPH_WK_SSH_HOSTKEY_MD5, md5, port);
+	}
+}
+
+static void http_terms(const struct bph_http_info *h, int port,
+		       bph_watch_term_cb cb, void *ctx)
+{
+	char fav[16];
+
+	term(cb, ctx, BPH_WK_BODY_SHA256, h->body_sha256, port);
+	term(cb, ctx, BPH_WK_TITLE, h->title, port);
+	term(cb, ctx, BPH_WK_SERVER, h->server, port);
+	if (h->has_favicon) {
+		snprintf(fav, sizeof(fav), "%ld", (long)h->favicon_mmh3);
+		term(cb, ctx, BPH_WK_FAVICON_MMH3, fav, port);
+	}
+}
+
+void bph_watch_terms(const struct bph_service *s, bph_watch_term_cb cb,
+		     void *ctx)
+{
+	if (s->tls)
+		tls_terms(s->tls, s->port, cb, ctx);
+	if (s->ssh)
+		ssh_terms(s->ssh, s->port, cb, ctx);
+	if (s->http)
+		http_terms(s->http, s->port, cb, ctx);
+	if (s->tcp.present)
+		term(cb, ctx, BPH_WK_TCP_SIG, s->tcp.sig, s->port);
+}
 
 struct match {
 	const struct bph_watchlist *w;
@@ -218,24 +332,18 @@ struct match {
 	void *ctx;
 };
 
-static bool live(const struct match *m, const struct bph_watch_entry *e)
+/* bph_watch_term_cb: the live entries of (k, value). */
+static void lookup(void *vctx, enum bph_watch_kind k, const char *value,
+		   int port)
 {
-	return !e->expires || m->now < e->expires;
-}
-
-static void lookup(const struct match *m, enum bph_watch_kind k,
-		   const char *value, int port)
-{
-	struct bph_watch_entry key = {.kind = k, .value = (char *)value};
+	const struct match *m = vctx;
 	size_t lo = 0, hi = m->w->n;
 
-	if (!value || !value[0])
-		return;
 	while (lo < hi) { /* first entry >= (k, value) */
 		size_t mid = lo + (hi - lo) / 2;
 		const struct bph_watch_entry *e = &m->w->v[mid];
 		int d = e->kind != k ? (e->kind < k ? -1 : 1)
-				     : strcmp(e->value, key.value);
+				     : strcmp(e->value, value);
 		if (d < 0)
 			lo = mid + 1;
 		else
@@ -244,7 +352,7 @@ static void lookup(const struct match *m, enum bph_watch_kind k,
 	for (; lo < m->w->n && m->w->v[lo].kind == k &&
 	       !strcmp(m->w->v[lo].value, value);
 	     lo++)
-		if (live(m, &m->w->v[lo]))
+		if (live(&m->w->v[lo], m->now))
 			m->cb(m->ctx, &m->w->v[lo], m->s, port, value);
 }
 
@@ -265,52 +373,8 @@ static void match_addr(const struct match *m)
 	bph_ip_str(ip, s);
 	for (size_t i = lo; i-- > 0 && w->max_hi[i] >= ip;) {
 		const struct bph_watch_entry *e = &w->v[w->by_lo[i]];
-		if (e->hi >= ip && live(m, e))
+		if (e->hi >= ip && live(e, m->now))
 			m->cb(m->ctx, e, m->s, -1, s);
-	}
-}
-
-static void lower_md5(const char *md5, char out[64])
-{
-	snprintf(out, 64, "%s", strncmp(md5, "MD5:", 4) ? md5 : md5 + 4);
-	for (char *p = out; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-}
-
-static void match_tls(const struct match *m, const struct bph_tls_info *t,
-		      int port)
-{
-	lookup(m, BPH_WK_CERT_SHA256, t->cert_sha256, port);
-	lookup(m, BPH_WK_CERT_SHA1, t->cert_sha1, port);
-	lookup(m, BPH_WK_SPKI_SHA256, t->spki_sha256, port);
-	lookup(m, BPH_WK_JARM, t->jarm, port);
-	lookup(m, BPH_WK_JA3S, t->ja3s, port);
-}
-
-static void match_ssh(const struct match *m, const struct bph_ssh_info *s,
-		      int port)
-{
-	char md5[64];
-
-	lookup(m, BPH_WK_HASSH, s->hassh_server, port);
-	for (size_t i = 0; i < s->n_hostkeys; i++) {
-		lookup(m, BPH_WK_SSH_HOSTKEY, s->hostkeys[i].sha256, port);
-		lower_md5(s->hostkeys[i].md5, md5);
-		lookup(m, BPH_WK_SSH_HOSTKEY_MD5, md5, port);
-	}
-}
-
-static void match_http(const struct match *m, const struct bph_http_info *h,
-		       int port)
-{
-	char fav[16];
-
-	lookup(m, BPH_WK_BODY_SHA256, h->body_sha256, port);
-	lookup(m, BPH_WK_TITLE, h->title, port);
-	lookup(m, BPH_WK_SERVER, h->server, port);
-	if (h->has_favicon) {
-		snprintf(fav, sizeof(fav), "%ld", (long)h->favicon_mmh3);
-		lookup(m, BPH_WK_FAVICON_MMH3, fav, port);
 	}
 }
 
@@ -321,14 +385,18 @@ void bph_watch_match(const struct bph_watchlist *w, const struct bph_service *s,
 
 	if (!w || !w->n)
 		return;
-	if (s->tls)
-		match_tls(&m, s->tls, s->port);
-	if (s->ssh)
-		match_ssh(&m, s->ssh, s->port);
-	if (s->http)
-		match_http(&m, s->http, s->port);
-	if (s->tcp.present)
-		lookup(&m, BPH_WK_TCP_SIG, s->tcp.sig, s->port);
+	if (w->n_terms)
+		bph_watch_terms(s, lookup, &m);
 	if (w->n_addr)
+		match_addr(&m);
+}
+
+void bph_watch_match_addr(const struct bph_watchlist *w, uint32_t ip,
+			  time_t now, bph_watch_hit_cb cb, void *ctx)
+{
+	struct bph_service s = {.ip = ip};
+	struct match m = {w, &s, now, cb, ctx};
+
+	if (w && w->n_addr)
 		match_addr(&m);
 }

@@ -70,6 +70,9 @@ struct bph_watchlist {
 	size_t *by_lo;	  /* address entries sorted by lo */
 	uint32_t *max_hi; /* prefix maximum of hi over by_lo */
 	size_t n_addr;
+	uint32_t
+	    *terms; /* bph_watch_term_hash of each artifact entry, sorted */
+	size_t n_terms;
 };
 
 /* "ssh_hostkey", ... ; NULL when out of range. */
@@ -104,6 +107,25 @@ typedef void (*bph_watch_hit_cb)(void *ctx, const struct bph_watch_entry *e,
 				 const char *value);
 void bph_watch_match(const struct bph_watchlist *w, const struct bph_service *s,
 		     time_t now, bph_watch_hit_cb cb, void *ctx);
+
+/*
+ * Calls cb with every (kind, value, port) that bph_watch_match looks up
+ * for s's artifacts (not its address): the values as the record holds
+ * them (an SSH key's MD5 lower-cased, without "MD5:"), never empty.
+ */
+typedef void (*bph_watch_term_cb)(void *ctx, enum bph_watch_kind k,
+				  const char *value, int port);
+void bph_watch_terms(const struct bph_service *s, bph_watch_term_cb cb,
+		     void *ctx);
+/* A 32-bit hash of (k, value): a filter, equal for equal pairs. */
+uint32_t bph_watch_term_hash(enum bph_watch_kind k, const char *value);
+/* Whether some artifact entry of w (finished) hashes to h, live or not:
+ * false means no entry can match a term of that hash. */
+bool bph_watch_has_term(const struct bph_watchlist *w, uint32_t h);
+/* bph_watch_match's address part alone: cb for each live address entry
+ * holding ip, with port -1 (its service argument carries only ip). */
+void bph_watch_match_addr(const struct bph_watchlist *w, uint32_t ip,
+			  time_t now, bph_watch_hit_cb cb, void *ctx);
 
 /* Validates and normalises value for kind into out (a new string);
  * 0, BPH_ERR_FORMAT (reason in *why) or BPH_ERR_NOMEM. */

@@ -6,7 +6,8 @@
 # the signature, a syslog socket in the work directory, a sendmail stub):
 #   1. run 1; the lab changes (M1-M10, tests/integration/sweep_lab.expected);
 #      run 2: `diff --format jsonl` equals the expected events exactly,
-#      equals what the store holds and what the webhook received (whose
+#      equals what the store holds, what the same diff computes again from
+#      run 2's stored index (another config key) and what the webhook received (whose
 #      first two attempts get 500: the same delivery id three times); the
 #      syslog socket gets one RFC 5424 line per event; the sendmail stub
 #      one message (min_severity high) with clean headers;
@@ -154,6 +155,15 @@ py "$check" syslog "$work/syslog.log" "$(wc -l <"$work/run2.ids")"
 py "$check" mail "$work/mail/1.eml" "sweep lab run 2: 3 events, highest high"
 grep -q 'identity.moved' "$work/mail/1.eml" || die "mail lacks identity.moved"
 [[ "$(cat "$work/mail/1.args")" == "$(printf -- '-t\n-oi')" ]] || die "sendmail args"
+# the same events from run 2's stored index (sweep/runidx.h): another
+# config file is another evaluation key, so diff computes run 2's hits
+# and clusters again, without its stored evaluation and its records
+mkdir -p "$work/key"
+sed "s#files: \[watch.yaml\]#files: [$conf/watch.yaml]#" "$conf/lab.yaml" >"$work/key/lab.yaml"
+nsx "$bin" diff --config "$work/key/lab.yaml" --format jsonl >"$work/run2-index.jsonl"
+cmp "$work/run2-index.jsonl" "$work/run2.jsonl" || die "run 2 from its index: other events"
+[[ $(q "select count(*) from sweep_index where run_id = 2 and chunk = 0") == 1 ]] ||
+	die "run 2 has no stored index"
 
 # the provider's cluster as a Zeek intel file, against openssl and ssh-keygen
 nsx "$bin" export --format zeek-intel 198.18.10.10 --db "$work/lab.db" -o "$work/a.intel"

@@ -3,8 +3,10 @@
  * (sweep/reuse.c): a store with two runs evaluated and committed as
  * `sweep run` does, then run 2 evaluated again as `diff` does. The reused
  * hits and members (with the evidence stored for a new member) must give
- * the same events as recomputing them from the records; reuse is refused
- * under another key or when a watch expired since the run.
+ * the same events as recomputing them from the run's stored index
+ * (sweep/runidx.h) and as from its records (the index made corrupt);
+ * reuse is refused under another key or when a watch expired since the
+ * run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "store/store.h"
 #include "sweep/cwatch.h"
 #include "sweep/hits.h"
+#include "sweep/runidx.h"
 #include "sweep/sweep.h"
 
 #define T0 1795000000
@@ -30,6 +33,7 @@ struct lab {
 	struct bph_store *st;
 	struct bph_sweep_config *cfg;
 	struct bph_sweep_ctx x;
+	bool indexed; /* the last events_text computed from the index */
 };
 
 static void put_file(const struct lab *l, const char *name, const char *text)
@@ -72,26 +76,12 @@ static void host(struct bph_service *v, size_t *n, int h, char c,
 
 static void commit(struct lab *l, int64_t run, struct bph_eval *ev)
 {
-	struct bph_sweep_snap_out so;
-	size_t n_hits = 0;
-	struct bph_hit_row *hits = bph_hits_rows(&ev->state, &n_hits);
-	assert_int_equal(bph_eval_snap_out(ev, &so), 0);
-	struct bph_sweep_commit c = {
-	    .run = run,
-	    .status = BPH_RUN_COMPLETE,
-	    .hits = hits,
-	    .n_hits = n_hits,
-	    .member_cluster = ev->state.m_cluster,
-	    .member_ip = ev->state.m_ip,
-	    .member_evidence = (const char *const *)ev->state.m_evidence,
-	    .n_members = ev->state.n_members,
-	    .hosts = ev->hosts,
-	    .services = ev->services,
-	    .snap = &so,
-	    .eval_key = l->x.eval_key,
-	    .eval_now = (int64_t)l->x.now};
-	assert_int_equal(bph_sweep_commit(l->st, &c), 0);
-	free(hits);
+	struct bph_eval_commit c;
+
+	assert_int_equal(bph_eval_commit(ev, &l->x, run, &c), 0);
+	assert_int_equal(c.c.index != NULL, l->x.keep_index);
+	assert_int_equal(bph_sweep_commit(l->st, &c.c), 0);
+	bph_eval_commit_clear(&c);
 }
 
 /* One run: A (.5) and B (.6) share certificate 'a'; C (.7) alone; run 2
@@ -142,6 +132,7 @@ static char *events_text(struct lab *l, int64_t to, bool *reused)
 	assert_int_equal(
 	    bph_sweep_evaluate(&l->x, 0, to, &ev, err, sizeof(err)), 0);
 	*reused = ev.reused;
+	l->indexed = ev.indexed;
 	for (size_t i = 0; i < ev.events.n; i++) {
 		json_t *j = bph_event_to_json(&ev.events, &ev.events.v[i]);
 		char *s = json_dumps(j, JSON_COMPACT);
@@ -152,6 +143,22 @@ static char *events_text(struct lab *l, int64_t to, bool *reused)
 	bph_eval_clear(&ev);
 	fclose(f);
 	return out;
+}
+
+struct bad_out {
+	const unsigned char *p;
+	size_t len;
+};
+
+static int bad_chunk(void *ctx, size_t i, const void **data, size_t *len,
+		     size_t *n)
+{
+	const struct bad_out *b = ctx;
+	(void)i;
+	*data = b->p;
+	*len = b->len;
+	*n = 1;
+	return 0;
 }
 
 static void test_reuse_same_events(void **state)
@@ -182,6 +189,7 @@ static void test_reuse_same_events(void **state)
 	assert_int_equal(
 	    bph_sweep_ctx_init(&l.x, l.st, l.cfg, err, sizeof(err)), 0);
 	l.x.now = T0 + 2 * 86400;
+	l.x.keep_index = true; /* as sweep run: each run with its index */
 	one_run(&l, 1);
 	int64_t run2 = one_run(&l, 2);
 
@@ -198,7 +206,19 @@ static void test_reuse_same_events(void **state)
 	l.x.eval_key[0] = l.x.eval_key[0] == '0' ? '1' : '0';
 	char *computed = events_text(&l, run2, &reused);
 	assert_false(reused);
+	assert_true(l.indexed); /* from run 2's index, not its records */
 	assert_string_equal(stored, computed);
+
+	/* a corrupt index: the records decide, the same events */
+	static const unsigned char bad[] = {'H', 1, 9, 9};
+	struct bad_out b = {bad, sizeof(bad)};
+	struct bph_sweep_snap_out bo = {BPH_RUNIDX_FORMAT, 1, bad_chunk, &b};
+	assert_int_equal(bph_sweep_index_put(l.st, run2, &bo), 0);
+	char *from_records = events_text(&l, run2, &reused);
+	assert_false(reused);
+	assert_false(l.indexed);
+	assert_string_equal(stored, from_records);
+	free(from_records);
 	memcpy(l.x.eval_key, key, sizeof(key));
 
 	/* the ip watch expired since the run: not reused */
