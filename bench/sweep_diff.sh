@@ -6,8 +6,10 @@
 # jsonl` (the diff, with run 2's watch hits and tracked cluster members
 # as its evaluation stored them, sweep/reuse.c) with its wall and CPU time
 # and peak RSS,
-# REPEAT times. With --ndiff M, the same generator's runs over M hosts
-# as nmap XML, compared by ndiff --xml (its peer; wall time and peak RSS).
+# REPEAT times; then REPEAT times the same diff under a changed config
+# (run 2's hits and clusters computed again, from its stored index).
+# With --ndiff M, the same generator's runs over M hosts as nmap XML,
+# compared by ndiff --xml (its peer; wall time and peak RSS).
 # Writes bench/results/sweep_diff-<date>.json. Nothing is sent anywhere.
 #
 # Usage: bench/sweep_diff.sh [--build DIR] [--repeat K] [--ndiff M]
@@ -52,6 +54,21 @@ for ((i = 1; i <= repeat; i++)); do
 	runs+="${runs:+, }{\"wall_s\": $s, \"user_s\": $us, \"sys_s\": $ss, \"max_rss_mib\": $((kib / 1024)), \"load1\": $load}"
 	echo "sweep_diff: bphound diff: $s s wall, $us s user, $ss s sys, $((kib / 1024)) MiB, $(wc -l <"$work/events.jsonl") events, load $load" >&2
 done
+# the same diff under another config (the tracked cluster's growth_pct):
+# another evaluation key, so run 2's hits and clusters are computed again
+# from its stored index (sweep/runidx.h) instead of reused
+mkdir -p "$work/store/alt"
+sed 's/growth_pct: 10/growth_pct: 11/; s#^db: bench.db#db: ../bench.db#; s#files: \[watch.yaml\]#files: [../watch.yaml]#' \
+	"$work/store/bench.yaml" >"$work/store/alt/bench.yaml"
+recomputed=""
+for ((i = 1; i <= repeat; i++)); do
+	(cd "$work/store" && timed "$work/alt.time" "$build/bphound" diff \
+		--config alt/bench.yaml --db bench.db --format jsonl >"$work/alt.jsonl")
+	read -r s us ss kib <"$work/alt.time"
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	recomputed+="${recomputed:+, }{\"wall_s\": $s, \"user_s\": $us, \"sys_s\": $ss, \"max_rss_mib\": $((kib / 1024)), \"load1\": $load}"
+	echo "sweep_diff: bphound diff, config changed: $s s wall, $us s user, $ss s sys, $((kib / 1024)) MiB, $(wc -l <"$work/alt.jsonl") events, load $load" >&2
+done
 counts=$(/usr/bin/python3 -c '
 import collections, json, sys
 c = collections.Counter(json.loads(l)["type"] for l in open(sys.argv[1]))
@@ -76,7 +93,7 @@ cat >"$out" <<JSON
 {"machine": "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)",
  "store_mib": $(($(stat -c %s "$work/store/bench.db") / 1048576)),
  "generate": $(cat "$work/gen.json"), "generate_wall_s": $gs,
- "diff": [$runs], "events": $counts,
+ "diff": [$runs], "diff_config_changed": [$recomputed], "events": $counts,
  "ndiff": $ndiff_json}
 JSON
 cat "$out"
