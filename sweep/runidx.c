@@ -498,10 +498,10 @@ static int read_art(struct bph_runidx_reader *r, struct rbuf *b)
 
 	if (!rc && k >= r->got[N_KINDS])
 		rc = BPH_ERR_FORMAT;
+	/* pushed, not interned: the graph it was written from held each
+	 * (kind, value) once, and the clustering drops the lookup anyway */
 	if (!rc)
-		rc = bph_graph_intern_art(r->L->g, r->kinds[k], v, &ix);
-	if (!rc && ix != r->got[N_ARTS])
-		rc = BPH_ERR_FORMAT; /* a repeated artifact */
+		rc = bph_graph_push_art(r->L->g, r->kinds[k], v, &ix);
 	free(v);
 	return rc;
 }
