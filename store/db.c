@@ -217,6 +217,11 @@ int64_t bph_db_changes(struct bph_db_stmt *st)
 	return st->db->ops->changes(st);
 }
 
+int64_t bph_db_insert_id(struct bph_db_stmt *st)
+{
+	return st->db->ops->insert_id ? st->db->ops->insert_id(st) : 0;
+}
+
 int bph_db_reset(struct bph_db_stmt *st)
 {
 	return st ? st->db->ops->reset(st) : 0;

@@ -175,6 +175,11 @@ int bph_db_clear(struct bph_db *db, const char *table);
 
 /* Rows changed by the last completed INSERT/UPDATE/DELETE step of st. */
 int64_t bph_db_changes(struct bph_db_stmt *st);
+/* For an INSERT of one row (meaningless for other statements): on
+ * SQLite the rowid of the row its last completed step inserted, 0 when it
+ * inserted none (ON CONFLICT DO NOTHING), which saves a RETURNING
+ * clause; always 0 on PostgreSQL. */
+int64_t bph_db_insert_id(struct bph_db_stmt *st);
 
 /* Rewinds st to run again; the bindings are kept. NULL-safe. */
 int bph_db_reset(struct bph_db_stmt *st);
@@ -377,6 +382,7 @@ struct bph_db_ops {
 	void (*column)(struct bph_db_stmt *st, int i, enum bph_db_type want,
 		       struct bph_db_value *v);
 	int64_t (*changes)(struct bph_db_stmt *st);
+	int64_t (*insert_id)(struct bph_db_stmt *st); /* optional */
 	int (*reset)(struct bph_db_stmt *st);
 	void (*finalize)(struct bph_db_stmt *st);
 	int (*begin)(struct bph_db *db, enum bph_db_txn mode);

@@ -27,7 +27,7 @@ struct sq_db {
 struct sq_stmt {
 	struct bph_db_stmt base;
 	sqlite3_stmt *q;
-	int64_t changes;
+	int64_t changes, insert_id;
 };
 
 static sqlite3 *handle(struct bph_db *db)
@@ -163,6 +163,11 @@ static int sq_step(struct bph_db_stmt *bst)
 		return BPH_DB_ROW;
 	if (rc == SQLITE_DONE) {
 		st->changes = sqlite3_changes(handle(bst->db));
+		/* the last rowid stays from an earlier INSERT when this one
+		 * changed nothing */
+		st->insert_id = st->changes > 0 && !sqlite3_stmt_readonly(st->q)
+				    ? sqlite3_last_insert_rowid(handle(bst->db))
+				    : 0;
 		return BPH_DB_DONE;
 	}
 	return sq_fail(bst->db, rc);
@@ -197,6 +202,11 @@ static void sq_column(struct bph_db_stmt *bst, int i, enum bph_db_type want,
 static int64_t sq_changes(struct bph_db_stmt *bst)
 {
 	return ((struct sq_stmt *)bst)->changes;
+}
+
+static int64_t sq_insert_id(struct bph_db_stmt *bst)
+{
+	return ((struct sq_stmt *)bst)->insert_id;
 }
 
 static int sq_reset(struct bph_db_stmt *bst)
@@ -305,6 +315,7 @@ static const struct bph_db_ops sq_ops = {
     .step = sq_step,
     .column = sq_column,
     .changes = sq_changes,
+    .insert_id = sq_insert_id,
     .reset = sq_reset,
     .finalize = sq_finalize,
     .begin = sq_begin,
