@@ -13,6 +13,10 @@
 #          nmap_local.xml repeated on distinct addresses (every host then
 #          shares the fixture's certificate and keys: a light artifact load,
 #          but each certificate is still decoded and hashed);
+# --distinct-certs  the ZGrab2 file's certificates all differ (a new P-256
+#          certificate per host, made with python3-cryptography, same shape
+#          as the fixture's): every one is decoded, the worst case of the
+#          importer's certificate cache (store/certcache.c);
 # --no-pg  SQLite only. Otherwise a throwaway PostgreSQL server
 #          (tests/integration/lib/pg.sh, with fsync on as a real server) on a
 #          Unix socket, removed on exit.
@@ -29,15 +33,16 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 BPH=${BPHOUND:-$top/build/bphound}
-N=1000000 OTHER=200000 PG=1 KEEP=""
+N=1000000 OTHER=200000 PG=1 KEEP="" DISTINCT=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) N=$2; shift 2 ;;
 	--other) OTHER=$2; shift 2 ;;
 	--no-pg) PG=0; shift ;;
+	--distinct-certs) DISTINCT=1; shift ;;
 	--keep) KEEP=$2; shift 2 ;;
 	--bphound) BPH=$2; shift 2 ;;
-	*) echo "usage: $0 [-n RECORDS] [--other N] [--no-pg] [--keep DIR] [--bphound PATH]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n RECORDS] [--other N] [--no-pg] [--distinct-certs] [--keep DIR] [--bphound PATH]" >&2; exit 2 ;;
 	esac
 done
 [ -x "$BPH" ] || { echo "build $BPH first" >&2; exit 2; }
@@ -60,11 +65,31 @@ if [ ! -s "$W/pop.jsonl" ]; then
 		--cdns $((hosts / 45000 + 4)) --vendors $((hosts / 30000 + 6)) \
 		-o "$W/pop.jsonl" -t "$W/truth.json" >&2
 fi
-if [ ! -s "$W/zgrab.ndjson" ]; then
+if [ ! -s "$W/zgrab.ndjson" ] || [ "$DISTINCT" != "$(cat "$W/distinct" 2>/dev/null)" ]; then
 	log "generating $OTHER ZGrab2 and nmap XML records"
-	/usr/bin/python3 - "$top/tests/data/import" "$W" "$OTHER" <<'EOF'
-import json, re, sys
-src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	echo "$DISTINCT" >"$W/distinct"
+	/usr/bin/python3 - "$top/tests/data/import" "$W" "$OTHER" "$DISTINCT" <<'EOF'
+import base64, datetime, json, re, sys
+src, out, n, distinct = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+def new_cert(i):  # a self-signed P-256 certificate of its own per host
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "h%d.example" % i)])
+    now = datetime.datetime(2026, 1, 1)
+    c = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+         .public_key(key.public_key()).serial_number(i + 1)
+         .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365))
+         .sign(key, hashes.SHA256()))
+    return base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()
+def set_certs(o, raw):  # every certificate.raw of the record
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "certificate" and isinstance(v, dict) and "raw" in v:
+                v["raw"] = raw
+            else:
+                set_certs(v, raw)
 def ip(i):
     return "10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255)
 # the fixture's first host (TLS, SSH, HTTPS, FTP); its second one holds a
@@ -75,6 +100,8 @@ with open(out + "/zgrab.ndjson", "w") as f:
     while i * len(lines) < n:  # a host per line; records counted by bphound
         for l in lines:
             l["ip"] = ip(i * len(lines) + lines.index(l) + 1)
+            if distinct:
+                set_certs(l, new_cert(i))
             f.write(json.dumps(l) + "\n")
         i += 1
 x = open(src + "/nmap_local.xml").read()
