@@ -93,6 +93,26 @@ int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix)
 	return host_index(g, host, ix);
 }
 
+int bph_graph_push_host(struct bph_graph *g, const char *host, uint32_t *ix)
+{
+	size_t len = strlen(host);
+	const char *stored;
+	int rc;
+
+	if (!len)
+		return BPH_ERR_USAGE;
+	rc = reserve((void **)&g->hosts, g->n_hosts, &g->cap_hosts,
+		     sizeof(char *));
+	if (rc)
+		return rc;
+	bph_strmap_drop_index(g->host_ix); /* no-op after the first */
+	if (!(stored = bph_strmap_keep(g->host_ix, host, len)))
+		return len >= UINT32_MAX ? BPH_ERR_TOOBIG : BPH_ERR_NOMEM;
+	*ix = (uint32_t)g->n_hosts;
+	g->hosts[g->n_hosts++] = stored;
+	return 0;
+}
+
 /* Grows kinds and values together to hold one more artifact. */
 static int reserve_arts(struct bph_graph *g)
 {

@@ -66,6 +66,16 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix);
 
 /*
+ * Appends host as index *ix without looking it up: the caller guarantees
+ * g holds no host of that name (a store's primary key does). Like
+ * bph_graph_push_art(), it drops g's host lookup: afterwards
+ * bph_graph_add(), bph_graph_add_host() and bph_graph_intern_host() return
+ * BPH_ERR_USAGE. Returns 0, BPH_ERR_USAGE (empty host), BPH_ERR_NOMEM or
+ * BPH_ERR_TOOBIG.
+ */
+int bph_graph_push_host(struct bph_graph *g, const char *host, uint32_t *ix);
+
+/*
  * The index of artifact (kind, value) in *ix, added when new (without an
  * incidence: the caller adds them). Returns 0, BPH_ERR_USAGE (empty kind or
  * value), BPH_ERR_NOMEM or BPH_ERR_TOOBIG.

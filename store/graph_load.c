@@ -25,16 +25,16 @@
 #define USED  1u
 #define IX(i) ((i) + 2u)
 
-/* The answering hosts by address, with their indices in the graph. */
+/* The graph's hosts by address, with their indices in the graph. */
 struct hosts {
 	uint32_t *ip, *ix; /* ip ascending */
-	size_t n;
+	size_t n, cap;
 	size_t last; /* the row before's host: rows come grouped by host */
 };
 
-static int grow(struct hosts *h, size_t *cap)
+static int grow(struct hosts *h)
 {
-	size_t n = *cap ? *cap * 2 : 1024;
+	size_t n = h->cap ? h->cap * 2 : 1024;
 	uint32_t *ip = realloc(h->ip, n * sizeof(*ip));
 
 	if (ip)
@@ -43,7 +43,28 @@ static int grow(struct hosts *h, size_t *cap)
 	if (!ix)
 		return BPH_ERR_NOMEM;
 	h->ix = ix;
-	*cap = n;
+	h->cap = n;
+	return 0;
+}
+
+/* Adds the host at address a to g (pushed: the hosts table's key and
+ * host_of() keep them distinct) and to h at position at. */
+static int add_host(struct bph_graph *g, struct hosts *h, size_t at, uint32_t a,
+		    uint32_t *ix)
+{
+	char ip[16];
+	int rc = h->n == h->cap ? grow(h) : 0;
+
+	bph_ip_str(a, ip);
+	if (!rc)
+		rc = bph_graph_push_host(g, ip, ix);
+	if (rc)
+		return rc;
+	memmove(h->ip + at + 1, h->ip + at, (h->n - at) * sizeof(*h->ip));
+	memmove(h->ix + at + 1, h->ix + at, (h->n - at) * sizeof(*h->ix));
+	h->ip[at] = a;
+	h->ix[at] = *ix;
+	h->n++;
 	return 0;
 }
 
@@ -51,33 +72,25 @@ static int load_hosts(struct bph_store *st, struct bph_graph *g,
 		      struct hosts *h)
 {
 	struct bph_db_stmt *q = NULL;
-	size_t cap = 0;
-	char ip[16];
 	uint32_t ix;
 	int rc = bph_db_prepare_stream(st->db,
 				       "SELECT ip FROM hosts ORDER BY ip", &q);
 
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		uint32_t a = (uint32_t)bph_db_column_int64(q, 0);
-		if (h->n == cap && (rc = grow(h, &cap)))
-			break;
-		bph_ip_str(a, ip);
-		rc = bph_graph_intern_host(g, ip, &ix);
-		h->ip[h->n] = a;
-		h->ix[h->n++] = ix;
-	}
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
+		rc = add_host(g, h, h->n, (uint32_t)bph_db_column_int64(q, 0),
+			      &ix);
 	bph_db_finalize(q);
 	return rc;
 }
 
 /* The graph's index of the host at address a: a lookup in the sorted
  * addresses (the row before's host first), or a new host for a row whose
- * host the hosts table lacks (as the joined load added it). */
+ * host the hosts table lacks (as the joined load added it; never in a
+ * store bphound wrote), kept in the sorted addresses for its next row. */
 static int host_of(struct bph_graph *g, struct hosts *h, uint32_t a,
 		   uint32_t *ix)
 {
 	size_t lo = 0, hi = h->n;
-	char ip[16];
 
 	if (h->last < h->n && h->ip[h->last] == a) {
 		*ix = h->ix[h->last];
@@ -94,8 +107,7 @@ static int host_of(struct bph_graph *g, struct hosts *h, uint32_t a,
 		*ix = h->ix[h->last = lo];
 		return 0;
 	}
-	bph_ip_str(a, ip);
-	return bph_graph_intern_host(g, ip, ix);
+	return add_host(g, h, lo, a, ix);
 }
 
 /* The incidences, with the store's artifact ids (marked used in map). */
@@ -173,14 +185,26 @@ static int max_art_id(struct bph_store *st, int64_t *max)
 	return rc < 0 ? rc : 0;
 }
 
-/* Each incidence as its first and its last sighting, the rows joined to
- * their artifacts' strings: for a store whose ids are too sparse for an
- * array (never one bphound writes). */
+/* Each answering host, then each incidence as its first and its last
+ * sighting, the rows joined to their artifacts' strings, all looked up:
+ * for a store whose ids are too sparse for an array (never one bphound
+ * writes). */
 static int load_joined(struct bph_store *st, struct bph_graph *g)
 {
 	struct bph_db_stmt *q = NULL;
 	char ip[16];
-	int rc = bph_db_prepare_stream(
+	int rc = bph_db_prepare_stream(st->db,
+				       "SELECT ip FROM hosts ORDER BY ip", &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		bph_ip_str((uint32_t)bph_db_column_int64(q, 0), ip);
+		rc = bph_graph_add_host(g, ip);
+	}
+	bph_db_finalize(q);
+	q = NULL;
+	if (rc)
+		return rc;
+	rc = bph_db_prepare_stream(
 	    st->db,
 	    "SELECT h.ip, a.kind, a.value, h.port, h.first_seen, h.last_seen"
 	    " FROM host_arts h JOIN arts a ON a.id = h.art",
@@ -206,17 +230,16 @@ static int load_all(struct bph_store *st, struct bph_graph *g)
 	struct hosts h = {0};
 	uint32_t *map = NULL;
 	int64_t max;
-	int rc = load_hosts(st, g, &h);
+	int rc = max_art_id(st, &max);
 
-	if (!rc)
-		rc = max_art_id(st, &max);
 	if (!rc && max >= (int64_t)MAX_ART_ID)
 		rc = load_joined(st, g);
 	else if (!rc) {
 		size_t n_map = (size_t)(max + 1);
 		map = calloc(n_map + 1, sizeof(*map));
-		rc = map ? load_incidences(st, g, &h, map, n_map)
-			 : BPH_ERR_NOMEM;
+		rc = map ? load_hosts(st, g, &h) : BPH_ERR_NOMEM;
+		if (!rc)
+			rc = load_incidences(st, g, &h, map, n_map);
 		if (!rc)
 			rc = load_arts(st, g, map, n_map);
 		if (!rc)

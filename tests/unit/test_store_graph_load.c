@@ -1,0 +1,100 @@
+/*
+ * test_store_graph_load.c - bph_store_load_graph (store/graph_load.c) on
+ * stores bphound never writes but may be given: an incidence whose host
+ * the hosts table lacks (added once, as the joined load added it), and
+ * artifact ids too sparse for the loader's array (the joined load).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cluster/graph.h"
+#include "fingerprints/err.h"
+#include "store/store.h"
+
+static void exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* The graph of the store at path, as "host kind=value port first-last"
+ * lines in host then artifact order of the graph. */
+static char *graph_text(const char *path, size_t *n_hosts)
+{
+	struct bph_store *st = NULL;
+	struct bph_graph *g = bph_graph_new();
+	char err[128], *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(bph_store_open(path, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(bph_store_load_graph(st, g), 0);
+	for (size_t i = 0; i < g->n_inc; i++) {
+		const struct bph_incidence *in = &g->inc[i];
+		fprintf(f, "%s %s=%s %u %lld-%lld\n", g->hosts[in->host],
+			g->kinds[in->art], g->values[in->art], in->port,
+			(long long)in->first_seen, (long long)in->last_seen);
+	}
+	fclose(f);
+	*n_hosts = g->n_hosts;
+	bph_graph_free(g);
+	bph_store_close(st);
+	return buf;
+}
+
+static void test_missing_host_and_sparse_ids(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/bph-gload-XXXXXX", path[64], cmd[96];
+	struct bph_store *st = NULL;
+	char err[128];
+	size_t n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.db", dir);
+	assert_int_equal(
+	    bph_store_open(path, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
+	bph_store_close(st);
+	/* 198.18.0.1 (3323068417) answers; 198.18.0.2 has rows only */
+	exec(path, "INSERT INTO hosts VALUES (3323068417);"
+		   "INSERT INTO arts(id, kind, value) VALUES"
+		   " (1, 'ssh_hostkey', 'k1'), (2, 'jarm', 'j1');"
+		   "INSERT INTO host_arts VALUES"
+		   " (3323068417, 1, 22, 10, 20), (3323068418, 1, 22, 11, 21),"
+		   " (3323068418, 2, 443, 12, 22);");
+	char *a = graph_text(path, &n);
+	assert_int_equal(n, 2); /* the missing host once, for both rows */
+	assert_string_equal(a, "198.18.0.1 ssh_hostkey=k1 22 10-20\n"
+			       "198.18.0.2 ssh_hostkey=k1 22 11-21\n"
+			       "198.18.0.2 jarm=j1 443 12-22\n");
+	/* an id past the loader's array: the joined load, the same graph */
+	exec(path, "UPDATE host_arts SET art = 400000000 WHERE art = 2;"
+		   "UPDATE arts SET id = 400000000 WHERE id = 2;");
+	char *b = graph_text(path, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_missing_host_and_sparse_ids),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
