@@ -21,32 +21,7 @@
 #include "fingerprints/err.h"
 #include "store/resume.h"
 #include "store/store.h"
-
-struct fixture {
-	char dir[64], db[128];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	strcpy(f->dir, "/tmp/bph-resume-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/s.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "testlib/testlib.h"
 
 static void exec_sql(const char *db, const char *sql)
 {
@@ -122,7 +97,7 @@ static void assert_same(const struct bph_resume_params *a,
  * off, no strings), so that no field is restored by chance. */
 static void test_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct bph_test_dir *f = *state;
 	struct bph_resume_params p = {
 	    .targets = "198.18.0.0/24\n/tmp/more\n",
 	    .ports = "22,80,8000-8100",
@@ -174,7 +149,7 @@ static void test_round_trip(void **state)
  * upgrade keeps the scan, which loads with probes_saved false. */
 static void test_saved_before_probe_options(void **state)
 {
-	struct fixture *f = *state;
+	struct bph_test_dir *f = *state;
 	struct bph_store *st = open_store(f->db);
 	struct bph_resume *r = NULL;
 	char err[256] = "";
@@ -216,9 +191,11 @@ static void test_saved_before_probe_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_round_trip, bph_test_dir_setup,
+					    bph_test_dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_saved_before_probe_options,
-					    setup, teardown),
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,32 +19,7 @@
 #include "cluster/graph.h"
 #include "fingerprints/err.h"
 #include "store/store.h"
-
-struct fixture {
-	char dir[64], db[128];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	strcpy(f->dir, "/tmp/bph-schema-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/s.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[160];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "testlib/testlib.h"
 
 static void exec_sql(const char *db, const char *sql)
 {
@@ -114,7 +89,7 @@ static const char v1_store[] =
 
 static void test_upgrade_from_v1(void **state)
 {
-	struct fixture *f = *state;
+	struct bph_test_dir *f = *state;
 	struct bph_store *st = NULL;
 	struct bph_graph *g = bph_graph_new();
 	char err[512] = "";
@@ -148,7 +123,7 @@ static void test_upgrade_from_v1(void **state)
 
 static void test_newer_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct bph_test_dir *f = *state;
 	struct bph_store *st = NULL;
 	char err[512] = "";
 
@@ -174,7 +149,7 @@ static void test_newer_refused(void **state)
 
 static void test_foreign_untouched(void **state)
 {
-	struct fixture *f = *state;
+	struct bph_test_dir *f = *state;
 	struct bph_store *st = NULL;
 	char err[512] = "", wal[160];
 	size_t n0, n1;
@@ -207,7 +182,7 @@ static void test_foreign_untouched(void **state)
 
 static void test_reader_writes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct bph_test_dir *f = *state;
 	struct bph_store *st = NULL;
 	struct bph_graph *g = bph_graph_new();
 	char err[512] = "";
@@ -238,14 +213,17 @@ static void test_reader_writes_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_newer_refused, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_foreign_untouched, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_reader_writes_nothing, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_from_v1,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_newer_refused, bph_test_dir_setup, bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_untouched,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_reader_writes_nothing,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,31 +14,7 @@
 #include "cluster/cluster.h"
 #include "fingerprints/err.h"
 #include "store/store.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	strcpy(f->dir, "/tmp/bph-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/bphound.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[160];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "testlib/testlib.h"
 
 static void ssh_record(struct bph_service *s, uint32_t ip, const char *key,
 		       time_t seen)
@@ -85,15 +61,14 @@ static char *show(struct bph_store *st, const char *ip)
 
 static void test_round_trip_and_history(void **state)
 {
-	struct fixture *fx = *state;
+	struct bph_test_dir *fx = *state;
 	struct bph_store *st = NULL;
 	struct bph_service s;
 	int64_t scan1, scan2;
 	char err[256] = "";
 
 	assert_int_equal(
-	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
-	    0);
+	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
 	assert_int_equal(bph_store_scan_begin(st, "scan", "a b", &scan1), 0);
 	ssh_record(&s, 0xc6120a0a, "SHA256:first", 1000);
 	assert_int_equal(bph_store_put(st, scan1, &s), 0);
@@ -106,8 +81,7 @@ static void test_round_trip_and_history(void **state)
 
 	/* reopen: the schema exists, history accumulates */
 	assert_int_equal(
-	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
-	    0);
+	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
 	assert_int_equal(bph_store_scan_begin(st, "pivot", "a b", &scan2), 0);
 	assert_true(scan2 > scan1);
 	char kind[16];
@@ -160,36 +134,36 @@ static void test_round_trip_and_history(void **state)
 	bph_graph_free(g);
 	bph_store_close(st);
 
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 3);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM services"), 3);
 	/* marked as bphound's, so that no other program's file is taken
 	 * for a store (and no older bphound takes this one for its own) */
-	assert_int_equal(count(fx->path, "PRAGMA application_id"), 0x42504844);
-	assert_int_equal(count(fx->path, "PRAGMA user_version"),
-			 count(fx->path, "SELECT max(version) FROM bph_schema"
-					 " WHERE module = 'core'"));
-	assert_true(count(fx->path, "SELECT max(version) FROM bph_schema"
-				    " WHERE module = 'core'") >= 1);
+	assert_int_equal(count(fx->db, "PRAGMA application_id"), 0x42504844);
+	assert_int_equal(count(fx->db, "PRAGMA user_version"),
+			 count(fx->db, "SELECT max(version) FROM bph_schema"
+				       " WHERE module = 'core'"));
+	assert_true(count(fx->db, "SELECT max(version) FROM bph_schema"
+				  " WHERE module = 'core'") >= 1);
 	/* the incidences: (.10, first), (.11, first), (.10, second) */
-	assert_int_equal(count(fx->path,
+	assert_int_equal(count(fx->db,
 			       "SELECT COUNT(*) FROM host_arts h JOIN arts a"
 			       " ON a.id = h.art WHERE a.kind = 'ssh_hostkey'"),
 			 3);
 	/* holders are distinct hosts: "first" on two, "second" on one */
-	assert_int_equal(count(fx->path, "SELECT holders FROM arts WHERE"
-					 " value = 'SHA256:first'"),
+	assert_int_equal(count(fx->db, "SELECT holders FROM arts WHERE"
+				       " value = 'SHA256:first'"),
 			 2);
-	assert_int_equal(count(fx->path, "SELECT holders FROM arts WHERE"
-					 " value = 'SHA256:second'"),
+	assert_int_equal(count(fx->db, "SELECT holders FROM arts WHERE"
+				       " value = 'SHA256:second'"),
 			 1);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM hosts"), 2);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM scans "
-					 "WHERE finished IS NOT NULL"),
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM hosts"), 2);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM scans "
+				       "WHERE finished IS NOT NULL"),
 			 2);
 }
 
 static void test_import_with_bad_lines(void **state)
 {
-	struct fixture *fx = *state;
+	struct bph_test_dir *fx = *state;
 	struct bph_store *st = NULL;
 	char err[256] = "", jl[160], *msgs = NULL;
 	size_t len = 0;
@@ -207,8 +181,7 @@ static void test_import_with_bad_lines(void **state)
 	      f);
 	fclose(f);
 	assert_int_equal(
-	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
-	    0);
+	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
 	FILE *e = open_memstream(&msgs, &len);
 	struct bph_import_opts io = {.errout = e};
 	struct bph_import_stats is;
@@ -247,34 +220,33 @@ static void exec_sql(const char *path, const char *sql)
 /* A failure in the middle of a put leaves no partial record behind. */
 static void test_put_is_atomic(void **state)
 {
-	struct fixture *fx = *state;
+	struct bph_test_dir *fx = *state;
 	struct bph_store *st = NULL;
 	struct bph_service s;
 	int64_t scan;
 	char err[256] = "";
 
 	assert_int_equal(
-	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
-	    0);
+	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
 	/* the record emits hassh, then the host key: make the second fail */
-	exec_sql(fx->path, "CREATE TRIGGER boom BEFORE INSERT ON host_arts"
-			   " WHEN NEW.art = (SELECT id FROM arts"
-			   " WHERE kind = 'ssh_hostkey')"
-			   " BEGIN SELECT RAISE(ABORT, 'boom'); END");
+	exec_sql(fx->db, "CREATE TRIGGER boom BEFORE INSERT ON host_arts"
+			 " WHEN NEW.art = (SELECT id FROM arts"
+			 " WHERE kind = 'ssh_hostkey')"
+			 " BEGIN SELECT RAISE(ABORT, 'boom'); END");
 	assert_int_equal(bph_store_scan_begin(st, "scan", "", &scan), 0);
 	ssh_record(&s, 0xc6120a0a, "SHA256:k", 1000);
 	assert_int_equal(bph_store_put(st, scan, &s), BPH_ERR_DB);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 0);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM host_arts"), 0);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM art_hosts"), 0);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM hosts"), 0);
-	exec_sql(fx->path, "DROP TRIGGER boom");
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM services"), 0);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM host_arts"), 0);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM art_hosts"), 0);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM hosts"), 0);
+	exec_sql(fx->db, "DROP TRIGGER boom");
 	assert_int_equal(bph_store_put(st, scan, &s), 0);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 1);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM host_arts"), 2);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM services"), 1);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM host_arts"), 2);
 	/* the same observation again adds nothing */
 	assert_int_equal(bph_store_put(st, scan, &s), 0);
-	assert_int_equal(count(fx->path, "SELECT COUNT(*) FROM services"), 1);
+	assert_int_equal(count(fx->db, "SELECT COUNT(*) FROM services"), 1);
 	/* a scan id that does not exist is refused (foreign key) */
 	s.seen++;
 	assert_int_equal(bph_store_put(st, scan + 100, &s), BPH_ERR_DB);
@@ -313,7 +285,7 @@ static int on_service(void *ctx, const struct bph_service *s)
  * scan's services in (ip, port) order (numeric, not text, order). */
 static void test_read_back(void **state)
 {
-	struct fixture *fx = *state;
+	struct bph_test_dir *fx = *state;
 	struct bph_store *st = NULL;
 	struct bph_service s;
 	struct walk w = {"", 0};
@@ -321,8 +293,7 @@ static void test_read_back(void **state)
 	char err[256] = "";
 
 	assert_int_equal(
-	    bph_store_open(fx->path, BPH_STORE_WRITE, &st, err, sizeof(err)),
-	    0);
+	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
 	assert_int_equal(bph_store_scan_begin(st, "scan", "x", &a), 0);
 	assert_int_equal(bph_store_scan_begin(st, "import", "y", &b), 0);
 	ssh_record(&s, 0xc612000a, "SHA256:ten", 10); /* 198.18.0.10 */
@@ -395,13 +366,16 @@ static void test_open_fails_cleanly(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_round_trip_and_history, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_import_with_bad_lines, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_put_is_atomic, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_read_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_round_trip_and_history,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_import_with_bad_lines,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_put_is_atomic, bph_test_dir_setup, bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_read_back, bph_test_dir_setup,
+					    bph_test_dir_teardown),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_open_fails_cleanly),
 	};

@@ -57,6 +57,29 @@ int bph_test_run_argv(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+int bph_test_dir_setup(void **state)
+{
+	struct bph_test_dir *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/bph-test-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/s.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+int bph_test_dir_teardown(void **state)
+{
+	struct bph_test_dir *f = *state;
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
 uint16_t bph_test_free_port(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};

@@ -26,6 +26,17 @@ struct bph_test_tls {
 };
 
 /*
+ * A store's folder for one test (cmocka setup and teardown): the setup
+ * makes dir with mkdtemp under /tmp, db is dir/s.db (not created), and
+ * *state is the struct, which the teardown removes with the folder.
+ */
+struct bph_test_dir {
+	char dir[64], db[128];
+};
+int bph_test_dir_setup(void **state);
+int bph_test_dir_teardown(void **state);
+
+/*
  * Runs cmd with /bin/sh (system()). Returns its exit status, or -1 if it
  * did not exit normally. Owns nothing; cmd is the caller's, and reaches
  * only what cmd names (tests pass local tools on their temp dirs).
