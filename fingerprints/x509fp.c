@@ -23,9 +23,9 @@
 #include "fingerprints/buf.h"
 #include "fingerprints/err.h"
 
-/* The certificate-derived strings of bph_tls_info, filled in a scratch copy
- * first so that t is only touched on success. */
-static void cert_fields_free(struct bph_tls_info *t)
+/* The certificate-derived strings of bph_tls_info are filled in a scratch
+ * copy first so that t is only touched on success. */
+void bph_x509_fields_free(struct bph_tls_info *t)
 {
 	free(t->subject);
 	free(t->issuer);
@@ -41,7 +41,7 @@ static void cert_fields_free(struct bph_tls_info *t)
 
 static void cert_fields_move(struct bph_tls_info *dst, struct bph_tls_info *src)
 {
-	cert_fields_free(dst);
+	bph_x509_fields_free(dst);
 	memcpy(dst->cert_sha256, src->cert_sha256, sizeof(dst->cert_sha256));
 	memcpy(dst->cert_sha1, src->cert_sha1, sizeof(dst->cert_sha1));
 	memcpy(dst->spki_sha256, src->spki_sha256, sizeof(dst->spki_sha256));
@@ -296,7 +296,7 @@ int bph_x509_fill(const uint8_t *der, size_t len, struct bph_tls_info *t)
 	cert_fields_move(t, &n);
 	memset(&n, 0, sizeof(n));
 out:
-	cert_fields_free(&n);
+	bph_x509_fields_free(&n);
 	X509_free(x);
 	ERR_clear_error(); /* leave no parse errors behind for other callers */
 	return rc;

@@ -42,4 +42,11 @@
  */
 int bph_x509_fill(const uint8_t *der, size_t len, struct bph_tls_info *t);
 
+/*
+ * Frees the strings bph_x509_fill sets in t (subject, issuer, serial,
+ * validity, SANs, key_type, sig_alg), without clearing the pointers; the
+ * caller overwrites or drops t. The rest of t is untouched.
+ */
+void bph_x509_fields_free(struct bph_tls_info *t);
+
 #endif

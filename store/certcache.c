@@ -49,20 +49,6 @@ void bph_certcache_free(struct bph_certcache *c)
 	free(c);
 }
 
-static void fields_free(struct bph_tls_info *t)
-{
-	free(t->subject);
-	free(t->issuer);
-	free(t->serial);
-	free(t->not_before);
-	free(t->not_after);
-	for (size_t i = 0; i < t->n_san; i++)
-		free(t->san[i]);
-	free(t->san);
-	free(t->key_type);
-	free(t->sig_alg);
-}
-
 /* A copy of s (NULL stays NULL) into *d; false when out of memory. */
 static bool dup_str(char **d, const char *s)
 {
@@ -101,10 +87,10 @@ static int give(struct bph_tls_info *t, const struct bph_tls_info *src)
 
 	memset(&n, 0, sizeof(n));
 	if ((rc = fields_copy(&n, src))) {
-		fields_free(&n);
+		bph_x509_fields_free(&n);
 		return rc;
 	}
-	fields_free(t);
+	bph_x509_fields_free(t);
 	memcpy(t->cert_sha256, n.cert_sha256, sizeof(n.cert_sha256));
 	memcpy(t->cert_sha1, n.cert_sha1, sizeof(n.cert_sha1));
 	memcpy(t->spki_sha256, n.spki_sha256, sizeof(n.spki_sha256));
