@@ -20,21 +20,15 @@
 # usage: tests/integration/abuse_lab.sh   (BPH_BUILD: build directory)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
 . "$top/tests/lib/schemas.sh"
 schemas=$(bph_schemas "$top")
 data=$top/tests/data/abuse
-work=$(mktemp -d /tmp/bph-ablab.XXXXXX)
-prefix=bphab$$
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init ablab bphab
 check_ns=bphabc$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
+labtest_more_cleanup() {
 	ip netns del "$check_ns" 2>/dev/null || true
-	rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 py() { /usr/bin/python3 "$@"; }
 db=$work/lab.db
 

@@ -12,15 +12,9 @@
 # name an AS scans that AS's prefixes alone.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
 fx=$top/tests/data/ranges/lab
-work=$(mktemp -d /tmp/bph-datalab.XXXXXX)
-prefix=bphdl$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init datalab bphdl
 
 db=$work/pivot.db
 "$bin" data import -q --db "$db" "$fx"/routeviews-rv2-2026*.pfx2as "$fx"/2026*.as-rel2.txt \

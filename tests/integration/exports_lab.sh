@@ -31,19 +31,11 @@
 # usage: tests/integration/exports_lab.sh   (BPH_BUILD: build directory)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
 . "$top/tests/lib/schemas.sh"
 schemas=$(bph_schemas "$top")
 formats="json graphml gexf dot cytoscape stix csv"
-work=$(mktemp -d /tmp/bph-exlab.XXXXXX)
-prefix=bphex$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init exlab bphex
 
 for tool in dot xmllint /usr/bin/python3 /usr/bin/chromium /usr/bin/chromedriver "$bin"; do
 	command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }

@@ -26,18 +26,12 @@
 # Exits non-zero on any mismatch and prints a summary count.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
-work=$(mktemp -d /tmp/bph-fplab.XXXXXX)
-prefix=bphfp$$
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init fplab bphfp
 cap_pid=""
-cleanup() {
+labtest_more_cleanup() {
 	[[ -n "$cap_pid" ]] && kill "$cap_pid" 2>/dev/null || true
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 LAB_HOSTILE=1 LAB_LIMITED=1 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
 truth=$work/lab/truth.json

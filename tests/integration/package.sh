@@ -15,14 +15,11 @@
 # what the .deb itself brings); a leftover from an earlier run is removed.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d /tmp/bph-pkg.XXXXXX)
-prefix=bphpk$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init pkg bphpk
+labtest_more_cleanup() {
 	dpkg -s bphound >/dev/null 2>&1 && apt-get purge -y -q bphound >/dev/null 2>&1
-	rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
 if dpkg -s bphound >/dev/null 2>&1; then
 	echo "package: removing an installed bphound first"
 	apt-get purge -y -q bphound >/dev/null

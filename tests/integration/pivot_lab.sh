@@ -8,14 +8,8 @@
 #   (d) the GraphML export parses (networkx) and carries the same clusters.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
-work=$(mktemp -d /tmp/bph-pivot.XXXXXX)
-prefix=bphpv$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init pivot bphpv
 
 bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
 truth=$work/lab/truth.json

@@ -10,17 +10,9 @@
 # dropped connections (the limits were really hit).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
 runs=${RUNS:-20}
-work=$(mktemp -d /tmp/bph-repeat.XXXXXX)
-prefix=bphrp$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init repeat bphrp
 
 LAB_LIMITED=only bash "$top/tests/lab/lab.sh" --prefix "$prefix" up "$work/lab"
 truth=$work/lab/truth.json

@@ -31,17 +31,9 @@
 #      it was killed by signal 9 (replies may be missing).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
-work=$(mktemp -d /tmp/bph-privsep.XXXXXX)
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init privsep bphps
 chmod 755 "$work"
-prefix=bphps$$
-cleanup() {
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }

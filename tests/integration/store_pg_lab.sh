@@ -5,17 +5,13 @@
 # (lib/pg.sh); everything is removed on exit. Run as root.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${BPH_BUILD:-$top/build}/bphound
-work=$(mktemp -d /tmp/bph-pglab.XXXXXX)
+. "$top/tests/integration/lib/labtest.sh"
+labtest_init pglab bphpl
 chmod 0755 "$work" # the server's user reaches its directory
-prefix=bphpl$$
 . "$top/tests/integration/lib/pg.sh"
-cleanup() {
+labtest_more_cleanup() {
 	pg_down
-	bash "$top/tests/lab/lab.sh" --prefix "$prefix" down "$work/lab" >/dev/null 2>&1 || true
-	rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
 
 if ! pg_up "$work/pg"; then
 	echo "SKIP store_pg_lab: no PostgreSQL server (tests/install-deps.sh installs postgresql)"
