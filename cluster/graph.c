@@ -61,9 +61,14 @@ static int reserve(void **v, size_t n, size_t *cap, size_t sz)
 	return 0;
 }
 
-static int host_index(struct bph_graph *g, const char *host, uint32_t *ix)
+/* Host into the graph: interned (one probe finds or inserts it) or, with
+ * push, appended without a lookup (a loader whose source keeps hosts
+ * distinct; the index is dropped then, bph_strmap_keep). */
+static int host_add(struct bph_graph *g, const char *host, uint32_t *ix,
+		    bool push)
 {
 	size_t len = strlen(host);
+	const char *stored;
 	int rc;
 
 	if (!len)
@@ -74,10 +79,18 @@ static int host_index(struct bph_graph *g, const char *host, uint32_t *ix)
 	if (rc)
 		return rc;
 	*ix = (uint32_t)g->n_hosts;
-	rc = bph_strmap_put(g->host_ix, host, len, ix, &g->hosts[g->n_hosts]);
-	if (rc < 0)
-		return rc;
-	g->n_hosts += rc == 1;
+	if (!push) {
+		rc = bph_strmap_put(g->host_ix, host, len, ix,
+				    &g->hosts[g->n_hosts]);
+		if (rc < 0)
+			return rc;
+		g->n_hosts += rc == 1;
+		return 0;
+	}
+	bph_strmap_drop_index(g->host_ix); /* no-op after the first */
+	if (!(stored = bph_strmap_keep(g->host_ix, host, len)))
+		return len >= UINT32_MAX ? BPH_ERR_TOOBIG : BPH_ERR_NOMEM;
+	g->hosts[g->n_hosts++] = stored;
 	return 0;
 }
 
@@ -85,32 +98,17 @@ int bph_graph_add_host(struct bph_graph *g, const char *host)
 {
 	uint32_t ix;
 
-	return host_index(g, host, &ix);
+	return host_add(g, host, &ix, false);
 }
 
 int bph_graph_intern_host(struct bph_graph *g, const char *host, uint32_t *ix)
 {
-	return host_index(g, host, ix);
+	return host_add(g, host, ix, false);
 }
 
 int bph_graph_push_host(struct bph_graph *g, const char *host, uint32_t *ix)
 {
-	size_t len = strlen(host);
-	const char *stored;
-	int rc;
-
-	if (!len)
-		return BPH_ERR_USAGE;
-	rc = reserve((void **)&g->hosts, g->n_hosts, &g->cap_hosts,
-		     sizeof(char *));
-	if (rc)
-		return rc;
-	bph_strmap_drop_index(g->host_ix); /* no-op after the first */
-	if (!(stored = bph_strmap_keep(g->host_ix, host, len)))
-		return len >= UINT32_MAX ? BPH_ERR_TOOBIG : BPH_ERR_NOMEM;
-	*ix = (uint32_t)g->n_hosts;
-	g->hosts[g->n_hosts++] = stored;
-	return 0;
+	return host_add(g, host, ix, true);
 }
 
 /* Grows kinds and values together to hold one more artifact. */
@@ -130,29 +128,36 @@ static int reserve_arts(struct bph_graph *g)
 	return 0;
 }
 
-static int art_index(struct bph_graph *g, const char *kind, const char *value,
-		     uint32_t *ix)
+/* (kind, value) into the graph, keyed "kind NUL value" (unambiguous):
+ * interned (one probe finds or inserts it) or, with push, appended
+ * without a lookup, as host_add does. */
+static int art_add(struct bph_graph *g, const char *kind, const char *value,
+		   uint32_t *ix, bool push)
 {
-	size_t kl = strlen(kind), vl = strlen(value);
-	char stack[256],
-	    *key = kl + vl + 1 <= sizeof(stack) ? stack : malloc(kl + vl + 1);
+	size_t kl = strlen(kind), vl = strlen(value), n = kl + 1 + vl;
+	char stack[256], *key = n <= sizeof(stack) ? stack : malloc(n);
 	const char *stored = NULL;
-	int rc = key ? 0 : BPH_ERR_NOMEM;
+	int rc = key ? reserve_arts(g) : BPH_ERR_NOMEM; /* room first */
 
 	if (rc)
-		return rc;
-	memcpy(key, kind, kl + 1); /* kind NUL value: unambiguous */
+		goto out;
+	memcpy(key, kind, kl + 1);
 	memcpy(key + kl + 1, value, vl);
-	if ((rc = reserve_arts(g))) /* room first: one probe */
-		goto out;
 	*ix = (uint32_t)g->n_arts;
-	rc = bph_strmap_put(g->art_ix, key, kl + 1 + vl, ix, &stored);
-	if (rc <= 0)
-		goto out;
-	rc = 0;
-	g->kinds[g->n_arts] = stored;
-	g->values[g->n_arts] = stored + kl + 1;
-	g->n_arts++;
+	if (push) {
+		bph_strmap_drop_index(g->art_ix); /* no-op after the first */
+		stored = bph_strmap_keep(g->art_ix, key, n);
+		rc = stored	       ? 1
+		     : n >= UINT32_MAX ? BPH_ERR_TOOBIG
+				       : BPH_ERR_NOMEM;
+	} else {
+		rc = bph_strmap_put(g->art_ix, key, n, ix, &stored);
+	}
+	if (rc == 1) {
+		g->kinds[g->n_arts] = stored;
+		g->values[g->n_arts++] = stored + kl + 1;
+	}
+	rc = rc < 0 ? rc : 0;
 out:
 	if (key != stack)
 		free(key);
@@ -212,7 +217,7 @@ int bph_graph_intern_art(struct bph_graph *g, const char *kind,
 {
 	if (!kind || !value || !kind[0] || !value[0])
 		return BPH_ERR_USAGE;
-	return art_index(g, kind, value, ix);
+	return art_add(g, kind, value, ix, false);
 }
 
 int bph_graph_reserve_arts(struct bph_graph *g, size_t n)
@@ -235,33 +240,9 @@ int bph_graph_reserve_arts(struct bph_graph *g, size_t n)
 int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
 		       uint32_t *ix)
 {
-	size_t kl, vl;
-	char stack[256], *key;
-	const char *stored;
-	int rc;
-
 	if (!kind || !value || !kind[0] || !value[0])
 		return BPH_ERR_USAGE;
-	if ((rc = reserve_arts(g)))
-		return rc;
-	bph_strmap_drop_index(g->art_ix); /* no-op after the first */
-	kl = strlen(kind);
-	vl = strlen(value);
-	key = kl + vl + 1 <= sizeof(stack) ? stack : malloc(kl + vl + 1);
-	if (!key)
-		return BPH_ERR_NOMEM;
-	memcpy(key, kind, kl + 1); /* kind NUL value, as art_index keeps it */
-	memcpy(key + kl + 1, value, vl);
-	stored = bph_strmap_keep(g->art_ix, key, kl + 1 + vl);
-	if (key != stack)
-		free(key);
-	if (!stored)
-		return kl + vl + 1 >= UINT32_MAX ? BPH_ERR_TOOBIG
-						 : BPH_ERR_NOMEM;
-	*ix = (uint32_t)g->n_arts;
-	g->kinds[g->n_arts] = stored;
-	g->values[g->n_arts++] = stored + kl + 1;
-	return 0;
+	return art_add(g, kind, value, ix, true);
 }
 
 /* The lookup table over every incidence, after appends past it. */
@@ -329,8 +310,8 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 		return BPH_ERR_USAGE;
 	if (g->inc_tab_stale && (rc = rebuild_inc_tab(g)))
 		return rc;
-	if ((rc = host_index(g, host, &h)) ||
-	    (rc = art_index(g, kind, value, &a)))
+	if ((rc = host_add(g, host, &h, false)) ||
+	    (rc = art_add(g, kind, value, &a, false)))
 		return rc;
 	slot = inc_slot(g, h, a, port);
 	if (*slot) {
