@@ -21,6 +21,7 @@
 #include "fingerprints/record.h"
 #include "fingerprints/text.h"
 #include "sweep/sweep_int.h"
+#include "testlib/testlib.h"
 
 #define T0 1795000000
 
@@ -81,26 +82,6 @@ static int ref_service(struct bph_graph *g, const struct bph_service *s)
 	return r.rc;
 }
 
-static void assert_same(const struct bph_graph *a, const struct bph_graph *b)
-{
-	assert_int_equal(a->n_hosts, b->n_hosts);
-	for (size_t i = 0; i < a->n_hosts; i++)
-		assert_string_equal(a->hosts[i], b->hosts[i]);
-	assert_int_equal(a->n_arts, b->n_arts);
-	for (size_t i = 0; i < a->n_arts; i++) {
-		assert_string_equal(a->kinds[i], b->kinds[i]);
-		assert_string_equal(a->values[i], b->values[i]);
-	}
-	assert_int_equal(a->n_inc, b->n_inc);
-	for (size_t i = 0; i < a->n_inc; i++) {
-		assert_int_equal(a->inc[i].host, b->inc[i].host);
-		assert_int_equal(a->inc[i].art, b->inc[i].art);
-		assert_int_equal(a->inc[i].port, b->inc[i].port);
-		assert_int_equal(a->inc[i].first_seen, b->inc[i].first_seen);
-		assert_int_equal(a->inc[i].last_seen, b->inc[i].last_seen);
-	}
-}
-
 /* Feeds v[0..n) both ways; returns the first failure of each. */
 static void both(const struct bph_service *v, size_t n, int *rc_ref,
 		 int *rc_run)
@@ -122,7 +103,7 @@ static void both(const struct bph_service *v, size_t n, int *rc_ref,
 		*rc_run = sweep_rungraph_finish(&r);
 	sweep_rungraph_clear(&r);
 	if (!*rc_ref && !*rc_run)
-		assert_same(a, b);
+		bph_test_assert_same_graph(a, b);
 	bph_graph_free(a);
 	bph_graph_free(b);
 }

@@ -21,6 +21,7 @@
 #include "fingerprints/err.h"
 #include "sweep/hits.h"
 #include "sweep/runidx.h"
+#include "testlib/testlib.h"
 
 #define T0    1795000000
 #define HOSTS 16000 /* 10 incidences each: the incidences span chunks */
@@ -68,26 +69,6 @@ static int read_back(struct bph_runidx *ix, struct bph_runidx_load *L,
 		++*n_chunks;
 	}
 	return bph_runidx_end(r, rc, found);
-}
-
-static void same_graph(const struct bph_graph *a, const struct bph_graph *b)
-{
-	assert_int_equal(a->n_hosts, b->n_hosts);
-	assert_int_equal(a->n_arts, b->n_arts);
-	assert_int_equal(a->n_inc, b->n_inc);
-	for (size_t i = 0; i < a->n_hosts; i++)
-		assert_string_equal(a->hosts[i], b->hosts[i]);
-	for (size_t i = 0; i < a->n_arts; i++) {
-		assert_string_equal(a->kinds[i], b->kinds[i]);
-		assert_string_equal(a->values[i], b->values[i]);
-	}
-	for (size_t i = 0; i < a->n_inc; i++) {
-		assert_int_equal(a->inc[i].host, b->inc[i].host);
-		assert_int_equal(a->inc[i].art, b->inc[i].art);
-		assert_int_equal(a->inc[i].port, b->inc[i].port);
-		assert_int_equal(a->inc[i].first_seen, b->inc[i].first_seen);
-		assert_int_equal(a->inc[i].last_seen, b->inc[i].last_seen);
-	}
 }
 
 static void http(struct bph_service *s, uint32_t ip, const char *title)
@@ -138,7 +119,7 @@ static void test_round_trip(void **state)
 	assert_true(found);
 	assert_true(n_chunks > 6); /* head, kinds, arts, hosts, 2+ inc, terms */
 	assert_non_null(L.g);
-	same_graph(copy, L.g);
+	bph_test_assert_same_graph(copy, L.g);
 	assert_int_equal(L.n_cand, 1);
 	assert_int_equal(L.cand[0].ip, 0xC6120006u);
 	assert_int_equal(L.cand[0].port, 80);

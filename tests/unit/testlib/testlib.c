@@ -25,6 +25,8 @@
 
 #include <openssl/evp.h>
 
+#include "cluster/graph.h"
+
 int bph_test_run(const char *cmd)
 {
 	int st = system(cmd);
@@ -55,6 +57,27 @@ int bph_test_run_argv(char *const argv[])
 	if (waitpid(pid, &st, 0) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void bph_test_assert_same_graph(const struct bph_graph *a,
+				const struct bph_graph *b)
+{
+	assert_int_equal(a->n_hosts, b->n_hosts);
+	for (size_t i = 0; i < a->n_hosts; i++)
+		assert_string_equal(a->hosts[i], b->hosts[i]);
+	assert_int_equal(a->n_arts, b->n_arts);
+	for (size_t i = 0; i < a->n_arts; i++) {
+		assert_string_equal(a->kinds[i], b->kinds[i]);
+		assert_string_equal(a->values[i], b->values[i]);
+	}
+	assert_int_equal(a->n_inc, b->n_inc);
+	for (size_t i = 0; i < a->n_inc; i++) {
+		assert_int_equal(a->inc[i].host, b->inc[i].host);
+		assert_int_equal(a->inc[i].art, b->inc[i].art);
+		assert_int_equal(a->inc[i].port, b->inc[i].port);
+		assert_int_equal(a->inc[i].first_seen, b->inc[i].first_seen);
+		assert_int_equal(a->inc[i].last_seen, b->inc[i].last_seen);
+	}
 }
 
 int bph_test_dir_setup(void **state)

@@ -36,6 +36,16 @@ struct bph_test_dir {
 int bph_test_dir_setup(void **state);
 int bph_test_dir_teardown(void **state);
 
+struct bph_graph;
+
+/*
+ * Asserts that graphs a and b are the same: the same hosts, artifacts
+ * (kind and value) and incidences (host, artifact, port, first and last
+ * seen), in the same order. Reads both; owns neither.
+ */
+void bph_test_assert_same_graph(const struct bph_graph *a,
+				const struct bph_graph *b);
+
 /*
  * Runs cmd with /bin/sh (system()). Returns its exit status, or -1 if it
  * did not exit normally. Owns nothing; cmd is the caller's, and reaches
