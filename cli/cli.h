@@ -29,6 +29,8 @@
 #define BPH_EXIT_BUSY 75
 
 #define BPH_MAX_EXPORTS 16
+/* Room for bph_optdefs' rows in bph_opts.given (checked at parse). */
+#define BPH_MAX_OPTDEFS 128
 
 struct bph_export_req {
 	const char *format; /* "json", "graphml", ... */
@@ -114,6 +116,9 @@ struct bph_opts {
 	bool exit_code;	    /* diff --exit-code */
 	bool no_notify;	    /* sweep run --no-notify */
 	int lock_wait_s;    /* sweep run --wait SECS; 0: exit 75 at once */
+	/* By bph_optdefs row: given on the command line, even at its
+	 * default value (--resume names every one it does not apply). */
+	bool given[BPH_MAX_OPTDEFS];
 };
 
 /* The commands, indexing bph_commands[]; an option's cmds has bit
@@ -170,6 +175,9 @@ struct bph_optdef {
 
 /* Every option, ended by a NULL name (cli_opts.c). */
 extern const struct bph_optdef bph_optdefs[];
+
+/* Whether the option of long name name was given to this command. */
+bool bph_opt_given(const struct bph_opts *o, const char *name);
 
 /*
  * Parses argv into o (argv strings are borrowed). An option the command

@@ -267,6 +267,9 @@ const struct bph_optdef bph_optdefs[] = {
      "this help (bphound COMMAND --help: the command's)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL},
 };
+_Static_assert(sizeof(bph_optdefs) / sizeof(bph_optdefs[0]) <=
+		   BPH_MAX_OPTDEFS,
+	       "bph_opts.given has no room for every option");
 /* clang-format on */
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -474,6 +477,14 @@ static void opts_defaults(struct bph_opts *o)
 	o->max_targets = 1u << 20;
 }
 
+bool bph_opt_given(const struct bph_opts *o, const char *name)
+{
+	for (size_t i = 0; bph_optdefs[i].name; i++)
+		if (!strcmp(bph_optdefs[i].name, name))
+			return o->given[i];
+	return false;
+}
+
 const struct bph_command *bph_command_find(const char *name)
 {
 	for (size_t i = 0; bph_commands[i].name; i++)
@@ -535,6 +546,7 @@ static int take_opt(const struct bph_command *cmd, int c, const char *arg,
 			cmd->name, d->name, cmd->name, cmd->name);
 		return BPH_EXIT_USAGE;
 	}
+	o->given[d - bph_optdefs] = true;
 	if (d->short_name == 'h') {
 		o->help = true;
 		return 0;

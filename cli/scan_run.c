@@ -661,9 +661,9 @@ static void opts_from_resume(const struct bph_resume_params *p,
 
 /* Names on stderr the options given with --resume that it ignores: the
  * interrupted run's own scan parameters (positions in its permutation
- * depend on them) and probe options apply. Given means not at its
- * default (cli_opts.c). A run saved before the probe options were takes
- * those given, and says so. */
+ * depend on them) and probe options apply. Given means on the command
+ * line, even at its default value. A run saved before the probe options
+ * were takes those given, and says so. */
 static void say_ignored(const struct bph_opts *o,
 			const struct bph_resume_params *p, const char *kind)
 {
@@ -671,23 +671,25 @@ static void say_ignored(const struct bph_opts *o,
 	const struct {
 		bool given;
 		const char *name;
-	} v[] = {{o->rate != 10000, "--rate"},
-		 {o->retries != 1, "--retries"},
-		 {o->wait_ms != -1, "--wait"},
-		 {o->seed_set, "--seed"},
-		 {o->shard_count != 1, "--shard"},
-		 {o->exclude_file != NULL, "--exclude"},
-		 {o->allow_reserved, "--allow-reserved"},
-		 {o->allow_large, "--allow-large"},
-		 {pr && o->no_probes, "--no-probes"},
-		 {pr && o->no_jarm, "--no-jarm"},
-		 {pr && o->probe_retries != 8, "--probe-retries"},
-		 {pr && o->timeout_ms != 5000, "--timeout"},
-		 {pr && o->max_connections != 512, "--max-connections"},
-		 {pr && o->max_per_host != 4, "--max-per-host"},
-		 {pr && o->max_per_net != 16, "--max-per-net"},
-		 {pr && o->sni != NULL, "--sni"},
-		 {pr && o->contact != NULL, "--contact"}};
+	} v[] = {
+	    {bph_opt_given(o, "rate") || bph_opt_given(o, "bandwidth"),
+	     "--rate"},
+	    {bph_opt_given(o, "retries"), "--retries"},
+	    {bph_opt_given(o, "wait"), "--wait"},
+	    {bph_opt_given(o, "seed"), "--seed"},
+	    {bph_opt_given(o, "shard"), "--shard"},
+	    {bph_opt_given(o, "exclude"), "--exclude"},
+	    {bph_opt_given(o, "allow-reserved"), "--allow-reserved"},
+	    {bph_opt_given(o, "allow-large"), "--allow-large"},
+	    {pr && bph_opt_given(o, "no-probes"), "--no-probes"},
+	    {pr && bph_opt_given(o, "no-jarm"), "--no-jarm"},
+	    {pr && bph_opt_given(o, "probe-retries"), "--probe-retries"},
+	    {pr && bph_opt_given(o, "timeout"), "--timeout"},
+	    {pr && bph_opt_given(o, "max-connections"), "--max-connections"},
+	    {pr && bph_opt_given(o, "max-per-host"), "--max-per-host"},
+	    {pr && bph_opt_given(o, "max-per-net"), "--max-per-net"},
+	    {pr && bph_opt_given(o, "sni"), "--sni"},
+	    {pr && bph_opt_given(o, "contact"), "--contact"}};
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)

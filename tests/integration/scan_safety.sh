@@ -139,9 +139,10 @@ set -e
 now=$(sqlite3 "$db" 'SELECT scan_id FROM synscan_resume WHERE done = 0')
 [ "$now" = "$first" ] ||
 	{ echo "FAIL: unfinished runs '$now', want only $first"; fails=$((fails + 1)); }
-# --resume applies none of the scan parameters given with it: it says so
+# --resume applies none of the scan parameters given with it: it says so,
+# also of one given at its default value (10000 pps)
 set +e
-nsx $SCAN "$BPH" scan --resume --rate 5000 --seed 7 --db "$db" >"$WORK/out" 2>"$WORK/err"
+nsx $SCAN "$BPH" scan --resume --rate 10000 --seed 7 --db "$db" >"$WORK/out" 2>"$WORK/err"
 rc=$?
 set -e
 [ $rc = 0 ] && grep -q "ignored: --rate, --seed" "$WORK/err" && grep -q "12288 filtered" "$WORK/err" ||
