@@ -1,14 +1,15 @@
 #!/bin/bash
 # A SQLite store that survives (issue 9, "a store that survives"; run as
-# root): two imports at once, and a scan beside an import, both keep every
-# record; show, cluster and export work during an import and on a store
-# the user may only read; SIGKILL at random points of an import (and once
-# just past its first commit, fed through a FIFO) leaves a
-# store that passes PRAGMA integrity_check, and the re-run completes it
-# with no duplicate observation; the same file twice adds nothing; a full
-# disk (a small tmpfs made here) is exit 2 with the committed records kept
-# and counted; --db mistakes and another program's file are exit 2 and
-# leave things untouched.
+# root): two imports at once, and two scans beside an import, all keep
+# every record; show, cluster and export work during an import and on a
+# store the user may only read; SIGKILL at random points of an import (and
+# once just past its first commit, fed through a FIFO) leaves a store that
+# passes PRAGMA integrity_check, and the re-run completes it with no
+# duplicate observation; the same file twice adds nothing; a full disk (a
+# small tmpfs made here) is exit 2 with the committed records kept and
+# counted, and the store is still read while the disk is full; --db
+# mistakes and another program's file are exit 2 and leave things
+# untouched.
 #
 #   bphsv-scan (198.18.213.2) -- bphsv-rtr -- bphsv-tgt (.66)
 #
@@ -153,7 +154,7 @@ echo "killed after $part of $G records; the re-run added $((G - part))"
 [ "$(q "$db" 'SELECT count(*) FROM (SELECT ip, port, seen FROM services GROUP BY 1, 2, 3 HAVING count(*) > 1)')" = 0 ] ||
 	fail "duplicate observations"
 
-echo "== a scan and an import at once"
+echo "== two scans and an import at once"
 netns3_up
 ip -n "$RTR" route add 198.19.96.0/24 via "198.18.$NET.66"
 for a in 198.19.96.7 198.19.96.8 198.19.96.9; do ip -n "$TGT" addr add "$a/32" dev lo; done
@@ -170,12 +171,36 @@ PIDS+=($!)
 for i in $(seq 50); do [ "$(nsx "$TGT" ss -Hltn | wc -l)" -ge 3 ] && break; sleep 0.1; done
 records "$WORK/e.jsonl" $N 9
 "$BPH" import "$WORK/e.jsonl" --db "$db" -q & pe=$!
-nsx "$SCAN" "$BPH" scan 198.19.96.0/24 -p 22 --allow-reserved --no-probes \
-	--rate 2000 --wait 500 --db "$db" -q || fail "scan beside an import"
-wait $pe || fail "import beside a scan"
-[ "$(q "$db" "SELECT count(*) FROM services s JOIN scans c ON c.id = s.scan_id WHERE c.kind = 'scan' AND s.state = 'open'")" = 3 ] ||
-	fail "scan records"
-[ "$(q "$db" 'SELECT count(*) FROM services')" -ge $((6 * N + G + 3)) ] || fail "import beside the scan"
+# two scans at once beside it: each run finds the three listeners, and
+# the store holds every record of both (the same observation, same second,
+# is stored once)
+for k in 1 2; do
+	nsx "$SCAN" "$BPH" scan 198.19.96.0/24 -p 22 --allow-reserved --no-probes \
+		--rate 2000 --wait 500 --db "$db" -o "$WORK/scan$k.jsonl" -q & psc[k]=$!
+done
+wait "${psc[1]}" || fail "scan 1 beside a scan and an import"
+wait "${psc[2]}" || fail "scan 2 beside a scan and an import"
+wait $pe || fail "import beside two scans"
+[ "$(q "$db" "SELECT count(*) FROM scans WHERE kind = 'scan' AND finished IS NOT NULL")" = 2 ] ||
+	fail "finished scans: $(q "$db" "SELECT count(*) FROM scans WHERE kind = 'scan' AND finished IS NOT NULL")"
+/usr/bin/python3 - "$db" "$WORK/scan1.jsonl" "$WORK/scan2.jsonl" <<'EOF2' || fail "scan records"
+import calendar, ipaddress, json, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+for path in sys.argv[2:]:
+    recs = [json.loads(l) for l in open(path)]
+    opened = sorted(r["ip"] for r in recs if r["state"] == "open")
+    if opened != ["198.19.96.7", "198.19.96.8", "198.19.96.9"]:
+        sys.exit(f"{path}: open {opened}")
+    for r in recs:
+        n = db.execute("SELECT count(*) FROM services WHERE ip = ? AND port = ?"
+                       " AND seen = ? AND state = ?",
+                       (int(ipaddress.IPv4Address(r["ip"])), r["port"],
+                        calendar.timegm(time.strptime(r["seen"], "%Y-%m-%dT%H:%M:%SZ")),
+                        r["state"])).fetchone()[0]
+        if n != 1:
+            sys.exit(f"{path}: {r['ip']}:{r['port']} seen {r['seen']} stored {n} times")
+EOF2
+[ "$(q "$db" 'SELECT count(*) FROM services')" -ge $((6 * N + G + 3)) ] || fail "import beside the scans"
 netns3_down
 
 echo "== a store the user may only read"
@@ -209,7 +234,12 @@ kept=$(sed -n 's/.*(\([0-9]*\) new,.*/\1/p' "$WORK/e7")
 [ "$(q "$FULL/s.db" 'SELECT count(*) FROM services')" = "$kept" ] ||
 	fail "reported $kept kept, the store holds $(q "$FULL/s.db" 'SELECT count(*) FROM services')"
 [ "$kept" -gt 0 ] || fail "nothing was committed before the disk filled"
+# the failed import gave back what it held: fill the disk again, so that
+# the store is read on a disk that is full (issue 9 defect 1)
+dd if=/dev/zero of="$FULL/filler" bs=64k 2>/dev/null || true
+[ "$(df --output=avail -k "$FULL" | tail -n1)" -lt 64 ] || fail "the disk is not full: $(df -k "$FULL")"
 "$BPH" show 10.11.0.1 --db "$FULL/s.db" >/dev/null || fail "show on a full disk"
 "$BPH" cluster --db "$FULL/s.db" >/dev/null || fail "cluster on a full disk"
+"$BPH" export --format csv -o - --db "$FULL/s.db" >/dev/null || fail "export on a full disk"
 echo "full disk: exit 2, $kept records kept and counted"
 echo PASS
