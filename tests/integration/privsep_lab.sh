@@ -23,7 +23,8 @@
 #   3. --user root and --user with an unknown name: exit 2, nothing sent.
 #   4. scan, pivot and sweep run as nobody (no CAP_NET_RAW): exit 2 with a
 #      message naming CAP_NET_RAW, and no store (or lock) file is made;
-#      cluster, show and export of a store nobody can read run as nobody.
+#      cluster, show, export and diff of stores nobody can read, and an
+#      import into a folder nobody owns, run as nobody.
 #   5. a probe worker that dies at start (its drop fails: CAP_SETPCAP is
 #      taken from the bounding set, so it cannot empty its own): exit 1
 #      with a message that says how the worker ended, not a route error.
@@ -192,15 +193,27 @@ else
 	fail "sweep run as nobody: exit $rc, left [$(ls -A "$work/nobody")]: $(cat "$work/nocap.err")"
 fi
 ip1=$(py -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["ip"])' "$work/default.jsonl")
-for cmd in "cluster" "show $ip1" "export --format json -o -"; do
+# two sweep runs (as root, SYN only) for diff to compare
+printf 'name: ro\ndb: %s\ntargets: {cidrs: [%s]}\nallow_reserved: true\nports: [22]\nprobes: []\ncooldown: 300ms\n' \
+	"$work/sweep.db" "$(echo $ranges | tr ' ' ',')" >"$work/ro.yaml"
+for r in 1 2; do
+	ip netns exec "$prefix-scan" "$bin" sweep run --config "$work/ro.yaml" --no-notify -q \
+		2>"$work/sweep$r.err" || fail "sweep run $r: $(cat "$work/sweep$r.err")"
+done
+chmod 644 "$work"/default.db* "$work"/sweep.db*
+for cmd in "cluster --db $work/default.db" "show $ip1 --db $work/default.db" \
+	"export --format json -o - --db $work/default.db" "diff --sweep ro --db $work/sweep.db" \
+	"import $work/default.jsonl --db $work/nobody/imported.db"; do
 	# shellcheck disable=SC2086 # cmd is a word list
-	if runuser -u nobody -- "$bin" $cmd --db "$work/default.db" >"$work/ro.out" 2>"$work/ro.err" &&
-		[ -s "$work/ro.out" ]; then
+	if runuser -u nobody -- "$bin" $cmd >"$work/ro.out" 2>"$work/ro.err" &&
+		{ [ -s "$work/ro.out" ] || [ "${cmd%% *}" = import ]; }; then
 		ok "${cmd%% *} as nobody"
 	else
 		fail "${cmd%% *} as nobody: $(cat "$work/ro.err")"
 	fi
 done
+[ "$(sqlite3 "$work/nobody/imported.db" 'SELECT count(*) FROM services' 2>&1)" = "$(wc -l <"$work/default.jsonl")" ] ||
+	fail "import as nobody: $(sqlite3 "$work/nobody/imported.db" 'SELECT count(*) FROM services' 2>&1) of $(wc -l <"$work/default.jsonl") records stored"
 
 # 5. the probe worker's drop fails at start: it cannot empty the bounding
 # set without CAP_SETPCAP (the capture child's drop would fail the same
