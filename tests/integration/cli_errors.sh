@@ -52,6 +52,12 @@ expect 2 "unknown format" pivot 198.18.10.10 --export xml:x --db "$db"
 expect 2 "unknown format" export --format xml -o "$work/x" --db "$db"
 expect 2 "required" export --db "$db"
 expect 2 "No such file" import "$work/missing.jsonl" --db "$db"
+# issue 9 defect 3: an import of pure garbage, or of JSON without one
+# record, is refused (it exited 0)
+printf '\001\002garbage\n' >"$work/garbage"
+printf '{"a":1}\n{nope\n' >"$work/norecord.jsonl"
+expect 2 "not a format bphound imports" import "$work/garbage" --db "$db"
+expect 2 "no record in it could be read" import "$work/norecord.jsonl" --db "$db"
 expect 2 "not an IPv4" show nothost --db "$db"
 expect 2 "bad.yaml:[0-9]+:[0-9]+" cluster --db "$db" --common "$work/bad.yaml"
 expect 2 "not a positive number" cluster --db "$db" --threshold -1
