@@ -194,37 +194,22 @@ static int await_ready(struct bph_worker *w, char *err, size_t errlen)
 	return BPH_ERR_IO;
 }
 
-int bph_worker_start(const struct bph_engine_cfg *cfg,
-		     const struct bph_identity *id, struct bph_worker **out,
-		     char *err, size_t errlen)
+int bph_worker_attach(pid_t pid, int fd, struct bph_worker **out, char *err,
+		      size_t errlen)
 {
 	struct bph_worker *w = calloc(1, sizeof(*w));
-	int sv[2];
 
 	*out = NULL;
-	if (!w)
+	if (!w) {
+		int status;
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		close(fd);
 		return BPH_ERR_NOMEM;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		snprintf(err, errlen, "probe worker: socketpair: %s",
-			 strerror(errno));
-		free(w);
-		return BPH_ERR_IO;
 	}
-	fflush(NULL); /* no buffered output written twice */
-	w->pid = fork();
-	if (w->pid == 0) {
-		close(sv[0]);
-		child_main(sv[1], cfg, id);
-	}
-	close(sv[1]);
-	if (w->pid < 0) {
-		snprintf(err, errlen, "probe worker: fork: %s",
-			 strerror(errno));
-		close(sv[0]);
-		free(w);
-		return BPH_ERR_IO;
-	}
-	w->fd = sv[0];
+	w->pid = pid;
+	w->fd = fd;
 	if (await_ready(w, err, errlen) != 0) {
 		close(w->fd);
 		free(w);
@@ -232,6 +217,35 @@ int bph_worker_start(const struct bph_engine_cfg *cfg,
 	}
 	*out = w;
 	return 0;
+}
+
+int bph_worker_start(const struct bph_engine_cfg *cfg,
+		     const struct bph_identity *id, struct bph_worker **out,
+		     char *err, size_t errlen)
+{
+	int sv[2];
+	pid_t pid;
+
+	*out = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(err, errlen, "probe worker: socketpair: %s",
+			 strerror(errno));
+		return BPH_ERR_IO;
+	}
+	fflush(NULL); /* no buffered output written twice */
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		child_main(sv[1], cfg, id);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		snprintf(err, errlen, "probe worker: fork: %s",
+			 strerror(errno));
+		close(sv[0]);
+		return BPH_ERR_IO;
+	}
+	return bph_worker_attach(pid, sv[0], out, err, errlen);
 }
 
 pid_t bph_worker_pid(const struct bph_worker *w)
@@ -353,15 +367,17 @@ static void apply_line(struct reader *r, const char *line, size_t len)
 	json_decref(j);
 }
 
-/* Consumes every complete line of r->buf; false when one is too long. */
-static bool drain_lines(struct reader *r)
+/* Consumes every complete line of r->buf, whose bytes before from hold no
+ * newline (searched already: a long line costs one pass, not one per
+ * read); false when a line is too long. */
+static bool drain_lines(struct reader *r, size_t from)
 {
 	size_t start = 0;
 	char *nl;
 
-	while ((nl = memchr(r->buf + start, '\n', r->len - start))) {
+	while ((nl = memchr(r->buf + from, '\n', r->len - from))) {
 		apply_line(r, r->buf + start, (size_t)(nl - r->buf) - start);
-		start = (size_t)(nl - r->buf) + 1;
+		start = from = (size_t)(nl - r->buf) + 1;
 	}
 	memmove(r->buf, r->buf + start, r->len - start);
 	r->len -= start;
@@ -390,7 +406,7 @@ static int read_some(struct reader *r, int fd)
 		return 1;
 	}
 	r->len += (size_t)k;
-	return drain_lines(r) ? 0 : BPH_ERR_IO;
+	return drain_lines(r, r->len - (size_t)k) ? 0 : BPH_ERR_IO;
 }
 
 /* A signal on sigfd: its number, else 0. */

@@ -32,6 +32,17 @@ int bph_worker_start(const struct bph_engine_cfg *cfg,
 		     const struct bph_identity *id, struct bph_worker **out,
 		     char *err, size_t errlen);
 
+/*
+ * Takes over a worker already forked (bph_worker_start's second half, and
+ * the tests' way to hand the scanner's side what a hostile worker could
+ * write): its pid, and fd, the scanner's end of their socket pair, which
+ * *out owns from then on. Waits for the worker's ready byte ('R'); a
+ * worker that ends first is reaped and how it ended is put in err.
+ * Returns 0, or BPH_ERR_IO / BPH_ERR_NOMEM with fd closed and pid reaped.
+ */
+int bph_worker_attach(pid_t pid, int fd, struct bph_worker **out, char *err,
+		      size_t errlen);
+
 /* The worker's process id (for tests and messages). */
 pid_t bph_worker_pid(const struct bph_worker *w);
 
