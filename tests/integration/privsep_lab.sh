@@ -6,10 +6,11 @@
 #   1. `bphound scan` as root; while it runs, `ss -tnp` in the scanner
 #      namespace names the process holding TCP connections to lab hosts,
 #      and its /proc/PID/status must show Uid and Gid not 0 (nobody's, as
-#      no --user and no SUDO_USER are given), CapEff 0, CapPrm 0,
-#      NoNewPrivs 1 and Seccomp 2; it must not be the scanner's own pid
-#      (the one holding the raw socket). The scan exits 0 and every SSH
-#      service has its three host keys (records crossed the worker pipe).
+#      no --user and no SUDO_USER are given), no supplementary group 0,
+#      CapEff 0, CapPrm 0, NoNewPrivs 1 and Seccomp 2; it must not be the
+#      scanner's own pid (the one holding the raw socket). The scan exits
+#      0 and every SSH service has its three host keys (records crossed
+#      the worker pipe).
 #      In the same scan, the process holding the capture (the packet
 #      socket that receives, found through /proc/net/packet and the
 #      socket inodes of /proc/PID/fd) must be another process than the
@@ -108,9 +109,12 @@ field() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
 # The confinement of the process whose status is $2, named $1.
 check_proc() {
 	local tag=$1 st=$2 want_uid=$3
-	echo "$tag: $(grep -E '^(Uid|Gid|CapEff|CapPrm|NoNewPrivs|Seccomp):' "$st" | tr -s '\t' ' ' | paste -sd';')"
+	echo "$tag: $(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|NoNewPrivs|Seccomp):' "$st" | tr -s '\t' ' ' | paste -sd';')"
 	[ "$(field Uid "$st")" = "$want_uid" ] || fail "$tag: Uid $(field Uid "$st"), want $want_uid"
 	[ "$(field Gid "$st")" != 0 ] || fail "$tag: Gid 0"
+	# the scan runs as root, whose supplementary groups include 0
+	awk '$1 == "Groups:" { for (i = 2; i <= NF; i++) if ($i == 0) bad = 1 } END { exit bad }' "$st" ||
+		fail "$tag: supplementary group 0 kept: $(grep '^Groups:' "$st")"
 	[ "$(field CapEff "$st")" = 0000000000000000 ] || fail "$tag: CapEff $(field CapEff "$st")"
 	[ "$(field CapPrm "$st")" = 0000000000000000 ] || fail "$tag: CapPrm $(field CapPrm "$st")"
 	[ "$(field NoNewPrivs "$st")" = 1 ] || fail "$tag: NoNewPrivs $(field NoNewPrivs "$st")"

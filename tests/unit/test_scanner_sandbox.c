@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -204,11 +205,29 @@ static char *status_field(const char *key, char *out, size_t n)
 	return out;
 }
 
+/* 0 when no supplementary group of the process is gid 0. */
+static int no_root_group(void)
+{
+	gid_t g[256];
+	int n = getgroups(256, g);
+
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (g[i] == 0)
+			return -1;
+	return 0;
+}
+
 static int drop_to_nobody(void)
 {
 	struct bph_identity id;
 	char err[256] = "", v[128];
+	gid_t root_group = 0;
 
+	/* root's group among the supplementary ones: the drop must lose it */
+	if (setgroups(1, &root_group) != 0)
+		return 89;
 	if (bph_identity_pick("nobody", &id, err, sizeof(err)) != 0 ||
 	    bph_privs_drop(&id, err, sizeof(err)) != 0) {
 		fprintf(stderr, "drop: %s\n", err);
@@ -216,6 +235,8 @@ static int drop_to_nobody(void)
 	}
 	if (getuid() == 0 || geteuid() == 0 || getgid() == 0)
 		return 1;
+	if (no_root_group() != 0)
+		return 7; /* root's supplementary groups were kept */
 	if (setuid(0) == 0 || setgid(0) == 0)
 		return 2;
 	if (strstr(status_field("CapEff", v, sizeof(v)), "0000000000000000") ==
