@@ -673,6 +673,244 @@ static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
 	return rc;
 }
 
+/*
+ * SQLite: the batch merged row by row with prepared statements, without
+ * staging tables. No statement costs a round trip there, and copying the
+ * batch into temporary tables, joining them and sorting in SQL was most
+ * of the writer's time (docs/performance.md, "Store: import"). The rows
+ * go in in the order the set-based statements of merge() use, so new
+ * services get the same ids, and the tables end the same.
+ */
+
+/* An (artifact, host) pair or a (host, artifact, port) incidence of a
+ * new observation. */
+struct wpair {
+	int64_t art, seen;
+	uint32_t ip;
+	uint16_t port;
+};
+
+static int obs_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct wobs *obs = ctx;
+	const struct wobs *a = &obs[*(const size_t *)x];
+	const struct wobs *b = &obs[*(const size_t *)y];
+
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	return a->hash < b->hash ? -1 : a->hash > b->hash;
+}
+
+/* art_hosts order: (art, ip). */
+static int pair_cmp(const void *x, const void *y)
+{
+	const struct wpair *a = x, *b = y;
+
+	if (a->art != b->art)
+		return a->art < b->art ? -1 : 1;
+	return a->ip < b->ip ? -1 : a->ip > b->ip;
+}
+
+/* host_arts order: (ip, art, port). */
+static int inc_cmp(const void *x, const void *y)
+{
+	const struct wpair *a = x, *b = y;
+
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	if (a->art != b->art)
+		return a->art < b->art ? -1 : 1;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* Steps q once and resets it; *changed (may be NULL) gets its changes. */
+static int step_once(struct bph_db_stmt *q, int64_t *changed)
+{
+	int rc = bph_db_step(q);
+
+	if (rc == BPH_DB_DONE && changed)
+		*changed = bph_db_changes(q);
+	bph_db_reset(q);
+	return rc == BPH_DB_DONE ? 0 : rc < 0 ? rc : BPH_ERR_DB;
+}
+
+/* New observations into services in (ip, hash) order; those the store
+ * holds already lose their record in the batch (as drop_stored()). */
+static int rows_services(struct bph_db *db, int64_t scan_id,
+			 struct bph_wbatch *b, const size_t *order, size_t n,
+			 size_t *added)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(db,
+				"INSERT INTO services(scan_id, ip, port, state,"
+				" seen, hash, record) VALUES (?, ?, ?, ?, ?, ?,"
+				" ?) ON CONFLICT (ip, hash) DO NOTHING",
+				&q);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct wobs *o = &b->obs[order[i]];
+		int64_t changed = 0;
+		bph_db_bind_int64(q, 1, scan_id);
+		bph_db_bind_int64(q, 2, o->ip);
+		bph_db_bind_int64(q, 3, o->port);
+		bph_db_bind_text(q, 4, o->state);
+		bph_db_bind_int64(q, 5, o->seen);
+		bph_db_bind_int64(q, 6, o->hash);
+		rc = bph_db_bind_text(q, 7, o->record);
+		if (!rc)
+			rc = step_once(q, &changed);
+		if (!rc && !changed)
+			o->record = NULL;
+		*added += (size_t)changed;
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* The addresses of new open observations into hosts. */
+static int rows_hosts(struct bph_db *db, const struct bph_wbatch *b,
+		      const size_t *order, size_t n)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    db, "INSERT INTO hosts(ip) VALUES (?) ON CONFLICT DO NOTHING", &q);
+	bool any = false;
+	uint32_t last = 0;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		const struct wobs *o = &b->obs[order[i]];
+		if (!o->record || strcmp(o->state, "open") ||
+		    (any && o->ip == last))
+			continue;
+		any = true;
+		last = o->ip;
+		rc = bph_db_bind_int64(q, 1, o->ip);
+		if (!rc)
+			rc = step_once(q, NULL);
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* The artifacts of new observations as pairs: *n of them in *out. */
+static int rows_pairs(const struct bph_wbatch *b, struct wpair **out, size_t *n)
+{
+	*n = 0;
+	if (!(*out = malloc((b->n_arts + 1) * sizeof(**out))))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < b->n_arts; i++) {
+		const struct wart *a = &b->arts[i];
+		const struct wobs *o = &b->obs[a->obs];
+		if (o->record)
+			(*out)[(*n)++] =
+			    (struct wpair){a->art, o->seen, o->ip, a->port};
+	}
+	return 0;
+}
+
+/* The distinct (art, ip) pairs into art_hosts; those it did not hold
+ * count as new holders of their artifact (as add_holders()). */
+static int rows_art_hosts(struct bph_db *db, struct wpair *p, size_t n)
+{
+	struct holders h = {0};
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(db,
+				"INSERT INTO art_hosts(art, ip) VALUES (?, ?)"
+				" ON CONFLICT DO NOTHING",
+				&q);
+
+	qsort(p, n, sizeof(*p), pair_cmp);
+	for (size_t i = 0; !rc && i < n; i++) {
+		int64_t changed = 0;
+		if (i && p[i].art == p[i - 1].art && p[i].ip == p[i - 1].ip)
+			continue;
+		bph_db_bind_int64(q, 1, p[i].art);
+		rc = bph_db_bind_int64(q, 2, p[i].ip);
+		if (!rc)
+			rc = step_once(q, &changed);
+		if (!rc && changed)
+			rc = holders_add(&h, p[i].art);
+	}
+	bph_db_finalize(q);
+	if (!rc && h.used)
+		rc = holders_rows(db, &h);
+	free(h.art);
+	free(h.n);
+	return rc;
+}
+
+/* One host_arts upsert per (ip, art, port) with its first and last time
+ * in the batch (as merge_sql's GROUP BY). */
+static int rows_host_arts(struct bph_db *db, struct wpair *p, size_t n)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    db,
+	    "INSERT INTO host_arts(ip, art, port, first_seen, last_seen)"
+	    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ip, art, port) DO UPDATE SET"
+	    " first_seen = CASE WHEN excluded.first_seen < host_arts.first_seen"
+	    " THEN excluded.first_seen ELSE host_arts.first_seen END,"
+	    " last_seen = CASE WHEN excluded.last_seen > host_arts.last_seen"
+	    " THEN excluded.last_seen ELSE host_arts.last_seen END",
+	    &q);
+
+	qsort(p, n, sizeof(*p), inc_cmp);
+	for (size_t i = 0, j; !rc && i < n; i = j) {
+		int64_t lo = p[i].seen, hi = p[i].seen;
+		for (j = i + 1; j < n && !inc_cmp(&p[i], &p[j]); j++) {
+			lo = p[j].seen < lo ? p[j].seen : lo;
+			hi = p[j].seen > hi ? p[j].seen : hi;
+		}
+		bph_db_bind_int64(q, 1, p[i].ip);
+		bph_db_bind_int64(q, 2, p[i].art);
+		bph_db_bind_int64(q, 3, p[i].port);
+		bph_db_bind_int64(q, 4, lo);
+		rc = bph_db_bind_int64(q, 5, hi);
+		if (!rc)
+			rc = step_once(q, NULL);
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* The observations to write (not repeated within the batch) in (ip,
+ * hash) order, into *order (*n of them). */
+static int rows_order(const struct bph_wbatch *b, size_t **order, size_t *n)
+{
+	*n = 0;
+	if (!(*order = malloc((b->n_obs + 1) * sizeof(**order))))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < b->n_obs; i++)
+		if (b->obs[i].record)
+			(*order)[(*n)++] = i;
+	qsort_r(*order, *n, sizeof(**order), obs_cmp, b->obs);
+	return 0;
+}
+
+static int write_rows(struct bph_store *st, int64_t scan_id,
+		      struct bph_wbatch *b, size_t *added)
+{
+	size_t *order = NULL, n = 0, n_pairs = 0;
+	struct wpair *pairs = NULL;
+	int rc = rows_order(b, &order, &n);
+
+	if (!rc)
+		rc = rows_services(st->db, scan_id, b, order, n, added);
+	if (!rc)
+		rc = resolve_arts(st, b);
+	if (!rc)
+		rc = rows_hosts(st->db, b, order, n);
+	if (!rc)
+		rc = rows_pairs(b, &pairs, &n_pairs);
+	if (!rc)
+		rc = rows_art_hosts(st->db, pairs, n_pairs);
+	if (!rc)
+		rc = rows_host_arts(st->db, pairs, n_pairs);
+	free(order);
+	free(pairs);
+	return rc;
+}
+
 int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 			  struct bph_wbatch *b, size_t *added)
 {
@@ -682,6 +920,8 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 	*added = 0;
 	if (!rc && !st->arts && !(st->arts = bph_artdict_new(ARTDICT_MAX)))
 		rc = BPH_ERR_NOMEM;
+	if (!rc && bph_db_backend(db) == BPH_DB_SQLITE)
+		return write_rows(st, scan_id, b, added);
 	if (!rc)
 		rc = clear_stage(db);
 	if (!rc)
