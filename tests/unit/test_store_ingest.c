@@ -2,9 +2,9 @@
  * Imports of whole files into a store (store/store_import.c,
  * store/import_lines.c, store/store_write.c): idempotence, pipes, a byte
  * order mark, garbage, nmap XML with a long prologue, entity bombs, lines
- * cut at chunk borders, the counts reported, and a real allocation
- * failure (an address-space limit) reported as one, never as the end of
- * the file.
+ * cut at chunk borders, the counts reported, the rows the writer keeps,
+ * and a real allocation failure (an address-space limit) reported as one,
+ * never as the end of the file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,6 +145,79 @@ static void test_twice_adds_nothing(void **state)
 	assert_int_equal(count(f->db, "SELECT sum(holders) FROM arts"),
 			 count(f->db, "SELECT count(*) FROM art_hosts"));
 	free(data);
+}
+
+/* The writer's rows on SQLite (store_write.c, write_rows): services
+ * numbered in (address, hash) order within a batch, hosts only for open
+ * services, one art_hosts pair per (artifact, host) counted once in
+ * holders, host_arts with the first and last time over observations and
+ * imports, repeats and stored observations adding nothing. */
+static const char rows_a[] =
+    "{\"ip\":\"198.18.0.9\",\"port\":22,\"state\":\"open\",\"seen\":500,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n"
+    "{\"ip\":\"198.18.0.9\",\"port\":22,\"state\":\"open\",\"seen\":300,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n"
+    "{\"ip\":\"198.18.0.9\",\"port\":22,\"state\":\"open\",\"seen\":300,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n"
+    "{\"ip\":\"198.18.0.5\",\"port\":22,\"state\":\"open\",\"seen\":400,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n"
+    "{\"ip\":\"198.18.0.7\",\"port\":23,\"state\":\"closed\",\"seen\":400}\n"
+    "{\"ip\":\"198.18.0.1\",\"port\":2222,\"state\":\"open\",\"seen\":450,"
+    "\"ssh\":{\"hassh_server\":\"bb\"}}\n";
+static const char rows_b[] =
+    "{\"ip\":\"198.18.0.9\",\"port\":22,\"state\":\"open\",\"seen\":900,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n"
+    "{\"ip\":\"198.18.0.9\",\"port\":22,\"state\":\"open\",\"seen\":300,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n"
+    "{\"ip\":\"198.18.0.1\",\"port\":2222,\"state\":\"open\",\"seen\":100,"
+    "\"ssh\":{\"hassh_server\":\"aa\"}}\n";
+
+static void test_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	char *msgs = NULL;
+
+	write_file(f->in, rows_a, sizeof(rows_a) - 1);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	assert_int_equal(s.records, 6);
+	assert_int_equal(s.added, 5); /* one line twice */
+	/* ids in address order: .1, .5, .7, then .9's two */
+	assert_int_equal(count(f->db, "SELECT count(*) FROM services a"
+				      " JOIN services b ON b.id = a.id + 1"
+				      " WHERE b.ip < a.ip"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT min(id) FROM services WHERE"
+				      " ip = 3323068417"),
+			 1);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM hosts"), 3);
+	assert_int_equal(count(f->db, "SELECT holders FROM arts WHERE"
+				      " value = 'aa'"),
+			 2);
+	assert_int_equal(count(f->db, "SELECT first_seen * 1000 + last_seen"
+				      " FROM host_arts WHERE ip = 3323068425"),
+			 300500);
+	write_file(f->in, rows_b, sizeof(rows_b) - 1);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	assert_int_equal(s.added, 2); /* .9 at 300 is stored already */
+	assert_int_equal(count(f->db, "SELECT holders FROM arts WHERE"
+				      " value = 'aa'"),
+			 3);
+	assert_int_equal(count(f->db, "SELECT first_seen * 1000 + last_seen"
+				      " FROM host_arts WHERE ip = 3323068425"),
+			 300900);
+	/* the invariants: holders count art_hosts, which are host_arts'
+	 * distinct (artifact, host) pairs */
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts a WHERE"
+				      " holders != (SELECT count(*) FROM"
+				      " art_hosts h WHERE h.art = a.id)"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM art_hosts"),
+			 count(f->db, "SELECT count(*) FROM (SELECT DISTINCT"
+				      " art, ip FROM host_arts)"));
+	assert_int_equal(count(f->db, "SELECT count(*) FROM art_hosts"), 4);
 }
 
 struct feeder {
@@ -418,6 +491,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_twice_adds_nothing, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bom_and_garbage, setup,
 					    teardown),
