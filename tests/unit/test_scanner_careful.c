@@ -4,9 +4,9 @@
  * an sshd with MaxStartups 3:100:3 probed as twelve services at once,
  * listeners that close, reset or drop their first connections, and a
  * closed port. Checks that what a limited server drops is retried until
- * every host key is in (each equal to ssh-keygen's), and that what still
+ * every host key is in (each equal to ssh-keygen's), that what still
  * fails says why (refused, reset, closed before banner), never "unexpected
- * protocol".
+ * protocol", and that the caps per address and per /24 hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -28,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fingerprints/record.h"
@@ -267,6 +269,163 @@ static const char *error_of(const struct bph_service *s)
 	return NULL;
 }
 
+/* ---- a server that counts the connections it holds --------------------- */
+
+#define HOLD_MS	   100 /* a held connection ends, server side, after this */
+#define HOLD_ADDRS 4   /* it listens on 127.0.0.1 .. 127.0.0.4 */
+#define HOLD_MAX   256
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The connections the server holds: each one's end and address. */
+struct held {
+	int n, fd[HOLD_MAX], addr[HOLD_MAX], on[HOLD_ADDRS];
+	long long until[HOLD_MAX];
+};
+
+/* Closes the held connections whose time is up. */
+static void expire(struct held *h, long long now)
+{
+	int k = 0;
+
+	for (int i = 0; i < h->n; i++) {
+		if (h->until[i] <= now) {
+			close(h->fd[i]);
+			h->on[h->addr[i]]--;
+			continue;
+		}
+		h->fd[k] = h->fd[i];
+		h->addr[k] = h->addr[i];
+		h->until[k++] = h->until[i];
+	}
+	h->n = k;
+}
+
+/* peak[0]: the most connections held at once; peak[1]: to one address. */
+static void count(const struct held *h, int addr, atomic_int *peak)
+{
+	if (h->n > atomic_load(&peak[0]))
+		atomic_store(&peak[0], h->n);
+	if (h->on[addr] > atomic_load(&peak[1]))
+		atomic_store(&peak[1], h->on[addr]);
+}
+
+/*
+ * Closes each connection HOLD_MS after accepting it, having sent nothing,
+ * and counts what it holds (count()). The counts are never more than the
+ * client's: the engine waits far longer than HOLD_MS for a silent server's
+ * first byte (detect_wait_ms), so it leaves a connection only after the
+ * server's close, and every accept first closes what is due by then; a
+ * connection counted beside another was open beside it at the client too,
+ * at any load. (A server that greets would not do: the engine itself ends
+ * a greeting connection after a quiet spell, and the server could not
+ * tell that apart from a connection still held without a race.)
+ */
+static void holder_loop(const int *lfd, atomic_int *peak)
+{
+	static struct held h;
+	struct pollfd p[HOLD_ADDRS];
+	int c;
+
+	for (int i = 0; i < HOLD_ADDRS; i++)
+		p[i] = (struct pollfd){lfd[i], POLLIN, 0};
+	for (;;) {
+		poll(p, HOLD_ADDRS, h.n ? 5 : -1);
+		expire(&h, now_ms());
+		for (int i = 0; i < HOLD_ADDRS; i++)
+			while (h.n < HOLD_MAX &&
+			       (c = accept4(lfd[i], NULL, NULL, 0)) >= 0) {
+				long long now = now_ms();
+				expire(&h, now);
+				h.fd[h.n] = c;
+				h.addr[h.n] = i;
+				h.until[h.n++] = now + HOLD_MS;
+				h.on[i]++;
+				count(&h, i, peak);
+			}
+	}
+}
+
+/* Listens on 127.0.0.k:port, k = 1..HOLD_ADDRS, in a child; its pid. */
+static pid_t start_holder(uint16_t port, atomic_int *peak)
+{
+	int lfd[HOLD_ADDRS], one = 1;
+	pid_t pid;
+
+	for (int k = 0; k < HOLD_ADDRS; k++) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons(port),
+					.sin_addr = {htonl(LOOPBACK + k)}};
+		lfd[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(lfd[k] >= 0);
+		setsockopt(lfd[k], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		assert_int_equal(bind(lfd[k], (struct sockaddr *)&a, sizeof(a)),
+				 0);
+		assert_int_equal(listen(lfd[k], 64), 0);
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		signal(SIGPIPE, SIG_IGN);
+		holder_loop(lfd, peak);
+	}
+	for (int k = 0; k < HOLD_ADDRS; k++)
+		close(lfd[k]);
+	return pid;
+}
+
+/* 8 services, two per address of 127.0.0.1-4 (one /24), probed with the
+ * caps given; the most connections the server held at once, in all
+ * (*total) and to one address (*host). */
+static void held_at_once(int per_host, int per_net, int *total, int *host)
+{
+	enum { N = 2 * HOLD_ADDRS };
+	atomic_int *peak = mmap(NULL, 2 * sizeof(*peak), PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint16_t port = bph_test_free_port();
+	struct bph_service s[N];
+	struct bph_engine_cfg cfg;
+	pid_t pid;
+
+	assert_true(peak != MAP_FAILED);
+	atomic_store(&peak[0], 0);
+	atomic_store(&peak[1], 0);
+	pid = start_holder(port, peak);
+	for (int i = 0; i < N; i++) {
+		svc_init(&s[i], port);
+		s[i].ip = LOOPBACK + (uint32_t)(i % HOLD_ADDRS);
+	}
+	fast_cfg(&cfg);
+	/* the server ends every connection long before these, so every
+	 * connection's end is the server's */
+	cfg.detect_wait_ms = 20000;
+	cfg.io_timeout_ms = 30000;
+	cfg.host_budget_ms = 120000;
+	cfg.retries = 0;
+	cfg.jarm = false;
+	cfg.max_per_host = per_host;
+	cfg.max_per_net = per_net;
+	assert_int_equal(bph_engine_run(&cfg, s, N, NULL, 0), 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < N; i++) { /* every one reached the server */
+		assert_non_null(error_of(&s[i]));
+		assert_non_null(
+		    strstr(error_of(&s[i]), "closed before banner"));
+		bph_service_clear(&s[i]);
+	}
+	*total = atomic_load(&peak[0]);
+	*host = atomic_load(&peak[1]);
+	munmap(peak, 2 * sizeof(*peak));
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 /* Twelve services of one sshd that takes three unauthenticated
@@ -388,6 +547,31 @@ static void test_budget_bounds_retries(void **state)
 	bph_service_clear(&s);
 }
 
+/* At most max_per_host connections to one address, whatever the /24
+ * allows (two services on each of four addresses); and the /24's limit
+ * over all of them. */
+static void test_cap_per_host(void **state)
+{
+	int total, host;
+
+	(void)state;
+	held_at_once(1, 16, &total, &host);
+	assert_int_equal(host, 1);
+	held_at_once(2, 1, &total, &host);
+	assert_int_equal(total, 1);
+}
+
+/* At most max_per_net connections to one /24 across its addresses. */
+static void test_cap_per_net(void **state)
+{
+	int total, host;
+
+	(void)state;
+	held_at_once(4, 3, &total, &host);
+	assert_true(total >= 1);
+	assert_true(total <= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +579,8 @@ int main(void)
 	    cmocka_unit_test(test_flaky),
 	    cmocka_unit_test(test_budget_bounds_retries),
 	    cmocka_unit_test(test_maxstartups),
+	    cmocka_unit_test(test_cap_per_host),
+	    cmocka_unit_test(test_cap_per_net),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
