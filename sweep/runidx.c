@@ -424,6 +424,7 @@ struct bph_runidx_reader {
 	bool graph;
 	char **kinds;
 	uint32_t last_cand_ip, addr_ip;
+	uint32_t last_host; /* the hosts' section: the last address */
 	int last_cand_port;
 	bool any_cand, addr_any;
 };
@@ -513,10 +514,14 @@ static int read_host(struct bph_runidx_reader *r, struct rbuf *b)
 	char s[16];
 	int rc;
 
-	if (b->bad || ip > UINT32_MAX)
+	/* in address order, as the evaluation's graph holds them (the run's
+	 * records come so): each once, so appended without a lookup */
+	if (b->bad || ip > UINT32_MAX ||
+	    (r->got[N_HOSTS] && ip <= r->last_host))
 		return BPH_ERR_FORMAT;
+	r->last_host = (uint32_t)ip;
 	bph_ip_str((uint32_t)ip, s);
-	rc = bph_graph_intern_host(r->L->g, s, &ix);
+	rc = bph_graph_push_host(r->L->g, s, &ix);
 	return !rc && ix != r->got[N_HOSTS] ? BPH_ERR_FORMAT : rc;
 }
 
