@@ -11,6 +11,7 @@
 
 #include "cluster/cluster_int.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 int bph_cl_ipcmp(const char *a, const char *b)
 {
@@ -123,6 +124,7 @@ static int radix_sort(struct art_key *v, size_t n)
 	struct art_key *tmp = malloc((n + 1) * sizeof(*tmp)), *a = v, *b = tmp;
 	size_t *count = malloc((1u << 16) * sizeof(*count));
 
+	bph_advise_huge(tmp, (n + 1) * sizeof(*tmp));
 	for (int shift = 0; tmp && count && shift < 64; shift += 16) {
 		size_t sum = 0;
 		memset(count, 0, (1u << 16) * sizeof(*count));
@@ -294,6 +296,7 @@ static int copy_incidences(struct run *r)
 
 	c->n_inc = r->g->n_inc;
 	c->inc = malloc((c->n_inc + 1) * sizeof(*c->inc));
+	bph_advise_huge(c->inc, (c->n_inc + 1) * sizeof(*c->inc));
 	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
 	if (!cur || !c->inc || !c->inc_off) {
 		free(cur);

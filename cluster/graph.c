@@ -10,6 +10,7 @@
 
 #include "cluster/cluster_int.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 struct bph_graph *bph_graph_new(void)
 {
@@ -56,6 +57,7 @@ static int reserve(void **v, size_t n, size_t *cap, size_t sz)
 	p = realloc(*v, ncap * sz);
 	if (!p)
 		return BPH_ERR_NOMEM;
+	bph_advise_huge(p, ncap * sz); /* a million hosts' incidences */
 	*v = p;
 	*cap = ncap;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "cluster/cluster_int.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 /* Candidate pair: the best artifact of each family both hosts share. */
 struct pair {
@@ -31,6 +32,7 @@ static struct pair *pair_get(struct run *r, uint32_t a, uint32_t b)
 		struct pair *p = realloc(r->pairs, cap * sizeof(*p));
 		if (!p)
 			return NULL;
+		bph_advise_huge(p, cap * sizeof(*p));
 		r->pairs = p;
 		r->cap_pairs = cap;
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 #define BLOCK_MIN ((size_t)1 << 20)
 
@@ -112,6 +113,7 @@ static int rehash(struct bph_strmap *m, size_t cap)
 		*m = old;
 		return BPH_ERR_NOMEM;
 	}
+	bph_advise_huge(m->slots, m->cap * sizeof(*m->slots));
 	for (size_t i = 0; i < old.cap; i++) {
 		const char *k = old.slots[i].key;
 		if (k)

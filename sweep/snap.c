@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 static const char *const field_names[BPH_SF_COUNT] = {
     [BPH_SF_PROTO] = "proto",
@@ -149,6 +150,7 @@ int bph_snap_reserve(struct bph_snap *sn, size_t k)
 	struct bph_snap_svc *v = realloc(sn->v, cap * sizeof(*v));
 	if (!v)
 		return BPH_ERR_NOMEM;
+	bph_advise_huge(v, cap * sizeof(*v)); /* 256 MB for 1M services */
 	sn->v = v;
 	sn->cap = cap;
 	return 0;

@@ -1,0 +1,25 @@
+/*
+ * hugemem.h - asking the kernel for transparent huge pages behind a large
+ * array. Where the system leaves them to madvise (Debian's default), a
+ * program whose arrays are hundreds of MiB otherwise faults them in 4 KiB
+ * pages; on a virtual machine that was a fifth to a half of `bphound
+ * diff`'s CPU time (docs/performance.md "Sweeps").
+ */
+#ifndef BPH_FINGERPRINTS_HUGEMEM_H
+#define BPH_FINGERPRINTS_HUGEMEM_H
+
+#include <stddef.h>
+
+/* Arrays smaller than this are left alone (a huge page is 2 MiB). */
+#define BPH_HUGE_MIN ((size_t)4 << 20)
+
+/*
+ * Marks the whole 2 MiB pages inside [p, p + len) for huge pages
+ * (madvise MADV_HUGEPAGE) when len >= BPH_HUGE_MIN; a hint only, so
+ * nothing is returned and any refusal (no THP, another OS) is ignored.
+ * Call it after each malloc or realloc of a large array: a moved array
+ * is new memory. NULL-safe.
+ */
+void bph_advise_huge(void *p, size_t len);
+
+#endif
