@@ -18,12 +18,18 @@
  * the store's ids are too sparse and the rows are joined instead. */
 #define MAX_ART_ID (1u << 28)
 
-/* map[] during the load: 0 an id no incidence uses, USED one that some
- * use, IX(i) one interned as g's artifact i; at the end, g's index or
- * UINT32_MAX (an incidence whose artifact no row of arts has: dropped, as
- * the join dropped it). */
-#define USED  1u
-#define IX(i) ((i) + 2u)
+/* map[] during the load: 0 an id no row of arts gave g, IX(i) one
+ * interned as g's artifact i; at the end, g's index or UINT32_MAX (an
+ * incidence whose artifact no row of arts has: dropped, as the join
+ * dropped it). Which ids the incidences use is a bitmap beside it (used):
+ * at a million hosts the ids come at random, and 4M bits stay in the
+ * cache where 4M words do not. */
+#define IX(i) ((i) + 1u)
+
+static bool is_used(const uint64_t *used, size_t id)
+{
+	return used[id / 64] >> (id % 64) & 1u;
+}
 
 /* The graph's hosts by address, with their indices in the graph. */
 struct hosts {
@@ -47,6 +53,23 @@ static int grow(struct hosts *h)
 	return 0;
 }
 
+/* a in dotted decimal, as bph_ip_str() gives it (whose snprintf is a
+ * tenth of reading a million hosts). */
+static void ip_str(uint32_t a, char out[16])
+{
+	char *p = out;
+
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned o = a >> shift & 255u;
+		if (o >= 100)
+			*p++ = (char)('0' + o / 100);
+		if (o >= 10)
+			*p++ = (char)('0' + o / 10 % 10);
+		*p++ = (char)('0' + o % 10);
+		*p++ = shift ? '.' : '\0';
+	}
+}
+
 /* Adds the host at address a to g (pushed: the hosts table's key and
  * host_of() keep them distinct) and to h at position at. */
 static int add_host(struct bph_graph *g, struct hosts *h, size_t at, uint32_t a,
@@ -55,7 +78,7 @@ static int add_host(struct bph_graph *g, struct hosts *h, size_t at, uint32_t a,
 	char ip[16];
 	int rc = h->n == h->cap ? grow(h) : 0;
 
-	bph_ip_str(a, ip);
+	ip_str(a, ip);
 	if (!rc)
 		rc = bph_graph_push_host(g, ip, ix);
 	if (rc)
@@ -84,9 +107,10 @@ static int load_hosts(struct bph_store *st, struct bph_graph *g,
 }
 
 /* The graph's index of the host at address a: a lookup in the sorted
- * addresses (the row before's host first), or a new host for a row whose
- * host the hosts table lacks (as the joined load added it; never in a
- * store bphound wrote), kept in the sorted addresses for its next row. */
+ * addresses (the row before's host, then the next, first), or a new
+ * host for a row whose host the hosts table lacks (as the joined load added it;
+ * never in a store bphound wrote), kept in the sorted addresses for its next
+ * row. */
 static int host_of(struct bph_graph *g, struct hosts *h, uint32_t a,
 		   uint32_t *ix)
 {
@@ -94,6 +118,10 @@ static int host_of(struct bph_graph *g, struct hosts *h, uint32_t a,
 
 	if (h->last < h->n && h->ip[h->last] == a) {
 		*ix = h->ix[h->last];
+		return 0;
+	}
+	if (h->last + 1 < h->n && h->ip[h->last + 1] == a) { /* the next */
+		*ix = h->ix[++h->last];
 		return 0;
 	}
 	while (lo < hi) {
@@ -110,9 +138,9 @@ static int host_of(struct bph_graph *g, struct hosts *h, uint32_t a,
 	return add_host(g, h, lo, a, ix);
 }
 
-/* The incidences, with the store's artifact ids (marked used in map). */
+/* The incidences, with the store's artifact ids (marked in used). */
 static int load_incidences(struct bph_store *st, struct bph_graph *g,
-			   struct hosts *h, uint32_t *map, size_t n_map)
+			   struct hosts *h, uint64_t *used, size_t n_map)
 {
 	struct bph_db_stmt *q = NULL;
 	uint32_t ix;
@@ -122,8 +150,10 @@ static int load_incidences(struct bph_store *st, struct bph_graph *g,
 
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		int64_t art = bph_db_column_int64(q, 1);
-		if (art < 0 || (uint64_t)art >= n_map)
-			continue; /* no such artifact: the join gave no row */
+		if (art < 0 || (uint64_t)art >= n_map) {
+			rc = 0; /* no such artifact: the join gave no row */
+			continue;
+		}
 		rc = host_of(g, h, (uint32_t)bph_db_column_int64(q, 0), &ix);
 		if (!rc)
 			rc = bph_graph_append(
@@ -131,8 +161,7 @@ static int load_incidences(struct bph_store *st, struct bph_graph *g,
 			    (uint16_t)bph_db_column_int64(q, 2),
 			    bph_db_column_int64(q, 3),
 			    bph_db_column_int64(q, 4));
-		if (!map[art])
-			map[art] = USED;
+		used[art / 64] |= UINT64_C(1) << (art % 64);
 	}
 	bph_db_finalize(q);
 	return rc;
@@ -140,8 +169,8 @@ static int load_incidences(struct bph_store *st, struct bph_graph *g,
 
 /* The artifacts the incidences use, into g (appended: the store's are
  * distinct). */
-static int load_arts(struct bph_store *st, struct bph_graph *g, uint32_t *map,
-		     size_t n_map)
+static int load_arts(struct bph_store *st, struct bph_graph *g,
+		     const uint64_t *used, uint32_t *map, size_t n_map)
 {
 	struct bph_db_stmt *q = NULL;
 	uint32_t ix;
@@ -149,15 +178,18 @@ static int load_arts(struct bph_store *st, struct bph_graph *g, uint32_t *map,
 	int rc;
 
 	for (size_t i = 0; i < n_map; i++)
-		n += map[i] == USED;
+		n += is_used(used, i);
 	rc = bph_graph_reserve_arts(g, n);
 	if (!rc)
 		rc = bph_db_prepare_stream(
 		    st->db, "SELECT id, kind, value FROM arts", &q);
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		int64_t id = bph_db_column_int64(q, 0);
-		if (id < 0 || (uint64_t)id >= n_map || map[id] != USED)
+		if (id < 0 || (uint64_t)id >= n_map ||
+		    !is_used(used, (size_t)id) || map[id]) {
+			rc = 0; /* not BPH_DB_ROW: the loop goes on */
 			continue;
+		}
 		/* arts_kv makes (kind, value) unique: nothing to look up */
 		rc = bph_graph_push_art(g, bph_db_column_text(q, 1),
 					bph_db_column_text(q, 2), &ix);
@@ -229,6 +261,7 @@ static int load_all(struct bph_store *st, struct bph_graph *g)
 {
 	struct hosts h = {0};
 	uint32_t *map = NULL;
+	uint64_t *used = NULL;
 	int64_t max;
 	int rc = max_art_id(st, &max);
 
@@ -237,15 +270,17 @@ static int load_all(struct bph_store *st, struct bph_graph *g)
 	else if (!rc) {
 		size_t n_map = (size_t)(max + 1);
 		map = calloc(n_map + 1, sizeof(*map));
-		rc = map ? load_hosts(st, g, &h) : BPH_ERR_NOMEM;
+		used = calloc(n_map / 64 + 1, sizeof(*used));
+		rc = map && used ? load_hosts(st, g, &h) : BPH_ERR_NOMEM;
 		if (!rc)
-			rc = load_incidences(st, g, &h, map, n_map);
+			rc = load_incidences(st, g, &h, used, n_map);
 		if (!rc)
-			rc = load_arts(st, g, map, n_map);
+			rc = load_arts(st, g, used, map, n_map);
 		if (!rc)
 			rc = bph_graph_renumber_arts(g, map, n_map);
 	}
 	free(map);
+	free(used);
 	free(h.ip);
 	free(h.ix);
 	return rc;

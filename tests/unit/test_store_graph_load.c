@@ -2,7 +2,8 @@
  * test_store_graph_load.c - bph_store_load_graph (store/graph_load.c) on
  * stores bphound never writes but may be given: an incidence whose host
  * the hosts table lacks (added once, as the joined load added it), and
- * artifact ids too sparse for the loader's array (the joined load).
+ * artifact ids too sparse for the loader's array (the joined load); and
+ * the addresses it formats, the artifacts it keeps and drops.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include "cluster/graph.h"
 #include "fingerprints/err.h"
+#include "fingerprints/record.h"
 #include "store/store.h"
 
 static void exec(const char *path, const char *sql)
@@ -91,10 +93,63 @@ static void test_missing_host_and_sparse_ids(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Every host's name as bph_ip_str() gives it (the loader formats its
+ * own); an artifact no incidence uses is left out, an incidence whose
+ * artifact no row of arts has is dropped, the others kept. */
+static void test_addresses_and_used_arts(void **state)
+{
+	(void)state;
+	/* ascending: the loader reads them by address */
+	static const uint32_t ips[] = {
+	    0u,	  1u,	     9u,	 10u,	      99u,	   100u,
+	    255u, 16777216u, 167797769u, 2147483648u, 3323068417u, 4294967295u};
+	char dir[] = "/tmp/bph-gload-XXXXXX", path[64], cmd[96], sql[128];
+	struct bph_store *st = NULL;
+	struct bph_graph *g = bph_graph_new();
+	char err[128], want[16];
+	size_t n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.db", dir);
+	assert_int_equal(
+	    bph_store_open(path, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
+	bph_store_close(st);
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO hosts VALUES (%u);",
+			 ips[i]);
+		exec(path, sql);
+	}
+	/* id 2 unused; 200 (under the largest id, 300) used but absent */
+	exec(path, "INSERT INTO arts(id, kind, value) VALUES"
+		   " (1, 'jarm', 'j1'), (2, 'jarm', 'j2'), (300, 'title', 't');"
+		   "INSERT INTO host_arts VALUES (0, 300, 80, 1, 2),"
+		   " (4294967295, 1, 443, 3, 4), (4294967295, 200, 443, 3, 4),"
+		   " (167797769, 300, 80, 5, 6);");
+	char *a = graph_text(path, &n);
+	assert_int_equal(n, sizeof(ips) / sizeof(ips[0]));
+	assert_string_equal(a, "0.0.0.0 title=t 80 1-2\n"
+			       "10.0.100.9 title=t 80 5-6\n"
+			       "255.255.255.255 jarm=j1 443 3-4\n");
+	free(a);
+	assert_int_equal(bph_store_open(path, 0, &st, err, sizeof(err)), 0);
+	assert_int_equal(bph_store_load_graph(st, g), 0);
+	assert_int_equal(g->n_arts, 2); /* j2 left out */
+	assert_int_equal(g->n_hosts, sizeof(ips) / sizeof(ips[0]));
+	for (size_t i = 0; i < g->n_hosts; i++) {
+		bph_ip_str(ips[i], want);
+		assert_string_equal(g->hosts[i], want);
+	}
+	bph_graph_free(g);
+	bph_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_missing_host_and_sparse_ids),
+	    cmocka_unit_test(test_addresses_and_used_arts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
