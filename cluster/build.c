@@ -13,6 +13,17 @@
 #include "fingerprints/err.h"
 #include "fingerprints/hugemem.h"
 
+/* How far ahead the loops below ask for the memory they will read at
+ * random (a counter or a string of an artifact among millions): at a
+ * million hosts those reads are cache misses, and asking early lets
+ * several be under way at once. */
+#define AHEAD 16
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 int bph_cl_ipcmp(const char *a, const char *b)
 {
 	struct in_addr x, y;
@@ -269,6 +280,8 @@ static int take_incidences(struct run *r)
 	g->n_inc = g->cap_inc = 0;
 	for (size_t i = 0; i < c->n_inc; i++) {
 		struct bph_incidence *in = &c->inc[i];
+		if (i + AHEAD < c->n_inc)
+			PREFETCH(&r->art_map[c->inc[i + AHEAD].art]);
 		in->host = r->host_map[in->host];
 		in->art = r->art_map[in->art];
 		if (in->last_seen > c->last_seen)
@@ -326,8 +339,24 @@ static int copy_incidences(struct run *r)
 const char bph_cl_why_cap[] = "shared by too many hosts";
 const char bph_cl_why_common[] = "on the common-artifacts list";
 
+/* The part of the common list whose entries have kind (empty when none
+ * has): artifacts come grouped by kind, so the list is cut once per kind
+ * and each artifact searched in its kind's entries only. */
+static struct bph_common common_of(const struct bph_common *l, const char *kind)
+{
+	size_t lo = 0, hi;
+
+	while (l && lo < l->n && strcmp(l->v[lo].kind, kind))
+		lo++;
+	for (hi = lo; l && hi < l->n && !strcmp(l->v[hi].kind, kind); hi++)
+		;
+	return (struct bph_common){l ? l->v + lo : NULL, l ? hi - lo : 0};
+}
+
+/* common: the part of the list with s's kind (common_of). */
 static const char *zero_reason(const struct run *r,
-			       const struct bph_art_stat *s, double *w)
+			       const struct bph_art_stat *s,
+			       const struct bph_common *common, double *w)
 {
 	const struct bph_kind_info *k = s->info;
 	size_t n = r->c->n_total;
@@ -338,7 +367,7 @@ static const char *zero_reason(const struct run *r,
 		return "kind not used for linking";
 	if (!r->o->family_on[k->family])
 		return "family disabled";
-	if (bph_common_find(r->common, s->kind, s->value))
+	if (common->n && bph_common_find(common, s->kind, s->value))
 		return bph_cl_why_common;
 	if (df < 2)
 		return "seen on one host only";
@@ -351,21 +380,58 @@ static const char *zero_reason(const struct run *r,
 	return *w > 0 ? NULL : "carried by every host";
 }
 
+/* Distinct hosts per artifact, counted in a compact array (the counts of
+ * a million hosts' incidences land at random: 4 bytes each, not a whole
+ * bph_art_stat). */
+static uint32_t *count_df(const struct bph_clustering *c, size_t n_arts)
+{
+	const struct bph_incidence *in = c->inc;
+	uint32_t *df = calloc(n_arts + 1, sizeof(*df));
+
+	for (size_t i = 0; df && i < c->n_inc; i++) { /* distinct (host, art) */
+		if (i + AHEAD < c->n_inc)
+			PREFETCH(&df[in[i + AHEAD].art]);
+		if (i == 0 || in[i].host != in[i - 1].host ||
+		    in[i].art != in[i - 1].art)
+			df[in[i].art]++;
+	}
+	return df;
+}
+
+/* Asks for what artifact_stats() reads at random for the artifacts
+ * after a: their strings' pointers, then the strings (the kind is
+ * compared with the one before's, the value looked up in the common
+ * list). */
+static void ahead(const struct run *r, size_t a)
+{
+	const struct bph_graph *g = r->g;
+
+	if (a + 2 * AHEAD < g->n_arts) {
+		PREFETCH(&g->kinds[r->art_of[a + 2 * AHEAD]]);
+		PREFETCH(&g->values[r->art_of[a + 2 * AHEAD]]);
+	}
+	if (a + AHEAD < g->n_arts) {
+		PREFETCH(g->kinds[r->art_of[a + AHEAD]]);
+		PREFETCH(g->values[r->art_of[a + AHEAD]]);
+	}
+}
+
 static int artifact_stats(struct run *r, size_t *pos)
 {
 	struct bph_clustering *c = r->c;
-	const struct bph_incidence *in = c->inc;
+	uint32_t *df = count_df(c, r->g->n_arts);
+	struct bph_common common = {NULL, 0};
 
-	c->arts = calloc(r->g->n_arts + 1, sizeof(*c->arts));
-	if (!c->arts)
+	c->arts = df ? calloc(r->g->n_arts + 1, sizeof(*c->arts)) : NULL;
+	if (!c->arts) {
+		free(df);
 		return BPH_ERR_NOMEM;
-	for (size_t i = 0; i < c->n_inc; i++) /* distinct (host, art) */
-		if (i == 0 || in[i].host != in[i - 1].host ||
-		    in[i].art != in[i - 1].art)
-			c->arts[in[i].art].df++;
+	}
 	c->n_total = r->stats ? r->stats->n_total : c->n_hosts;
 	for (size_t a = 0; a < r->g->n_arts; a++) {
 		struct bph_art_stat *s = &c->arts[a];
+		ahead(r, a);
+		s->df = df[a];
 		/* the store's count; never below what is here (a count that
 		 * lags a concurrent write must not undersize the rules') */
 		if (r->stats && r->stats->df[r->art_of[a]] > s->df)
@@ -377,11 +443,15 @@ static int artifact_stats(struct run *r, size_t *pos)
 		c->n_arts++;
 		/* artifacts come grouped by kind (order_arts): most have
 		 * the kind of the one before */
-		s->info = a > 0 && !strcmp(s[-1].kind, s->kind)
-			      ? s[-1].info
-			      : bph_kind_lookup(s->kind);
-		s->why_zero = zero_reason(r, s, &s->weight);
+		if (a > 0 && !strcmp(s[-1].kind, s->kind)) {
+			s->info = s[-1].info;
+		} else {
+			s->info = bph_kind_lookup(s->kind);
+			common = common_of(r->common, s->kind);
+		}
+		s->why_zero = zero_reason(r, s, &common, &s->weight);
 	}
+	free(df);
 	return 0;
 }
 
@@ -393,12 +463,15 @@ static int index_by_art(struct run *r)
 	size_t *off = calloc(c->n_arts + 2, sizeof(size_t)), n = 0;
 	struct art_row *v;
 
-	for (size_t k = 0; off && k < c->n_inc; k++)
+	for (size_t k = 0; off && k < c->n_inc; k++) {
+		if (k + AHEAD < c->n_inc)
+			PREFETCH(&off[c->inc[k + AHEAD].art + 1]);
 		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
 		    c->inc[k].art != c->inc[k - 1].art) {
 			off[c->inc[k].art + 1]++;
 			n++;
 		}
+	}
 	v = off ? malloc((n + 1) * sizeof(*v)) : NULL;
 	if (!v) {
 		free(off);
@@ -406,11 +479,16 @@ static int index_by_art(struct run *r)
 	}
 	for (size_t a = 0; a < c->n_arts; a++)
 		off[a + 1] += off[a];
-	for (size_t k = 0; k < c->n_inc; k++)
+	for (size_t k = 0; k < c->n_inc; k++) {
+		if (k + AHEAD < c->n_inc)
+			PREFETCH(&off[c->inc[k + AHEAD].art]);
+		if (k + AHEAD / 2 < c->n_inc) /* off[] asked for above */
+			PREFETCH(&v[off[c->inc[k + AHEAD / 2].art]]);
 		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
 		    c->inc[k].art != c->inc[k - 1].art)
 			v[off[c->inc[k].art]++] = (struct art_row){
 			    c->inc[k].art, c->inc[k].host, c->inc[k].port};
+	}
 	free(off);
 	r->by_art = v;
 	r->n_by_art = n;
