@@ -6,6 +6,7 @@
 #include "cluster/export.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -318,10 +319,68 @@ static void values_write(struct bph_json_out *j, const struct bph_clustering *c,
 	bph_json_end(j, ']');
 }
 
+/* Host h's label artifacts by kind (titles, servers, subjects; each in
+ * the order bph_export_host_next gives them) and its artifact count, from
+ * one pass over its incidences instead of four. */
+#define HOST_LABELS_MAX 64
+struct host_labels {
+	uint32_t art[3][HOST_LABELS_MAX];
+	size_t n[3], n_arts;
+};
+
+/* Fills l; whether every label of host h fitted in it (else the caller
+ * walks the incidences by kind; the count is whole either way). */
+static bool labels_of(const struct bph_clustering *c, size_t h,
+		      struct host_labels *l)
+{
+	static const char *const kinds[3] = {
+	    BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
+	size_t pos = 0;
+	bool fits = true;
+	long a;
+
+	memset(l->n, 0, sizeof(l->n));
+	l->n_arts = 0;
+#if defined(__GNUC__) || defined(__clang__)
+	/* the next host's artifacts, read at random: asked for now */
+	for (size_t i = c->inc_off[h + 1], k = 0;
+	     h + 1 < c->n_hosts && i < c->inc_off[h + 2] && k < 16; i++, k++)
+		__builtin_prefetch(&c->arts[c->inc[i].art]);
+#endif
+	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
+		const struct bph_art_stat *s = &c->arts[a];
+		const char *k = s->info ? s->info->kind : s->kind;
+		l->n_arts++;
+		for (int i = 0; i < 3; i++) {
+			if (k[0] != kinds[i][0] || strcmp(k, kinds[i]))
+				continue;
+			if (l->n[i] == HOST_LABELS_MAX)
+				fits = false;
+			else
+				l->art[i][l->n[i]++] = (uint32_t)a;
+		}
+	}
+	return fits;
+}
+
+/* key: the values of l's label kind i, as values_write() gives them. */
+static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
+			 const struct host_labels *l, int i, const char *key)
+{
+	bph_json_key(j, key);
+	bph_json_begin(j, '[');
+	for (size_t k = 0; k < l->n[i]; k++) {
+		bph_json_next(j);
+		bph_json_text(j, c->arts[l->art[i][k]].value);
+	}
+	bph_json_end(j, ']');
+}
+
 /* Host h without annotations, as host_json() and a dump give it. */
 static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		       size_t h)
 {
+	struct host_labels l;
 	uint32_t id;
 
 	bph_json_next(j);
@@ -334,11 +393,17 @@ static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		bph_json_key(j, "community");
 		bph_json_int(j, id);
 	}
-	values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
-	values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
-	values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
+	if (labels_of(c, h, &l)) {
+		labels_write(j, c, &l, 0, "titles");
+		labels_write(j, c, &l, 1, "servers");
+		labels_write(j, c, &l, 2, "cert_subjects");
+	} else {
+		values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
+		values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
+		values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
+	}
 	bph_json_key(j, "n_artifacts");
-	bph_json_int(j, (int64_t)bph_export_host_n_artifacts(c, h));
+	bph_json_int(j, (int64_t)l.n_arts);
 	bph_json_end(j, '}');
 }
 

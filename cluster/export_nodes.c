@@ -11,6 +11,15 @@
 
 #include "fingerprints/buf.h"
 
+/* Whether s is of kind: a registry kind's name (equal to the artifact's)
+ * is read without a cache miss on the artifact's own string. */
+static bool kind_is(const struct bph_art_stat *s, const char *kind)
+{
+	const char *k = s->info ? s->info->kind : s->kind;
+
+	return k[0] == kind[0] && !strcmp(k, kind);
+}
+
 long bph_export_host_next(const struct bph_clustering *c, size_t h, size_t *pos,
 			  const char *kind)
 {
@@ -21,8 +30,7 @@ long bph_export_host_next(const struct bph_clustering *c, size_t h, size_t *pos,
 		/* incidences are sorted by art: skip repeats (other ports) */
 		if (i > c->inc_off[h] && c->inc[i - 1].art == a)
 			continue;
-		if (!kind || (c->arts[a].kind[0] == kind[0] &&
-			      !strcmp(c->arts[a].kind, kind))) {
+		if (!kind || kind_is(&c->arts[a], kind)) {
 			*pos = i + 1 - c->inc_off[h];
 			return (long)a;
 		}

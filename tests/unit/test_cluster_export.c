@@ -381,6 +381,74 @@ static json_t *cy_find(json_t *j, const char *what, const char *id)
 	return NULL;
 }
 
+/* Host ip's object in the "hosts" of the cluster JSON j. */
+static json_t *json_host(json_t *j, const char *ip)
+{
+	json_t *h;
+	size_t i;
+	json_array_foreach(json_object_get(j, "hosts"), i, h)
+	{
+		if (!strcmp(json_string_value(json_object_get(h, "ip")), ip))
+			return h;
+	}
+	return NULL;
+}
+
+/* The cluster JSON writes a host's labels from one pass over its
+ * incidences (more than its buffer holds: by kind, as before); the same
+ * as the Cytoscape node's, which are walked kind by kind. */
+static void test_many_labels(void **state)
+{
+	(void)state;
+	static const char *const ips[] = {"192.0.2.1", "192.0.2.2"};
+	static const int n_titles[] = {3, 70};
+	static const char *const keys[] = {"titles", "servers", "cert_subjects",
+					   "n_artifacts"};
+	struct bph_graph *g = bph_graph_new();
+	struct bph_clustering *c = NULL;
+	char v[32];
+	size_t len, cylen;
+
+	for (int h = 0; h < 2; h++) {
+		for (int i = 0; i < n_titles[h]; i++) {
+			snprintf(v, sizeof(v), "title %d", i);
+			bph_graph_add(g, ips[h], "title", v, 80, 1);
+			bph_graph_add(g, ips[h], "title", v, 8080, 1);
+			snprintf(v, sizeof(v), "CN=%d", i);
+			bph_graph_add(g, ips[h], "cert_subject", v, 443, 1);
+		}
+		bph_graph_add(g, ips[h], "server", "nginx", 80, 1);
+		bph_graph_add(g, ips[h], "jarm", "j", 443, 1);
+	}
+	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
+	bph_graph_free(g);
+	char *js = render(c, "json", &len),
+	     *cy = render(c, "cytoscape", &cylen);
+	json_t *j = json_loadb(js, len, 0, NULL),
+	       *y = json_loadb(cy, cylen, 0, NULL);
+	assert_non_null(j);
+	assert_non_null(y);
+	for (int h = 0; h < 2; h++) {
+		json_t *a = json_host(j, ips[h]),
+		       *b = cy_find(y, "nodes", ips[h]);
+		assert_non_null(a);
+		assert_non_null(b);
+		for (size_t k = 0; k < 4; k++)
+			assert_true(json_equal(json_object_get(a, keys[k]),
+					       json_object_get(b, keys[k])));
+		assert_int_equal(json_array_size(json_object_get(a, "titles")),
+				 n_titles[h]);
+		assert_int_equal(
+		    json_integer_value(json_object_get(a, "n_artifacts")),
+		    2 * n_titles[h] + 2);
+	}
+	json_decref(j);
+	json_decref(y);
+	free(js);
+	free(cy);
+	bph_clustering_free(c);
+}
+
 static void test_host_labels_text(void **state)
 {
 	(void)state;
@@ -1115,6 +1183,7 @@ int main(void)
 	    cmocka_unit_test(test_stix_ids),
 	    cmocka_unit_test(test_host_labels_xml),
 	    cmocka_unit_test(test_host_labels_text),
+	    cmocka_unit_test(test_many_labels),
 	    cmocka_unit_test(test_artifact_nodes),
 	    cmocka_unit_test(test_cert_subjects),
 	    cmocka_unit_test(test_communities),
