@@ -423,6 +423,7 @@ static int artifact_stats(struct run *r, size_t *pos)
 	struct bph_common common = {NULL, 0};
 
 	c->arts = df ? calloc(r->g->n_arts + 1, sizeof(*c->arts)) : NULL;
+	bph_advise_huge(c->arts, (r->g->n_arts + 1) * sizeof(*c->arts));
 	if (!c->arts) {
 		free(df);
 		return BPH_ERR_NOMEM;
@@ -473,6 +474,7 @@ static int index_by_art(struct run *r)
 		}
 	}
 	v = off ? malloc((n + 1) * sizeof(*v)) : NULL;
+	bph_advise_huge(v, (n + 1) * sizeof(*v));
 	if (!v) {
 		free(off);
 		return BPH_ERR_NOMEM;

@@ -6,19 +6,22 @@
 
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void bph_advise_huge(void *p, size_t len)
 {
 #ifdef MADV_HUGEPAGE
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t lo, hi;
+	long ps = sysconf(_SC_PAGESIZE);
+	uintptr_t page = ps > 0 ? (uintptr_t)ps : 4096, lo, hi;
 
 	if (!p || len < BPH_HUGE_MIN)
 		return;
-	lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-	hi = ((uintptr_t)p + len) & ~(huge - 1);
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+	/* out to whole pages, not in to whole huge pages: a large block is
+	 * its own mapping, and advising only part of it would split it in
+	 * three, which realloc's mremap cannot move (it would copy) */
+	lo = (uintptr_t)p & ~(page - 1);
+	hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+	(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 #else
 	(void)p;
 	(void)len;

@@ -14,8 +14,10 @@
 #define BPH_HUGE_MIN ((size_t)4 << 20)
 
 /*
- * Marks the whole 2 MiB pages inside [p, p + len) for huge pages
- * (madvise MADV_HUGEPAGE) when len >= BPH_HUGE_MIN; a hint only, so
+ * Marks the pages holding [p, p + len) for huge pages (madvise
+ * MADV_HUGEPAGE) when len >= BPH_HUGE_MIN: a block malloc maps alone is
+ * marked whole, so realloc still moves it without copying (mremap), and
+ * the kernel uses huge pages for its aligned 2 MiB. A hint only, so
  * nothing is returned and any refusal (no THP, another OS) is ignored.
  * Call it after each malloc or realloc of a large array: a moved array
  * is new memory. NULL-safe.
