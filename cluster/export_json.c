@@ -111,6 +111,50 @@ static int finish(const struct bph_json_out *j, char *err, size_t errlen)
 	return 0;
 }
 
+/* Host h's label artifacts by kind (titles, servers, subjects; each in
+ * the order bph_export_host_next gives them) and its artifact count, from
+ * one pass over its incidences instead of four. */
+#define HOST_LABELS_MAX 64
+struct label_set {
+	uint32_t art[3][HOST_LABELS_MAX];
+	size_t n[3], n_arts;
+};
+
+/* Fills l; whether every label of host h fitted in it (else the caller
+ * walks the incidences by kind; the count is whole either way). */
+static bool labels_of(const struct bph_clustering *c, size_t h,
+		      struct label_set *l)
+{
+	static const char *const kinds[3] = {
+	    BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
+	size_t pos = 0;
+	bool fits = true;
+	long a;
+
+	memset(l->n, 0, sizeof(l->n));
+	l->n_arts = 0;
+#if defined(__GNUC__) || defined(__clang__)
+	/* the next host's artifacts, read at random: asked for now */
+	for (size_t i = c->inc_off[h + 1], k = 0;
+	     h + 1 < c->n_hosts && i < c->inc_off[h + 2] && k < 16; i++, k++)
+		__builtin_prefetch(&c->arts[c->inc[i].art]);
+#endif
+	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
+		const struct bph_art_stat *s = &c->arts[a];
+		const char *k = s->info ? s->info->kind : s->kind;
+		l->n_arts++;
+		for (int i = 0; i < 3; i++) {
+			if (k[0] != kinds[i][0] || strcmp(k, kinds[i]))
+				continue;
+			if (l->n[i] == HOST_LABELS_MAX)
+				fits = false;
+			else
+				l->art[i][l->n[i]++] = (uint32_t)a;
+		}
+	}
+	return fits;
+}
+
 /* The cleaned values of host h's artifacts of kind, as an array. */
 static json_t *host_values(const struct bph_clustering *c, size_t h,
 			   const char *kind, int *bad)
@@ -138,17 +182,40 @@ static void host_community(json_t *o, const struct bph_clustering *c, size_t h,
 		set(o, "community", json_integer(id), bad);
 }
 
+/* The cleaned values of l's label kind i, as host_values() gives them. */
+static json_t *label_values(const struct bph_clustering *c,
+			    const struct label_set *l, int i, int *bad)
+{
+	json_t *a = json_array();
+
+	if (!a) {
+		(*bad)++;
+		return NULL;
+	}
+	for (size_t k = 0; k < l->n[i]; k++)
+		append(a, text(c->arts[l->art[i][k]].value), bad);
+	return a;
+}
+
 /* Sets the label attributes of host h (titles, servers, cert_subjects,
  * n_artifacts). */
 static void host_labels(json_t *o, const struct bph_clustering *c, size_t h,
 			int *bad)
 {
-	set(o, "titles", host_values(c, h, BPH_EXPORT_TITLE, bad), bad);
-	set(o, "servers", host_values(c, h, BPH_EXPORT_SERVER, bad), bad);
-	set(o, "cert_subjects", host_values(c, h, BPH_EXPORT_SUBJECT, bad),
-	    bad);
-	set(o, "n_artifacts",
-	    json_integer((json_int_t)bph_export_host_n_artifacts(c, h)), bad);
+	struct label_set l;
+
+	if (labels_of(c, h, &l)) {
+		set(o, "titles", label_values(c, &l, 0, bad), bad);
+		set(o, "servers", label_values(c, &l, 1, bad), bad);
+		set(o, "cert_subjects", label_values(c, &l, 2, bad), bad);
+	} else {
+		set(o, "titles", host_values(c, h, BPH_EXPORT_TITLE, bad), bad);
+		set(o, "servers", host_values(c, h, BPH_EXPORT_SERVER, bad),
+		    bad);
+		set(o, "cert_subjects",
+		    host_values(c, h, BPH_EXPORT_SUBJECT, bad), bad);
+	}
+	set(o, "n_artifacts", json_integer((json_int_t)l.n_arts), bad);
 }
 
 /* Adds an's facts to o: the members of its JSON object, else its flat
@@ -319,53 +386,9 @@ static void values_write(struct bph_json_out *j, const struct bph_clustering *c,
 	bph_json_end(j, ']');
 }
 
-/* Host h's label artifacts by kind (titles, servers, subjects; each in
- * the order bph_export_host_next gives them) and its artifact count, from
- * one pass over its incidences instead of four. */
-#define HOST_LABELS_MAX 64
-struct host_labels {
-	uint32_t art[3][HOST_LABELS_MAX];
-	size_t n[3], n_arts;
-};
-
-/* Fills l; whether every label of host h fitted in it (else the caller
- * walks the incidences by kind; the count is whole either way). */
-static bool labels_of(const struct bph_clustering *c, size_t h,
-		      struct host_labels *l)
-{
-	static const char *const kinds[3] = {
-	    BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
-	size_t pos = 0;
-	bool fits = true;
-	long a;
-
-	memset(l->n, 0, sizeof(l->n));
-	l->n_arts = 0;
-#if defined(__GNUC__) || defined(__clang__)
-	/* the next host's artifacts, read at random: asked for now */
-	for (size_t i = c->inc_off[h + 1], k = 0;
-	     h + 1 < c->n_hosts && i < c->inc_off[h + 2] && k < 16; i++, k++)
-		__builtin_prefetch(&c->arts[c->inc[i].art]);
-#endif
-	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
-		const struct bph_art_stat *s = &c->arts[a];
-		const char *k = s->info ? s->info->kind : s->kind;
-		l->n_arts++;
-		for (int i = 0; i < 3; i++) {
-			if (k[0] != kinds[i][0] || strcmp(k, kinds[i]))
-				continue;
-			if (l->n[i] == HOST_LABELS_MAX)
-				fits = false;
-			else
-				l->art[i][l->n[i]++] = (uint32_t)a;
-		}
-	}
-	return fits;
-}
-
 /* key: the values of l's label kind i, as values_write() gives them. */
 static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
-			 const struct host_labels *l, int i, const char *key)
+			 const struct label_set *l, int i, const char *key)
 {
 	bph_json_key(j, key);
 	bph_json_begin(j, '[');
@@ -380,7 +403,7 @@ static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
 static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		       size_t h)
 {
-	struct host_labels l;
+	struct label_set l;
 	uint32_t id;
 
 	bph_json_next(j);

@@ -394,9 +394,24 @@ static json_t *json_host(json_t *j, const char *ip)
 	return NULL;
 }
 
-/* The cluster JSON writes a host's labels from one pass over its
- * incidences (more than its buffer holds: by kind, as before); the same
- * as the Cytoscape node's, which are walked kind by kind. */
+/* Whether arr holds the values of host h's artifacts of kind, in the
+ * order bph_export_host_next() walks them (plain values: no cleaning). */
+static bool same_walk(const struct bph_clustering *c, json_t *arr, size_t h,
+		      const char *kind)
+{
+	size_t pos = 0, n = 0;
+	long a;
+
+	while ((a = bph_export_host_next(c, h, &pos, kind)) >= 0)
+		if (strcmp(json_string_value(json_array_get(arr, n++)),
+			   c->arts[a].value))
+			return false;
+	return n == json_array_size(arr);
+}
+
+/* The cluster JSON and the Cytoscape node write a host's labels from one
+ * pass over its incidences (more than the buffer holds: walked by kind):
+ * both as the walk by kind gives them. */
 static void test_many_labels(void **state)
 {
 	(void)state;
@@ -433,9 +448,17 @@ static void test_many_labels(void **state)
 		       *b = cy_find(y, "nodes", ips[h]);
 		assert_non_null(a);
 		assert_non_null(b);
+		long hx = bph_clustering_host(c, ips[h]);
+		assert_true(hx >= 0);
 		for (size_t k = 0; k < 4; k++)
 			assert_true(json_equal(json_object_get(a, keys[k]),
 					       json_object_get(b, keys[k])));
+		assert_true(same_walk(c, json_object_get(a, "titles"),
+				      (size_t)hx, "title"));
+		assert_true(same_walk(c, json_object_get(a, "servers"),
+				      (size_t)hx, "server"));
+		assert_true(same_walk(c, json_object_get(a, "cert_subjects"),
+				      (size_t)hx, "cert_subject"));
 		assert_int_equal(json_array_size(json_object_get(a, "titles")),
 				 n_titles[h]);
 		assert_int_equal(
