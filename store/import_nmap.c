@@ -3,7 +3,8 @@
  * one <port> element at a time is expanded into a tree and turned into a
  * record, so memory stays bounded by the largest port element whatever the
  * file's size. Documents that declare entities are refused before any is
- * expanded. Contract in store/import_nmap.h.
+ * expanded. A certificate seen before is decoded once (store/certcache.c).
+ * Contract in store/import_nmap.h.
  */
 #include "store/import_nmap.h"
 
@@ -22,9 +23,10 @@
 #include "fingerprints/ssh_wire.h"
 #include "fingerprints/x509fp.h"
 
-#define MAX_CERT (64 * 1024)
-#define MAX_KEY	 (16 * 1024)
-#define MAX_KEYS 16
+#define MAX_CERT   (64 * 1024)
+#define MAX_KEY	   (16 * 1024)
+#define MAX_KEYS   16
+#define CERT_SLOTS 4096 /* certificates remembered (as import_lines.c) */
 
 struct nctx {
 	bph_import_cb cb;
@@ -33,6 +35,9 @@ struct nctx {
 	char *err;
 	size_t errlen;
 	char xml_err[160]; /* libxml2's first error, with its line */
+	/* decoded certificates: a sweep's hosts share CDN and vendor ones;
+	 * NULL (no memory) decodes every one */
+	struct bph_certcache *cc;
 };
 
 static void skipped(struct nctx *n, const char *what, const char *ip,
@@ -86,7 +91,8 @@ int bph_import_is_nmap(const char *buf, size_t len)
 }
 
 /* ssl-cert: the PEM element into s->tls. */
-static int ssl_cert(const xmlNode *script, struct bph_service *s)
+static int ssl_cert(struct nctx *n, const xmlNode *script,
+		    struct bph_service *s)
 {
 	char *pem = elem(script, "pem");
 	BIO *bio = pem ? BIO_new_mem_buf(pem, -1) : NULL;
@@ -101,7 +107,8 @@ static int ssl_cert(const xmlNode *script, struct bph_service *s)
 		if (fresh && !(s->tls = bph_tls_info_new()))
 			rc = BPH_ERR_NOMEM;
 		else
-			rc = bph_x509_fill(der, (size_t)len, s->tls);
+			rc =
+			    bph_certcache_fill(n->cc, der, (size_t)len, s->tls);
 		if (!rc) {
 			s->tls->chain_len = 1;
 		} else if (fresh) { /* no half-filled tls part */
@@ -146,8 +153,10 @@ static int ssh_key(const xmlNode *table, struct bph_ssh_info *ssh)
 	return rc;
 }
 
-static int ssh_hostkey(const xmlNode *script, struct bph_service *s)
+static int ssh_hostkey(struct nctx *n, const xmlNode *script,
+		       struct bph_service *s)
 {
+	(void)n;
 	int rc = 0, any = 0;
 
 	if (!s->ssh && !(s->ssh = bph_ssh_info_new()))
@@ -161,8 +170,10 @@ static int ssh_hostkey(const xmlNode *script, struct bph_service *s)
 	return any ? 0 : rc ? rc : BPH_ERR_FORMAT;
 }
 
-static int http_title(const xmlNode *script, struct bph_service *s)
+static int http_title(struct nctx *n, const xmlNode *script,
+		      struct bph_service *s)
 {
+	(void)n;
 	char *t = elem(script, "title");
 	int rc = t ? 0 : BPH_ERR_FORMAT;
 
@@ -180,7 +191,7 @@ static int port_scripts(struct nctx *n, const xmlNode *port,
 {
 	static const struct {
 		const char *id;
-		int (*fn)(const xmlNode *, struct bph_service *);
+		int (*fn)(struct nctx *, const xmlNode *, struct bph_service *);
 	} scripts[] = {{"ssl-cert", ssl_cert},
 		       {"ssh-hostkey", ssh_hostkey},
 		       {"http-title", http_title}};
@@ -192,7 +203,7 @@ static int port_scripts(struct nctx *n, const xmlNode *port,
 		     i++) {
 			if (!attr_is(c, "id", scripts[i].id))
 				continue;
-			int rc = scripts[i].fn(c, s);
+			int rc = scripts[i].fn(n, c, s);
 			if (rc == BPH_ERR_NOMEM)
 				return rc;
 			if (rc)
@@ -393,19 +404,23 @@ static void xml_error(void *arg, const char *msg, xmlParserSeverities sev,
 int bph_import_nmap_stream(bph_import_read_fn rd, void *rctx, bph_import_cb cb,
 			   void *ctx, size_t *bad, char *err, size_t errlen)
 {
-	struct nctx n = {cb, ctx, bad, err, errlen, ""};
+	struct nctx n = {cb, ctx, bad, err, errlen, "", NULL};
 	xmlTextReaderPtr r;
 	int rc;
 
 	*bad = 0;
+	n.cc = bph_certcache_new(CERT_SLOTS);
 	/* no NOENT (no substitution), no DTDLOAD, no network, no HUGE: the
 	 * parser's default limits on names and text nodes stay on */
 	r = xmlReaderForIO(rd, NULL, rctx, "nmap.xml", NULL, XML_PARSE_NONET);
-	if (!r)
+	if (!r) {
+		bph_certcache_free(n.cc);
 		return BPH_ERR_NOMEM;
+	}
 	xmlTextReaderSetErrorHandler(r, xml_error, &n);
 	rc = read_all(&n, r);
 	xmlFreeTextReader(r);
+	bph_certcache_free(n.cc);
 	return rc;
 }
 

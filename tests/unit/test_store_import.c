@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "fingerprints/err.h"
@@ -360,6 +361,77 @@ static void test_helpers(void **state)
 	assert_int_equal(bph_import_time(NULL), 0);
 }
 
+/* der as PEM text (heap, NUL-terminated). */
+static char *to_pem(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data, *out;
+	long n;
+
+	assert_non_null(x);
+	assert_true(PEM_write_bio_X509(b, x) == 1);
+	n = BIO_get_mem_data(b, &data);
+	out = calloc(1, (size_t)n + 1);
+	memcpy(out, data, (size_t)n);
+	BIO_free(b);
+	X509_free(x);
+	return out;
+}
+
+/* nmap XML through the certificate cache (store/import_nmap.c): the
+ * fixture's certificate and a second one alternating over five hosts,
+ * then a broken one, each port with the hash decoding gives. */
+static void test_nmap_certs(void **state)
+{
+	(void)state;
+	size_t len, dlen, bad = 0;
+	char *xml = slurp("nmap_local.xml", &len), err[256] = "";
+	char *a = strstr(xml, "<elem key=\"pem\">"), *doc, *pem[3];
+	uint8_t *der = make_cert(&dlen);
+	struct bph_tls_info *ref = bph_tls_info_new();
+	struct got g = {0};
+	FILE *f;
+
+	assert_non_null(a);
+	a += strlen("<elem key=\"pem\">");
+	pem[0] = strndup(a, (size_t)(strstr(a, "</elem>") - a));
+	pem[1] = to_pem(der, dlen);
+	pem[2] = strdup("-----BEGIN CERTIFICATE-----\nAAAA\n"
+			"-----END CERTIFICATE-----\n");
+	assert_int_equal(bph_x509_fill(der, dlen, ref), 0);
+	static const int which[] = {0, 1, 0, 1, 0, 2};
+	f = open_memstream(&doc, &dlen);
+	fputs("<nmaprun>", f);
+	for (size_t i = 0; i < 6; i++)
+		fprintf(f,
+			"<host starttime=\"5\"><address addr=\"192.0.2.%zu\" "
+			"addrtype=\"ipv4\"/><ports><port protocol=\"tcp\" "
+			"portid=\"443\"><state state=\"open\"/><script "
+			"id=\"ssl-cert\"><elem key=\"pem\">%s</elem></script>"
+			"</port></ports></host>",
+			i + 1, pem[which[i]]);
+	fputs("</nmaprun>", f);
+	fclose(f);
+	assert_int_equal(bph_import_nmap(doc, strlen(doc), collect, &g, &bad,
+					 err, sizeof(err)),
+			 0);
+	assert_int_equal(g.n, 6);
+	assert_int_equal(bad, 1);
+	for (size_t i = 0; i < 6; i++)
+		assert_string_equal(g.cert[i], which[i] == 0 ? CERT
+					       : which[i] == 1
+						   ? ref->cert_sha256
+						   : "");
+	for (int i = 0; i < 3; i++)
+		free(pem[i]);
+	free(doc);
+	free(der);
+	free(xml);
+	bph_tls_info_free(ref);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_zgrab_fixture),
 	    cmocka_unit_test(test_zgrab_hostile),
 	    cmocka_unit_test(test_certcache),
+	    cmocka_unit_test(test_nmap_certs),
 	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
