@@ -14,6 +14,7 @@
 #include "cli/scan_run.h"
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
+#include "scanner/sandbox.h"
 #include "store/store.h"
 
 /* Ports a pivot probes when -p is not given: the services BPH panels and
@@ -28,6 +29,25 @@ static int scan_status(int rc, const struct bph_scan_result *res)
 	if (rc)
 		return bph_cli_status(rc);
 	return res->signo ? 128 + res->signo : BPH_EXIT_OK;
+}
+
+/* Checks that the scan may send, then confines the process that stays
+ * privileged: from here on it cannot exec, so a flaw in its checks of
+ * what the children hand it cannot start a program as root. Returns 0
+ * or an exit status after saying why. */
+static int may_send_confined(const struct bph_opts *o, const char *kind)
+{
+	char err[160];
+
+	if (o->dry_run)
+		return BPH_EXIT_OK;
+	if (!bph_scan_may_send(o))
+		return BPH_EXIT_USAGE; /* before the store is made */
+	if (bph_sandbox_enter(BPH_SANDBOX_SCANNER, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bphound %s: %s\n", kind, err);
+		return BPH_EXIT_FAIL;
+	}
+	return BPH_EXIT_OK;
 }
 
 /* `scan --resume`, `pivot --resume`: the store's last unfinished run of
@@ -48,8 +68,8 @@ static int resume_run(const struct bph_opts *o, const char *kind)
 			kind, o->ranges ? ", --ranges" : "");
 		return BPH_EXIT_USAGE;
 	}
-	if (!o->dry_run && !bph_scan_may_send(o))
-		return BPH_EXIT_USAGE; /* before the store is made */
+	if ((status = may_send_confined(o, kind)))
+		return status;
 	if ((status = bph_cli_open_store(o, &st)))
 		return status;
 	status = scan_status(bph_scan_resume(st, kind, o, &res), &res);
@@ -84,8 +104,8 @@ int bph_cmd_scan(const struct bph_opts *o)
 		fprintf(stderr, "bphound scan: -p PORTS is required\n");
 		return BPH_EXIT_USAGE;
 	}
-	if (!o->dry_run && !bph_scan_may_send(o))
-		return BPH_EXIT_USAGE; /* before the store is made */
+	if ((status = may_send_confined(o, "scan")))
+		return status;
 	if ((status = bph_cli_open_store(o, &st)))
 		return status;
 	status = scan_status(bph_scan_run(st, &job, &res), &res);
@@ -174,8 +194,8 @@ int bph_cmd_pivot(const struct bph_opts *o)
 			seed);
 		return BPH_EXIT_USAGE;
 	}
-	if (!o->dry_run && !bph_scan_may_send(o))
-		return BPH_EXIT_USAGE; /* before the store is made */
+	if ((status = may_send_confined(o, "pivot")))
+		return status;
 	max = 2 + (o->ranges ? strlen(o->ranges) : 0) + SCOPE_MAX;
 	specs = calloc(max, sizeof(*specs));
 	struct bph_scan_job job = {.kind = "pivot",

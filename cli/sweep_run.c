@@ -23,6 +23,7 @@
 #include "cli/scan_run.h"
 #include "fingerprints/buf.h"
 #include "fingerprints/err.h"
+#include "scanner/sandbox.h"
 #include "scanner/targets.h"
 #include "store/store.h"
 #include "store/sweep_store.h"
@@ -254,11 +255,25 @@ static int make_rows(const struct run_ctx *x, const struct bph_event_set *s,
 	return rc;
 }
 
+/* The webhook's delivery child gives up the sweep's privileges (root,
+ * or CAP_NET_RAW under the unit) as the probe worker does, before it
+ * reads the server's reply. */
+static int drop_for_delivery(void *ctx, char *err, size_t errlen)
+{
+	struct bph_identity id;
+	int rc = bph_identity_pick(NULL, &id, err, errlen);
+
+	(void)ctx;
+	return rc ? rc : bph_privs_drop(&id, err, errlen);
+}
+
 static void deliver(const struct run_ctx *x, size_t *ok, size_t *pending)
 {
+	const struct bph_confine cf = {drop_for_delivery, NULL};
+
 	*ok = *pending = 0;
 	if (!x->o->no_notify &&
-	    bph_outbox_deliver(x->st, x->cfg, stderr, ok, pending))
+	    bph_outbox_deliver(x->st, x->cfg, &cf, stderr, ok, pending))
 		fprintf(stderr, "bphound: notifications: reading the outbox "
 				"failed\n");
 }

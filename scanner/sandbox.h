@@ -57,9 +57,13 @@ enum bph_sandbox_kind {
 	 */
 	BPH_SANDBOX_CAPTURE,
 	/*
-	 * The scanner's own process after the drop (raw sockets, capture,
-	 * store): exec and ptrace kill it; the rest is as before, because
-	 * the store opens its journal files as it needs them.
+	 * The process of `scan` and `pivot` that stays privileged (raw
+	 * sockets, the children, the store), from before it opens anything:
+	 * exec, ptrace and the process_vm calls kill it (ptrace and those
+	 * stay allowed in a sanitizer build, whose leak check needs them);
+	 * the rest is allowed, because the store opens its journal files as
+	 * it needs them. Set on every thread (TSYNC). Not for `sweep run`,
+	 * which starts notification programs.
 	 */
 	BPH_SANDBOX_SCANNER,
 };

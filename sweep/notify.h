@@ -49,6 +49,17 @@ enum bph_send_result {
 	BPH_SEND_REJECTED = 2, /* refused for good (other 4xx): not retried */
 };
 
+/*
+ * How a channel that reads replies from the network gives up the
+ * sweep's privileges before it does (cli/sweep_run.c: the probe worker's
+ * drop, in a child forked per attempt). drop returns 0, or an error with
+ * a message in err; then nothing is sent.
+ */
+struct bph_confine {
+	int (*drop)(void *ctx, char *err, size_t errlen);
+	void *ctx;
+};
+
 /* One channel kind. */
 struct bph_channel {
 	const char *name; /* "webhook", ... as in the config */
@@ -66,10 +77,13 @@ struct bph_channel {
 	/*
 	 * Sends d once. Returns the outcome; *retry_after_ms may be set
 	 * (429 Retry-After); a reason goes into err for anything but
-	 * BPH_SEND_OK.
+	 * BPH_SEND_OK. cf (may be NULL): the webhook, which reads the
+	 * server's reply, sends from a child that first calls cf->drop;
+	 * the other channels read nothing back and ignore it.
 	 */
 	enum bph_send_result (*send)(const struct bph_notify_cfg *ch,
 				     const struct bph_delivery *d,
+				     const struct bph_confine *cf,
 				     uint64_t *retry_after_ms, char *err,
 				     size_t errlen);
 };

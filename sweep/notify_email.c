@@ -125,9 +125,11 @@ static int prepare(const struct bph_notify_cfg *ch,
 
 static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
 				      const struct bph_delivery *d,
+				      const struct bph_confine *cf,
 				      uint64_t *retry_after_ms, char *err,
 				      size_t errlen)
 {
+	(void)cf; /* reads nothing back from the network */
 	char *argv[] = {ch->sendmail ? ch->sendmail : "/usr/sbin/sendmail",
 			"-t", "-oi", NULL};
 	int rc = bph_spawn_input(argv, NULL, d->payload, d->len, ch->timeout_ms,

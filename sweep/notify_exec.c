@@ -73,9 +73,11 @@ static char **run_env(const struct bph_delivery *d)
 
 static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
 				      const struct bph_delivery *d,
+				      const struct bph_confine *cf,
 				      uint64_t *retry_after_ms, char *err,
 				      size_t errlen)
 {
+	(void)cf; /* reads nothing back from the network */
 	char **env = run_env(d);
 	int rc;
 

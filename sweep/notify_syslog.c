@@ -138,9 +138,11 @@ static enum bph_send_result send_unix(const char *path, const char *payload,
 
 static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
 				      const struct bph_delivery *d,
+				      const struct bph_confine *cf,
 				      uint64_t *retry_after_ms, char *err,
 				      size_t errlen)
 {
+	(void)cf; /* reads nothing back from the network */
 	*retry_after_ms = 0;
 	if (!to_stdout(ch))
 		return send_unix(ch->target + 5, d->payload, d->len, err,

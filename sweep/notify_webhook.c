@@ -2,14 +2,21 @@
  * notify_webhook.c - the webhook channel: the digest envelope as one JSON
  * body, POSTed with libcurl (no redirects, http and https only), signed
  * with HMAC-SHA256 over "timestamp.body" (contract in sweep/notify.h;
- * headers in docs/guide.md "Notifications").
+ * headers in docs/guide.md "Notifications"). Under `sweep run` each POST
+ * is made by a child that has dropped the sweep's privileges.
  */
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -125,8 +132,12 @@ static enum bph_send_result classify(long status, char *err, size_t errlen)
 		   : BPH_SEND_REJECTED;
 }
 
-static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
+/* One POST of d: the secret is read and the request built first (the
+ * secret may be readable only by the sweep's own user), then cf->drop
+ * (when cf), then the exchange with the server. */
+static enum bph_send_result send_here(const struct bph_notify_cfg *ch,
 				      const struct bph_delivery *d,
+				      const struct bph_confine *cf,
 				      uint64_t *retry_after_ms, char *err,
 				      size_t errlen)
 {
@@ -140,7 +151,12 @@ static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
 	if (bph_webhook_secret(ch, &secret, err, errlen))
 		return BPH_SEND_RETRY; /* the file may come back */
 	h = headers(d, secret, err, errlen);
-	c = h ? curl_easy_init() : NULL;
+	if (secret) {
+		OPENSSL_cleanse(secret, strlen(secret));
+		free(secret);
+	}
+	c = h && (!cf || cf->drop(cf->ctx, err, errlen) == 0) ? curl_easy_init()
+							      : NULL;
 	if (c) {
 		setup(c, ch, d, h, retry_after_ms, cerr);
 		CURLcode cc = curl_easy_perform(c);
@@ -154,11 +170,111 @@ static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
 	}
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
-	if (secret) {
-		OPENSSL_cleanse(secret, strlen(secret));
-		free(secret);
-	}
 	return r;
+}
+
+/* What the delivery child hands back. It has read the server's reply, so
+ * the sweep takes it as untrusted: a known outcome, a bounded message. */
+struct child_result {
+	int32_t r;
+	uint64_t retry_after_ms;
+	char err[400];
+};
+
+static void child_send(int fd, const struct bph_notify_cfg *ch,
+		       const struct bph_delivery *d,
+		       const struct bph_confine *cf)
+{
+	struct child_result out = {0};
+	size_t off = 0;
+
+	out.r = (int32_t)send_here(ch, d, cf, &out.retry_after_ms, out.err,
+				   sizeof(out.err));
+	while (off < sizeof(out)) {
+		ssize_t k =
+		    write(fd, (const char *)&out + off, sizeof(out) - off);
+		if (k <= 0 && errno != EINTR)
+			_exit(1);
+		off += k > 0 ? (size_t)k : 0;
+	}
+	_exit(0);
+}
+
+/* Reads the child's result from fd; false when it sent none whole. */
+static bool read_result(int fd, struct child_result *in)
+{
+	size_t off = 0;
+
+	while (off < sizeof(*in)) {
+		ssize_t k = read(fd, (char *)in + off, sizeof(*in) - off);
+		if (k == 0 || (k < 0 && errno != EINTR))
+			return false;
+		off += k > 0 ? (size_t)k : 0;
+	}
+	return true;
+}
+
+/* Copies the child's message into err, printable ASCII only. */
+static void take_message(const struct child_result *in, char *err,
+			 size_t errlen)
+{
+	size_t i = 0;
+
+	for (; errlen && i + 1 < errlen && i < sizeof(in->err) && in->err[i];
+	     i++)
+		err[i] =
+		    in->err[i] >= 0x20 && in->err[i] < 0x7f ? in->err[i] : '?';
+	if (errlen)
+		err[i] = '\0';
+}
+
+/* send_here in a child that gives up the sweep's privileges first: the
+ * server's reply (HTTP, TLS) is never parsed with them. */
+static enum bph_send_result send_confined(const struct bph_notify_cfg *ch,
+					  const struct bph_delivery *d,
+					  const struct bph_confine *cf,
+					  uint64_t *retry_after_ms, char *err,
+					  size_t errlen)
+{
+	struct child_result in = {0};
+	int p[2], st = 0;
+	bool got;
+	pid_t pid;
+
+	*retry_after_ms = 0;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "webhook: pipe: %s", strerror(errno));
+		return BPH_SEND_RETRY;
+	}
+	fflush(NULL); /* the child leaves by _exit: nothing written twice */
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		child_send(p[1], ch, d, cf);
+	}
+	close(p[1]);
+	got = pid > 0 && read_result(p[0], &in);
+	close(p[0]);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!got || in.r < BPH_SEND_OK || in.r > BPH_SEND_REJECTED) {
+		snprintf(err, errlen,
+			 "webhook: the delivery process %s without a result",
+			 pid < 0 ? "could not start" : "ended");
+		return BPH_SEND_RETRY;
+	}
+	take_message(&in, err, errlen);
+	*retry_after_ms = in.retry_after_ms > 60000 ? 60000 : in.retry_after_ms;
+	return (enum bph_send_result)in.r;
+}
+
+static enum bph_send_result send_once(const struct bph_notify_cfg *ch,
+				      const struct bph_delivery *d,
+				      const struct bph_confine *cf,
+				      uint64_t *retry_after_ms, char *err,
+				      size_t errlen)
+{
+	return cf ? send_confined(ch, d, cf, retry_after_ms, err, errlen)
+		  : send_here(ch, d, NULL, retry_after_ms, err, errlen);
 }
 
 const struct bph_channel bph_channel_webhook = {

@@ -77,6 +77,7 @@ static void sleep_ms(uint64_t ms)
 struct deliver_ctx {
 	struct bph_store *st;
 	const struct bph_sweep_config *c;
+	const struct bph_confine *cf;
 	FILE *log;
 	size_t delivered, pending;
 };
@@ -103,7 +104,7 @@ static int attempts(struct deliver_ctx *x, const struct bph_notify_cfg *ch,
 	for (unsigned i = 0; !rc && i <= ch->retries; i++) {
 		err[0] = '\0';
 		enum bph_send_result r =
-		    k->send(ch, d, &after, err, sizeof(err));
+		    k->send(ch, d, x->cf, &after, err, sizeof(err));
 		const char *status = r == BPH_SEND_OK	      ? "delivered"
 				     : r == BPH_SEND_REJECTED ? "rejected"
 							      : "pending";
@@ -160,9 +161,10 @@ static int deliver_row(void *vctx, const struct bph_outbox_row *r)
 }
 
 int bph_outbox_deliver(struct bph_store *st, const struct bph_sweep_config *c,
-		       FILE *log, size_t *delivered, size_t *pending)
+		       const struct bph_confine *cf, FILE *log,
+		       size_t *delivered, size_t *pending)
 {
-	struct deliver_ctx x = {st, c, log, 0, 0};
+	struct deliver_ctx x = {st, c, cf, log, 0, 0};
 	int rc = bph_outbox_pending_each(st, c->name, deliver_row, &x);
 
 	*delivered = x.delivered;

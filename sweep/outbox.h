@@ -34,11 +34,13 @@ struct bph_outbox_row *bph_outbox_rows(const struct bph_delivery *v, size_t n);
 /*
  * Sends every pending delivery of c's sweep, older runs first, each
  * through the channel of the same id in c (a delivery whose channel is
- * gone stays pending). Failures are reported on log (may be NULL).
+ * gone stays pending), confined by cf (may be NULL; struct
+ * bph_confine in notify.h). Failures are reported on log (may be NULL).
  * *delivered and *pending count the outcome. Returns 0 or the store's
  * error.
  */
 int bph_outbox_deliver(struct bph_store *st, const struct bph_sweep_config *c,
-		       FILE *log, size_t *delivered, size_t *pending);
+		       const struct bph_confine *cf, FILE *log,
+		       size_t *delivered, size_t *pending);
 
 #endif

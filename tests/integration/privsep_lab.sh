@@ -69,6 +69,7 @@ observe_scan() {
 				'( dst 198.18.0.0/15 )' 2>/dev/null |
 				grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
 			[ -n "$pid" ] && { stdio_of "$pid" "$work/status.$tag" && cp "/proc/$pid/status" "$work/status.$tag" 2>/dev/null || pid=""; }
+			[ -n "$pid" ] && cp "/proc/$spid/status" "$work/sstatus.$tag" 2>/dev/null
 		fi
 		[ -n "$pid" ] && [ -n "$cpid" ] && break
 		kill -0 "$spid" 2>/dev/null || break
@@ -124,7 +125,11 @@ check_proc() {
 }
 
 check_status() {
-	local tag=$1 want_uid=$2
+	local tag=$1 want_uid=$2 st=$work/sstatus.$1
+	# the scanner itself stays root with CAP_NET_RAW, but cannot exec
+	echo "$tag (scanner): $(grep -E '^(Uid|NoNewPrivs|Seccomp):' "$st" | tr -s '\t' ' ' | paste -sd';')"
+	[ "$(field Seccomp "$st")" = 2 ] || fail "$tag (scanner): Seccomp $(field Seccomp "$st"), want 2"
+	[ "$(field NoNewPrivs "$st")" = 1 ] || fail "$tag (scanner): NoNewPrivs $(field NoNewPrivs "$st"), want 1"
 	check_proc "$tag (probe worker)" "$work/status.$tag" "$want_uid" "$work/$tag.err"
 	check_proc "$tag (capture)" "$work/cstatus.$tag" "$want_uid" "$work/$tag.err"
 	py - "$work/$tag.jsonl" "$n_ssh" <<'EOF' || fail "$tag: records incomplete"

@@ -116,6 +116,10 @@ def cmd_webhook(log, ids_file, statuses):
     for r in recs:
         if not r["signature_ok"]:
             fail("a signature does not verify")
+        # the sweep runs as root: its delivery child must have dropped
+        if r.get("peer_uid") in (None, 0):
+            fail("a POST came from uid %s, not the dropped child" %
+                 r.get("peer_uid"))
         body = json.loads(r["body"])
         if body["schema"] != "bphound.digest/1" or \
                 body["delivery"] != r["delivery"]:

@@ -8,7 +8,7 @@ http: an HTTP server on 127.0.0.1 (a free port, written to PORT_FILE) that
 checks each POST's X-Bphound-Signature (HMAC-SHA256 of "timestamp.body"
 with the secret) and logs one JSON line per request to LOG: delivery,
 timestamp, whether the signature verifies, the status it answered, the
-body. It answers the next status listed in STATUS_FILE (one per line,
+uid of the process that connected (peer_uid), the body. It answers the next status listed in STATUS_FILE (one per line,
 consumed), 200 when the file is empty.
 
 syslog: a Unix datagram socket at SOCKET_PATH; one line per datagram to LOG.
@@ -37,6 +37,19 @@ def next_status(path):
     return int(lines[0])
 
 
+def peer_uid(client, server_port):
+    """The uid owning the client's end of this loopback connection (from
+    /proc/net/tcp), or None: which user the sweep's delivery ran as."""
+    local = "0100007F:%04X" % client[1]
+    remote = "0100007F:%04X" % server_port
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            c = line.split()
+            if c[1] == local and c[2] == remote:
+                return int(c[7])
+    return None
+
+
 def http_main(secret_file, port_file, log, status_file):
     secret = open(secret_file, "rb").read().rstrip(b"\r\n")
 
@@ -54,6 +67,8 @@ def http_main(secret_file, port_file, log, status_file):
                    "signature_ok": hmac.compare_digest(sig, want),
                    "content_type": self.headers.get("Content-Type"),
                    "status": status,
+                   "peer_uid": peer_uid(self.client_address,
+                                        self.server.server_address[1]),
                    "body": body.decode("utf-8", "replace")}
             with open(log, "a") as f:
                 f.write(json.dumps(rec) + "\n")

@@ -223,11 +223,12 @@ static void test_webhook(void **state)
 	assert_int_equal(json_array_size(json_object_get(body, "events")), 3);
 	json_decref(body);
 	const struct bph_channel *w = bph_channel_of(BPH_NT_WEBHOOK);
-	assert_int_equal(w->send(&ch, &d, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_RETRY);
-	assert_int_equal(w->send(&ch, &d, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_REJECTED);
-	assert_int_equal(w->send(&ch, &d, &ra, err, sizeof(err)), BPH_SEND_OK);
+	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+			 BPH_SEND_OK);
 	pthread_join(t, NULL);
 	close(r->fd);
 	for (int i = 0; i < 3; i++) {
@@ -243,7 +244,7 @@ static void test_webhook(void **state)
 		assert_string_equal(header_of(req, "X-Bphound-Signature"), sig);
 	}
 	/* nobody listens any more: a transport error is retried */
-	assert_int_equal(w->send(&ch, &d, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_RETRY);
 	free(r);
 	bph_delivery_clear(&d);
@@ -259,6 +260,86 @@ static char *slurp(const char *path)
 	buf[n] = '\0';
 	fclose(f);
 	return buf;
+}
+
+/* Drops of the confined webhook test: one refuses, one leaves the
+ * child's pid in a file (so the POST came from another process), one
+ * makes the child die before it answers. */
+static int drop_refused(void *ctx, char *err, size_t errlen)
+{
+	(void)ctx;
+	snprintf(err, errlen, "test drop refused");
+	return BPH_ERR_PERM;
+}
+
+static int drop_marked(void *ctx, char *err, size_t errlen)
+{
+	FILE *f = fopen(ctx, "w");
+
+	(void)err;
+	(void)errlen;
+	if (!f)
+		return BPH_ERR_IO;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : BPH_ERR_IO;
+}
+
+static int drop_dies(void *ctx, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	_exit(3);
+}
+
+/* With a confinement, the POST is made by a child after its drop: a
+ * refused drop sends nothing, a child that ends without a result is a
+ * retry, and the child's result is the delivery's. */
+static void test_webhook_confined(void **state)
+{
+	(void)state;
+	struct bph_sweep_config c;
+	struct bph_notify_cfg ch;
+	struct bph_event_set s;
+	struct bph_delivery d = {0};
+	struct receiver *r = calloc(1, sizeof(*r));
+	pthread_t t;
+	char url[64], mark[128], err[256];
+	uint64_t ra;
+	bool empty;
+
+	config(&c);
+	channel(&ch, BPH_NT_WEBHOOK);
+	events(&s);
+	snprintf(mark, sizeof(mark), "%s/dropped", dir);
+	r->n = 1;
+	r->statuses[0] = 200;
+	receiver_start(r, &t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", r->port);
+	ch.url = url;
+	assert_int_equal(bph_notify_prepare(&c, &ch, &s, "h", &d, &empty), 0);
+	const struct bph_channel *w = bph_channel_of(BPH_NT_WEBHOOK);
+	struct bph_confine refused = {drop_refused, NULL};
+	struct bph_confine dies = {drop_dies, NULL};
+	struct bph_confine marked = {drop_marked, mark};
+	assert_int_equal(w->send(&ch, &d, &refused, &ra, err, sizeof(err)),
+			 BPH_SEND_RETRY);
+	assert_string_equal(err, "test drop refused");
+	assert_int_equal(w->send(&ch, &d, &dies, &ra, err, sizeof(err)),
+			 BPH_SEND_RETRY);
+	assert_non_null(strstr(err, "ended without a result"));
+	assert_int_equal(w->send(&ch, &d, &marked, &ra, err, sizeof(err)),
+			 BPH_SEND_OK);
+	pthread_join(t, NULL);
+	close(r->fd);
+	/* the one request the receiver got is the marked child's */
+	assert_string_equal(header_of(r->req[0], "X-Bphound-Delivery"), d.id);
+	char *pid = slurp(mark);
+	assert_true(atol(pid) > 0 && atol(pid) != (long)getpid());
+	free(pid);
+	free(r);
+	bph_delivery_clear(&d);
+	bph_event_set_clear(&s);
 }
 
 static void stub(const char *name, char *path, size_t len)
@@ -294,9 +375,9 @@ static void test_email(void **state)
 	ch.to.v = to;
 	ch.to.n = 1;
 	assert_int_equal(bph_notify_prepare(&c, &ch, &s, "h", &d, &empty), 0);
-	assert_int_equal(
-	    bph_channel_of(BPH_NT_EMAIL)->send(&ch, &d, &ra, err, sizeof(err)),
-	    BPH_SEND_OK);
+	assert_int_equal(bph_channel_of(BPH_NT_EMAIL)
+			     ->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+			 BPH_SEND_OK);
 	snprintf(path, sizeof(path), "%s.args", sm);
 	char *args = slurp(path);
 	assert_string_equal(args, "-t\n-oi\n");
@@ -345,9 +426,9 @@ static void test_syslog(void **state)
 	ch.facility = 3;
 	assert_int_equal(bph_notify_prepare(&c, &ch, &s, "host 1", &d, &empty),
 			 0);
-	assert_int_equal(
-	    bph_channel_of(BPH_NT_SYSLOG)->send(&ch, &d, &ra, err, sizeof(err)),
-	    BPH_SEND_OK);
+	assert_int_equal(bph_channel_of(BPH_NT_SYSLOG)
+			     ->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+			 BPH_SEND_OK);
 	const char *want[] = {"<28>1 2026-11-18T11:06:40Z ", "<29>1 ",
 			      "<27>1 "};
 	for (int i = 0; i < 3; i++) {
@@ -387,9 +468,9 @@ static void test_exec(void **state)
 	ch.argv.v = argv;
 	ch.argv.n = 2;
 	assert_int_equal(bph_notify_prepare(&c, &ch, &s, "h", &d, &empty), 0);
-	assert_int_equal(
-	    bph_channel_of(BPH_NT_EXEC)->send(&ch, &d, &ra, err, sizeof(err)),
-	    BPH_SEND_OK);
+	assert_int_equal(bph_channel_of(BPH_NT_EXEC)
+			     ->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+			 BPH_SEND_OK);
 	snprintf(path, sizeof(path), "%s.args", prog);
 	char *args = slurp(path);
 	assert_string_equal(args, "one arg; $(not a shell)\n");
@@ -412,9 +493,9 @@ static void test_exec(void **state)
 	/* a failing program is retried later */
 	char *fail[] = {"/bin/false", NULL};
 	ch.argv.v = fail;
-	assert_int_equal(
-	    bph_channel_of(BPH_NT_EXEC)->send(&ch, &d, &ra, err, sizeof(err)),
-	    BPH_SEND_RETRY);
+	assert_int_equal(bph_channel_of(BPH_NT_EXEC)
+			     ->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+			 BPH_SEND_RETRY);
 	assert_non_null(strstr(err, "status 1"));
 	bph_delivery_clear(&d);
 	bph_event_set_clear(&s);
@@ -427,8 +508,11 @@ int main(void)
 	 * sanitizer build, slower, hit it) */
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filters), cmocka_unit_test(test_webhook),
-	    cmocka_unit_test(test_email),   cmocka_unit_test(test_syslog),
+	    cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_webhook),
+	    cmocka_unit_test(test_webhook_confined),
+	    cmocka_unit_test(test_email),
+	    cmocka_unit_test(test_syslog),
 	    cmocka_unit_test(test_exec),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
