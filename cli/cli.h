@@ -116,9 +116,11 @@ struct bph_opts {
 	bool exit_code;	    /* diff --exit-code */
 	bool no_notify;	    /* sweep run --no-notify */
 	int lock_wait_s;    /* sweep run --wait SECS; 0: exit 75 at once */
-	/* By bph_optdefs row: given on the command line, even at its
-	 * default value (--resume names every one it does not apply). */
-	bool given[BPH_MAX_OPTDEFS];
+	/* The long names of the options given on the command line, each
+	 * once, even at its default value (--resume names every one it
+	 * does not apply). */
+	const char *given[BPH_MAX_OPTDEFS];
+	size_t n_given;
 };
 
 /* The commands, indexing bph_commands[]; an option's cmds has bit
@@ -176,7 +178,8 @@ struct bph_optdef {
 /* Every option, ended by a NULL name (cli_opts.c). */
 extern const struct bph_optdef bph_optdefs[];
 
-/* Whether the option of long name name was given to this command. */
+/* Whether the option of long name name was given to this command
+ * (cli_util.c). */
 bool bph_opt_given(const struct bph_opts *o, const char *name);
 
 /*

@@ -477,14 +477,6 @@ static void opts_defaults(struct bph_opts *o)
 	o->max_targets = 1u << 20;
 }
 
-bool bph_opt_given(const struct bph_opts *o, const char *name)
-{
-	for (size_t i = 0; bph_optdefs[i].name; i++)
-		if (!strcmp(bph_optdefs[i].name, name))
-			return o->given[i];
-	return false;
-}
-
 const struct bph_command *bph_command_find(const char *name)
 {
 	for (size_t i = 0; bph_commands[i].name; i++)
@@ -546,7 +538,8 @@ static int take_opt(const struct bph_command *cmd, int c, const char *arg,
 			cmd->name, d->name, cmd->name, cmd->name);
 		return BPH_EXIT_USAGE;
 	}
-	o->given[d - bph_optdefs] = true;
+	if (!bph_opt_given(o, d->name)) /* room: the _Static_assert */
+		o->given[o->n_given++] = d->name;
 	if (d->short_name == 'h') {
 		o->help = true;
 		return 0;

@@ -191,3 +191,11 @@ int bph_cli_check_exports(const struct bph_opts *o)
 	}
 	return 0;
 }
+
+bool bph_opt_given(const struct bph_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->n_given; i++)
+		if (!strcmp(o->given[i], name))
+			return true;
+	return false;
+}
