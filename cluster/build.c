@@ -423,7 +423,6 @@ static int artifact_stats(struct run *r, size_t *pos)
 	struct bph_common common = {NULL, 0};
 
 	c->arts = df ? calloc(r->g->n_arts + 1, sizeof(*c->arts)) : NULL;
-	bph_advise_huge(c->arts, (r->g->n_arts + 1) * sizeof(*c->arts));
 	if (!c->arts) {
 		free(df);
 		return BPH_ERR_NOMEM;
