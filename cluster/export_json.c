@@ -120,13 +120,39 @@ struct label_set {
 	size_t n[3], n_arts;
 };
 
-/* Fills l; whether every label of host h fitted in it (else the caller
- * walks the incidences by kind; the count is whole either way). */
-static bool labels_of(const struct bph_clustering *c, size_t h,
-		      struct label_set *l)
+/* Which label kind s is (0 title, 1 server, 2 subject), or -1: a
+ * registry kind's name (equal to the artifact's) is read without a cache
+ * miss on the artifact's own string. */
+static int label_kind(const struct bph_art_stat *s)
 {
 	static const char *const kinds[3] = {
 	    BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
+	const char *k = s->info ? s->info->kind : s->kind;
+
+	for (int i = 0; i < 3; i++)
+		if (k[0] == kinds[i][0] && !strcmp(k, kinds[i]))
+			return i;
+	return -1;
+}
+
+/* label_kind() + 1 of every artifact, one byte each (NULL without
+ * memory): read per incidence while a million hosts are written, where
+ * each artifact's own statistics would be a cache miss. */
+static uint8_t *label_codes(const struct bph_clustering *c)
+{
+	uint8_t *v = malloc(c->n_arts + 1);
+
+	for (size_t a = 0; v && a < c->n_arts; a++)
+		v[a] = (uint8_t)(label_kind(&c->arts[a]) + 1);
+	return v;
+}
+
+/* Fills l, with codes from label_codes() or NULL; whether every label
+ * of host h fitted in it (else the caller walks the incidences by kind;
+ * the count is whole either way). */
+static bool labels_of(const struct bph_clustering *c, const uint8_t *codes,
+		      size_t h, struct label_set *l)
+{
 	size_t pos = 0;
 	bool fits = true;
 	long a;
@@ -136,21 +162,19 @@ static bool labels_of(const struct bph_clustering *c, size_t h,
 #if defined(__GNUC__) || defined(__clang__)
 	/* the next host's artifacts, read at random: asked for now */
 	for (size_t i = c->inc_off[h + 1], k = 0;
-	     h + 1 < c->n_hosts && i < c->inc_off[h + 2] && k < 16; i++, k++)
+	     !codes && h + 1 < c->n_hosts && i < c->inc_off[h + 2] && k < 16;
+	     i++, k++)
 		__builtin_prefetch(&c->arts[c->inc[i].art]);
 #endif
 	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
-		const struct bph_art_stat *s = &c->arts[a];
-		const char *k = s->info ? s->info->kind : s->kind;
+		int i = codes ? codes[a] - 1 : label_kind(&c->arts[a]);
 		l->n_arts++;
-		for (int i = 0; i < 3; i++) {
-			if (k[0] != kinds[i][0] || strcmp(k, kinds[i]))
-				continue;
-			if (l->n[i] == HOST_LABELS_MAX)
-				fits = false;
-			else
-				l->art[i][l->n[i]++] = (uint32_t)a;
-		}
+		if (i < 0)
+			continue;
+		if (l->n[i] == HOST_LABELS_MAX)
+			fits = false;
+		else
+			l->art[i][l->n[i]++] = (uint32_t)a;
 	}
 	return fits;
 }
@@ -204,7 +228,7 @@ static void host_labels(json_t *o, const struct bph_clustering *c, size_t h,
 {
 	struct label_set l;
 
-	if (labels_of(c, h, &l)) {
+	if (labels_of(c, NULL, h, &l)) {
 		set(o, "titles", label_values(c, &l, 0, bad), bad);
 		set(o, "servers", label_values(c, &l, 1, bad), bad);
 		set(o, "cert_subjects", label_values(c, &l, 2, bad), bad);
@@ -401,7 +425,7 @@ static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
 
 /* Host h without annotations, as host_json() and a dump give it. */
 static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
-		       size_t h)
+		       const uint8_t *codes, size_t h)
 {
 	struct label_set l;
 	uint32_t id;
@@ -416,7 +440,7 @@ static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		bph_json_key(j, "community");
 		bph_json_int(j, id);
 	}
-	if (labels_of(c, h, &l)) {
+	if (labels_of(c, codes, h, &l)) {
 		labels_write(j, c, &l, 0, "titles");
 		labels_write(j, c, &l, 1, "servers");
 		labels_write(j, c, &l, 2, "cert_subjects");
@@ -437,6 +461,7 @@ static int write_json(const struct bph_clustering *c,
 		      size_t errlen)
 {
 	struct bph_json_out j;
+	uint8_t *codes = label_codes(c); /* NULL: looked up per artifact */
 
 	bph_json_open(&j, out);
 	bph_json_key(&j, "seed");
@@ -459,10 +484,11 @@ static int write_json(const struct bph_clustering *c,
 	bph_json_begin(&j, '[');
 	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
 		if (annot_empty(bph_annot_host(opt->annot, h)))
-			host_write(&j, c, h);
+			host_write(&j, c, codes, h);
 		else
 			bph_json_item(&j, host_json(c, opt->annot, h, &j.bad));
 	bph_json_end(&j, ']');
+	free(codes);
 	if (opt->artifact_nodes)
 		arts_json(&j, c);
 	bph_json_close(&j);
