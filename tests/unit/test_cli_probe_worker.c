@@ -43,11 +43,10 @@ static void worker_child(int fd, const char *out, size_t len)
 	_exit(0);
 }
 
-/* Forks a worker that writes out; attaches the scanner's side to it. */
-static struct bph_worker *hostile_worker(const char *out, size_t len)
+/* Forks a worker that writes out (out NULL: one that exits with 3 at
+ * once); *fd is the scanner's end of their socket pair. */
+static pid_t fork_worker(const char *out, size_t len, int *fd)
 {
-	struct bph_worker *w = NULL;
-	char err[256] = "";
 	int sv[2];
 	pid_t pid;
 
@@ -56,11 +55,24 @@ static struct bph_worker *hostile_worker(const char *out, size_t len)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(sv[0]);
+		if (!out)
+			_exit(3);
 		worker_child(sv[1], out, len);
 	}
 	close(sv[1]);
-	assert_int_equal(bph_worker_attach(pid, sv[0], &w, err, sizeof(err)),
-			 0);
+	*fd = sv[0];
+	return pid;
+}
+
+/* Forks a worker that writes out; attaches the scanner's side to it. */
+static struct bph_worker *hostile_worker(const char *out, size_t len)
+{
+	struct bph_worker *w = NULL;
+	char err[256] = "";
+	int fd;
+	pid_t pid = fork_worker(out, len, &fd);
+
+	assert_int_equal(bph_worker_attach(pid, fd, &w, err, sizeof(err)), 0);
 	return w;
 }
 
@@ -168,16 +180,10 @@ static void test_dead_before_ready(void **state)
 	(void)state;
 	struct bph_worker *w = NULL;
 	char err[256] = "";
-	int sv[2];
-	pid_t pid;
+	int fd;
+	pid_t pid = fork_worker(NULL, 0, &fd);
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(3);
-	close(sv[1]);
-	assert_int_equal(bph_worker_attach(pid, sv[0], &w, err, sizeof(err)),
+	assert_int_equal(bph_worker_attach(pid, fd, &w, err, sizeof(err)),
 			 BPH_ERR_IO);
 	assert_null(w);
 	assert_string_equal(err,

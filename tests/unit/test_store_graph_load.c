@@ -22,6 +22,7 @@
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "store/store.h"
+#include "testlib/testlib.h"
 
 static void exec(const char *path, const char *sql)
 {
@@ -56,19 +57,24 @@ static char *graph_text(const char *path, size_t *n_hosts)
 	return buf;
 }
 
-static void test_missing_host_and_sparse_ids(void **state)
+/* An empty store of the current schema at the fixture's db; its path. */
+static const char *empty_store(void **state)
 {
-	(void)state;
-	char dir[] = "/tmp/bph-gload-XXXXXX", path[64], cmd[96];
+	const struct bph_test_dir *t = *state;
 	struct bph_store *st = NULL;
 	char err[128];
+
+	assert_int_equal(
+	    bph_store_open(t->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
+	bph_store_close(st);
+	return t->db;
+}
+
+static void test_missing_host_and_sparse_ids(void **state)
+{
+	const char *path = empty_store(state);
 	size_t n;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/s.db", dir);
-	assert_int_equal(
-	    bph_store_open(path, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
-	bph_store_close(st);
 	/* 198.18.0.1 (3323068417) answers; 198.18.0.2 has rows only */
 	exec(path, "INSERT INTO hosts VALUES (3323068417);"
 		   "INSERT INTO arts(id, kind, value) VALUES"
@@ -89,8 +95,6 @@ static void test_missing_host_and_sparse_ids(void **state)
 	assert_string_equal(a, b);
 	free(a);
 	free(b);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 /* Every host's name as bph_ip_str() gives it (the loader formats its
@@ -98,22 +102,16 @@ static void test_missing_host_and_sparse_ids(void **state)
  * artifact no row of arts has is dropped, the others kept. */
 static void test_addresses_and_used_arts(void **state)
 {
-	(void)state;
 	/* ascending: the loader reads them by address */
 	static const uint32_t ips[] = {
 	    0u,	  1u,	     9u,	 10u,	      99u,	   100u,
 	    255u, 16777216u, 167797769u, 2147483648u, 3323068417u, 4294967295u};
-	char dir[] = "/tmp/bph-gload-XXXXXX", path[64], cmd[96], sql[128];
+	const char *path = empty_store(state);
 	struct bph_store *st = NULL;
 	struct bph_graph *g = bph_graph_new();
-	char err[128], want[16];
+	char err[128], want[16], sql[128];
 	size_t n;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/s.db", dir);
-	assert_int_equal(
-	    bph_store_open(path, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
-	bph_store_close(st);
 	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO hosts VALUES (%u);",
 			 ips[i]);
@@ -141,15 +139,17 @@ static void test_addresses_and_used_arts(void **state)
 	}
 	bph_graph_free(g);
 	bph_store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_missing_host_and_sparse_ids),
-	    cmocka_unit_test(test_addresses_and_used_arts),
+	    cmocka_unit_test_setup_teardown(test_missing_host_and_sparse_ids,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_addresses_and_used_arts,
+					    bph_test_dir_setup,
+					    bph_test_dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

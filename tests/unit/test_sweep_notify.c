@@ -189,66 +189,96 @@ static const char *header_of(const char *req, const char *name)
 	return v;
 }
 
-static void test_webhook(void **state)
-{
-	(void)state;
+/* A webhook channel pointed at a receiver that answers statuses[0..n),
+ * with its digest prepared: the setup both webhook tests share. */
+struct hook_case {
 	struct bph_sweep_config c;
 	struct bph_notify_cfg ch;
 	struct bph_event_set s;
-	struct bph_delivery d = {0};
-	struct receiver *r = calloc(1, sizeof(*r));
+	struct bph_delivery d;
+	struct receiver *r;
 	pthread_t t;
-	char url[64], secret[128], err[256];
-	uint64_t ra;
+	char url[64];
+};
+
+static void hook_start(struct hook_case *h, const int *statuses, int n)
+{
 	bool empty;
 
-	config(&c);
-	channel(&ch, BPH_NT_WEBHOOK);
-	events(&s);
+	memset(h, 0, sizeof(*h));
+	config(&h->c);
+	channel(&h->ch, BPH_NT_WEBHOOK);
+	events(&h->s);
+	h->r = calloc(1, sizeof(*h->r));
+	assert_non_null(h->r);
+	h->r->n = n;
+	for (int i = 0; i < n; i++)
+		h->r->statuses[i] = statuses[i];
+	receiver_start(h->r, &h->t);
+	snprintf(h->url, sizeof(h->url), "http://127.0.0.1:%u/hook",
+		 h->r->port);
+	h->ch.url = h->url;
+	assert_int_equal(
+	    bph_notify_prepare(&h->c, &h->ch, &h->s, "h", &h->d, &empty), 0);
+}
+
+/* Waits for the receiver to have answered all it was given. */
+static void hook_served(struct hook_case *h)
+{
+	pthread_join(h->t, NULL);
+	close(h->r->fd);
+}
+
+static void hook_clear(struct hook_case *h)
+{
+	free(h->r);
+	bph_delivery_clear(&h->d);
+	bph_event_set_clear(&h->s);
+}
+
+static void test_webhook(void **state)
+{
+	(void)state;
+	const int statuses[] = {500, 404, 200};
+	struct hook_case h;
+	char secret[128], err[256];
+	uint64_t ra;
+
+	hook_start(&h, statuses, 3);
 	snprintf(secret, sizeof(secret), "%s/secret", dir);
 	FILE *f = fopen(secret, "w");
 	fputs("s3cret\n", f);
 	fclose(f);
-	ch.secret_file = secret;
-	r->n = 3;
-	r->statuses[0] = 500;
-	r->statuses[1] = 404;
-	r->statuses[2] = 200;
-	receiver_start(r, &t);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", r->port);
-	ch.url = url;
-	assert_int_equal(bph_notify_prepare(&c, &ch, &s, "h", &d, &empty), 0);
-	json_t *body = json_loads(d.payload, 0, NULL);
+	h.ch.secret_file = secret;
+	json_t *body = json_loads(h.d.payload, 0, NULL);
 	assert_non_null(body);
 	assert_int_equal(json_array_size(json_object_get(body, "events")), 3);
 	json_decref(body);
 	const struct bph_channel *w = bph_channel_of(BPH_NT_WEBHOOK);
-	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_RETRY);
-	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_REJECTED);
-	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_OK);
-	pthread_join(t, NULL);
-	close(r->fd);
+	hook_served(&h);
 	for (int i = 0; i < 3; i++) {
-		char *req = r->req[i];
-		assert_string_equal(header_of(req, "X-Bphound-Delivery"), d.id);
+		char *req = h.r->req[i];
+		assert_string_equal(header_of(req, "X-Bphound-Delivery"),
+				    h.d.id);
 		char ts[32], sig[72];
 		snprintf(ts, sizeof(ts), "%s",
 			 header_of(req, "X-Bphound-Timestamp"));
 		const char *b = strstr(req, "\r\n\r\n") + 4;
-		assert_int_equal(strlen(b), d.len);
+		assert_int_equal(strlen(b), h.d.len);
 		assert_int_equal(
 		    bph_webhook_signature("s3cret", ts, b, strlen(b), sig), 0);
 		assert_string_equal(header_of(req, "X-Bphound-Signature"), sig);
 	}
 	/* nobody listens any more: a transport error is retried */
-	assert_int_equal(w->send(&ch, &d, NULL, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, NULL, &ra, err, sizeof(err)),
 			 BPH_SEND_RETRY);
-	free(r);
-	bph_delivery_clear(&d);
-	bph_event_set_clear(&s);
+	hook_clear(&h);
 }
 
 static char *slurp(const char *path)
@@ -298,48 +328,33 @@ static int drop_dies(void *ctx, char *err, size_t errlen)
 static void test_webhook_confined(void **state)
 {
 	(void)state;
-	struct bph_sweep_config c;
-	struct bph_notify_cfg ch;
-	struct bph_event_set s;
-	struct bph_delivery d = {0};
-	struct receiver *r = calloc(1, sizeof(*r));
-	pthread_t t;
-	char url[64], mark[128], err[256];
+	const int statuses[] = {200};
+	struct hook_case h;
+	char mark[128], err[256];
 	uint64_t ra;
-	bool empty;
 
-	config(&c);
-	channel(&ch, BPH_NT_WEBHOOK);
-	events(&s);
+	hook_start(&h, statuses, 1);
 	snprintf(mark, sizeof(mark), "%s/dropped", dir);
-	r->n = 1;
-	r->statuses[0] = 200;
-	receiver_start(r, &t);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", r->port);
-	ch.url = url;
-	assert_int_equal(bph_notify_prepare(&c, &ch, &s, "h", &d, &empty), 0);
 	const struct bph_channel *w = bph_channel_of(BPH_NT_WEBHOOK);
 	struct bph_confine refused = {drop_refused, NULL};
 	struct bph_confine dies = {drop_dies, NULL};
 	struct bph_confine marked = {drop_marked, mark};
-	assert_int_equal(w->send(&ch, &d, &refused, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, &refused, &ra, err, sizeof(err)),
 			 BPH_SEND_RETRY);
 	assert_string_equal(err, "test drop refused");
-	assert_int_equal(w->send(&ch, &d, &dies, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, &dies, &ra, err, sizeof(err)),
 			 BPH_SEND_RETRY);
 	assert_non_null(strstr(err, "ended without a result"));
-	assert_int_equal(w->send(&ch, &d, &marked, &ra, err, sizeof(err)),
+	assert_int_equal(w->send(&h.ch, &h.d, &marked, &ra, err, sizeof(err)),
 			 BPH_SEND_OK);
-	pthread_join(t, NULL);
-	close(r->fd);
+	hook_served(&h);
 	/* the one request the receiver got is the marked child's */
-	assert_string_equal(header_of(r->req[0], "X-Bphound-Delivery"), d.id);
+	assert_string_equal(header_of(h.r->req[0], "X-Bphound-Delivery"),
+			    h.d.id);
 	char *pid = slurp(mark);
 	assert_true(atol(pid) > 0 && atol(pid) != (long)getpid());
 	free(pid);
-	free(r);
-	bph_delivery_clear(&d);
-	bph_event_set_clear(&s);
+	hook_clear(&h);
 }
 
 static void stub(const char *name, char *path, size_t len)
