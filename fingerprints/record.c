@@ -120,10 +120,21 @@ char *bph_strndup_cap(const char *s, size_t len, size_t max)
 	return strndup(s, len < max ? len : max);
 }
 
+/* Digits by hand: snprintf was a tenth of loading a million hosts from
+ * the store (store/graph_load.c). */
 void bph_ip_str(uint32_t ip, char out[16])
 {
-	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
-		 (ip >> 8) & 255, ip & 255);
+	char *p = out;
+
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned o = ip >> shift & 255u;
+		if (o >= 100)
+			*p++ = (char)('0' + o / 100);
+		if (o >= 10)
+			*p++ = (char)('0' + o / 10 % 10);
+		*p++ = (char)('0' + o % 10);
+		*p++ = shift ? '.' : '\0';
+	}
 }
 
 static void emit(bph_artifact_cb cb, void *ctx, const char *kind, const char *v,

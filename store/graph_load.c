@@ -53,23 +53,6 @@ static int grow(struct hosts *h)
 	return 0;
 }
 
-/* a in dotted decimal, as bph_ip_str() gives it (whose snprintf is a
- * tenth of reading a million hosts). */
-static void ip_str(uint32_t a, char out[16])
-{
-	char *p = out;
-
-	for (int shift = 24; shift >= 0; shift -= 8) {
-		unsigned o = a >> shift & 255u;
-		if (o >= 100)
-			*p++ = (char)('0' + o / 100);
-		if (o >= 10)
-			*p++ = (char)('0' + o / 10 % 10);
-		*p++ = (char)('0' + o % 10);
-		*p++ = shift ? '.' : '\0';
-	}
-}
-
 /* Adds the host at address a to g (pushed: the hosts table's key and
  * host_of() keep them distinct) and to h at position at. */
 static int add_host(struct bph_graph *g, struct hosts *h, size_t at, uint32_t a,
@@ -78,7 +61,7 @@ static int add_host(struct bph_graph *g, struct hosts *h, size_t at, uint32_t a,
 	char ip[16];
 	int rc = h->n == h->cap ? grow(h) : 0;
 
-	ip_str(a, ip);
+	bph_ip_str(a, ip);
 	if (!rc)
 		rc = bph_graph_push_host(g, ip, ix);
 	if (rc)

@@ -6,6 +6,7 @@
  * evaluating it again (`diff` under another config) decodes none of its
  * records but those a watch may match.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,20 +211,11 @@ int bph_runidx_service(struct bph_runidx *ix, const struct bph_service *s)
 /* "a.b.c.d" (as bph_ip_str writes it) into *ip. */
 static bool parse_ip(const char *s, uint32_t *ip)
 {
-	uint32_t v = 0;
+	struct in_addr a;
 
-	for (int part = 0; part < 4; part++) {
-		unsigned n = 0, digits = 0;
-		while (*s >= '0' && *s <= '9' && digits < 3) {
-			n = n * 10 + (unsigned)(*s++ - '0');
-			digits++;
-		}
-		if (!digits || n > 255 || *s != (part < 3 ? '.' : '\0'))
-			return false;
-		s += part < 3;
-		v = v << 8 | n;
-	}
-	*ip = v;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*ip = ntohl(a.s_addr);
 	return true;
 }
 

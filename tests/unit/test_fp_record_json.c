@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/record.h"
 #include "fingerprints/record_json.h"
 
 /* A title with markup, quotes, a control char and invalid UTF-8 bytes. */
@@ -169,6 +170,31 @@ static void test_bad_input_names_field(void **state)
 	expect_bad("[1]", "record");
 }
 
+/* bph_ip_str's digits by hand, at every width of an octet. */
+static void test_ip_str(void **state)
+{
+	static const struct {
+		uint32_t ip;
+		const char *s;
+	} v[] = {{0u, "0.0.0.0"},
+		 {1u, "0.0.0.1"},
+		 {9u, "0.0.0.9"},
+		 {10u, "0.0.0.10"},
+		 {99u, "0.0.0.99"},
+		 {100u, "0.0.0.100"},
+		 {167797769u, "10.0.100.9"},
+		 {3323068417u, "198.18.0.1"},
+		 {2147483648u, "128.0.0.0"},
+		 {4294967295u, "255.255.255.255"}};
+	char out[16];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		bph_ip_str(v[i].ip, out);
+		assert_string_equal(out, v[i].s);
+	}
+}
+
 static void test_jsonl_one_line(void **state)
 {
 	(void)state;
@@ -194,6 +220,7 @@ int main(void)
 	    cmocka_unit_test(test_contract_field_names),
 	    cmocka_unit_test(test_bad_input_names_field),
 	    cmocka_unit_test(test_jsonl_one_line),
+	    cmocka_unit_test(test_ip_str),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
