@@ -13,17 +13,6 @@
 #include "fingerprints/err.h"
 #include "fingerprints/hugemem.h"
 
-/* How far ahead the loops below ask for the memory they will read at
- * random (a counter or a string of an artifact among millions): at a
- * million hosts those reads are cache misses, and asking early lets
- * several be under way at once. */
-#define AHEAD 16
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
-
 int bph_cl_ipcmp(const char *a, const char *b)
 {
 	struct in_addr x, y;
@@ -280,8 +269,8 @@ static int take_incidences(struct run *r)
 	g->n_inc = g->cap_inc = 0;
 	for (size_t i = 0; i < c->n_inc; i++) {
 		struct bph_incidence *in = &c->inc[i];
-		if (i + AHEAD < c->n_inc)
-			PREFETCH(&r->art_map[c->inc[i + AHEAD].art]);
+		if (i + BPH_AHEAD < c->n_inc)
+			BPH_PREFETCH(&r->art_map[c->inc[i + BPH_AHEAD].art]);
 		in->host = r->host_map[in->host];
 		in->art = r->art_map[in->art];
 		if (in->last_seen > c->last_seen)
@@ -389,8 +378,8 @@ static uint32_t *count_df(const struct bph_clustering *c, size_t n_arts)
 	uint32_t *df = calloc(n_arts + 1, sizeof(*df));
 
 	for (size_t i = 0; df && i < c->n_inc; i++) { /* distinct (host, art) */
-		if (i + AHEAD < c->n_inc)
-			PREFETCH(&df[in[i + AHEAD].art]);
+		if (i + BPH_AHEAD < c->n_inc)
+			BPH_PREFETCH(&df[in[i + BPH_AHEAD].art]);
 		if (i == 0 || in[i].host != in[i - 1].host ||
 		    in[i].art != in[i - 1].art)
 			df[in[i].art]++;
@@ -406,13 +395,13 @@ static void ahead(const struct run *r, size_t a)
 {
 	const struct bph_graph *g = r->g;
 
-	if (a + 2 * AHEAD < g->n_arts) {
-		PREFETCH(&g->kinds[r->art_of[a + 2 * AHEAD]]);
-		PREFETCH(&g->values[r->art_of[a + 2 * AHEAD]]);
+	if (a + 2 * BPH_AHEAD < g->n_arts) {
+		BPH_PREFETCH(&g->kinds[r->art_of[a + 2 * BPH_AHEAD]]);
+		BPH_PREFETCH(&g->values[r->art_of[a + 2 * BPH_AHEAD]]);
 	}
-	if (a + AHEAD < g->n_arts) {
-		PREFETCH(g->kinds[r->art_of[a + AHEAD]]);
-		PREFETCH(g->values[r->art_of[a + AHEAD]]);
+	if (a + BPH_AHEAD < g->n_arts) {
+		BPH_PREFETCH(g->kinds[r->art_of[a + BPH_AHEAD]]);
+		BPH_PREFETCH(g->values[r->art_of[a + BPH_AHEAD]]);
 	}
 }
 
@@ -464,8 +453,8 @@ static int index_by_art(struct run *r)
 	struct art_row *v;
 
 	for (size_t k = 0; off && k < c->n_inc; k++) {
-		if (k + AHEAD < c->n_inc)
-			PREFETCH(&off[c->inc[k + AHEAD].art + 1]);
+		if (k + BPH_AHEAD < c->n_inc)
+			BPH_PREFETCH(&off[c->inc[k + BPH_AHEAD].art + 1]);
 		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
 		    c->inc[k].art != c->inc[k - 1].art) {
 			off[c->inc[k].art + 1]++;
@@ -481,10 +470,10 @@ static int index_by_art(struct run *r)
 	for (size_t a = 0; a < c->n_arts; a++)
 		off[a + 1] += off[a];
 	for (size_t k = 0; k < c->n_inc; k++) {
-		if (k + AHEAD < c->n_inc)
-			PREFETCH(&off[c->inc[k + AHEAD].art]);
-		if (k + AHEAD / 2 < c->n_inc) /* off[] asked for above */
-			PREFETCH(&v[off[c->inc[k + AHEAD / 2].art]]);
+		if (k + BPH_AHEAD < c->n_inc)
+			BPH_PREFETCH(&off[c->inc[k + BPH_AHEAD].art]);
+		if (k + BPH_AHEAD / 2 < c->n_inc) /* off[] asked for above */
+			BPH_PREFETCH(&v[off[c->inc[k + BPH_AHEAD / 2].art]]);
 		if (k == 0 || c->inc[k].host != c->inc[k - 1].host ||
 		    c->inc[k].art != c->inc[k - 1].art)
 			v[off[c->inc[k].art]++] = (struct art_row){

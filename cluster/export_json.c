@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 /* A JSON string of untrusted text (cleaned), NULL on ENOMEM. */
 static json_t *text(const char *s)
@@ -159,13 +160,12 @@ static bool labels_of(const struct bph_clustering *c, const uint8_t *codes,
 
 	memset(l->n, 0, sizeof(l->n));
 	l->n_arts = 0;
-#if defined(__GNUC__) || defined(__clang__)
 	/* the next host's artifacts, read at random: asked for now */
 	for (size_t i = c->inc_off[h + 1], k = 0;
-	     !codes && h + 1 < c->n_hosts && i < c->inc_off[h + 2] && k < 16;
+	     !codes && h + 1 < c->n_hosts && i < c->inc_off[h + 2] &&
+	     k < BPH_AHEAD;
 	     i++, k++)
-		__builtin_prefetch(&c->arts[c->inc[i].art]);
-#endif
+		BPH_PREFETCH(&c->arts[c->inc[i].art]);
 	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
 		int i = codes ? codes[a] - 1 : label_kind(&c->arts[a]);
 		l->n_arts++;

@@ -290,12 +290,11 @@ int bph_graph_renumber_arts(struct bph_graph *g, const uint32_t *map,
 
 	for (size_t i = 0; i < g->n_inc; i++) {
 		struct bph_incidence in = g->inc[i];
-#if defined(__GNUC__) || defined(__clang__)
 		/* map[] is read at random: a cache miss each at a million
 		 * hosts, asked for early so that several overlap */
-		if (i + 16 < g->n_inc && g->inc[i + 16].art < n_map)
-			__builtin_prefetch(&map[g->inc[i + 16].art]);
-#endif
+		if (i + BPH_AHEAD < g->n_inc &&
+		    g->inc[i + BPH_AHEAD].art < n_map)
+			BPH_PREFETCH(&map[g->inc[i + BPH_AHEAD].art]);
 		if (in.art >= n_map || map[in.art] == UINT32_MAX)
 			continue;
 		if (map[in.art] >= g->n_arts)
