@@ -4,7 +4,7 @@
 # routing and list files of tests/data/abuse/, hostile registry strings
 # included) read back by check_report.py: Python's email package, the
 # header block byte by byte, csv, and the XARF v4 schemas (BPH_SCHEMAS or
-# ../shared/schemas; one SKIP line without them).
+# ../shared/schemas; a SKIP line per report folder without them).
 # usage: tests/integration/abuse_reports.sh   (BPH_BUILD: build directory)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -18,7 +18,7 @@ Checks, for each pair:
     report's id), one application/json XARF report per host equal to the
     JSON's, and evidence.csv (Python's csv) with a row per observation;
   - every XARF report validates against xarf-v4-master.json (jsonschema,
-    format checks on) from SCHEMAS (one SKIP line when there are none),
+    format checks on) from SCHEMAS (a SKIP line naming DIR when there are none),
     and its evidence payload decodes to bytes whose SHA-256 and size are
     the ones it states.
 With --expect-mailbox, the recipients are exactly those. With --hostile,
@@ -154,8 +154,9 @@ def main():
     hostile = "--hostile" in args
     validator = xarf_validator(schemas)
     if validator is None:
-        print("SKIP xarf: the XARF v4 reports against xarf-v4-master.json (no schemas: "
-              "set BPH_SCHEMAS or put shared/schemas beside the clone)")
+        print("SKIP xarf: the XARF v4 reports of %s against xarf-v4-master.json "
+              "(no schemas: set BPH_SCHEMAS or put shared/schemas beside the clone)"
+              % os.path.basename(d.rstrip("/")))
     emls = sorted(glob.glob(os.path.join(d, "*.eml")))
     if not emls:
         fail("%s: no .eml" % d)
