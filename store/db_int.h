@@ -101,6 +101,7 @@ struct bph_store {
 	struct bph_db *db;
 	bool readonly;
 	struct bph_artdict *arts; /* a writer's artifact ids (artdict.c) */
+	bool bulk;		  /* batches go the bulk path (store_bulk.c) */
 };
 
 /* Whether where names a PostgreSQL database (a postgres[ql]:// URI). */
@@ -278,6 +279,48 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 /* After rolling back a transaction that wrote batches: forgets artifact ids
  * that may not exist any more. */
 void bph_store_write_abort(struct bph_store *st);
+
+/*
+ * THE DERIVED TABLES AND THE BULK PATH (store_bulk.c). A bph_wpair is an
+ * artifact of a new observation: (art, host) for art_hosts, (host, art,
+ * port) at time seen for host_arts. Inside the caller's write transaction,
+ * bph_merge_hosts() adds the addresses (sorted in place; repeats allowed)
+ * to hosts; bph_merge_art_hosts() the distinct (art, ip) pairs to
+ * art_hosts, counting those it did not hold into arts.holders;
+ * bph_merge_host_arts() one row per (ip, art, port) with its first and
+ * last time (both sort p in place). Each returns 0 or a negative BPH_ERR_*.
+ *
+ * With st->bulk set (a SQLite import), bph_store_write_batch() writes
+ * services and arts as always but only appends the batch's addresses and
+ * pairs to bulk_hosts and bulk_inc (bph_bulk_append(): one blob each per
+ * batch, committed with the batch). Rows there mean the derived tables
+ * are behind services: readers see them as they were before the import.
+ * bph_store_publish() merges everything pending, sorted, in one write
+ * transaction of its own (none may be open) and empties the two tables:
+ * the derived tables end as the row-by-row path leaves them. Returns 0
+ * (also when nothing was pending) or a negative BPH_ERR_*; on failure
+ * nothing is published and the rows stay pending.
+ */
+struct bph_wpair {
+	int64_t art, seen;
+	uint32_t ip;
+	uint16_t port;
+};
+int bph_merge_hosts(struct bph_db *db, uint32_t *ips, size_t n);
+int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n);
+int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n);
+int bph_bulk_append(struct bph_db *db, const uint32_t *ips, size_t n_ips,
+		    const struct bph_wpair *p, size_t n);
+int bph_store_publish(struct bph_store *st);
+/* Artifact id -> holders to add (open addressing); bph_holders_rows()
+ * adds them to arts.holders with one UPDATE each. Zero-initialise; free
+ * art and n after. */
+struct bph_holders {
+	int64_t *art, *n;
+	size_t cap, used;
+};
+int bph_holders_add(struct bph_holders *h, int64_t art);
+int bph_holders_rows(struct bph_db *db, const struct bph_holders *h);
 
 /*
  * ARTIFACT IDS (artdict.c): (kind, value) -> id, bounded by max entries

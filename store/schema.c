@@ -112,6 +112,13 @@ static const struct step core_steps[] = {
      "ALTER TABLE synscan_resume ADD COLUMN sni TEXT;"
      "ALTER TABLE synscan_resume ADD COLUMN contact TEXT;",
      NULL},
+    {4,
+     "the bulk path's pending rows: an import's new hosts and incidences, "
+     "merged into hosts, host_arts, art_hosts and the holder counts at its "
+     "end (store_bulk.c)",
+     "CREATE TABLE IF NOT EXISTS bulk_hosts(seq {id}, data {blob} NOT NULL);"
+     "CREATE TABLE IF NOT EXISTS bulk_inc(seq {id}, data {blob} NOT NULL);",
+     NULL},
 };
 
 /* Routing, registry and deny-list snapshots (store_data.c,

@@ -164,6 +164,12 @@ static int open_db(struct bph_store *st, const char *where, unsigned flags,
 		rc = open_schema(st, where, flags, &id, err, errlen);
 	if (!rc && write && (rc = bph_schema_staging(st->db)))
 		snprintf(err, errlen, "%s", bph_db_errmsg(st->db));
+	/* what an import killed or stopped by a full disk left unpublished
+	 * (store_bulk.c): a writer publishes it; a reader sees the derived
+	 * tables as they were before that import */
+	if (!rc && write && (rc = bph_store_publish(st)))
+		snprintf(err, errlen, "publishing an earlier import: %s",
+			 bph_db_errmsg(st->db));
 	return rc;
 }
 

@@ -146,6 +146,23 @@ static int finish_scan(struct bph_import_run *run, int rc)
 	return rc ? rc : drc < 0 ? drc : 0;
 }
 
+/* The bulk path's end: what the import committed is merged into the
+ * derived tables. Failing (a full disk), the store keeps it pending for
+ * the next writer (store.c) and the import's status says so. */
+static int publish(struct bph_import_run *run, int rc)
+{
+	int prc;
+
+	if (!run->st->bulk)
+		return rc;
+	run->st->bulk = false;
+	if ((prc = bph_store_publish(run->st)) && !rc)
+		snprintf(run->err, sizeof(run->err),
+			 "merging the import into the store's graph: %s",
+			 bph_db_errmsg(run->db));
+	return rc ? rc : prc;
+}
+
 static FILE *open_input(const char *path, uint64_t *size)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -181,6 +198,9 @@ int bph_store_import_file(struct bph_store *st, const char *path,
 	run.src = &src;
 	run.t0 = bph_import_now();
 	rc = bph_store_scan_begin(st, "import", path, &run.scan_id);
+	/* every SQLite import takes the bulk path (store_bulk.c): readers
+	 * see the graph as it was until the import ends */
+	st->bulk = bph_db_backend(st->db) == BPH_DB_SQLITE;
 	if (!rc && (rc = bph_db_tune_bulk(st->db)) == 0)
 		rc = import_stream(&run, o);
 	if (!rc || rc == BPH_ERR_FORMAT) { /* keep what came before a fault */
@@ -190,6 +210,7 @@ int bph_store_import_file(struct bph_store *st, const char *path,
 		bph_db_rollback(st->db);
 		bph_store_write_abort(st);
 	}
+	rc = publish(&run, rc);
 	if (src.err && (!rc || rc == BPH_ERR_FORMAT)) {
 		snprintf(run.err, sizeof(run.err), "reading: %s",
 			 strerror(src.errnum));

@@ -306,67 +306,8 @@ static int run(struct bph_db *db, const char *sql, int64_t scan_id,
 	return rc < 0 ? rc : 0;
 }
 
-/* Open addressing art id -> new holders, for one batch. */
-struct holders {
-	int64_t *art, *n;
-	size_t cap, used;
-};
-
-static int holders_add(struct holders *h, int64_t art)
-{
-	if (h->used * 2 >= h->cap) {
-		struct holders big = {NULL, NULL, h->cap ? h->cap * 2 : 1024,
-				      0};
-		big.art = malloc(big.cap * sizeof(*big.art));
-		big.n = calloc(big.cap, sizeof(*big.n));
-		if (!big.art || !big.n) {
-			free(big.art);
-			free(big.n);
-			return BPH_ERR_NOMEM;
-		}
-		for (size_t i = 0; i < h->cap; i++)
-			for (int64_t k = 0; k < h->n[i]; k++)
-				holders_add(&big, h->art[i]);
-		free(h->art);
-		free(h->n);
-		*h = big;
-	}
-	size_t i =
-	    (size_t)((uint64_t)art * 0x9e3779b97f4a7c15ULL) & (h->cap - 1);
-	while (h->n[i] && h->art[i] != art)
-		i = (i + 1) & (h->cap - 1);
-	h->used += h->n[i] == 0;
-	h->art[i] = art;
-	h->n[i]++;
-	return 0;
-}
-
-/* SQLite, where a statement costs no round trip: each artifact's new
- * holders added by a prepared UPDATE on its id, instead of staged and
- * joined (staging and the joined UPDATE were a quarter of add_holders'
- * time on a fresh store, perf on the 100k population). */
-static int holders_rows(struct bph_db *db, const struct holders *h)
-{
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(
-	    db, "UPDATE arts SET holders = holders + ? WHERE id = ?", &q);
-
-	for (size_t i = 0; !rc && i < h->cap; i++) {
-		if (!h->n[i])
-			continue;
-		rc = bph_db_bind_int64(q, 1, h->n[i]);
-		if (!rc)
-			rc = bph_db_bind_int64(q, 2, h->art[i]);
-		if (!rc)
-			rc = bph_db_step(q);
-		bph_db_reset(q);
-	}
-	bph_db_finalize(q);
-	return rc < 0 ? rc : 0;
-}
-
 /* The holders counted in h added to arts.holders, through staging. */
-static int holders_staged(struct bph_db *db, const struct holders *h)
+static int holders_staged(struct bph_db *db, const struct bph_holders *h)
 {
 	struct bph_db_bulk *k = NULL;
 	int rc = bph_db_bulk_begin(db, "stage_holders", "art, n", NULL, &k);
@@ -396,7 +337,7 @@ static int holders_staged(struct bph_db *db, const struct holders *h)
  * twice. */
 static int add_holders(struct bph_db *db)
 {
-	struct holders h = {0};
+	struct bph_holders h = {0};
 	struct bph_db_stmt *q = NULL;
 	int rc = bph_db_prepare(
 	    db,
@@ -407,11 +348,11 @@ static int add_holders(struct bph_db *db)
 	    &q);
 
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
-		rc = holders_add(&h, bph_db_column_int64(q, 0));
+		rc = bph_holders_add(&h, bph_db_column_int64(q, 0));
 	bph_db_finalize(q);
 	if (!rc && h.used)
 		rc = bph_db_backend(db) == BPH_DB_SQLITE
-			 ? holders_rows(db, &h)
+			 ? bph_holders_rows(db, &h)
 			 : holders_staged(db, &h);
 	free(h.art);
 	free(h.n);
@@ -679,16 +620,12 @@ static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
  * batch into temporary tables, joining them and sorting in SQL was most
  * of the writer's time (docs/performance.md, "Store: import"). The rows
  * go in in the order the set-based statements of merge() use, so new
- * services get the same ids, and the tables end the same.
+ * services get the same ids, and the tables end the same. The derived
+ * rows (hosts, art_hosts with the holders, host_arts) are merged by
+ * store_bulk.c; with st->bulk (an import) they are only appended to
+ * bulk_hosts and bulk_inc, and bph_store_publish() merges them all at the
+ * end of the import.
  */
-
-/* An (artifact, host) pair or a (host, artifact, port) incidence of a
- * new observation. */
-struct wpair {
-	int64_t art, seen;
-	uint32_t ip;
-	uint16_t port;
-};
 
 static int obs_cmp(const void *x, const void *y, void *ctx)
 {
@@ -699,28 +636,6 @@ static int obs_cmp(const void *x, const void *y, void *ctx)
 	if (a->ip != b->ip)
 		return a->ip < b->ip ? -1 : 1;
 	return a->hash < b->hash ? -1 : a->hash > b->hash;
-}
-
-/* art_hosts order: (art, ip). */
-static int pair_cmp(const void *x, const void *y)
-{
-	const struct wpair *a = x, *b = y;
-
-	if (a->art != b->art)
-		return a->art < b->art ? -1 : 1;
-	return a->ip < b->ip ? -1 : a->ip > b->ip;
-}
-
-/* host_arts order: (ip, art, port). */
-static int inc_cmp(const void *x, const void *y)
-{
-	const struct wpair *a = x, *b = y;
-
-	if (a->ip != b->ip)
-		return a->ip < b->ip ? -1 : 1;
-	if (a->art != b->art)
-		return a->art < b->art ? -1 : 1;
-	return a->port < b->port ? -1 : a->port > b->port;
 }
 
 /* Steps q once and resets it; *changed (may be NULL) gets its changes. */
@@ -767,33 +682,27 @@ static int rows_services(struct bph_db *db, int64_t scan_id,
 	return rc;
 }
 
-/* The addresses of new open observations into hosts. */
-static int rows_hosts(struct bph_db *db, const struct bph_wbatch *b,
-		      const size_t *order, size_t n)
+/* The addresses of new open observations (sorted, as order is): *n_ips
+ * of them in *ips. */
+static int rows_ips(const struct bph_wbatch *b, const size_t *order, size_t n,
+		    uint32_t **ips, size_t *n_ips)
 {
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(
-	    db, "INSERT INTO hosts(ip) VALUES (?) ON CONFLICT DO NOTHING", &q);
-	bool any = false;
-	uint32_t last = 0;
-
-	for (size_t i = 0; !rc && i < n; i++) {
+	*n_ips = 0;
+	if (!(*ips = malloc((n + 1) * sizeof(**ips))))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
 		const struct wobs *o = &b->obs[order[i]];
 		if (!o->record || strcmp(o->state, "open") ||
-		    (any && o->ip == last))
+		    (*n_ips && (*ips)[*n_ips - 1] == o->ip))
 			continue;
-		any = true;
-		last = o->ip;
-		rc = bph_db_bind_int64(q, 1, o->ip);
-		if (!rc)
-			rc = step_once(q, NULL);
+		(*ips)[(*n_ips)++] = o->ip;
 	}
-	bph_db_finalize(q);
-	return rc;
+	return 0;
 }
 
 /* The artifacts of new observations as pairs: *n of them in *out. */
-static int rows_pairs(const struct bph_wbatch *b, struct wpair **out, size_t *n)
+static int rows_pairs(const struct bph_wbatch *b, struct bph_wpair **out,
+		      size_t *n)
 {
 	*n = 0;
 	if (!(*out = malloc((b->n_arts + 1) * sizeof(**out))))
@@ -803,74 +712,9 @@ static int rows_pairs(const struct bph_wbatch *b, struct wpair **out, size_t *n)
 		const struct wobs *o = &b->obs[a->obs];
 		if (o->record)
 			(*out)[(*n)++] =
-			    (struct wpair){a->art, o->seen, o->ip, a->port};
+			    (struct bph_wpair){a->art, o->seen, o->ip, a->port};
 	}
 	return 0;
-}
-
-/* The distinct (art, ip) pairs into art_hosts; those it did not hold
- * count as new holders of their artifact (as add_holders()). */
-static int rows_art_hosts(struct bph_db *db, struct wpair *p, size_t n)
-{
-	struct holders h = {0};
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(db,
-				"INSERT INTO art_hosts(art, ip) VALUES (?, ?)"
-				" ON CONFLICT DO NOTHING",
-				&q);
-
-	qsort(p, n, sizeof(*p), pair_cmp);
-	for (size_t i = 0; !rc && i < n; i++) {
-		int64_t changed = 0;
-		if (i && p[i].art == p[i - 1].art && p[i].ip == p[i - 1].ip)
-			continue;
-		bph_db_bind_int64(q, 1, p[i].art);
-		rc = bph_db_bind_int64(q, 2, p[i].ip);
-		if (!rc)
-			rc = step_once(q, &changed);
-		if (!rc && changed)
-			rc = holders_add(&h, p[i].art);
-	}
-	bph_db_finalize(q);
-	if (!rc && h.used)
-		rc = holders_rows(db, &h);
-	free(h.art);
-	free(h.n);
-	return rc;
-}
-
-/* One host_arts upsert per (ip, art, port) with its first and last time
- * in the batch (as merge_sql's GROUP BY). */
-static int rows_host_arts(struct bph_db *db, struct wpair *p, size_t n)
-{
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(
-	    db,
-	    "INSERT INTO host_arts(ip, art, port, first_seen, last_seen)"
-	    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ip, art, port) DO UPDATE SET"
-	    " first_seen = CASE WHEN excluded.first_seen < host_arts.first_seen"
-	    " THEN excluded.first_seen ELSE host_arts.first_seen END,"
-	    " last_seen = CASE WHEN excluded.last_seen > host_arts.last_seen"
-	    " THEN excluded.last_seen ELSE host_arts.last_seen END",
-	    &q);
-
-	qsort(p, n, sizeof(*p), inc_cmp);
-	for (size_t i = 0, j; !rc && i < n; i = j) {
-		int64_t lo = p[i].seen, hi = p[i].seen;
-		for (j = i + 1; j < n && !inc_cmp(&p[i], &p[j]); j++) {
-			lo = p[j].seen < lo ? p[j].seen : lo;
-			hi = p[j].seen > hi ? p[j].seen : hi;
-		}
-		bph_db_bind_int64(q, 1, p[i].ip);
-		bph_db_bind_int64(q, 2, p[i].art);
-		bph_db_bind_int64(q, 3, p[i].port);
-		bph_db_bind_int64(q, 4, lo);
-		rc = bph_db_bind_int64(q, 5, hi);
-		if (!rc)
-			rc = step_once(q, NULL);
-	}
-	bph_db_finalize(q);
-	return rc;
 }
 
 /* The observations to write (not repeated within the batch) in (ip,
@@ -890,8 +734,9 @@ static int rows_order(const struct bph_wbatch *b, size_t **order, size_t *n)
 static int write_rows(struct bph_store *st, int64_t scan_id,
 		      struct bph_wbatch *b, size_t *added)
 {
-	size_t *order = NULL, n = 0, n_pairs = 0;
-	struct wpair *pairs = NULL;
+	size_t *order = NULL, n = 0, n_pairs = 0, n_ips = 0;
+	struct bph_wpair *pairs = NULL;
+	uint32_t *ips = NULL;
 	int rc = rows_order(b, &order, &n);
 
 	if (!rc)
@@ -899,14 +744,19 @@ static int write_rows(struct bph_store *st, int64_t scan_id,
 	if (!rc)
 		rc = resolve_arts(st, b);
 	if (!rc)
-		rc = rows_hosts(st->db, b, order, n);
+		rc = rows_ips(b, order, n, &ips, &n_ips);
 	if (!rc)
 		rc = rows_pairs(b, &pairs, &n_pairs);
-	if (!rc)
-		rc = rows_art_hosts(st->db, pairs, n_pairs);
-	if (!rc)
-		rc = rows_host_arts(st->db, pairs, n_pairs);
+	if (!rc && st->bulk) /* merged by bph_store_publish() */
+		rc = bph_bulk_append(st->db, ips, n_ips, pairs, n_pairs);
+	if (!rc && !st->bulk)
+		rc = bph_merge_hosts(st->db, ips, n_ips);
+	if (!rc && !st->bulk)
+		rc = bph_merge_art_hosts(st->db, pairs, n_pairs);
+	if (!rc && !st->bulk)
+		rc = bph_merge_host_arts(st->db, pairs, n_pairs);
 	free(order);
+	free(ips);
 	free(pairs);
 	return rc;
 }

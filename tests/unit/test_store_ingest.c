@@ -21,9 +21,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/record_json.h"
 #include "store/store.h"
 
 struct fixture {
@@ -218,6 +220,72 @@ static void test_rows(void **state)
 			 count(f->db, "SELECT count(*) FROM (SELECT DISTINCT"
 				      " art, ip FROM host_arts)"));
 	assert_int_equal(count(f->db, "SELECT count(*) FROM art_hosts"), 4);
+}
+
+/* The records of the JSON Lines in data written by the row-by-row path
+ * (bph_store_put_all) as one scan of st. */
+static void put_rows(struct bph_store *st, const char *data)
+{
+	struct bph_service v[64];
+	size_t n = 0;
+	int64_t scan = 0;
+	char *copy = strdup(data), *save = NULL;
+
+	assert_int_equal(bph_store_scan_begin(st, "test", NULL, &scan), 0);
+	for (char *l = strtok_r(copy, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(l, 0, NULL);
+		assert_true(n < 64);
+		memset(&v[n], 0, sizeof(v[n]));
+		assert_int_equal(bph_service_from_json(j, &v[n++], NULL, 0), 0);
+		json_decref(j);
+	}
+	assert_int_equal(bph_store_put_all(st, scan, v, n), 0);
+	for (size_t i = 0; i < n; i++)
+		bph_service_clear(&v[i]);
+	free(copy);
+}
+
+/* Per-table checksums of the rows an import derives. */
+static const char *const table_sums[] = {
+    "SELECT count(*) * 1000000007 + total(id * 7 + ip % 1000 + seen + hash"
+    " % 1000 + length(record)) FROM services",
+    "SELECT count(*) * 1000000007 + total(ip % 100000) FROM hosts",
+    "SELECT count(*) * 1000000007 + total(id * 31 + holders * 7"
+    " + length(value)) FROM arts",
+    "SELECT count(*) * 1000000007 + total(art * 1000 + ip % 1000)"
+    " FROM art_hosts",
+    "SELECT count(*) * 1000000007 + total(ip % 1000 + art * 31 + port * 7"
+    " + first_seen * 3 + last_seen) FROM host_arts",
+    "SELECT count(*) FROM bulk_inc",
+};
+
+/* The bulk path (an import; store/store_bulk.c) leaves the same rows as
+ * the row-by-row path, over two imports where the second meets stored
+ * observations, known artifacts and earlier first and last times. */
+static void test_bulk_like_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	struct bph_store *rows = NULL;
+	char db[160], err[256], *msgs = NULL;
+
+	snprintf(db, sizeof(db), "%s/rows.db", f->dir);
+	assert_int_equal(
+	    bph_store_open(db, BPH_STORE_WRITE, &rows, err, sizeof(err)), 0);
+	put_rows(rows, rows_a);
+	put_rows(rows, rows_b);
+	bph_store_close(rows);
+	write_file(f->in, rows_a, sizeof(rows_a) - 1);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	write_file(f->in, rows_b, sizeof(rows_b) - 1);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	for (size_t i = 0; i < sizeof(table_sums) / sizeof(*table_sums); i++)
+		assert_true(count(f->db, table_sums[i]) ==
+			    count(db, table_sums[i]));
+	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts"), 4);
 }
 
 struct feeder {
@@ -492,6 +560,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_twice_adds_nothing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bulk_like_rows, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bom_and_garbage, setup,
 					    teardown),
