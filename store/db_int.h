@@ -274,6 +274,10 @@ void bph_wbatch_free(struct bph_wbatch *b); /* NULL-safe */
 void bph_wbatch_clear(struct bph_wbatch *b);
 int bph_wbatch_add(struct bph_wbatch *b, const struct bph_service *s);
 size_t bph_wbatch_len(const struct bph_wbatch *b);
+/* After bph_store_write_batch: whether record i of b (in the order added)
+ * was added to the store, and then the time it was stored with into
+ * *seen (its own, or the time bph_wbatch_add stamped). */
+bool bph_wbatch_added(const struct bph_wbatch *b, size_t i, int64_t *seen);
 int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 			  struct bph_wbatch *b, size_t *added);
 /* After rolling back a transaction that wrote batches: forgets artifact ids

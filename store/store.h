@@ -143,6 +143,22 @@ int bph_store_put_all(struct bph_store *st, int64_t scan_id,
 		      const struct bph_service *v, size_t n);
 
 /*
+ * As bph_store_put_all, then, the records committed, hands fn each record
+ * of v that the call added (not those the store held already, nor a
+ * repeat within v) as bph_store_scan_services will give it back: the
+ * record decoded from the JSON the store keeps, with the stored address,
+ * port and time, every state, in (ip, port, seen) order (records of the
+ * same address, port and time in v's order). A sweep's evaluation
+ * gathers its run this way as the scan stores it (sweep/sweep.h,
+ * struct bph_sweep_collector). fn's nonzero return stops the calls.
+ * Returns as bph_store_put_all, or, the records stored, fn's nonzero
+ * return or BPH_ERR_NOMEM.
+ */
+int bph_store_put_all_each(struct bph_store *st, int64_t scan_id,
+			   const struct bph_service *v, size_t n,
+			   bph_store_service_fn fn, void *ctx);
+
+/*
  * Adds to g every host that answered (an open service in any scan) and every
  * artifact with its first and last time seen over all scans.
  */

@@ -335,6 +335,25 @@ int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
 	return bph_store_scan_services(st, scan_id, pass_open, &o);
 }
 
+int bph_store_scan_rows(struct bph_store *st, int64_t scan_id, int64_t *n)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(
+	    st->db, "SELECT count(*) FROM services WHERE scan_id = ?", &q);
+
+	*n = 0;
+	if (!rc)
+		rc = bph_db_bind_int64(q, 1, scan_id);
+	if (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		*n = bph_db_column_int64(q, 0);
+		rc = 0;
+	} else if (!rc) {
+		rc = BPH_ERR_DB;
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
 int bph_store_scan_port_each(struct bph_store *st, int64_t scan_id, uint32_t ip,
 			     uint16_t port, bph_service_cb cb, void *ctx)
 {

@@ -22,7 +22,6 @@
 
 #define ARENA_CHUNK (1 << 20)
 #define ARTDICT_MAX (2u << 20) /* artifact ids a writer remembers */
-#define PUT_BATCH   4096       /* records per statement batch of put_all */
 
 struct arena_chunk {
 	struct arena_chunk *next;
@@ -111,6 +110,15 @@ void bph_wbatch_free(struct bph_wbatch *b)
 size_t bph_wbatch_len(const struct bph_wbatch *b)
 {
 	return b->n_obs;
+}
+
+bool bph_wbatch_added(const struct bph_wbatch *b, size_t i, int64_t *seen)
+{
+	/* writing leaves a record only to the observations it added */
+	if (i >= b->n_obs || !b->obs[i].record)
+		return false;
+	*seen = b->obs[i].seen;
+	return true;
 }
 
 /* FNV-1a, 64 bits: the observation's identity within its address. */
@@ -883,29 +891,5 @@ int bph_store_migrate_v1(struct bph_db *db)
 	if (!rc)
 		rc = bph_db_exec(
 		    db, "DROP TABLE artifacts; DROP TABLE services_v1");
-	return rc;
-}
-
-int bph_store_put_all(struct bph_store *st, int64_t scan_id,
-		      const struct bph_service *v, size_t n)
-{
-	struct bph_wbatch *b = bph_wbatch_new();
-	size_t added;
-	int rc = b ? bph_db_begin(st->db, BPH_DB_TXN_WRITE) : BPH_ERR_NOMEM;
-
-	for (size_t i = 0; !rc && i < n; i++) {
-		rc = bph_wbatch_add(b, &v[i]);
-		if (!rc && (bph_wbatch_len(b) >= PUT_BATCH || i + 1 == n)) {
-			rc = bph_store_write_batch(st, scan_id, b, &added);
-			bph_wbatch_clear(b);
-		}
-	}
-	if (!rc && b)
-		rc = bph_db_commit(st->db);
-	if (rc && b) {
-		bph_db_rollback(st->db);
-		bph_store_write_abort(st);
-	}
-	bph_wbatch_free(b);
 	return rc;
 }

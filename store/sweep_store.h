@@ -102,6 +102,11 @@ int bph_sweep_names_each(struct bph_store *st,
 int bph_store_scan_each(struct bph_store *st, int64_t scan_id,
 			bph_service_cb cb, void *ctx);
 
+/* The number of service rows of scan_id (of every state; what
+ * bph_store_scan_services walks) into *n. Returns 0 or a negative
+ * BPH_ERR_*. */
+int bph_store_scan_rows(struct bph_store *st, int64_t scan_id, int64_t *n);
+
 /* The open service (ip, port) of scan_id into *out (zeroed by the
  * caller; clear it after). Returns 0, BPH_ERR_USAGE when there is none. */
 int bph_store_scan_get(struct bph_store *st, int64_t scan_id, uint32_t ip,

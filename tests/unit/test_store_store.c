@@ -9,11 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "cluster/cluster.h"
 #include "fingerprints/err.h"
+#include "fingerprints/record_json.h"
 #include "store/store.h"
+#include "store/sweep_store.h"
 #include "testlib/testlib.h"
 
 static void ssh_record(struct bph_service *s, uint32_t ip, const char *key,
@@ -320,6 +323,68 @@ static void test_read_back(void **state)
 	bph_store_close(st);
 }
 
+/* A record as JSON text with its time, onto the stream ctx. */
+static int dump_record(void *ctx, const struct bph_service *s)
+{
+	json_t *j = bph_service_to_json(s);
+	char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	fprintf(ctx, "%lld %s\n", (long long)s->seen, t);
+	free(t);
+	json_decref(j);
+	return 0;
+}
+
+/* bph_store_put_all_each hands back exactly what the scan's read gives
+ * (bph_store_scan_services): the records it added, in (ip, port, seen)
+ * order, as stored (the time stamped, the banner's bad byte cleaned),
+ * without a repeat or a record an earlier scan holds already. */
+static void test_put_all_each(void **state)
+{
+	struct bph_test_dir *fx = *state;
+	struct bph_store *st = NULL;
+	struct bph_service v[6];
+	char err[256] = "", *fed = NULL, *read = NULL;
+	size_t fed_len = 0, read_len = 0;
+	int64_t a, b, rows = 0;
+
+	assert_int_equal(
+	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
+	ssh_record(&v[0], 0xc612000a, "SHA256:ten", 10);
+	ssh_record(&v[1], 0xc6120009, "SHA256:nine", 0); /* stamped */
+	ssh_record(&v[2], 0xc6120009, "SHA256:nine", 10);
+	v[2].port = 2;
+	ssh_record(&v[3], 0xc612000a, "SHA256:ten", 10); /* a repeat */
+	ssh_record(&v[4], 0xc6120009, "SHA256:early", 5);
+	ssh_record(&v[5], 0xc6120008, "SHA256:old", 3);
+	assert_int_equal(bph_store_scan_begin(st, "scan", "x", &a), 0);
+	assert_int_equal(bph_store_put(st, a, &v[5]), 0);
+	assert_int_equal(bph_store_scan_begin(st, "sweep", "y", &b), 0);
+	FILE *f = open_memstream(&fed, &fed_len);
+	assert_int_equal(bph_store_put_all_each(st, b, v, 6, dump_record, f),
+			 0);
+	fclose(f);
+	f = open_memstream(&read, &read_len);
+	assert_int_equal(bph_store_scan_services(st, b, dump_record, f), 0);
+	fclose(f);
+	assert_string_equal(fed, read);
+	assert_non_null(strstr(fed, "\"port\":2,"));
+	assert_null(strstr(fed, "SHA256:old"));
+	assert_null(strstr(fed, "\\u00ff")); /* cleaned as stored */
+	assert_int_equal(bph_store_scan_rows(st, b, &rows), 0);
+	assert_int_equal(rows, 4);
+	/* .9:2, then .9:22 at 5 and at the stamped time, then .10:22 */
+	const char *early = strstr(fed, "SHA256:early");
+	assert_non_null(early);
+	assert_true(strstr(fed, "SHA256:nine") < early);
+	assert_non_null(strstr(strstr(early, "SHA256:nine"), "SHA256:ten"));
+	for (size_t i = 0; i < 6; i++)
+		bph_service_clear(&v[i]);
+	free(fed);
+	free(read);
+	bph_store_close(st);
+}
+
 static void test_default_path(void **state)
 {
 	(void)state;
@@ -376,6 +441,8 @@ int main(void)
 		test_put_is_atomic, bph_test_dir_setup, bph_test_dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_read_back, bph_test_dir_setup,
 					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_put_all_each, bph_test_dir_setup, bph_test_dir_teardown),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_open_fails_cleanly),
 	};
