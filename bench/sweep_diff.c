@@ -2,8 +2,10 @@
  * sweep_diff.c - writes the store bench/sweep_diff.sh times `bphound diff`
  * on: two complete runs of sweep "bench" over N hosts, stored and evaluated
  * the way `bphound sweep run` stores and evaluates a run (cli/sweep_run.c,
- * without the packets), the second with 1% of the hosts changed. The data
- * is heavy-tailed (bench/README.md "sweep_diff.sh"). Prints one JSON object.
+ * without the packets: each put feeds the run's collector, which the
+ * evaluation then takes), the second with 1% of the hosts changed. The
+ * data is heavy-tailed (bench/README.md "sweep_diff.sh"). Prints one JSON
+ * object.
  */
 #include <math.h>
 #include <stdio.h>
@@ -58,6 +60,7 @@ struct gen {
 	uint32_t *moved; /* the host each moved one came from */
 	size_t changed[CH_N];
 	const char *xml_dir; /* also writes run1.xml and run2.xml there */
+	bool records;	     /* evaluate each run from its records read back */
 };
 
 static uint64_t mix(uint64_t x) /* splitmix64 */
@@ -317,15 +320,45 @@ static int fill(struct bph_service *s, const struct ids *d, uint32_t ip,
 struct batch {
 	struct bph_store *st;
 	FILE *xml; /* the run as nmap XML for ndiff, or NULL */
+	struct bph_sweep_collector *fed; /* as sweep run; NULL: "records" */
+	double feed_t0, feed_cpu;	 /* CPU from a put's first record fed */
 	int64_t scan;
 	struct bph_service v[BATCH + N_PORTS];
 	size_t n;
 	int64_t services;
 };
 
+/* The process's CPU time (user + system) so far. */
+static double cpu_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* As cli/sweep_run.c's gather(): each stored record to the collector;
+ * the first of a put starts the clock of the feeding. */
+static int gather(void *ctx, const struct bph_service *s)
+{
+	struct batch *b = ctx;
+
+	if (b->feed_t0 < 0)
+		b->feed_t0 = cpu_s();
+	return bph_sweep_collector_feed(b->fed, s);
+}
+
 static int flush(struct batch *b)
 {
-	int rc = b->n ? bph_store_put_all(b->st, b->scan, b->v, b->n) : 0;
+	int rc = 0;
+
+	b->feed_t0 = -1;
+	if (b->n && b->fed)
+		rc = bph_store_put_all_each(b->st, b->scan, b->v, b->n, gather,
+					    b);
+	else if (b->n)
+		rc = bph_store_put_all(b->st, b->scan, b->v, b->n);
+	if (b->feed_t0 >= 0)
+		b->feed_cpu += cpu_s() - b->feed_t0;
 
 	for (size_t i = 0; i < b->n; i++)
 		bph_service_clear(&b->v[i]);
@@ -436,14 +469,6 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* The process's CPU time (user + system) so far. */
-static double cpu_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* The run's coverage: every address of both runs, every port. */
 static int set_coverage(const struct gen *g, struct bph_store *st, int64_t run,
 			int64_t scan, int r)
@@ -468,11 +493,19 @@ static int set_coverage(const struct gen *g, struct bph_store *st, int64_t run,
 	return rc;
 }
 
+struct run_out {
+	int64_t run, services;
+	double store_s, store_cpu, feed_cpu, eval_s[2]; /* eval: wall, CPU */
+	size_t events;
+	bool fed; /* the evaluation took what the store was fed */
+};
+
 /* As cli/sweep_run.c's complete(): evaluate the run against the last,
  * then commit its state and counts (the events are recomputed by diff). */
-static int complete(struct bph_sweep_ctx *x, int64_t run, double secs[2],
-		    size_t *n_events, char *err, size_t errlen)
+static int complete(struct bph_sweep_ctx *x, int64_t run, struct run_out *o,
+		    char *err, size_t errlen)
 {
+	double *secs = o->eval_s;
 	struct bph_eval ev;
 	struct bph_eval_commit c = {0};
 	double t0 = now_s(), c0 = cpu_s();
@@ -484,7 +517,8 @@ static int complete(struct bph_sweep_ctx *x, int64_t run, double secs[2],
 	secs[1] = cpu_s() - c0;
 	if (!rc)
 		rc = bph_sweep_commit(x->st, &c.c);
-	*n_events = rc ? 0 : ev.events.n;
+	o->events = rc ? 0 : ev.events.n;
+	o->fed = !rc && ev.fed;
 	bph_eval_commit_clear(&c);
 	bph_eval_clear(&ev); /* evaluate zeroes it first */
 	return rc;
@@ -524,25 +558,21 @@ static int write_config(const char *dir)
 	return fclose(f) ? BPH_ERR_IO : 0;
 }
 
-struct run_out {
-	int64_t run, services;
-	double store_s, eval_s[2]; /* wall, CPU */
-	size_t events;
-};
-
 static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 		   struct run_out *o, char *err, size_t errlen)
 {
 	FILE *xml = g->xml_dir ? xml_open(g->xml_dir, r) : NULL;
 	struct batch *b = calloc(1, sizeof(*b)); /* 20,000 records */
 	int n_int = 0;
-	double t0 = now_s();
+	double t0 = now_s(), c0 = cpu_s();
 	int rc = b ? bph_sweep_run_begin(x->st, "bench", x->cfg->sha256, 1,
 					 &o->run, &n_int)
 		   : BPH_ERR_NOMEM;
 
 	if (!rc && g->xml_dir && !xml)
 		rc = BPH_ERR_IO;
+	if (!rc && !g->records && !(b->fed = bph_sweep_collector_new(x)))
+		rc = BPH_ERR_NOMEM;
 	if (!rc) {
 		b->st = x->st;
 		b->xml = xml;
@@ -553,10 +583,20 @@ static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 	if (!rc)
 		rc = set_coverage(g, x->st, o->run, b->scan, r);
 	o->store_s = now_s() - t0;
+	o->store_cpu = cpu_s() - c0;
+	o->feed_cpu = b ? b->feed_cpu : 0;
 	o->services = b ? b->services : 0;
+	if (!rc && b->fed) { /* as sweep run, after set_scan */
+		bph_sweep_collector_done(b->fed, b->scan);
+		x->fed = b->fed;
+	}
+	if (!rc)
+		rc = complete(x, o->run, o, err, errlen);
+	x->fed = NULL;
+	if (b)
+		bph_sweep_collector_free(b->fed);
 	free(b);
-	return rc ? rc
-		  : complete(x, o->run, o->eval_s, &o->events, err, errlen);
+	return rc;
 }
 
 static void print_json(const struct gen *g, const struct run_out *o)
@@ -577,21 +617,25 @@ static void print_json(const struct gen *g, const struct run_out *o)
 	printf("}, \"runs\": [");
 	for (int r = 0; r < 2; r++)
 		printf("%s{\"run\": %lld, \"services\": %lld, \"store_s\": "
-		       "%.2f, \"evaluate_s\": %.2f, \"evaluate_cpu_s\": "
-		       "%.2f, \"events\": %zu}",
+		       "%.2f, \"store_cpu_s\": %.2f, \"feed_cpu_s\": %.2f, "
+		       "\"evaluate_s\": %.2f, \"evaluate_cpu_s\": %.2f, "
+		       "\"evaluated_from\": \"%s\", \"events\": %zu}",
 		       r ? ", " : "", (long long)o[r].run,
-		       (long long)o[r].services, o[r].store_s, o[r].eval_s[0],
-		       o[r].eval_s[1], o[r].events);
+		       (long long)o[r].services, o[r].store_s, o[r].store_cpu,
+		       o[r].feed_cpu, o[r].eval_s[0], o[r].eval_s[1],
+		       o[r].fed ? "fed" : "records", o[r].events);
 	printf("], \"gen_max_rss_mib\": %ld}\n", ru.ru_maxrss / 1024);
 }
 
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: sweep_diff DIR HOSTS [SEED] [xml]\n"
+		"usage: sweep_diff DIR HOSTS [SEED] [xml] [records]\n"
 		"  writes DIR/bench.yaml, DIR/watch.yaml and the "
 		"two runs into DIR/bench.db (with xml also as nmap XML, "
-		"DIR/run1.xml and DIR/run2.xml)\n");
+		"DIR/run1.xml and DIR/run2.xml; with records each run is "
+		"evaluated from its records read back, as before the "
+		"collector fed as the store writes)\n");
 	return 2;
 }
 
@@ -629,10 +673,17 @@ int main(int argc, char **argv)
 	struct gen g = {0};
 	struct run_out o[2] = {{0}};
 
-	if (argc < 3 || argc > 5 || (g.n = strtoul(argv[2], NULL, 10)) < 300)
+	if (argc < 3 || argc > 6 || (g.n = strtoul(argv[2], NULL, 10)) < 300)
 		return usage();
 	g.s = argc >= 4 ? strtoull(argv[3], NULL, 10) : 1;
-	g.xml_dir = argc == 5 && !strcmp(argv[4], "xml") ? argv[1] : NULL;
+	for (int i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "xml"))
+			g.xml_dir = argv[1];
+		else if (!strcmp(argv[i], "records"))
+			g.records = true;
+		else
+			return usage();
+	}
 	int rc = plan(&g);
 	if (!rc)
 		rc = run_all(argv[1], &g, o);

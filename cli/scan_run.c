@@ -264,9 +264,10 @@ static int probes_finish_watched(struct svc_list *l,
 
 /* ---- results -------------------------------------------------------- */
 
-static int record_services(const struct bph_opts *o, struct bph_store *st,
+static int record_services(const struct bph_scan_job *job, struct bph_store *st,
 			   int64_t scan_id, const struct svc_list *l)
 {
+	const struct bph_opts *o = job->opts;
 	FILE *out = NULL;
 	int rc = 0;
 	if (o->out_jsonl) {
@@ -278,7 +279,9 @@ static int record_services(const struct bph_opts *o, struct bph_store *st,
 		}
 	}
 	/* one transaction: a store that fails half way keeps none */
-	rc = bph_store_put_all(st, scan_id, l->v, l->n);
+	rc = job->on_stored ? bph_store_put_all_each(st, scan_id, l->v, l->n,
+						     job->on_stored, job->ctx)
+			    : bph_store_put_all(st, scan_id, l->v, l->n);
 	for (size_t i = 0; i < l->n && !rc && out; i++)
 		rc = bph_jsonl_write(out, &l->v[i]);
 	if (out && out != stdout && fclose(out))
@@ -572,7 +575,7 @@ static int run_job(struct bph_store *st, const struct bph_scan_job *job,
 			print_resume_hint(o, job->kind, out->signo);
 		goto out;
 	}
-	if (rc || (rc = record_services(o, st, out->scan_id, &l)) != 0 ||
+	if (rc || (rc = record_services(job, st, out->scan_id, &l)) != 0 ||
 	    (rc = bph_store_scan_end(st, out->scan_id)) != 0 ||
 	    (rc = bph_resume_done(res)) != 0)
 		goto out;

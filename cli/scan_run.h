@@ -41,6 +41,12 @@ struct bph_scan_job {
 	 * (a sweep records it as the run's coverage); a nonzero return
 	 * stops the job with that error. May be NULL. */
 	int (*on_targets)(void *ctx, const struct bph_targets *t);
+	/* Called, once the run's records are committed, with each record
+	 * the run added to the store, as the store gives it back, in
+	 * (ip, port, seen) order (bph_store_put_all_each, store/store.h):
+	 * a sweep gathers its evaluation from them. Its nonzero return
+	 * fails the job. May be NULL. */
+	int (*on_stored)(void *ctx, const struct bph_service *s);
 	void *ctx;
 };
 

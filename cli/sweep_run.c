@@ -94,6 +94,7 @@ struct run_ctx {
 	struct bph_store *st;
 	int64_t run;
 	struct bph_coverage cov;
+	struct bph_sweep_collector *fed; /* the run's records as stored */
 	char hostname[256];
 };
 
@@ -173,12 +174,22 @@ static char *ports_spec(const struct bph_sweep_config *c)
 	return s;
 }
 
+/* scan_run's on_stored: each record the run stored, gathered for its
+ * evaluation (sweep/sweep.h, struct bph_sweep_collector). */
+static int gather(void *vctx, const struct bph_service *s)
+{
+	struct run_ctx *x = vctx;
+
+	return bph_sweep_collector_feed(x->fed, s);
+}
+
 static int scan(struct run_ctx *x, struct bph_scan_result *res)
 {
 	struct bph_opts so;
 	struct bph_scan_job job = {.kind = "sweep",
 				   .opts = &so,
 				   .on_targets = record_coverage,
+				   .on_stored = x->fed ? gather : NULL,
 				   .ctx = x};
 	const char **targets = joined(&x->cfg->target_specs,
 				      &x->cfg->target_files, &job.n_targets);
@@ -456,6 +467,10 @@ static int scan_and_evaluate(struct run_ctx *x, struct bph_sweep_ctx *sx)
 		 ? bph_sweep_run_set_scan(x->st, x->run, res.scan_id, ranges,
 					  ports, time(NULL))
 		 : BPH_ERR_NOMEM;
+	if (x->fed) { /* the evaluation takes what the store was fed */
+		bph_sweep_collector_done(x->fed, res.scan_id);
+		sx->fed = x->fed;
+	}
 	free(ranges);
 	free(ports);
 	bph_scan_result_clear(&res);
@@ -531,6 +546,8 @@ int bph_cli_sweep_run(const struct bph_opts *o,
 	if (status) /* watch files: file:line:column, before any packet */
 		status = bph_cli_fail("sweep", status, err);
 	sx.keep_index = true; /* the run is committed with its index */
+	/* without it the run's records are read back (as before) */
+	x.fed = status ? NULL : bph_sweep_collector_new(&sx);
 	if (!status)
 		status = preflight(o, cfg);
 	if (!status && !(db = bph_cli_sweep_db(o, cfg)))
@@ -544,6 +561,7 @@ int bph_cli_sweep_run(const struct bph_opts *o,
 	if (fd >= 0)
 		close(fd); /* releases the lock */
 	bph_coverage_clear(&x.cov);
+	bph_sweep_collector_free(x.fed);
 	bph_sweep_ctx_clear(&sx);
 	free(db);
 	return status;

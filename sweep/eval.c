@@ -154,30 +154,19 @@ struct loaded {
 	struct bph_runidx *ix; /* its index, collected for the commit */
 	bool indexed; /* computed from its stored index, not its records */
 	bool reused;  /* its stored hits and members taken for computed ones */
+	bool fed;     /* gathered as its scan stored it (x->fed) */
 };
 
 struct load_ctx {
 	struct bph_sweep_ctx *x;
 	struct loaded *l;
-	bool hits;
-	struct sweep_rungraph rg; /* feeds l->g when there is one */
 	int rc;
 };
 
+/* bph_service_cb: a record read, gathered. */
 static void on_service(void *vctx, const struct bph_service *s)
 {
-	struct load_ctx *c = vctx;
-
-	if (c->rc)
-		return;
-	c->rc = bph_snap_add(&c->l->snap, s);
-	if (!c->rc && c->hits)
-		c->rc =
-		    bph_hits_match(&c->x->watches, s, c->x->now, &c->l->state);
-	if (!c->rc && c->l->g)
-		c->rc = sweep_rungraph_service(&c->rg, s);
-	if (!c->rc && c->l->ix)
-		c->rc = bph_runidx_service(c->l->ix, s);
+	sweep_collect_service(vctx, s);
 }
 
 /* bph_service_cb: a record some watch term may match, matched. */
@@ -200,6 +189,27 @@ static int load_state(struct bph_sweep_ctx *x, struct loaded *l)
 static int add_chunk(void *ctx, const void *data, size_t len, size_t n)
 {
 	return bph_snap_decode(ctx, data, len, n);
+}
+
+/* Moves what c gathered into l (l->g is c's graph: the same one, or
+ * replaced when c owns another). */
+static void take(struct loaded *l, struct bph_sweep_collector *c)
+{
+	bph_snap_clear(&l->snap);
+	l->snap = c->snap;
+	memset(&c->snap, 0, sizeof(c->snap));
+	bph_run_state_clear(&l->state);
+	l->state = c->state;
+	memset(&c->state, 0, sizeof(c->state));
+	if (c->own_g) {
+		bph_graph_free(l->g);
+		l->g = c->g;
+		c->own_g = false;
+	}
+	c->g = NULL;
+	bph_runidx_free(l->ix);
+	l->ix = c->ix;
+	c->ix = NULL;
 }
 
 /* Run l's snapshot as its run stored it, when it did (in this build's
@@ -281,22 +291,43 @@ static int load_indexed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
  * records (and its index collected when x keeps one). */
 static int load_records(struct bph_sweep_ctx *x, struct loaded *l, bool compute)
 {
-	struct load_ctx c = {.x = x, .l = l, .hits = compute};
+	struct bph_sweep_collector c;
 	bool stored = false;
-	int rc = 0;
+	int rc =
+	    sweep_collect_init(&c, x, compute, l->g, compute && x->keep_index);
 
-	if (compute && x->keep_index && !(l->ix = bph_runidx_new()))
-		return BPH_ERR_NOMEM;
-	sweep_rungraph_init(&c.rg, l->g);
-	if (!compute && l->row.scan_id)
+	if (!rc && !compute && l->row.scan_id)
 		rc = load_stored_snap(x, l, &stored);
 	if (!rc && !stored && l->row.scan_id)
 		rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
-	rc = rc ? rc : c.rc;
-	if (!rc && l->g)
-		rc = sweep_rungraph_finish(&c.rg);
-	sweep_rungraph_clear(&c.rg);
+	if (!rc)
+		rc = sweep_collect_finish(&c);
+	if (!rc && !stored)
+		take(l, &c);
+	sweep_collect_clear(&c);
 	return rc;
+}
+
+/* Run l's snapshot, hits, graph and index as x->fed gathered them while
+ * the run's scan stored its records (*done), when it holds exactly what
+ * the store gives back for that scan. */
+static int load_fed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
+{
+	struct bph_sweep_collector *c = x->fed;
+	int64_t rows = 0;
+	int rc = 0;
+
+	*done = false;
+	if (!c || c->x != x || c->rc || !l->row.scan_id ||
+	    c->scan_id != l->row.scan_id || !c->g != !l->g ||
+	    !c->ix != !x->keep_index)
+		return 0;
+	if ((rc = bph_store_scan_rows(x->st, l->row.scan_id, &rows)) ||
+	    rows != c->rows)
+		return rc;
+	take(l, c);
+	*done = true;
+	return 0;
 }
 
 /*
@@ -308,7 +339,7 @@ static int load_records(struct bph_sweep_ctx *x, struct loaded *l, bool compute)
 static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		    bool compute, struct loaded *l, char *err, size_t errlen)
 {
-	bool indexed = false;
+	bool indexed = false, fed = false;
 	int rc = bph_sweep_run_get(x->st, id, &l->row);
 
 	if (rc) {
@@ -328,8 +359,10 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 	if (compute && x->cfg->n_clusters && !(l->g = bph_graph_new()))
 		return BPH_ERR_NOMEM;
 	if (compute)
+		rc = load_fed(x, l, &fed);
+	if (!rc && compute && !fed)
 		rc = load_indexed(x, l, &indexed);
-	if (!rc && !indexed)
+	if (!rc && !indexed && !fed)
 		rc = load_records(x, l, compute);
 	if (!rc)
 		bph_snap_finish(&l->snap);
@@ -345,6 +378,7 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		rc = sweep_relink_hits(x, &l->state);
 	l->reused = reuse;
 	l->indexed = indexed;
+	l->fed = fed;
 	return rc;
 }
 
@@ -518,6 +552,7 @@ int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 		out->from = e.n > 1 ? runs[e.n - 2].row.id : 0;
 		out->reused = t->reused;
 		out->indexed = t->indexed;
+		out->fed = t->fed;
 		out->hosts = count_hosts(&t->snap);
 		out->services = (int64_t)t->snap.n;
 		out->state = t->state; /* moved, as is the snapshot */

@@ -36,6 +36,7 @@
 #include "sweep/watch.h"
 
 struct bph_runidx;
+struct bph_sweep_collector;
 
 /* What evaluations share: the config and what it names, loaded once. */
 struct bph_sweep_ctx {
@@ -55,6 +56,11 @@ struct bph_sweep_ctx {
 	 * terms) for bph_eval_commit, so that evaluating the complete run
 	 * again decodes none of its records. */
 	bool keep_index;
+	/* Set by a caller that fed the run's records to a collector as its
+	 * scan stored them (sweep run; see below): the evaluation of the
+	 * run of that scan takes what it gathered instead of reading the
+	 * run's records. */
+	struct bph_sweep_collector *fed;
 };
 
 /*
@@ -96,6 +102,7 @@ struct bph_eval {
 	int64_t hosts, services;     /* of run T */
 	bool reused;  /* T's hits and members were its stored evaluation's */
 	bool indexed; /* T's were computed from its stored index */
+	bool fed;     /* T's were gathered as its scan stored it (x->fed) */
 	unsigned char *snap_buf;  /* bph_eval_snap_out's chunk */
 	struct bph_runidx *index; /* T's, when x->keep_index (eval.c) */
 };
@@ -112,6 +119,32 @@ struct bph_eval {
 int bph_sweep_evaluate(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 		       struct bph_eval *out, char *err, size_t errlen);
 void bph_eval_clear(struct bph_eval *e);
+
+/*
+ * A run's evaluation state gathered as its scan stores its records, so
+ * that evaluating the run decodes none of them: `sweep run` hands
+ * bph_sweep_collector_feed to bph_store_put_all_each (store/store.h,
+ * through the scan pipeline), marks the collector done with the scan's
+ * id, and sets x->fed. It gathers from the records as the store gives
+ * them back what the evaluation gathers from the records it reads (the
+ * snapshot, the watch hits, the tracked clusters' graph and, with
+ * x->keep_index, the index), by the same code. The evaluation takes it
+ * only when it holds every record of the run's scan (their count is
+ * checked against the store's) in the order the store reads them back,
+ * (ip, port, seen) with no two alike; else, or after a failure, the
+ * run's records are read as before.
+ */
+/* A collector for runs evaluated under x (borrowed while it lives);
+ * NULL: no memory. */
+struct bph_sweep_collector *
+bph_sweep_collector_new(const struct bph_sweep_ctx *x);
+/* bph_store_service_fn: gathers one record. Returns 0: a failure (no
+ * memory, a record out of order, one after done) is kept in c, which
+ * then releases what it gathered and is not taken. */
+int bph_sweep_collector_feed(void *c, const struct bph_service *s);
+/* The records of scan_id are all fed. */
+void bph_sweep_collector_done(struct bph_sweep_collector *c, int64_t scan_id);
+void bph_sweep_collector_free(struct bph_sweep_collector *c); /* NULL-safe */
 
 /*
  * Fills out so that bph_sweep_commit stores run T's snapshot from e (the

@@ -4,7 +4,8 @@
  * contract is sweep/diff.h), the config reader's (config.c,
  * config_notify.c; the contract is sweep/config.h), the reuse of a
  * run's stored evaluation (reuse.c, used by eval.c), a run's graph
- * (rungraph.c, used by eval.c).
+ * (rungraph.c) and its evaluation state gathered from its records
+ * (collect.c, used by eval.c).
  */
 #ifndef BPH_SWEEP_SWEEP_INT_H
 #define BPH_SWEEP_SWEEP_INT_H
@@ -15,6 +16,7 @@
 
 #include "sweep/config.h"
 #include "sweep/diff.h"
+#include "sweep/snap.h"
 #include "sweep/sweep.h"
 #include "sweep/yconf.h"
 
@@ -124,6 +126,46 @@ int sweep_rungraph_service(struct sweep_rungraph *r,
 /* Appends what is still gathered: call it after the last record and
  * before clustering g. Returns 0 or r's first failure. */
 int sweep_rungraph_finish(struct sweep_rungraph *r);
+
+/* ---- collect.c: a run's evaluation state from its records ---- */
+
+struct bph_runidx;
+
+/* What the evaluation of a run gathers from its open records, fed in
+ * the order the store reads them back (bph_store_scan_each): eval.c
+ * feeds one from the records it reads, `sweep run` one from the
+ * records its scan stores (bph_sweep_collector_feed). */
+struct bph_sweep_collector {
+	const struct bph_sweep_ctx *x; /* borrowed */
+	bool hits;		       /* match x's watches */
+	struct bph_snap snap;
+	struct bph_run_state state; /* the hits */
+	struct bph_graph *g;	    /* NULL: no graph (no tracked cluster) */
+	bool own_g;		    /* g is the collector's to free */
+	struct sweep_rungraph rg;   /* feeds g */
+	struct bph_runidx *ix;	    /* NULL: no index kept */
+	/* bph_sweep_collector_feed's checks */
+	int64_t scan_id; /* bph_sweep_collector_done's (0: still fed) */
+	int64_t rows;	 /* records fed, of every state */
+	uint32_t ip;	 /* the last record's (ip, port, seen) */
+	uint16_t port;
+	int64_t seen;
+	int rc; /* the first failure: what was gathered is released */
+};
+
+/* Sets c up to gather the snapshot, with hits the watch hits, into g
+ * (borrowed, may be NULL) the graph, with index the run's index. Returns
+ * 0 or BPH_ERR_NOMEM (c is then cleared). */
+int sweep_collect_init(struct bph_sweep_collector *c,
+		       const struct bph_sweep_ctx *x, bool hits,
+		       struct bph_graph *g, bool index);
+/* Gathers s, an open service. Returns 0 or c->rc (kept). */
+int sweep_collect_service(struct bph_sweep_collector *c,
+			  const struct bph_service *s);
+/* Completes the graph after the last service. Returns 0 or c->rc. */
+int sweep_collect_finish(struct bph_sweep_collector *c);
+/* Frees what c holds (its graph only when it owns it). */
+void sweep_collect_clear(struct bph_sweep_collector *c);
 
 /* ---- config readers ---- */
 
