@@ -156,6 +156,14 @@ static int publish(struct bph_import_run *run, int rc)
 	if (!run->st->bulk)
 		return rc;
 	run->st->bulk = false;
+	if (run->progress && run->errout) { /* the last step can take a while */
+		fprintf(run->errout,
+			"\r\033[Kimport: %zu records; merging their hosts and "
+			"artifacts into the store's graph",
+			run->stats->records);
+		run->progress_shown = true;
+		fflush(run->errout);
+	}
 	if ((prc = bph_store_publish(run->st)) && !rc)
 		snprintf(run->err, sizeof(run->err),
 			 "merging the import into the store's graph: %s",
