@@ -247,6 +247,23 @@ int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
 	return art_add(g, kind, value, ix, true);
 }
 
+void bph_graph_keep_arts(struct bph_graph *g, uint32_t *ix)
+{
+	size_t n = 0;
+
+	bph_strmap_drop_index(g->art_ix); /* its indices would be wrong */
+	for (size_t i = 0; i < g->n_arts; i++) {
+		if (!ix[i]) {
+			ix[i] = UINT32_MAX;
+			continue;
+		}
+		g->kinds[n] = g->kinds[i];
+		g->values[n] = g->values[i];
+		ix[i] = (uint32_t)n++;
+	}
+	g->n_arts = n;
+}
+
 /* The lookup table over every incidence, after appends past it. */
 static int rebuild_inc_tab(struct bph_graph *g)
 {

@@ -96,6 +96,17 @@ int bph_graph_intern_art(struct bph_graph *g, const char *kind,
 int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
 		       uint32_t *ix);
 
+/*
+ * Keeps the artifacts i of g whose ix[i] (one per artifact) is nonzero, in
+ * their order, and drops the others: afterwards ix[i] is the kept
+ * artifact's new index, UINT32_MAX for a dropped one. For a loader that
+ * pushed more artifacts than its incidences use, before they name g's
+ * indices (bph_graph_renumber_arts() comes after); the dropped ones'
+ * strings stay in g's arena until g is freed. Drops g's artifact lookup
+ * as bph_graph_push_art() does.
+ */
+void bph_graph_keep_arts(struct bph_graph *g, uint32_t *ix);
+
 /* Makes room for n more artifacts in g's arrays (a loader that knows how
  * many it pushes or interns). Returns 0 or BPH_ERR_NOMEM. */
 int bph_graph_reserve_arts(struct bph_graph *g, size_t n);

@@ -269,6 +269,58 @@ bool bph_db_in_txn(const struct bph_db *db)
 	return db->in_txn;
 }
 
+/* How often bph_db_begin_pair() tries before giving up to a writer that
+ * commits all the time. */
+#define PAIR_TRIES 4
+
+int bph_db_open_peer(struct bph_db *db, struct bph_db **out)
+{
+	*out = NULL;
+	return db->ops->open_peer ? db->ops->open_peer(db, out) : BPH_ERR_USAGE;
+}
+
+int bph_db_data_version(struct bph_db *db, int64_t *v)
+{
+	return db->ops->data_version ? db->ops->data_version(db, v)
+				     : BPH_ERR_USAGE;
+}
+
+/* One try of bph_db_begin_pair(): *same tells whether nothing was
+ * committed between the peer's first read and its snapshot. */
+static int pair_once(struct bph_db *db, struct bph_db *peer, bool *same)
+{
+	int64_t before = 0, mine = 0, after = 0;
+	int rc = bph_db_data_version(peer, &before); /* the latest commit */
+
+	if (!rc)
+		rc = bph_db_begin(db, BPH_DB_TXN_READ);
+	if (!rc) /* a read: db's snapshot is taken here */
+		rc = bph_db_data_version(db, &mine);
+	if (!rc)
+		rc = bph_db_begin(peer, BPH_DB_TXN_READ);
+	if (!rc) /* the peer's snapshot, and whether anyone committed */
+		rc = bph_db_data_version(peer, &after);
+	*same = !rc && before == after;
+	return rc;
+}
+
+int bph_db_begin_pair(struct bph_db *db, struct bph_db *peer)
+{
+	bool same = false;
+	int rc = 0;
+
+	if (db->in_txn || peer->in_txn || !db->ops->data_version)
+		return BPH_ERR_USAGE;
+	for (int i = 0; !rc && i < PAIR_TRIES; i++) {
+		rc = pair_once(db, peer, &same);
+		if (!rc && same)
+			return 0;
+		bph_db_rollback(peer);
+		bph_db_rollback(db);
+	}
+	return rc ? rc : BPH_ERR_AGAIN;
+}
+
 int bph_db_lock_schema(struct bph_db *db)
 {
 	return db->ops->lock_schema(db);

@@ -202,6 +202,29 @@ bool bph_db_in_txn(const struct bph_db *db);
  */
 int bph_db_lock_schema(struct bph_db *db);
 
+/*
+ * TWO READERS OF ONE SNAPSHOT, so that two threads read one state of the
+ * store in parallel (store/graph_load.c). bph_db_open_peer() opens a second,
+ * read-only connection to db's database for another thread (SQLite only:
+ * BPH_ERR_USAGE on PostgreSQL or a database without a file; nothing is
+ * recorded on db). bph_db_begin_pair() then begins a read transaction on
+ * each of db and peer (neither may have one open) that see exactly the
+ * same committed state: SQLite (Debian's, without sqlite3_snapshot_open)
+ * has no way to hand one snapshot over, so the peer reads its data version
+ * (PRAGMA data_version, which changes whenever another connection has
+ * committed) before db's snapshot is taken and again after its own is: equal,
+ * nothing was committed between the two and both saw the state of the first
+ * read. Otherwise both are rolled back and it tries again, a few times, then
+ * returns BPH_ERR_AGAIN with no transaction open (the caller reads on one
+ * connection). End both transactions with bph_db_rollback() or
+ * bph_db_commit(). Returns 0, BPH_ERR_AGAIN or another negative BPH_ERR_*.
+ */
+int bph_db_open_peer(struct bph_db *db, struct bph_db **out);
+int bph_db_begin_pair(struct bph_db *db, struct bph_db *peer);
+/* The peer's check above: *v changes when a connection other than db has
+ * committed since db last read (SQLite; BPH_ERR_USAGE elsewhere). */
+int bph_db_data_version(struct bph_db *db, int64_t *v);
+
 /* What a database holds before bphound writes anything to it. */
 struct bph_db_identity {
 	bool empty;	/* no tables at all: a new store */
@@ -437,6 +460,9 @@ struct bph_db_ops {
 	int (*lock_schema)(struct bph_db *db);
 	int (*identify)(struct bph_db *db, struct bph_db_identity *id);
 	int (*mark)(struct bph_db *db, int core_version);
+	/* optional (NULL: two readers of one snapshot are not offered) */
+	int (*open_peer)(struct bph_db *db, struct bph_db **out);
+	int (*data_version)(struct bph_db *db, int64_t *v);
 	/* optional: NULL means prepared INSERTs (db.c) */
 	int (*bulk_begin)(struct bph_db *db, const char *table,
 			  const char *cols, int ncols, const char *conflict,

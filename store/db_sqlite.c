@@ -302,6 +302,25 @@ static int sq_mark(struct bph_db *db, int core_version)
 	return sq_exec(db, sql);
 }
 
+/* A second read-only connection to db's file (bph_db_open_peer). */
+static int sq_open_peer(struct bph_db *db, struct bph_db **out)
+{
+	const char *path = sqlite3_db_filename(handle(db), "main");
+	char err[16]; /* the caller reads on one connection instead */
+
+	if (!path || !*path) /* in memory or temporary */
+		return BPH_ERR_USAGE;
+	return bph_db_sqlite_open(path, BPH_DB_READONLY, out, err, sizeof(err));
+}
+
+/* PRAGMA data_version: constant inside a read transaction, changed when
+ * the connection's next read finds another's commit (WAL: the WAL index
+ * header differs; rollback journal: the file's change counter). */
+static int sq_data_version(struct bph_db *db, int64_t *v)
+{
+	return sq_scalar(db, "PRAGMA data_version", v);
+}
+
 static const struct bph_db_ops sq_ops = {
     .id_type = "INTEGER PRIMARY KEY",
     .blob_type = "BLOB",
@@ -323,6 +342,8 @@ static const struct bph_db_ops sq_ops = {
     .lock_schema = sq_lock_schema,
     .identify = sq_identify,
     .mark = sq_mark,
+    .open_peer = sq_open_peer,
+    .data_version = sq_data_version,
 };
 
 /* Connection settings that change nothing in the file. */

@@ -3,9 +3,14 @@
  * (bph_store_load_graph, contract in store/store.h), read in one snapshot
  * by integer ids: hosts, then the incidences (host_arts) in key order, then
  * only the artifacts they use, so no row is joined, formatted or hashed.
+ * On SQLite a second thread reads the artifacts on a second connection in
+ * the same snapshot (bph_db_begin_pair in store/db_int.h) while this one
+ * reads the hosts and incidences (docs/performance.md, issue 13).
  */
 #include "store/store.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,9 +187,88 @@ static int load_arts(struct bph_store *st, struct bph_graph *g,
 			map[id] = IX(ix);
 	}
 	bph_db_finalize(q);
-	for (size_t i = 0; !rc && i < n_map; i++)
-		map[i] = map[i] >= IX(0) ? map[i] - IX(0) : UINT32_MAX;
 	return rc;
+}
+
+/* The artifacts' thread: every row of arts into g (which then holds
+ * more than the incidences use; keep_used() drops the rest), map[id] =
+ * IX(index). It touches only g's artifacts, the other thread g's hosts
+ * and incidences. */
+struct arts_job {
+	struct bph_db *db; /* the peer connection, in the shared snapshot */
+	struct bph_graph *g;
+	uint32_t *map;
+	size_t n_map;
+	atomic_bool stop; /* the other thread failed: give up */
+	int rc;
+};
+
+static int push_arts(struct arts_job *j)
+{
+	struct bph_db_stmt *q = NULL;
+	uint32_t ix;
+	int rc = bph_graph_reserve_arts(j->g, j->n_map);
+
+	if (!rc)
+		rc = bph_db_prepare_stream(
+		    j->db, "SELECT id, kind, value FROM arts", &q);
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t id = bph_db_column_int64(q, 0);
+		if (atomic_load_explicit(&j->stop, memory_order_relaxed))
+			rc = BPH_ERR_AGAIN;
+		else if (id < 0 || (uint64_t)id >= j->n_map || j->map[id])
+			rc = 0; /* not BPH_DB_ROW: the loop goes on */
+		else if (!(rc = bph_graph_push_art(
+			       j->g, bph_db_column_text(q, 1),
+			       bph_db_column_text(q, 2), &ix)))
+			rc = ix > UINT32_MAX - 2 ? BPH_ERR_TOOBIG
+						 : (j->map[id] = IX(ix), 0);
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+static void *arts_thread(void *arg)
+{
+	struct arts_job *j = arg;
+
+	j->rc = push_arts(j);
+	return NULL;
+}
+
+/* After both threads: the artifacts no incidence uses dropped from g (in
+ * a store bphound writes there are none: nothing moves), so g holds what
+ * load_arts() would have given, in the same order. */
+static int keep_used(struct bph_graph *g, const uint64_t *used, uint32_t *map,
+		     size_t n_map)
+{
+	size_t n = 0;
+	uint32_t *keep;
+
+	for (size_t i = 0; i < n_map; i++)
+		n += map[i] && is_used(used, i);
+	if (n == g->n_arts)
+		return 0;
+	if (!(keep = calloc(g->n_arts + 1, sizeof(*keep))))
+		return BPH_ERR_NOMEM;
+	for (size_t i = 0; i < n_map; i++)
+		if (map[i] && is_used(used, i))
+			keep[map[i] - IX(0)] = 1;
+	bph_graph_keep_arts(g, keep);
+	for (size_t i = 0; i < n_map; i++)
+		if (map[i])
+			map[i] = keep[map[i] - IX(0)] == UINT32_MAX
+				     ? 0
+				     : IX(keep[map[i] - IX(0)]);
+	free(keep);
+	return 0;
+}
+
+/* map[] from IX(index) or 0 to g's index or UINT32_MAX (see IX). */
+static void final_map(uint32_t *map, size_t n_map)
+{
+	for (size_t i = 0; i < n_map; i++)
+		map[i] = map[i] >= IX(0) ? map[i] - IX(0) : UINT32_MAX;
 }
 
 static int max_art_id(struct bph_store *st, int64_t *max)
@@ -240,47 +324,96 @@ static int load_joined(struct bph_store *st, struct bph_graph *g)
 	return rc;
 }
 
-static int load_all(struct bph_store *st, struct bph_graph *g)
+/* The hosts and incidences here, the artifacts on the peer's thread
+ * when there is one (else after them, only those the incidences use). */
+static int load_ids(struct bph_store *st, struct bph_graph *g,
+		    struct bph_db *peer, uint32_t *map, size_t n_map)
 {
+	struct arts_job job = {peer, g, map, n_map, false, 0};
 	struct hosts h = {0};
-	uint32_t *map = NULL;
-	uint64_t *used = NULL;
-	int64_t max;
-	int rc = max_art_id(st, &max);
+	pthread_t t;
+	bool two = peer && !pthread_create(&t, NULL, arts_thread, &job);
+	uint64_t *used = calloc(n_map / 64 + 1, sizeof(*used));
+	int rc = used ? load_hosts(st, g, &h) : BPH_ERR_NOMEM;
 
-	if (!rc && max >= (int64_t)MAX_ART_ID)
-		rc = load_joined(st, g);
-	else if (!rc) {
-		size_t n_map = (size_t)(max + 1);
-		map = calloc(n_map + 1, sizeof(*map));
-		used = calloc(n_map / 64 + 1, sizeof(*used));
-		rc = map && used ? load_hosts(st, g, &h) : BPH_ERR_NOMEM;
-		if (!rc)
-			rc = load_incidences(st, g, &h, used, n_map);
-		if (!rc)
-			rc = load_arts(st, g, used, map, n_map);
-		if (!rc)
-			rc = bph_graph_renumber_arts(g, map, n_map);
+	if (!rc)
+		rc = load_incidences(st, g, &h, used, n_map);
+	if (two) {
+		atomic_store(&job.stop, rc != 0);
+		pthread_join(t, NULL);
+		if (!rc && job.rc && bph_db_status(peer) != BPH_DB_OK)
+			bph_db_fail(st->db, bph_db_status(peer), "%s",
+				    bph_db_errmsg(peer));
+		rc = rc ? rc : job.rc;
 	}
-	free(map);
+	if (!rc)
+		rc = two ? keep_used(g, used, map, n_map)
+			 : load_arts(st, g, used, map, n_map);
 	free(used);
 	free(h.ip);
 	free(h.ix);
 	return rc;
 }
 
-int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
+static int load_all(struct bph_store *st, struct bph_graph *g,
+		    struct bph_db *peer)
+{
+	uint32_t *map = NULL;
+	int64_t max;
+	int rc = max_art_id(st, &max);
+
+	if (!rc && max >= (int64_t)MAX_ART_ID)
+		return load_joined(st, g);
+	if (!rc) {
+		size_t n_map = (size_t)(max + 1);
+		map = calloc(n_map + 1, sizeof(*map));
+		rc = map ? load_ids(st, g, peer, map, n_map) : BPH_ERR_NOMEM;
+		if (!rc) {
+			final_map(map, n_map);
+			rc = bph_graph_renumber_arts(g, map, n_map);
+		}
+	}
+	free(map);
+	return rc;
+}
+
+/* Begins the load's snapshot: on SQLite on two connections (*peer, for
+ * the artifacts' thread) when they can share one, else on st's alone. */
+static int begin_load(struct bph_store *st, bool one, struct bph_db **peer)
+{
+	*peer = NULL;
+	if (!one && !bph_db_open_peer(st->db, peer)) {
+		if (!bph_db_begin_pair(st->db, *peer))
+			return 0;
+		bph_db_close(*peer); /* a writer kept committing: one reader */
+		*peer = NULL;
+	}
+	return bph_db_begin(st->db, BPH_DB_TXN_READ);
+}
+
+int bph_store_load_graph_opt(struct bph_store *st, struct bph_graph *g,
+			     unsigned flags)
 {
 	/* one snapshot: a writer's commit between the queries must not give
 	 * artifacts of hosts the graph does not have */
 	bool own = !bph_db_in_txn(st->db);
-	int rc = own ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;
+	struct bph_db *peer = NULL;
+	int rc = own ? begin_load(st, flags & BPH_LOAD_ONE_READER, &peer) : 0;
 
 	if (!rc)
-		rc = load_all(st, g);
+		rc = load_all(st, g, peer);
+	if (peer) {
+		bph_db_rollback(peer);
+		bph_db_close(peer);
+	}
 	if (own && rc)
 		bph_db_rollback(st->db);
 	else if (own)
 		rc = bph_db_commit(st->db);
 	return rc;
+}
+
+int bph_store_load_graph(struct bph_store *st, struct bph_graph *g)
+{
+	return bph_store_load_graph_opt(st, g, 0);
 }

@@ -165,6 +165,17 @@ int bph_store_put_all_each(struct bph_store *st, int64_t scan_id,
 int bph_store_load_graph(struct bph_store *st, struct bph_graph *g);
 
 /*
+ * bph_store_load_graph() with flags: BPH_LOAD_ONE_READER reads every table
+ * on st's connection in one thread. Without it, a SQLite store is read by
+ * two threads on two connections that share one snapshot (the same graph,
+ * sooner), unless the caller has a transaction open on st or a writer
+ * commits too often to start them together.
+ */
+#define BPH_LOAD_ONE_READER 0x1
+int bph_store_load_graph_opt(struct bph_store *st, struct bph_graph *g,
+			     unsigned flags);
+
+/*
  * Writes a human-readable history of ip to out: each scan's services with
  * all their fingerprints (store_show.c); *rows counts the service rows
  * printed. Returns 0 (also when the host is unknown: out says so and
