@@ -130,11 +130,32 @@ static int reserve_arts(struct bph_graph *g)
 	return 0;
 }
 
+/* (kind, value) appended without a lookup (a loader whose source keeps
+ * them distinct; the index is dropped then, bph_strmap_keep2), copied
+ * straight into the arena as "kind NUL value". */
+static int art_push(struct bph_graph *g, const char *kind, const char *value,
+		    uint32_t *ix)
+{
+	size_t kl = strlen(kind), vl = strlen(value);
+	const char *stored;
+	int rc = reserve_arts(g);
+
+	if (rc)
+		return rc;
+	bph_strmap_drop_index(g->art_ix); /* no-op after the first */
+	if (!(stored = bph_strmap_keep2(g->art_ix, kind, kl, value, vl)))
+		return kl + 1 + vl >= UINT32_MAX ? BPH_ERR_TOOBIG
+						 : BPH_ERR_NOMEM;
+	*ix = (uint32_t)g->n_arts;
+	g->kinds[g->n_arts] = stored;
+	g->values[g->n_arts++] = stored + kl + 1;
+	return 0;
+}
+
 /* (kind, value) into the graph, keyed "kind NUL value" (unambiguous):
- * interned (one probe finds or inserts it) or, with push, appended
- * without a lookup, as host_add does. */
+ * one probe finds or inserts it. */
 static int art_add(struct bph_graph *g, const char *kind, const char *value,
-		   uint32_t *ix, bool push)
+		   uint32_t *ix)
 {
 	size_t kl = strlen(kind), vl = strlen(value), n = kl + 1 + vl;
 	char stack[256], *key = n <= sizeof(stack) ? stack : malloc(n);
@@ -146,15 +167,7 @@ static int art_add(struct bph_graph *g, const char *kind, const char *value,
 	memcpy(key, kind, kl + 1);
 	memcpy(key + kl + 1, value, vl);
 	*ix = (uint32_t)g->n_arts;
-	if (push) {
-		bph_strmap_drop_index(g->art_ix); /* no-op after the first */
-		stored = bph_strmap_keep(g->art_ix, key, n);
-		rc = stored	       ? 1
-		     : n >= UINT32_MAX ? BPH_ERR_TOOBIG
-				       : BPH_ERR_NOMEM;
-	} else {
-		rc = bph_strmap_put(g->art_ix, key, n, ix, &stored);
-	}
+	rc = bph_strmap_put(g->art_ix, key, n, ix, &stored);
 	if (rc == 1) {
 		g->kinds[g->n_arts] = stored;
 		g->values[g->n_arts++] = stored + kl + 1;
@@ -219,7 +232,7 @@ int bph_graph_intern_art(struct bph_graph *g, const char *kind,
 {
 	if (!kind || !value || !kind[0] || !value[0])
 		return BPH_ERR_USAGE;
-	return art_add(g, kind, value, ix, false);
+	return art_add(g, kind, value, ix);
 }
 
 int bph_graph_reserve_arts(struct bph_graph *g, size_t n)
@@ -244,7 +257,7 @@ int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
 {
 	if (!kind || !value || !kind[0] || !value[0])
 		return BPH_ERR_USAGE;
-	return art_add(g, kind, value, ix, true);
+	return art_push(g, kind, value, ix);
 }
 
 void bph_graph_keep_arts(struct bph_graph *g, uint32_t *ix)
@@ -335,7 +348,7 @@ int bph_graph_add(struct bph_graph *g, const char *host, const char *kind,
 	if (g->inc_tab_stale && (rc = rebuild_inc_tab(g)))
 		return rc;
 	if ((rc = host_add(g, host, &h, false)) ||
-	    (rc = art_add(g, kind, value, &a, false)))
+	    (rc = art_add(g, kind, value, &a)))
 		return rc;
 	slot = inc_slot(g, h, a, port);
 	if (*slot) {

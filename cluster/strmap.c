@@ -12,6 +12,7 @@
 #include "fingerprints/hugemem.h"
 
 #define BLOCK_MIN ((size_t)1 << 20)
+#define BLOCK_MAX ((size_t)64 << 20)
 
 struct bph_strmap_block {
 	struct bph_strmap_block *next;
@@ -140,32 +141,49 @@ int bph_strmap_reserve(struct bph_strmap *m, size_t n)
 	return cap == m->cap ? 0 : rehash(m, cap);
 }
 
-/* A NUL-terminated copy of key in the arena, after its length (uint32_t,
- * unaligned), or NULL. */
-static const char *copy_key(struct bph_strmap *m, const void *key, size_t len)
+/* A NUL-terminated copy of a then, when b is not NULL, a NUL and b (len
+ * bytes in all) in the arena, after its length (uint32_t, unaligned), or
+ * NULL. */
+static char *copy_key2(struct bph_strmap *m, const void *a, size_t alen,
+		       const void *b, size_t len)
 {
-	struct bph_strmap_block *b = m->arena;
+	struct bph_strmap_block *blk = m->arena;
 	uint32_t l32 = (uint32_t)len;
 	size_t need = sizeof(l32) + len + 1;
 	char *p;
 
-	if (!b || b->cap - b->used < need) {
-		size_t cap = need > BLOCK_MIN ? need : BLOCK_MIN;
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
+	if (!blk || blk->cap - blk->used < need) {
+		/* each block twice the last, up to BLOCK_MAX: a million
+		 * artifacts' strings in a few dozen blocks of huge pages
+		 * instead of hundreds of thousands of page faults */
+		size_t cap = blk ? blk->cap * 2 : BLOCK_MIN;
+		cap = cap > BLOCK_MAX ? BLOCK_MAX : cap;
+		cap = need > cap ? need : cap;
+		blk = malloc(sizeof(*blk) + cap);
+		if (!blk)
 			return NULL;
-		b->next = m->arena;
-		b->used = 0;
-		b->cap = cap;
-		m->arena = b;
+		bph_advise_huge(blk, sizeof(*blk) + cap);
+		blk->next = m->arena;
+		blk->used = 0;
+		blk->cap = cap;
+		m->arena = blk;
 	}
-	p = b->data + b->used;
+	p = blk->data + blk->used;
 	memcpy(p, &l32, sizeof(l32));
 	p += sizeof(l32);
-	memcpy(p, key, len);
+	memcpy(p, a, alen);
+	if (b) {
+		p[alen] = '\0';
+		memcpy(p + alen + 1, b, len - alen - 1);
+	}
 	p[len] = '\0';
-	b->used += need;
+	blk->used += need;
 	return p;
+}
+
+static const char *copy_key(struct bph_strmap *m, const void *key, size_t len)
+{
+	return copy_key2(m, key, len, NULL, len);
 }
 
 int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
@@ -201,6 +219,14 @@ int bph_strmap_put(struct bph_strmap *m, const void *key, size_t len,
 const char *bph_strmap_keep(struct bph_strmap *m, const void *key, size_t len)
 {
 	return len < UINT32_MAX ? copy_key(m, key, len) : NULL;
+}
+
+const char *bph_strmap_keep2(struct bph_strmap *m, const char *a, size_t alen,
+			     const char *b, size_t blen)
+{
+	size_t len = alen + 1 + blen;
+
+	return len < UINT32_MAX ? copy_key2(m, a, alen, b, len) : NULL;
 }
 
 void bph_strmap_drop_index(struct bph_strmap *m)

@@ -52,6 +52,11 @@ int bph_strmap_reserve(struct bph_strmap *m, size_t n);
  * 4 GiB or more. */
 const char *bph_strmap_keep(struct bph_strmap *m, const void *key, size_t len);
 
+/* bph_strmap_keep() of the key "a NUL b" (alen + 1 + blen bytes), copied
+ * from its two parts without joining them first. */
+const char *bph_strmap_keep2(struct bph_strmap *m, const char *a, size_t alen,
+			     const char *b, size_t blen);
+
 /* Returns 1 and sets *val when key is present, else 0 (also after
  * bph_strmap_drop_index). */
 int bph_strmap_get(const struct bph_strmap *m, const void *key, size_t len,

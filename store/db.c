@@ -179,6 +179,8 @@ int bph_db_step(struct bph_db_stmt *st)
 int64_t bph_db_column_int64(struct bph_db_stmt *st, int i)
 {
 	struct bph_db_value v = {0};
+	if (st->db->ops->column_int64)
+		return st->db->ops->column_int64(st, i);
 	st->db->ops->column(st, i, BPH_DB_T_INT, &v);
 	return v.i;
 }

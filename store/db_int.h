@@ -451,6 +451,9 @@ struct bph_db_ops {
 	int (*step)(struct bph_db_stmt *st);
 	void (*column)(struct bph_db_stmt *st, int i, enum bph_db_type want,
 		       struct bph_db_value *v);
+	/* optional: column i as an integer, NULL as 0, without the type
+	 * test of column() (a load reads tens of millions) */
+	int64_t (*column_int64)(struct bph_db_stmt *st, int i);
 	int64_t (*changes)(struct bph_db_stmt *st);
 	int64_t (*insert_id)(struct bph_db_stmt *st); /* optional */
 	int (*reset)(struct bph_db_stmt *st);

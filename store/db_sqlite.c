@@ -199,6 +199,12 @@ static void sq_column(struct bph_db_stmt *bst, int i, enum bph_db_type want,
 	}
 }
 
+/* SQLite reads NULL as 0 already. */
+static int64_t sq_column_int64(struct bph_db_stmt *bst, int i)
+{
+	return sqlite3_column_int64(((struct sq_stmt *)bst)->q, i);
+}
+
 static int64_t sq_changes(struct bph_db_stmt *bst)
 {
 	return ((struct sq_stmt *)bst)->changes;
@@ -333,6 +339,7 @@ static const struct bph_db_ops sq_ops = {
     .bind = sq_bind,
     .step = sq_step,
     .column = sq_column,
+    .column_int64 = sq_column_int64,
     .changes = sq_changes,
     .insert_id = sq_insert_id,
     .reset = sq_reset,
