@@ -981,7 +981,15 @@ do_mutate() { # action args...
             local ip=$2 gw
             case "$ip" in 198.18.10.*) gw=$GW_10 ;; 198.18.20.*) gw=$GW_20 ;; *) gw=$GW_30 ;; esac
             ip -n "$PREFIX-h$nn" addr add "$ip/24" dev eth0
-            ip -n "$PREFIX-h$nn" route replace default via "$gw" ;;
+            ip -n "$PREFIX-h$nn" route replace default via "$gw"
+            # back only once it answers from the scanner again (as addhost
+            # waits): the router's neighbour entry for the address failed
+            # while it was gone, and a scan right after must find every port
+            local t=() port
+            for port in $(nsx "$PREFIX-h$nn" ss -Hltn | awk '{ n = split($4, a, ":"); print a[n] }' | sort -un); do
+                t+=("$ip:$port")
+            done
+            (( ${#t[@]} == 0 )) || wait_services "${t[@]}" ;;
         listen)
             echo "$2" >>"$h/extra_tls_ports"
             restart_nginx "$nn" tenant -
