@@ -112,6 +112,61 @@ static int inc_cmp(const void *x, const void *y)
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
+typedef int (*pair_order)(const void *, const void *);
+
+static void swap_pairs(struct bph_wpair *a, struct bph_wpair *b)
+{
+	struct bph_wpair t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Hoare partition of p[0..n) around the median of three (n >= 3): every
+ * element of p[0..*mid] orders before or with every one after it. */
+static size_t partition(struct bph_wpair *p, size_t n, pair_order cmp)
+{
+	size_t m = n / 2, i = 0, j = n - 1;
+
+	if (cmp(&p[m], &p[0]) < 0)
+		swap_pairs(&p[m], &p[0]);
+	if (cmp(&p[n - 1], &p[m]) < 0)
+		swap_pairs(&p[n - 1], &p[m]);
+	if (cmp(&p[m], &p[0]) < 0)
+		swap_pairs(&p[m], &p[0]);
+	struct bph_wpair pivot = p[m];
+	for (;;) {
+		while (cmp(&p[i], &pivot) < 0)
+			i++;
+		while (cmp(&pivot, &p[j]) < 0)
+			j--;
+		if (i >= j)
+			return j;
+		swap_pairs(&p[i++], &p[j--]);
+	}
+}
+
+/* In place, unlike glibc's qsort, which copies an array this large (the
+ * publication's pairs: hundreds of MiB at a million hosts): quicksort on
+ * the smaller side, a loop on the larger, insertion sort below 16. */
+static void sort_pairs(struct bph_wpair *p, size_t n, pair_order cmp)
+{
+	while (n > 16) {
+		size_t k = partition(p, n, cmp) + 1;
+		if (k < n - k) {
+			sort_pairs(p, k, cmp);
+			p += k;
+			n -= k;
+		} else {
+			sort_pairs(p + k, n - k, cmp);
+			n = k;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j && cmp(&p[j], &p[j - 1]) < 0; j--)
+			swap_pairs(&p[j], &p[j - 1]);
+}
+
 static int ip_cmp(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
@@ -157,7 +212,7 @@ int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n)
 				" ON CONFLICT DO NOTHING",
 				&q);
 
-	qsort(p, n, sizeof(*p), pair_cmp);
+	sort_pairs(p, n, pair_cmp);
 	for (size_t i = 0; !rc && i < n; i++) {
 		int64_t changed = 0;
 		if (i && p[i].art == p[i - 1].art && p[i].ip == p[i - 1].ip)
@@ -190,7 +245,7 @@ int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n)
 	    " THEN excluded.last_seen ELSE host_arts.last_seen END",
 	    &q);
 
-	qsort(p, n, sizeof(*p), inc_cmp);
+	sort_pairs(p, n, inc_cmp);
 	for (size_t i = 0, j; !rc && i < n; i = j) {
 		int64_t lo = p[i].seen, hi = p[i].seen;
 		for (j = i + 1; j < n && !inc_cmp(&p[i], &p[j]); j++) {
