@@ -322,8 +322,9 @@ void bph_store_write_abort(struct bph_store *st);
  * pairs to bulk_hosts and bulk_inc (bph_bulk_append(): one blob each per
  * batch, committed with the batch). Rows there mean the derived tables
  * are behind services: readers see them as they were before the import.
- * bph_store_publish() merges everything pending, sorted, in one write
- * transaction of its own (none may be open) and empties the two tables:
+ * bph_store_publish() merges everything pending, sorted a chunk at a
+ * time, in one write transaction of its own (none may be open) and
+ * empties the two tables:
  * the derived tables end as the row-by-row path leaves them. Returns 0
  * (also when nothing was pending) or a negative BPH_ERR_*; on failure
  * nothing is published and the rows stay pending.
@@ -339,6 +340,11 @@ int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n);
 int bph_bulk_append(struct bph_db *db, const uint32_t *ips, size_t n_ips,
 		    const struct bph_wpair *p, size_t n);
 int bph_store_publish(struct bph_store *st);
+/* As bph_store_publish(), merging the pending rows about chunk at a time
+ * (chunk 0: one at a time), so that its memory is bounded by the chunk
+ * and not by the import; the rows are the same for every chunk. */
+#define BPH_PUBLISH_CHUNK ((size_t)1 << 22) /* pairs: 96 MiB */
+int bph_store_publish_by(struct bph_store *st, size_t chunk);
 /* Artifact id -> holders to add (open addressing); bph_holders_rows()
  * adds them to arts.holders with one UPDATE each. Zero-initialise; free
  * art and n after. */
@@ -397,6 +403,7 @@ struct bph_import_run {
 	struct bph_import_stats *stats;
 	struct bph_import_src *src;
 	uint64_t size;		       /* of a regular file, else 0 */
+	size_t merge_chunk;	       /* bph_store_publish_by() at the end */
 	size_t txn_records, txn_added; /* in the open transaction */
 	double txn_t0;		       /* when it began */
 	double t0, last_progress;

@@ -196,6 +196,9 @@ struct bph_import_opts {
 	FILE *errout;  /* "path:line: message" for bad lines; NULL: quiet */
 	bool progress; /* a progress line on errout (a terminal) */
 	int threads;   /* parser threads; 0: one per CPU */
+	/* SQLite: how many host-artifact pairs the import's last step merges
+	 * at a time (its memory); 0: BPH_PUBLISH_CHUNK (store/db_int.h) */
+	size_t merge_chunk;
 };
 
 /*

@@ -332,93 +332,162 @@ static int scalar(struct bph_db *db, const char *sql, int64_t *v)
 	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
 }
 
-static void decode_ips(const unsigned char *raw, size_t k, uint32_t *out)
+static void decode_ips(const unsigned char *raw, size_t k, void *out)
 {
+	uint32_t *v = out;
+
 	for (size_t i = 0; i < k; i++)
-		out[i] = (uint32_t)get_le(raw + 4 * i, 4);
+		v[i] = (uint32_t)get_le(raw + 4 * i, 4);
 }
 
-static void decode_pairs(const unsigned char *raw, size_t k,
-			 struct bph_wpair *out)
+static void decode_pairs(const unsigned char *raw, size_t k, void *out)
 {
+	struct bph_wpair *v = out;
+
 	for (size_t i = 0; i < k; i++) {
 		const unsigned char *o = raw + PAIR_BYTES * i;
-		out[i] = (struct bph_wpair){
+		v[i] = (struct bph_wpair){
 		    (int64_t)get_le(o + 6, 8), (int64_t)get_le(o + 14, 8),
 		    (uint32_t)get_le(o, 4), (uint16_t)get_le(o + 4, 2)};
 	}
 }
 
-/* The blobs of table's data column decoded, a blob at a time, into *v
- * (*n elements of size bytes, each width bytes in a blob), allocated at
- * once to their total size: at the end of a large import this array is
- * most of the memory. */
-static int load(struct bph_db *db, const char *table, size_t size, size_t width,
-		void **v, size_t *n)
+static int merge_ips(struct bph_db *db, void *v, size_t n)
+{
+	return bph_merge_hosts(db, v, n);
+}
+
+static int merge_pairs(struct bph_db *db, void *v, size_t n)
+{
+	int rc = bph_merge_host_arts(db, v, n);
+
+	return rc ? rc : bph_merge_art_hosts(db, v, n);
+}
+
+/* How one pending table is read back and merged. */
+struct pending {
+	const char *select; /* its blobs */
+	size_t width, size; /* bytes per element in a blob, in memory */
+	void (*decode)(const unsigned char *raw, size_t k, void *out);
+	int (*merge)(struct bph_db *db, void *v, size_t n);
+};
+
+static const struct pending pending_hosts = {
+    "SELECT data FROM bulk_hosts ORDER BY rowid", 4, sizeof(uint32_t),
+    decode_ips, merge_ips};
+static const struct pending pending_inc = {
+    "SELECT data FROM bulk_inc ORDER BY rowid", PAIR_BYTES,
+    sizeof(struct bph_wpair), decode_pairs, merge_pairs};
+
+/* A chunk being filled: up to cap (at most limit) decoded elements, and
+ * the blob they come from, copied. */
+struct chunk {
+	const struct pending *t;
+	size_t limit;
+	void *v;
+	size_t n, cap;
+	unsigned char *blob;
+	size_t blob_cap;
+};
+
+/* Room for n elements in c, doubling up to c->limit. */
+static int reserve(struct chunk *c, size_t n)
+{
+	size_t cap = c->cap ? c->cap : 4096;
+
+	if (n <= c->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	cap = cap < c->limit ? cap : c->limit;
+	void *nv = realloc(c->v, cap * c->t->size);
+	if (!nv)
+		return BPH_ERR_NOMEM;
+	c->v = nv;
+	c->cap = cap;
+	return 0;
+}
+
+/* The k elements at raw (a copy: merging runs statements on the
+ * connection whose row holds the original) into c, merged each time c is
+ * full. */
+static int take(struct bph_db *db, struct chunk *c, const unsigned char *raw,
+		size_t k)
+{
+	const struct pending *t = c->t;
+	int rc = 0;
+
+	for (size_t off = 0, m; !rc && off < k; off += m) {
+		if (c->n == c->limit) {
+			rc = t->merge(db, c->v, c->n);
+			c->n = 0;
+		}
+		m = k - off < c->limit - c->n ? k - off : c->limit - c->n;
+		if (!rc && !(rc = reserve(c, c->n + m))) {
+			t->decode(raw + off * t->width, m,
+				  (char *)c->v + c->n * t->size);
+			c->n += m;
+		}
+	}
+	return rc;
+}
+
+static int take_blob(struct bph_db *db, struct chunk *c,
+		     const unsigned char *raw, size_t len)
+{
+	size_t k = raw ? len / c->t->width : 0;
+
+	if (k * c->t->width > c->blob_cap) {
+		unsigned char *nb = realloc(c->blob, k * c->t->width);
+		if (!nb)
+			return BPH_ERR_NOMEM;
+		c->blob = nb;
+		c->blob_cap = k * c->t->width;
+	}
+	if (k)
+		memcpy(c->blob, raw, k * c->t->width);
+	return take(db, c, c->blob, k);
+}
+
+/*
+ * t's blobs decoded and merged limit elements at a time, so that the
+ * memory is bounded by the limit (and the largest blob, a batch's), not
+ * by the import: every merge is an upsert that gives the same rows in
+ * any order and any grouping (holders count a pair only when it is new).
+ */
+static int merge_table(struct bph_db *db, const struct pending *t, size_t limit)
 {
 	struct bph_db_stmt *q = NULL;
-	char sql[80];
-	int64_t total = 0;
-	int rc;
+	struct chunk c = {.t = t, .limit = limit};
+	int rc = bph_db_prepare(db, t->select, &q);
 
-	snprintf(sql, sizeof(sql), "SELECT sum(length(data)) FROM %s", table);
-	if ((rc = scalar(db, sql, &total)))
-		return rc;
-	if (!(*v = malloc(((size_t)total / width + 1) * size)))
-		return BPH_ERR_NOMEM;
-	snprintf(sql, sizeof(sql), "SELECT data FROM %s", table);
-	rc = bph_db_prepare(db, sql, &q);
-	*n = 0;
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		size_t len = 0;
 		const unsigned char *raw = bph_db_column_blob(q, 0, &len);
-		size_t k = len / width;
-		rc = *n + k <= (size_t)total / width ? 0 : BPH_ERR_DB;
-		if (!rc && width == 4)
-			decode_ips(raw, k, (uint32_t *)*v + *n);
-		else if (!rc)
-			decode_pairs(raw, k, (struct bph_wpair *)*v + *n);
-		*n += k;
+		rc = take_blob(db, &c, raw, len);
 	}
+	if (rc == BPH_DB_DONE && c.n)
+		rc = t->merge(db, c.v, c.n);
 	bph_db_finalize(q);
-	return rc < 0 ? rc : 0;
-}
-
-/* The pending hosts and incidences decoded into arrays. */
-static int load_pending(struct bph_db *db, uint32_t **ips, size_t *n_ips,
-			struct bph_wpair **p, size_t *n)
-{
-	int rc = load(db, "bulk_hosts", sizeof(**ips), 4, (void **)ips, n_ips);
-
-	if (!rc)
-		rc = load(db, "bulk_inc", sizeof(**p), PAIR_BYTES, (void **)p,
-			  n);
-	return rc;
+	free(c.v);
+	free(c.blob);
+	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
 }
 
 /* Inside the caller's transaction: what is pending merged, then gone. */
-static int merge_pending(struct bph_db *db)
+static int merge_pending(struct bph_db *db, size_t chunk)
 {
-	uint32_t *ips = NULL;
-	struct bph_wpair *p = NULL;
-	size_t n_ips = 0, n = 0;
-	int rc = load_pending(db, &ips, &n_ips, &p, &n);
+	int rc = merge_table(db, &pending_hosts, chunk);
 
 	if (!rc)
-		rc = bph_merge_hosts(db, ips, n_ips);
-	if (!rc)
-		rc = bph_merge_host_arts(db, p, n);
-	if (!rc)
-		rc = bph_merge_art_hosts(db, p, n);
+		rc = merge_table(db, &pending_inc, chunk);
 	if (!rc)
 		rc = bph_db_exec(db, "DELETE FROM bulk_inc;"
 				     " DELETE FROM bulk_hosts");
-	free(ips);
-	free(p);
 	return rc;
 }
 
-int bph_store_publish(struct bph_store *st)
+int bph_store_publish_by(struct bph_store *st, size_t chunk)
 {
 	struct bph_db *db = st->db;
 	int64_t pending = 0;
@@ -430,10 +499,15 @@ int bph_store_publish(struct bph_store *st)
 			    " EXISTS (SELECT 1 FROM bulk_hosts)",
 			    &pending);
 	if (!rc && pending)
-		rc = merge_pending(db);
+		rc = merge_pending(db, chunk ? chunk : 1);
 	if (!rc)
 		rc = bph_db_commit(db);
 	if (rc)
 		bph_db_rollback(db);
 	return rc;
+}
+
+int bph_store_publish(struct bph_store *st)
+{
+	return bph_store_publish_by(st, BPH_PUBLISH_CHUNK);
 }

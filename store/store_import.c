@@ -164,7 +164,7 @@ static int publish(struct bph_import_run *run, int rc)
 		run->progress_shown = true;
 		fflush(run->errout);
 	}
-	if ((prc = bph_store_publish(run->st)) && !rc)
+	if ((prc = bph_store_publish_by(run->st, run->merge_chunk)) && !rc)
 		snprintf(run->err, sizeof(run->err),
 			 "merging the import into the store's graph: %s",
 			 bph_db_errmsg(run->db));
@@ -202,6 +202,8 @@ int bph_store_import_file(struct bph_store *st, const char *path,
 	run.path = path;
 	run.errout = o ? o->errout : NULL;
 	run.progress = o && o->progress;
+	run.merge_chunk =
+	    o && o->merge_chunk ? o->merge_chunk : BPH_PUBLISH_CHUNK;
 	run.stats = stats;
 	run.src = &src;
 	run.t0 = bph_import_now();

@@ -103,18 +103,26 @@ static void write_file(const char *path, const char *data, size_t len)
 	fclose(f);
 }
 
-static int import(struct fixture *f, const char *path,
-		  struct bph_import_stats *s, char **msgs)
+/* An import whose last step merges chunk pairs at a time (0: default). */
+static int import_chunked(struct fixture *f, const char *path, size_t chunk,
+			  struct bph_import_stats *s, char **msgs)
 {
 	size_t len = 0;
 	char err[256] = "";
 	FILE *e = open_memstream(msgs, &len);
-	struct bph_import_opts o = {.errout = e, .threads = 2};
+	struct bph_import_opts o = {
+	    .errout = e, .threads = 2, .merge_chunk = chunk};
 	int rc = bph_store_import_file(f->st, path, &o, s, err, sizeof(err));
 
 	fprintf(e, "%s", err);
 	fclose(e);
 	return rc;
+}
+
+static int import(struct fixture *f, const char *path,
+		  struct bph_import_stats *s, char **msgs)
+{
+	return import_chunked(f, path, 0, s, msgs);
 }
 
 static void test_twice_adds_nothing(void **state)
@@ -263,9 +271,8 @@ static const char *const table_sums[] = {
 /* The bulk path (an import; store/store_bulk.c) leaves the same rows as
  * the row-by-row path, over two imports where the second meets stored
  * observations, known artifacts and earlier first and last times. */
-static void test_bulk_like_rows(void **state)
+static void bulk_like_rows(struct fixture *f, size_t chunk)
 {
-	struct fixture *f = *state;
 	struct bph_import_stats s;
 	struct bph_store *rows = NULL;
 	char db[160], err[256], *msgs = NULL;
@@ -277,15 +284,28 @@ static void test_bulk_like_rows(void **state)
 	put_rows(rows, rows_b);
 	bph_store_close(rows);
 	write_file(f->in, rows_a, sizeof(rows_a) - 1);
-	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(import_chunked(f, f->in, chunk, &s, &msgs), 0);
 	free(msgs);
 	write_file(f->in, rows_b, sizeof(rows_b) - 1);
-	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	assert_int_equal(import_chunked(f, f->in, chunk, &s, &msgs), 0);
 	free(msgs);
 	for (size_t i = 0; i < sizeof(table_sums) / sizeof(*table_sums); i++)
 		assert_true(count(f->db, table_sums[i]) ==
 			    count(db, table_sums[i]));
 	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts"), 4);
+}
+
+static void test_bulk_like_rows(void **state)
+{
+	bulk_like_rows(*state, 0);
+}
+
+/* The last step merged a pair at a time (its memory bound at its
+ * smallest): the pairs of one host and artifact fall into different
+ * chunks, and the holders count each pair once all the same. */
+static void test_bulk_one_pair_at_a_time(void **state)
+{
+	bulk_like_rows(*state, 1);
 }
 
 struct feeder {
@@ -561,6 +581,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bulk_like_rows, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bulk_one_pair_at_a_time, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bom_and_garbage, setup,
