@@ -28,8 +28,14 @@ struct walk {
 	struct keyq roots, fulls, arts, blocks; /* hosts to root, expand */
 	uint32_t *df; /* graph artifact -> store's holders */
 	size_t cap_df;
-	const char *host; /* the host whose rows are being read */
-	bool full;	  /* reading them to expand, not to root */
+	const char *host; /* the host whose rows are being rooted */
+	/* graph host -> the incidences its rooting added, [lo, hi): a
+	 * host is expanded from them, not read from the store twice (on a
+	 * database server every read is a round trip) */
+	struct span {
+		uint32_t lo, hi;
+	} * span;
+	size_t cap_span;
 };
 
 static int keyq_init(struct keyq *q)
@@ -85,28 +91,28 @@ static bool may_link(const struct bph_cluster_opts *o, const char *kind,
 	return df <= cap;
 }
 
-/* The store's count of (kind, value) at graph index ix. */
+/* The store's count of the row's (kind, value), noted at its graph
+ * index *ix. */
 static int note_df(struct walk *w, const struct bph_graph_row *row,
-		   uint64_t *df)
+		   uint32_t *ix)
 {
-	uint32_t ix;
 	size_t kl = strlen(row->kind), vl = strlen(row->value);
 	char *key = malloc(kl + vl + 2);
+	uint64_t df = row->df;
 	int rc = key ? 0 : BPH_ERR_NOMEM;
 
-	*df = row->df;
-	if (!rc && !*df)
+	if (!rc && !df)
 		rc = w->src->count_holders(w->src->ctx, row->kind, row->value,
-					   df);
+					   &df);
 	if (!rc) {
 		memcpy(key, row->kind, kl + 1);
 		memcpy(key + kl + 1, row->value, vl);
-		if (!bph_strmap_get(w->g->art_ix, key, kl + 1 + vl, &ix))
+		if (!bph_strmap_get(w->g->art_ix, key, kl + 1 + vl, ix))
 			rc = BPH_ERR_USAGE; /* just added: cannot be */
 	}
-	if (!rc && ix >= w->cap_df) {
+	if (!rc && *ix >= w->cap_df) {
 		size_t ncap = w->cap_df ? w->cap_df * 2 : 256;
-		while (ncap <= ix)
+		while (ncap <= *ix)
 			ncap *= 2;
 		uint32_t *d = realloc(w->df, ncap * sizeof(*d));
 		if (!d)
@@ -119,41 +125,46 @@ static int note_df(struct walk *w, const struct bph_graph_row *row,
 		}
 	}
 	if (!rc)
-		w->df[ix] = *df > UINT32_MAX ? UINT32_MAX : (uint32_t)*df;
+		w->df[*ix] = df > UINT32_MAX ? UINT32_MAX : (uint32_t)df;
 	free(key);
 	return rc;
 }
 
-/* host_rows(): rooting, the row into the graph; its artifact queued if
- * linkable (within the cap, or when expanding within either cap). */
+/* Queues graph artifact ix if a rule can link on it (full: also when
+ * expanding, may_link()). */
+static int queue_art(struct walk *w, uint32_t ix, bool full)
+{
+	const char *kind = w->g->kinds[ix], *value = w->g->values[ix];
+	size_t kl = strlen(kind), vl = strlen(value);
+	char *key;
+	int rc;
+
+	if (!may_link(w->o, kind, w->df[ix], full))
+		return 0;
+	if (!(key = malloc(kl + vl + 2)))
+		return BPH_ERR_NOMEM;
+	memcpy(key, kind, kl + 1);
+	memcpy(key + kl + 1, value, vl + 1);
+	rc = keyq_push(&w->arts, key, kl + 1 + vl);
+	free(key);
+	return rc;
+}
+
+/* host_rows() while rooting: the row into the graph, its artifact
+ * queued if linkable within its cap. */
 static int on_host_row(void *arg, const struct bph_graph_row *row)
 {
 	struct walk *w = arg;
-	uint64_t df = row->df;
-	int rc = 0;
+	uint32_t ix = 0;
+	int rc = bph_graph_add(w->g, w->host, row->kind, row->value, row->port,
+			       row->first_seen);
 
-	if (w->full && !df)
-		rc = w->src->count_holders(w->src->ctx, row->kind, row->value,
-					   &df);
-	if (!w->full)
-		rc = bph_graph_add(w->g, w->host, row->kind, row->value,
-				   row->port, row->first_seen);
-	if (!w->full && !rc && row->last_seen != row->first_seen)
+	if (!rc && row->last_seen != row->first_seen)
 		rc = bph_graph_add(w->g, w->host, row->kind, row->value,
 				   row->port, row->last_seen);
-	if (!w->full && !rc)
-		rc = note_df(w, row, &df);
-	if (!rc && may_link(w->o, row->kind, df, w->full)) {
-		size_t kl = strlen(row->kind), vl = strlen(row->value);
-		char *key = malloc(kl + vl + 2);
-		if (!key)
-			return BPH_ERR_NOMEM;
-		memcpy(key, row->kind, kl + 1);
-		memcpy(key + kl + 1, row->value, vl + 1);
-		rc = keyq_push(&w->arts, key, kl + 1 + vl);
-		free(key);
-	}
-	return rc;
+	if (!rc)
+		rc = note_df(w, row, &ix);
+	return rc ? rc : queue_art(w, ix, false);
 }
 
 /* artifact_rows() and range_hosts(): the host queued to be rooted. */
@@ -164,20 +175,42 @@ static int on_holder(void *arg, const struct bph_graph_row *row)
 	return keyq_push(&w->roots, row->host, strlen(row->host));
 }
 
+/* Remembers that graph host ix's incidences are g->inc[lo, n_inc). */
+static int note_span(struct walk *w, uint32_t ix, size_t lo)
+{
+	if (ix >= w->cap_span) {
+		size_t ncap = w->cap_span ? w->cap_span * 2 : 256;
+		while (ncap <= ix)
+			ncap *= 2;
+		struct span *sp = realloc(w->span, ncap * sizeof(*sp));
+		if (!sp)
+			return BPH_ERR_NOMEM;
+		memset(sp + w->cap_span, 0, (ncap - w->cap_span) * sizeof(*sp));
+		w->span = sp;
+		w->cap_span = ncap;
+	}
+	w->span[ix] = (struct span){(uint32_t)lo, (uint32_t)w->g->n_inc};
+	return 0;
+}
+
 /* Roots one host: its rows into the graph, the holders of its artifacts
  * within their cap queued, so that its strong and score links are all
- * there. */
+ * there. A host is rooted once (the roots queue), so every incidence its
+ * rows add is new and they are the last ones appended. */
 static int root_host(struct walk *w, const char *host, bool is_seed)
 {
 	bool answered = false;
+	size_t lo = w->g->n_inc;
+	uint32_t ix;
 	int rc;
 
 	w->host = host;
-	w->full = false;
 	rc = w->src->host_rows(w->src->ctx, host, on_host_row, w, &answered);
 	if (!rc && !answered)
 		return is_seed ? BPH_ERR_USAGE : 0;
-	return rc ? rc : bph_graph_add_host(w->g, host);
+	if (!rc)
+		rc = bph_graph_intern_host(w->g, host, &ix);
+	return rc ? rc : note_span(w, ix, lo);
 }
 
 /* The /24 of an IPv4 host, as a map key; false for others. */
@@ -194,17 +227,19 @@ static bool block_of(const char *host, char key[4])
 }
 
 /* Expands one rooted host: the holders of every artifact a rule can
- * read, and the hosts of its /24, queued to be rooted. */
+ * read (from the rows its rooting read, with the counts noted then),
+ * and the hosts of its /24, queued to be rooted. */
 static int expand_host(struct walk *w, const char *host)
 {
-	bool answered = false;
-	int rc;
-
+	uint32_t ix;
+	int rc = 0;
 	char key[4];
 
-	w->host = host;
-	w->full = true;
-	rc = w->src->host_rows(w->src->ctx, host, on_host_row, w, &answered);
+	if (bph_strmap_get(w->g->host_ix, host, strlen(host), &ix) &&
+	    ix < w->cap_span)
+		for (uint32_t i = w->span[ix].lo; !rc && i < w->span[ix].hi;
+		     i++)
+			rc = queue_art(w, w->g->inc[i].art, true);
 	if (!rc && block_of(host, key))
 		rc = keyq_push(&w->blocks, key, sizeof(key));
 	return rc;
@@ -358,6 +393,7 @@ int bph_cluster_seed(const struct bph_graph_source *src, const char *seed,
 	keyq_free(&w.arts);
 	keyq_free(&w.blocks);
 	free(w.df);
+	free(w.span);
 	bph_graph_free(w.g);
 	if (!opts)
 		bph_cluster_opts_clear(&defaults);
