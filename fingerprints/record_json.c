@@ -744,3 +744,208 @@ int bph_service_from_json(const json_t *j, struct bph_service *out, char *err,
 	}
 	return rc;
 }
+
+/* ---- the round trip without the tree ---- */
+
+/* s as the writer's cleaning and the reader's cap give it back. */
+static int norm_text(const char *s, char **dst)
+{
+	char *clean;
+
+	if (bph_text_is_clean(s, BPH_TEXT_UTF8)) {
+		*dst = bph_strndup_cap(s, strlen(s), BPH_JSON_STR_MAX);
+		return *dst ? 0 : BPH_ERR_NOMEM;
+	}
+	clean = bph_text_clean(s, BPH_TEXT_UTF8);
+	*dst = clean ? bph_strndup_cap(clean, strlen(clean), BPH_JSON_STR_MAX)
+		     : NULL;
+	free(clean);
+	return *dst ? 0 : BPH_ERR_NOMEM;
+}
+
+/* A char[size] field: cleaned, and refused (as read_fixed refuses it)
+ * when cleaning makes it too long or, for hex, when it is not hex. */
+static int norm_fixed(const struct field *f, const char *src, char *dst)
+{
+	char *clean;
+	size_t n;
+
+	if (f->type == F_HEX) {
+		for (n = 0; src[n]; n++) {
+			if (!isxdigit((unsigned char)src[n]))
+				return BPH_ERR_FORMAT;
+			dst[n] = (char)tolower((unsigned char)src[n]);
+		}
+		dst[n] = '\0';
+		return 0;
+	}
+	if (bph_text_is_clean(src, BPH_TEXT_UTF8)) {
+		memcpy(dst, src, strlen(src) + 1);
+		return 0;
+	}
+	if (!(clean = bph_text_clean(src, BPH_TEXT_UTF8)))
+		return BPH_ERR_NOMEM;
+	n = strlen(clean);
+	if (n < f->size)
+		memcpy(dst, clean, n + 1);
+	free(clean);
+	return n < f->size ? 0 : BPH_ERR_FORMAT;
+}
+
+static int norm_field(const struct field *f, const void *src, void *dst)
+{
+	const char *s = (const char *)src + f->off;
+	char *d = (char *)dst + f->off;
+	static const size_t width[] = {
+	    [F_BOOL] = sizeof(bool),   [F_INT] = sizeof(int),
+	    [F_I32] = sizeof(int32_t), [F_U8] = sizeof(uint8_t),
+	    [F_I8] = sizeof(int8_t),   [F_U16] = sizeof(uint16_t),
+	    [F_SIZE] = sizeof(size_t),
+	};
+
+	switch (f->type) {
+	case F_STR: {
+		const char *str = *(char *const *)s;
+		return str && str[0] ? norm_text(str, (char **)d) : 0;
+	}
+	case F_FIX:
+	case F_HEX:
+		return s[0] ? norm_fixed(f, s, d) : 0;
+	case F_SIZE: /* written as a json_int_t, refused when negative */
+		if (*(const size_t *)s > (size_t)LLONG_MAX)
+			return BPH_ERR_FORMAT;
+		break;
+	default:
+		break;
+	}
+	memcpy(d, s, width[f->type]);
+	return 0;
+}
+
+static int norm_fields(const struct field *tab, const void *src, void *dst)
+{
+	int rc = 0;
+
+	for (const struct field *f = tab; !rc && f->name; f++)
+		rc = norm_field(f, src, dst);
+	return rc;
+}
+
+/* An array of strings: NULL entries become "", none at all NULL. */
+static int norm_strv(char *const *v, size_t n, size_t max, char ***out,
+		     size_t *n_out)
+{
+	int rc = 0;
+
+	if (!n)
+		return 0;
+	if (n > max)
+		return BPH_ERR_FORMAT;
+	if (!(*out = calloc(n, sizeof(char *))))
+		return BPH_ERR_NOMEM;
+	*n_out = n;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = norm_text(v[i] ? v[i] : "", &(*out)[i]);
+	return rc;
+}
+
+static int norm_tls(const struct bph_tls_info *t, struct bph_service *out)
+{
+	int rc;
+
+	if (!(out->tls = bph_tls_info_new()))
+		return BPH_ERR_NOMEM;
+	rc = norm_fields(tls_fields, t, out->tls);
+	return rc ? rc
+		  : norm_strv(t->san, t->n_san, 4096, &out->tls->san,
+			      &out->tls->n_san);
+}
+
+static int norm_hostkeys(const struct bph_ssh_info *s, struct bph_ssh_info *o)
+{
+	int rc = 0;
+
+	if (!s->n_hostkeys)
+		return 0;
+	if (s->n_hostkeys > 64)
+		return BPH_ERR_FORMAT;
+	if (!(o->hostkeys = calloc(s->n_hostkeys, sizeof(*o->hostkeys))))
+		return BPH_ERR_NOMEM;
+	o->n_hostkeys = s->n_hostkeys;
+	for (size_t i = 0; !rc && i < s->n_hostkeys; i++)
+		rc = norm_fields(hostkey_fields, &s->hostkeys[i],
+				 &o->hostkeys[i]);
+	return rc;
+}
+
+static int norm_ssh(const struct bph_ssh_info *s, struct bph_service *out)
+{
+	struct bph_ssh_info *o = bph_ssh_info_new();
+	int any_kex = 0, rc;
+
+	if (!(out->ssh = o))
+		return BPH_ERR_NOMEM;
+	rc = norm_fields(ssh_fields, s, o);
+	for (int i = 0; i < 10; i++)
+		any_kex |= s->kexinit[i] != NULL;
+	for (int i = 0; !rc && any_kex && i < 10; i++)
+		rc = norm_text(s->kexinit[i] ? s->kexinit[i] : "",
+			       &o->kexinit[i]);
+	return rc ? rc : norm_hostkeys(s, o);
+}
+
+static int norm_http(const struct bph_http_info *h, struct bph_service *out)
+{
+	struct bph_http_info *o = bph_http_info_new();
+	int rc;
+
+	if (!(out->http = o))
+		return BPH_ERR_NOMEM;
+	rc = norm_fields(http_fields, h, o);
+	o->has_favicon = h->has_favicon;
+	o->favicon_mmh3 = h->has_favicon ? h->favicon_mmh3 : 0;
+	return rc ? rc
+		  : norm_strv(h->headers, h->n_headers, 1024, &o->headers,
+			      &o->n_headers);
+}
+
+/* Head and tcp: the state by its name, seen as RFC 3339 can write and
+ * strptime read it (years 0 to 9999), tcp only the fields written. */
+static int norm_head(const struct bph_service *in, struct bph_service *out)
+{
+	out->ip = in->ip;
+	out->port = in->port;
+	out->state = strcmp(bph_state_name(in->state), "unknown")
+			 ? in->state
+			 : BPH_STATE_UNKNOWN;
+	if (in->seen && ((long long)in->seen < -62167219200LL ||
+			 (long long)in->seen > 253402300799LL))
+		return BPH_ERR_FORMAT;
+	out->seen = in->seen;
+	if (in->tcp.present) {
+		out->tcp.present = true;
+		int rc = norm_fields(tcp_fields, &in->tcp, &out->tcp);
+		if (rc)
+			return rc;
+	}
+	return in->proto && in->proto[0] ? norm_text(in->proto, &out->proto)
+					 : 0;
+}
+
+int bph_service_normalize(const struct bph_service *in, struct bph_service *out)
+{
+	int rc = norm_head(in, out);
+
+	if (!rc && in->tls)
+		rc = norm_tls(in->tls, out);
+	if (!rc && in->ssh)
+		rc = norm_ssh(in->ssh, out);
+	if (!rc && in->http)
+		rc = norm_http(in->http, out);
+	if (!rc && in->banner) {
+		if (!(out->banner = bph_banner_info_new()))
+			return BPH_ERR_NOMEM;
+		rc = norm_fields(banner_fields, in->banner, out->banner);
+	}
+	return rc;
+}

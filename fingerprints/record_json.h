@@ -44,6 +44,25 @@ int bph_service_from_json(const json_t *j, struct bph_service *out, char *err,
 			  size_t errlen);
 
 /*
+ * Fills *out (zeroed or cleared; the caller frees it with
+ * bph_service_clear() on success and failure alike) with in as
+ * bph_service_from_json(bph_service_to_json(in)) gives it back, without
+ * building the tree: every string cleaned as above and cut at
+ * BPH_JSON_STR_MAX bytes, empty strings NULL, NULL entries of san,
+ * headers and kexinit "" (kexinit all NULL when none is set), hex lower
+ * case, an unknown state BPH_STATE_UNKNOWN, and zero what the JSON form
+ * does not carry (tcp when not present, tcp.has_ts, tsval and tsecr,
+ * favicon_mmh3 without has_favicon). Returns 0, BPH_ERR_NOMEM, or
+ * BPH_ERR_FORMAT where the round trip fails: a fixed field that cleaning
+ * makes too long, a hex field that is not hex, more san (4096), headers
+ * (1024) or hostkeys (64) than the reader takes, seen outside the years
+ * 0 to 9999, a length above LLONG_MAX. tests/unit/test_fp_record_json.c
+ * compares the two on hostile records.
+ */
+int bph_service_normalize(const struct bph_service *in,
+			  struct bph_service *out);
+
+/*
  * Writes s as one compact JSON line (terminated by '\n') to f.
  * Returns 0, BPH_ERR_NOMEM or BPH_ERR_IO.
  */
