@@ -142,6 +142,55 @@ char *bph_export_host_values(const struct bph_clustering *c, size_t h,
 			     const char *kind, enum bph_text_mode mode);
 
 /*
+ * A host's label artifacts by kind (0 titles, 1 servers, 2 cert subjects,
+ * each in the order bph_export_host_next gives them) and its artifact
+ * count, from one walk of its incidences instead of four (a million
+ * hosts are written per export).
+ */
+#define BPH_EXPORT_LABELS_MAX 64
+struct bph_export_labels {
+	uint32_t art[3][BPH_EXPORT_LABELS_MAX];
+	size_t n[3], n_arts;
+};
+
+/*
+ * The label kind of every artifact, one byte each (kind index + 1, 0 for
+ * none): read per incidence, where each artifact's own statistics would
+ * be a cache miss. A new array (caller frees), NULL without memory (the
+ * functions below then look the kind up per artifact).
+ */
+uint8_t *bph_export_label_codes(const struct bph_clustering *c);
+
+/*
+ * Fills l for host h, with codes from bph_export_label_codes() or NULL.
+ * Returns whether every label fitted in l; when not, read the values with
+ * bph_export_host_values() (n_arts is whole either way).
+ */
+bool bph_export_labels_of(const struct bph_clustering *c, const uint8_t *codes,
+			  size_t h, struct bph_export_labels *l);
+
+/*
+ * What bph_export_host_values() gives for host h and label kind i (0..2)
+ * from l, filled by bph_export_labels_of() (falls back to it when l did
+ * not hold every label). A new string (caller frees), NULL on ENOMEM.
+ */
+char *bph_export_labels_text(const struct bph_clustering *c,
+			     const struct bph_export_labels *l, bool fits,
+			     size_t h, int i, enum bph_text_mode mode);
+
+/* The kind names of label kinds 0..2 (BPH_EXPORT_TITLE, ...). */
+extern const char *const bph_export_label_kinds[3];
+
+/*
+ * s cleaned for mode as bph_text_clean() cleans it, without a copy when
+ * nothing needs it (plain ASCII: printable, TAB, LF, CR; most text):
+ * returns s itself (*owned NULL), else a cleaned copy also stored in
+ * *owned (caller frees); NULL on ENOMEM. NULL s gives "".
+ */
+const char *bph_export_clean(const char *s, enum bph_text_mode mode,
+			     char **owned);
+
+/*
  * Whether artifact a becomes a node with artifact_nodes: it is shared
  * (two hosts or more carry it) or it is a label kind (title, server,
  * cert_subject: text the host chose, worth seeing even on one host); never

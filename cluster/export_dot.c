@@ -10,6 +10,7 @@
 #include "cluster/export.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,34 +39,59 @@ static size_t dot_len(const char *s)
 	return n;
 }
 
-/* Writes s as a DOT quoted string (cut to DOT_QUOTED_MAX); returns -1 on
- * ENOMEM. */
-static int quoted(FILE *out, const char *s)
+/* Writes clean text s escaped, whole (it fits between the quotes). */
+static void put_escaped(FILE *out, const char *s)
 {
-	char *clean = bph_text_clean(s, BPH_TEXT_XML);
-	size_t room = SIZE_MAX, len;
+	for (;;) {
+		size_t n = strcspn(s, "\"\\\n\r\t");
+		fwrite_unlocked(s, 1, n, out);
+		s += n;
+		if (!*s)
+			return;
+		if (escaped(*s))
+			putc_unlocked('\\', out);
+		putc_unlocked(escaped(*s) ? *s : ' ', out);
+		s++;
+	}
+}
 
-	if (!clean)
-		return -1;
-	if (dot_len(clean) > DOT_QUOTED_MAX)
-		room = DOT_QUOTED_MAX - 3;
-	fputc('"', out);
-	for (const char *p = clean; *p; p += len) {
+/* Writes clean text s escaped and cut to DOT_QUOTED_MAX with "...". */
+static void put_cut(FILE *out, const char *s)
+{
+	size_t room = DOT_QUOTED_MAX - 3, len;
+
+	for (const char *p = s; *p; p += len) {
 		len = seq_len((unsigned char)*p);
 		if (len + escaped(*p) > room) {
-			fputs("...", out);
+			fputs_unlocked("...", out);
 			break;
 		}
 		room -= len + escaped(*p);
 		if (escaped(*p))
-			fputc('\\', out);
+			putc_unlocked('\\', out);
 		if (*p == '\n' || *p == '\r' || *p == '\t')
-			fputc(' ', out);
+			putc_unlocked(' ', out);
 		else
-			fwrite(p, 1, len, out);
+			fwrite_unlocked(p, 1, len, out);
 	}
-	fputc('"', out);
-	free(clean);
+}
+
+/* Writes s as a DOT quoted string (cut to DOT_QUOTED_MAX); returns -1 on
+ * ENOMEM. out is locked by write_dot(). */
+static int quoted(FILE *out, const char *s)
+{
+	char *owned;
+	const char *clean = bph_export_clean(s, BPH_TEXT_XML, &owned);
+
+	if (!clean)
+		return -1;
+	putc_unlocked('"', out);
+	if (dot_len(clean) > DOT_QUOTED_MAX)
+		put_cut(out, clean);
+	else
+		put_escaped(out, clean);
+	putc_unlocked('"', out);
+	free(owned);
 	return 0;
 }
 
@@ -74,7 +100,9 @@ static int quoted_attr(FILE *out, const char *name, char *s)
 {
 	int rc = s ? 0 : -1;
 
-	fprintf(out, ", %s=", name);
+	fputs_unlocked(", ", out);
+	fputs_unlocked(name, out);
+	putc_unlocked('=', out);
 	rc |= quoted(out, s ? s : "");
 	free(s);
 	return rc;
@@ -93,33 +121,32 @@ static int dot_annot(FILE *out, const struct bph_annot *an)
 	return rc;
 }
 
-static int dot_node(FILE *out, const struct bph_clustering *c, const char *seed,
-		    const struct bph_annot *an, size_t h)
+static int dot_node(FILE *out, const struct bph_clustering *c,
+		    const struct bph_export_opts *o, const uint8_t *codes,
+		    size_t h)
 {
-	bool is_seed = seed && bph_clustering_host(c, seed) == (long)h;
+	static const char *const names[3] = {"titles", "servers",
+					     "cert_subjects"};
+	bool is_seed = o->seed && bph_clustering_host(c, o->seed) == (long)h;
+	struct bph_export_labels l;
+	bool fits = bph_export_labels_of(c, codes, h, &l);
 	uint32_t community;
 	int rc;
 
-	fputs("  ", out);
+	fputs_unlocked("  ", out);
 	rc = quoted(out, c->hosts[h]);
 	fprintf(out, " [type=host, cluster=%u",
 		c->clusters[c->cluster_of[h]].id);
 	if (bph_export_host_community(c, h, &community))
 		fprintf(out, ", community=%u", community);
 	fprintf(out, ", seed=%s%s, n_artifacts=%zu", is_seed ? "true" : "false",
-		is_seed ? ", shape=doublecircle" : "",
-		bph_export_host_n_artifacts(c, h));
-	rc |= quoted_attr(
-	    out, "titles",
-	    bph_export_host_values(c, h, BPH_EXPORT_TITLE, BPH_TEXT_XML));
-	rc |= quoted_attr(
-	    out, "servers",
-	    bph_export_host_values(c, h, BPH_EXPORT_SERVER, BPH_TEXT_XML));
-	rc |= quoted_attr(
-	    out, "cert_subjects",
-	    bph_export_host_values(c, h, BPH_EXPORT_SUBJECT, BPH_TEXT_XML));
-	rc |= dot_annot(out, an);
-	fputs("];\n", out);
+		is_seed ? ", shape=doublecircle" : "", l.n_arts);
+	for (int i = 0; i < 3; i++)
+		rc |= quoted_attr(
+		    out, names[i],
+		    bph_export_labels_text(c, &l, fits, h, i, BPH_TEXT_XML));
+	rc |= dot_annot(out, bph_annot_host(o->annot, h));
+	fputs_unlocked("];\n", out);
 	return rc;
 }
 
@@ -131,13 +158,13 @@ static int dot_art_node(FILE *out, const struct bph_clustering *c, size_t a)
 		"  \"art%zu\" [type=artifact, shape=box, hosts_sharing=%u, "
 		"weight=%.6g",
 		a, c->arts[a].df, c->arts[a].weight);
-	fputs(", kind=", out);
+	fputs_unlocked(", kind=", out);
 	rc = quoted(out, c->arts[a].kind);
-	fputs(", artifact_value=", out);
+	fputs_unlocked(", artifact_value=", out);
 	rc |= quoted(out, c->arts[a].value);
 	rc |=
 	    quoted_attr(out, "label", bph_export_art_label(c, a, BPH_TEXT_XML));
-	fputs("];\n", out);
+	fputs_unlocked("];\n", out);
 	return rc;
 }
 
@@ -151,14 +178,14 @@ static int dot_art_edges(FILE *out, const struct bph_clustering *c, size_t h)
 	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
 		if (!bph_export_art_is_node(c, (size_t)a))
 			continue;
-		fputs("  ", out);
+		fputs_unlocked("  ", out);
 		rc |= quoted(out, c->hosts[h]);
 		fprintf(out,
 			" -- \"art%ld\" [type=artifact, style=dotted, "
 			"rule=artifact, kind=",
 			a);
 		rc |= quoted(out, c->arts[a].kind);
-		fputs("];\n", out);
+		fputs_unlocked("];\n", out);
 	}
 	return rc;
 }
@@ -170,20 +197,20 @@ static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
 	char label[BPH_LINK_LABEL_MAX];
 	int rc = ev ? 0 : -1;
 
-	fputs("  ", out);
+	fputs_unlocked("  ", out);
 	rc |= quoted(out, c->hosts[l->a]);
-	fputs(" -- ", out);
+	fputs_unlocked(" -- ", out);
 	rc |= quoted(out, c->hosts[l->b]);
 	fprintf(out,
 		" [type=link, score=%.6g, bridge=%s, style=%s, rule=", l->score,
 		l->bridge ? "true" : "false",
 		l->rule == BPH_RULE_STRONG ? "solid" : "dashed");
 	rc |= quoted(out, bph_link_label(c, l, label));
-	fputs(", label=", out);
+	fputs_unlocked(", label=", out);
 	rc |= quoted(out, l->n_ev ? c->arts[l->ev[0].art].kind : "");
-	fputs(", evidence=", out);
+	fputs_unlocked(", evidence=", out);
 	rc |= quoted(out, ev ? ev : "");
-	fputs("];\n", out);
+	fputs_unlocked("];\n", out);
 	free(ev);
 	return rc;
 }
@@ -192,11 +219,14 @@ static int write_dot(const struct bph_clustering *c,
 		     const struct bph_export_opts *o, FILE *out, char *err,
 		     size_t errlen)
 {
+	uint8_t *codes = bph_export_label_codes(c); /* NULL: per host */
 	int rc = 0;
 
+	flockfile(out); /* many small writes: one lock */
 	fputs("graph bphound {\n  node [shape=ellipse];\n", out);
 	for (size_t h = 0; !rc && h < c->n_hosts; h++)
-		rc = dot_node(out, c, o->seed, bph_annot_host(o->annot, h), h);
+		rc = dot_node(out, c, o, codes, h);
+	free(codes);
 	for (size_t a = 0; !rc && o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			rc = dot_art_node(out, c, a);
@@ -205,6 +235,7 @@ static int write_dot(const struct bph_clustering *c,
 	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
 		rc = dot_art_edges(out, c, h);
 	fputs("}\n", out);
+	funlockfile(out);
 	if (rc)
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	return 0;

@@ -112,73 +112,6 @@ static int finish(const struct bph_json_out *j, char *err, size_t errlen)
 	return 0;
 }
 
-/* Host h's label artifacts by kind (titles, servers, subjects; each in
- * the order bph_export_host_next gives them) and its artifact count, from
- * one pass over its incidences instead of four. */
-#define HOST_LABELS_MAX 64
-struct label_set {
-	uint32_t art[3][HOST_LABELS_MAX];
-	size_t n[3], n_arts;
-};
-
-/* Which label kind s is (0 title, 1 server, 2 subject), or -1: a
- * registry kind's name (equal to the artifact's) is read without a cache
- * miss on the artifact's own string. */
-static int label_kind(const struct bph_art_stat *s)
-{
-	static const char *const kinds[3] = {
-	    BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
-	const char *k = s->info ? s->info->kind : s->kind;
-
-	for (int i = 0; i < 3; i++)
-		if (k[0] == kinds[i][0] && !strcmp(k, kinds[i]))
-			return i;
-	return -1;
-}
-
-/* label_kind() + 1 of every artifact, one byte each (NULL without
- * memory): read per incidence while a million hosts are written, where
- * each artifact's own statistics would be a cache miss. */
-static uint8_t *label_codes(const struct bph_clustering *c)
-{
-	uint8_t *v = malloc(c->n_arts + 1);
-
-	for (size_t a = 0; v && a < c->n_arts; a++)
-		v[a] = (uint8_t)(label_kind(&c->arts[a]) + 1);
-	return v;
-}
-
-/* Fills l, with codes from label_codes() or NULL; whether every label
- * of host h fitted in it (else the caller walks the incidences by kind;
- * the count is whole either way). */
-static bool labels_of(const struct bph_clustering *c, const uint8_t *codes,
-		      size_t h, struct label_set *l)
-{
-	size_t pos = 0;
-	bool fits = true;
-	long a;
-
-	memset(l->n, 0, sizeof(l->n));
-	l->n_arts = 0;
-	/* the next host's artifacts, read at random: asked for now */
-	for (size_t i = c->inc_off[h + 1], k = 0;
-	     !codes && h + 1 < c->n_hosts && i < c->inc_off[h + 2] &&
-	     k < BPH_AHEAD;
-	     i++, k++)
-		BPH_PREFETCH(&c->arts[c->inc[i].art]);
-	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
-		int i = codes ? codes[a] - 1 : label_kind(&c->arts[a]);
-		l->n_arts++;
-		if (i < 0)
-			continue;
-		if (l->n[i] == HOST_LABELS_MAX)
-			fits = false;
-		else
-			l->art[i][l->n[i]++] = (uint32_t)a;
-	}
-	return fits;
-}
-
 /* The cleaned values of host h's artifacts of kind, as an array. */
 static json_t *host_values(const struct bph_clustering *c, size_t h,
 			   const char *kind, int *bad)
@@ -208,7 +141,7 @@ static void host_community(json_t *o, const struct bph_clustering *c, size_t h,
 
 /* The cleaned values of l's label kind i, as host_values() gives them. */
 static json_t *label_values(const struct bph_clustering *c,
-			    const struct label_set *l, int i, int *bad)
+			    const struct bph_export_labels *l, int i, int *bad)
 {
 	json_t *a = json_array();
 
@@ -223,12 +156,12 @@ static json_t *label_values(const struct bph_clustering *c,
 
 /* Sets the label attributes of host h (titles, servers, cert_subjects,
  * n_artifacts). */
-static void host_labels(json_t *o, const struct bph_clustering *c, size_t h,
-			int *bad)
+static void host_labels(json_t *o, const struct bph_clustering *c,
+			const uint8_t *codes, size_t h, int *bad)
 {
-	struct label_set l;
+	struct bph_export_labels l;
 
-	if (labels_of(c, NULL, h, &l)) {
+	if (bph_export_labels_of(c, codes, h, &l)) {
 		set(o, "titles", label_values(c, &l, 0, bad), bad);
 		set(o, "servers", label_values(c, &l, 1, bad), bad);
 		set(o, "cert_subjects", label_values(c, &l, 2, bad), bad);
@@ -274,7 +207,7 @@ static json_t *host_json(const struct bph_clustering *c,
 		set(o, "cluster",
 		    json_integer(c->clusters[c->cluster_of[h]].id), bad);
 		host_community(o, c, h, bad);
-		host_labels(o, c, h, bad);
+		host_labels(o, c, NULL, h, bad);
 		annot_members(o, bph_annot_host(annot, h), bad);
 	}
 	return o;
@@ -412,7 +345,8 @@ static void values_write(struct bph_json_out *j, const struct bph_clustering *c,
 
 /* key: the values of l's label kind i, as values_write() gives them. */
 static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
-			 const struct label_set *l, int i, const char *key)
+			 const struct bph_export_labels *l, int i,
+			 const char *key)
 {
 	bph_json_key(j, key);
 	bph_json_begin(j, '[');
@@ -427,7 +361,7 @@ static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
 static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		       const uint8_t *codes, size_t h)
 {
-	struct label_set l;
+	struct bph_export_labels l;
 	uint32_t id;
 
 	bph_json_next(j);
@@ -440,7 +374,7 @@ static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		bph_json_key(j, "community");
 		bph_json_int(j, id);
 	}
-	if (labels_of(c, codes, h, &l)) {
+	if (bph_export_labels_of(c, codes, h, &l)) {
 		labels_write(j, c, &l, 0, "titles");
 		labels_write(j, c, &l, 1, "servers");
 		labels_write(j, c, &l, 2, "cert_subjects");
@@ -461,7 +395,8 @@ static int write_json(const struct bph_clustering *c,
 		      size_t errlen)
 {
 	struct bph_json_out j;
-	uint8_t *codes = label_codes(c); /* NULL: looked up per artifact */
+	uint8_t *codes =
+	    bph_export_label_codes(c); /* NULL: looked up per artifact */
 
 	bph_json_open(&j, out);
 	bph_json_key(&j, "seed");
@@ -504,8 +439,9 @@ const struct bph_exporter bph_export_json = {
 
 /* ---- Cytoscape ---- */
 
-static json_t *cy_node(const struct bph_clustering *c, size_t h,
-		       const char *seed, const struct bph_annot *an, int *bad)
+static json_t *cy_node(const struct bph_clustering *c, const uint8_t *codes,
+		       size_t h, const char *seed, const struct bph_annot *an,
+		       int *bad)
 {
 	json_t *n = json_object(), *d = json_object();
 
@@ -523,7 +459,7 @@ static json_t *cy_node(const struct bph_clustering *c, size_t h,
 	host_community(d, c, h, bad);
 	set(d, "seed",
 	    json_boolean(seed && bph_clustering_host(c, seed) == (long)h), bad);
-	host_labels(d, c, h, bad);
+	host_labels(d, c, codes, h, bad);
 	for (size_t i = 0; an && i < an->n_attrs; i++)
 		set(d, an->attrs[i].key, text(an->attrs[i].value), bad);
 	set(n, "data", d, bad);
@@ -645,6 +581,7 @@ static int write_cytoscape(const struct bph_clustering *c,
 	const char *seed = opt->seed;
 	struct bph_json_out j;
 	json_t *data = json_object();
+	uint8_t *codes = bph_export_label_codes(c); /* NULL: per host */
 
 	bph_json_open(&j, out);
 	if (data) {
@@ -662,9 +599,10 @@ static int write_cytoscape(const struct bph_clustering *c,
 	bph_json_key(&j, "nodes");
 	bph_json_begin(&j, '[');
 	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
-		bph_json_item(
-		    &j,
-		    cy_node(c, h, seed, bph_annot_host(opt->annot, h), &j.bad));
+		bph_json_item(&j,
+			      cy_node(c, codes, h, seed,
+				      bph_annot_host(opt->annot, h), &j.bad));
+	free(codes);
 	if (opt->artifact_nodes)
 		cy_art_nodes(&j, c);
 	bph_json_end(&j, ']');

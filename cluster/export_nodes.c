@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fingerprints/buf.h"
+#include "fingerprints/hugemem.h"
 
 /* Whether s is of kind: a registry kind's name (equal to the artifact's)
  * is read without a cache miss on the artifact's own string. */
@@ -61,30 +62,135 @@ static void cut(char *s, size_t max)
 	memcpy(s + n, "...", 4);
 }
 
+/* Adds value to the label b joins (the n-th); whether b is long enough
+ * to be cut anyway, so the rest need not be read. */
+static bool join(struct bph_sbuf *b, int n, const char *value)
+{
+	if (n)
+		bph_sbuf_str(b, " | ");
+	bph_sbuf_str(b, value);
+	return b->len > 4 * BPH_EXPORT_LABEL_MAX;
+}
+
+/* b's text cleaned for mode and cut to a label (b freed); NULL on ENOMEM. */
+static char *joined(struct bph_sbuf *b, enum bph_text_mode mode)
+{
+	char *clean = NULL;
+
+	bph_sbuf_u8(b, 0);
+	if (!b->err)
+		clean = bph_text_clean((const char *)b->p, mode);
+	if (clean)
+		cut(clean, BPH_EXPORT_LABEL_MAX);
+	bph_sbuf_free(b);
+	return clean;
+}
+
 char *bph_export_host_values(const struct bph_clustering *c, size_t h,
 			     const char *kind, enum bph_text_mode mode)
 {
 	struct bph_sbuf b;
 	size_t pos = 0;
 	long a;
-	char *clean = NULL;
 
 	bph_sbuf_init(&b);
-	for (int n = 0; (a = bph_export_host_next(c, h, &pos, kind)) >= 0;
-	     n++) {
-		if (n)
-			bph_sbuf_str(&b, " | ");
-		bph_sbuf_str(&b, c->arts[a].value);
-		if (b.len > 4 * BPH_EXPORT_LABEL_MAX)
+	for (int n = 0; (a = bph_export_host_next(c, h, &pos, kind)) >= 0; n++)
+		if (join(&b, n, c->arts[a].value))
 			break; /* cut below anyway */
+	return joined(&b, mode);
+}
+
+/* Whether every byte of s is printable ASCII, TAB, LF or CR: text that
+ * bph_text_clean() leaves as it is in every mode. */
+static bool plain(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++)
+		if (*p >= 0x80 ||
+		    (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r'))
+			return false;
+	return true;
+}
+
+const char *bph_export_clean(const char *s, enum bph_text_mode mode,
+			     char **owned)
+{
+	*owned = NULL;
+	if (!s)
+		return "";
+	if (plain(s))
+		return s;
+	*owned = bph_text_clean(s, mode);
+	return *owned;
+}
+
+const char *const bph_export_label_kinds[3] = {
+    BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
+
+/* Which label kind s is (0 title, 1 server, 2 subject), or -1. */
+static int label_kind(const struct bph_art_stat *s)
+{
+	const char *k = s->info ? s->info->kind : s->kind;
+
+	for (int i = 0; i < 3; i++)
+		if (k[0] == bph_export_label_kinds[i][0] &&
+		    !strcmp(k, bph_export_label_kinds[i]))
+			return i;
+	return -1;
+}
+
+uint8_t *bph_export_label_codes(const struct bph_clustering *c)
+{
+	uint8_t *v = malloc(c->n_arts + 1);
+
+	for (size_t a = 0; v && a < c->n_arts; a++)
+		v[a] = (uint8_t)(label_kind(&c->arts[a]) + 1);
+	return v;
+}
+
+bool bph_export_labels_of(const struct bph_clustering *c, const uint8_t *codes,
+			  size_t h, struct bph_export_labels *l)
+{
+	size_t pos = 0;
+	bool fits = true;
+	long a;
+
+	memset(l->n, 0, sizeof(l->n));
+	l->n_arts = 0;
+	/* the next host's artifacts, read at random: asked for now */
+	for (size_t i = c->inc_off[h + 1], k = 0;
+	     !codes && h + 1 < c->n_hosts && i < c->inc_off[h + 2] &&
+	     k < BPH_AHEAD;
+	     i++, k++)
+		BPH_PREFETCH(&c->arts[c->inc[i].art]);
+	while ((a = bph_export_host_next(c, h, &pos, NULL)) >= 0) {
+		int i = codes ? codes[a] - 1 : label_kind(&c->arts[a]);
+		l->n_arts++;
+		if (i < 0)
+			continue;
+		if (l->n[i] == BPH_EXPORT_LABELS_MAX)
+			fits = false;
+		else
+			l->art[i][l->n[i]++] = (uint32_t)a;
 	}
-	bph_sbuf_u8(&b, 0);
-	if (!b.err)
-		clean = bph_text_clean((const char *)b.p, mode);
-	if (clean)
-		cut(clean, BPH_EXPORT_LABEL_MAX);
-	bph_sbuf_free(&b);
-	return clean;
+	return fits;
+}
+
+char *bph_export_labels_text(const struct bph_clustering *c,
+			     const struct bph_export_labels *l, bool fits,
+			     size_t h, int i, enum bph_text_mode mode)
+{
+	struct bph_sbuf b;
+
+	if (!fits)
+		return bph_export_host_values(c, h, bph_export_label_kinds[i],
+					      mode);
+	bph_sbuf_init(&b);
+	for (size_t k = 0; k < l->n[i]; k++)
+		if (join(&b, (int)k, c->arts[l->art[i][k]].value))
+			break; /* cut anyway */
+	return joined(&b, mode);
 }
 
 bool bph_export_art_is_node(const struct bph_clustering *c, size_t a)

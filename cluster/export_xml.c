@@ -15,7 +15,8 @@
 
 struct xw {
 	xmlTextWriterPtr w;
-	int bad; /* sticky: a writer call failed */
+	int bad;	/* sticky: a writer call failed */
+	uint8_t *codes; /* bph_export_label_codes(); NULL: none */
 };
 
 static const xmlChar *X(const char *s)
@@ -69,7 +70,7 @@ static void text_el(struct xw *x, const char *el, const char *key,
 	free(clean);
 }
 
-static int open_writer(struct xw *x, FILE *out)
+static int open_writer(struct xw *x, const struct bph_clustering *c, FILE *out)
 {
 	xmlOutputBufferPtr buf = xmlOutputBufferCreateFile(out, NULL);
 
@@ -79,6 +80,7 @@ static int open_writer(struct xw *x, FILE *out)
 		xmlOutputBufferClose(buf);
 		return BPH_ERR_NOMEM;
 	}
+	x->codes = bph_export_label_codes(c); /* NULL: looked up per host */
 	xmlTextWriterSetIndent(x->w, 1);
 	if (xmlTextWriterStartDocument(x->w, NULL, "UTF-8", NULL) < 0)
 		x->bad = 1;
@@ -90,6 +92,7 @@ static int close_writer(struct xw *x, char *err, size_t errlen)
 	if (!x->bad && xmlTextWriterEndDocument(x->w) < 0)
 		x->bad = 1;
 	xmlFreeTextWriter(x->w);
+	free(x->codes);
 	return x->bad ? bph_export_fail(err, errlen, BPH_ERR_IO,
 					"XML writer failed")
 		      : 0;
@@ -107,19 +110,17 @@ struct node_text {
 	char count[32], community[16];
 };
 
-static int node_text_get(struct node_text *t, const struct bph_clustering *c,
-			 size_t h)
+static int node_text_get(struct node_text *t, const struct xw *x,
+			 const struct bph_clustering *c, size_t h)
 {
+	struct bph_export_labels l;
+	bool fits = bph_export_labels_of(c, x->codes, h, &l);
 	uint32_t id;
 
-	t->titles =
-	    bph_export_host_values(c, h, BPH_EXPORT_TITLE, BPH_TEXT_XML);
-	t->servers =
-	    bph_export_host_values(c, h, BPH_EXPORT_SERVER, BPH_TEXT_XML);
-	t->subjects =
-	    bph_export_host_values(c, h, BPH_EXPORT_SUBJECT, BPH_TEXT_XML);
-	snprintf(t->count, sizeof(t->count), "%zu",
-		 bph_export_host_n_artifacts(c, h));
+	t->titles = bph_export_labels_text(c, &l, fits, h, 0, BPH_TEXT_XML);
+	t->servers = bph_export_labels_text(c, &l, fits, h, 1, BPH_TEXT_XML);
+	t->subjects = bph_export_labels_text(c, &l, fits, h, 2, BPH_TEXT_XML);
+	snprintf(t->count, sizeof(t->count), "%zu", l.n_arts);
 	t->community[0] = '\0';
 	if (bph_export_host_community(c, h, &id))
 		snprintf(t->community, sizeof(t->community), "%u", id);
@@ -242,7 +243,7 @@ static void gml_node(struct xw *x, const struct bph_clustering *c,
 	struct node_text t;
 	char num[32];
 
-	x->bad |= node_text_get(&t, c, h) != 0;
+	x->bad |= node_text_get(&t, x, c, h) != 0;
 	start(x, "node");
 	attr(x, "id", c->hosts[h]);
 	text_el(x, "data", "type", "host");
@@ -302,7 +303,7 @@ static int write_graphml(const struct bph_clustering *c,
 	size_t n_keys = 0;
 
 	if (bph_annot_host_keys(o->annot, &keys, &n_keys) ||
-	    open_writer(&x, out)) {
+	    open_writer(&x, c, out)) {
 		free(keys);
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	}
@@ -417,7 +418,7 @@ static void gexf_node(struct xw *x, const struct bph_clustering *c,
 	struct node_text t;
 	char num[32];
 
-	x->bad |= node_text_get(&t, c, h) != 0;
+	x->bad |= node_text_get(&t, x, c, h) != 0;
 	start(x, "node");
 	attr(x, "id", c->hosts[h]);
 	attr(x, "label", c->hosts[h]);
@@ -509,7 +510,7 @@ static int write_gexf(const struct bph_clustering *c,
 	size_t n_keys = 0;
 
 	if (bph_annot_host_keys(o->annot, &keys, &n_keys) ||
-	    open_writer(&x, out)) {
+	    open_writer(&x, c, out)) {
 		free(keys);
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	}
