@@ -48,9 +48,29 @@ static size_t cell_len(const char *s, bool quote)
 	return n;
 }
 
+/* Writes the first n bytes of clean text s, '"' doubled and line breaks
+ * as spaces. out is locked by write_csv(). */
+static void put_escaped(FILE *out, const char *s, size_t n)
+{
+	for (const char *end = s + n; s < end;) {
+		size_t run = strcspn(s, "\"\n\r");
+		if (run > (size_t)(end - s))
+			run = (size_t)(end - s);
+		fwrite_unlocked(s, 1, run, out);
+		s += run;
+		if (s == end)
+			return;
+		if (*s == '"')
+			putc_unlocked('"', out);
+		putc_unlocked(*s == '"' ? '"' : ' ', out);
+		s++;
+	}
+}
+
 static int field(FILE *out, const char *s, bool last)
 {
-	char *clean = bph_text_clean(s, BPH_TEXT_XML);
+	char *owned;
+	const char *clean = bph_export_clean(s, BPH_TEXT_XML, &owned);
 	bool quote;
 	size_t n;
 
@@ -58,20 +78,15 @@ static int field(FILE *out, const char *s, bool last)
 		return -1;
 	quote = formula_like(clean);
 	n = cell_len(clean, quote);
-	fputc('"', out);
+	putc_unlocked('"', out);
 	if (quote)
-		fputc('\'', out);
-	for (size_t i = 0; i < n; i++) {
-		if (clean[i] == '"')
-			fputc('"', out);
-		fputc(clean[i] == '\n' || clean[i] == '\r' ? ' ' : clean[i],
-		      out);
-	}
+		putc_unlocked('\'', out);
+	put_escaped(out, clean, n);
 	if (clean[n])
-		fputs("...", out);
-	fputc('"', out);
-	fputs(last ? "\r\n" : ",", out);
-	free(clean);
+		fputs_unlocked("...", out);
+	putc_unlocked('"', out);
+	fputs_unlocked(last ? "\r\n" : ",", out);
+	free(owned);
 	return 0;
 }
 
@@ -96,11 +111,6 @@ static const char *const base_header[N_BASE] = {
 static const char *const host_header[N_HOST_MAX] = {
     "titles", "servers", "cert_subjects", "n_artifacts", "community",
 };
-static const char *const label_kind[N_LABEL] = {
-    BPH_EXPORT_TITLE,
-    BPH_EXPORT_SERVER,
-    BPH_EXPORT_SUBJECT,
-};
 static const char *const art_header[N_ART] = {
     "artifact_kind",
     "artifact_value",
@@ -115,6 +125,7 @@ struct layout {
 	const struct bph_annotations *an;
 	const char **keys;
 	size_t n_keys;
+	const uint8_t *codes; /* bph_export_label_codes(); NULL: none */
 };
 
 static struct layout layout_of(const struct bph_clustering *c, bool art)
@@ -142,19 +153,21 @@ static void host_cols(struct row *r, const struct bph_clustering *c, long h,
 		      int end)
 {
 	int col = N_BASE + end * r->l->n_host;
+	struct bph_export_labels l;
+	bool fits;
 	uint32_t id;
 
 	if (h < 0)
 		return;
+	fits = bph_export_labels_of(c, r->l->codes, (size_t)h, &l);
 	for (int k = 0; k < N_LABEL; k++) {
-		char *v = bph_export_host_values(c, (size_t)h, label_kind[k],
+		char *v = bph_export_labels_text(c, &l, fits, (size_t)h, k,
 						 BPH_TEXT_XML);
 		r->owned[end * N_LABEL + k] = v;
 		r->bad |= !v;
 		r->f[col + k] = v ? v : "";
 	}
-	snprintf(r->count[end], sizeof(r->count[end]), "%zu",
-		 bph_export_host_n_artifacts(c, (size_t)h));
+	snprintf(r->count[end], sizeof(r->count[end]), "%zu", l.n_arts);
 	r->f[col + N_LABEL] = r->count[end];
 	if (bph_export_host_community(c, (size_t)h, &id)) {
 		snprintf(r->community[end], sizeof(r->community[end]), "%u",
@@ -273,12 +286,16 @@ static int write_csv(const struct bph_clustering *c,
 		     size_t errlen)
 {
 	struct layout lay = layout_of(c, o->artifact_nodes);
+	uint8_t *codes = bph_export_label_codes(c); /* NULL: per host */
 	int rc = 0;
 
 	lay.an = o->annot;
+	lay.codes = codes;
 	if (bph_annot_host_keys(o->annot, &lay.keys, &lay.n_keys))
-		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
-	put_header(out, &lay);
+		rc = BPH_ERR_NOMEM;
+	flockfile(out); /* many small writes: one lock */
+	if (!rc)
+		put_header(out, &lay);
 	for (size_t i = 0; !rc && i < c->n_links; i++)
 		rc = link_row(out, &lay, c, i);
 	for (size_t k = 0; !rc && k < c->n_clusters; k++)
@@ -290,7 +307,9 @@ static int write_csv(const struct bph_clustering *c,
 		}
 	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
 		rc = art_rows(out, &lay, c, h);
+	funlockfile(out);
 	free(lay.keys);
+	free(codes);
 	if (rc)
 		return bph_export_fail(err, errlen, BPH_ERR_NOMEM, "no memory");
 	return 0;
