@@ -140,12 +140,32 @@ static int label_kind(const struct bph_art_stat *s)
 	return -1;
 }
 
+/* The label code of every registry kind (reg[i] for bph_kinds[i], at
+ * most max of them); returns how many it filled. */
+static size_t registry_codes(uint8_t *reg, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < max && bph_kinds[n].kind; n++) {
+		struct bph_art_stat s = {.info = &bph_kinds[n]};
+		reg[n] = (uint8_t)(label_kind(&s) + 1);
+	}
+	return n;
+}
+
 uint8_t *bph_export_label_codes(const struct bph_clustering *c)
 {
-	uint8_t *v = malloc(c->n_arts + 1);
+	uint8_t *v = malloc(c->n_arts + 1), reg[256];
+	size_t n_reg = registry_codes(reg, sizeof(reg));
 
-	for (size_t a = 0; v && a < c->n_arts; a++)
-		v[a] = (uint8_t)(label_kind(&c->arts[a]) + 1);
+	/* an artifact of a registry kind (most) by its entry's index, without
+	 * comparing its name */
+	for (size_t a = 0; v && a < c->n_arts; a++) {
+		const struct bph_kind_info *k = c->arts[a].info;
+		size_t r = k ? (size_t)(k - bph_kinds) : n_reg;
+		v[a] =
+		    r < n_reg ? reg[r] : (uint8_t)(label_kind(&c->arts[a]) + 1);
+	}
 	return v;
 }
 

@@ -39,12 +39,13 @@ static void end(struct xw *x)
 /* Writes attribute name = value, cleaning value to XML characters. */
 static void attr(struct xw *x, const char *name, const char *value)
 {
-	char *clean = bph_text_clean(value, BPH_TEXT_XML);
+	char *owned;
+	const char *clean = bph_export_clean(value, BPH_TEXT_XML, &owned);
 
 	if (!clean || (!x->bad && xmlTextWriterWriteAttribute(x->w, X(name),
 							      X(clean)) < 0))
 		x->bad = 1;
-	free(clean);
+	free(owned);
 }
 
 /* Writes attribute name = prefix followed by the decimal n. */
@@ -60,14 +61,15 @@ static void attr_id(struct xw *x, const char *name, const char *prefix,
 static void text_el(struct xw *x, const char *el, const char *key,
 		    const char *value)
 {
-	char *clean = bph_text_clean(value, BPH_TEXT_XML);
+	char *owned;
+	const char *clean = bph_export_clean(value, BPH_TEXT_XML, &owned);
 
 	start(x, el);
 	attr(x, "key", key);
 	if (!clean || (!x->bad && xmlTextWriterWriteString(x->w, X(clean)) < 0))
 		x->bad = 1;
 	end(x);
-	free(clean);
+	free(owned);
 }
 
 static int open_writer(struct xw *x, const struct bph_clustering *c, FILE *out)
