@@ -5,6 +5,7 @@
  */
 #include "cluster/export.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,4 +282,34 @@ void bph_json_int(struct bph_json_out *j, int64_t v)
 void bph_json_bool(struct bph_json_out *j, bool v)
 {
 	put_str(v ? "true" : "false", j->out);
+}
+
+/* Removes the '+' and leading zeros of buf's exponent, as jansson does. */
+static void trim_exponent(char *buf)
+{
+	char *start = strchr(buf, 'e'), *end;
+
+	if (!start)
+		return;
+	start++;
+	if (*start == '-')
+		start++;
+	for (end = start; *end == '+' || *end == '0'; end++)
+		;
+	memmove(start, end, strlen(end) + 1);
+}
+
+void bph_json_real(struct bph_json_out *j, double v)
+{
+	char buf[48];
+
+	if (!isfinite(v)) {
+		j->bad++;
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	if (!strchr(buf, '.') && !strchr(buf, 'e'))
+		strcat(buf, ".0");
+	trim_exponent(buf);
+	put_str(buf, j->out);
 }

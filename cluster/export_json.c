@@ -545,32 +545,91 @@ static void cy_art_edges(struct bph_json_out *j, const struct bph_clustering *c)
 	}
 }
 
-static json_t *cy_edge(const struct bph_clustering *c, size_t i, int *bad)
+/* labels_write() of every label kind and the artifact count of host h. */
+static void host_labels_write(struct bph_json_out *j,
+			      const struct bph_clustering *c,
+			      const uint8_t *codes, size_t h)
+{
+	struct bph_export_labels l;
+
+	if (bph_export_labels_of(c, codes, h, &l)) {
+		labels_write(j, c, &l, 0, "titles");
+		labels_write(j, c, &l, 1, "servers");
+		labels_write(j, c, &l, 2, "cert_subjects");
+	} else {
+		values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
+		values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
+		values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
+	}
+	bph_json_key(j, "n_artifacts");
+	bph_json_int(j, (int64_t)l.n_arts);
+}
+
+/* key: text (cleaned), for the writers below. */
+static void text_member(struct bph_json_out *j, const char *key, const char *s)
+{
+	bph_json_key(j, key);
+	bph_json_text(j, s);
+}
+
+/* Host node h without annotations, as cy_node() and a dump give it. */
+static void cy_node_write(struct bph_json_out *j,
+			  const struct bph_clustering *c, const uint8_t *codes,
+			  size_t h, const char *seed)
+{
+	uint32_t id;
+
+	bph_json_next(j);
+	bph_json_begin(j, '{');
+	bph_json_key(j, "data");
+	bph_json_begin(j, '{');
+	text_member(j, "id", c->hosts[h]);
+	text_member(j, "name", c->hosts[h]);
+	text_member(j, "value", c->hosts[h]);
+	text_member(j, "type", "host");
+	bph_json_key(j, "cluster");
+	bph_json_int(j, c->clusters[c->cluster_of[h]].id);
+	if (bph_export_host_community(c, h, &id)) {
+		bph_json_key(j, "community");
+		bph_json_int(j, id);
+	}
+	bph_json_key(j, "seed");
+	bph_json_bool(j, seed && bph_clustering_host(c, seed) == (long)h);
+	host_labels_write(j, c, codes, h);
+	bph_json_end(j, '}');
+	bph_json_end(j, '}');
+}
+
+/* Link i as {"data": {...}}: id, ends, score, rule, bridge, evidence. */
+static void cy_edge_write(struct bph_json_out *j,
+			  const struct bph_clustering *c, size_t i)
 {
 	const struct bph_link *l = &c->links[i];
-	json_t *n = json_object(), *d = json_object();
 	char id[32], label[BPH_LINK_LABEL_MAX],
 	    *ev = bph_export_evidence_text(c, l, BPH_TEXT_UTF8);
 
-	if (!n || !d || !ev) {
-		json_decref(n);
-		json_decref(d);
-		free(ev);
-		(*bad)++;
-		return NULL;
+	if (!ev) {
+		j->bad++;
+		return;
 	}
 	snprintf(id, sizeof(id), "e%zu", i);
-	set(d, "id", json_string(id), bad);
-	set(d, "source", text(c->hosts[l->a]), bad);
-	set(d, "target", text(c->hosts[l->b]), bad);
-	set(d, "type", json_string("link"), bad);
-	set(d, "weight", json_real(l->score), bad);
-	set(d, "rule", json_string(bph_link_label(c, l, label)), bad);
-	set(d, "bridge", json_boolean(l->bridge), bad);
-	set(d, "evidence", json_string(ev), bad);
-	set(n, "data", d, bad);
+	bph_json_next(j);
+	bph_json_begin(j, '{');
+	bph_json_key(j, "data");
+	bph_json_begin(j, '{');
+	text_member(j, "id", id);
+	text_member(j, "source", c->hosts[l->a]);
+	text_member(j, "target", c->hosts[l->b]);
+	text_member(j, "type", "link");
+	bph_json_key(j, "weight");
+	bph_json_real(j, l->score);
+	text_member(j, "rule", bph_link_label(c, l, label));
+	bph_json_key(j, "bridge");
+	bph_json_bool(j, l->bridge);
+	text_member(j, "evidence", ev);
+	bph_json_end(j, '}');
+	bph_json_end(j, '}');
 	free(ev);
-	return n;
 }
 
 /* Written a node, then an edge, at a time (bph_json_out). */
@@ -598,10 +657,14 @@ static int write_cytoscape(const struct bph_clustering *c,
 	bph_json_begin(&j, '{');
 	bph_json_key(&j, "nodes");
 	bph_json_begin(&j, '[');
-	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
-		bph_json_item(&j,
-			      cy_node(c, codes, h, seed,
-				      bph_annot_host(opt->annot, h), &j.bad));
+	for (size_t h = 0; !j.bad && h < c->n_hosts; h++) {
+		const struct bph_annot *an = bph_annot_host(opt->annot, h);
+		if (an && an->n_attrs)
+			bph_json_item(&j,
+				      cy_node(c, codes, h, seed, an, &j.bad));
+		else
+			cy_node_write(&j, c, codes, h, seed);
+	}
 	free(codes);
 	if (opt->artifact_nodes)
 		cy_art_nodes(&j, c);
@@ -609,7 +672,7 @@ static int write_cytoscape(const struct bph_clustering *c,
 	bph_json_key(&j, "edges");
 	bph_json_begin(&j, '[');
 	for (size_t i = 0; !j.bad && i < c->n_links; i++)
-		bph_json_item(&j, cy_edge(c, i, &j.bad));
+		cy_edge_write(&j, c, i);
 	if (opt->artifact_nodes)
 		cy_art_edges(&j, c);
 	bph_json_end(&j, ']');
