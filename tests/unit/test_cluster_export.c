@@ -1196,6 +1196,90 @@ static void test_json_text_as_jansson(void **state)
 	}
 }
 
+/* bph_export_clean(s) gives bph_text_clean(s)'s text in both modes, and
+ * s itself only when that is s unchanged: markup, quotes, every byte
+ * alone (controls, DEL, lone UTF-8 bytes), invalid UTF-8 and random
+ * bytes. Fails if the no-copy path skipped a byte that needs cleaning. */
+static void assert_clean_as_text_clean(const char *s)
+{
+	for (int mode = BPH_TEXT_UTF8; mode <= BPH_TEXT_XML; mode++) {
+		char *owned, *want = bph_text_clean(s, mode);
+		const char *got = bph_export_clean(s, mode, &owned);
+		assert_non_null(got);
+		assert_string_equal(got, want);
+		if (got == s)
+			assert_null(owned);
+		else
+			assert_ptr_equal(got, owned);
+		free(owned);
+		free(want);
+	}
+}
+
+static void test_clean_fast_path(void **state)
+{
+	(void)state;
+	static const char *const odd[] = {"",
+					  "plain",
+					  "<a href=\"x\">&amp;</a>",
+					  "'\"\\",
+					  "tab\there\r\n",
+					  "\x01\x1f\x7f",
+					  "\xc3\xa9t\xc3\xa9",
+					  "\xef\xbf\xbe",
+					  "\xc0\xaf",
+					  "\xed\xa0\x80",
+					  "\xe2\x82",
+					  "x\xff\xfey",
+					  "\xc2\x85"};
+	char s[64], *owned;
+	uint32_t x = 777;
+
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		assert_clean_as_text_clean(odd[i]);
+	for (unsigned b = 1; b < 256; b++) {
+		snprintf(s, sizeof(s), "a%cz", (char)b);
+		assert_clean_as_text_clean(s);
+	}
+	for (int n = 0; n < 3000; n++) {
+		size_t len = n % 40;
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			s[i] = (char)((x >> 16) % 255 + 1);
+		}
+		s[len] = '\0';
+		assert_clean_as_text_clean(s);
+	}
+	assert_string_equal(bph_export_clean(NULL, BPH_TEXT_XML, &owned), "");
+	assert_null(owned);
+}
+
+/* bph_json_real writes what jansson dumps with JSON_REAL_PRECISION(6),
+ * integral values, exponents and negative zero included. */
+static void test_json_real_as_jansson(void **state)
+{
+	(void)state;
+	static const double v[] = {0.0,	  -0.0,	      1.0,	3.21,
+				   12.0,  -7.5,	      1e6,	1234567.0,
+				   1e-5,  0.000123,   1e21,	-2.5e-12,
+				   1e100, 3.14159265, 100000.0, 0.1};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *buf = NULL, *want;
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+		struct bph_json_out j = {.out = f};
+		json_t *r = json_real(v[i]);
+		bph_json_real(&j, v[i]);
+		fclose(f);
+		want = json_dumps(r, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
+		assert_string_equal(buf, want);
+		assert_int_equal(j.bad, 0);
+		free(want);
+		json_decref(r);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1213,6 +1297,8 @@ int main(void)
 	    cmocka_unit_test(test_long_and_formula_strings),
 	    cmocka_unit_test(test_hostile_host_names),
 	    cmocka_unit_test(test_json_text_as_jansson),
+	    cmocka_unit_test(test_clean_fast_path),
+	    cmocka_unit_test(test_json_real_as_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
