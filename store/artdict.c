@@ -31,7 +31,7 @@ struct bph_artdict {
 	struct str_chunk *chunks;
 };
 
-static uint64_t key_hash(const char *kind, const char *value)
+uint64_t bph_artdict_hash(const char *kind, const char *value)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -85,12 +85,12 @@ static struct dict_ent *slot(const struct bph_artdict *d, uint64_t h,
 	return &d->tab[i];
 }
 
-int64_t bph_artdict_get(const struct bph_artdict *d, const char *kind,
-			const char *value)
+int64_t bph_artdict_get(const struct bph_artdict *d, uint64_t h,
+			const char *kind, const char *value)
 {
 	if (!d->cap)
 		return 0;
-	return slot(d, key_hash(kind, value), kind, value)->id;
+	return slot(d, h, kind, value)->id;
 }
 
 static const char *keep(struct bph_artdict *d, const char *s)
@@ -132,10 +132,9 @@ static int rehash(struct bph_artdict *d, size_t cap)
 	return 0;
 }
 
-void bph_artdict_put(struct bph_artdict *d, const char *kind, const char *value,
-		     int64_t id)
+void bph_artdict_put(struct bph_artdict *d, uint64_t h, const char *kind,
+		     const char *value, int64_t id)
 {
-	uint64_t h = key_hash(kind, value);
 	struct dict_ent *e;
 
 	if (d->used >= d->max)

@@ -297,6 +297,15 @@ void bph_wbatch_free(struct bph_wbatch *b); /* NULL-safe */
 void bph_wbatch_clear(struct bph_wbatch *b);
 int bph_wbatch_add(struct bph_wbatch *b, const struct bph_service *s);
 size_t bph_wbatch_len(const struct bph_wbatch *b);
+/*
+ * The part of writing a batch that needs no database, done ahead (an
+ * import's parser threads call it, so the writer thread does not): the
+ * observations repeated within the batch dropped, the rest put in (address,
+ * hash) order, the artifacts' dictionary hashes and their distinct (kind,
+ * value) pairs in byte order. bph_store_write_batch() does it when it was
+ * not done (or bph_wbatch_add() came after). Returns 0 or BPH_ERR_NOMEM.
+ */
+int bph_wbatch_prepare(struct bph_wbatch *b);
 /* After bph_store_write_batch: whether record i of b (in the order added)
  * was added to the store, and then the time it was stored with into
  * *seen (its own, or the time bph_wbatch_add stamped). */
@@ -358,15 +367,18 @@ int bph_holders_rows(struct bph_db *db, const struct bph_holders *h);
 /*
  * ARTIFACT IDS (artdict.c): (kind, value) -> id, bounded by max entries
  * (when full it starts over); values too long to be worth keeping are not
- * kept. get returns 0 for unknown; put copies the strings.
+ * kept. get returns 0 for unknown; put copies the strings. h is
+ * bph_artdict_hash(kind, value), computed by the caller (an import's
+ * parser threads compute it, so the writer does not).
  */
 struct bph_artdict *bph_artdict_new(size_t max_entries);
 void bph_artdict_free(struct bph_artdict *d); /* NULL-safe */
 void bph_artdict_clear(struct bph_artdict *d);
-int64_t bph_artdict_get(const struct bph_artdict *d, const char *kind,
-			const char *value);
-void bph_artdict_put(struct bph_artdict *d, const char *kind, const char *value,
-		     int64_t id);
+uint64_t bph_artdict_hash(const char *kind, const char *value);
+int64_t bph_artdict_get(const struct bph_artdict *d, uint64_t h,
+			const char *kind, const char *value);
+void bph_artdict_put(struct bph_artdict *d, uint64_t h, const char *kind,
+		     const char *value, int64_t id);
 /* Core schema step 2's data: the rows of a version-1 store re-derived
  * into the version-2 tables (schema.c). */
 int bph_store_migrate_v1(struct bph_db *db);

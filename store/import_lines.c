@@ -1,10 +1,11 @@
 /*
  * import_lines.c - JSON Lines imports (bphound records and ZGrab2 lines)
  * as a pipeline: the caller's thread cuts the stream into chunks of whole
- * lines, worker threads parse each chunk into a write batch (the CPU
- * work), and the caller's thread writes the batches in file order, one
- * transaction each. Memory is bounded by the chunks in flight. The import
- * as a whole is in store_import.c; the contract in store/store.h.
+ * lines, worker threads parse each chunk into a write batch and prepare
+ * it (the CPU work, bph_wbatch_prepare), and the caller's thread writes
+ * the batches in file order, one transaction each. Memory is bounded by the
+ * chunks in flight. The import as a whole is in store_import.c; the contract in
+ * store/store.h.
  */
 #include "store/db_int.h"
 
@@ -156,6 +157,10 @@ static void parse_job(struct job *j, struct bph_certcache *cc)
 		j->n_lines++;
 		p += n + 1;
 	}
+	/* the batch's sorting and hashing here, beside the other parser,
+	 * rather than in the writer thread, which bounds the import */
+	if (!j->rc)
+		j->rc = bph_wbatch_prepare(j->batch);
 }
 
 static void *worker(void *arg)

@@ -40,7 +40,9 @@ struct wart {
 	size_t obs; /* index into obs */
 	const char *kind, *value;
 	uint16_t port;
-	int64_t art; /* arts.id, once resolved */
+	int64_t art;	/* arts.id, once resolved */
+	uint64_t khash; /* bph_artdict_hash(kind, value), once prepared */
+	size_t rep;	/* the batch's first artifact of that (kind, value) */
 };
 
 struct bph_wbatch {
@@ -50,6 +52,11 @@ struct bph_wbatch {
 	size_t n_arts, cap_arts;
 	struct arena_chunk *chunks;
 	int err; /* first error of an artifact callback */
+	/* bph_wbatch_prepare(): the observations to write in (ip, hash)
+	 * order, one artifact per distinct (kind, value) in byte order */
+	size_t *order, n_order, cap_order;
+	size_t *distinct, n_distinct, cap_distinct;
+	bool prepared;
 };
 
 /* A copy of s (len bytes plus a NUL) in the batch's arena, or NULL. */
@@ -92,8 +99,9 @@ void bph_wbatch_clear(struct bph_wbatch *b)
 	if (c)
 		c->used = 0;
 	b->chunks = c;
-	b->n_obs = b->n_arts = 0;
+	b->n_obs = b->n_arts = b->n_order = b->n_distinct = 0;
 	b->err = 0;
+	b->prepared = false;
 }
 
 void bph_wbatch_free(struct bph_wbatch *b)
@@ -104,6 +112,8 @@ void bph_wbatch_free(struct bph_wbatch *b)
 	free(b->chunks);
 	free(b->obs);
 	free(b->arts);
+	free(b->order);
+	free(b->distinct);
 	free(b);
 }
 
@@ -202,6 +212,7 @@ int bph_wbatch_add(struct bph_wbatch *b, const struct bph_service *s)
 	size_t arts0 = b->n_arts;
 	struct wobs *o;
 
+	b->prepared = false;
 	if (grow((void **)&b->obs, &b->cap_obs, b->n_obs, sizeof(*b->obs)))
 		return BPH_ERR_NOMEM;
 	o = &b->obs[b->n_obs];
@@ -246,6 +257,105 @@ static int drop_repeats(struct bph_wbatch *b)
 	}
 	free(tab);
 	return 0;
+}
+
+static int obs_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct wobs *obs = ctx;
+	const struct wobs *a = &obs[*(const size_t *)x];
+	const struct wobs *b = &obs[*(const size_t *)y];
+
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	return a->hash < b->hash ? -1 : a->hash > b->hash;
+}
+
+/* Distinct artifacts in (kind, value) order, which is the order the
+ * set-based INSERT of resolve_misses() gives new ones ids in (byte-wise,
+ * as SQLite compares text), so both paths number new artifacts alike. */
+static int art_cmp(const void *x, const void *y, void *ctx)
+{
+	const struct wart *arts = ctx;
+	const struct wart *a = &arts[*(const size_t *)x];
+	const struct wart *b = &arts[*(const size_t *)y];
+	int c = strcmp(a->kind, b->kind);
+
+	return c ? c : strcmp(a->value, b->value);
+}
+
+static int reserve(size_t **v, size_t *cap, size_t n)
+{
+	size_t *nv;
+
+	if (n <= *cap)
+		return 0;
+	if (!(nv = realloc(*v, n * sizeof(**v))))
+		return BPH_ERR_NOMEM;
+	*v = nv;
+	*cap = n;
+	return 0;
+}
+
+/* The observations to write (not repeated within the batch) in (ip,
+ * hash) order. */
+static int prep_order(struct bph_wbatch *b)
+{
+	if (reserve(&b->order, &b->cap_order, b->n_obs + 1))
+		return BPH_ERR_NOMEM;
+	b->n_order = 0;
+	for (size_t i = 0; i < b->n_obs; i++)
+		if (b->obs[i].record)
+			b->order[b->n_order++] = i;
+	qsort_r(b->order, b->n_order, sizeof(*b->order), obs_cmp, b->obs);
+	return 0;
+}
+
+static bool same_art(const struct wart *a, const struct wart *b)
+{
+	return a->khash == b->khash && !strcmp(a->kind, b->kind) &&
+	       !strcmp(a->value, b->value);
+}
+
+/* Each artifact's hash and representative (the first of its (kind,
+ * value) in the batch); the representatives in byte order. */
+static int prep_distinct(struct bph_wbatch *b)
+{
+	size_t cap = 16, *tab;
+
+	while (cap < b->n_arts * 2)
+		cap *= 2;
+	if (reserve(&b->distinct, &b->cap_distinct, b->n_arts + 1) ||
+	    !(tab = calloc(cap, sizeof(*tab))))
+		return BPH_ERR_NOMEM;
+	b->n_distinct = 0;
+	for (size_t i = 0; i < b->n_arts; i++) {
+		struct wart *a = &b->arts[i];
+		a->khash = bph_artdict_hash(a->kind, a->value);
+		size_t h = (size_t)a->khash & (cap - 1);
+		while (tab[h] && !same_art(&b->arts[tab[h] - 1], a))
+			h = (h + 1) & (cap - 1);
+		if (!tab[h]) {
+			tab[h] = i + 1;
+			b->distinct[b->n_distinct++] = i;
+		}
+		a->rep = tab[h] - 1;
+	}
+	free(tab);
+	qsort_r(b->distinct, b->n_distinct, sizeof(*b->distinct), art_cmp,
+		b->arts);
+	return 0;
+}
+
+int bph_wbatch_prepare(struct bph_wbatch *b)
+{
+	int rc = drop_repeats(b);
+
+	if (!rc)
+		rc = prep_order(b);
+	if (!rc)
+		rc = prep_distinct(b);
+	b->prepared = !rc;
+	return rc;
 }
 
 static int stage_obs(struct bph_db *db, const struct bph_wbatch *b)
@@ -438,37 +548,36 @@ static int merge(struct bph_db *db, int64_t scan_id, size_t *added)
 }
 
 /* The artifacts the writer's dictionary does not know: idx lists one
- * artifact per distinct (kind, value), rep[i] the one that stands for
- * artifact i (i itself, or one listed before it). */
+ * representative per distinct (kind, value), in byte order. */
 struct misses {
-	size_t *idx, *rep;
+	size_t *idx;
 	size_t n;
-	struct bph_artdict *seen; /* (kind, value) -> its listed index + 1 */
 };
 
+/* The representatives of artifacts of new observations (an artifact of
+ * an observation the store holds is neither looked up nor added) that the
+ * writer's dictionary does not know; those it knows get their id. */
 static int collect_misses(struct bph_store *st, struct bph_wbatch *b,
 			  struct misses *m)
 {
-	size_t n = b->n_arts + 1;
+	bool *need = calloc(b->n_arts + 1, sizeof(*need));
 
-	if (!(m->idx = malloc(n * sizeof(*m->idx))) ||
-	    !(m->rep = malloc(n * sizeof(*m->rep))) ||
-	    !(m->seen = bph_artdict_new(n * 2)))
+	if (!need ||
+	    !(m->idx = malloc((b->n_distinct + 1) * sizeof(*m->idx)))) {
+		free(need);
 		return BPH_ERR_NOMEM;
-	for (size_t i = 0; i < b->n_arts; i++) {
-		struct wart *a = &b->arts[i];
-		int64_t r;
-		m->rep[i] = i;
-		if (!b->obs[a->obs].record ||
-		    (a->art = bph_artdict_get(st->arts, a->kind, a->value)))
-			continue;
-		if ((r = bph_artdict_get(m->seen, a->kind, a->value))) {
-			m->rep[i] = (size_t)r - 1;
-			continue;
-		}
-		bph_artdict_put(m->seen, a->kind, a->value, (int64_t)i + 1);
-		m->idx[m->n++] = i;
 	}
+	for (size_t i = 0; i < b->n_arts; i++)
+		if (b->obs[b->arts[i].obs].record)
+			need[b->arts[i].rep] = true;
+	for (size_t k = 0; k < b->n_distinct; k++) {
+		struct wart *a = &b->arts[b->distinct[k]];
+		if (need[b->distinct[k]] &&
+		    !(a->art = bph_artdict_get(st->arts, a->khash, a->kind,
+					       a->value)))
+			m->idx[m->n++] = b->distinct[k];
+	}
+	free(need);
 	return 0;
 }
 
@@ -519,24 +628,12 @@ static int resolve_misses(struct bph_store *st, struct bph_wbatch *b,
 		if (!rc) {
 			struct wart *a = &b->arts[seq];
 			a->art = bph_db_column_int64(q, 1);
-			bph_artdict_put(st->arts, a->kind, a->value, a->art);
+			bph_artdict_put(st->arts, a->khash, a->kind, a->value,
+					a->art);
 		}
 	}
 	bph_db_finalize(q);
 	return rc;
-}
-
-/* SQLite: the misses in (kind, value) order, which is the order the
- * set-based INSERT of resolve_misses() gives them ids in (byte-wise, as
- * SQLite compares text), so both paths number new artifacts alike. */
-static int miss_cmp(const void *x, const void *y, void *ctx)
-{
-	const struct wart *arts = ctx;
-	const struct wart *a = &arts[*(const size_t *)x];
-	const struct wart *b = &arts[*(const size_t *)y];
-	int c = strcmp(a->kind, b->kind);
-
-	return c ? c : strcmp(a->value, b->value);
 }
 
 /* One miss: inserted (its rowid without a RETURNING clause, which cost a
@@ -585,12 +682,11 @@ static int resolve_misses_rows(struct bph_store *st, struct bph_wbatch *b,
 		rc = bph_db_prepare(
 		    st->db, "SELECT id FROM arts WHERE kind = ? AND value = ?",
 		    &sel);
-	if (!rc)
-		qsort_r(m->idx, m->n, sizeof(*m->idx), miss_cmp, b->arts);
-	for (size_t i = 0; !rc && i < m->n; i++) {
+	for (size_t i = 0; !rc && i < m->n; i++) { /* in byte order */
 		struct wart *a = &b->arts[m->idx[i]];
 		if (!(rc = resolve_one(ins, sel, a)))
-			bph_artdict_put(st->arts, a->kind, a->value, a->art);
+			bph_artdict_put(st->arts, a->khash, a->kind, a->value,
+					a->art);
 	}
 	bph_db_finalize(ins);
 	bph_db_finalize(sel);
@@ -609,16 +705,14 @@ static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
 			 : resolve_misses(st, b, &m);
 	for (size_t i = 0; !rc && i < b->n_arts; i++) {
 		struct wart *a = &b->arts[i];
-		if (!b->obs[a->obs].record || a->art)
+		if (!b->obs[a->obs].record)
 			continue;
-		a->art = b->arts[m.rep[i]].art;
+		a->art = b->arts[a->rep].art;
 		if (!a->art)
 			rc = bph_db_fail(st->db, BPH_DB_EOTHER,
 					 "artifact %s has no id", a->kind);
 	}
 	free(m.idx);
-	free(m.rep);
-	bph_artdict_free(m.seen);
 	return rc;
 }
 
@@ -634,17 +728,6 @@ static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
  * bulk_hosts and bulk_inc, and bph_store_publish() merges them all at the
  * end of the import.
  */
-
-static int obs_cmp(const void *x, const void *y, void *ctx)
-{
-	const struct wobs *obs = ctx;
-	const struct wobs *a = &obs[*(const size_t *)x];
-	const struct wobs *b = &obs[*(const size_t *)y];
-
-	if (a->ip != b->ip)
-		return a->ip < b->ip ? -1 : 1;
-	return a->hash < b->hash ? -1 : a->hash > b->hash;
-}
 
 /* Steps q once and resets it; *changed (may be NULL) gets its changes. */
 static int step_once(struct bph_db_stmt *q, int64_t *changed)
@@ -725,34 +808,19 @@ static int rows_pairs(const struct bph_wbatch *b, struct bph_wpair **out,
 	return 0;
 }
 
-/* The observations to write (not repeated within the batch) in (ip,
- * hash) order, into *order (*n of them). */
-static int rows_order(const struct bph_wbatch *b, size_t **order, size_t *n)
-{
-	*n = 0;
-	if (!(*order = malloc((b->n_obs + 1) * sizeof(**order))))
-		return BPH_ERR_NOMEM;
-	for (size_t i = 0; i < b->n_obs; i++)
-		if (b->obs[i].record)
-			(*order)[(*n)++] = i;
-	qsort_r(*order, *n, sizeof(**order), obs_cmp, b->obs);
-	return 0;
-}
-
 static int write_rows(struct bph_store *st, int64_t scan_id,
 		      struct bph_wbatch *b, size_t *added)
 {
-	size_t *order = NULL, n = 0, n_pairs = 0, n_ips = 0;
+	size_t n_pairs = 0, n_ips = 0;
 	struct bph_wpair *pairs = NULL;
 	uint32_t *ips = NULL;
-	int rc = rows_order(b, &order, &n);
+	/* prepared: the observations in (ip, hash) order */
+	int rc = rows_services(st->db, scan_id, b, b->order, b->n_order, added);
 
-	if (!rc)
-		rc = rows_services(st->db, scan_id, b, order, n, added);
 	if (!rc)
 		rc = resolve_arts(st, b);
 	if (!rc)
-		rc = rows_ips(b, order, n, &ips, &n_ips);
+		rc = rows_ips(b, b->order, b->n_order, &ips, &n_ips);
 	if (!rc)
 		rc = rows_pairs(b, &pairs, &n_pairs);
 	if (!rc && st->bulk) /* merged by bph_store_publish() */
@@ -763,7 +831,6 @@ static int write_rows(struct bph_store *st, int64_t scan_id,
 		rc = bph_merge_art_hosts(st->db, pairs, n_pairs);
 	if (!rc && !st->bulk)
 		rc = bph_merge_host_arts(st->db, pairs, n_pairs);
-	free(order);
 	free(ips);
 	free(pairs);
 	return rc;
@@ -773,7 +840,7 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 			  struct bph_wbatch *b, size_t *added)
 {
 	struct bph_db *db = st->db;
-	int rc = drop_repeats(b);
+	int rc = b->prepared ? 0 : bph_wbatch_prepare(b);
 
 	*added = 0;
 	if (!rc && !st->arts && !(st->arts = bph_artdict_new(ARTDICT_MAX)))

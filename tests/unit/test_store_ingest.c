@@ -308,6 +308,41 @@ static void test_bulk_one_pair_at_a_time(void **state)
 	bulk_like_rows(*state, 1);
 }
 
+/* A new writer (its dictionary of artifact ids empty) meets an artifact
+ * first on an observation the store holds, then on a new one in the same
+ * batch: the artifact's id is looked up for the new one (the batch's
+ * representative of that artifact is the stored observation's, whose
+ * artifacts are otherwise skipped), and nothing is added twice. */
+static void test_known_artifact_first_stored(void **state)
+{
+	static const char one[] =
+	    "{\"ip\":\"198.18.0.9\",\"port\":22,\"state\":\"open\","
+	    "\"seen\":300,\"ssh\":{\"hassh_server\":\"cc\"}}\n";
+	static const char two[] =
+	    "{\"ip\":\"198.18.0.3\",\"port\":22,\"state\":\"open\","
+	    "\"seen\":700,\"ssh\":{\"hassh_server\":\"cc\"}}\n";
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	char data[sizeof(one) + sizeof(two)], err[256], *msgs = NULL;
+
+	write_file(f->in, one, sizeof(one) - 1);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	bph_store_close(f->st); /* a new writer: its dictionary is empty */
+	assert_int_equal(
+	    bph_store_open(f->db, BPH_STORE_WRITE, &f->st, err, sizeof(err)),
+	    0);
+	snprintf(data, sizeof(data), "%s%s", one, two);
+	write_file(f->in, data, strlen(data));
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	assert_int_equal(s.records, 2);
+	assert_int_equal(s.added, 1);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts"), 1);
+	assert_int_equal(count(f->db, "SELECT holders FROM arts"), 2);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts"), 2);
+}
+
 struct feeder {
 	const char *path, *data;
 	size_t len;
@@ -584,6 +619,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bulk_one_pair_at_a_time, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_known_artifact_first_stored,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bom_and_garbage, setup,
 					    teardown),
