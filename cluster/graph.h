@@ -176,6 +176,12 @@ struct bph_graph_source {
 	 * [lo, hi] (host order), in rows whose kind and value are NULL. */
 	int (*range_hosts)(void *ctx, uint32_t lo, uint32_t hi,
 			   bph_graph_row_fn fn, void *arg);
+	/* Optional (NULL: host_rows() host by host): fn for every artifact
+	 * row of each of hosts[0..n), row->host naming it, the rows of one
+	 * host one after the other; answered[i]: whether hosts[i] is an
+	 * answering host. For a source where each read is a round trip. */
+	int (*hosts_rows)(void *ctx, const char *const *hosts, size_t n,
+			  bph_graph_row_fn fn, void *arg, bool *answered);
 };
 
 /*

@@ -28,10 +28,10 @@ struct walk {
 	struct keyq roots, fulls, arts, blocks; /* hosts to root, expand */
 	uint32_t *df; /* graph artifact -> store's holders */
 	size_t cap_df;
-	const char *host; /* the host whose rows are being rooted */
 	/* graph host -> the incidences its rooting added, [lo, hi): a
 	 * host is expanded from them, not read from the store twice (on a
-	 * database server every read is a round trip) */
+	 * database server every read is a round trip, and hosts are rooted
+	 * several hundred per read for the same reason) */
 	struct span {
 		uint32_t lo, hi;
 	} * span;
@@ -156,11 +156,11 @@ static int on_host_row(void *arg, const struct bph_graph_row *row)
 {
 	struct walk *w = arg;
 	uint32_t ix = 0;
-	int rc = bph_graph_add(w->g, w->host, row->kind, row->value, row->port,
-			       row->first_seen);
+	int rc = bph_graph_add(w->g, row->host, row->kind, row->value,
+			       row->port, row->first_seen);
 
 	if (!rc && row->last_seen != row->first_seen)
-		rc = bph_graph_add(w->g, w->host, row->kind, row->value,
+		rc = bph_graph_add(w->g, row->host, row->kind, row->value,
 				   row->port, row->last_seen);
 	if (!rc)
 		rc = note_df(w, row, &ix);
@@ -175,42 +175,81 @@ static int on_holder(void *arg, const struct bph_graph_row *row)
 	return keyq_push(&w->roots, row->host, strlen(row->host));
 }
 
-/* Remembers that graph host ix's incidences are g->inc[lo, n_inc). */
-static int note_span(struct walk *w, uint32_t ix, size_t lo)
+/* Makes room in span for every graph host. */
+static int span_room(struct walk *w)
 {
-	if (ix >= w->cap_span) {
-		size_t ncap = w->cap_span ? w->cap_span * 2 : 256;
-		while (ncap <= ix)
-			ncap *= 2;
-		struct span *sp = realloc(w->span, ncap * sizeof(*sp));
-		if (!sp)
-			return BPH_ERR_NOMEM;
-		memset(sp + w->cap_span, 0, (ncap - w->cap_span) * sizeof(*sp));
-		w->span = sp;
-		w->cap_span = ncap;
-	}
-	w->span[ix] = (struct span){(uint32_t)lo, (uint32_t)w->g->n_inc};
+	size_t ncap = w->cap_span ? w->cap_span : 256;
+	struct span *sp;
+
+	while (ncap < w->g->n_hosts)
+		ncap *= 2;
+	if (ncap == w->cap_span)
+		return 0;
+	if (!(sp = realloc(w->span, ncap * sizeof(*sp))))
+		return BPH_ERR_NOMEM;
+	memset(sp + w->cap_span, 0, (ncap - w->cap_span) * sizeof(*sp));
+	w->span = sp;
+	w->cap_span = ncap;
 	return 0;
 }
 
-/* Roots one host: its rows into the graph, the holders of its artifacts
- * within their cap queued, so that its strong and score links are all
- * there. A host is rooted once (the roots queue), so every incidence its
- * rows add is new and they are the last ones appended. */
-static int root_host(struct walk *w, const char *host, bool is_seed)
+/* Notes each host's incidences among g->inc[lo, n_inc). A host is rooted
+ * once (the roots queue), so every incidence its rows add is new, and a
+ * source gives one host's rows one after the other: each host's are one
+ * run. */
+static int note_spans(struct walk *w, size_t lo)
 {
-	bool answered = false;
-	size_t lo = w->g->n_inc;
+	const struct bph_incidence *in = w->g->inc;
+	int rc = span_room(w);
+
+	for (size_t i = lo; !rc && i < w->g->n_inc; i++) {
+		if (i == lo || in[i].host != in[i - 1].host)
+			w->span[in[i].host].lo = (uint32_t)i;
+		w->span[in[i].host].hi = (uint32_t)i + 1;
+	}
+	return rc;
+}
+
+/* The rows of hosts[0..n) into on_host_row(), in one read where the
+ * source can. */
+static int read_rows(struct walk *w, const char *const *hosts, size_t n,
+		     bool *answered)
+{
+	const struct bph_graph_source *src = w->src;
+	int rc = 0;
+
+	if (src->hosts_rows)
+		return src->hosts_rows(src->ctx, hosts, n, on_host_row, w,
+				       answered);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = src->host_rows(src->ctx, hosts[i], on_host_row, w,
+				    &answered[i]);
+	return rc;
+}
+
+enum { ROOT_BATCH = 512 }; /* hosts rooted per read */
+
+/* Roots the next hosts of the roots queue: their rows into the graph, the
+ * holders of their artifacts within their cap queued, so that their
+ * strong and score links are all there. The seed (the queue's first)
+ * must answer. */
+static int root_batch(struct walk *w)
+{
+	const char *const *hosts = w->roots.key + w->roots.head;
+	size_t n = w->roots.n - w->roots.head, lo = w->g->n_inc;
+	bool answered[ROOT_BATCH] = {false}, seed = w->roots.head == 0;
 	uint32_t ix;
 	int rc;
 
-	w->host = host;
-	rc = w->src->host_rows(w->src->ctx, host, on_host_row, w, &answered);
-	if (!rc && !answered)
-		return is_seed ? BPH_ERR_USAGE : 0;
-	if (!rc)
-		rc = bph_graph_intern_host(w->g, host, &ix);
-	return rc ? rc : note_span(w, ix, lo);
+	n = n < ROOT_BATCH ? n : ROOT_BATCH;
+	rc = read_rows(w, hosts, n, answered);
+	w->roots.head += n;
+	if (!rc && seed && !answered[0])
+		return BPH_ERR_USAGE;
+	for (size_t i = 0; !rc && i < n; i++)
+		if (answered[i])
+			rc = bph_graph_intern_host(w->g, hosts[i], &ix);
+	return rc ? rc : note_spans(w, lo);
 }
 
 /* The /24 of an IPv4 host, as a map key; false for others. */
@@ -255,9 +294,7 @@ static int walk(struct walk *w)
 	       (w->roots.head < w->roots.n || w->arts.head < w->arts.n ||
 		w->fulls.head < w->fulls.n || w->blocks.head < w->blocks.n)) {
 		if (w->roots.head < w->roots.n) {
-			rc = root_host(w, w->roots.key[w->roots.head],
-				       w->roots.head == 0);
-			w->roots.head++;
+			rc = root_batch(w);
 		} else if (w->arts.head < w->arts.n) {
 			const char *k = w->arts.key[w->arts.head++];
 			rc = w->src->artifact_rows(

@@ -7,13 +7,26 @@
 #include "store/graph_seed.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
 #include "store/db_int.h"
 
-enum { Q_COUNT, Q_HOLDERS, Q_HOST, Q_ISHOST, Q_ART, Q_RANGE, Q_N };
+enum {
+	Q_COUNT,
+	Q_HOLDERS,
+	Q_HOST,
+	Q_ISHOST,
+	Q_ART,
+	Q_RANGE,
+	Q_N,
+	Q_HOSTS = Q_N, /* PostgreSQL only: several hosts in one round trip */
+	Q_ARE_HOSTS,
+	Q_ALL
+};
 
 static const char *const sql[Q_N] = {
     "SELECT count(*) FROM hosts",
@@ -26,10 +39,18 @@ static const char *const sql[Q_N] = {
     "SELECT ip FROM hosts WHERE ip BETWEEN ? AND ? ORDER BY ip",
 };
 
+/* Q_HOST and Q_ISHOST for a list of addresses ("{1,2,3}"), by address. */
+static const char *const sql_pg[] = {
+    "SELECT h.ip, a.kind, a.value, h.port, h.first_seen, h.last_seen,"
+    " a.holders FROM host_arts h JOIN arts a ON a.id = h.art"
+    " WHERE h.ip = ANY(CAST(? AS BIGINT[])) ORDER BY h.ip",
+    "SELECT ip FROM hosts WHERE ip = ANY(CAST(? AS BIGINT[])) ORDER BY ip",
+};
+
 struct store_source {
 	struct bph_graph_source src; /* first: what callers hold */
 	struct bph_store *st;
-	struct bph_db_stmt *q[Q_N];
+	struct bph_db_stmt *q[Q_ALL];
 	bool own_txn;
 };
 
@@ -131,6 +152,113 @@ static int host_rows(void *ctx, const char *host, bph_graph_row_fn fn,
 	return rc;
 }
 
+/* hosts_rows(): the batch's addresses in order, each with its index. */
+struct ipix {
+	int64_t ip;
+	size_t i;
+};
+
+struct batch {
+	const char *const *hosts;
+	bool *answered;
+	const struct ipix *v;
+	size_t n, cur; /* the answer comes by address: a merge */
+	bph_graph_row_fn fn;
+	void *arg;
+};
+
+static int cmp_ipix(const void *a, const void *b)
+{
+	const struct ipix *x = a, *y = b;
+
+	return (x->ip > y->ip) - (x->ip < y->ip);
+}
+
+/* The batch's first entry of address ip (every one marked answered), or
+ * NULL. */
+static const struct ipix *batch_find(struct batch *b, int64_t ip)
+{
+	while (b->cur < b->n && b->v[b->cur].ip < ip)
+		b->cur++;
+	for (size_t k = b->cur; k < b->n && b->v[k].ip == ip; k++)
+		b->answered[b->v[k].i] = true;
+	return b->cur < b->n && b->v[b->cur].ip == ip ? &b->v[b->cur] : NULL;
+}
+
+static int batch_row(struct store_source *s, struct bph_db_stmt *q, void *arg)
+{
+	struct batch *b = arg;
+	const struct ipix *e = batch_find(b, bph_db_column_int64(q, 0));
+	struct bph_graph_row r = {NULL,
+				  bph_db_column_text(q, 1),
+				  bph_db_column_text(q, 2),
+				  (uint16_t)bph_db_column_int64(q, 3),
+				  bph_db_column_int64(q, 4),
+				  bph_db_column_int64(q, 5),
+				  (uint64_t)bph_db_column_int64(q, 6)};
+
+	(void)s;
+	if (!e)
+		return 0; /* not asked for: cannot be */
+	r.host = b->hosts[e->i];
+	return b->fn(b->arg, &r);
+}
+
+static int batch_host(struct store_source *s, struct bph_db_stmt *q, void *arg)
+{
+	(void)s;
+	batch_find(arg, bph_db_column_int64(q, 0));
+	return 0;
+}
+
+/* "{a,b,...}" of v[0..n)'s addresses, or NULL. */
+static char *array_literal(const struct ipix *v, size_t n)
+{
+	char *list = malloc(n * 11 + 3), *o = list;
+
+	if (!list)
+		return NULL;
+	*o++ = '{';
+	for (size_t k = 0; k < n; k++)
+		o += sprintf(o, k ? ",%lld" : "%lld", (long long)v[k].ip);
+	memcpy(o, "}", 2);
+	return list;
+}
+
+/* The rows of several hosts in two round trips (PostgreSQL): the rows
+ * and the answering hosts of the batch's addresses, merged by address. */
+static int hosts_rows(void *ctx, const char *const *hosts, size_t n,
+		      bph_graph_row_fn fn, void *arg, bool *answered)
+{
+	struct store_source *s = ctx;
+	struct ipix *v = malloc((n + 1) * sizeof(*v));
+	struct batch b = {hosts, answered, v, 0, 0, fn, arg};
+	char *list = NULL;
+	int rc = v ? 0 : BPH_ERR_NOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		answered[i] = false;
+		if ((v[b.n].ip = addr_of(hosts[i])) >= 0)
+			v[b.n++].i = i;
+	}
+	if (!rc && b.n) {
+		qsort(v, b.n, sizeof(*v), cmp_ipix);
+		rc = (list = array_literal(v, b.n)) ? 0 : BPH_ERR_NOMEM;
+	}
+	if (!rc && b.n) {
+		bph_db_bind_text(s->q[Q_HOSTS], 1, list);
+		rc = rows(s, Q_HOSTS, batch_row, &b);
+	}
+	if (!rc && b.n) { /* hosts without rows may answer too */
+		b.cur = 0;
+		bph_db_bind_text(s->q[Q_ARE_HOSTS], 1, list);
+		rc = rows(s, Q_ARE_HOSTS, batch_host, &b);
+	}
+	free(list);
+	free(v);
+	return rc;
+}
+
 /* A row naming only a host (artifact_rows' holders, range_hosts). */
 static int host_only(struct store_source *s, struct bph_db_stmt *q, void *arg)
 {
@@ -174,9 +302,12 @@ int bph_store_graph_source(struct bph_store *st, struct bph_graph_source **out)
 	if (rc)
 		return rc;
 	s->st = st;
-	s->src =
-	    (struct bph_graph_source){s,	 count_hosts,	count_holders,
-				      host_rows, artifact_rows, range_hosts};
+	s->src = (struct bph_graph_source){
+	    s,		 count_hosts, count_holders, host_rows, artifact_rows,
+	    range_hosts, NULL};
+	/* SQLite reads in-process: one host at a time costs nothing more */
+	if (bph_db_backend(st->db) == BPH_DB_PG)
+		s->src.hosts_rows = hosts_rows;
 	/* one snapshot: a writer's commit must not change counts mid-walk */
 	s->own_txn = !bph_db_in_txn(st->db);
 	rc = s->own_txn ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;
@@ -184,6 +315,8 @@ int bph_store_graph_source(struct bph_store *st, struct bph_graph_source **out)
 		s->own_txn = false;
 	for (int k = 0; !rc && k < Q_N; k++)
 		rc = bph_db_prepare(st->db, sql[k], &s->q[k]);
+	for (int k = Q_N; !rc && s->src.hosts_rows && k < Q_ALL; k++)
+		rc = bph_db_prepare(st->db, sql_pg[k - Q_N], &s->q[k]);
 	if (rc) {
 		bph_store_graph_source_free(&s->src);
 		return rc;
@@ -198,7 +331,7 @@ void bph_store_graph_source_free(struct bph_graph_source *src)
 
 	if (!s)
 		return;
-	for (int k = 0; k < Q_N; k++)
+	for (int k = 0; k < Q_ALL; k++)
 		bph_db_finalize(s->q[k]);
 	if (s->own_txn)
 		bph_db_commit(s->st->db);
