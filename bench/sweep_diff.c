@@ -7,6 +7,7 @@
  * data is heavy-tailed (bench/README.md "sweep_diff.sh"). Prints one JSON
  * object.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,6 +470,55 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* ---- the run's own memory, apart from the generator's ---- */
+
+/* VmRSS or VmHWM of this process in KiB (/proc/self/status); -1 when
+ * unreadable. */
+static long vm_kib(const char *key)
+{
+	char line[256];
+	long v = -1;
+	size_t k = strlen(key);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && v < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, k) && line[k] == ':')
+			v = strtol(line + k + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Starts a new high-water mark at the current RSS (clear_refs "5",
+ * Linux 4.0); false when the kernel refuses. */
+static bool hwm_reset(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+	bool ok = f && fputs("5", f) >= 0;
+
+	if (f && fclose(f))
+		ok = false;
+	return ok;
+}
+
+/* Bytes malloc has handed out and not had back (glibc). */
+static double heap_mib(void)
+{
+	struct mallinfo2 m = mallinfo2();
+	return (double)(m.uordblks + m.hblkhd) / 1048576.0;
+}
+
+/* Peak RSS since the last hwm_reset above base_kib, in MiB (-1: not
+ * measurable), and a new mark started. */
+static double peak_above(long base_kib, bool *ok)
+{
+	long hwm = *ok ? vm_kib("VmHWM") : -1;
+
+	*ok = hwm >= 0 && base_kib >= 0 && hwm_reset();
+	return hwm >= 0 && base_kib >= 0 ? (double)(hwm - base_kib) / 1024.0
+					 : -1;
+}
+
 /* The run's coverage: every address of both runs, every port. */
 static int set_coverage(const struct gen *g, struct bph_store *st, int64_t run,
 			int64_t scan, int r)
@@ -496,6 +546,10 @@ static int set_coverage(const struct gen *g, struct bph_store *st, int64_t run,
 struct run_out {
 	int64_t run, services;
 	double store_s, store_cpu, feed_cpu, eval_s[2]; /* eval: wall, CPU */
+	/* MiB: RSS before the run (the generator, the store's cache), the
+	 * peaks above it while storing and feeding and while evaluating,
+	 * and the heap the collector holds when its scan is done */
+	double rss_before, store_peak, eval_peak, collector;
 	size_t events;
 	bool fed; /* the evaluation took what the store was fed */
 };
@@ -562,6 +616,10 @@ static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 		   struct run_out *o, char *err, size_t errlen)
 {
 	FILE *xml = g->xml_dir ? xml_open(g->xml_dir, r) : NULL;
+	/* run 1's freed heap given back first, so as not to hide in it */
+	long rss0 = malloc_trim(0) >= 0 ? vm_kib("VmRSS") : -1;
+	bool hwm = hwm_reset();
+	double heap0 = heap_mib();
 	struct batch *b = calloc(1, sizeof(*b)); /* 20,000 records */
 	int n_int = 0;
 	double t0 = now_s(), c0 = cpu_s();
@@ -590,8 +648,14 @@ static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 		bph_sweep_collector_done(b->fed, b->scan);
 		x->fed = b->fed;
 	}
+	/* the batch's records are cleared: what the heap grew by is the
+	 * collector's (and the store's statement caches, small) */
+	o->collector = b && b->fed ? heap_mib() - heap0 : 0;
+	o->rss_before = (double)rss0 / 1024.0;
+	o->store_peak = peak_above(rss0, &hwm);
 	if (!rc)
 		rc = complete(x, o->run, o, err, errlen);
+	o->eval_peak = peak_above(rss0, &hwm);
 	x->fed = NULL;
 	if (b)
 		bph_sweep_collector_free(b->fed);
@@ -619,11 +683,16 @@ static void print_json(const struct gen *g, const struct run_out *o)
 		printf("%s{\"run\": %lld, \"services\": %lld, \"store_s\": "
 		       "%.2f, \"store_cpu_s\": %.2f, \"feed_cpu_s\": %.2f, "
 		       "\"evaluate_s\": %.2f, \"evaluate_cpu_s\": %.2f, "
-		       "\"evaluated_from\": \"%s\", \"events\": %zu}",
+		       "\"evaluated_from\": \"%s\", \"events\": %zu, "
+		       "\"rss_before_mib\": %.0f, \"store_peak_above_mib\": "
+		       "%.0f, \"collector_heap_mib\": %.0f, "
+		       "\"evaluate_peak_above_mib\": %.0f}",
 		       r ? ", " : "", (long long)o[r].run,
 		       (long long)o[r].services, o[r].store_s, o[r].store_cpu,
 		       o[r].feed_cpu, o[r].eval_s[0], o[r].eval_s[1],
-		       o[r].fed ? "fed" : "records", o[r].events);
+		       o[r].fed ? "fed" : "records", o[r].events,
+		       o[r].rss_before, o[r].store_peak, o[r].collector,
+		       o[r].eval_peak);
 	printf("], \"gen_max_rss_mib\": %ld}\n", ru.ru_maxrss / 1024);
 }
 
