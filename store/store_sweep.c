@@ -354,25 +354,68 @@ int bph_store_scan_rows(struct bph_store *st, int64_t scan_id, int64_t *n)
 	return rc;
 }
 
+struct bph_scan_ports {
+	struct bph_db_stmt *q; /* prepared once: one per service was a
+				  quarter of reading the candidates */
+	int64_t scan_id;
+};
+
+int bph_scan_ports_open(struct bph_store *st, int64_t scan_id,
+			struct bph_scan_ports **out)
+{
+	struct bph_scan_ports *p = calloc(1, sizeof(*p));
+	int rc =
+	    p ? bph_db_prepare(st->db,
+			       "SELECT record, ip, port, seen FROM services"
+			       " WHERE scan_id = ? AND ip = ? AND port = ?"
+			       " ORDER BY seen",
+			       &p->q)
+	      : BPH_ERR_NOMEM;
+
+	if (rc) {
+		bph_scan_ports_close(p);
+		p = NULL;
+	} else {
+		p->scan_id = scan_id;
+	}
+	*out = p;
+	return rc;
+}
+
+int bph_scan_ports_each(struct bph_scan_ports *p, uint32_t ip, uint16_t port,
+			bph_service_cb cb, void *ctx)
+{
+	int rc = bph_db_reset(p->q);
+
+	if (!rc)
+		rc = bph_db_bind_int64(p->q, 1, p->scan_id);
+	if (!rc)
+		rc = bph_db_bind_int64(p->q, 2, ip);
+	if (!rc)
+		rc = bph_db_bind_int64(p->q, 3, port);
+	while (!rc && (rc = bph_db_step(p->q)) == BPH_DB_ROW)
+		rc = row_cols(p->q, true, cb, ctx);
+	return rc < 0 ? rc : 0;
+}
+
+void bph_scan_ports_close(struct bph_scan_ports *p)
+{
+	if (!p)
+		return;
+	bph_db_finalize(p->q);
+	free(p);
+}
+
 int bph_store_scan_port_each(struct bph_store *st, int64_t scan_id, uint32_t ip,
 			     uint16_t port, bph_service_cb cb, void *ctx)
 {
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(st->db,
-				"SELECT record, ip, port, seen FROM services"
-				" WHERE scan_id = ? AND ip = ? AND port = ?"
-				" ORDER BY seen",
-				&q);
+	struct bph_scan_ports *p = NULL;
+	int rc = bph_scan_ports_open(st, scan_id, &p);
 
-	if (!rc) {
-		bph_db_bind_int64(q, 1, scan_id);
-		bph_db_bind_int64(q, 2, ip);
-		bph_db_bind_int64(q, 3, port);
-	}
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
-		rc = row_cols(q, true, cb, ctx);
-	bph_db_finalize(q);
-	return rc < 0 ? rc : 0;
+	if (!rc)
+		rc = bph_scan_ports_each(p, ip, port, cb, ctx);
+	bph_scan_ports_close(p);
+	return rc;
 }
 
 int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
@@ -404,16 +447,15 @@ struct one {
 	int rc;
 };
 
-/* Deep-copies the borrowed record through its JSON form. */
+/* Deep-copies the borrowed record as its JSON form gives it back
+ * (bph_service_normalize: the round trip without the tree). */
 static void take(void *ctx, const struct bph_service *s)
 {
 	struct one *o = ctx;
-	json_t *j = bph_service_to_json(s);
 
-	o->rc = j ? bph_service_from_json(j, o->out, NULL, 0) : BPH_ERR_NOMEM;
+	o->rc = bph_service_normalize(s, o->out);
 	o->out->ip = s->ip;
 	o->found = true;
-	json_decref(j);
 }
 
 int bph_store_scan_get(struct bph_store *st, int64_t scan_id, uint32_t ip,

@@ -236,12 +236,13 @@ static int match_candidates(struct bph_sweep_ctx *x, struct loaded *l,
 			    const struct bph_runidx_load *L)
 {
 	struct load_ctx c = {.x = x, .l = l};
-	int rc = 0;
+	struct bph_scan_ports *p = NULL;
+	int rc = L->n_cand ? bph_scan_ports_open(x->st, l->row.scan_id, &p) : 0;
 
 	for (size_t i = 0; !rc && !c.rc && i < L->n_cand; i++)
-		rc = bph_store_scan_port_each(x->st, l->row.scan_id,
-					      L->cand[i].ip, L->cand[i].port,
-					      on_candidate, &c);
+		rc = bph_scan_ports_each(p, L->cand[i].ip, L->cand[i].port,
+					 on_candidate, &c);
+	bph_scan_ports_close(p);
 	return rc ? rc : c.rc;
 }
 
