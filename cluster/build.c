@@ -95,10 +95,18 @@ static int copy_hosts(struct run *r, size_t *pos)
 	struct bph_clustering *c = r->c;
 	struct host_key *order = calloc(g->n_hosts + 1, sizeof(*order));
 
+	size_t n_str = r->own ? 0 : strings_size(g);
+
 	c->hosts = calloc(g->n_hosts + 1, sizeof(char *));
 	r->host_map = calloc(g->n_hosts + 1, sizeof(uint32_t));
 	if (!r->own)
-		c->strings = malloc(strings_size(g));
+		c->strings = malloc(n_str);
+	/* each written once, at a million hosts hundreds of MiB: faulted
+	 * in 2 MiB pages, not 4 KiB ones (fingerprints/hugemem.h) */
+	bph_advise_huge(order, (g->n_hosts + 1) * sizeof(*order));
+	bph_advise_huge(c->hosts, (g->n_hosts + 1) * sizeof(char *));
+	bph_advise_huge(r->host_map, (g->n_hosts + 1) * sizeof(uint32_t));
+	bph_advise_huge(c->strings, n_str);
 	if (!order || !c->hosts || !r->host_map || (!r->own && !c->strings)) {
 		free(order);
 		return BPH_ERR_NOMEM;
@@ -187,6 +195,9 @@ static int order_arts(struct run *r)
 
 	r->art_map = malloc((n + 1) * sizeof(uint32_t));
 	r->art_of = malloc((n + 1) * sizeof(uint32_t));
+	bph_advise_huge(v, (n + 1) * sizeof(*v));
+	bph_advise_huge(r->art_map, (n + 1) * sizeof(uint32_t));
+	bph_advise_huge(r->art_of, (n + 1) * sizeof(uint32_t));
 	if (!v || !r->art_map || !r->art_of) {
 		free(v);
 		return BPH_ERR_NOMEM;
@@ -379,6 +390,7 @@ static uint32_t *count_df(const struct bph_clustering *c, size_t n_arts)
 	const struct bph_incidence *in = c->inc;
 	uint32_t *df = calloc(n_arts + 1, sizeof(*df));
 
+	bph_advise_huge(df, (n_arts + 1) * sizeof(*df));
 	for (size_t i = 0; df && i < c->n_inc; i++) { /* distinct (host, art) */
 		if (i + BPH_AHEAD < c->n_inc)
 			BPH_PREFETCH(&df[in[i + BPH_AHEAD].art]);
@@ -414,6 +426,7 @@ static int artifact_stats(struct run *r, size_t *pos)
 	struct bph_common common = {NULL, 0};
 
 	c->arts = df ? calloc(r->g->n_arts + 1, sizeof(*c->arts)) : NULL;
+	bph_advise_huge(c->arts, (r->g->n_arts + 1) * sizeof(*c->arts));
 	if (!c->arts) {
 		free(df);
 		return BPH_ERR_NOMEM;
@@ -456,6 +469,7 @@ static int index_by_art(struct run *r, size_t n_arts)
 	size_t *off = calloc(n_arts + 2, sizeof(size_t)), n = 0;
 	struct art_row *v;
 
+	bph_advise_huge(off, (n_arts + 2) * sizeof(size_t));
 	for (size_t k = 0; off && k < c->n_inc; k++) {
 		if (k + BPH_AHEAD < c->n_inc)
 			BPH_PREFETCH(&off[c->inc[k + BPH_AHEAD].art + 1]);
