@@ -191,6 +191,15 @@ const char *bph_export_clean(const char *s, enum bph_text_mode mode,
 			     char **owned);
 
 /*
+ * Writes clean text s (bph_text_clean(BPH_TEXT_XML)) escaped as libxml2's
+ * xmlTextWriter escapes it (export_xml.c writes its bytes): & < > " as
+ * entities and CR as &#13;, in an attribute value (attr true) also TAB
+ * and LF as &#9; and &#10;; every other byte as it is. out is locked by
+ * the caller (flockfile).
+ */
+void bph_export_xml_text(FILE *out, const char *s, bool attr);
+
+/*
  * Whether artifact a becomes a node with artifact_nodes: it is shared
  * (two hosts or more carry it) or it is a label kind (title, server,
  * cert_subject: text the host chose, worth seeing even on one host); never

@@ -125,6 +125,45 @@ const char *bph_export_clean(const char *s, enum bph_text_mode mode,
 	return *owned;
 }
 
+/* The entity or reference libxml2 writes for byte c, or NULL: c as it
+ * is (non-ASCII included: the document is UTF-8). */
+static const char *xml_escape(unsigned char c, bool attr)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\r':
+		return "&#13;";
+	case '\n':
+		return attr ? "&#10;" : NULL;
+	case '\t':
+		return attr ? "&#9;" : NULL;
+	default:
+		return NULL;
+	}
+}
+
+void bph_export_xml_text(FILE *out, const char *s, bool attr)
+{
+	const char *run = s;
+
+	for (; *s; s++) {
+		const char *esc = xml_escape((unsigned char)*s, attr);
+		if (!esc)
+			continue;
+		fwrite_unlocked(run, 1, (size_t)(s - run), out);
+		fputs_unlocked(esc, out);
+		run = s + 1;
+	}
+	fwrite_unlocked(run, 1, (size_t)(s - run), out);
+}
+
 const char *const bph_export_label_kinds[3] = {
     BPH_EXPORT_TITLE, BPH_EXPORT_SERVER, BPH_EXPORT_SUBJECT};
 

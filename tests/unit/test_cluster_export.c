@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
+#include <libxml/xmlwriter.h>
 #include <libxml/xpathInternals.h>
 
 #include "cluster/export.h"
@@ -1280,6 +1281,73 @@ static void test_json_real_as_jansson(void **state)
 	}
 }
 
+/* An element with s (cleaned) as attribute and content, as libxml2's
+ * xmlTextWriter writes it (indentation on, as export_xml.c wrote with
+ * it), against bph_export_xml_text's bytes. */
+static void assert_xml_as_libxml2(const char *s)
+{
+	char *clean = bph_text_clean(s, BPH_TEXT_XML), *buf = NULL;
+	size_t len;
+	xmlBufferPtr xb = xmlBufferCreate();
+	xmlTextWriterPtr w = xmlNewTextWriterMemory(xb, 0);
+	FILE *f = open_memstream(&buf, &len);
+
+	xmlTextWriterSetIndent(w, 1);
+	xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL);
+	xmlTextWriterStartElement(w, (const xmlChar *)"a");
+	xmlTextWriterWriteAttribute(w, (const xmlChar *)"v",
+				    (const xmlChar *)clean);
+	xmlTextWriterWriteString(w, (const xmlChar *)clean);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterEndDocument(w);
+	xmlFreeTextWriter(w);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a v=\"", f);
+	bph_export_xml_text(f, clean, true);
+	fputs("\">", f);
+	bph_export_xml_text(f, clean, false);
+	fputs("</a>\n", f);
+	fclose(f);
+	assert_string_equal(buf, (const char *)xmlBufferContent(xb));
+	xmlBufferFree(xb);
+	free(buf);
+	free(clean);
+}
+
+/* The GraphML and GEXF writer escapes as libxml2 does: markup, quotes,
+ * every byte alone, invalid UTF-8 and random bytes (cleaned first, as
+ * the exports clean them). Fails if an escape were skipped. */
+static void test_xml_text_as_libxml2(void **state)
+{
+	(void)state;
+	static const char *const odd[] = {"",
+					  "plain",
+					  "<a href=\"x\">&amp;</a>",
+					  "'\"\\]]>",
+					  "t\tn\nr\r",
+					  "\xc3\xa9t\xc3\xa9",
+					  "\xf0\x9f\x98\x80",
+					  "x\xff\xfey",
+					  "\x01\x7f"};
+	char s[64];
+	uint32_t x = 4242;
+
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		assert_xml_as_libxml2(odd[i]);
+	for (unsigned b = 1; b < 256; b++) {
+		snprintf(s, sizeof(s), "a%cz", (char)b);
+		assert_xml_as_libxml2(s);
+	}
+	for (int n = 0; n < 2000; n++) {
+		size_t len = n % 40;
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			s[i] = (char)((x >> 16) % 255 + 1);
+		}
+		s[len] = '\0';
+		assert_xml_as_libxml2(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1299,6 +1367,7 @@ int main(void)
 	    cmocka_unit_test(test_json_text_as_jansson),
 	    cmocka_unit_test(test_clean_fast_path),
 	    cmocka_unit_test(test_json_real_as_jansson),
+	    cmocka_unit_test(test_xml_text_as_libxml2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
