@@ -509,11 +509,14 @@ static double heap_mib(void)
 }
 
 /* Peak RSS since the last hwm_reset above base_kib, in MiB (-1: not
- * measurable), and a new mark started. */
-static double peak_above(long base_kib, bool *ok)
+ * measurable), and a new mark started; *peak keeps the process's own
+ * (the restart clears getrusage's and /usr/bin/time's too). */
+static double peak_above(long base_kib, bool *ok, long *peak)
 {
 	long hwm = *ok ? vm_kib("VmHWM") : -1;
 
+	if (hwm > *peak)
+		*peak = hwm;
 	*ok = hwm >= 0 && base_kib >= 0 && hwm_reset();
 	return hwm >= 0 && base_kib >= 0 ? (double)(hwm - base_kib) / 1024.0
 					 : -1;
@@ -550,6 +553,7 @@ struct run_out {
 	 * peaks above it while storing and feeding and while evaluating,
 	 * and the heap the collector holds when its scan is done */
 	double rss_before, store_peak, eval_peak, collector;
+	long peak_kib; /* the process's peak RSS up to the run's end */
 	size_t events;
 	bool fed; /* the evaluation took what the store was fed */
 };
@@ -618,7 +622,7 @@ static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 	FILE *xml = g->xml_dir ? xml_open(g->xml_dir, r) : NULL;
 	/* run 1's freed heap given back first, so as not to hide in it */
 	long rss0 = malloc_trim(0) >= 0 ? vm_kib("VmRSS") : -1;
-	bool hwm = hwm_reset();
+	bool hwm = (o->peak_kib = vm_kib("VmHWM")) >= 0 && hwm_reset();
 	double heap0 = heap_mib();
 	struct batch *b = calloc(1, sizeof(*b)); /* 20,000 records */
 	int n_int = 0;
@@ -652,10 +656,10 @@ static int one_run(const struct gen *g, struct bph_sweep_ctx *x, int r,
 	 * collector's (and the store's statement caches, small) */
 	o->collector = b && b->fed ? heap_mib() - heap0 : 0;
 	o->rss_before = (double)rss0 / 1024.0;
-	o->store_peak = peak_above(rss0, &hwm);
+	o->store_peak = peak_above(rss0, &hwm, &o->peak_kib);
 	if (!rc)
 		rc = complete(x, o->run, o, err, errlen);
-	o->eval_peak = peak_above(rss0, &hwm);
+	o->eval_peak = peak_above(rss0, &hwm, &o->peak_kib);
 	x->fed = NULL;
 	if (b)
 		bph_sweep_collector_free(b->fed);
@@ -693,7 +697,10 @@ static void print_json(const struct gen *g, const struct run_out *o)
 		       o[r].fed ? "fed" : "records", o[r].events,
 		       o[r].rss_before, o[r].store_peak, o[r].collector,
 		       o[r].eval_peak);
-	printf("], \"gen_max_rss_mib\": %ld}\n", ru.ru_maxrss / 1024);
+	long peak = ru.ru_maxrss; /* since the last restart of the mark */
+	for (int r = 0; r < 2; r++)
+		peak = o[r].peak_kib > peak ? o[r].peak_kib : peak;
+	printf("], \"gen_max_rss_mib\": %ld}\n", peak / 1024);
 }
 
 static int usage(void)
