@@ -182,6 +182,11 @@ struct bph_graph_source {
 	 * answering host. For a source where each read is a round trip. */
 	int (*hosts_rows)(void *ctx, const char *const *hosts, size_t n,
 			  bph_graph_row_fn fn, void *arg, bool *answered);
+	/* Optional (NULL: artifact_rows() one by one): fn for every row of
+	 * each (kinds[i], values[i]), i < n, in any order. */
+	int (*artifacts_rows)(void *ctx, const char *const *kinds,
+			      const char *const *values, size_t n,
+			      bph_graph_row_fn fn, void *arg);
 };
 
 /*

@@ -189,9 +189,12 @@ struct bph_graph_source *bph_graph_source_new(const struct bph_graph *g)
 	if (!m)
 		return NULL;
 	m->g = g;
-	m->src = (struct bph_graph_source){
-	    m,		 count_hosts, count_holders, host_rows, artifact_rows,
-	    range_hosts, NULL};
+	m->src = (struct bph_graph_source){.ctx = m,
+					   .count_hosts = count_hosts,
+					   .count_holders = count_holders,
+					   .host_rows = host_rows,
+					   .artifact_rows = artifact_rows,
+					   .range_hosts = range_hosts};
 	if (index_by(g, g->n_hosts, 0, &m->host_off, &m->host_inc) ||
 	    index_by(g, g->n_arts, 1, &m->art_off, &m->art_inc) || counts(m)) {
 		bph_graph_source_free(&m->src);

@@ -227,7 +227,7 @@ static int read_rows(struct walk *w, const char *const *hosts, size_t n,
 	return rc;
 }
 
-enum { ROOT_BATCH = 512 }; /* hosts rooted per read */
+enum { ROOT_BATCH = 512 }; /* hosts rooted, artifacts read, per read */
 
 /* Roots the next hosts of the roots queue: their rows into the graph, the
  * holders of their artifacts within their cap queued, so that their
@@ -284,6 +284,26 @@ static int expand_host(struct walk *w, const char *host)
 	return rc;
 }
 
+/* Queues the holders of the next artifacts of the arts queue to be
+ * rooted, several in one read where the source can. */
+static int holders_batch(struct walk *w)
+{
+	const struct bph_graph_source *src = w->src;
+	const char *kinds[ROOT_BATCH], *values[ROOT_BATCH];
+	size_t n = w->arts.n - w->arts.head,
+	       max = src->artifacts_rows ? ROOT_BATCH : 1;
+
+	n = n < max ? n : max;
+	for (size_t i = 0; i < n; i++) {
+		kinds[i] = w->arts.key[w->arts.head++];
+		values[i] = kinds[i] + strlen(kinds[i]) + 1;
+	}
+	if (src->artifacts_rows)
+		return src->artifacts_rows(src->ctx, kinds, values, n,
+					   on_holder, w);
+	return src->artifact_rows(src->ctx, kinds[0], values[0], on_holder, w);
+}
+
 /* Until no queue has anything new: hosts to root, artifacts, hosts to
  * expand (rooted by then), blocks. */
 static int walk(struct walk *w)
@@ -296,9 +316,7 @@ static int walk(struct walk *w)
 		if (w->roots.head < w->roots.n) {
 			rc = root_batch(w);
 		} else if (w->arts.head < w->arts.n) {
-			const char *k = w->arts.key[w->arts.head++];
-			rc = w->src->artifact_rows(
-			    w->src->ctx, k, k + strlen(k) + 1, on_holder, w);
+			rc = holders_batch(w);
 		} else if (w->fulls.head < w->fulls.n) {
 			rc = expand_host(w, w->fulls.key[w->fulls.head++]);
 		} else {

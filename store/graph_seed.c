@@ -25,6 +25,7 @@ enum {
 	Q_N,
 	Q_HOSTS = Q_N, /* PostgreSQL only: several hosts in one round trip */
 	Q_ARE_HOSTS,
+	Q_ARTS,
 	Q_ALL
 };
 
@@ -39,12 +40,16 @@ static const char *const sql[Q_N] = {
     "SELECT ip FROM hosts WHERE ip BETWEEN ? AND ? ORDER BY ip",
 };
 
-/* Q_HOST and Q_ISHOST for a list of addresses ("{1,2,3}"), by address. */
+/* Q_HOST and Q_ISHOST for a list of addresses ("{1,2,3}"), by address;
+ * Q_ART for lists of kinds and values. */
 static const char *const sql_pg[] = {
     "SELECT h.ip, a.kind, a.value, h.port, h.first_seen, h.last_seen,"
     " a.holders FROM host_arts h JOIN arts a ON a.id = h.art"
     " WHERE h.ip = ANY(CAST(? AS BIGINT[])) ORDER BY h.ip",
     "SELECT ip FROM hosts WHERE ip = ANY(CAST(? AS BIGINT[])) ORDER BY ip",
+    "SELECT h.ip FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS x(k, v)"
+    " JOIN arts a ON a.kind = x.k AND a.value = x.v"
+    " JOIN art_hosts h ON h.art = a.id",
 };
 
 struct store_source {
@@ -293,6 +298,53 @@ static int range_hosts(void *ctx, uint32_t lo, uint32_t hi, bph_graph_row_fn fn,
 	return rows(s, Q_RANGE, host_only, &c);
 }
 
+/* A PostgreSQL array literal of s[0..n): every element quoted, '"' and
+ * '\\' escaped (the values are the store's own text), or NULL. */
+static char *text_array(const char *const *s, size_t n)
+{
+	size_t len = 3;
+	char *out, *o;
+
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(s[i]) + 3;
+	if (!(out = o = malloc(len)))
+		return NULL;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ',';
+		*o++ = '"';
+		for (const char *c = s[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*o++ = '\\';
+			*o++ = *c;
+		}
+		*o++ = '"';
+	}
+	memcpy(o, "}", 2);
+	return out;
+}
+
+/* The holders of several artifacts in one round trip (PostgreSQL). */
+static int artifacts_rows(void *ctx, const char *const *kinds,
+			  const char *const *values, size_t n,
+			  bph_graph_row_fn fn, void *arg)
+{
+	struct store_source *s = ctx;
+	struct call c = {fn, arg, NULL, 0};
+	char *k = text_array(kinds, n), *v = text_array(values, n);
+	int rc = k && v ? 0 : BPH_ERR_NOMEM;
+
+	if (!rc) {
+		bph_db_bind_text(s->q[Q_ARTS], 1, k);
+		bph_db_bind_text(s->q[Q_ARTS], 2, v);
+		rc = rows(s, Q_ARTS, host_only, &c);
+	}
+	free(k);
+	free(v);
+	return rc;
+}
+
 int bph_store_graph_source(struct bph_store *st, struct bph_graph_source **out)
 {
 	struct store_source *s = calloc(1, sizeof(*s));
@@ -302,12 +354,17 @@ int bph_store_graph_source(struct bph_store *st, struct bph_graph_source **out)
 	if (rc)
 		return rc;
 	s->st = st;
-	s->src = (struct bph_graph_source){
-	    s,		 count_hosts, count_holders, host_rows, artifact_rows,
-	    range_hosts, NULL};
+	s->src = (struct bph_graph_source){.ctx = s,
+					   .count_hosts = count_hosts,
+					   .count_holders = count_holders,
+					   .host_rows = host_rows,
+					   .artifact_rows = artifact_rows,
+					   .range_hosts = range_hosts};
 	/* SQLite reads in-process: one host at a time costs nothing more */
-	if (bph_db_backend(st->db) == BPH_DB_PG)
+	if (bph_db_backend(st->db) == BPH_DB_PG) {
 		s->src.hosts_rows = hosts_rows;
+		s->src.artifacts_rows = artifacts_rows;
+	}
 	/* one snapshot: a writer's commit must not change counts mid-walk */
 	s->own_txn = !bph_db_in_txn(st->db);
 	rc = s->own_txn ? bph_db_begin(st->db, BPH_DB_TXN_READ) : 0;

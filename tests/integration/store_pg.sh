@@ -48,6 +48,8 @@ import json, sys
 path, n, base = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 later = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 titles = int(sys.argv[5]) if len(sys.argv) > 5 else 4000
+# what a PostgreSQL array literal must quote (graph_seed.c's batched reads)
+odd = ['q"uote', 'back\\slash', '{brace,comma}', 'NULL', ' lead', '']
 with open(path, "w") as f:
     for i in range(n):
         ip = "10.%d.%d.%d" % (base + i // 65536, (i // 256) % 256, i % 256)
@@ -56,7 +58,8 @@ with open(path, "w") as f:
             "ssh": {"hassh_server": "%032x" % (i % 13),
                     "hostkeys": [{"type": "ssh-ed25519",
                                   "sha256": "SHA256:k%d" % (i % 500)}]},
-            "http": {"title": "t%d" % (i % titles)}}) + "\n")
+            "http": {"title": odd[i % titles] if i % titles < len(odd)
+                     else "t%d" % (i % titles)}}) + "\n")
 EOF
 }
 # Every merged row, without the ids each store numbers its own way:

@@ -144,6 +144,18 @@ static int hosts_rows(void *ctx, const char *const *hosts, size_t n,
 	return rc;
 }
 
+/* The batched holders' read: here one artifact after the other. */
+static int artifacts_rows(void *ctx, const char *const *kinds,
+			  const char *const *values, size_t n,
+			  bph_graph_row_fn fn, void *arg)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = artifact_rows(ctx, kinds[i], values[i], fn, arg);
+	return rc;
+}
+
 static void check_seed(const struct bph_graph_source *src,
 		       const struct bph_clustering *all, uint32_t s,
 		       bool batched, size_t *read)
@@ -152,15 +164,17 @@ static void check_seed(const struct bph_graph_source *src,
 	size_t n = explained(all, s, hosts, 12), n_read = 0;
 	struct bph_clustering *one = NULL;
 	const char *seed = all->hosts[s];
-	struct counting cs = {{.count_hosts = count_hosts,
-			       .count_holders = count_holders,
-			       .host_rows = host_rows,
-			       .artifact_rows = artifact_rows,
-			       .range_hosts = range_hosts,
-			       .hosts_rows = batched ? hosts_rows : NULL},
-			      src,
-			      bph_strmap_new(),
-			      0};
+	struct counting cs = {
+	    {.count_hosts = count_hosts,
+	     .count_holders = count_holders,
+	     .host_rows = host_rows,
+	     .artifact_rows = artifact_rows,
+	     .range_hosts = range_hosts,
+	     .hosts_rows = batched ? hosts_rows : NULL,
+	     .artifacts_rows = batched ? artifacts_rows : NULL},
+	    src,
+	    bph_strmap_new(),
+	    0};
 
 	cs.src.ctx = &cs;
 	assert_non_null(cs.reads);
