@@ -357,11 +357,30 @@ static void labels_write(struct bph_json_out *j, const struct bph_clustering *c,
 	bph_json_end(j, ']');
 }
 
+/* labels_write() of every label kind and the artifact count of host h. */
+static void host_labels_write(struct bph_json_out *j,
+			      const struct bph_clustering *c,
+			      const uint8_t *codes, size_t h)
+{
+	struct bph_export_labels l;
+
+	if (bph_export_labels_of(c, codes, h, &l)) {
+		labels_write(j, c, &l, 0, "titles");
+		labels_write(j, c, &l, 1, "servers");
+		labels_write(j, c, &l, 2, "cert_subjects");
+	} else {
+		values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
+		values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
+		values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
+	}
+	bph_json_key(j, "n_artifacts");
+	bph_json_int(j, (int64_t)l.n_arts);
+}
+
 /* Host h without annotations, as host_json() and a dump give it. */
 static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		       const uint8_t *codes, size_t h)
 {
-	struct bph_export_labels l;
 	uint32_t id;
 
 	bph_json_next(j);
@@ -374,17 +393,7 @@ static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 		bph_json_key(j, "community");
 		bph_json_int(j, id);
 	}
-	if (bph_export_labels_of(c, codes, h, &l)) {
-		labels_write(j, c, &l, 0, "titles");
-		labels_write(j, c, &l, 1, "servers");
-		labels_write(j, c, &l, 2, "cert_subjects");
-	} else {
-		values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
-		values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
-		values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
-	}
-	bph_json_key(j, "n_artifacts");
-	bph_json_int(j, (int64_t)l.n_arts);
+	host_labels_write(j, c, codes, h);
 	bph_json_end(j, '}');
 }
 
@@ -543,26 +552,6 @@ static void cy_art_edges(struct bph_json_out *j, const struct bph_clustering *c)
 				bph_json_item(
 				    j, cy_art_edge(c, h, (size_t)a, &j->bad));
 	}
-}
-
-/* labels_write() of every label kind and the artifact count of host h. */
-static void host_labels_write(struct bph_json_out *j,
-			      const struct bph_clustering *c,
-			      const uint8_t *codes, size_t h)
-{
-	struct bph_export_labels l;
-
-	if (bph_export_labels_of(c, codes, h, &l)) {
-		labels_write(j, c, &l, 0, "titles");
-		labels_write(j, c, &l, 1, "servers");
-		labels_write(j, c, &l, 2, "cert_subjects");
-	} else {
-		values_write(j, c, h, "titles", BPH_EXPORT_TITLE);
-		values_write(j, c, h, "servers", BPH_EXPORT_SERVER);
-		values_write(j, c, h, "cert_subjects", BPH_EXPORT_SUBJECT);
-	}
-	bph_json_key(j, "n_artifacts");
-	bph_json_int(j, (int64_t)l.n_arts);
 }
 
 /* key: text (cleaned), for the writers below. */

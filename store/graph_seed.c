@@ -116,16 +116,25 @@ struct call {
 	size_t n;
 };
 
+/* An artifact row of host whose columns start at col: kind, value, port,
+ * first and last seen, holders. */
+static struct bph_graph_row art_row(struct bph_db_stmt *q, int col,
+				    const char *host)
+{
+	return (struct bph_graph_row){
+	    host,
+	    bph_db_column_text(q, col),
+	    bph_db_column_text(q, col + 1),
+	    (uint16_t)bph_db_column_int64(q, col + 2),
+	    bph_db_column_int64(q, col + 3),
+	    bph_db_column_int64(q, col + 4),
+	    (uint64_t)bph_db_column_int64(q, col + 5)};
+}
+
 static int host_row(struct store_source *s, struct bph_db_stmt *q, void *arg)
 {
 	struct call *c = arg;
-	struct bph_graph_row r = {c->host,
-				  bph_db_column_text(q, 0),
-				  bph_db_column_text(q, 1),
-				  (uint16_t)bph_db_column_int64(q, 2),
-				  bph_db_column_int64(q, 3),
-				  bph_db_column_int64(q, 4),
-				  (uint64_t)bph_db_column_int64(q, 5)};
+	struct bph_graph_row r = art_row(q, 0, c->host);
 
 	(void)s;
 	c->n++;
@@ -194,18 +203,12 @@ static int batch_row(struct store_source *s, struct bph_db_stmt *q, void *arg)
 {
 	struct batch *b = arg;
 	const struct ipix *e = batch_find(b, bph_db_column_int64(q, 0));
-	struct bph_graph_row r = {NULL,
-				  bph_db_column_text(q, 1),
-				  bph_db_column_text(q, 2),
-				  (uint16_t)bph_db_column_int64(q, 3),
-				  bph_db_column_int64(q, 4),
-				  bph_db_column_int64(q, 5),
-				  (uint64_t)bph_db_column_int64(q, 6)};
+	struct bph_graph_row r;
 
 	(void)s;
 	if (!e)
 		return 0; /* not asked for: cannot be */
-	r.host = b->hosts[e->i];
+	r = art_row(q, 1, b->hosts[e->i]);
 	return b->fn(b->arg, &r);
 }
 
