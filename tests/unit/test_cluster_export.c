@@ -1126,6 +1126,31 @@ static void test_hostile_host_names(void **state)
 	bph_clustering_free(c);
 }
 
+/* check(s) for each of odd[0..n), every byte alone between two letters,
+ * and rounds strings of 0-39 random non-NUL bytes (a generator seeded
+ * with x). */
+static void each_text(const char *const *odd, size_t n, uint32_t x, int rounds,
+		      void (*check)(const char *))
+{
+	char s[64];
+
+	for (size_t i = 0; i < n; i++)
+		check(odd[i]);
+	for (unsigned b = 1; b < 256; b++) {
+		snprintf(s, sizeof(s), "a%cz", (char)b);
+		check(s);
+	}
+	for (int r = 0; r < rounds; r++) {
+		size_t len = (size_t)r % 40;
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			s[i] = (char)((x >> 16) % 255 + 1);
+		}
+		s[len] = '\0';
+		check(s);
+	}
+}
+
 /* s as bph_json_text writes it equals jansson's dump of bph_text_clean(s). */
 static void assert_text_as_jansson(const char *s)
 {
@@ -1165,24 +1190,8 @@ static void test_json_text_as_jansson(void **state)
 					  "\xf4\x90\x80\x80",
 					  "x\xff\xfey",
 					  "\x7f\x1f\x0b\x08\x0c"};
-	char s[64];
-	uint32_t x = 12345;
-
-	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
-		assert_text_as_jansson(odd[i]);
-	for (unsigned b = 1; b < 256; b++) {
-		snprintf(s, sizeof(s), "a%cz", (char)b);
-		assert_text_as_jansson(s);
-	}
-	for (int n = 0; n < 3000; n++) {
-		size_t len = n % 40;
-		for (size_t i = 0; i < len; i++) {
-			x = x * 1103515245u + 12345u;
-			s[i] = (char)((x >> 16) % 255 + 1);
-		}
-		s[len] = '\0';
-		assert_text_as_jansson(s);
-	}
+	each_text(odd, sizeof(odd) / sizeof(odd[0]), 12345, 3000,
+		  assert_text_as_jansson);
 	static const int64_t ints[] = {0, 1, -1, 42, INT64_MAX, INT64_MIN};
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		char *buf = NULL, want[32];
@@ -1233,24 +1242,10 @@ static void test_clean_fast_path(void **state)
 					  "\xe2\x82",
 					  "x\xff\xfey",
 					  "\xc2\x85"};
-	char s[64], *owned;
-	uint32_t x = 777;
+	char *owned;
 
-	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
-		assert_clean_as_text_clean(odd[i]);
-	for (unsigned b = 1; b < 256; b++) {
-		snprintf(s, sizeof(s), "a%cz", (char)b);
-		assert_clean_as_text_clean(s);
-	}
-	for (int n = 0; n < 3000; n++) {
-		size_t len = n % 40;
-		for (size_t i = 0; i < len; i++) {
-			x = x * 1103515245u + 12345u;
-			s[i] = (char)((x >> 16) % 255 + 1);
-		}
-		s[len] = '\0';
-		assert_clean_as_text_clean(s);
-	}
+	each_text(odd, sizeof(odd) / sizeof(odd[0]), 777, 3000,
+		  assert_clean_as_text_clean);
 	assert_string_equal(bph_export_clean(NULL, BPH_TEXT_XML, &owned), "");
 	assert_null(owned);
 }
@@ -1328,24 +1323,8 @@ static void test_xml_text_as_libxml2(void **state)
 					  "\xf0\x9f\x98\x80",
 					  "x\xff\xfey",
 					  "\x01\x7f"};
-	char s[64];
-	uint32_t x = 4242;
-
-	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
-		assert_xml_as_libxml2(odd[i]);
-	for (unsigned b = 1; b < 256; b++) {
-		snprintf(s, sizeof(s), "a%cz", (char)b);
-		assert_xml_as_libxml2(s);
-	}
-	for (int n = 0; n < 2000; n++) {
-		size_t len = n % 40;
-		for (size_t i = 0; i < len; i++) {
-			x = x * 1103515245u + 12345u;
-			s[i] = (char)((x >> 16) % 255 + 1);
-		}
-		s[len] = '\0';
-		assert_xml_as_libxml2(s);
-	}
+	each_text(odd, sizeof(odd) / sizeof(odd[0]), 4242, 2000,
+		  assert_xml_as_libxml2);
 }
 
 int main(void)
