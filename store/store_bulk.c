@@ -17,29 +17,49 @@
 
 #define PAIR_BYTES 22 /* ip 4, port 2, art 8, seen 8: little-endian */
 
-int bph_holders_add(struct bph_holders *h, int64_t art)
+/* h's slot of art: where it is, or the empty one it would take. */
+static size_t holders_slot(const struct bph_holders *h, int64_t art)
 {
-	if (h->used * 2 >= h->cap) {
-		struct bph_holders big = {NULL, NULL,
-					  h->cap ? h->cap * 2 : 1024, 0};
-		big.art = malloc(big.cap * sizeof(*big.art));
-		big.n = calloc(big.cap, sizeof(*big.n));
-		if (!big.art || !big.n) {
-			free(big.art);
-			free(big.n);
-			return BPH_ERR_NOMEM;
-		}
-		for (size_t i = 0; i < h->cap; i++)
-			for (int64_t k = 0; k < h->n[i]; k++)
-				bph_holders_add(&big, h->art[i]);
-		free(h->art);
-		free(h->n);
-		*h = big;
-	}
 	size_t i =
 	    (size_t)((uint64_t)art * 0x9e3779b97f4a7c15ULL) & (h->cap - 1);
+
 	while (h->n[i] && h->art[i] != art)
 		i = (i + 1) & (h->cap - 1);
+	return i;
+}
+
+/* h at twice its capacity, each artifact moved with its count. */
+static int holders_grow(struct bph_holders *h)
+{
+	struct bph_holders big = {NULL, NULL, h->cap ? h->cap * 2 : 1024, 0};
+
+	big.art = malloc(big.cap * sizeof(*big.art));
+	big.n = calloc(big.cap, sizeof(*big.n));
+	if (!big.art || !big.n) {
+		free(big.art);
+		free(big.n);
+		return BPH_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->n[i]) {
+			size_t j = holders_slot(&big, h->art[i]);
+			big.art[j] = h->art[i];
+			big.n[j] = h->n[i];
+			big.used++;
+		}
+	free(h->art);
+	free(h->n);
+	*h = big;
+	return 0;
+}
+
+int bph_holders_add(struct bph_holders *h, int64_t art)
+{
+	size_t i;
+
+	if (h->used * 2 >= h->cap && holders_grow(h))
+		return BPH_ERR_NOMEM;
+	i = holders_slot(h, art);
 	h->used += h->n[i] == 0;
 	h->art[i] = art;
 	h->n[i]++;
