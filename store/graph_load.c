@@ -155,39 +155,47 @@ static int load_incidences(struct bph_store *st, struct bph_graph *g,
 	return rc;
 }
 
-/* The artifacts the incidences use, into g (appended: the store's are
- * distinct). */
-static int load_arts(struct bph_store *st, struct bph_graph *g,
-		     const uint64_t *used, uint32_t *map, size_t n_map)
+/* Rows of arts into g (appended: arts_kv keeps (kind, value) distinct),
+ * map[id] = IX(index): those used, or all when used is NULL (the
+ * artifacts' thread reads them before the incidences are known), until
+ * *stop when stop is not NULL. */
+static int read_arts(struct bph_db *db, struct bph_graph *g,
+		     const uint64_t *used, uint32_t *map, size_t n_map,
+		     atomic_bool *stop)
 {
 	struct bph_db_stmt *q = NULL;
 	uint32_t ix;
+	int rc =
+	    bph_db_prepare_stream(db, "SELECT id, kind, value FROM arts", &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t id = bph_db_column_int64(q, 0);
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+			rc = BPH_ERR_AGAIN;
+		else if (id < 0 || (uint64_t)id >= n_map || map[id] ||
+			 (used && !is_used(used, (size_t)id)))
+			rc = 0; /* not BPH_DB_ROW: the loop goes on */
+		else if (!(rc = bph_graph_push_art(g, bph_db_column_text(q, 1),
+						   bph_db_column_text(q, 2),
+						   &ix)))
+			rc = ix > UINT32_MAX - 2 ? BPH_ERR_TOOBIG
+						 : (map[id] = IX(ix), 0);
+	}
+	bph_db_finalize(q);
+	return rc;
+}
+
+/* The artifacts the incidences use, into g. */
+static int load_arts(struct bph_store *st, struct bph_graph *g,
+		     const uint64_t *used, uint32_t *map, size_t n_map)
+{
 	size_t n = 0;
 	int rc;
 
 	for (size_t i = 0; i < n_map; i++)
 		n += is_used(used, i);
 	rc = bph_graph_reserve_arts(g, n);
-	if (!rc)
-		rc = bph_db_prepare_stream(
-		    st->db, "SELECT id, kind, value FROM arts", &q);
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		int64_t id = bph_db_column_int64(q, 0);
-		if (id < 0 || (uint64_t)id >= n_map ||
-		    !is_used(used, (size_t)id) || map[id]) {
-			rc = 0; /* not BPH_DB_ROW: the loop goes on */
-			continue;
-		}
-		/* arts_kv makes (kind, value) unique: nothing to look up */
-		rc = bph_graph_push_art(g, bph_db_column_text(q, 1),
-					bph_db_column_text(q, 2), &ix);
-		if (!rc && ix > UINT32_MAX - 2)
-			rc = BPH_ERR_TOOBIG;
-		if (!rc)
-			map[id] = IX(ix);
-	}
-	bph_db_finalize(q);
-	return rc;
+	return rc ? rc : read_arts(st->db, g, used, map, n_map, NULL);
 }
 
 /* The artifacts' thread: every row of arts into g (which then holds
@@ -205,27 +213,10 @@ struct arts_job {
 
 static int push_arts(struct arts_job *j)
 {
-	struct bph_db_stmt *q = NULL;
-	uint32_t ix;
 	int rc = bph_graph_reserve_arts(j->g, j->n_map);
 
-	if (!rc)
-		rc = bph_db_prepare_stream(
-		    j->db, "SELECT id, kind, value FROM arts", &q);
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		int64_t id = bph_db_column_int64(q, 0);
-		if (atomic_load_explicit(&j->stop, memory_order_relaxed))
-			rc = BPH_ERR_AGAIN;
-		else if (id < 0 || (uint64_t)id >= j->n_map || j->map[id])
-			rc = 0; /* not BPH_DB_ROW: the loop goes on */
-		else if (!(rc = bph_graph_push_art(
-			       j->g, bph_db_column_text(q, 1),
-			       bph_db_column_text(q, 2), &ix)))
-			rc = ix > UINT32_MAX - 2 ? BPH_ERR_TOOBIG
-						 : (j->map[id] = IX(ix), 0);
-	}
-	bph_db_finalize(q);
-	return rc;
+	return rc ? rc
+		  : read_arts(j->db, j->g, NULL, j->map, j->n_map, &j->stop);
 }
 
 static void *arts_thread(void *arg)
