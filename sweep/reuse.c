@@ -32,16 +32,63 @@ static int hash_file(EVP_MD_CTX *md, const char *path)
 	return ok && EVP_DigestUpdate(md, "", 1) ? 0 : BPH_ERR_CRYPTO;
 }
 
+/* s and its NUL into the digest ("" for NULL). */
+static bool hash_str(EVP_MD_CTX *md, const char *s)
+{
+	return EVP_DigestUpdate(md, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* A count into the digest, as decimal text. */
+static bool hash_count(EVP_MD_CTX *md, size_t n)
+{
+	char t[24];
+
+	snprintf(t, sizeof(t), "%zu", n);
+	return hash_str(md, t);
+}
+
+/* l's count, then each string, into the digest. */
+static bool hash_strs(EVP_MD_CTX *md, const struct bph_strlist *l)
+{
+	bool ok = hash_count(md, l->n);
+
+	for (size_t i = 0; ok && i < l->n; i++)
+		ok = hash_str(md, l->v[i]);
+	return ok;
+}
+
+/* What the members read of the tracked clusters: their names and anchors,
+ * in order (not their events: on_added, on_removed, growth_pct). */
+static bool hash_clusters(EVP_MD_CTX *md, const struct bph_sweep_config *c)
+{
+	bool ok = hash_count(md, c->n_clusters);
+
+	for (size_t i = 0; ok && i < c->n_clusters; i++)
+		ok = hash_str(md, c->clusters[i].name) &&
+		     hash_strs(md, &c->clusters[i].hosts) &&
+		     hash_strs(md, &c->clusters[i].art_kinds) &&
+		     hash_strs(md, &c->clusters[i].art_values);
+	return ok;
+}
+
+/*
+ * The key hashes only what the hits and members are computed from: the
+ * watch files (names and bytes), the tracked clusters' names and anchors,
+ * the common lists (they also set the clustering's options) and this
+ * build's version. The rest of the config (targets, diff, a tracked
+ * cluster's events and growth_pct, alerts, notify) is read after them,
+ * by the events, so a change there leaves the stored evaluation valid.
+ */
 int sweep_eval_key(struct bph_sweep_ctx *x)
 {
-	static const char tag[] = "bphound " BPH_VERSION " evaluation 1";
+	static const char tag[] = "bphound " BPH_VERSION " evaluation 2";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char d[32];
 	unsigned len = 0;
 	int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
 			 EVP_DigestUpdate(md, tag, sizeof(tag)) &&
-			 EVP_DigestUpdate(md, x->cfg->sha256,
-					  strlen(x->cfg->sha256) + 1)
+			 hash_clusters(md, x->cfg) &&
+			 hash_count(md, x->cfg->watch_files.n)
 		     ? 0
 		     : BPH_ERR_CRYPTO;
 

@@ -46,10 +46,12 @@ struct bph_sweep_ctx {
 	struct bph_common *common; /* shipped list + cfg->common */
 	struct bph_cluster_opts copts;
 	time_t now; /* watch expiry is judged at this time */
-	/* hex SHA-256 of what an evaluation reads besides the run: this
-	 * build's version, the config file, the watch files and the common
-	 * lists. A run evaluated under the same key (and the same live
-	 * watches) gives the same hits and members: diff reuses them. */
+	/* hex SHA-256 of what an evaluation's hits and members read
+	 * besides the run: this build's version, the watch files, the
+	 * tracked clusters' names and anchors and the common lists (not
+	 * the rest of the config, which only the events read). A run
+	 * evaluated under the same key (and the same live watches) gives
+	 * the same hits and members: diff reuses them. */
 	char eval_key[65];
 	/* Set by a caller that commits the run it evaluates (sweep run):
 	 * the evaluation collects the run's index (its graph and watch

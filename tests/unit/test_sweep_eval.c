@@ -301,6 +301,132 @@ static void test_reuse_same_events(void **state)
 	lab_close(&l);
 }
 
+/* l's context rebuilt under the config text cfg (written as lab.yaml). */
+static void lab_config(struct lab *l, const char *cfg)
+{
+	char err[256] = "", p[160];
+
+	put_file(l, "lab.yaml", cfg);
+	bph_sweep_ctx_clear(&l->x);
+	bph_sweep_config_free(l->cfg);
+	snprintf(p, sizeof(p), "%s/lab.yaml", l->dir);
+	assert_int_equal(bph_sweep_config_load(p, &l->cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(
+	    bph_sweep_ctx_init(&l->x, l->st, l->cfg, err, sizeof(err)), 0);
+	l->x.now = T0 + 2 * 86400;
+	l->x.keep_index = true;
+}
+
+/* Run 2 under l's config: reused as expected, and the same events as
+ * computing it again (a key that differs) gives. Returns the events. */
+static char *reused_as_computed(struct lab *l, int64_t run2, bool reuse)
+{
+	bool reused = !reuse;
+	char key[65];
+	char *stored = events_text(l, run2, &reused);
+
+	assert_int_equal(reused, reuse);
+	memcpy(key, l->x.eval_key, sizeof(key));
+	l->x.eval_key[0] = l->x.eval_key[0] == '0' ? '1' : '0';
+	char *computed = events_text(l, run2, &reused);
+	assert_false(reused);
+	assert_true(l->indexed);
+	assert_string_equal(stored, computed);
+	memcpy(l->x.eval_key, key, sizeof(key));
+	free(computed);
+	return stored;
+}
+
+#define LAB_HEAD                                                               \
+	"name: lab\ndb: lab.db\n"                                              \
+	"targets: {cidrs: [198.18.10.0/24]}\nports: [80, 443]\n"
+/* lab_open's config without its diff setting */
+#define LAB_PLAIN                                                              \
+	LAB_HEAD "watch:\n  files: [watch.yaml]\n  clusters:\n"                \
+		 "    - name: prov\n      anchor: {hosts: [198.18.10.5]}\n"
+
+/*
+ * The key holds only what the hits and members read. Settings the events
+ * alone read (growth_pct, a tracked cluster's events, alerts, diff,
+ * targets, the config's description) leave it as it was: run 2's stored
+ * evaluation is reused, and gives the events computing it again gives
+ * under that config (here a cluster.growth the stored run never showed).
+ * A watch entry added, an anchor changed or a cluster renamed changes it:
+ * run 2 is computed again.
+ */
+static void test_key_event_settings(void **state)
+{
+	struct lab l = {0};
+	bool reused = false;
+	(void)state;
+
+	lab_open(&l);
+	one_run(&l, 1);
+	int64_t run2 = one_run(&l, 2);
+	char key[65];
+	memcpy(key, l.x.eval_key, sizeof(key));
+	char *base = events_text(&l, run2, &reused);
+	assert_true(reused);
+	assert_null(strstr(base, "cluster.growth"));
+
+	lab_config(&l, LAB_HEAD
+		   "description: other\ndiff: {absent_after: 2}\n"
+		   "watch:\n  files: [watch.yaml]\n  clusters:\n"
+		   "    - name: prov\n      anchor: {hosts: [198.18.10.5]}\n"
+		   "      events: [member_removed]\n      growth_pct: 10\n"
+		   "alerts: {min_severity: high}\n");
+	assert_string_equal(l.x.eval_key, key);
+	char *ev = reused_as_computed(&l, run2, true);
+	assert_non_null(strstr(ev, "\"type\":\"cluster.growth\""));
+	assert_null(strstr(ev, "cluster.member_added"));
+	assert_string_not_equal(ev, base);
+	free(ev);
+
+	static const char *const other[] = {
+	    /* a tracked cluster's anchor */
+	    LAB_HEAD "watch:\n  files: [watch.yaml]\n  clusters:\n"
+		     "    - name: prov\n      anchor: {hosts: [198.18.10.7]}\n",
+	    /* its name */
+	    LAB_HEAD
+	    "watch:\n  files: [watch.yaml]\n  clusters:\n"
+	    "    - name: prov2\n      anchor: {hosts: [198.18.10.5]}\n",
+	    /* an anchor artifact added */
+	    LAB_HEAD "watch:\n  files: [watch.yaml]\n  clusters:\n"
+		     "    - name: prov\n      anchor: {hosts: [198.18.10.5], "
+		     "artifacts: [{kind: title, value: Welcome}]}\n",
+	    /* a watch file added, with an entry run 2 matches */
+	    LAB_HEAD "watch:\n  files: [watch.yaml, more.yaml]\n"
+		     "  clusters:\n"
+		     "    - name: prov\n      anchor: {hosts: [198.18.10.5]}\n",
+	};
+	put_file(&l, "more.yaml",
+		 "version: 1\nsource: m\nentries:\n"
+		 "  - {kind: title, value: Panel, severity: low}\n");
+	for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++) {
+		lab_config(&l, other[i]);
+		assert_string_not_equal(l.x.eval_key, key);
+		free(reused_as_computed(&l, run2, false));
+	}
+	char *more = events_text(&l, run2, &reused);
+	assert_non_null(strstr(more, "\"value\":\"Panel\""));
+	free(more);
+
+	/* an entry added to the watch file itself */
+	lab_config(&l, LAB_PLAIN);
+	assert_string_equal(l.x.eval_key, key);
+	put_file(&l, "watch.yaml",
+		 "version: 1\nsource: t\nentries:\n"
+		 "  - {kind: title, value: Changed, severity: high}\n"
+		 "  - {kind: ip, value: 198.18.10.6, expires: 2027-01-01}\n"
+		 "  - {kind: title, value: Panel}\n");
+	lab_config(&l, LAB_PLAIN);
+	assert_string_not_equal(l.x.eval_key, key);
+	free(reused_as_computed(&l, run2, false));
+	free(base);
+	lab_close(&l);
+}
+
 /* The chunks of o as hex lines. */
 static void dump_chunks(FILE *f, const struct bph_sweep_snap_out *o)
 {
@@ -456,6 +582,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reuse_same_events),
+	    cmocka_unit_test(test_key_event_settings),
 	    cmocka_unit_test(test_fed_same_as_records),
 	    cmocka_unit_test(test_fed_left_for_records),
 	};
