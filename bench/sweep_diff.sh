@@ -7,7 +7,12 @@
 # as its evaluation stored them, sweep/reuse.c) with its wall and CPU time
 # and peak RSS,
 # REPEAT times; then REPEAT times the same diff under a changed config
-# (run 2's hits and clusters computed again, from its stored index).
+# (run 2's hits and clusters computed again, from its stored index): a
+# watch file with one entry more (a title no host has, so the events are
+# the same but for the watch file's path), which changes the evaluation
+# key. A change the events alone read (the tracked cluster's growth_pct,
+# alerts, diff) would not: the key holds only what the hits and members
+# read (sweep/reuse.c), and the stored evaluation would be reused.
 # With --ndiff M, the same generator's runs over M hosts as nmap XML,
 # compared by ndiff --xml (its peer; wall time and peak RSS).
 # Writes bench/results/sweep_diff-<date>.json. Nothing is sent anywhere.
@@ -54,12 +59,17 @@ for ((i = 1; i <= repeat; i++)); do
 	runs+="${runs:+, }{\"wall_s\": $s, \"user_s\": $us, \"sys_s\": $ss, \"max_rss_mib\": $((kib / 1024)), \"load1\": $load}"
 	echo "sweep_diff: bphound diff: $s s wall, $us s user, $ss s sys, $((kib / 1024)) MiB, $(wc -l <"$work/events.jsonl") events, load $load" >&2
 done
-# the same diff under another config (the tracked cluster's growth_pct):
-# another evaluation key, so run 2's hits and clusters are computed again
-# from its stored index (sweep/runidx.h) instead of reused
+# the same diff under another config (a watch entry added, and the
+# tracked cluster's growth_pct): another evaluation key, so run 2's hits
+# and clusters are computed again from its stored index (sweep/runidx.h)
+# instead of reused
 mkdir -p "$work/store/alt"
-sed 's/growth_pct: 10/growth_pct: 11/; s#^db: bench.db#db: ../bench.db#; s#files: \[watch.yaml\]#files: [../watch.yaml]#' \
+sed 's/growth_pct: 10/growth_pct: 11/; s#^db: bench.db#db: ../bench.db#' \
 	"$work/store/bench.yaml" >"$work/store/alt/bench.yaml"
+{
+	cat "$work/store/watch.yaml"
+	echo '  - {kind: title, value: "sweep_diff: a title no host has"}'
+} >"$work/store/alt/watch.yaml"
 recomputed=""
 for ((i = 1; i <= repeat; i++)); do
 	(cd "$work/store" && timed "$work/alt.time" "$build/bphound" diff \
