@@ -247,11 +247,12 @@ static int match_candidates(struct bph_sweep_ctx *x, struct loaded *l,
 }
 
 /*
- * A complete run computed from what it stored when it completed, its
- * snapshot and index (*done), instead of its records: the graph comes
- * whole from the index, the watch hits from the records of the few
- * services whose hashed values a watch may match. A run without them
- * (or with a corrupt index) is left to its records.
+ * A complete run computed from the index it stored when it completed
+ * (*done), instead of its records: the graph comes whole from the index,
+ * the watch hits from the records of the few services whose hashed
+ * values a watch may match. Its snapshot is read after the clustering
+ * (load_snap_after), which then need not share memory with it. A run
+ * without an index (or with a corrupt one) is left to its records.
  */
 static int load_indexed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
 {
@@ -265,9 +266,7 @@ static int load_indexed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
 	*done = false;
 	if (l->row.status != BPH_RUN_COMPLETE || !l->row.scan_id)
 		return 0;
-	rc = load_stored_snap(x, l, &found);
-	if (!rc && found)
-		rc = bph_runidx_read(x->st, l->row.id, &L, &found);
+	rc = bph_runidx_read(x->st, l->row.id, &L, &found);
 	if (rc == BPH_ERR_FORMAT && found) { /* corrupt: the records decide */
 		found = false;
 		rc = 0;
@@ -281,10 +280,31 @@ static int load_indexed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
 	}
 	bph_runidx_load_clear(&L);
 	*done = !rc && found;
-	if (!*done) {
-		bph_snap_clear(&l->snap);
+	if (!*done)
 		bph_run_state_clear(&l->state);
+	return rc;
+}
+
+/* The snapshot of a run computed from its index: the one it stored, or
+ * (stored in another format) the one its records give. */
+static int load_snap_after(struct bph_sweep_ctx *x, struct loaded *l)
+{
+	struct bph_sweep_collector c;
+	bool found = false;
+	int rc = load_stored_snap(x, l, &found);
+
+	if (rc || found)
+		return rc;
+	if ((rc = sweep_collect_init(&c, x, false, NULL, false)))
+		return rc;
+	rc = bph_store_scan_each(x->st, l->row.scan_id, on_service, &c);
+	if (!rc)
+		rc = sweep_collect_finish(&c);
+	if (!rc) {
+		l->snap = c.snap;
+		memset(&c.snap, 0, sizeof(c.snap));
 	}
+	sweep_collect_clear(&c);
 	return rc;
 }
 
@@ -331,6 +351,18 @@ static int load_fed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
 	return 0;
 }
 
+/* Frees l's clustering once its members are taken, and its graph unless
+ * its index (for the commit) holds it: the diff needs neither. */
+static void release_clustering(struct loaded *l)
+{
+	bph_clustering_free(l->c);
+	l->c = NULL;
+	if (!l->ix) {
+		bph_graph_free(l->g);
+		l->g = NULL;
+	}
+}
+
 /*
  * Loads run id: its row, coverage and snapshot (the stored one unless
  * the run's records are read anyway); with derive, its hits and members
@@ -365,14 +397,17 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 		rc = load_indexed(x, l, &indexed);
 	if (!rc && !indexed && !fed)
 		rc = load_records(x, l, compute);
-	if (!rc)
-		bph_snap_finish(&l->snap);
 	if (!rc && compute)
 		rc = bph_hits_finish(&l->state);
 	if (!rc && l->g)
 		rc = bph_cluster_run(l->g, &x->copts, &l->c);
 	if (!rc && l->c)
 		rc = bph_cwatch_members(x->cfg, l->c, &l->state);
+	release_clustering(l);
+	if (!rc && indexed)
+		rc = load_snap_after(x, l);
+	if (!rc)
+		bph_snap_finish(&l->snap);
 	if (!rc && derive && !compute)
 		rc = load_state(x, l);
 	if (!rc && reuse)
@@ -505,15 +540,15 @@ static int load_all(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 	size_t n = 0;
 	int rc = window_ids(x, from, to, ids, &n, err, errlen);
 
-	for (size_t i = 0; !rc && i < n; i++) {
-		e->n = i + 1;
-		rc = load_run(x, ids[i], i == n - 1, false, &e->runs[i], err,
-			      errlen);
-	}
+	/* T first: its clustering is done and freed before the earlier
+	 * runs' snapshots are read */
 	if (!rc) {
 		e->n = n + 1;
 		rc = load_run(x, to, true, true, &e->runs[n], err, errlen);
 	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = load_run(x, ids[i], i == n - 1, false, &e->runs[i], err,
+			      errlen);
 	return rc;
 }
 

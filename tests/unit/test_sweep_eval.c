@@ -6,12 +6,15 @@
  * the same events as recomputing them from the run's stored index
  * (sweep/runidx.h) and as from its records (the index made corrupt);
  * reuse is refused under another key or when a watch expired since the
- * run. `sweep run`'s own evaluation of a run, from what a collector
- * gathered as the scan stored the run (struct bph_sweep_collector), must
- * give the same events, snapshot, index, hits and members as reading the
- * run's records back (with repeats, records the store held already,
- * updates, closed ports and invalid UTF-8 among them), and must be left
- * for the records when it did not see exactly what the store holds.
+ * run; a run whose snapshot is stored in another format takes it from
+ * its records and the rest from its index. Settings only the events read
+ * keep the key (test_key_event_settings). `sweep run`'s own evaluation
+ * of a run, from what a collector gathered as the scan stored the run
+ * (struct bph_sweep_collector), must give the same events, snapshot,
+ * index, hits and members as reading the run's records back (with
+ * repeats, records the store held already, updates, closed ports and
+ * invalid UTF-8 among them), and must be left for the records when it
+ * did not see exactly what the store holds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -279,9 +282,19 @@ static void test_reuse_same_events(void **state)
 	assert_true(l.indexed); /* from run 2's index, not its records */
 	assert_string_equal(stored, computed);
 
-	/* a corrupt index: the records decide, the same events */
+	/* its snapshot stored in another format: the index still gives the
+	 * hits and members, the records the snapshot; the same events */
 	static const unsigned char bad[] = {'H', 1, 9, 9};
 	struct bad_out b = {bad, sizeof(bad)};
+	struct bph_sweep_snap_out so = {BPH_SNAP_FORMAT + 1, 1, bad_chunk, &b};
+	assert_int_equal(bph_sweep_snap_put(l.st, run2, &so), 0);
+	char *other_snap = events_text(&l, run2, &reused);
+	assert_false(reused);
+	assert_true(l.indexed);
+	assert_string_equal(stored, other_snap);
+	free(other_snap);
+
+	/* a corrupt index: the records decide, the same events */
 	struct bph_sweep_snap_out bo = {BPH_RUNIDX_FORMAT, 1, bad_chunk, &b};
 	assert_int_equal(bph_sweep_index_put(l.st, run2, &bo), 0);
 	char *from_records = events_text(&l, run2, &reused);
