@@ -47,10 +47,12 @@ static int cmp_host_name(const void *x, const void *y)
 			    ((const struct host_key *)y)->name);
 }
 
-/* Sorts order[] (one entry per graph host) into address order. */
+/* Sorts order[] (one entry per graph host) into address order; a
+ * store's load gives them in that order already (IPv4 keys are distinct,
+ * so ascending ones are the one order qsort gives). */
 static void sort_hosts(const struct bph_graph *g, struct host_key *order)
 {
-	bool all_v4 = true;
+	bool all_v4 = true, sorted = true;
 
 	for (size_t i = 0; i < g->n_hosts; i++) {
 		struct in_addr a;
@@ -60,9 +62,11 @@ static void sort_hosts(const struct bph_graph *g, struct host_key *order)
 			order[i].key = ntohl(a.s_addr);
 		else
 			all_v4 = false;
+		sorted = sorted && (i == 0 || order[i].key > order[i - 1].key);
 	}
-	qsort(order, g->n_hosts, sizeof(*order),
-	      all_v4 ? cmp_host_key : cmp_host_name);
+	if (!all_v4 || !sorted)
+		qsort(order, g->n_hosts, sizeof(*order),
+		      all_v4 ? cmp_host_key : cmp_host_name);
 }
 
 /* Size of the clustering's string block: hosts, kinds and values. */
@@ -164,12 +168,16 @@ static int cmp_art_name(const struct bph_graph *g, uint32_t x, uint32_t y)
 	return d ? d : strcmp(g->values[x], g->values[y]);
 }
 
+/* The rank of the kinds the clustering does not know (bph_kinds[] has
+ * fewer entries). */
+#define UNKNOWN_RANK 255u
+
 /* Sort key of artifact a: the rank of its kind in bph_kinds[] (kinds the
  * clustering does not know after), then a fixed hash of kind and value. */
 static uint64_t art_key(const struct bph_graph *g, size_t a)
 {
 	const struct bph_kind_info *k = bph_kind_lookup(g->kinds[a]);
-	uint64_t rank = k ? (uint64_t)(k - bph_kinds) : 255;
+	uint64_t rank = k ? (uint64_t)(k - bph_kinds) : UNKNOWN_RANK;
 	size_t len = strlen(g->kinds[a]) + 1 + strlen(g->values[a]);
 
 	return rank << 56 |
@@ -195,10 +203,11 @@ static int order_arts(struct run *r)
 
 	r->art_map = malloc((n + 1) * sizeof(uint32_t));
 	r->art_of = malloc((n + 1) * sizeof(uint32_t));
+	r->kind_rank = malloc(n + 1);
 	bph_advise_huge(v, (n + 1) * sizeof(*v));
 	bph_advise_huge(r->art_map, (n + 1) * sizeof(uint32_t));
 	bph_advise_huge(r->art_of, (n + 1) * sizeof(uint32_t));
-	if (!v || !r->art_map || !r->art_of) {
+	if (!v || !r->art_map || !r->art_of || !r->kind_rank) {
 		free(v);
 		return BPH_ERR_NOMEM;
 	}
@@ -216,6 +225,7 @@ static int order_arts(struct run *r)
 	for (size_t i = 0; !rc && i < n; i++) {
 		r->art_of[i] = v[i].ix;
 		r->art_map[v[i].ix] = (uint32_t)i;
+		r->kind_rank[i] = (uint8_t)(v[i].key >> 56);
 	}
 	free(v);
 	return rc;
@@ -419,6 +429,17 @@ static void ahead(const struct run *r, size_t a)
 	}
 }
 
+/* Whether artifact a (canonical order) has the kind of a - 1: the same
+ * registry rank, or both unknown and the same string. */
+static bool same_kind(const struct run *r, size_t a)
+{
+	const struct bph_art_stat *s = &r->c->arts[a];
+
+	if (r->kind_rank[a] != r->kind_rank[a - 1])
+		return false;
+	return r->kind_rank[a] != UNKNOWN_RANK || !strcmp(s[-1].kind, s->kind);
+}
+
 static int artifact_stats(struct run *r, size_t *pos)
 {
 	struct bph_clustering *c = r->c;
@@ -446,11 +467,14 @@ static int artifact_stats(struct run *r, size_t *pos)
 		s->value = r->own ? (char *)value : put_string(c, pos, value);
 		c->n_arts++;
 		/* artifacts come grouped by kind (order_arts): most have
-		 * the kind of the one before */
-		if (a > 0 && !strcmp(s[-1].kind, s->kind)) {
+		 * the kind of the one before, which their ranks tell without
+		 * reading the strings (two unknown kinds are compared) */
+		if (a > 0 && same_kind(r, a)) {
 			s->info = s[-1].info;
 		} else {
-			s->info = bph_kind_lookup(s->kind);
+			s->info = r->kind_rank[a] == UNKNOWN_RANK
+				      ? NULL
+				      : &bph_kinds[r->kind_rank[a]];
 			common = common_of(r->common, s->kind);
 		}
 		s->why_zero = zero_reason(r, s, &common, &s->weight);

@@ -84,6 +84,7 @@ static int run(const struct bph_graph *g, struct bph_graph *own,
 	free(r.host_map);
 	free(r.art_map);
 	free(r.art_of);
+	free(r.kind_rank);
 	free(r.pairs);
 	free(r.by_art);
 	bph_strmap_free(r.pair_ix);

@@ -33,6 +33,8 @@ struct run {
 	uint32_t *host_map; /* graph host -> sorted index */
 	uint32_t *art_map;  /* graph artifact -> index in canonical order */
 	uint32_t *art_of;   /* index in canonical order -> graph artifact */
+	uint8_t *kind_rank; /* index in canonical order -> its kind's rank in
+			       bph_kinds[], 255 for a kind it does not list */
 	struct pair *pairs;
 	size_t n_pairs, cap_pairs;
 	struct bph_strmap *pair_ix;

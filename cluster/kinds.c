@@ -32,7 +32,7 @@ const struct bph_kind_info bph_kinds[] = {
 const struct bph_kind_info *bph_kind_lookup(const char *kind)
 {
 	for (const struct bph_kind_info *k = bph_kinds; k->kind; k++)
-		if (!strcmp(k->kind, kind))
+		if (k->kind[0] == kind[0] && !strcmp(k->kind, kind))
 			return k;
 	return NULL;
 }

@@ -111,12 +111,70 @@ static void test_user_list_changes_linking(void **state)
 	free(path);
 }
 
+/* Many artifacts of every registry kind and of kinds the clustering does
+ * not know, their hashes interleaving the unknown kinds: each artifact's
+ * kind entry and its common-list verdict are the ones looked up by
+ * name (the clustering tells a kind from the one before by its rank). */
+static void test_kinds_of_many_artifacts(void **state)
+{
+	(void)state;
+	static const char *const kinds[] = {
+	    "ssh_hostkey", "cert_sha256", "title",  "jarm",   "server",
+	    "tcp_sig",	   "zz_one",	  "zz_two", "aa_odd", "netblock"};
+	static const char *const values[] = {"Welcome to nginx!", "v1", "v2",
+					     "v3", "SHA256:k"};
+	struct bph_graph *g = bph_graph_new();
+	struct bph_cluster_opts o;
+	struct bph_clustering *c = NULL;
+	char err[256] = "", host[32], value[64];
+	char *path = write_tmp("common:\n  - kind: zz_one\n    value: v1\n"
+			       "  - kind: ssh_hostkey\n    value: SHA256:k\n");
+	uint64_t x = 7;
+	size_t n_kinds = sizeof(kinds) / sizeof(*kinds);
+
+	assert_non_null(g);
+	for (int i = 0; i < 6000; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		const char *kind = kinds[(x >> 33) % n_kinds];
+		snprintf(host, sizeof(host), "10.0.%u.%u",
+			 (unsigned)(x >> 20) % 4, (unsigned)(x >> 40) % 50);
+		if ((x >> 50) % 3)
+			snprintf(value, sizeof(value), "%s",
+				 values[(x >> 45) % 5]);
+		else
+			snprintf(value, sizeof(value), "u%u",
+				 (unsigned)(x >> 24) % 997);
+		assert_int_equal(bph_graph_add(g, host, kind, value, 80, 1), 0);
+	}
+	bph_cluster_opts_default(&o);
+	assert_int_equal(
+	    bph_cluster_opts_load_common(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(bph_cluster_run(g, &o, &c), 0);
+	assert_true(c->n_arts > 1000);
+	for (size_t a = 0; a < c->n_arts; a++) {
+		const struct bph_art_stat *s = &c->arts[a];
+		bool common =
+		    s->why_zero &&
+		    !strcmp(s->why_zero, "on the common-artifacts list");
+		assert_ptr_equal(s->info, bph_kind_lookup(s->kind));
+		assert_int_equal(common,
+				 s->info && bph_common_find(o.common, s->kind,
+							    s->value) != NULL);
+	}
+	bph_clustering_free(c);
+	bph_cluster_opts_clear(&o);
+	bph_graph_free(g);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_shipped_list),
 	    cmocka_unit_test(test_errors_name_line_and_column),
 	    cmocka_unit_test(test_user_list_changes_linking),
+	    cmocka_unit_test(test_kinds_of_many_artifacts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
