@@ -46,6 +46,10 @@ k=$((hosts / 1000))
 gen=(--solos $((hosts * 9 / 10)) --providers $((k * 3 / 2))
 	--orgs $((hosts / 100)) --cdns $((hosts / 50000 > 4 ? hosts / 50000 : 4))
 	--vendors $((hosts * 3 / 100000 > 6 ? hosts * 3 / 100000 : 6)))
+# past 2M hosts the records do not fit in memory as Python objects (1M
+# took 2.5 GiB): the generator spills them into bucket files in $work
+spill=()
+((hosts <= 2000000)) || spill=(--spill "$work")
 pop=$work/pop.jsonl truth=$work/truth.json db=$work/store.db
 runs=()
 
@@ -68,7 +72,7 @@ timed() {
 
 if [[ ! -s $pop || ! -s $truth ]]; then
 	timed generate /usr/bin/python3 "$top/bench/gen_population.py" \
-		"${gen[@]}" -o "$pop" -t "$truth"
+		"${gen[@]}" "${spill[@]}" -o "$pop" -t "$truth"
 fi
 if [[ ! -s $db ]]; then
 	timed import "$bin" import "$pop" --db "$db" -q

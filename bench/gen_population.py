@@ -35,11 +35,14 @@ Everything is derived from --seed; the same arguments give the same files.
 """
 import argparse
 import base64
+import collections
 import hashlib
 import json
 import math
+import os
 import random
 import sys
+import tempfile
 
 BASE_TIME = 1795000000
 
@@ -134,11 +137,61 @@ def make_tcp(g, n):
     return out
 
 
+class Records:
+    """The records, in memory (shuffled at the end with the generator's
+    own random stream: the files of earlier runs stay byte-identical), or
+    spilled as JSON lines into bucket files chosen by a second stream and
+    shuffled one bucket at a time (--spill: memory bounded by a bucket,
+    for 10M hosts, whose records would not fit in memory as Python
+    objects)."""
+
+    BUCKETS = 64
+
+    def __init__(self, spill, seed):
+        self.last = collections.deque(maxlen=2)  # the last records' ips
+        self.n = 0
+        self.mem = [] if spill is None else None
+        if spill is not None:
+            self.rng = random.Random(seed * 7919 + 1)
+            self.dir = tempfile.mkdtemp(prefix="gen_population.", dir=spill)
+            self.files = [open(os.path.join(self.dir, "b%d" % i), "w")
+                          for i in range(self.BUCKETS)]
+
+    def append(self, ip, r):
+        self.last.append(ip)
+        self.n += 1
+        if self.mem is not None:
+            self.mem.append(r)
+        else:
+            self.files[self.rng.randrange(self.BUCKETS)].write(line(r))
+
+    def write(self, rng, out):
+        """Writes every record to out in a random order."""
+        if self.mem is not None:
+            rng.shuffle(self.mem)
+            for r in self.mem:
+                out.write(line(r))
+            return
+        for f in self.files:
+            f.close()
+        for f in self.files:
+            with open(f.name) as b:
+                lines = b.readlines()
+            os.unlink(f.name)
+            self.rng.shuffle(lines)
+            out.writelines(lines)
+        os.rmdir(self.dir)
+
+
+def line(r):
+    return json.dumps(r, separators=(",", ":")) + "\n"
+
+
 class World:
     def __init__(self, a):
         self.a = a
         self.g = Gen(a.seed)
-        self.records = []
+        self.records = Records(a.spill, a.seed)
         self.labels = {}
         self.groups = {}
         self.used = set()
@@ -171,7 +224,7 @@ class World:
                      "options": tcp["options"], "df": True,
                      "sig": tcp["sig"]}}
         r.update(parts)
-        self.records.append(r)
+        self.records.append(ip, r)
 
     def ssh(self, ip, port, tcp, stack, keys):
         self.rec(ip, port, "ssh", tcp, ssh={
@@ -335,7 +388,7 @@ def gen_solo(w, cdn, vendor, defaults, ip=None, image=None):
         elif rng.random() < 0.5:
             page = w.page("site %s" % ip)
         w.http(ip, 80, tcp, stack, page)
-    elif not any(r["ip"] == ip for r in w.records[-2:]):
+    elif ip not in w.records.last:
         w.ssh(ip, 22, tcp, stack, w.keyset())
 
 
@@ -424,22 +477,25 @@ def main():
     p.add_argument("--vendor-max", type=int, default=600)
     p.add_argument("--stacks", type=int, default=60)
     p.add_argument("--tcp-sigs", type=int, default=40)
+    p.add_argument("--spill", metavar="DIR",
+                   help="hold the records in bucket files under DIR "
+                        "instead of memory (another order, same records)")
     p.add_argument("-o", "--out", required=True, help="records (.jsonl)")
     p.add_argument("-t", "--truth", required=True, help="truth (.json)")
     a = p.parse_args()
     w = gen_world(a)
-    w.g.rng.shuffle(w.records)
     with open(a.out, "w") as f:
-        for r in w.records:
-            f.write(json.dumps(r, separators=(",", ":")) + "\n")
+        w.records.write(w.g.rng, f)
     sizes = sorted((len(v) for k, v in w.groups.items()
                     if k.startswith("prov-")), reverse=True)
     with open(a.truth, "w") as f:
-        json.dump({"params": vars(a), "labels": w.labels,
+        params = {k: v for k, v in vars(a).items()
+                  if k != "spill" or v is not None}
+        json.dump({"params": params, "labels": w.labels,
                    "unlinkable": sorted(w.unlinkable),
                    "provider_sizes": sizes}, f)
     print("gen_population: %d hosts, %d records, %d providers (largest %s)" %
-          (len(w.labels), len(w.records), len(sizes), sizes[:5]),
+          (len(w.labels), w.records.n, len(sizes), sizes[:5]),
           file=sys.stderr)
 
 
