@@ -18,8 +18,10 @@
  */
 #include "cluster/export.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -93,16 +95,21 @@ static int sco_id(const char *type, json_t *props, char out[96])
 }
 
 /*
- * The bundle is written in two passes over the clusters, one cluster's
- * objects in memory at a time: the first only digests the objects (the
- * bundle's id is a uuid5 over the compact JSON of its object array,
- * which comes before the objects in the file), the second writes them.
+ * The bundle's id is a uuid5 over the compact JSON of its object array,
+ * which comes before the objects in the file. Into a file bphound may
+ * seek in (a regular file, not opened for appending), the objects are
+ * digested as they are written, one cluster's objects in memory at a
+ * time, and the id is written over a placeholder of the same length at
+ * the end: building the objects (trees, canonical forms, uuid5s) was
+ * most of the export's time beyond the clustering. Elsewhere (a pipe,
+ * stdout on a terminal) two passes: the first only digests, the second
+ * writes.
  */
 struct stix {
 	const struct bph_clustering *c;
-	EVP_MD_CTX *md;		/* first pass: the bundle id's digest */
+	EVP_MD_CTX *md;		/* the bundle id's digest, while it runs */
 	size_t n;		/* objects digested */
-	struct bph_json_out *j; /* second pass: the output */
+	struct bph_json_out *j; /* the output, while it is written */
 	char stamp[40];
 	int bad;
 	bool *cert_done; /* per artifact: x509-certificate already written */
@@ -114,20 +121,23 @@ static int digest(const char *buf, size_t n, void *md)
 	return EVP_DigestUpdate(md, buf, n) ? 0 : -1;
 }
 
-/* Digests or writes o (stolen), as the pass goes. */
+/* Digests and/or writes o (stolen), as the pass goes. */
 static void add(struct stix *s, json_t *o)
 {
 	if (!o) {
 		s->bad = 1;
-	} else if (s->md) { /* what json_dumps(objects, JSON_COMPACT) gives */
+		return;
+	}
+	if (s->md) { /* what json_dumps(objects, JSON_COMPACT) gives */
 		if (!EVP_DigestUpdate(s->md, s->n ? "," : "[", 1) ||
 		    json_dump_callback(o, digest, s->md, JSON_COMPACT))
 			s->bad = 1;
 		s->n++;
-		json_decref(o);
-	} else {
-		bph_json_item(s->j, o);
 	}
+	if (s->j)
+		bph_json_item(s->j, o); /* takes o */
+	else
+		json_decref(o);
 }
 
 static json_t *text(const char *str)
@@ -355,7 +365,8 @@ static void each_cluster(struct stix *s, long sh)
 					sh >= 0 ? c->hosts[sh] : NULL);
 }
 
-/* The bundle id: the first pass. */
+/* The bundle id: a pass over the clusters that digests every object
+ * (and writes it too when s->j is set). */
 static int bundle_id(struct stix *s, long sh, char bid[96])
 {
 	s->md = uuid5_begin(bph_ns);
@@ -367,6 +378,27 @@ static int bundle_id(struct stix *s, long sh, char bid[96])
 	int rc = uuid5_end(s->md, "bundle", bid);
 	s->md = NULL;
 	return s->bad ? BPH_ERR_NOMEM : rc;
+}
+
+/* Where the id can be written last: a regular file, not appended to,
+ * whose position is known. */
+static bool can_seek_back(FILE *out)
+{
+	struct stat st;
+	int fd = fileno(out), fl = fd < 0 ? -1 : fcntl(fd, F_GETFL);
+
+	return fl >= 0 && !(fl & O_APPEND) && !fstat(fd, &st) &&
+	       S_ISREG(st.st_mode) && ftell(out) >= 0;
+}
+
+/* Writes "bid" at byte pos of out, then goes back to the end. */
+static int put_id_at(FILE *out, long pos, const char *bid)
+{
+	if (fflush(out) || fseek(out, pos, SEEK_SET) ||
+	    fprintf(out, "\"%s\"", bid) < 0 || fflush(out) ||
+	    fseek(out, 0, SEEK_END))
+		return BPH_ERR_IO;
+	return 0;
 }
 
 static int write_stix(const struct bph_clustering *c,
@@ -385,27 +417,41 @@ static int write_stix(const struct bph_clustering *c,
 
 	strftime(s.stamp, sizeof(s.stamp), "%Y-%m-%dT%H:%M:%S.000Z",
 		 gmtime_r(&t, &tm));
-	if (!s.cert_done || bundle_id(&s, sh, bid)) {
+	bool one_pass = can_seek_back(out);
+	int rc = s.cert_done ? 0 : BPH_ERR_NOMEM;
+	if (!rc && !one_pass)
+		rc = bundle_id(&s, sh, bid);
+	if (rc) {
 		free(s.cert_done);
-		return bph_export_fail(err, errlen, BPH_ERR_NOMEM,
+		return bph_export_fail(err, errlen, rc,
 				       "cannot build the STIX bundle");
 	}
+	if (one_pass) /* as long as an id: overwritten at the end */
+		snprintf(bid, sizeof(bid), "bundle--%s",
+			 "00000000-0000-0000-0000-000000000000");
 	s.j = &j;
 	bph_json_open(&j, out);
 	bph_json_key(&j, "type");
 	bph_json_value(&j, json_string("bundle"));
 	bph_json_key(&j, "id");
+	long at = one_pass ? ftell(out) : -1;
 	bph_json_value(&j, json_string(bid));
 	bph_json_key(&j, "objects");
 	bph_json_begin(&j, '[');
-	each_cluster(&s, sh);
+	if (one_pass)
+		rc = bundle_id(&s, sh, bid);
+	else
+		each_cluster(&s, sh);
 	bph_json_end(&j, ']');
 	bph_json_close(&j);
 	free(s.cert_done);
-	if (s.bad || j.bad)
-		return bph_export_fail(err, errlen, BPH_ERR_NOMEM,
-				       "cannot build the STIX bundle");
-	return 0;
+	if (!rc && (s.bad || j.bad))
+		rc = BPH_ERR_NOMEM;
+	if (!rc && one_pass)
+		rc = at < 0 ? BPH_ERR_IO : put_id_at(out, at, bid);
+	return rc ? bph_export_fail(err, errlen, rc,
+				    "cannot build the STIX bundle")
+		  : 0;
 }
 
 const struct bph_exporter bph_export_stix = {

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -282,6 +284,66 @@ static void test_stix_ids(void **state)
 	free(again);
 	json_decref(j);
 	free(buf);
+	bph_clustering_free(c);
+}
+
+/* The stix export written into path (opened with flags), read back. */
+static char *stix_to_file(const struct bph_clustering *c, const char *path,
+			  int flags, size_t *len)
+{
+	int fd = open(path, flags, 0600);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, flags & O_APPEND ? "a" : "w");
+	struct bph_export_opts eo = {.seed = "192.0.2.10"};
+	char err[128] = "";
+	assert_int_equal(
+	    bph_export_write_opts(c, "stix", &eo, f, err, sizeof(err)), 0);
+	assert_int_equal(fclose(f), 0);
+	FILE *r = fopen(path, "r");
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+	int ch;
+	while ((ch = getc(r)) != EOF)
+		putc(ch, m);
+	fclose(r);
+	fclose(m);
+	unlink(path);
+	return buf;
+}
+
+/* Into a regular file the bundle is written in one pass and its id put
+ * over a placeholder at the end; into a stream (and a file opened for
+ * appending) in two passes, the first of which computes the id. Every
+ * way gives the same bytes. */
+static void test_stix_one_pass(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	char path[] = "/tmp/test_stix.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	size_t n_mem, n_file, n_app;
+	char *mem = render(c, "stix", &n_mem);
+	char *file =
+	    stix_to_file(c, path, O_WRONLY | O_CREAT | O_TRUNC, &n_file);
+	char *app =
+	    stix_to_file(c, path, O_WRONLY | O_CREAT | O_APPEND, &n_app);
+	assert_int_equal(n_mem, n_file);
+	assert_memory_equal(mem, file, n_mem);
+	assert_int_equal(n_mem, n_app);
+	assert_memory_equal(mem, app, n_mem);
+	assert_null(strstr(file, "00000000-0000-0000-0000-000000000000"));
+
+	json_t *j = json_loadb(mem, n_mem, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(
+	    strncmp(json_string_value(json_object_get(j, "id")), "bundle--", 8),
+	    0);
+	json_decref(j);
+	free(mem);
+	free(file);
+	free(app);
 	bph_clustering_free(c);
 }
 
@@ -1335,6 +1397,7 @@ int main(void)
 	    cmocka_unit_test(test_xml_well_formed),
 	    cmocka_unit_test(test_text_formats),
 	    cmocka_unit_test(test_stix_ids),
+	    cmocka_unit_test(test_stix_one_pass),
 	    cmocka_unit_test(test_host_labels_xml),
 	    cmocka_unit_test(test_host_labels_text),
 	    cmocka_unit_test(test_many_labels),
