@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/strmap.h"
 #include "fingerprints/err.h"
 #include "fingerprints/text.h"
 
@@ -21,8 +22,9 @@ struct zeek_out {
 	FILE *out;
 	uint32_t cluster;
 	size_t n_hosts;
-	char **seen; /* values written for this cluster */
-	size_t n_seen, cap_seen;
+	struct bph_strmap *seen; /* (cluster, value) pairs written */
+	char *key;		 /* the pair being looked up */
+	size_t cap_key;
 	int err;
 };
 
@@ -40,27 +42,30 @@ static int field(FILE *out, const char *s)
 	return 0;
 }
 
+/* Whether v was written for this cluster already (then true), else
+ * remembers it. A hash map of "cluster NUL value": a cluster's values
+ * are as many as its hosts and their keys, thousands in a large one. */
 static bool seen_before(struct zeek_out *z, const char *v)
 {
-	for (size_t i = 0; i < z->n_seen; i++)
-		if (!strcmp(z->seen[i], v))
-			return true;
-	if (z->n_seen == z->cap_seen) {
-		size_t cap = z->cap_seen ? z->cap_seen * 2 : 16;
-		char **n = realloc(z->seen, cap * sizeof(*n));
-		if (!n) {
+	size_t head = sizeof(z->cluster) + 1, vlen = strlen(v);
+	uint32_t val = 0;
+
+	if (head + vlen > z->cap_key) {
+		char *k = realloc(z->key, head + vlen);
+		if (!k) {
 			z->err = BPH_ERR_NOMEM;
 			return true;
 		}
-		z->seen = n;
-		z->cap_seen = cap;
+		z->key = k;
+		z->cap_key = head + vlen;
 	}
-	if (!(z->seen[z->n_seen] = strdup(v))) {
-		z->err = BPH_ERR_NOMEM;
-		return true;
-	}
-	z->n_seen++;
-	return false;
+	memcpy(z->key, &z->cluster, sizeof(z->cluster));
+	z->key[head - 1] = '\0';
+	memcpy(z->key + head, v, vlen);
+	int rc = bph_strmap_put(z->seen, z->key, head + vlen, &val, NULL);
+	if (rc < 0)
+		z->err = rc;
+	return rc != 1;
 }
 
 /* meta.desc names the cluster; an address's also carries the host's
@@ -97,13 +102,6 @@ static void add_hash(void *actx, const char *kind, const char *value)
 		line(z, value, "PUBKEY_HASH", NULL);
 }
 
-static void clear_seen(struct zeek_out *z)
-{
-	for (size_t i = 0; i < z->n_seen; i++)
-		free(z->seen[i]);
-	z->n_seen = 0;
-}
-
 static void write_cluster(const struct bph_clustering *c,
 			  const struct bph_cluster *k,
 			  const struct bph_export_opts *o, struct zeek_out *z)
@@ -116,19 +114,23 @@ static void write_cluster(const struct bph_clustering *c,
 	for (size_t i = 0; o->host_hashes && i < k->n_hosts; i++)
 		o->host_hashes(o->hashes_ctx, c->hosts[k->hosts[i]], add_hash,
 			       z);
-	clear_seen(z);
 }
 
 static int write_zeek(const struct bph_clustering *c,
 		      const struct bph_export_opts *o, FILE *out, char *err,
 		      size_t errlen)
 {
-	struct zeek_out z = {.out = out};
+	struct zeek_out z = {.out = out, .seen = bph_strmap_new()};
 	long seed = o->seed ? bph_clustering_host(c, o->seed) : -1;
 
-	if (o->seed && seed < 0)
+	if (o->seed && seed < 0) {
+		bph_strmap_free(z.seen);
 		return bph_export_fail(err, errlen, BPH_ERR_USAGE,
 				       "the seed is not in the clustering");
+	}
+	if (!z.seen)
+		return bph_export_fail(err, errlen, BPH_ERR_NOMEM,
+				       "out of memory");
 	fputs("#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\n",
 	      out);
 	for (size_t i = 0; i < c->n_clusters && !z.err; i++) {
@@ -136,8 +138,8 @@ static int write_zeek(const struct bph_clustering *c,
 		if (seed >= 0 ? c->cluster_of[seed] == i : k->n_hosts >= 2)
 			write_cluster(c, k, o, &z);
 	}
-	clear_seen(&z);
-	free(z.seen);
+	bph_strmap_free(z.seen);
+	free(z.key);
 	return z.err ? bph_export_fail(err, errlen, z.err, "out of memory") : 0;
 }
 

@@ -115,6 +115,11 @@ static void test_all(void **state)
 	assert_int_equal(count(&w, BPH_WK_IP), 5);
 	assert_null(strstr(text, "198.18.30.1\t"));
 	assert_int_equal(count(&w, BPH_WK_CERT_SHA1), 3);
+	/* each value once per cluster: SHA1 is on all five members */
+	size_t lines = 0;
+	for (const char *p = text; (p = strstr(p, SHA1 "\tIntel::")); p++)
+		lines++;
+	assert_int_equal(lines, 2);
 	bph_watch_clear(&w);
 	free(text);
 	bph_clustering_free(c);
