@@ -351,6 +351,19 @@ static int load_fed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
 	return 0;
 }
 
+/* Clusters l's graph. Unless the run's index holds the graph for the
+ * commit, the clustering adopts it (bph_cluster_run_graph: its strings,
+ * and its incidences in place, not copied; freed with the clustering). */
+static int cluster(struct bph_sweep_ctx *x, struct loaded *l)
+{
+	struct bph_graph *g = l->g;
+
+	if (l->ix)
+		return bph_cluster_run(g, &x->copts, &l->c);
+	l->g = NULL;
+	return bph_cluster_run_graph(g, &x->copts, &l->c);
+}
+
 /* Frees l's clustering once its members are taken, and its graph unless
  * its index (for the commit) holds it: the diff needs neither. */
 static void release_clustering(struct loaded *l)
@@ -400,7 +413,7 @@ static int load_run(struct bph_sweep_ctx *x, int64_t id, bool derive,
 	if (!rc && compute)
 		rc = bph_hits_finish(&l->state);
 	if (!rc && l->g)
-		rc = bph_cluster_run(l->g, &x->copts, &l->c);
+		rc = cluster(x, l);
 	if (!rc && l->c)
 		rc = bph_cwatch_members(x->cfg, l->c, &l->state);
 	release_clustering(l);
