@@ -132,14 +132,14 @@ struct art_key {
 	uint32_t ix;  /* graph artifact */
 };
 
-/* Sorts v by key: LSD radix sort, four 16-bit digits. */
-static int radix_sort(struct art_key *v, size_t n)
+/* Sorts v by key: LSD radix sort, four 16-bit digits, through tmp (room
+ * for n). */
+static int radix_sort(struct art_key *v, struct art_key *tmp, size_t n)
 {
-	struct art_key *tmp = malloc((n + 1) * sizeof(*tmp)), *a = v, *b = tmp;
+	struct art_key *a = v, *b = tmp;
 	size_t *count = malloc((1u << 16) * sizeof(*count));
 
-	bph_advise_huge(tmp, (n + 1) * sizeof(*tmp));
-	for (int shift = 0; tmp && count && shift < 64; shift += 16) {
+	for (int shift = 0; count && shift < 64; shift += 16) {
 		size_t sum = 0;
 		memset(count, 0, (1u << 16) * sizeof(*count));
 		for (size_t i = 0; i < n; i++)
@@ -156,8 +156,7 @@ static int radix_sort(struct art_key *v, size_t n)
 		b = t;
 	} /* four passes: the result is back in v */
 	free(count);
-	free(tmp);
-	return tmp && count ? 0 : BPH_ERR_NOMEM;
+	return count ? 0 : BPH_ERR_NOMEM;
 }
 
 /* Orders artifacts with equal hashes by kind, then value. */
@@ -198,22 +197,27 @@ static int order_arts(struct run *r)
 {
 	const struct bph_graph *g = r->g;
 	size_t n = g->n_arts;
-	struct art_key *v = malloc((n + 1) * sizeof(*v));
+	/* the keys and the sort's second buffer in one block, kept for
+	 * index_by_art() (r->spare): at a million hosts a hundred MiB that
+	 * is not faulted in twice */
+	size_t size = 2 * (n + 1) * sizeof(struct art_key);
+	struct art_key *v = malloc(size);
 	int rc;
 
 	r->art_map = malloc((n + 1) * sizeof(uint32_t));
 	r->art_of = malloc((n + 1) * sizeof(uint32_t));
 	r->kind_rank = malloc(n + 1);
-	bph_advise_huge(v, (n + 1) * sizeof(*v));
+	bph_advise_huge(v, size);
 	bph_advise_huge(r->art_map, (n + 1) * sizeof(uint32_t));
 	bph_advise_huge(r->art_of, (n + 1) * sizeof(uint32_t));
+	bph_advise_huge(r->kind_rank, n + 1);
 	if (!v || !r->art_map || !r->art_of || !r->kind_rank) {
 		free(v);
 		return BPH_ERR_NOMEM;
 	}
 	for (size_t a = 0; a < n; a++)
 		v[a] = (struct art_key){art_key(g, a), (uint32_t)a};
-	rc = radix_sort(v, n);
+	rc = radix_sort(v, v + n + 1, n);
 	for (size_t i = 1; !rc && i < n; i++) /* equal hashes: rare */
 		for (size_t j = i; j > 0 && v[j - 1].key == v[j].key &&
 				   cmp_art_name(g, v[j - 1].ix, v[j].ix) > 0;
@@ -227,7 +231,8 @@ static int order_arts(struct run *r)
 		r->art_map[v[i].ix] = (uint32_t)i;
 		r->kind_rank[i] = (uint8_t)(v[i].key >> 56);
 	}
-	free(v);
+	r->spare = v;
+	r->spare_size = size;
 	return rc;
 }
 
@@ -284,6 +289,7 @@ static int take_incidences(struct run *r)
 	struct bph_graph *g = r->own;
 
 	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
+	bph_advise_huge(c->inc_off, (c->n_hosts + 1) * sizeof(size_t));
 	if (!c->inc_off)
 		return BPH_ERR_NOMEM;
 	c->n_inc = g->n_inc;
@@ -323,6 +329,8 @@ static int copy_incidences(struct run *r)
 	c->inc = malloc((c->n_inc + 1) * sizeof(*c->inc));
 	bph_advise_huge(c->inc, (c->n_inc + 1) * sizeof(*c->inc));
 	c->inc_off = calloc(c->n_hosts + 1, sizeof(size_t));
+	bph_advise_huge(cur, (c->n_hosts + 1) * sizeof(size_t));
+	bph_advise_huge(c->inc_off, (c->n_hosts + 1) * sizeof(size_t));
 	if (!cur || !c->inc || !c->inc_off) {
 		free(cur);
 		return BPH_ERR_NOMEM;
@@ -503,8 +511,15 @@ static int index_by_art(struct run *r, size_t n_arts)
 			n++;
 		}
 	}
-	v = off ? malloc((n + 1) * sizeof(*v)) : NULL;
-	bph_advise_huge(v, (n + 1) * sizeof(*v));
+	if (off && (n + 1) * sizeof(*v) <= r->spare_size) {
+		v = r->spare; /* order_arts()'s sort, already faulted in */
+	} else {
+		free(r->spare); /* too small: not held past here */
+		v = off ? malloc((n + 1) * sizeof(*v)) : NULL;
+		bph_advise_huge(v, (n + 1) * sizeof(*v));
+	}
+	r->spare = NULL;
+	r->spare_size = 0;
 	if (!v) {
 		free(off);
 		return BPH_ERR_NOMEM;

@@ -87,6 +87,7 @@ static int run(const struct bph_graph *g, struct bph_graph *own,
 	free(r.kind_rank);
 	free(r.pairs);
 	free(r.by_art);
+	free(r.spare);
 	bph_strmap_free(r.pair_ix);
 	if (r.c && own)
 		r.c->graph = own; /* freed with the clustering, even now */

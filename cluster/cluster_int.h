@@ -39,6 +39,8 @@ struct run {
 	size_t n_pairs, cap_pairs;
 	struct bph_strmap *pair_ix;
 	struct art_row *by_art; /* one row per (art, host), by art, host */
+	void *spare;		/* order_arts()'s sort buffer, for by_art */
+	size_t spare_size;
 	size_t n_by_art;
 	size_t cap_links;
 };

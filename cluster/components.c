@@ -9,6 +9,7 @@
 #include "cluster/cluster_int.h"
 #include "cluster/unionfind.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 static int cmp_cluster(const void *x, const void *y)
 {
@@ -25,6 +26,8 @@ static int fill_clusters(struct bph_clustering *c, struct bph_uf *uf)
 	uint32_t *slot = malloc((c->n_hosts + 1) * sizeof(uint32_t));
 
 	c->clusters = calloc(c->n_hosts + 1, sizeof(*c->clusters));
+	bph_advise_huge(slot, (c->n_hosts + 1) * sizeof(uint32_t));
+	bph_advise_huge(c->clusters, (c->n_hosts + 1) * sizeof(*c->clusters));
 	if (!slot || !c->clusters) {
 		free(slot);
 		return BPH_ERR_NOMEM;
@@ -77,6 +80,7 @@ static int components(struct bph_clustering *c)
 	if (rc)
 		return rc;
 	c->cluster_of = calloc(c->n_hosts + 1, sizeof(uint32_t));
+	bph_advise_huge(c->cluster_of, (c->n_hosts + 1) * sizeof(uint32_t));
 	if (!c->cluster_of)
 		rc = BPH_ERR_NOMEM;
 	for (size_t i = 0; !rc && i < c->n_links; i++)
@@ -100,6 +104,9 @@ static int build_adj(const struct bph_clustering *c, struct adj *g)
 	g->off = calloc(n + 2, sizeof(size_t));
 	g->edge = malloc((2 * c->n_links + 1) * sizeof(uint32_t));
 	fill = calloc(n + 1, sizeof(size_t));
+	bph_advise_huge(g->off, (n + 2) * sizeof(size_t));
+	bph_advise_huge(g->edge, (2 * c->n_links + 1) * sizeof(uint32_t));
+	bph_advise_huge(fill, (n + 1) * sizeof(size_t));
 	if (!g->off || !g->edge || !fill) {
 		free(fill);
 		return BPH_ERR_NOMEM;
@@ -167,6 +174,12 @@ static int find_bridges(struct bph_clustering *c)
 	uint32_t *disc = calloc(n, 4), *low = calloc(n, 4);
 	uint32_t *stack = calloc(n, 4), *via = calloc(n, 4), time = 0;
 	size_t *it = calloc(n, sizeof(size_t));
+
+	bph_advise_huge(disc, n * 4);
+	bph_advise_huge(low, n * 4);
+	bph_advise_huge(stack, n * 4);
+	bph_advise_huge(via, n * 4);
+	bph_advise_huge(it, n * sizeof(size_t));
 	int rc = disc && low && stack && via && it ? build_adj(c, &g)
 						   : BPH_ERR_NOMEM;
 

@@ -244,9 +244,11 @@ int bph_graph_reserve_arts(struct bph_graph *g, size_t n)
 		if (!(k = realloc(g->kinds, cap * sizeof(*k))))
 			return BPH_ERR_NOMEM;
 		g->kinds = k;
+		bph_advise_huge(k, cap * sizeof(*k));
 		if (!(v = realloc(g->values, cap * sizeof(*v))))
 			return BPH_ERR_NOMEM; /* kinds merely got bigger */
 		g->values = v;
+		bph_advise_huge(v, cap * sizeof(*v));
 		g->cap_arts = cap;
 	}
 	return 0;

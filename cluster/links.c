@@ -10,6 +10,7 @@
 #include "cluster/cluster_int.h"
 #include "cluster/unionfind.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 bool bph_clustering_host_has(const struct bph_clustering *c, uint32_t h,
 			     uint32_t art)
@@ -126,6 +127,9 @@ uint32_t *bph_cl_link_roots(const struct bph_clustering *c)
 	struct bph_uf uf;
 	uint32_t *root = malloc((c->n_hosts + 1) * sizeof(uint32_t));
 	uint32_t *least = malloc((c->n_hosts + 1) * sizeof(uint32_t));
+
+	bph_advise_huge(root, (c->n_hosts + 1) * sizeof(uint32_t));
+	bph_advise_huge(least, (c->n_hosts + 1) * sizeof(uint32_t));
 
 	if (!root || !least || bph_uf_init(&uf, c->n_hosts)) {
 		free(root);

@@ -34,6 +34,7 @@
 #include "cluster/cluster_int.h"
 #include "fingerprints/text.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 #define NB_EXCLUSIVE_MIN 3    /* holders in the cluster */
 #define NB_OUTSIDE_SHARE 10   /* at most 1 in 10 of those outside it */
@@ -81,6 +82,12 @@ static int runs_init(const struct bph_clustering *c, struct nb_runs *v)
 	v->main = malloc(n * sizeof(uint32_t));
 	v->n_main = malloc(n * sizeof(uint32_t));
 	v->art = malloc(n * sizeof(int32_t));
+	bph_advise_huge(v->run_of, n * sizeof(uint32_t));
+	bph_advise_huge(v->lo, n * sizeof(uint32_t));
+	bph_advise_huge(v->hi, n * sizeof(uint32_t));
+	bph_advise_huge(v->main, n * sizeof(uint32_t));
+	bph_advise_huge(v->n_main, n * sizeof(uint32_t));
+	bph_advise_huge(v->art, n * sizeof(int32_t));
 	if (!v->run_of || !v->lo || !v->hi || !v->main || !v->n_main || !v->art)
 		return BPH_ERR_NOMEM;
 	for (uint32_t h = 0; h < c->n_hosts; h++) {
@@ -421,6 +428,8 @@ int bph_cl_neighbour_rule(struct run *r)
 		root = bph_cl_link_roots(c);
 		size = calloc(c->n_hosts + 1, sizeof(*size));
 		held = calloc(c->n_arts + 1, sizeof(*held));
+		bph_advise_huge(size, (c->n_hosts + 1) * sizeof(*size));
+		bph_advise_huge(held, (c->n_arts + 1) * sizeof(*held));
 		rc = root && size && held ? 0 : BPH_ERR_NOMEM;
 	}
 	for (uint32_t h = 0; !rc && size && h < c->n_hosts; h++)

@@ -7,12 +7,15 @@
 #include <stdlib.h>
 
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 
 int bph_uf_init(struct bph_uf *uf, size_t n)
 {
 	uf->n = n;
 	uf->parent = malloc((n ? n : 1) * sizeof(uint32_t));
 	uf->size = malloc((n ? n : 1) * sizeof(uint32_t));
+	bph_advise_huge(uf->parent, n * sizeof(uint32_t));
+	bph_advise_huge(uf->size, n * sizeof(uint32_t));
 	if (!uf->parent || !uf->size) {
 		bph_uf_free(uf);
 		return BPH_ERR_NOMEM;

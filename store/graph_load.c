@@ -16,6 +16,7 @@
 
 #include "cluster/graph.h"
 #include "fingerprints/err.h"
+#include "fingerprints/hugemem.h"
 #include "fingerprints/record.h"
 #include "store/db_int.h"
 
@@ -50,10 +51,12 @@ static int grow(struct hosts *h)
 
 	if (ip)
 		h->ip = ip;
+	bph_advise_huge(ip, n * sizeof(*ip));
 	uint32_t *ix = ip ? realloc(h->ix, n * sizeof(*ix)) : NULL;
 	if (!ix)
 		return BPH_ERR_NOMEM;
 	h->ix = ix;
+	bph_advise_huge(ix, n * sizeof(*ix));
 	h->cap = n;
 	return 0;
 }
@@ -358,6 +361,7 @@ static int load_all(struct bph_store *st, struct bph_graph *g,
 	if (!rc) {
 		size_t n_map = (size_t)(max + 1);
 		map = calloc(n_map + 1, sizeof(*map));
+		bph_advise_huge(map, (n_map + 1) * sizeof(*map));
 		rc = map ? load_ids(st, g, peer, map, n_map) : BPH_ERR_NOMEM;
 		if (!rc) {
 			final_map(map, n_map);
