@@ -193,28 +193,28 @@ static uint64_t art_key(const struct bph_graph *g, size_t a)
  * comes out the same whichever hosts a clustering holds, so the clustering
  * of a seed's neighbourhood (cluster/seed.c) matches the store's.
  */
-static int order_arts(struct run *r)
+static int compute_order(const struct bph_graph *g, struct bph_art_order *o)
 {
-	const struct bph_graph *g = r->g;
 	size_t n = g->n_arts;
 	/* the keys and the sort's second buffer in one block, kept for
-	 * index_by_art() (r->spare): at a million hosts a hundred MiB that
+	 * index_by_art() (o->spare): at a million hosts a hundred MiB that
 	 * is not faulted in twice */
 	size_t size = 2 * (n + 1) * sizeof(struct art_key);
 	struct art_key *v = malloc(size);
 	int rc;
 
-	r->art_map = malloc((n + 1) * sizeof(uint32_t));
-	r->art_of = malloc((n + 1) * sizeof(uint32_t));
-	r->kind_rank = malloc(n + 1);
+	o->n = n;
+	o->art_map = malloc((n + 1) * sizeof(uint32_t));
+	o->art_of = malloc((n + 1) * sizeof(uint32_t));
+	o->kind_rank = malloc(n + 1);
+	o->spare = v;
+	o->spare_size = size;
 	bph_advise_huge(v, size);
-	bph_advise_huge(r->art_map, (n + 1) * sizeof(uint32_t));
-	bph_advise_huge(r->art_of, (n + 1) * sizeof(uint32_t));
-	bph_advise_huge(r->kind_rank, n + 1);
-	if (!v || !r->art_map || !r->art_of || !r->kind_rank) {
-		free(v);
+	bph_advise_huge(o->art_map, (n + 1) * sizeof(uint32_t));
+	bph_advise_huge(o->art_of, (n + 1) * sizeof(uint32_t));
+	bph_advise_huge(o->kind_rank, n + 1);
+	if (!v || !o->art_map || !o->art_of || !o->kind_rank)
 		return BPH_ERR_NOMEM;
-	}
 	for (size_t a = 0; a < n; a++)
 		v[a] = (struct art_key){art_key(g, a), (uint32_t)a};
 	rc = radix_sort(v, v + n + 1, n);
@@ -227,12 +227,48 @@ static int order_arts(struct run *r)
 			v[j - 1] = t;
 		}
 	for (size_t i = 0; !rc && i < n; i++) {
-		r->art_of[i] = v[i].ix;
-		r->art_map[v[i].ix] = (uint32_t)i;
-		r->kind_rank[i] = (uint8_t)(v[i].key >> 56);
+		o->art_of[i] = v[i].ix;
+		o->art_map[v[i].ix] = (uint32_t)i;
+		o->kind_rank[i] = (uint8_t)(v[i].key >> 56);
 	}
-	r->spare = v;
-	r->spare_size = size;
+	return rc;
+}
+
+int bph_graph_order_arts(struct bph_graph *g)
+{
+	struct bph_art_order *o = calloc(1, sizeof(*o));
+	int rc = o ? compute_order(g, o) : BPH_ERR_NOMEM;
+
+	bph_graph_drop_order(g); /* computed again */
+	g->order = o;
+	if (rc)
+		bph_graph_drop_order(g);
+	return rc;
+}
+
+/* r's order: the one the adopted graph computed ahead
+ * (bph_graph_order_arts), taken over, or computed here. */
+static int order_arts(struct run *r)
+{
+	struct bph_art_order o = {0}, *ahead = r->own ? r->own->order : NULL;
+	int rc;
+
+	if (ahead && ahead->n == r->g->n_arts && ahead->art_of &&
+	    ahead->art_map && ahead->kind_rank) {
+		o = *ahead;
+		free(ahead);
+		r->own->order = NULL;
+		rc = 0;
+	} else {
+		if (r->own)
+			bph_graph_drop_order(r->own);
+		rc = compute_order(r->g, &o);
+	}
+	r->art_of = o.art_of;
+	r->art_map = o.art_map;
+	r->kind_rank = o.kind_rank;
+	r->spare = o.spare;
+	r->spare_size = o.spare_size;
 	return rc;
 }
 

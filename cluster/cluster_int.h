@@ -83,6 +83,8 @@ int bph_cl_components(struct bph_clustering *c);
 void bph_graph_drop_index(struct bph_graph *g);
 void bph_graph_drop_incidences(struct bph_graph *g);
 void bph_graph_drop_arrays(struct bph_graph *g);
+/* graph.c: frees g->order (NULL-safe). */
+void bph_graph_drop_order(struct bph_graph *g);
 
 /* build.c: orders IPv4 addresses numerically, anything else by strcmp. */
 int bph_cl_ipcmp(const char *a, const char *b);

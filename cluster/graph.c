@@ -29,6 +29,18 @@ struct bph_graph *bph_graph_new(void)
 	return g;
 }
 
+void bph_graph_drop_order(struct bph_graph *g)
+{
+	if (!g->order)
+		return;
+	free(g->order->art_of);
+	free(g->order->art_map);
+	free(g->order->kind_rank);
+	free(g->order->spare);
+	free(g->order);
+	g->order = NULL;
+}
+
 void bph_graph_free(struct bph_graph *g)
 {
 	if (!g)
@@ -40,6 +52,7 @@ void bph_graph_free(struct bph_graph *g)
 	free(g->inc_tab);
 	bph_strmap_free(g->host_ix);
 	bph_strmap_free(g->art_ix);
+	bph_graph_drop_order(g);
 	free(g);
 }
 
@@ -149,6 +162,7 @@ static int art_push(struct bph_graph *g, const char *kind, const char *value,
 	*ix = (uint32_t)g->n_arts;
 	g->kinds[g->n_arts] = stored;
 	g->values[g->n_arts++] = stored + kl + 1;
+	bph_graph_drop_order(g);
 	return 0;
 }
 
@@ -171,6 +185,7 @@ static int art_add(struct bph_graph *g, const char *kind, const char *value,
 	if (rc == 1) {
 		g->kinds[g->n_arts] = stored;
 		g->values[g->n_arts++] = stored + kl + 1;
+		bph_graph_drop_order(g);
 	}
 	rc = rc < 0 ? rc : 0;
 out:
@@ -267,6 +282,7 @@ void bph_graph_keep_arts(struct bph_graph *g, uint32_t *ix)
 	size_t n = 0;
 
 	bph_strmap_drop_index(g->art_ix); /* its indices would be wrong */
+	bph_graph_drop_order(g);
 	for (size_t i = 0; i < g->n_arts; i++) {
 		if (!ix[i]) {
 			ix[i] = UINT32_MAX;

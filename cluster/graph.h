@@ -25,6 +25,18 @@ struct bph_incidence {
 	int64_t first_seen, last_seen;
 };
 
+/* The order a clustering puts g's artifacts in (cluster/build.c
+ * order_arts), computed ahead by bph_graph_order_arts(). */
+struct bph_art_order {
+	size_t n;	    /* g's artifacts when it was computed */
+	uint32_t *art_of;   /* canonical index -> g's artifact */
+	uint32_t *art_map;  /* g's artifact -> canonical index */
+	uint8_t *kind_rank; /* canonical index -> its kind's rank in
+			       bph_kinds[], 255 for one it does not list */
+	void *spare;	    /* the sort's buffer, reused by the clustering */
+	size_t spare_size;
+};
+
 struct bph_graph {
 	const char **hosts; /* index -> IP string */
 	size_t n_hosts, cap_hosts;
@@ -37,6 +49,8 @@ struct bph_graph {
 	size_t inc_tab_cap; /* power of two */
 	bool inc_tab_stale; /* incidences appended past the table (rebuilt by
 			       the next bph_graph_add) */
+	struct bph_art_order *order; /* or NULL; dropped when an artifact is
+					added or dropped */
 };
 
 /* Returns an empty graph, or NULL on allocation failure. */
@@ -106,6 +120,15 @@ int bph_graph_push_art(struct bph_graph *g, const char *kind, const char *value,
  * as bph_graph_push_art() does.
  */
 void bph_graph_keep_arts(struct bph_graph *g, uint32_t *ix);
+
+/*
+ * Computes now the order in which a clustering of g lists its artifacts
+ * (kept in g->order), so that bph_cluster_run_graph(g) does not: for a
+ * loader's thread that has pushed every artifact and has time while
+ * another reads the incidences. It reads g's artifacts only. Adding or
+ * dropping an artifact afterwards drops it. Returns 0 or BPH_ERR_NOMEM.
+ */
+int bph_graph_order_arts(struct bph_graph *g);
 
 /* Makes room for n more artifacts in g's arrays (a loader that knows how
  * many it pushes or interns). Returns 0 or BPH_ERR_NOMEM. */

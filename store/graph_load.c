@@ -203,8 +203,9 @@ static int load_arts(struct bph_store *st, struct bph_graph *g,
 
 /* The artifacts' thread: every row of arts into g (which then holds
  * more than the incidences use; keep_used() drops the rest), map[id] =
- * IX(index). It touches only g's artifacts, the other thread g's hosts
- * and incidences. */
+ * IX(index), then their order for the clustering (g->order). It touches
+ * only g's artifacts and order, the other thread g's hosts and
+ * incidences. */
 struct arts_job {
 	struct bph_db *db; /* the peer connection, in the shared snapshot */
 	struct bph_graph *g;
@@ -218,8 +219,11 @@ static int push_arts(struct arts_job *j)
 {
 	int rc = bph_graph_reserve_arts(j->g, j->n_map);
 
-	return rc ? rc
-		  : read_arts(j->db, j->g, NULL, j->map, j->n_map, &j->stop);
+	if (!rc)
+		rc = read_arts(j->db, j->g, NULL, j->map, j->n_map, &j->stop);
+	/* while the other thread still reads the incidences, the order the
+	 * clustering puts the artifacts in (dropped with any unused) */
+	return rc ? rc : bph_graph_order_arts(j->g);
 }
 
 static void *arts_thread(void *arg)

@@ -153,7 +153,21 @@ static void test_row_order_and_adoption(void **state)
 	bph_test_population(&p, keep, &v);
 	struct bph_graph *ga = graph_of(&v, 0), *gb = graph_of(&v, 1);
 	struct bph_graph *gd = bulk_of(ga, false), *gp = bulk_of(ga, true);
-	struct bph_clustering *e = NULL;
+	struct bph_graph *go = bulk_of(ga, true), *gx = bulk_of(ga, true);
+	struct bph_clustering *e = NULL, *o = NULL, *x = NULL;
+	uint32_t extra;
+	/* the order computed ahead, as the store's loader does, is taken
+	 * over; one computed before an artifact was added is not (the
+	 * added one is unused: the clustering is the same) */
+	assert_int_equal(bph_graph_order_arts(go), 0);
+	assert_non_null(go->order);
+	assert_int_equal(bph_graph_order_arts(gx), 0);
+	assert_int_equal(bph_graph_push_art(gx, "title", "never held", &extra),
+			 0);
+	assert_null(gx->order);
+	assert_int_equal(bph_cluster_run_graph(go, NULL, &o), 0);
+	assert_null(go->order);
+	assert_int_equal(bph_cluster_run_graph(gx, NULL, &x), 0);
 	assert_int_equal(bph_cluster_run(ga, NULL, &a), 0);
 	assert_int_equal(bph_cluster_run_graph(gb, NULL, &b), 0);
 	assert_int_equal(bph_cluster_run_graph(gd, NULL, &d), 0);
@@ -167,10 +181,16 @@ static void test_row_order_and_adoption(void **state)
 		assert_true(rules[r] > 0);
 	}
 	char *ra = reports(a), *rb = reports(b), *rd = reports(d),
-	     *re = reports(e);
+	     *re = reports(e), *ro = reports(o), *rx = reports(x);
 	assert_string_equal(ra, rb);
 	assert_string_equal(ra, rd);
 	assert_string_equal(ra, re);
+	assert_string_equal(ra, ro);
+	assert_string_equal(ra, rx);
+	free(ro);
+	free(rx);
+	bph_clustering_free(o);
+	bph_clustering_free(x);
 	free(ra);
 	free(rb);
 	free(rd);
