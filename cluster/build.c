@@ -484,20 +484,16 @@ static bool same_kind(const struct run *r, size_t a)
 	return r->kind_rank[a] != UNKNOWN_RANK || !strcmp(s[-1].kind, s->kind);
 }
 
-static int artifact_stats(struct run *r, size_t *pos)
+/* The statistics of artifacts [lo, hi) into c->arts (allocated), from
+ * df; strings copied to the block at *pos unless the graph is adopted.
+ * Each range starts its kind over, so two ranges run at once. */
+static void stats_range(struct run *r, const uint32_t *df, size_t lo, size_t hi,
+			size_t *pos)
 {
 	struct bph_clustering *c = r->c;
-	uint32_t *df = count_df(c, r->g->n_arts);
 	struct bph_common common = {NULL, 0};
 
-	c->arts = df ? calloc(r->g->n_arts + 1, sizeof(*c->arts)) : NULL;
-	bph_advise_huge(c->arts, (r->g->n_arts + 1) * sizeof(*c->arts));
-	if (!c->arts) {
-		free(df);
-		return BPH_ERR_NOMEM;
-	}
-	c->n_total = r->stats ? r->stats->n_total : c->n_hosts;
-	for (size_t a = 0; a < r->g->n_arts; a++) {
+	for (size_t a = lo; a < hi; a++) {
 		struct bph_art_stat *s = &c->arts[a];
 		ahead(r, a);
 		s->df = df[a];
@@ -509,11 +505,10 @@ static int artifact_stats(struct run *r, size_t *pos)
 			   *value = r->g->values[r->art_of[a]];
 		s->kind = r->own ? (char *)kind : put_string(c, pos, kind);
 		s->value = r->own ? (char *)value : put_string(c, pos, value);
-		c->n_arts++;
 		/* artifacts come grouped by kind (order_arts): most have
 		 * the kind of the one before, which their ranks tell without
 		 * reading the strings (two unknown kinds are compared) */
-		if (a > 0 && same_kind(r, a)) {
+		if (a > lo && same_kind(r, a)) {
 			s->info = s[-1].info;
 		} else {
 			s->info = r->kind_rank[a] == UNKNOWN_RANK
@@ -523,8 +518,6 @@ static int artifact_stats(struct run *r, size_t *pos)
 		}
 		s->why_zero = zero_reason(r, s, &common, &s->weight);
 	}
-	free(df);
-	return 0;
 }
 
 /* r->by_art: one row per (art, host), sorted by art then host (a counting
@@ -578,9 +571,12 @@ static int index_by_art(struct run *r, size_t n_arts)
 	return 0;
 }
 
+/* The by-artifact index, then (when hi > lo) the statistics of
+ * artifacts [lo, hi): a second thread's share of stats_and_index(). */
 struct by_art_job {
 	struct run *r;
-	size_t n_arts;
+	const uint32_t *df;
+	size_t lo, hi;
 	int rc;
 };
 
@@ -588,25 +584,41 @@ static void *by_art_thread(void *arg)
 {
 	struct by_art_job *j = arg;
 
-	j->rc = index_by_art(j->r, j->n_arts);
+	j->rc = index_by_art(j->r, j->r->g->n_arts);
+	stats_range(j->r, j->df, j->lo, j->hi, NULL);
 	return NULL;
 }
 
-/* The artifact statistics here and the by-artifact index in a second
- * thread: each about a tenth of a clustering at a million hosts, over
- * the same incidences (read only), writing different arrays. */
+/* The artifact statistics and the by-artifact index, over the same
+ * incidences (read only), writing different arrays: the index and, for
+ * an adopted graph (no strings to copy in order), the last third of the
+ * statistics in a second thread, the rest here (at a million hosts the
+ * statistics take about three times the index). */
 static int stats_and_index(struct run *r, size_t *pos)
 {
-	struct by_art_job j = {r, r->g->n_arts, 0};
+	struct bph_clustering *c = r->c;
+	size_t n = r->g->n_arts, mid = r->own ? n - n / 3 : n;
+	uint32_t *df = count_df(c, n);
+	struct by_art_job j = {r, df, mid, n, 0};
 	pthread_t t;
-	bool two = !pthread_create(&t, NULL, by_art_thread, &j);
-	int rc = artifact_stats(r, pos);
+	bool two;
 
+	c->arts = df ? calloc(n + 1, sizeof(*c->arts)) : NULL;
+	bph_advise_huge(c->arts, (n + 1) * sizeof(*c->arts));
+	if (!c->arts) {
+		free(df);
+		return BPH_ERR_NOMEM;
+	}
+	c->n_total = r->stats ? r->stats->n_total : c->n_hosts;
+	two = !pthread_create(&t, NULL, by_art_thread, &j);
+	stats_range(r, df, 0, two ? mid : n, pos);
 	if (two)
 		pthread_join(t, NULL);
 	else
-		j.rc = index_by_art(r, j.n_arts);
-	return rc ? rc : j.rc;
+		j.rc = index_by_art(r, n);
+	c->n_arts = n;
+	free(df);
+	return j.rc;
 }
 
 int bph_cl_build(struct run *r)
