@@ -209,74 +209,21 @@ void bph_json_close(struct bph_json_out *j)
 	funlockfile(j->out);
 }
 
-/* The escape jansson's dump gives code point cp (< 0x80), or NULL when
- * it writes the character itself. */
-static const char *json_escape(unsigned cp, char *buf, size_t len)
+static void file_put(void *ctx, const char *p, size_t n)
 {
-	switch (cp) {
-	case '"':
-		return "\\\"";
-	case '\\':
-		return "\\\\";
-	case '\b':
-		return "\\b";
-	case '\f':
-		return "\\f";
-	case '\n':
-		return "\\n";
-	case '\r':
-		return "\\r";
-	case '\t':
-		return "\\t";
-	default:
-		break;
-	}
-	if (cp >= 0x20)
-		return NULL;
-	snprintf(buf, len, "\\u%04X", cp);
-	return buf;
+	fwrite_unlocked(p, 1, n, ctx);
 }
 
 void bph_json_text(struct bph_json_out *j, const char *s)
 {
-	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
-	const unsigned char *p = (const unsigned char *)s, *run = p;
-	size_t n = strlen(s);
-	char buf[8];
-
-	putc_unlocked('"', j->out);
-	while (n > 0) {
-		unsigned cp = *p;
-		size_t len = cp >= 0x20 && cp < 0x80 && cp != '"' && cp != '\\'
-				 ? 1
-				 : bph_utf8_decode(p, n, &cp);
-		const char *esc = !len ? replacement
-				  : cp < 0x80
-				      ? json_escape(cp, buf, sizeof(buf))
-				      : NULL;
-		if (esc) { /* the run before, then the escape */
-			fwrite_unlocked(run, 1, (size_t)(p - run), j->out);
-			put_str(esc, j->out);
-			run = p + (len ? len : 1);
-		}
-		p += len ? len : 1;
-		n -= len ? len : 1;
-	}
-	fwrite_unlocked(run, 1, (size_t)(p - run), j->out);
-	putc_unlocked('"', j->out);
+	bph_json_quote(s, file_put, j->out);
 }
 
 void bph_json_int(struct bph_json_out *j, int64_t v)
 {
-	char buf[24], *p = buf + sizeof(buf);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char buf[24];
 
-	do
-		*--p = (char)('0' + u % 10);
-	while (u /= 10);
-	if (v < 0)
-		*--p = '-';
-	fwrite_unlocked(p, 1, (size_t)(buf + sizeof(buf) - p), j->out);
+	fwrite_unlocked(buf, 1, bph_json_int_str(v, buf), j->out);
 }
 
 void bph_json_bool(struct bph_json_out *j, bool v)

@@ -135,6 +135,79 @@ bool bph_text_escaped_cp(unsigned cp)
 	       (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* The escape jansson's dump writes for cp (< 0x80), or NULL when it
+ * writes the character itself. */
+static const char *json_escape(unsigned cp, char buf[8])
+{
+	switch (cp) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		break;
+	}
+	if (cp >= 0x20)
+		return NULL;
+	snprintf(buf, 8, "\\u%04X", cp);
+	return buf;
+}
+
+void bph_json_quote(const char *s, bph_text_put put, void *ctx)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	size_t n = strlen(s);
+	char buf[8];
+
+	put(ctx, "\"", 1);
+	while (n > 0) {
+		unsigned cp = *p;
+		size_t len = cp >= 0x20 && cp < 0x80 && cp != '"' && cp != '\\'
+				 ? 1
+				 : bph_utf8_decode(p, n, &cp);
+		const char *esc = !len	      ? replacement
+				  : cp < 0x80 ? json_escape(cp, buf)
+					      : NULL;
+		if (esc) { /* the run before, then the escape */
+			put(ctx, (const char *)run, (size_t)(p - run));
+			put(ctx, esc, strlen(esc));
+			run = p + (len ? len : 1);
+		}
+		p += len ? len : 1;
+		n -= len ? len : 1;
+	}
+	put(ctx, (const char *)run, (size_t)(p - run));
+	put(ctx, "\"", 1);
+}
+
+size_t bph_json_int_str(long long v, char buf[24])
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u =
+	    v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+	size_t n;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return n;
+}
+
 void bph_print_text(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");

@@ -48,6 +48,21 @@ size_t bph_utf8_decode(const unsigned char *p, size_t n, unsigned *cp);
 bool bph_text_escaped_cp(unsigned cp);
 
 /*
+ * JSON text without a jansson tree, byte for byte as json_dumps writes it.
+ *
+ * bph_json_quote() hands put(ctx, bytes, n), in pieces, the string
+ * json_string(bph_text_clean(s, BPH_TEXT_UTF8)) dumps to: the quotes, U+FFFD
+ * for each byte that does not start a well-formed sequence, '"', '\\' and
+ * the C0 controls escaped (\b \f \n \r \t, the others \u00XX in upper
+ * case), everything else, '/' and DEL included, verbatim.
+ * bph_json_int_str() writes v as jansson writes a json_int_t ("%lld") and
+ * a NUL into buf, and returns the length.
+ */
+typedef void (*bph_text_put)(void *ctx, const char *p, size_t n);
+void bph_json_quote(const char *s, bph_text_put put, void *ctx);
+size_t bph_json_int_str(long long v, char buf[24]);
+
+/*
  * Writes s (NULL: nothing) to out for a terminal: a byte that is not
  * well-formed UTF-8, a backslash, a C0 control or DEL as \xNN; a C1
  * control or direction control as \uNNNN; everything else as is.
