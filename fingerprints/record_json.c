@@ -43,18 +43,6 @@ struct field {
 #define FH(st, f)    #f, F_HEX, offsetof(st, f), sizeof(((st *)0)->f)
 #define FN(st, f, t) #f, t, offsetof(st, f), 0
 
-/* "seen" is RFC 3339 UTC ("2026-11-26T19:40:02Z"), as every other time. */
-static json_t *seen_json(time_t t)
-{
-	struct tm tm;
-	char buf[32];
-
-	if (!gmtime_r(&t, &tm) ||
-	    !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		return NULL;
-	return json_string(buf);
-}
-
 static const struct field tcp_fields[] = {
     {FN(struct bph_tcp_traits, ttl, F_U8)},
     {FN(struct bph_tcp_traits, ittl, F_U8)},
@@ -154,240 +142,360 @@ const char *bph_state_name(enum bph_port_state st)
 	return "unknown";
 }
 
-/* ---- writing ---- */
+/* ---- writing: one walk of the record, into a tree or into text ---- */
 
-/* A JSON string for untrusted text (see the header); NULL on ENOMEM. */
-static json_t *text_json(const char *s)
+/*
+ * Where the walk puts the record. The walk (walk_service below) is the one
+ * definition of what is written in which order; the tree sink builds the
+ * jansson object, the text sink writes the compact text json_dumps gives
+ * that object with JSON_COMPACT | JSON_PRESERVE_ORDER. key is NULL for an
+ * array's element. Once err is set every call does nothing.
+ */
+struct sink;
+struct sink_ops {
+	void (*open)(struct sink *k, const char *key, char bracket);
+	void (*close)(struct sink *k);
+	void (*text)(struct sink *k, const char *key, const char *s);
+	void (*num)(struct sink *k, const char *key, json_int_t v);
+	void (*flag)(struct sink *k, const char *key, bool v);
+};
+
+#define SINK_DEPTH 4 /* record, ssh, hostkeys, one hostkey */
+
+struct sink {
+	const struct sink_ops *ops;
+	int err; /* BPH_ERR_NOMEM or BPH_ERR_FORMAT */
+	int depth;
+	json_t *open[SINK_DEPTH]; /* tree: the open containers, root first */
+	char close[SINK_DEPTH];	  /* text: their closing brackets */
+	struct bph_sbuf *buf;	  /* text */
+	bool first;		  /* text: nothing yet in the open container */
+};
+
+/* "seen" is RFC 3339 UTC ("2026-11-26T19:40:02Z"), as every other time;
+ * false when t has no such form. */
+static bool seen_text(time_t t, char buf[32])
 {
-	char *clean = bph_text_clean(s, BPH_TEXT_UTF8);
-	json_t *j = clean ? json_string(clean) : NULL;
+	struct tm tm;
 
-	free(clean);
-	return j;
+	return gmtime_r(&t, &tm) &&
+	       strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *hex_json(const char *s)
+static void hex_low(const char *s, char low[256])
 {
-	char low[256];
 	size_t i;
 
-	for (i = 0; s[i] && i + 1 < sizeof(low); i++)
+	for (i = 0; s[i] && i + 1 < 256; i++)
 		low[i] = (char)tolower((unsigned char)s[i]);
 	low[i] = '\0';
-	return text_json(low);
 }
 
-/* The JSON value of one scalar field, or NULL when it is omitted. */
-static json_t *field_json(const struct field *f, const void *base, int *oom)
+static json_int_t field_int(const struct field *f, const char *p)
 {
-	const char *p = (const char *)base + f->off;
-	const char *s;
-	json_t *j = NULL;
-
 	switch (f->type) {
-	case F_STR:
-		s = *(char *const *)p;
-		if (!s || !s[0])
-			return NULL;
-		j = text_json(s);
-		break;
-	case F_FIX:
-		if (!p[0])
-			return NULL;
-		j = text_json(p);
-		break;
-	case F_HEX:
-		if (!p[0])
-			return NULL;
-		j = hex_json(p);
-		break;
-	case F_BOOL:
-		j = json_boolean(*(const bool *)p);
-		break;
 	case F_INT:
-		j = json_integer(*(const int *)p);
-		break;
+		return *(const int *)p;
 	case F_I32:
-		j = json_integer(*(const int32_t *)p);
-		break;
+		return *(const int32_t *)p;
 	case F_U8:
-		j = json_integer(*(const uint8_t *)p);
-		break;
+		return *(const uint8_t *)p;
 	case F_I8:
-		j = json_integer(*(const int8_t *)p);
-		break;
+		return *(const int8_t *)p;
 	case F_U16:
-		j = json_integer(*(const uint16_t *)p);
-		break;
-	case F_SIZE:
-		j = json_integer((json_int_t) * (const size_t *)p);
-		break;
+		return *(const uint16_t *)p;
+	default: /* F_SIZE */
+		return (json_int_t) * (const size_t *)p;
 	}
-	if (!j)
-		*oom = 1;
-	return j;
 }
 
-/* Sets every present field of tab from base into obj; -1 on ENOMEM. */
-static int put_fields(json_t *obj, const struct field *tab, const void *base)
+/* Every present field of tab from base; empty strings are omitted. */
+static void walk_fields(struct sink *k, const struct field *tab,
+			const void *base)
 {
-	int oom = 0;
+	char low[256];
 
 	for (const struct field *f = tab; f->name; f++) {
-		json_t *v = field_json(f, base, &oom);
-		if (v && json_object_set_new(obj, f->name, v))
-			return -1;
-		if (oom)
-			return -1;
-	}
-	return 0;
-}
-
-static json_t *strv_json(char *const *v, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++) {
-		if (json_array_append_new(a, text_json(v[i] ? v[i] : ""))) {
-			json_decref(a);
-			return NULL;
+		const char *p = (const char *)base + f->off;
+		const char *s = f->type == F_STR ? *(char *const *)p : p;
+		switch (f->type) {
+		case F_STR:
+		case F_FIX:
+			if (s && s[0])
+				k->ops->text(k, f->name, s);
+			break;
+		case F_HEX:
+			hex_low(p, low);
+			if (low[0])
+				k->ops->text(k, f->name, low);
+			break;
+		case F_BOOL:
+			k->ops->flag(k, f->name, *(const bool *)p);
+			break;
+		default:
+			k->ops->num(k, f->name, field_int(f, p));
+			break;
 		}
 	}
-	return a;
 }
 
-/* Sets obj[key] = v (stealing v); -1 when v is NULL or on failure. */
-static int set_new(json_t *obj, const char *key, json_t *v)
+/* An array of strings, NULL entries as "". */
+static void walk_strv(struct sink *k, const char *key, char *const *v, size_t n)
 {
-	if (!v)
-		return -1;
-	return json_object_set_new(obj, key, v) ? -1 : 0;
+	k->ops->open(k, key, '[');
+	for (size_t i = 0; i < n; i++)
+		k->ops->text(k, NULL, v[i] ? v[i] : "");
+	k->ops->close(k);
 }
 
-static json_t *tls_json(const struct bph_tls_info *t)
+static void walk_simple(struct sink *k, const char *key,
+			const struct field *tab, const void *base)
 {
-	json_t *o = json_object();
-
-	if (!o || put_fields(o, tls_fields, t) ||
-	    (t->n_san && set_new(o, "san", strv_json(t->san, t->n_san)))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	k->ops->open(k, key, '{');
+	walk_fields(k, tab, base);
+	k->ops->close(k);
 }
 
-static json_t *hostkeys_json(const struct bph_ssh_info *s)
+static void walk_tls(struct sink *k, const struct bph_tls_info *t)
 {
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < s->n_hostkeys; i++) {
-		json_t *k = json_object();
-		if (!k || put_fields(k, hostkey_fields, &s->hostkeys[i]) ||
-		    json_array_append_new(a, k)) {
-			json_decref(k);
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
+	k->ops->open(k, "tls", '{');
+	walk_fields(k, tls_fields, t);
+	if (t->n_san)
+		walk_strv(k, "san", t->san, t->n_san);
+	k->ops->close(k);
 }
 
-static json_t *ssh_json(const struct bph_ssh_info *s)
+static void walk_ssh(struct sink *k, const struct bph_ssh_info *s)
 {
-	json_t *o = json_object();
 	int any_kex = 0;
 
 	for (int i = 0; i < 10; i++)
 		any_kex |= s->kexinit[i] != NULL;
-	if (!o || put_fields(o, ssh_fields, s) ||
-	    (any_kex && set_new(o, "kexinit", strv_json(s->kexinit, 10))) ||
-	    (s->n_hostkeys && set_new(o, "hostkeys", hostkeys_json(s)))) {
-		json_decref(o);
-		return NULL;
+	k->ops->open(k, "ssh", '{');
+	walk_fields(k, ssh_fields, s);
+	if (any_kex)
+		walk_strv(k, "kexinit", s->kexinit, 10);
+	if (s->n_hostkeys) {
+		k->ops->open(k, "hostkeys", '[');
+		for (size_t i = 0; i < s->n_hostkeys; i++)
+			walk_simple(k, NULL, hostkey_fields, &s->hostkeys[i]);
+		k->ops->close(k);
 	}
-	return o;
+	k->ops->close(k);
 }
 
-static json_t *http_json(const struct bph_http_info *h)
+static void walk_http(struct sink *k, const struct bph_http_info *h)
 {
-	json_t *o = json_object();
-
-	if (!o || put_fields(o, http_fields, h) ||
-	    (h->has_favicon &&
-	     set_new(o, "favicon_mmh3", json_integer(h->favicon_mmh3))) ||
-	    (h->n_headers &&
-	     set_new(o, "headers", strv_json(h->headers, h->n_headers)))) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	k->ops->open(k, "http", '{');
+	walk_fields(k, http_fields, h);
+	if (h->has_favicon)
+		k->ops->num(k, "favicon_mmh3", h->favicon_mmh3);
+	if (h->n_headers)
+		walk_strv(k, "headers", h->headers, h->n_headers);
+	k->ops->close(k);
 }
 
-static json_t *simple_json(const struct field *tab, const void *base)
+static void walk_service(struct sink *k, const struct bph_service *s)
 {
-	json_t *o = json_object();
-
-	if (!o || put_fields(o, tab, base)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static int put_head(json_t *o, const struct bph_service *s)
-{
-	char ip[16];
+	char ip[16], seen[32];
 
 	bph_ip_str(s->ip, ip);
-	if (set_new(o, "ip", json_string(ip)) ||
-	    set_new(o, "port", json_integer(s->port)) ||
-	    set_new(o, "state", json_string(bph_state_name(s->state))))
-		return -1;
-	if (s->seen && set_new(o, "seen", seen_json(s->seen)))
-		return -1;
-	if (s->proto && s->proto[0] && set_new(o, "proto", text_json(s->proto)))
-		return -1;
-	return 0;
+	k->ops->open(k, NULL, '{');
+	k->ops->text(k, "ip", ip);
+	k->ops->num(k, "port", s->port);
+	k->ops->text(k, "state", bph_state_name(s->state));
+	if (s->seen && !seen_text(s->seen, seen))
+		k->err = k->err ? k->err : BPH_ERR_FORMAT;
+	else if (s->seen)
+		k->ops->text(k, "seen", seen);
+	if (s->proto && s->proto[0])
+		k->ops->text(k, "proto", s->proto);
+	if (s->tcp.present)
+		walk_simple(k, "tcp", tcp_fields, &s->tcp);
+	if (s->tls)
+		walk_tls(k, s->tls);
+	if (s->ssh)
+		walk_ssh(k, s->ssh);
+	if (s->http)
+		walk_http(k, s->http);
+	if (s->banner)
+		walk_simple(k, "banner", banner_fields, s->banner);
+	k->ops->close(k);
 }
+
+/* -- the tree -- */
+
+/* Adds v (stolen) to the open container; NULL v is ENOMEM. */
+static void tree_put(struct sink *k, const char *key, json_t *v)
+{
+	json_t *parent = k->depth ? k->open[k->depth - 1] : NULL;
+
+	if (!k->err && !v)
+		k->err = BPH_ERR_NOMEM;
+	if (k->err || !parent) {
+		json_decref(v);
+		return;
+	}
+	if (key ? json_object_set_new(parent, key, v)
+		: json_array_append_new(parent, v))
+		k->err = BPH_ERR_NOMEM;
+}
+
+static void tree_open(struct sink *k, const char *key, char bracket)
+{
+	json_t *v = k->err	     ? NULL
+		    : bracket == '{' ? json_object()
+				     : json_array();
+
+	if (k->depth == SINK_DEPTH) { /* deeper than walk_service goes */
+		json_decref(v);
+		k->err = BPH_ERR_NOMEM;
+		return;
+	}
+	if (k->depth)
+		tree_put(k, key, json_incref(v)); /* the stack keeps a ref */
+	else if (!v)
+		k->err = k->err ? k->err : BPH_ERR_NOMEM;
+	k->open[k->depth++] = v;
+}
+
+static void tree_close(struct sink *k)
+{
+	if (k->depth > 1) /* the root stays for the caller */
+		json_decref(k->open[--k->depth]);
+}
+
+/* A JSON string for untrusted text (see the header); NULL on ENOMEM. */
+static void tree_text(struct sink *k, const char *key, const char *s)
+{
+	char *clean = k->err ? NULL : bph_text_clean(s, BPH_TEXT_UTF8);
+
+	tree_put(k, key, clean ? json_string(clean) : NULL);
+	free(clean);
+}
+
+static void tree_num(struct sink *k, const char *key, json_int_t v)
+{
+	tree_put(k, key, k->err ? NULL : json_integer(v));
+}
+
+static void tree_flag(struct sink *k, const char *key, bool v)
+{
+	tree_put(k, key, k->err ? NULL : json_boolean(v));
+}
+
+static const struct sink_ops tree_ops = {
+    .open = tree_open,
+    .close = tree_close,
+    .text = tree_text,
+    .num = tree_num,
+    .flag = tree_flag,
+};
 
 json_t *bph_service_to_json(const struct bph_service *s)
 {
-	json_t *o = json_object();
-	int rc = o ? put_head(o, s) : -1;
+	struct sink k = {.ops = &tree_ops};
 
-	if (!rc && s->tcp.present)
-		rc = set_new(o, "tcp", simple_json(tcp_fields, &s->tcp));
-	if (!rc && s->tls)
-		rc = set_new(o, "tls", tls_json(s->tls));
-	if (!rc && s->ssh)
-		rc = set_new(o, "ssh", ssh_json(s->ssh));
-	if (!rc && s->http)
-		rc = set_new(o, "http", http_json(s->http));
-	if (!rc && s->banner)
-		rc =
-		    set_new(o, "banner", simple_json(banner_fields, s->banner));
-	if (rc) {
-		json_decref(o);
-		o = NULL;
+	walk_service(&k, s);
+	while (k.depth > 1) /* only after a failure */
+		tree_close(&k);
+	if (k.err) {
+		json_decref(k.open[0]);
+		return NULL;
 	}
-	return o;
+	return k.open[0];
+}
+
+/* -- the text -- */
+
+static void put(void *buf, const char *p, size_t n)
+{
+	bph_sbuf_put(buf, p, n);
+}
+
+/* The comma before all but the first member, then "key": (the names are
+ * the tables' identifiers, nothing to escape). */
+static void text_item(struct sink *k, const char *key)
+{
+	if (!k->first)
+		put(k->buf, ",", 1);
+	k->first = false;
+	if (key) {
+		put(k->buf, "\"", 1);
+		put(k->buf, key, strlen(key));
+		put(k->buf, "\":", 2);
+	}
+}
+
+static void text_open(struct sink *k, const char *key, char bracket)
+{
+	if (k->depth == SINK_DEPTH) {
+		k->err = BPH_ERR_NOMEM;
+		return;
+	}
+	text_item(k, key);
+	put(k->buf, &bracket, 1);
+	k->close[k->depth++] = bracket == '{' ? '}' : ']';
+	k->first = true;
+}
+
+static void text_close(struct sink *k)
+{
+	if (k->depth)
+		put(k->buf, &k->close[--k->depth], 1);
+	k->first = false;
+}
+
+static void text_text(struct sink *k, const char *key, const char *s)
+{
+	text_item(k, key);
+	bph_json_quote(s, put, k->buf);
+}
+
+static void text_num(struct sink *k, const char *key, json_int_t v)
+{
+	char buf[24];
+	size_t n = bph_json_int_str(v, buf);
+
+	text_item(k, key);
+	put(k->buf, buf, n);
+}
+
+static void text_flag(struct sink *k, const char *key, bool v)
+{
+	text_item(k, key);
+	put(k->buf, v ? "true" : "false", v ? 4 : 5);
+}
+
+static const struct sink_ops text_ops = {
+    .open = text_open,
+    .close = text_close,
+    .text = text_text,
+    .num = text_num,
+    .flag = text_flag,
+};
+
+int bph_service_json_text(struct bph_sbuf *b, const struct bph_service *s)
+{
+	struct sink k = {.ops = &text_ops, .buf = b, .first = true};
+
+	walk_service(&k, s);
+	return k.err ? k.err : b->err;
 }
 
 int bph_jsonl_write(FILE *f, const struct bph_service *s)
 {
-	json_t *j = bph_service_to_json(s);
-	char *line;
-	int rc = 0;
+	struct bph_sbuf b;
+	int rc;
 
-	if (!j)
-		return BPH_ERR_NOMEM;
-	line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (!line)
-		return BPH_ERR_NOMEM;
-	if (fputs(line, f) == EOF || fputc('\n', f) == EOF)
+	bph_sbuf_init(&b);
+	rc = bph_service_json_text(&b, s);
+	bph_sbuf_put(&b, "\n", 1);
+	if (!rc && b.err)
+		rc = b.err;
+	if (!rc && fwrite(b.p, 1, b.len, f) != b.len)
 		rc = BPH_ERR_IO;
-	free(line);
+	bph_sbuf_free(&b);
 	return rc;
 }
 
@@ -459,7 +567,7 @@ static int read_str(struct rctx *c, const char *name, const json_t *v,
 	return *dst ? 0 : BPH_ERR_NOMEM;
 }
 
-/* RFC 3339 UTC as written by seen_json; an integer (Unix time) is accepted
+/* RFC 3339 UTC as written by seen_text; an integer (Unix time) is accepted
  * too, for records from other tools. */
 static int read_seen(struct rctx *c, const json_t *v, time_t *out)
 {

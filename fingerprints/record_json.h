@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "fingerprints/buf.h"
 #include "fingerprints/record.h"
 
 /* Longest string accepted from JSON input; longer ones are cut to this. */
@@ -32,6 +33,17 @@
  * borrows; NULL on allocation failure.
  */
 json_t *bph_service_to_json(const struct bph_service *s);
+
+/*
+ * Appends to b the text json_dumps(bph_service_to_json(s), JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) gives, without building the tree: no NUL, no
+ * newline. Both come from one walk of the record (record_json.c), and
+ * tests/unit/test_fp_record_text.c compares them byte for byte. Returns
+ * 0, BPH_ERR_NOMEM (b->err), or BPH_ERR_FORMAT when seen has no RFC 3339
+ * form (where bph_service_to_json returns NULL); b then holds part of a
+ * text.
+ */
+int bph_service_json_text(struct bph_sbuf *b, const struct bph_service *s);
 
 /*
  * Fills *out (which must be zeroed or cleared; the caller frees it with
@@ -63,8 +75,9 @@ int bph_service_normalize(const struct bph_service *in,
 			  struct bph_service *out);
 
 /*
- * Writes s as one compact JSON line (terminated by '\n') to f.
- * Returns 0, BPH_ERR_NOMEM or BPH_ERR_IO.
+ * Writes s as one compact JSON line (bph_service_json_text, then '\n')
+ * to f. Returns 0, BPH_ERR_NOMEM, BPH_ERR_FORMAT (seen, as above) or
+ * BPH_ERR_IO.
  */
 int bph_jsonl_write(FILE *f, const struct bph_service *s);
 

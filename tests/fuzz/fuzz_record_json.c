@@ -1,7 +1,9 @@
 /*
  * fuzz_record_json.c - libFuzzer target for bph_service_from_json() and
  * the writer: any accepted input must write, re-read and re-write to the
- * same bytes (the writer's output is always valid JSON jansson accepts).
+ * same bytes (the writer's output is always valid JSON jansson accepts),
+ * and the text written without the tree (bph_service_json_text) must be
+ * those bytes too.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +26,18 @@ static char *write_once(const struct bph_service *s)
 	return out;
 }
 
+/* The direct text of s is byte for byte what the tree's dump wrote. */
+static void check_direct(const struct bph_service *s, const char *want)
+{
+	struct bph_sbuf b;
+
+	bph_sbuf_init(&b);
+	if (bph_service_json_text(&b, s) || b.len != strlen(want) ||
+	    memcmp(b.p, want, b.len))
+		abort();
+	bph_sbuf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bph_service a = {0}, b = {0};
@@ -35,6 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (bph_service_from_json(j, &a, err, sizeof(err)) == 0) {
 		first = write_once(&a);
+		if (first)
+			check_direct(&a, first);
 		json_t *again = first ? json_loads(first, 0, NULL) : NULL;
 		if (first && !again)
 			abort(); /* the writer produced invalid JSON */
