@@ -51,7 +51,8 @@ struct bph_wbatch {
 	struct wart *arts;
 	size_t n_arts, cap_arts;
 	struct arena_chunk *chunks;
-	int err; /* first error of an artifact callback */
+	struct bph_sbuf text; /* record_text()'s scratch */
+	int err;	      /* first error of an artifact callback */
 	/* bph_wbatch_prepare(): the observations to write in (ip, hash)
 	 * order, one artifact per distinct (kind, value) in byte order */
 	size_t *order, n_order, cap_order;
@@ -110,6 +111,7 @@ void bph_wbatch_free(struct bph_wbatch *b)
 		return;
 	bph_wbatch_clear(b);
 	free(b->chunks);
+	bph_sbuf_free(&b->text);
 	free(b->obs);
 	free(b->arts);
 	free(b->order);
@@ -194,17 +196,14 @@ static void add_art(void *ctx, const char *kind, const char *value,
 		b->n_arts++;
 }
 
-/* The record as the store keeps it: compact JSON in field order. */
+/* The record as the store keeps it: compact JSON in field order, written
+ * into the batch's scratch buffer and copied to its arena. */
 static char *record_text(struct bph_wbatch *b, const struct bph_service *s)
 {
-	json_t *j = bph_service_to_json(s);
-	char *text =
-	    j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	char *copy = text ? arena_dup(b, text, strlen(text)) : NULL;
-
-	json_decref(j);
-	free(text);
-	return copy;
+	b->text.len = 0;
+	if (bph_service_json_text(&b->text, s))
+		return NULL;
+	return arena_dup(b, (const char *)b->text.p, b->text.len);
 }
 
 int bph_wbatch_add(struct bph_wbatch *b, const struct bph_service *s)
