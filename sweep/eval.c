@@ -351,29 +351,27 @@ static int load_fed(struct bph_sweep_ctx *x, struct loaded *l, bool *done)
 	return 0;
 }
 
-/* Clusters l's graph. Unless the run's index holds the graph for the
- * commit, the clustering adopts it (bph_cluster_run_graph: its strings,
- * and its incidences in place, not copied; freed with the clustering). */
+/* Clusters l's graph, which the clustering adopts (bph_cluster_run_graph:
+ * its strings, and its incidences in place, not copied; freed with the
+ * clustering). The run's index, when one is kept for the commit, encodes
+ * the graph first. */
 static int cluster(struct bph_sweep_ctx *x, struct loaded *l)
 {
 	struct bph_graph *g = l->g;
+	int rc = l->ix ? bph_runidx_encode_graph(l->ix, g) : 0;
 
-	if (l->ix)
-		return bph_cluster_run(g, &x->copts, &l->c);
+	if (rc)
+		return rc;
 	l->g = NULL;
 	return bph_cluster_run_graph(g, &x->copts, &l->c);
 }
 
-/* Frees l's clustering once its members are taken, and its graph unless
- * its index (for the commit) holds it: the diff needs neither. */
+/* Frees l's clustering, with its graph, once its members are taken: the
+ * diff needs neither (the index encoded the graph before). */
 static void release_clustering(struct loaded *l)
 {
 	bph_clustering_free(l->c);
 	l->c = NULL;
-	if (!l->ix) {
-		bph_graph_free(l->g);
-		l->g = NULL;
-	}
 }
 
 /*
@@ -565,15 +563,11 @@ static int load_all(struct bph_sweep_ctx *x, int64_t from, int64_t to,
 	return rc;
 }
 
-/* Moves T's collected index, with its graph, into out. */
+/* Moves T's collected index, its graph encoded (cluster), into out. */
 static int keep_index(struct loaded *t, struct bph_eval *out)
 {
 	if (!t->ix)
 		return 0;
-	bph_clustering_free(t->c); /* it points into the graph */
-	t->c = NULL;
-	bph_runidx_set_graph(t->ix, t->g);
-	t->g = NULL;
 	out->index = t->ix;
 	t->ix = NULL;
 	return 0;

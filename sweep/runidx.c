@@ -109,6 +109,10 @@ struct bph_runidx {
 	uint32_t *th; /* one service's term hashes */
 	size_t n_th, cap_th;
 	bool oom; /* a term could not be kept */
+	/* the graph's chunks, encoded ahead (bph_runidx_encode_graph) */
+	struct wbuf *gc;
+	size_t n_gc;
+	bool encoded;
 	/* the commit's encoder */
 	const char *kinds[RIDX_MAX_KINDS];
 	size_t n_kinds;
@@ -131,6 +135,9 @@ void bph_runidx_free(struct bph_runidx *ix)
 	for (size_t i = 0; i < ix->n_tc; i++)
 		free(ix->tc[i].p);
 	free(ix->tc);
+	for (size_t i = 0; i < ix->n_gc; i++)
+		free(ix->gc[i].p);
+	free(ix->gc);
 	free(ix->th);
 	free(ix->out.p);
 	free(ix);
@@ -357,6 +364,15 @@ static void next_section(struct bph_runidx *ix)
 	ix->prev_first = 0;
 }
 
+/* Chunk i of an index encoded ahead: the graph's, then the terms'. */
+static const struct wbuf *encoded_chunk(const struct bph_runidx *ix, size_t i)
+{
+	if (i < ix->n_gc)
+		return &ix->gc[i];
+	i -= ix->n_gc;
+	return i < ix->n_tc ? &ix->tc[i] : NULL;
+}
+
 /* bph_sweep_snap_out's chunk: the sections in order, then len 0. */
 static int out_chunk(void *ctx, size_t i, const void **data, size_t *len,
 		     size_t *n)
@@ -365,6 +381,13 @@ static int out_chunk(void *ctx, size_t i, const void **data, size_t *len,
 	struct wbuf *b = &ix->out;
 	int rc = 0;
 
+	if (ix->encoded) {
+		const struct wbuf *c = encoded_chunk(ix, i);
+		*data = c ? c->p : NULL;
+		*len = c ? c->len : 0;
+		*n = c ? c->n : 0;
+		return 0;
+	}
 	if (i == 0) {
 		ix->section = S_HEAD;
 		ix->pos = 0;
@@ -396,6 +419,37 @@ static int out_chunk(void *ctx, size_t i, const void **data, size_t *len,
 	*data = b->p;
 	*len = b->len;
 	*n = b->n;
+	return rc;
+}
+
+int bph_runidx_encode_graph(struct bph_runidx *ix, const struct bph_graph *g)
+{
+	const void *data;
+	size_t len, n;
+	int rc = 0;
+
+	bph_runidx_set_graph(ix, NULL);
+	/* borrowed for the encoding only (out_chunk reads ix->g) */
+	ix->g = g && graph_storable(ix, g) ? (struct bph_graph *)g : NULL;
+	if (!ix->g)
+		ix->n_kinds = 0;
+	for (size_t i = 0; !rc; i++) {
+		rc = out_chunk(ix, i, &data, &len, &n);
+		if (rc || !len || ix->section == S_TERMS)
+			break;
+		struct wbuf *v = realloc(ix->gc, (ix->n_gc + 1) * sizeof(*v));
+		if (!v) {
+			rc = BPH_ERR_NOMEM;
+			break;
+		}
+		ix->gc = v;
+		unsigned char *p = realloc(ix->out.p, ix->out.len);
+		v[ix->n_gc++] = (struct wbuf){p ? p : ix->out.p, ix->out.len,
+					      ix->out.len, ix->out.n};
+		ix->out = (struct wbuf){0};
+	}
+	ix->g = NULL; /* borrowed: never freed here */
+	ix->encoded = !rc;
 	return rc;
 }
 

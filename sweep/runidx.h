@@ -38,6 +38,12 @@ int bph_runidx_service(struct bph_runidx *ix, const struct bph_service *s);
 /* Gives ix the run's graph (owned from now on; NULL: none). A graph
  * whose hosts are not addresses is dropped: the index goes without. */
 void bph_runidx_set_graph(struct bph_runidx *ix, struct bph_graph *g);
+/* Encodes now, instead of at the commit, the chunks of g (borrowed, not
+ * kept: the caller may free or hand it on after the call) as
+ * bph_runidx_set_graph(ix, g) would have them stored; bph_runidx_out then
+ * gives the same bytes. Call it after the last bph_runidx_service.
+ * Returns 0 or BPH_ERR_NOMEM (ix is then to be freed, not stored). */
+int bph_runidx_encode_graph(struct bph_runidx *ix, const struct bph_graph *g);
 /* The chunks to store (bph_sweep_commit's index), valid while ix is. */
 void bph_runidx_out(struct bph_runidx *ix, struct bph_sweep_snap_out *out);
 

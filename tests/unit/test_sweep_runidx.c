@@ -5,7 +5,9 @@
  * several chunks; the services whose terms a watch entry shares become
  * candidates (an address watch gives its hits at once); a graph is not
  * read when it is not wanted, and an index without one is "not found"
- * when it is; a section cut short is a format error.
+ * when it is; a section cut short is a format error. A graph encoded
+ * ahead (bph_runidx_encode_graph, then freed) gives the bytes
+ * bph_runidx_set_graph's index gives at the commit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,11 +180,83 @@ static void test_no_graph_and_cut(void **state)
 	bph_watch_clear(&w);
 }
 
+/* Every chunk of ix, as (entries, bytes) text. */
+static char *chunks_text(struct bph_runidx *ix)
+{
+	struct bph_sweep_snap_out out;
+	char *t = NULL;
+	size_t tl = 0;
+	FILE *f = open_memstream(&t, &tl);
+
+	bph_runidx_out(ix, &out);
+	for (size_t i = 0;; i++) {
+		const unsigned char *p;
+		size_t len, n;
+		assert_int_equal(
+		    out.chunk(out.ctx, i, (const void **)&p, &len, &n), 0);
+		if (!len)
+			break;
+		fprintf(f, "%zu:", n);
+		for (size_t k = 0; k < len; k++)
+			fprintf(f, "%02x", p[k]);
+		fputc('\n', f);
+	}
+	fclose(f);
+	return t;
+}
+
+static void test_encoded_ahead(void **state)
+{
+	struct bph_runidx *a = bph_runidx_new(), *b = bph_runidx_new();
+	struct bph_graph *ga = big_graph(), *gb = big_graph();
+	struct bph_service s;
+	(void)state;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	for (uint32_t h = 5; h < 9; h++) {
+		http(&s, 0xC6120000u + h, h == 6 ? "Panel" : "Welcome");
+		assert_int_equal(bph_runidx_service(a, &s), 0);
+		assert_int_equal(bph_runidx_service(b, &s), 0);
+		bph_service_clear(&s);
+	}
+	assert_int_equal(bph_runidx_encode_graph(b, gb), 0);
+	bph_graph_free(gb); /* not kept by b */
+	bph_runidx_set_graph(a, ga);
+	char *ta = chunks_text(a), *tb = chunks_text(b);
+	assert_true(strlen(ta) > 2 * 1024 * 1024); /* several chunks */
+	assert_string_equal(ta, tb);
+	free(tb);
+	tb = chunks_text(b); /* served again, the same */
+	assert_string_equal(ta, tb);
+	free(ta);
+	free(tb);
+	bph_runidx_free(a);
+	bph_runidx_free(b);
+
+	/* no graph: the head and terms alone, as before */
+	a = bph_runidx_new();
+	b = bph_runidx_new();
+	http(&s, 0xC6120006u, "Panel");
+	assert_int_equal(bph_runidx_service(a, &s), 0);
+	assert_int_equal(bph_runidx_service(b, &s), 0);
+	bph_service_clear(&s);
+	assert_int_equal(bph_runidx_encode_graph(b, NULL), 0);
+	ta = chunks_text(a);
+	tb = chunks_text(b);
+	assert_string_equal(ta, tb);
+	free(ta);
+	free(tb);
+	bph_runidx_free(a);
+	bph_runidx_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_no_graph_and_cut),
+	    cmocka_unit_test(test_encoded_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
