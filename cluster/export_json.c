@@ -1,7 +1,8 @@
 /*
  * export_json.c - the bphound cluster JSON (docs/output.md "Cluster
  * report") and Cytoscape.js JSON (elements with data; also readable by
- * networkx's cytoscape_graph), both through jansson.
+ * networkx's cytoscape_graph), written element by element (bph_json_out);
+ * jansson only for annotated objects and the few small values.
  */
 #include "cluster/export.h"
 
@@ -34,72 +35,6 @@ static void append(json_t *a, json_t *v, int *bad)
 {
 	if (!v || json_array_append_new(a, v))
 		(*bad)++;
-}
-
-static json_t *evidence_json(const struct bph_clustering *c,
-			     const struct bph_evidence *e, int *bad)
-{
-	const struct bph_art_stat *a = &c->arts[e->art];
-	json_t *o = json_object();
-
-	if (!o) {
-		(*bad)++;
-		return NULL;
-	}
-	set(o, "kind", json_string(a->kind), bad);
-	set(o, "value", text(a->value), bad);
-	set(o, "hosts_sharing", json_integer(a->df), bad);
-	set(o, "weight", json_real(a->weight), bad);
-	set(o, "rule", json_string(bph_rule_name(e->rule)), bad);
-	set(o, "port_a", json_integer(e->port_a), bad);
-	set(o, "port_b", json_integer(e->port_b), bad);
-	set(o, "first_seen", json_integer(e->first_seen), bad);
-	set(o, "last_seen", json_integer(e->last_seen), bad);
-	return o;
-}
-
-static json_t *link_json(const struct bph_clustering *c,
-			 const struct bph_link *l, int *bad)
-{
-	json_t *o = json_object(), *ev = json_array();
-	char label[BPH_LINK_LABEL_MAX];
-
-	for (size_t i = 0; ev && i < l->n_ev; i++)
-		append(ev, evidence_json(c, &l->ev[i], bad), bad);
-	if (!o) {
-		json_decref(ev);
-		(*bad)++;
-		return NULL;
-	}
-	set(o, "a", text(c->hosts[l->a]), bad);
-	set(o, "b", text(c->hosts[l->b]), bad);
-	set(o, "score", json_real(l->score), bad);
-	set(o, "rule", json_string(bph_link_label(c, l, label)), bad);
-	set(o, "bridge", json_boolean(l->bridge), bad);
-	set(o, "evidence", ev, bad);
-	return o;
-}
-
-static json_t *cluster_json(const struct bph_clustering *c,
-			    const struct bph_cluster *k, int *bad)
-{
-	json_t *o = json_object(), *hosts = json_array(), *links = json_array();
-
-	for (size_t i = 0; hosts && i < k->n_hosts; i++)
-		append(hosts, text(c->hosts[k->hosts[i]]), bad);
-	for (size_t i = 0; links && i < k->n_links; i++)
-		append(links, link_json(c, &c->links[k->links[i]], bad), bad);
-	if (!o) {
-		json_decref(hosts);
-		json_decref(links);
-		(*bad)++;
-		return NULL;
-	}
-	set(o, "id", json_integer(k->id), bad);
-	set(o, "hosts", hosts, bad);
-	set(o, "weak_bridge", json_boolean(k->weak_bridge), bad);
-	set(o, "links", links, bad);
-	return o;
 }
 
 /* The result of a streamed document: NOMEM when a value could not be
@@ -195,24 +130,6 @@ static void annot_members(json_t *o, const struct bph_annot *an, int *bad)
 		set(o, "remark", text(an->remark), bad);
 }
 
-/* Host h's object: ip, cluster id, community, labels, annotations. */
-static json_t *host_json(const struct bph_clustering *c,
-			 const struct bph_annotations *annot, size_t h,
-			 int *bad)
-{
-	json_t *o = json_object();
-
-	if (o) {
-		set(o, "ip", text(c->hosts[h]), bad);
-		set(o, "cluster",
-		    json_integer(c->clusters[c->cluster_of[h]].id), bad);
-		host_community(o, c, h, bad);
-		host_labels(o, c, NULL, h, bad);
-		annot_members(o, bph_annot_host(annot, h), bad);
-	}
-	return o;
-}
-
 /* Holders of every artifact, in host order: for artifact a,
  * host[off[a]..off[a+1]) (one pass over the incidences). */
 struct holders {
@@ -256,25 +173,33 @@ static void holders_free(struct holders *v)
 	free(v->host);
 }
 
-/* Artifact a's object with the hosts carrying it. */
-static json_t *art_json(const struct bph_clustering *c, const struct holders *v,
-			size_t a, int *bad)
+/* key: text (cleaned), for the writers below. */
+static void text_member(struct bph_json_out *j, const char *key, const char *s)
 {
-	json_t *o = json_object(), *hosts = json_array();
+	bph_json_key(j, key);
+	bph_json_text(j, s);
+}
 
-	for (size_t i = v->off[a]; hosts && i < v->off[a + 1]; i++)
-		append(hosts, text(c->hosts[v->host[i]]), bad);
-	if (!o) {
-		json_decref(hosts);
-		(*bad)++;
-		return NULL;
+/* Artifact a's object with the hosts carrying it. */
+static void art_write(struct bph_json_out *j, const struct bph_clustering *c,
+		      const struct holders *v, size_t a)
+{
+	bph_json_next(j);
+	bph_json_begin(j, '{');
+	text_member(j, "kind", c->arts[a].kind);
+	text_member(j, "value", c->arts[a].value);
+	bph_json_key(j, "hosts_sharing");
+	bph_json_int(j, c->arts[a].df);
+	bph_json_key(j, "weight");
+	bph_json_real(j, c->arts[a].weight);
+	bph_json_key(j, "hosts");
+	bph_json_begin(j, '[');
+	for (size_t i = v->off[a]; i < v->off[a + 1]; i++) {
+		bph_json_next(j);
+		bph_json_text(j, c->hosts[v->host[i]]);
 	}
-	set(o, "kind", json_string(c->arts[a].kind), bad);
-	set(o, "value", text(c->arts[a].value), bad);
-	set(o, "hosts_sharing", json_integer(c->arts[a].df), bad);
-	set(o, "weight", json_real(c->arts[a].weight), bad);
-	set(o, "hosts", hosts, bad);
-	return o;
+	bph_json_end(j, ']');
+	bph_json_end(j, '}');
 }
 
 /* --artifact-nodes: every node-worthy artifact with its hosts. */
@@ -288,7 +213,7 @@ static void arts_json(struct bph_json_out *j, const struct bph_clustering *c)
 	bph_json_begin(j, '[');
 	for (size_t a = 0; !j->bad && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
-			bph_json_item(j, art_json(c, &v, a, &j->bad));
+			art_write(j, c, &v, a);
 	bph_json_end(j, ']');
 	holders_free(&v);
 }
@@ -300,13 +225,61 @@ static bool annot_empty(const struct bph_annot *an)
 	return !an || (!an->json && !an->n_attrs && !an->remark);
 }
 
-/* Cluster k without annotations, as cluster_json() and a dump give it
- * (the links, with their evidence, still go through jansson). */
-static void cluster_write(struct bph_json_out *j,
-			  const struct bph_clustering *c,
-			  const struct bph_cluster *k)
+/* One piece of evidence: the artifact, its rule, ports and times. */
+static void evidence_write(struct bph_json_out *j,
+			   const struct bph_clustering *c,
+			   const struct bph_evidence *e)
 {
+	const struct bph_art_stat *a = &c->arts[e->art];
+
 	bph_json_next(j);
+	bph_json_begin(j, '{');
+	text_member(j, "kind", a->kind);
+	text_member(j, "value", a->value);
+	bph_json_key(j, "hosts_sharing");
+	bph_json_int(j, a->df);
+	bph_json_key(j, "weight");
+	bph_json_real(j, a->weight);
+	text_member(j, "rule", bph_rule_name(e->rule));
+	bph_json_key(j, "port_a");
+	bph_json_int(j, e->port_a);
+	bph_json_key(j, "port_b");
+	bph_json_int(j, e->port_b);
+	bph_json_key(j, "first_seen");
+	bph_json_int(j, e->first_seen);
+	bph_json_key(j, "last_seen");
+	bph_json_int(j, e->last_seen);
+	bph_json_end(j, '}');
+}
+
+/* Link l: its ends, score, rule, bridge flag and evidence. */
+static void link_write(struct bph_json_out *j, const struct bph_clustering *c,
+		       const struct bph_link *l)
+{
+	char label[BPH_LINK_LABEL_MAX];
+
+	bph_json_next(j);
+	bph_json_begin(j, '{');
+	text_member(j, "a", c->hosts[l->a]);
+	text_member(j, "b", c->hosts[l->b]);
+	bph_json_key(j, "score");
+	bph_json_real(j, l->score);
+	text_member(j, "rule", bph_link_label(c, l, label));
+	bph_json_key(j, "bridge");
+	bph_json_bool(j, l->bridge);
+	bph_json_key(j, "evidence");
+	bph_json_begin(j, '[');
+	for (size_t i = 0; i < l->n_ev; i++)
+		evidence_write(j, c, &l->ev[i]);
+	bph_json_end(j, ']');
+	bph_json_end(j, '}');
+}
+
+/* Cluster k's object without annotations: id, hosts, links. */
+static void cluster_object(struct bph_json_out *j,
+			   const struct bph_clustering *c,
+			   const struct bph_cluster *k)
+{
 	bph_json_begin(j, '{');
 	bph_json_key(j, "id");
 	bph_json_int(j, k->id);
@@ -321,8 +294,8 @@ static void cluster_write(struct bph_json_out *j,
 	bph_json_bool(j, k->weak_bridge);
 	bph_json_key(j, "links");
 	bph_json_begin(j, '[');
-	for (size_t i = 0; !j->bad && i < k->n_links; i++)
-		bph_json_item(j, link_json(c, &c->links[k->links[i]], &j->bad));
+	for (size_t i = 0; i < k->n_links; i++)
+		link_write(j, c, &c->links[k->links[i]]);
 	bph_json_end(j, ']');
 	bph_json_end(j, '}');
 }
@@ -377,13 +350,12 @@ static void host_labels_write(struct bph_json_out *j,
 	bph_json_int(j, (int64_t)l.n_arts);
 }
 
-/* Host h without annotations, as host_json() and a dump give it. */
-static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
-		       const uint8_t *codes, size_t h)
+/* Host h's object without annotations: ip, cluster id, community, labels. */
+static void host_object(struct bph_json_out *j, const struct bph_clustering *c,
+			const uint8_t *codes, size_t h)
 {
 	uint32_t id;
 
-	bph_json_next(j);
 	bph_json_begin(j, '{');
 	bph_json_key(j, "ip");
 	bph_json_text(j, c->hosts[h]);
@@ -397,8 +369,34 @@ static void host_write(struct bph_json_out *j, const struct bph_clustering *c,
 	bph_json_end(j, '}');
 }
 
-/* Written a cluster, then a host, at a time (bph_json_out); those
- * without annotations (most) directly, the others built with jansson. */
+/* Host h (host) or cluster i with its annotations an (a few objects): its
+ * object written as above into memory, read back with jansson, merged with
+ * an (annot_members) and dumped, so the fields have one definition. */
+static void annotated_item(struct bph_json_out *j,
+			   const struct bph_clustering *c, const uint8_t *codes,
+			   size_t i, bool host, const struct bph_annot *an)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct bph_json_out s = {.out = m, .depth = 0, .first = true, .bad = 0};
+	json_t *o = NULL;
+
+	if (m) {
+		if (host)
+			host_object(&s, c, codes, i);
+		else
+			cluster_object(&s, c, &c->clusters[i]);
+		if (!fclose(m) && !s.bad)
+			o = json_loadb(buf, len, 0, NULL);
+	}
+	free(buf);
+	annot_members(o, an, &j->bad);
+	bph_json_item(j, o);
+}
+
+/* Written a cluster, then a host, at a time (bph_json_out), directly;
+ * those with annotations through annotated_item(). */
 static int write_json(const struct bph_clustering *c,
 		      const struct bph_export_opts *opt, FILE *out, char *err,
 		      size_t errlen)
@@ -414,23 +412,25 @@ static int write_json(const struct bph_clustering *c,
 	bph_json_begin(&j, '[');
 	for (size_t i = 0; !j.bad && i < c->n_clusters; i++) {
 		const struct bph_annot *an = bph_annot_cluster(opt->annot, i);
-		json_t *k;
-		if (annot_empty(an)) {
-			cluster_write(&j, c, &c->clusters[i]);
+		if (!annot_empty(an)) {
+			annotated_item(&j, c, codes, i, false, an);
 			continue;
 		}
-		k = cluster_json(c, &c->clusters[i], &j.bad);
-		annot_members(k, an, &j.bad);
-		bph_json_item(&j, k);
+		bph_json_next(&j);
+		cluster_object(&j, c, &c->clusters[i]);
 	}
 	bph_json_end(&j, ']');
 	bph_json_key(&j, "hosts");
 	bph_json_begin(&j, '[');
-	for (size_t h = 0; !j.bad && h < c->n_hosts; h++)
-		if (annot_empty(bph_annot_host(opt->annot, h)))
-			host_write(&j, c, codes, h);
-		else
-			bph_json_item(&j, host_json(c, opt->annot, h, &j.bad));
+	for (size_t h = 0; !j.bad && h < c->n_hosts; h++) {
+		const struct bph_annot *an = bph_annot_host(opt->annot, h);
+		if (!annot_empty(an)) {
+			annotated_item(&j, c, codes, h, true, an);
+			continue;
+		}
+		bph_json_next(&j);
+		host_object(&j, c, codes, h);
+	}
 	bph_json_end(&j, ']');
 	free(codes);
 	if (opt->artifact_nodes)
@@ -552,13 +552,6 @@ static void cy_art_edges(struct bph_json_out *j, const struct bph_clustering *c)
 				bph_json_item(
 				    j, cy_art_edge(c, h, (size_t)a, &j->bad));
 	}
-}
-
-/* key: text (cleaned), for the writers below. */
-static void text_member(struct bph_json_out *j, const char *key, const char *s)
-{
-	bph_json_key(j, key);
-	bph_json_text(j, s);
 }
 
 /* Host node h without annotations, as cy_node() and a dump give it. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1312,30 +1313,196 @@ static void test_clean_fast_path(void **state)
 	assert_null(owned);
 }
 
-/* bph_json_real writes what jansson dumps with JSON_REAL_PRECISION(6),
- * integral values, exponents and negative zero included. */
+/* The flags cluster/export.c dumps with (JSON_FLAGS there). */
+#define EXPORT_JSON_FLAGS                                                      \
+	(JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6) |       \
+	 JSON_ENCODE_ANY)
+
+/* The json export of c (with and without artifact nodes) is, byte for
+ * byte, what jansson dumps of the document it reads back: the direct
+ * writer gives jansson's layout, escapes and numbers. */
+static void assert_json_as_redump(const struct bph_clustering *c)
+{
+	for (int art = 0; art <= 1; art++) {
+		struct bph_export_opts eo = {.seed = "192.0.2.10",
+					     .artifact_nodes = art};
+		char *buf = NULL, *want, err[128] = "";
+		size_t len;
+		FILE *f = open_memstream(&buf, &len); /* not BPH_EXPORT_DIR's */
+		assert_int_equal(
+		    bph_export_write_opts(c, "json", &eo, f, err, sizeof(err)),
+		    0);
+		fclose(f);
+		json_error_t je;
+		json_t *j = json_loadb(buf, len, 0, &je);
+		assert_non_null(j);
+		want = json_dumps(j, EXPORT_JSON_FLAGS);
+		assert_non_null(want);
+		assert_int_equal(len, strlen(want) + 1);
+		assert_memory_equal(buf, want, strlen(want));
+		assert_int_equal(buf[len - 1], '\n');
+		json_decref(j);
+		free(want);
+		free(buf);
+	}
+}
+
+/* A clustering of n hosts sharing artifacts drawn at random (generator
+ * seeded with x): keys, certificates, titles, servers, subjects and
+ * favicons, some hostile, on random ports and times. */
+static struct bph_clustering *random_clustering(uint32_t x, int n)
+{
+	static const char *const kinds[] = {"ssh_hostkey",  "cert_sha256",
+					    "title",	    "server",
+					    "cert_subject", "favicon"};
+	static const char *const odd[] = {evil,	       formula,	     evil_title,
+					  evil_server, evil_subject, "k\xff"};
+	struct bph_graph *g = bph_graph_new();
+	struct bph_clustering *c = NULL;
+	char ip[32], val[64];
+
+	for (int h = 0; h < n; h++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", h >> 16, (h >> 8) & 255,
+			 h & 255);
+		x = x * 1103515245u + 12345u;
+		int arts = (int)((x >> 16) % 6);
+		if (!arts)
+			bph_graph_add_host(g, ip);
+		for (int a = 0; a < arts; a++) {
+			x = x * 1103515245u + 12345u;
+			uint32_t r = x >> 8;
+			const char *v = val;
+			if (r % 13 == 0)
+				v = odd[(r >> 4) % 6];
+			else
+				snprintf(val, sizeof(val), "v%u",
+					 (r >> 4) % 23);
+			x = x * 1103515245u + 12345u;
+			bph_graph_add(g, ip, kinds[r % 6], v,
+				      (uint16_t)((x >> 16) % 4 ? 443 : x >> 8),
+				      (int64_t)1795000000 + (x >> 12));
+		}
+	}
+	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
+	bph_graph_free(g);
+	return c;
+}
+
+static void test_json_as_redump(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	size_t links = 0;
+
+	assert_json_as_redump(c);
+	bph_clustering_free(c);
+	c = long_strings();
+	assert_json_as_redump(c);
+	bph_clustering_free(c);
+	for (uint32_t r = 1; r <= 24; r++) {
+		c = random_clustering(r * 7919u, 20 + (int)r * 9);
+		links += c->n_links;
+		assert_json_as_redump(c);
+		bph_clustering_free(c);
+	}
+	assert_true(links > 100); /* the evidence path was exercised */
+}
+
+/* v as bph_json_real writes it equals jansson's dump of json_real(v) with
+ * the export's flags. */
+static void assert_real_as_jansson(double v)
+{
+	char *buf = NULL, *want;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	struct bph_json_out j = {.out = f};
+	json_t *r = json_real(v);
+
+	assert_non_null(r);
+	bph_json_real(&j, v);
+	fclose(f);
+	want = json_dumps(r, EXPORT_JSON_FLAGS);
+	assert_string_equal(buf, want);
+	assert_int_equal(j.bad, 0);
+	free(want);
+	json_decref(r);
+	free(buf);
+}
+
+/* bph_json_real writes what jansson dumps with JSON_REAL_PRECISION(6):
+ * integral values, exponents both ways, rounding edges, negative zero,
+ * the smallest and largest doubles, and thousands of random ones (random
+ * bit patterns, scores in [0, 100), integers as reals, powers of ten). */
 static void test_json_real_as_jansson(void **state)
 {
 	(void)state;
-	static const double v[] = {0.0,	  -0.0,	      1.0,	3.21,
-				   12.0,  -7.5,	      1e6,	1234567.0,
-				   1e-5,  0.000123,   1e21,	-2.5e-12,
-				   1e100, 3.14159265, 100000.0, 0.1};
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		char *buf = NULL, *want;
-		size_t len;
-		FILE *f = open_memstream(&buf, &len);
-		struct bph_json_out j = {.out = f};
-		json_t *r = json_real(v[i]);
-		bph_json_real(&j, v[i]);
-		fclose(f);
-		want = json_dumps(r, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
-		assert_string_equal(buf, want);
-		assert_int_equal(j.bad, 0);
-		free(want);
-		json_decref(r);
-		free(buf);
+	static const double v[] = {0.0,
+				   -0.0,
+				   1.0,
+				   3.21,
+				   12.0,
+				   -7.5,
+				   1e6,
+				   1234567.0,
+				   1e-5,
+				   0.000123,
+				   1e21,
+				   -2.5e-12,
+				   1e100,
+				   3.14159265,
+				   100000.0,
+				   0.1,
+				   999999.0,
+				   999999.5,
+				   9999995,
+				   0.0001,
+				   0.00001,
+				   1e-4,
+				   9.999995e-5,
+				   -1e-300,
+				   5e-324,
+				   2.2250738585072014e-308,
+				   1.7976931348623157e308,
+				   -1.7976931348623157e308,
+				   123456.5,
+				   -999999.9,
+				   1e15,
+				   1e16,
+				   4503599627370497.0,
+				   -1e5,
+				   0.5,
+				   2.0 / 3.0};
+	uint64_t x = 88172645463325252u;
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		assert_real_as_jansson(v[i]);
+	for (int i = 0; i < 20000; i++) {
+		double d;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		switch (i % 4) {
+		case 0: /* any finite double */
+			memcpy(&d, &x, sizeof(d));
+			break;
+		case 1: /* a score or weight */
+			d = (double)(x >> 11) / (double)(1ull << 53) * 100.0;
+			break;
+		case 2: /* an integer as a real, either sign */
+			d = (double)(int64_t)(x >> (x % 60));
+			break;
+		default: /* around a power of ten */
+			d = pow(10.0, (double)((int)(x % 600) - 300)) *
+			    (1.0 + ((double)(x >> 40) - 8388608.0) / 1e7);
+			break;
+		}
+		if (!isfinite(d))
+			continue;
+		assert_real_as_jansson(d);
+		n++;
 	}
+	assert_true(n > 19000);
 }
 
 /* An element with s (cleaned) as attribute and content, as libxml2's
@@ -1409,6 +1576,7 @@ int main(void)
 	    cmocka_unit_test(test_json_text_as_jansson),
 	    cmocka_unit_test(test_clean_fast_path),
 	    cmocka_unit_test(test_json_real_as_jansson),
+	    cmocka_unit_test(test_json_as_redump),
 	    cmocka_unit_test(test_xml_text_as_libxml2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
