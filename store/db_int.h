@@ -102,6 +102,9 @@ struct bph_store {
 	bool readonly;
 	struct bph_artdict *arts; /* a writer's artifact ids (artdict.c) */
 	bool bulk;		  /* batches go the bulk path (store_bulk.c) */
+	/* bph_store_host_each's query, prepared once: the Zeek export asks
+	 * it for every member of every cluster (store_sweep.c) */
+	struct bph_db_stmt *host_q;
 };
 
 /* Whether where names a PostgreSQL database (a postgres[ql]:// URI). */

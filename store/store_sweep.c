@@ -421,23 +421,25 @@ int bph_store_scan_port_each(struct bph_store *st, int64_t scan_id, uint32_t ip,
 int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
 			void *ctx)
 {
-	struct bph_db_stmt *q = NULL;
 	unsigned a, b, c, d;
 	int rc = sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &d) == 4 && a < 256 &&
 			 b < 256 && c < 256 && d < 256
-		     ? bph_db_prepare(st->db,
-				      "SELECT record, ip FROM services WHERE"
-				      " ip = ? AND state = 'open'"
-				      " ORDER BY scan_id, port",
-				      &q)
+		     ? 0
 		     : BPH_ERR_USAGE;
 
-	if (!rc)
-		bph_db_bind_int64(q, 1,
-				  (int64_t)(a << 24 | b << 16 | c << 8 | d));
+	if (!rc && !st->host_q)
+		rc = bph_db_prepare(st->db,
+				    "SELECT record, ip FROM services WHERE"
+				    " ip = ? AND state = 'open'"
+				    " ORDER BY scan_id, port",
+				    &st->host_q);
+	if (rc)
+		return rc;
+	struct bph_db_stmt *q = st->host_q;
+	bph_db_bind_int64(q, 1, (int64_t)(a << 24 | b << 16 | c << 8 | d));
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
 		rc = each_row(q, cb, ctx);
-	bph_db_finalize(q);
+	bph_db_reset(q); /* ends the read; the statement stays prepared */
 	return rc < 0 ? rc : 0;
 }
 

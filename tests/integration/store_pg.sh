@@ -107,6 +107,12 @@ cmp -s "$WORK/pg.json" "$WORK/sq.json" || fail "cluster --json differs between P
 "$BPH" show 10.1.0.7 --db "$U" | grep -v '^scan 1 (import' >"$WORK/pg.show"
 "$BPH" show 10.1.0.7 --db "$WORK/a.db" | grep -v '^scan 1 (import' >"$WORK/sq.show"
 cmp -s "$WORK/pg.show" "$WORK/sq.show" || fail "show differs"
+# every member's records read back one host after another (one prepared
+# query, reset between hosts)
+"$BPH" export --format zeek-intel --db "$U" -o "$WORK/pg.intel" -q
+"$BPH" export --format zeek-intel --db "$WORK/a.db" -o "$WORK/sq.intel" -q
+cmp -s "$WORK/pg.intel" "$WORK/sq.intel" || fail "zeek-intel differs"
+grep -q 'Intel::ADDR' "$WORK/pg.intel" || fail "zeek-intel without addresses"
 "$BPH" import "$WORK/a.jsonl" --db "$U" 2>"$WORK/again"
 grep -q "(0 new, $N already" "$WORK/again" || fail "again: $(cat "$WORK/again")"
 consistent || fail "inconsistent after imports"

@@ -284,8 +284,15 @@ static int on_service(void *ctx, const struct bph_service *s)
 	return 0;
 }
 
+static void on_host_service(void *ctx, const struct bph_service *s)
+{
+	on_service(ctx, s);
+}
+
 /* The sweep's reading interface: scans with kind and status, and a
- * scan's services in (ip, port) order (numeric, not text, order). */
+ * scan's services in (ip, port) order (numeric, not text, order); a
+ * host's open services, asked for one host after another through the
+ * one prepared query (bph_store_host_each). */
 static void test_read_back(void **state)
 {
 	struct bph_test_dir *fx = *state;
@@ -320,6 +327,20 @@ static void test_read_back(void **state)
 				   "198.18.0.10:22:SHA256:ten ");
 	assert_int_equal(bph_store_scan_services(st, 99, on_service, &w),
 			 BPH_ERR_USAGE);
+	const char *hosts[] = {"198.18.0.10",  "198.18.0.9",  "198.18.0.10",
+			       "198.18.0.300", "198.18.0.11", "198.18.0.9"};
+	w.n = 0;
+	w.buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++)
+		assert_int_equal(
+		    bph_store_host_each(st, hosts[i], on_host_service, &w),
+		    i == 3 ? BPH_ERR_USAGE : 0);
+	assert_string_equal(w.buf, "198.18.0.10:22:SHA256:ten "
+				   "198.18.0.9:2:SHA256:nine "
+				   "198.18.0.9:22:SHA256:nine "
+				   "198.18.0.10:22:SHA256:ten "
+				   "198.18.0.9:2:SHA256:nine "
+				   "198.18.0.9:22:SHA256:nine ");
 	bph_store_close(st);
 }
 
