@@ -384,6 +384,103 @@ static void test_explain_why_not(void **state)
 	bph_graph_free(g);
 }
 
+/* The old breadth-first search, as a reference: for every host reached,
+ * scan every link of the cluster in order. prev[h]: the link that reached
+ * h (UINT32_MAX: the root, UINT32_MAX - 1: not in the cluster). */
+static void naive_bfs(const struct bph_clustering *c, uint32_t s,
+		      uint32_t *prev)
+{
+	const struct bph_cluster *k = &c->clusters[c->cluster_of[s]];
+	uint32_t *queue = malloc((k->n_hosts + 1) * sizeof(*queue));
+	size_t head = 0, tail = 0;
+
+	for (size_t h = 0; h < c->n_hosts; h++)
+		prev[h] = UINT32_MAX - 1;
+	prev[s] = UINT32_MAX;
+	queue[tail++] = s;
+	while (head < tail) {
+		uint32_t u = queue[head++];
+		for (size_t i = 0; i < k->n_links; i++) {
+			const struct bph_link *l = &c->links[k->links[i]];
+			uint32_t w = l->a == u ? l->b : l->b == u ? l->a : u;
+			if (w == u || prev[w] != UINT32_MAX - 1)
+				continue;
+			prev[w] = k->links[i];
+			queue[tail++] = w;
+		}
+	}
+	free(queue);
+}
+
+/* Random providers (shared keys, certificates and panels over random
+ * hosts, so clusters have many links and cycles): the seed's text names,
+ * for every member, the link the reference search reached it by, and
+ * explain counts the same hops back to the seed. */
+static void test_explain_paths_as_reference(void **state)
+{
+	(void)state;
+	srand(7);
+	for (int round = 0; round < 20; round++) {
+		struct bph_graph *g = bph_graph_new();
+		char ip[32], v[32];
+		background(g);
+		for (int i = 0; i < 300; i++) {
+			snprintf(ip, sizeof(ip), "198.18.%d.%d", rand() % 4,
+				 rand() % 60 + 1);
+			snprintf(v, sizeof(v), "key-%d", rand() % 12);
+			assert_int_equal(
+			    bph_graph_add(g, ip, "ssh_hostkey", v, 22, 1), 0);
+			snprintf(v, sizeof(v), "cert-%d", rand() % 15);
+			assert_int_equal(
+			    bph_graph_add(g, ip, "cert_sha256", v, 443, 1), 0);
+		}
+		struct bph_clustering *c = run(g);
+		uint32_t *prev = malloc(c->n_hosts * sizeof(*prev));
+		for (size_t s = 0; s < c->n_hosts; s += 7) {
+			const struct bph_cluster *k =
+			    &c->clusters[c->cluster_of[s]];
+			char *buf = NULL, want[128];
+			size_t len = 0, hops = 0;
+			FILE *f = open_memstream(&buf, &len);
+			assert_int_equal(
+			    bph_clustering_print(c, c->hosts[s], f), 0);
+			fclose(f);
+			naive_bfs(c, (uint32_t)s, prev);
+			for (size_t i = 0; i < k->n_hosts; i++) {
+				uint32_t h = k->hosts[i];
+				if (h == s)
+					continue;
+				const struct bph_link *l = &c->links[prev[h]];
+				snprintf(want, sizeof(want),
+					 "\n  %s  linked to %s  score ",
+					 c->hosts[h],
+					 c->hosts[l->a == h ? l->b : l->a]);
+				assert_non_null(strstr(buf, want));
+			}
+			free(buf);
+			uint32_t h = k->hosts[k->n_hosts - 1];
+			if (h == s)
+				continue;
+			for (uint32_t u = h; prev[u] != UINT32_MAX; hops++) {
+				const struct bph_link *l = &c->links[prev[u]];
+				u = l->a == u ? l->b : l->a;
+			}
+			f = open_memstream(&buf, &len);
+			assert_int_equal(bph_clustering_explain(c, c->hosts[s],
+								c->hosts[h], f),
+					 0);
+			fclose(f);
+			snprintf(want, sizeof(want), "), %zu link%s away", hops,
+				 hops == 1 ? "" : "s");
+			assert_non_null(strstr(buf, want));
+			free(buf);
+		}
+		free(prev);
+		bph_clustering_free(c);
+		bph_graph_free(g);
+	}
+}
+
 static void test_kind_registry(void **state)
 {
 	(void)state;
@@ -412,6 +509,7 @@ int main(void)
 	    cmocka_unit_test(test_vendor_default_does_not_link),
 	    cmocka_unit_test(test_concentrated_panel),
 	    cmocka_unit_test(test_explain_why_not),
+	    cmocka_unit_test(test_explain_paths_as_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
