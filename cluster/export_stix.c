@@ -39,59 +39,70 @@ static const unsigned char bph_ns[16] = {
     0x8a, 0xf1, 0x7f, 0x73, 0xcd, 0x2b, 0x88, 0x73,
 };
 
-/* A uuid5 digest: SHA-1 over ns, then the name (uuid5_end), or NULL. */
-static EVP_MD_CTX *uuid5_begin(const unsigned char ns[16])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+/* The SHA-1 behind every uuid5, fetched once, and one context reused for
+ * the objects' ids (a new context and an EVP_sha1() per id were a visible
+ * part of the export). */
+struct uuid5 {
+	EVP_MD *sha1;
+	EVP_MD_CTX *ctx;
+};
 
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-	    EVP_DigestUpdate(ctx, ns, 16))
-		return ctx;
-	EVP_MD_CTX_free(ctx);
-	return NULL;
+static int uuid5_open(struct uuid5 *u)
+{
+	u->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	u->ctx = EVP_MD_CTX_new();
+	return u->sha1 && u->ctx ? 0 : BPH_ERR_CRYPTO;
 }
 
-/* out = "<type>--<uuid>" from ctx (freed); returns 0 or BPH_ERR_CRYPTO. */
+static void uuid5_close(struct uuid5 *u)
+{
+	EVP_MD_CTX_free(u->ctx);
+	EVP_MD_free(u->sha1);
+}
+
+/* Starts a uuid5 digest in ctx: SHA-1 over ns, then the name; 0 or -1. */
+static int uuid5_begin(EVP_MD_CTX *ctx, const EVP_MD *sha1,
+		       const unsigned char ns[16])
+{
+	return ctx && sha1 && EVP_DigestInit_ex2(ctx, sha1, NULL) &&
+		       EVP_DigestUpdate(ctx, ns, 16)
+		   ? 0
+		   : -1;
+}
+
+/* out = "<type>--<uuid>" from ctx; returns 0 or BPH_ERR_CRYPTO. */
 static int uuid5_end(EVP_MD_CTX *ctx, const char *type, char out[96])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	int ok = ctx && EVP_DigestFinal_ex(ctx, md, &mdlen);
+	size_t n = strlen(type);
 
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
+	if (!ctx || !EVP_DigestFinal_ex(ctx, md, &mdlen) || n > 96 - 39)
 		return BPH_ERR_CRYPTO;
 	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
 	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-	snprintf(out, 96,
-		 "%s--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 type, md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7],
-		 md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
+	memcpy(out, type, n);
+	out[n++] = '-';
+	out[n++] = '-';
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		out[n++] = hex[md[i] >> 4];
+		out[n++] = hex[md[i] & 15];
+	}
+	out[n] = '\0';
 	return 0;
 }
 
 /* out = "<type>--<uuid5(ns, name)>"; returns 0 or BPH_ERR_CRYPTO. */
-static int uuid5_id(const unsigned char ns[16], const char *type,
-		    const char *name, char out[96])
+static int uuid5_id(struct uuid5 *u, const unsigned char ns[16],
+		    const char *type, const char *name, char out[96])
 {
-	EVP_MD_CTX *ctx = uuid5_begin(ns);
-
-	if (ctx && !EVP_DigestUpdate(ctx, name, strlen(name))) {
-		EVP_MD_CTX_free(ctx);
-		ctx = NULL;
-	}
-	return uuid5_end(ctx, type, out);
-}
-
-/* SCO id over the JCS form of props (keys sorted, no spaces). */
-static int sco_id(const char *type, json_t *props, char out[96])
-{
-	char *jcs = json_dumps(props, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc = jcs ? uuid5_id(sco_ns, type, jcs, out) : BPH_ERR_NOMEM;
-
-	free(jcs);
-	return rc;
+	if (uuid5_begin(u->ctx, u->sha1, ns) ||
+	    !EVP_DigestUpdate(u->ctx, name, strlen(name)))
+		return BPH_ERR_CRYPTO;
+	return uuid5_end(u->ctx, type, out);
 }
 
 /*
@@ -108,6 +119,7 @@ static int sco_id(const char *type, json_t *props, char out[96])
 struct stix {
 	const struct bph_clustering *c;
 	EVP_MD_CTX *md;		/* the bundle id's digest, while it runs */
+	struct uuid5 u;		/* the objects' ids */
 	size_t n;		/* objects digested */
 	struct bph_json_out *j; /* the output, while it is written */
 	char stamp[40];
@@ -149,22 +161,55 @@ static json_t *text(const char *str)
 	return j;
 }
 
-static int ip_id(const char *ip, char out[96])
-{
-	json_t *p = json_pack("{s:o}", "value", text(ip));
-	int rc = p ? sco_id("ipv4-addr", p, out) : BPH_ERR_NOMEM;
+struct id_text {
+	EVP_MD_CTX *ctx;
+	int bad;
+};
 
-	json_decref(p);
-	return rc;
+static void id_put(void *v, const char *p, size_t n)
+{
+	struct id_text *t = v;
+
+	if (!EVP_DigestUpdate(t->ctx, p, n))
+		t->bad = 1;
 }
 
-static int cert_id(const char *sha256, char out[96])
+/* An SCO's id: uuid5 over the JCS form of its one id-contributing
+ * property, {"<key>":<str>} or {"<key>":{"<sub>":<str>}}, str cleaned and
+ * quoted as json_dumps(..., JSON_COMPACT | JSON_SORT_KEYS) writes it. */
+static int sco_id(struct stix *s, const char *type, const char *key,
+		  const char *sub, const char *str, char out[96])
 {
-	json_t *p = json_pack("{s:{s:s}}", "hashes", "SHA-256", sha256);
-	int rc = p ? sco_id("x509-certificate", p, out) : BPH_ERR_NOMEM;
+	struct id_text t = {.ctx = s->u.ctx};
 
-	json_decref(p);
-	return rc;
+	if (uuid5_begin(t.ctx, s->u.sha1, sco_ns))
+		return BPH_ERR_CRYPTO;
+	id_put(&t, "{", 1);
+	bph_json_quote(key, id_put, &t);
+	id_put(&t, ":", 1);
+	if (sub) {
+		id_put(&t, "{", 1);
+		bph_json_quote(sub, id_put, &t);
+		id_put(&t, ":", 1);
+	}
+	bph_json_quote(str, id_put, &t);
+	id_put(&t, "}}", sub ? 2 : 1);
+	return t.bad ? BPH_ERR_CRYPTO : uuid5_end(t.ctx, type, out);
+}
+
+/* ipv4-addr: the value, cleaned as text() cleans it. */
+static int ip_id(struct stix *s, const char *ip, char out[96])
+{
+	return sco_id(s, "ipv4-addr", "value", NULL, ip, out);
+}
+
+/* x509-certificate: the SHA-256, which must be valid UTF-8 as json_pack's
+ * "s" wants it (cert_object builds the object from it). */
+static int cert_id(struct stix *s, const char *sha256, char out[96])
+{
+	if (!bph_text_is_clean(sha256, BPH_TEXT_UTF8))
+		return BPH_ERR_NOMEM;
+	return sco_id(s, "x509-certificate", "hashes", "SHA-256", sha256, out);
 }
 
 static void relationship(struct stix *s, const char *type, const char *src,
@@ -174,7 +219,7 @@ static void relationship(struct stix *s, const char *type, const char *src,
 	json_t *o = NULL;
 
 	if (asprintf(&name, "%s|%s|%s", type, src, dst) >= 0 &&
-	    !uuid5_id(bph_ns, "relationship", name, id))
+	    !uuid5_id(&s->u, bph_ns, "relationship", name, id))
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 			      "type", "relationship", "spec_version", "2.1",
 			      "id", id, "created", s->stamp, "modified",
@@ -209,7 +254,7 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 	uint32_t community;
 	json_t *o;
 
-	if (ip_id(s->c->hosts[h], id)) {
+	if (ip_id(s, s->c->hosts[h], id)) {
 		s->bad = 1;
 		return;
 	}
@@ -271,7 +316,7 @@ static void cert_objects(struct stix *s, const struct bph_cluster *k,
 			if (s->cert_done[i] ||
 			    strcmp(c->arts[i].kind, "cert_sha256") ||
 			    strlen(c->arts[i].value) != 64 ||
-			    cert_id(c->arts[i].value, id))
+			    cert_id(s, c->arts[i].value, id))
 				continue;
 			s->cert_done[i] = true;
 			add(s, cert_object(c, l, &l->ev[e], id));
@@ -307,7 +352,7 @@ static void link_objects(struct stix *s, const struct bph_link *l)
 {
 	char a[96], b[96];
 
-	if (ip_id(s->c->hosts[l->a], a) || ip_id(s->c->hosts[l->b], b)) {
+	if (ip_id(s, s->c->hosts[l->a], a) || ip_id(s, s->c->hosts[l->b], b)) {
 		s->bad = 1;
 		return;
 	}
@@ -331,7 +376,7 @@ static void cluster_objects(struct stix *s, const struct bph_cluster *k,
 	fclose(m);
 	snprintf(name, sizeof(name), "bphound cluster %u (%zu hosts%s%s)",
 		 k->id, k->n_hosts, seed ? ", seed " : "", seed ? seed : "");
-	if (uuid5_id(bph_ns, "infrastructure", members, id))
+	if (uuid5_id(&s->u, bph_ns, "infrastructure", members, id))
 		s->bad = 1;
 	free(members);
 	json_t *infra = json_pack(
@@ -369,13 +414,17 @@ static void each_cluster(struct stix *s, long sh)
  * (and writes it too when s->j is set). */
 static int bundle_id(struct stix *s, long sh, char bid[96])
 {
-	s->md = uuid5_begin(bph_ns);
-	if (!s->md)
+	s->md = EVP_MD_CTX_new();
+	if (uuid5_begin(s->md, s->u.sha1, bph_ns)) {
+		EVP_MD_CTX_free(s->md);
+		s->md = NULL;
 		return BPH_ERR_CRYPTO;
+	}
 	each_cluster(s, sh);
 	if (!EVP_DigestUpdate(s->md, s->n ? "]" : "[]", s->n ? 1 : 2))
 		s->bad = 1;
 	int rc = uuid5_end(s->md, "bundle", bid);
+	EVP_MD_CTX_free(s->md);
 	s->md = NULL;
 	return s->bad ? BPH_ERR_NOMEM : rc;
 }
@@ -418,11 +467,12 @@ static int write_stix(const struct bph_clustering *c,
 	strftime(s.stamp, sizeof(s.stamp), "%Y-%m-%dT%H:%M:%S.000Z",
 		 gmtime_r(&t, &tm));
 	bool one_pass = can_seek_back(out);
-	int rc = s.cert_done ? 0 : BPH_ERR_NOMEM;
+	int rc = s.cert_done ? uuid5_open(&s.u) : BPH_ERR_NOMEM;
 	if (!rc && !one_pass)
 		rc = bundle_id(&s, sh, bid);
 	if (rc) {
 		free(s.cert_done);
+		uuid5_close(&s.u);
 		return bph_export_fail(err, errlen, rc,
 				       "cannot build the STIX bundle");
 	}
@@ -445,6 +495,7 @@ static int write_stix(const struct bph_clustering *c,
 	bph_json_end(&j, ']');
 	bph_json_close(&j);
 	free(s.cert_done);
+	uuid5_close(&s.u);
 	if (!rc && (s.bad || j.bad))
 		rc = BPH_ERR_NOMEM;
 	if (!rc && one_pass)

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xmlwriter.h>
@@ -1408,6 +1409,134 @@ static void test_json_as_redump(void **state)
 	assert_true(links > 100); /* the evidence path was exercised */
 }
 
+/* The old way to a uuid5: a new SHA-1 context, the name, snprintf. */
+static void ref_uuid5(const unsigned char ns[16], const char *type,
+		      const char *name, char out[96])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	assert_non_null(ctx);
+	assert_true(EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
+		    EVP_DigestUpdate(ctx, ns, 16) &&
+		    EVP_DigestUpdate(ctx, name, strlen(name)) &&
+		    EVP_DigestFinal_ex(ctx, md, &n));
+	EVP_MD_CTX_free(ctx);
+	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+	snprintf(out, 96,
+		 "%s--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 type, md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7],
+		 md[8], md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
+}
+
+/* Every SCO id in c's bundle is the uuid5 of json_dumps' JCS form of its
+ * id-contributing property, and every relationship's of its ends. */
+static size_t assert_stix_ids_as_jansson(const struct bph_clustering *c)
+{
+	static const unsigned char sco_ns[16] = {
+	    0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
+	    0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7,
+	};
+	static const unsigned char bph_ns[16] = {
+	    0x05, 0xa1, 0x33, 0x4e, 0xaf, 0xa6, 0x50, 0xe8,
+	    0x8a, 0xf1, 0x7f, 0x73, 0xcd, 0x2b, 0x88, 0x73,
+	};
+	struct bph_export_opts eo = {.seed = "192.0.2.10"};
+	size_t len, i, n = 0;
+	char *buf = NULL, want[96], *name, err[128] = "";
+	FILE *f = open_memstream(&buf, &len); /* not into BPH_EXPORT_DIR */
+
+	assert_non_null(f);
+	assert_int_equal(
+	    bph_export_write_opts(c, "stix", &eo, f, err, sizeof(err)), 0);
+	fclose(f);
+	json_t *j = json_loadb(buf, len, 0, NULL), *o;
+
+	assert_non_null(j);
+	json_array_foreach(json_object_get(j, "objects"), i, o)
+	{
+		const char *t = json_string_value(json_object_get(o, "type"));
+		const char *id = json_string_value(json_object_get(o, "id"));
+		const char *key = !strcmp(t, "ipv4-addr")	   ? "value"
+				  : !strcmp(t, "x509-certificate") ? "hashes"
+								   : NULL;
+		if (key) {
+			json_t *p =
+			    json_pack("{s:O}", key, json_object_get(o, key));
+			name = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+			assert_non_null(name);
+			ref_uuid5(sco_ns, t, name, want);
+			assert_string_equal(id, want);
+			free(name);
+			json_decref(p);
+			n++;
+		} else if (!strcmp(t, "relationship")) {
+			assert_true(asprintf(&name, "%s|%s|%s",
+					     json_string_value(json_object_get(
+						 o, "relationship_type")),
+					     json_string_value(json_object_get(
+						 o, "source_ref")),
+					     json_string_value(json_object_get(
+						 o, "target_ref"))) > 0);
+			ref_uuid5(bph_ns, "relationship", name, want);
+			assert_string_equal(id, want);
+			free(name);
+		}
+	}
+	json_decref(j);
+	free(buf);
+	return n;
+}
+
+/* SCO ids written without a jansson tree (bph_json_quote straight into
+ * the digest) are the ids of the JCS text jansson gives, on hostile
+ * strings (invalid UTF-8, quotes, controls) and random clusterings. */
+static void test_stix_ids_as_jansson(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = hostile();
+	size_t n = assert_stix_ids_as_jansson(c);
+
+	bph_clustering_free(c);
+	c = long_strings();
+	n += assert_stix_ids_as_jansson(c);
+	bph_clustering_free(c);
+	for (uint32_t r = 1; r <= 24; r++) {
+		c = random_clustering(r * 7919u, 20 + (int)r * 9);
+		n += assert_stix_ids_as_jansson(c);
+		bph_clustering_free(c);
+	}
+	assert_true(n > 100);
+
+	/* hosts and 64-byte certificate hashes that need quoting or
+	 * cleaning (the invalid one is no x509-certificate, as before) */
+	static const char *const host[] = {"10.0.0.1", "10.0.0.2\"\\",
+					   "10.0.0.3\xff\x01\n",
+					   "10.0.0.4\xe2\x80\xae/"};
+	char cert[3][65];
+	memset(cert, 'a', sizeof(cert));
+	memcpy(cert[0], "\"\\\x01\x7f", 4);
+	memcpy(cert[1], "\xff", 1);
+	memcpy(cert[2], "\xc3\xa9", 2);
+	struct bph_graph *g = bph_graph_new();
+	for (int h = 0; h < 4; h++) {
+		cert[0][64] = cert[1][64] = cert[2][64] = '\0';
+		assert_int_equal(bph_graph_add(g, host[h], "cert_sha256",
+					       cert[h / 2], 443, 1795000000),
+				 0);
+		assert_int_equal(bph_graph_add(g, host[h], "cert_sha256",
+					       cert[2], 8443, 1795000000),
+				 0);
+	}
+	assert_int_equal(bph_cluster_run(g, NULL, &c), 0);
+	bph_graph_free(g);
+	assert_int_equal(assert_stix_ids_as_jansson(c), 4 + 2);
+	bph_clustering_free(c);
+}
+
 /* v as bph_json_real writes it equals jansson's dump of json_real(v) with
  * the export's flags. */
 static void assert_real_as_jansson(double v)
@@ -1577,6 +1706,7 @@ int main(void)
 	    cmocka_unit_test(test_clean_fast_path),
 	    cmocka_unit_test(test_json_real_as_jansson),
 	    cmocka_unit_test(test_json_as_redump),
+	    cmocka_unit_test(test_stix_ids_as_jansson),
 	    cmocka_unit_test(test_xml_text_as_libxml2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
