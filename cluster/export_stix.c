@@ -124,6 +124,7 @@ struct stix {
 	struct bph_json_out *j; /* the output, while it is written */
 	char stamp[40];
 	int bad;
+	bool obj_first;	 /* obj_begin: no member yet */
 	bool *cert_done; /* per artifact: x509-certificate already written */
 	const struct bph_annotations *an; /* may be NULL */
 };
@@ -150,6 +151,78 @@ static void add(struct stix *s, json_t *o)
 		bph_json_item(s->j, o); /* takes o */
 	else
 		json_decref(o);
+}
+
+/*
+ * Objects written without a jansson tree, into both sinks as add() would
+ * write their tree: the compact JSON into the bundle digest and the
+ * indented JSON into the output. The members are strings and integers
+ * only; begin, then members, then end.
+ */
+static void obj_put(struct stix *s, const char *p, size_t n)
+{
+	if (!EVP_DigestUpdate(s->md, p, n))
+		s->bad = 1;
+}
+
+static void obj_quote_put(void *v, const char *p, size_t n)
+{
+	obj_put(v, p, n);
+}
+
+static void obj_begin(struct stix *s)
+{
+	if (s->md) {
+		obj_put(s, s->n ? ",{" : "[{", 2);
+		s->n++;
+	}
+	s->obj_first = true;
+	if (s->j) {
+		bph_json_next(s->j);
+		bph_json_begin(s->j, '{');
+	}
+}
+
+static void obj_key(struct stix *s, const char *key)
+{
+	if (s->md) {
+		if (!s->obj_first)
+			obj_put(s, ",", 1);
+		bph_json_quote(key, obj_quote_put, s);
+		obj_put(s, ":", 1);
+	}
+	s->obj_first = false;
+	if (s->j)
+		bph_json_key(s->j, key);
+}
+
+/* A text member, cleaned as text() cleans it. */
+static void obj_text(struct stix *s, const char *key, const char *v)
+{
+	obj_key(s, key);
+	if (s->md)
+		bph_json_quote(v, obj_quote_put, s);
+	if (s->j)
+		bph_json_text(s->j, v);
+}
+
+static void obj_int(struct stix *s, const char *key, int64_t v)
+{
+	char buf[24];
+
+	obj_key(s, key);
+	if (s->md)
+		obj_put(s, buf, bph_json_int_str(v, buf));
+	if (s->j)
+		bph_json_int(s->j, v);
+}
+
+static void obj_end(struct stix *s)
+{
+	if (s->md)
+		obj_put(s, "}", 1);
+	if (s->j)
+		bph_json_end(s->j, '}');
 }
 
 static json_t *text(const char *str)
@@ -218,14 +291,32 @@ static void relationship(struct stix *s, const char *type, const char *src,
 	char id[96], *name = NULL;
 	json_t *o = NULL;
 
-	if (asprintf(&name, "%s|%s|%s", type, src, dst) >= 0 &&
-	    !uuid5_id(&s->u, bph_ns, "relationship", name, id))
-		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-			      "type", "relationship", "spec_version", "2.1",
-			      "id", id, "created", s->stamp, "modified",
-			      s->stamp, "relationship_type", type, "source_ref",
-			      src, "target_ref", dst);
+	if (asprintf(&name, "%s|%s|%s", type, src, dst) < 0 ||
+	    uuid5_id(&s->u, bph_ns, "relationship", name, id)) {
+		free(name);
+		json_decref(extra);
+		add(s, NULL);
+		return;
+	}
 	free(name);
+	if (!extra) {
+		obj_begin(s);
+		obj_text(s, "type", "relationship");
+		obj_text(s, "spec_version", "2.1");
+		obj_text(s, "id", id);
+		obj_text(s, "created", s->stamp);
+		obj_text(s, "modified", s->stamp);
+		obj_text(s, "relationship_type", type);
+		obj_text(s, "source_ref", src);
+		obj_text(s, "target_ref", dst);
+		obj_end(s);
+		return;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
+		      "relationship", "spec_version", "2.1", "id", id,
+		      "created", s->stamp, "modified", s->stamp,
+		      "relationship_type", type, "source_ref", src,
+		      "target_ref", dst);
 	if (o && extra && json_object_update(o, extra))
 		s->bad = 1;
 	json_decref(extra);
@@ -258,6 +349,19 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 		s->bad = 1;
 		return;
 	}
+	const struct bph_annot *an = bph_annot_host(s->an, h);
+	if (!an) { /* most hosts: no tree */
+		obj_begin(s);
+		obj_text(s, "type", "ipv4-addr");
+		obj_text(s, "spec_version", "2.1");
+		obj_text(s, "id", id);
+		obj_text(s, "value", s->c->hosts[h]);
+		if (bph_export_host_community(s->c, h, &community))
+			obj_int(s, "x_bphound_community", community);
+		obj_end(s);
+		relationship(s, "consists-of", infra, id, NULL);
+		return;
+	}
 	o = json_pack("{s:s, s:s, s:s, s:o}", "type", "ipv4-addr",
 		      "spec_version", "2.1", "id", id, "value",
 		      text(s->c->hosts[h]));
@@ -266,7 +370,7 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 	    json_object_set_new(o, "x_bphound_community",
 				json_integer(community)))
 		s->bad = 1;
-	annot_props(s, o, bph_annot_host(s->an, h));
+	annot_props(s, o, an);
 	add(s, o);
 	relationship(s, "consists-of", infra, id, NULL);
 }

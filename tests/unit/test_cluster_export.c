@@ -1537,6 +1537,75 @@ static void test_stix_ids_as_jansson(void **state)
 	bph_clustering_free(c);
 }
 
+/* The bundle id of c's STIX export (a uuid5 over the compact JSON of
+ * every object, reals at full precision) and the output's length. */
+static void stix_bundle_id(const struct bph_clustering *c, char id[96],
+			   size_t *len)
+{
+	struct bph_export_opts eo = {.seed = "192.0.2.10"};
+	char *buf = NULL, err[128] = "";
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	assert_int_equal(
+	    bph_export_write_opts(c, "stix", &eo, f, err, sizeof(err)), 0);
+	fclose(f);
+	json_t *j = json_loadb(buf, *len, 0, NULL);
+	assert_non_null(j);
+	snprintf(id, 96, "%s", json_string_value(json_object_get(j, "id")));
+	char *want = json_dumps(j, EXPORT_JSON_FLAGS); /* as jansson writes */
+	assert_non_null(want);
+	assert_int_equal(*len, strlen(want) + 1);
+	assert_memory_equal(buf, want, strlen(want));
+	free(want);
+	json_decref(j);
+	free(buf);
+}
+
+/* The bundle ids the tree-building writer (before 2026-12-07 01:35 UTC)
+ * gave for hostile(), long_strings() and random clusterings, without and
+ * with communities: the digest covers every object's compact JSON with
+ * reals at full precision, which the written output cannot show. */
+static void test_stix_bundle_as_before(void **state)
+{
+	(void)state;
+	static const char *const want[] = {
+#include "stix_bundle_ids.inc"
+	};
+	size_t k = 0, len;
+	char id[96];
+
+	for (int r = -2; r <= 24; r++) {
+		struct bph_clustering *c =
+		    r == -2   ? hostile()
+		    : r == -1 ? long_strings()
+			      : random_clustering((uint32_t)r * 7919u + 3u,
+						  20 + r * 9);
+		for (int comm = 0; comm < 2; comm++) {
+			if (comm) {
+				c->community_of = calloc(
+				    c->n_hosts, sizeof(*c->community_of));
+				assert_non_null(c->community_of);
+				for (size_t h = 0; h < c->n_hosts; h++)
+					c->community_of[h] =
+					    (uint32_t)(h * 7 % 5);
+				c->n_communities = 5;
+			}
+			stix_bundle_id(c, id, &len);
+			if (getenv("BPH_PRINT_STIX_IDS"))
+				printf("\"%s\", \"%zu\",\n", id, len);
+			assert_true(k + 1 < sizeof(want) / sizeof(*want));
+			assert_string_equal(id, want[k]);
+			char n[24];
+			snprintf(n, sizeof(n), "%zu", len);
+			assert_string_equal(n, want[k + 1]);
+			k += 2;
+		}
+		bph_clustering_free(c);
+	}
+	assert_int_equal(k, sizeof(want) / sizeof(*want));
+}
+
 /* v as bph_json_real writes it equals jansson's dump of json_real(v) with
  * the export's flags. */
 static void assert_real_as_jansson(double v)
@@ -1707,6 +1776,7 @@ int main(void)
 	    cmocka_unit_test(test_json_real_as_jansson),
 	    cmocka_unit_test(test_json_as_redump),
 	    cmocka_unit_test(test_stix_ids_as_jansson),
+	    cmocka_unit_test(test_stix_bundle_as_before),
 	    cmocka_unit_test(test_xml_text_as_libxml2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
