@@ -19,6 +19,7 @@
 #include "cluster/export.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -217,6 +218,63 @@ static void obj_int(struct stix *s, const char *key, int64_t v)
 		bph_json_int(s->j, v);
 }
 
+/* A real: compact as jansson's default "%.17g" (".0" added to an
+ * integral value, the exponent trimmed), indented with the export's
+ * precision (bph_json_real). Callers check isfinite. */
+static void obj_real(struct stix *s, const char *key, double v)
+{
+	char buf[48], *e, *end;
+
+	obj_key(s, key);
+	if (s->md) {
+		snprintf(buf, sizeof(buf), "%.17g", v);
+		if (!strchr(buf, '.') && !strchr(buf, 'e'))
+			strcat(buf, ".0");
+		if ((e = strchr(buf, 'e'))) {
+			e++;
+			end = e + 1;
+			if (*e == '-')
+				e++;
+			while (*end == '0')
+				end++;
+			if (end != e)
+				memmove(e, end, strlen(end) + 1);
+		}
+		obj_put(s, buf, strlen(buf));
+	}
+	if (s->j)
+		bph_json_real(s->j, v);
+}
+
+static void obj_array(struct stix *s, const char *key)
+{
+	obj_key(s, key);
+	if (s->md)
+		obj_put(s, "[", 1);
+	if (s->j)
+		bph_json_begin(s->j, '[');
+}
+
+static void obj_array_end(struct stix *s)
+{
+	if (s->md)
+		obj_put(s, "]", 1);
+	if (s->j)
+		bph_json_end(s->j, ']');
+}
+
+/* An object as an array element (first: the array's first). */
+static void obj_elem_begin(struct stix *s, bool first)
+{
+	if (s->md)
+		obj_put(s, first ? "{" : ",{", first ? 1 : 2);
+	s->obj_first = true;
+	if (s->j) {
+		bph_json_next(s->j);
+		bph_json_begin(s->j, '{');
+	}
+}
+
 static void obj_end(struct stix *s)
 {
 	if (s->md)
@@ -285,42 +343,40 @@ static int cert_id(struct stix *s, const char *sha256, char out[96])
 	return sco_id(s, "x509-certificate", "hashes", "SHA-256", sha256, out);
 }
 
-static void relationship(struct stix *s, const char *type, const char *src,
-			 const char *dst, json_t *extra)
+/* A relationship's own members (the object left open), or false when
+ * its id cannot be made (counted in bad). */
+static bool relationship_begin(struct stix *s, const char *type,
+			       const char *src, const char *dst)
 {
 	char id[96], *name = NULL;
-	json_t *o = NULL;
 
-	if (asprintf(&name, "%s|%s|%s", type, src, dst) < 0 ||
-	    uuid5_id(&s->u, bph_ns, "relationship", name, id)) {
-		free(name);
-		json_decref(extra);
-		add(s, NULL);
-		return;
-	}
-	free(name);
-	if (!extra) {
-		obj_begin(s);
-		obj_text(s, "type", "relationship");
-		obj_text(s, "spec_version", "2.1");
-		obj_text(s, "id", id);
-		obj_text(s, "created", s->stamp);
-		obj_text(s, "modified", s->stamp);
-		obj_text(s, "relationship_type", type);
-		obj_text(s, "source_ref", src);
-		obj_text(s, "target_ref", dst);
-		obj_end(s);
-		return;
-	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-		      "relationship", "spec_version", "2.1", "id", id,
-		      "created", s->stamp, "modified", s->stamp,
-		      "relationship_type", type, "source_ref", src,
-		      "target_ref", dst);
-	if (o && extra && json_object_update(o, extra))
+	if (asprintf(&name, "%s|%s|%s", type, src, dst) < 0) {
 		s->bad = 1;
-	json_decref(extra);
-	add(s, o);
+		return false;
+	}
+	int rc = uuid5_id(&s->u, bph_ns, "relationship", name, id);
+	free(name);
+	if (rc) {
+		s->bad = 1;
+		return false;
+	}
+	obj_begin(s);
+	obj_text(s, "type", "relationship");
+	obj_text(s, "spec_version", "2.1");
+	obj_text(s, "id", id);
+	obj_text(s, "created", s->stamp);
+	obj_text(s, "modified", s->stamp);
+	obj_text(s, "relationship_type", type);
+	obj_text(s, "source_ref", src);
+	obj_text(s, "target_ref", dst);
+	return true;
+}
+
+static void relationship(struct stix *s, const char *type, const char *src,
+			 const char *dst)
+{
+	if (relationship_begin(s, type, src, dst))
+		obj_end(s);
 }
 
 /* Annotations (cluster/annot.h) as x_bphound_<key> custom properties:
@@ -359,7 +415,7 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 		if (bph_export_host_community(s->c, h, &community))
 			obj_int(s, "x_bphound_community", community);
 		obj_end(s);
-		relationship(s, "consists-of", infra, id, NULL);
+		relationship(s, "consists-of", infra, id);
 		return;
 	}
 	o = json_pack("{s:s, s:s, s:s, s:o}", "type", "ipv4-addr",
@@ -372,7 +428,7 @@ static void host_objects(struct stix *s, uint32_t h, const char *infra)
 		s->bad = 1;
 	annot_props(s, o, an);
 	add(s, o);
-	relationship(s, "consists-of", infra, id, NULL);
+	relationship(s, "consists-of", infra, id);
 }
 
 /* The cert_subject artifact host h showed on port, or -1: the subject of
@@ -424,43 +480,63 @@ static void cert_objects(struct stix *s, const struct bph_cluster *k,
 				continue;
 			s->cert_done[i] = true;
 			add(s, cert_object(c, l, &l->ev[e], id));
-			relationship(s, "consists-of", infra, id, NULL);
+			relationship(s, "consists-of", infra, id);
 		}
 	}
 }
 
-static json_t *evidence_props(const struct bph_clustering *c,
-			      const struct bph_link *l)
-{
-	json_t *ev = json_array();
-	char *desc = bph_export_evidence_text(c, l, BPH_TEXT_UTF8);
-
-	for (size_t i = 0; ev && i < l->n_ev; i++) {
-		const struct bph_art_stat *a = &c->arts[l->ev[i].art];
-		json_array_append_new(
-		    ev, json_pack("{s:s, s:o, s:i, s:f, s:s}", "kind", a->kind,
-				  "value", text(a->value), "hosts_sharing",
-				  (int)a->df, "weight", a->weight, "rule",
-				  bph_rule_name(l->ev[i].rule)));
-	}
-	char label[BPH_LINK_LABEL_MAX];
-	json_t *o =
-	    json_pack("{s:s?, s:f, s:s, s:o?}", "description", desc,
-		      "x_bphound_score", l->score, "x_bphound_rule",
-		      bph_link_label(c, l, label), "x_bphound_evidence", ev);
-	free(desc);
-	return o;
-}
-
+/* A link's related-to relationship with the evidence: description,
+ * x_bphound_score, x_bphound_rule and x_bphound_evidence (kind, value,
+ * hosts_sharing, weight, rule). As json_pack gave them: an evidence with a
+ * weight that is not finite, a kind that is not UTF-8 or no rule name is
+ * left out; a score that is not finite or a rule label that is not UTF-8
+ * leaves the relationship without evidence. */
 static void link_objects(struct stix *s, const struct bph_link *l)
 {
-	char a[96], b[96];
+	const struct bph_clustering *c = s->c;
+	char a[96], b[96], label[BPH_LINK_LABEL_MAX];
 
-	if (ip_id(s, s->c->hosts[l->a], a) || ip_id(s, s->c->hosts[l->b], b)) {
+	if (ip_id(s, c->hosts[l->a], a) || ip_id(s, c->hosts[l->b], b)) {
 		s->bad = 1;
 		return;
 	}
-	relationship(s, "related-to", a, b, evidence_props(s->c, l));
+	bph_link_label(c, l, label);
+	if (!relationship_begin(s, "related-to", a, b))
+		return;
+	if (!isfinite(l->score) || !bph_text_is_clean(label, BPH_TEXT_UTF8)) {
+		obj_end(s);
+		return;
+	}
+	char *desc = bph_export_evidence_text(c, l, BPH_TEXT_UTF8);
+	if (!desc) {
+		s->bad = 1;
+		obj_end(s);
+		return;
+	}
+	obj_text(s, "description", desc);
+	free(desc);
+	obj_real(s, "x_bphound_score", l->score);
+	obj_text(s, "x_bphound_rule", label);
+	obj_array(s, "x_bphound_evidence");
+	bool first = true;
+	for (size_t i = 0; i < l->n_ev; i++) {
+		const struct bph_art_stat *art = &c->arts[l->ev[i].art];
+		const char *rule = bph_rule_name(l->ev[i].rule);
+		if (!isfinite(art->weight) || !rule ||
+		    !bph_text_is_clean(art->kind, BPH_TEXT_UTF8) ||
+		    !bph_text_is_clean(rule, BPH_TEXT_UTF8))
+			continue;
+		obj_elem_begin(s, first);
+		first = false;
+		obj_text(s, "kind", art->kind);
+		obj_text(s, "value", art->value);
+		obj_int(s, "hosts_sharing", (int)art->df);
+		obj_real(s, "weight", art->weight);
+		obj_text(s, "rule", rule);
+		obj_end(s);
+	}
+	obj_array_end(s);
+	obj_end(s);
 }
 
 static void cluster_objects(struct stix *s, const struct bph_cluster *k,
