@@ -33,6 +33,7 @@
 #include "sweep/hits.h"
 #include "sweep/runidx.h"
 #include "sweep/sweep.h"
+#include "testlib/testlib.h"
 
 #define T0 1795000000
 
@@ -256,15 +257,21 @@ static void lab_close(struct lab *l)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The lab opened and swept twice; returns run 2. */
+static int64_t lab_two_runs(struct lab *l)
+{
+	lab_open(l);
+	one_run(l, 1);
+	return one_run(l, 2);
+}
+
 static void test_reuse_same_events(void **state)
 {
 	struct lab l = {0};
 	bool reused = false;
 	(void)state;
 
-	lab_open(&l);
-	one_run(&l, 1);
-	int64_t run2 = one_run(&l, 2);
+	int64_t run2 = lab_two_runs(&l);
 
 	char *stored = events_text(&l, run2, &reused);
 	assert_true(reused);
@@ -374,9 +381,7 @@ static void test_key_event_settings(void **state)
 	bool reused = false;
 	(void)state;
 
-	lab_open(&l);
-	one_run(&l, 1);
-	int64_t run2 = one_run(&l, 2);
+	int64_t run2 = lab_two_runs(&l);
 	char key[65];
 	memcpy(key, l.x.eval_key, sizeof(key));
 	char *base = events_text(&l, run2, &reused);
@@ -444,18 +449,7 @@ static void test_key_event_settings(void **state)
 static void dump_chunks(FILE *f, const struct bph_sweep_snap_out *o)
 {
 	fprintf(f, "format %d\n", o->format);
-	for (size_t i = 0; i < o->n_chunks; i++) {
-		const unsigned char *p;
-		size_t len, n;
-		assert_int_equal(
-		    o->chunk(o->ctx, i, (const void **)&p, &len, &n), 0);
-		if (!len)
-			break;
-		fprintf(f, "%zu:", n);
-		for (size_t k = 0; k < len; k++)
-			fprintf(f, "%02x", p[k]);
-		fputc('\n', f);
-	}
+	bph_test_dump_chunks(f, o);
 }
 
 /* Run `to` evaluated (running still, as sweep run evaluates it): its

@@ -189,18 +189,7 @@ static char *chunks_text(struct bph_runidx *ix)
 	FILE *f = open_memstream(&t, &tl);
 
 	bph_runidx_out(ix, &out);
-	for (size_t i = 0;; i++) {
-		const unsigned char *p;
-		size_t len, n;
-		assert_int_equal(
-		    out.chunk(out.ctx, i, (const void **)&p, &len, &n), 0);
-		if (!len)
-			break;
-		fprintf(f, "%zu:", n);
-		for (size_t k = 0; k < len; k++)
-			fprintf(f, "%02x", p[k]);
-		fputc('\n', f);
-	}
+	bph_test_dump_chunks(f, &out);
 	fclose(f);
 	return t;
 }

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "cluster/graph.h"
+#include "store/sweep_store.h"
 
 int bph_test_run(const char *cmd)
 {
@@ -307,4 +308,20 @@ void bph_test_sha256_hex(const uint8_t *p, size_t n, char out[65])
 	assert_int_equal(EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL), 1);
 	for (size_t i = 0; i < sizeof(md); i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+void bph_test_dump_chunks(FILE *f, const struct bph_sweep_snap_out *o)
+{
+	for (size_t i = 0; i < o->n_chunks; i++) {
+		const unsigned char *p;
+		size_t len, n;
+		assert_int_equal(
+		    o->chunk(o->ctx, i, (const void **)&p, &len, &n), 0);
+		if (!len)
+			break;
+		fprintf(f, "%zu:", n);
+		for (size_t k = 0; k < len; k++)
+			fprintf(f, "%02x", p[k]);
+		fputc('\n', f);
+	}
 }

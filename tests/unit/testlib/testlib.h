@@ -11,6 +11,7 @@
 #define BPH_TESTS_TESTLIB_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -145,5 +146,13 @@ size_t bph_test_unhex(const char *h, uint8_t *out, size_t cap);
  * (NUL-terminated). Asserts the digest succeeds. No I/O; owns nothing.
  */
 void bph_test_sha256_hex(const uint8_t *p, size_t n, char out[65]);
+
+/*
+ * Writes o's chunks to f, one line each: its number of entries, ':' and
+ * its bytes in hex, until n_chunks or an empty chunk (asserts that every
+ * chunk is given).
+ */
+struct bph_sweep_snap_out;
+void bph_test_dump_chunks(FILE *f, const struct bph_sweep_snap_out *o);
 
 #endif
