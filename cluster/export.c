@@ -246,6 +246,15 @@ static void trim_exponent(char *buf)
 	memmove(start, end, strlen(end) + 1);
 }
 
+size_t bph_json_real_str(double v, int precision, char buf[48])
+{
+	snprintf(buf, 48, "%.*g", precision, v);
+	if (!strchr(buf, '.') && !strchr(buf, 'e'))
+		strcat(buf, ".0");
+	trim_exponent(buf);
+	return strlen(buf);
+}
+
 void bph_json_real(struct bph_json_out *j, double v)
 {
 	char buf[48];
@@ -254,9 +263,6 @@ void bph_json_real(struct bph_json_out *j, double v)
 		j->bad++;
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%.6g", v);
-	if (!strchr(buf, '.') && !strchr(buf, 'e'))
-		strcat(buf, ".0");
-	trim_exponent(buf);
+	bph_json_real_str(v, 6, buf);
 	put_str(buf, j->out);
 }

@@ -275,6 +275,10 @@ void bph_json_next(struct bph_json_out *j);
 void bph_json_text(struct bph_json_out *j, const char *s);
 void bph_json_int(struct bph_json_out *j, int64_t v);
 void bph_json_bool(struct bph_json_out *j, bool v);
+/* A finite v as jansson writes a real with that precision ("%.*g", ".0"
+ * added to an integral value, the exponent's '+' and leading zeros
+ * removed; jansson's default is 17) into buf; returns its length. */
+size_t bph_json_real_str(double v, int precision, char buf[48]);
 /* v as json_real() with JSON_REAL_PRECISION(6) dumps it ("%.6g", ".0"
  * added to an integral value, the exponent without '+' or leading
  * zeros); not finite: counted in bad, as json_real() refuses it. */

@@ -223,25 +223,11 @@ static void obj_int(struct stix *s, const char *key, int64_t v)
  * precision (bph_json_real). Callers check isfinite. */
 static void obj_real(struct stix *s, const char *key, double v)
 {
-	char buf[48], *e, *end;
+	char buf[48];
 
 	obj_key(s, key);
-	if (s->md) {
-		snprintf(buf, sizeof(buf), "%.17g", v);
-		if (!strchr(buf, '.') && !strchr(buf, 'e'))
-			strcat(buf, ".0");
-		if ((e = strchr(buf, 'e'))) {
-			e++;
-			end = e + 1;
-			if (*e == '-')
-				e++;
-			while (*end == '0')
-				end++;
-			if (end != e)
-				memmove(e, end, strlen(end) + 1);
-		}
-		obj_put(s, buf, strlen(buf));
-	}
+	if (s->md)
+		obj_put(s, buf, bph_json_real_str(v, 17, buf));
 	if (s->j)
 		bph_json_real(s->j, v);
 }
