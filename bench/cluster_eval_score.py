@@ -9,6 +9,7 @@ the same figures as JSON.
 """
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 
@@ -72,17 +73,49 @@ def provider_recall(labels, pred):
     return out
 
 
-def links_by_rule(labels, doc):
+def links_by_rule(labels, cluster, out):
     """Per rule (strong:*, score>=*, concentrated, neighbour): links, and
-    links whose two hosts belong to different operators."""
-    out = {}
-    for k in doc["clusters"]:
-        for l in k.get("links", []):
-            rule = l["rule"].split(">=")[0]
-            st = out.setdefault(rule, {"links": 0, "wrong": 0})
-            st["links"] += 1
-            st["wrong"] += labels.get(l["a"]) != labels.get(l["b"])
-    return out
+    links whose two hosts belong to different operators; cluster's links
+    counted into out."""
+    for l in cluster.get("links", []):
+        rule = l["rule"].split(">=")[0]
+        st = out.setdefault(rule, {"links": 0, "wrong": 0})
+        st["links"] += 1
+        st["wrong"] += labels.get(l["a"]) != labels.get(l["b"])
+
+
+def iter_clusters(path, chunk=1 << 24):
+    """The items of the "clusters" array of `bphound cluster --json` output,
+    one at a time: at 10M hosts the file is several GB, which json.load
+    would hold as Python objects many times over."""
+    dec = json.JSONDecoder()
+    with open(path) as f:
+        buf = f.read(max(chunk, 1 << 16))  # "clusters" comes second
+        m = re.search(r'"clusters"\s*:\s*\[', buf)
+        if not m:
+            raise ValueError("%s: no clusters array" % path)
+        pos, eof = m.end(), False
+        while True:
+            while True:  # skip to the next item, or the array's end
+                while pos < len(buf) and buf[pos] in " \t\r\n,":
+                    pos += 1
+                if pos < len(buf) or eof:
+                    break
+                buf, pos = f.read(chunk), 0
+                eof = not buf
+            if pos >= len(buf) or buf[pos] == "]":
+                return
+            try:
+                item, end = dec.raw_decode(buf, pos)
+            except ValueError:
+                if eof:
+                    raise
+                more = f.read(chunk)  # the item runs past the buffer
+                eof = not more
+                buf, pos = buf[pos:] + more, 0
+                continue
+            yield item
+            pos = end
 
 
 def main():
@@ -94,11 +127,11 @@ def main():
     a = p.parse_args()
     truth = json.load(open(a.truth))
     labels = truth["labels"]
-    doc = json.load(open(a.clusters))
-    pred = {}
-    for k in doc["clusters"]:
+    pred, rules = {}, {}
+    for k in iter_clusters(a.clusters):
         for h in k["hosts"]:
             pred[h] = k["id"]
+        links_by_rule(labels, k, rules)
     missing = [h for h in labels if h not in pred]
     extra = [h for h in pred if h not in labels]
     for i, h in enumerate(missing):  # unseen hosts count as singletons
@@ -110,7 +143,7 @@ def main():
     for h in truth.get("unlinkable", []):
         ceil[h] = "unlinkable-" + h
     s["recall_ceiling"] = score(labels, ceil)["pairwise_recall"]
-    s["links_by_rule"] = links_by_rule(labels, doc)
+    s["links_by_rule"] = rules
     s["missing_hosts"] = len(missing)
     s["unknown_hosts"] = len(extra)
     s["false_pairs_by_kind"] = false_pairs(labels, pred)

@@ -50,6 +50,10 @@ gen=(--solos $((hosts * 9 / 10)) --providers $((k * 3 / 2))
 # took 2.5 GiB): the generator spills them into bucket files in $work
 spill=()
 ((hosts <= 2000000)) || spill=(--spill "$work")
+# and each export is removed once timed (ten of them at 10M are some
+# 25 GB); cluster --json's output stays, for the score and the seed
+drop=0
+((hosts <= 2000000)) || drop=1
 pop=$work/pop.jsonl truth=$work/truth.json db=$work/store.db
 runs=()
 
@@ -81,9 +85,11 @@ timed cluster_json sh -c '"$0" cluster --db "$1" --json >"$2"' \
 	"$bin" "$db" "$work/clusters.json"
 timed cluster_text sh -c '"$0" cluster --db "$1" >"$2"' \
 	"$bin" "$db" "$work/clusters.txt"
+[[ $drop == 0 ]] || rm -f "$work/clusters.txt"
 for f in json graphml gexf dot cytoscape stix csv html zeek-intel; do
 	timed "export_$f" "$bin" export --db "$db" --format "$f" \
 		-o "$work/export.$f" -q
+	[[ $drop == 0 ]] || rm -f "$work/export.$f"
 done
 # a seed in the largest provider, and its cluster in the --json output
 seed=$(/usr/bin/python3 - "$truth" <<'PY'
@@ -97,10 +103,12 @@ PY
 )
 timed cluster_seed sh -c '"$0" cluster "$1" --db "$2" >"$3"' \
 	"$bin" "$seed" "$db" "$work/seed.txt"
-same=$(/usr/bin/python3 - "$work/clusters.json" "$work/seed.txt" "$seed" <<'PY'
-import json, re, sys
-doc = json.load(open(sys.argv[1]))
-want = next(sorted(k["hosts"]) for k in doc["clusters"] if sys.argv[3] in k["hosts"])
+same=$(/usr/bin/python3 - "$work/clusters.json" "$work/seed.txt" "$seed" "$top/bench" <<'PY'
+import re, sys
+sys.path.insert(0, sys.argv[4])
+from cluster_eval_score import iter_clusters  # streamed: GBs at 10M
+want = next(sorted(k["hosts"]) for k in iter_clusters(sys.argv[1])
+            if sys.argv[3] in k["hosts"])
 text = open(sys.argv[2]).read()
 got = sorted({sys.argv[3]} | set(re.findall(r"^  (\S+)  linked to", text, re.M)))
 print("true" if got == want else "false", len(want))
