@@ -13,7 +13,10 @@
 #include "fingerprints/err.h"
 #include "sweep/sweep_int.h"
 
-/* path's name and bytes into the digest ("-" when it cannot be read). */
+/* path's name and bytes into the digest ("-" when it cannot be read).
+ * The name too, not only the bytes: a stored hit quotes its entry's
+ * file:line (hits.c), so the same list read under another path must not
+ * reuse hits that name the old one. */
 static int hash_file(EVP_MD_CTX *md, const char *path)
 {
 	unsigned char buf[65536];
