@@ -5,6 +5,7 @@
  */
 #include "fingerprints/text.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,24 @@ static size_t next_seq(const unsigned char *p, size_t n,
 	return len ? len : 1;
 }
 
+/* Bytes at the start of p (n in all) that are clean one by one for mode
+ * without decoding: ASCII, and in XML mode not a forbidden control. */
+static size_t plain_run(const unsigned char *p, size_t n,
+			enum bph_text_mode mode)
+{
+	size_t i = 0;
+
+	if (mode == BPH_TEXT_XML)
+		while (i < n && p[i] < 0x80 &&
+		       (p[i] >= 0x20 || p[i] == 0x09 || p[i] == 0x0a ||
+			p[i] == 0x0d))
+			i++;
+	else
+		while (i < n && p[i] < 0x80)
+			i++;
+	return i;
+}
+
 bool bph_text_is_clean(const char *s, enum bph_text_mode mode)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -99,7 +118,13 @@ bool bph_text_is_clean(const char *s, enum bph_text_mode mode)
 	bool ok = true;
 
 	while (n > 0 && ok) {
-		size_t len = next_seq(p, n, mode, &ok);
+		size_t len = plain_run(p, n, mode);
+		if (len) {
+			p += len;
+			n -= len;
+			continue;
+		}
+		len = next_seq(p, n, mode, &ok);
 		p += len;
 		n -= len;
 	}
@@ -117,7 +142,15 @@ char *bph_text_clean(const char *s, enum bph_text_mode mode)
 		return NULL;
 	while (n > 0) {
 		bool ok;
-		size_t len = next_seq(p, n, mode, &ok);
+		size_t len = plain_run(p, n, mode);
+		if (len) {
+			memcpy(out + o, p, len);
+			o += len;
+			p += len;
+			n -= len;
+			continue;
+		}
+		len = next_seq(p, n, mode, &ok);
 		memcpy(out + o, ok ? (const char *)p : replacement,
 		       ok ? len : 3);
 		o += ok ? len : 3;
@@ -163,6 +196,30 @@ static const char *json_escape(unsigned cp, char buf[8])
 	return buf;
 }
 
+/* Bytes at the start of p (n in all) that JSON writes as they are
+ * without decoding: printable ASCII but '"' and '\\'. Eight at a time
+ * while it can (no byte < 0x20, >= 0x80, '"' or '\\' in the word). */
+static size_t json_plain_run(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, q, b;
+		memcpy(&w, p + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if (((w - ones * 0x20) | w | ((q - ones) & ~q) |
+		     ((b - ones) & ~b)) &
+		    high)
+			break;
+	}
+	while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' &&
+	       p[i] != '\\')
+		i++;
+	return i;
+}
+
 void bph_json_quote(const char *s, bph_text_put put, void *ctx)
 {
 	const unsigned char *p = (const unsigned char *)s, *run = p;
@@ -171,10 +228,14 @@ void bph_json_quote(const char *s, bph_text_put put, void *ctx)
 
 	put(ctx, "\"", 1);
 	while (n > 0) {
+		size_t plain = json_plain_run(p, n);
+		if (plain) { /* part of the run */
+			p += plain;
+			n -= plain;
+			continue;
+		}
 		unsigned cp = *p;
-		size_t len = cp >= 0x20 && cp < 0x80 && cp != '"' && cp != '\\'
-				 ? 1
-				 : bph_utf8_decode(p, n, &cp);
+		size_t len = bph_utf8_decode(p, n, &cp);
 		const char *esc = !len	      ? replacement
 				  : cp < 0x80 ? json_escape(cp, buf)
 					      : NULL;

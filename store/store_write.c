@@ -175,20 +175,26 @@ static void add_art(void *ctx, const char *kind, const char *value,
 		    uint16_t port)
 {
 	struct bph_wbatch *b = ctx;
-	char *clean;
+	char *clean = NULL;
 
 	if (b->err)
 		return;
 	if ((b->err = grow((void **)&b->arts, &b->cap_arts, b->n_arts,
 			   sizeof(*b->arts))))
 		return;
-	clean = bph_text_clean(value, BPH_TEXT_UTF8);
+	/* nearly every value is clean already: copied without a heap copy */
+	if (!bph_text_is_clean(value, BPH_TEXT_UTF8) &&
+	    !(clean = bph_text_clean(value, BPH_TEXT_UTF8))) {
+		b->err = BPH_ERR_NOMEM;
+		return;
+	}
 	struct wart *a = &b->arts[b->n_arts];
 	a->obs = b->n_obs;
 	a->port = port;
 	a->art = 0;
 	a->kind = arena_dup(b, kind, strlen(kind));
-	a->value = clean ? arena_dup(b, clean, strlen(clean)) : NULL;
+	value = clean ? clean : value;
+	a->value = arena_dup(b, value, strlen(value));
 	free(clean);
 	if (!a->kind || !a->value)
 		b->err = BPH_ERR_NOMEM;
