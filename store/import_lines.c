@@ -26,6 +26,76 @@
 #define MAX_WORKERS 8
 #define CERT_SLOTS  4096 /* certificates a parser thread remembers */
 
+#define JARENA_SIZE (1u << 20) /* bytes of one line's tree kept per thread */
+
+/*
+ * jansson's allocations while a parser thread parses one line come from
+ * that thread's arena: a bump pointer into one block, emptied after the
+ * line's tree is freed, instead of malloc and free for every value, key
+ * and hash table (a tree is built and freed whole, line by line).
+ * jansson's allocator hooks are process-wide and take no context, hence
+ * the thread-local pointer: a thread without an arena (every thread but
+ * the parsers) or a parser outside json_loadb gets malloc, an allocation
+ * that does not fit the block gets malloc, and free() hands to free()
+ * every pointer that is not inside the calling thread's block.
+ */
+struct jarena {
+	char *block;
+	size_t used;
+	bool active; /* inside json_loadb */
+};
+
+static _Thread_local struct jarena *tl_jarena;
+static pthread_once_t jarena_once = PTHREAD_ONCE_INIT;
+
+static void *jarena_malloc(size_t n)
+{
+	struct jarena *a = tl_jarena;
+	size_t need = (n + 15) & ~(size_t)15; /* malloc's alignment */
+	void *p;
+
+	if (!a || !a->active || need < n || JARENA_SIZE - a->used < need)
+		return malloc(n);
+	p = a->block + a->used;
+	a->used += need;
+	return p;
+}
+
+static void jarena_free(void *p)
+{
+	struct jarena *a = tl_jarena;
+
+	if (a && (char *)p >= a->block && (char *)p < a->block + JARENA_SIZE)
+		return; /* the block is emptied after the line */
+	free(p);
+}
+
+static void jarena_install(void)
+{
+	json_set_alloc_funcs(jarena_malloc, jarena_free);
+}
+
+/* A tree of text like json_loadb's, allocated from a (may be NULL). */
+static json_t *jarena_load(struct jarena *a, const char *text, size_t len,
+			   json_error_t *jerr)
+{
+	json_t *js;
+
+	if (a)
+		a->active = true;
+	js = json_loadb(text, len, 0, jerr);
+	if (a)
+		a->active = false;
+	return js;
+}
+
+/* After the line's tree is freed: the whole block is free again. */
+static void jarena_reset(struct jarena *a)
+{
+	if (a)
+		a->used = 0;
+}
+
 struct line_msg {
 	size_t line; /* within the job, from 0 */
 	char *text;
@@ -103,17 +173,24 @@ static int zgrab_line(struct job *j, struct bph_certcache *cc, const json_t *js,
 	return rc;
 }
 
+/* What a parser thread keeps between lines. */
+struct worker_ctx {
+	struct bph_certcache *cc; /* NULL: every certificate is decoded */
+	struct jarena *arena;	  /* NULL: jansson uses malloc */
+};
+
 /* Parses one non-blank line into the batch, or records why it is bad. */
-static int parse_line(struct job *j, struct bph_certcache *cc, const char *text,
+static int parse_line(struct job *j, struct worker_ctx *w, const char *text,
 		      size_t len, size_t line)
 {
 	struct bph_service s = {0};
 	json_error_t jerr;
-	json_t *js = json_loadb(text, len, 0, &jerr);
+	json_t *js = jarena_load(w->arena, text, len, &jerr);
 	char msg[256] = "";
 	int rc;
 
 	if (!js) {
+		jarena_reset(w->arena);
 		snprintf(msg, sizeof(msg), "column %d: %s", jerr.column,
 			 jerr.text);
 		/* jansson reports its own allocation failures as errors too */
@@ -122,12 +199,14 @@ static int parse_line(struct job *j, struct bph_certcache *cc, const char *text,
 			   : add_msg(j, line, msg);
 	}
 	if (bph_import_is_zgrab(js)) {
-		rc = zgrab_line(j, cc, js, line);
+		rc = zgrab_line(j, w->cc, js, line);
 		json_decref(js);
+		jarena_reset(w->arena);
 		return rc;
 	}
 	rc = bph_service_from_json(js, &s, msg, sizeof(msg));
 	json_decref(js);
+	jarena_reset(w->arena);
 	if (rc == BPH_ERR_FORMAT)
 		rc = add_msg(j, line, msg);
 	else if (!rc && !(rc = bph_wbatch_add(j->batch, &s)))
@@ -145,7 +224,7 @@ static bool blank(const char *s, size_t n)
 }
 
 /* The worker's part: every line of the chunk. */
-static void parse_job(struct job *j, struct bph_certcache *cc)
+static void parse_job(struct job *j, struct worker_ctx *w)
 {
 	const char *p = j->buf, *end = j->buf + j->len;
 
@@ -153,7 +232,7 @@ static void parse_job(struct job *j, struct bph_certcache *cc)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);
 		if (!blank(p, n))
-			j->rc = parse_line(j, cc, p, n, j->n_lines);
+			j->rc = parse_line(j, w, p, n, j->n_lines);
 		j->n_lines++;
 		p += n + 1;
 	}
@@ -166,8 +245,16 @@ static void parse_job(struct job *j, struct bph_certcache *cc)
 static void *worker(void *arg)
 {
 	struct pipe *pp = arg;
-	/* without it (no memory) every certificate is decoded */
-	struct bph_certcache *cc = bph_certcache_new(CERT_SLOTS);
+	/* without them (no memory) every certificate is decoded and
+	 * jansson mallocs */
+	struct worker_ctx w = {.cc = bph_certcache_new(CERT_SLOTS),
+			       .arena = calloc(1, sizeof(struct jarena))};
+
+	if (w.arena && !(w.arena->block = malloc(JARENA_SIZE))) {
+		free(w.arena);
+		w.arena = NULL;
+	}
+	tl_jarena = w.arena;
 
 	pthread_mutex_lock(&pp->mu);
 	for (;;) {
@@ -177,13 +264,17 @@ static void *worker(void *arg)
 			break;
 		struct job *j = &pp->jobs[pp->next_parse++ % pp->n_jobs];
 		pthread_mutex_unlock(&pp->mu);
-		parse_job(j, cc);
+		parse_job(j, &w);
 		pthread_mutex_lock(&pp->mu);
 		j->state = JOB_DONE;
 		pthread_cond_broadcast(&pp->done);
 	}
 	pthread_mutex_unlock(&pp->mu);
-	bph_certcache_free(cc);
+	bph_certcache_free(w.cc);
+	tl_jarena = NULL;
+	if (w.arena)
+		free(w.arena->block);
+	free(w.arena);
 	return NULL;
 }
 
@@ -349,6 +440,7 @@ static int pipe_init(struct pipe *pp, int threads)
 	pthread_cond_init(&pp->queued, NULL);
 	pthread_cond_init(&pp->done, NULL);
 	json_object_seed(0); /* before any thread builds an object */
+	pthread_once(&jarena_once, jarena_install);
 	for (size_t i = 0; i < pp->n_workers; i++)
 		if (pthread_create(&pp->workers[i], NULL, worker, pp)) {
 			pp->n_workers = i;
