@@ -408,23 +408,44 @@ json_t *bph_service_to_json(const struct bph_service *s)
 
 /* -- the text -- */
 
+/* bph_sbuf_put, with the copy into room the buffer has inline (a
+ * record is some sixty small pieces). */
 static void put(void *buf, const char *p, size_t n)
 {
-	bph_sbuf_put(buf, p, n);
+	struct bph_sbuf *b = buf;
+
+	if (!n || b->cap - b->len < n || b->err) {
+		bph_sbuf_put(b, p, n);
+		return;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
 }
 
 /* The comma before all but the first member, then "key": (the names are
  * the tables' identifiers, nothing to escape). */
 static void text_item(struct sink *k, const char *key)
 {
+	char item[80];
+	size_t n = 0, len = key ? strlen(key) : 0;
+
 	if (!k->first)
-		put(k->buf, ",", 1);
+		item[n++] = ',';
 	k->first = false;
-	if (key) {
+	if (key && len + 4 <= sizeof(item)) {
+		item[n++] = '"';
+		memcpy(item + n, key, len);
+		n += len;
+		item[n++] = '"';
+		item[n++] = ':';
+	} else if (key) { /* no such key in the tables */
+		put(k->buf, item, n);
 		put(k->buf, "\"", 1);
-		put(k->buf, key, strlen(key));
+		put(k->buf, key, len);
 		put(k->buf, "\":", 2);
+		return;
 	}
+	put(k->buf, item, n);
 }
 
 static void text_open(struct sink *k, const char *key, char bracket)
@@ -545,12 +566,15 @@ static int read_fixed(struct rctx *c, const struct field *f, const json_t *v,
 	n = strlen(s);
 	if (n >= f->size)
 		return fail(c, f->name, "longer than %zu bytes", f->size - 1);
-	for (size_t i = 0; f->type == F_HEX && i < n; i++)
+	if (f->type == F_FIX) {
+		memcpy(dst, s, n + 1);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
 		if (!isxdigit((unsigned char)s[i]))
 			return fail(c, f->name, "not hexadecimal");
-	for (size_t i = 0; i < n; i++)
-		dst[i] = f->type == F_HEX ? (char)tolower((unsigned char)s[i])
-					  : s[i];
+	for (size_t i = 0; i < n; i++) /* tolower() of a hex digit */
+		dst[i] = s[i] >= 'A' && s[i] <= 'F' ? (char)(s[i] + 32) : s[i];
 	dst[n] = '\0';
 	return 0;
 }
@@ -644,11 +668,15 @@ static int read_field(struct rctx *c, const struct field *f, const json_t *v,
 static int get_fields(struct rctx *c, const json_t *obj,
 		      const struct field *tab, void *base)
 {
-	for (const struct field *f = tab; f->name; f++) {
+	/* once every member is found the rest of tab is absent */
+	size_t left = json_object_size(obj);
+
+	for (const struct field *f = tab; f->name && left; f++) {
 		const json_t *v = json_object_get(obj, f->name);
 		int rc = v && !json_is_null(v) ? read_field(c, f, v, base) : 0;
 		if (rc)
 			return rc;
+		left -= v != NULL;
 	}
 	return 0;
 }
