@@ -42,7 +42,8 @@
 struct jarena {
 	char *block;
 	size_t used;
-	bool active; /* inside json_loadb */
+	bool active;  /* inside json_loadb */
+	bool spilled; /* the line's tree holds memory from malloc */
 };
 
 static _Thread_local struct jarena *tl_jarena;
@@ -54,8 +55,12 @@ static void *jarena_malloc(size_t n)
 	size_t need = (n + 15) & ~(size_t)15; /* malloc's alignment */
 	void *p;
 
-	if (!a || !a->active || need < n || JARENA_SIZE - a->used < need)
+	if (!a || !a->active)
 		return malloc(n);
+	if (need < n || JARENA_SIZE - a->used < need) {
+		a->spilled = true;
+		return malloc(n);
+	}
 	p = a->block + a->used;
 	a->used += need;
 	return p;
@@ -89,11 +94,17 @@ static json_t *jarena_load(struct jarena *a, const char *text, size_t len,
 	return js;
 }
 
-/* After the line's tree is freed: the whole block is free again. */
-static void jarena_reset(struct jarena *a)
+/* Frees the line's tree js (may be NULL): a tree wholly inside the block
+ * goes with the block, without json_decref's walk (nothing keeps a
+ * reference past the line); then the whole block is free again. */
+static void jarena_drop(struct jarena *a, json_t *js)
 {
-	if (a)
+	if (!a || a->spilled)
+		json_decref(js);
+	if (a) {
 		a->used = 0;
+		a->spilled = false;
+	}
 }
 
 struct line_msg {
@@ -190,7 +201,7 @@ static int parse_line(struct job *j, struct worker_ctx *w, const char *text,
 	int rc;
 
 	if (!js) {
-		jarena_reset(w->arena);
+		jarena_drop(w->arena, NULL);
 		snprintf(msg, sizeof(msg), "column %d: %s", jerr.column,
 			 jerr.text);
 		/* jansson reports its own allocation failures as errors too */
@@ -200,13 +211,11 @@ static int parse_line(struct job *j, struct worker_ctx *w, const char *text,
 	}
 	if (bph_import_is_zgrab(js)) {
 		rc = zgrab_line(j, w->cc, js, line);
-		json_decref(js);
-		jarena_reset(w->arena);
+		jarena_drop(w->arena, js);
 		return rc;
 	}
 	rc = bph_service_from_json(js, &s, msg, sizeof(msg));
-	json_decref(js);
-	jarena_reset(w->arena);
+	jarena_drop(w->arena, js);
 	if (rc == BPH_ERR_FORMAT)
 		rc = add_msg(j, line, msg);
 	else if (!rc && !(rc = bph_wbatch_add(j->batch, &s)))

@@ -7,6 +7,7 @@
 
 #include <openssl/sha.h>
 
+#include "fingerprints/buf.h"
 #include "fingerprints/err.h"
 #include "fingerprints/http_parse.h"
 #include "fingerprints/ssh_wire.h"
@@ -143,12 +144,6 @@ static int mod_ssh(const json_t *res, struct bph_service *s,
 	return rc;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
 static int http_body(const char *body, size_t len, struct bph_http_info *h)
 {
 	uint8_t md[SHA256_DIGEST_LENGTH];
@@ -159,7 +154,7 @@ static int http_body(const char *body, size_t len, struct bph_http_info *h)
 	if (!len)
 		return 0;
 	SHA256((const uint8_t *)body, len, md);
-	hex(md, sizeof(md), h->body_sha256);
+	bph_hex(md, sizeof(md), h->body_sha256);
 	h->title = bph_html_title((const uint8_t *)body, len);
 	return 0;
 }
