@@ -665,18 +665,46 @@ static int read_field(struct rctx *c, const struct field *f, const json_t *v,
 	}
 }
 
+#define TAB_MAX 32 /* fields of the longest table, and more */
+#define TAB_FITS(t)                                                            \
+	_Static_assert(sizeof(t) / sizeof((t)[0]) <= TAB_MAX + 1, #t)
+TAB_FITS(tcp_fields);
+TAB_FITS(tls_fields);
+TAB_FITS(ssh_fields);
+TAB_FITS(hostkey_fields);
+TAB_FITS(http_fields);
+TAB_FITS(banner_fields);
+
+/* Every field of tab that obj holds, read in tab's order (so that the
+ * first bad field by that order is the one reported). The members are
+ * matched to tab in one pass over obj rather than by a lookup of every
+ * name in tab, most of which a record does not hold. */
 static int get_fields(struct rctx *c, const json_t *obj,
 		      const struct field *tab, void *base)
 {
-	/* once every member is found the rest of tab is absent */
-	size_t left = json_object_size(obj);
+	const json_t *val[TAB_MAX] = {0};
+	const char *key;
+	json_t *v;
+	size_t n = 0;
 
-	for (const struct field *f = tab; f->name && left; f++) {
-		const json_t *v = json_object_get(obj, f->name);
-		int rc = v && !json_is_null(v) ? read_field(c, f, v, base) : 0;
+	while (tab[n].name && n < TAB_MAX)
+		n++;
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		for (size_t i = 0; i < n; i++) {
+			if (tab[i].name[0] == key[0] &&
+			    !strcmp(tab[i].name, key)) {
+				val[i] = v;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = val[i] && !json_is_null(val[i])
+			     ? read_field(c, &tab[i], val[i], base)
+			     : 0;
 		if (rc)
 			return rc;
-		left -= v != NULL;
 	}
 	return 0;
 }
