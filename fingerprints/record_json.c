@@ -172,14 +172,52 @@ struct sink {
 	bool first;		  /* text: nothing yet in the open container */
 };
 
+/* n as two digits at p (n < 100). */
+static void two_digits(char *p, unsigned n)
+{
+	p[0] = (char)('0' + n / 10);
+	p[1] = (char)('0' + n % 10);
+}
+
 /* "seen" is RFC 3339 UTC ("2026-11-26T19:40:02Z"), as every other time;
- * false when t has no such form. */
+ * false when t has no such form. From 1970 to 9999 the date is computed
+ * here (the proleptic Gregorian calendar from a day count, as gmtime
+ * does; strftime was a tenth of writing the record), else by gmtime_r
+ * and strftime. */
 static bool seen_text(time_t t, char buf[32])
 {
 	struct tm tm;
 
-	return gmtime_r(&t, &tm) &&
-	       strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t < 0 || (long long)t > 253402300799LL)
+		return gmtime_r(&t, &tm) &&
+		       strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	unsigned long long secs = (unsigned long long)t;
+	unsigned day_secs = (unsigned)(secs % 86400);
+	/* days since 0000-03-01, in 400-year eras of 146,097 days */
+	unsigned long long z = secs / 86400 + 719468;
+	unsigned era = (unsigned)(z / 146097);
+	unsigned doe = (unsigned)(z - (unsigned long long)era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153; /* from March */
+	unsigned day = doy - (153 * mp + 2) / 5 + 1;
+	unsigned month = mp < 10 ? mp + 3 : mp - 9;
+	unsigned year = yoe + era * 400 + (month <= 2);
+
+	two_digits(buf, year / 100);
+	two_digits(buf + 2, year % 100);
+	buf[4] = '-';
+	two_digits(buf + 5, month);
+	buf[7] = '-';
+	two_digits(buf + 8, day);
+	buf[10] = 'T';
+	two_digits(buf + 11, day_secs / 3600);
+	buf[13] = ':';
+	two_digits(buf + 14, day_secs / 60 % 60);
+	buf[16] = ':';
+	two_digits(buf + 17, day_secs % 60);
+	memcpy(buf + 19, "Z", 2);
+	return true;
 }
 
 static void hex_low(const char *s, char low[256])

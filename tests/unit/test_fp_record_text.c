@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fingerprints/err.h"
 #include "fingerprints/record.h"
@@ -496,6 +497,57 @@ static void rand_record(struct bph_service *s)
 	}
 }
 
+/* The "seen" the text holds for t, against gmtime_r and strftime. */
+static void same_seen(struct bph_service *s, time_t t)
+{
+	char want[64], got[64];
+	struct tm tm;
+	struct bph_sbuf b;
+	const char *at;
+
+	s->seen = t;
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_true(strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm));
+	bph_sbuf_init(&b);
+	assert_int_equal(bph_service_json_text(&b, s), 0);
+	bph_sbuf_put(&b, "", 1);
+	at = strstr((const char *)b.p, "\"seen\":\"");
+	if (!at)
+		fail_msg("seen %lld: no seen in %s", (long long)t, b.p);
+	assert_int_equal(sscanf(at + 8, "%63[^\"]", got), 1);
+	if (strcmp(got, want))
+		fail_msg("seen %lld: %s, want %s", (long long)t, got, want);
+	bph_sbuf_free(&b);
+}
+
+/* Every time from 1970 to 9999 the text writes, as gmtime and strftime
+ * write it: the first and last second of every day around the ends of
+ * months, leap days and centuries, and random seconds. */
+static void test_seen_times(void **state)
+{
+	(void)state;
+	struct bph_service s;
+	static const long long days[] = {
+	    0,	   58,	  59,	 365,	789,   10956,	10957,	 11016,	 11017,
+	    47540, 47541, 47542, 51133, 51134, 2932894, 2932895, 2932896};
+	uint64_t x = 88172645463325252ULL;
+
+	skeleton(&s);
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+		same_seen(&s, (time_t)(days[i] * 86400 + (days[i] ? 0 : 1)));
+		same_seen(&s, (time_t)(days[i] * 86400 + 86399));
+	}
+	for (long long d = 1; d < 2932897; d += 97) /* every month, year */
+		same_seen(&s, (time_t)(d * 86400 + d % 86400));
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		same_seen(&s, (time_t)(1 + x % 253402300799ULL));
+	}
+	bph_service_clear(&s);
+}
+
 static void test_random_records(void **state)
 {
 	(void)state;
@@ -539,6 +591,7 @@ int main(void)
 	    cmocka_unit_test(test_long_sequences),
 	    cmocka_unit_test(test_escapes),
 	    cmocka_unit_test(test_numbers_and_head),
+	    cmocka_unit_test(test_seen_times),
 	    cmocka_unit_test(test_random_records),
 	    cmocka_unit_test(test_appends),
 	};
