@@ -343,6 +343,62 @@ static void test_known_artifact_first_stored(void **state)
 	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts"), 2);
 }
 
+/* New artifacts get their ids in byte order of (kind, value), the
+ * order the batch's sort gives them (store_write.c): values that share
+ * their first eight bytes or are prefixes of each other, bytes above
+ * 0x7f, in an order unlike the sorted one. */
+static void test_new_arts_in_byte_order(void **state)
+{
+	static const char *const base[] = {"abcdefgh",
+					   "abcdefg",
+					   "abcdefgh0",
+					   "abcdefgh\xc3\xa9",
+					   "abcdefgi",
+					   "abcdefg\xc3\xbf",
+					   "\xc3\xa9",
+					   "\xc3\xa9"
+					   "a",
+					   "A",
+					   "a",
+					   "ab",
+					   "~",
+					   "\x7f",
+					   " x",
+					   "abcdefghabcdefgh",
+					   "abcdefghabcdefg",
+					   "CN=www.",
+					   "CN=www.a"};
+	const size_t nb = sizeof(base) / sizeof(base[0]);
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	char *buf = NULL, *msgs = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	for (size_t i = 0; i < 40 * nb; i++) {
+		const char *t = base[(i * 7) % nb], *v = base[(i * 5 + 3) % nb];
+		size_t k = i / nb;
+		fprintf(out,
+			"{\"ip\":\"198.18.%zu.%zu\",\"port\":443,\"state\":"
+			"\"open\",\"seen\":5,\"http\":{\"title\":\"%s%.0zu\","
+			"\"server\":\"%s%.0zu\"},\"tls\":{\"subject\":"
+			"\"%s%zu\"}}\n",
+			i >> 8, i & 255, t, k % 3, v, k % 5, v, k);
+	}
+	fclose(out);
+	write_file(f->in, buf, len);
+	free(buf);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	assert_int_equal(s.records, 40 * nb);
+	assert_true(count(f->db, "SELECT count(*) FROM arts") > 300);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts a JOIN arts "
+				      "b ON a.id < b.id WHERE a.kind > b.kind "
+				      "OR (a.kind = b.kind AND a.value > "
+				      "b.value)"),
+			 0);
+}
+
 struct feeder {
 	const char *path, *data;
 	size_t len;
@@ -618,6 +674,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bulk_like_rows, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bulk_one_pair_at_a_time, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_new_arts_in_byte_order, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_known_artifact_first_stored,
 					    setup, teardown),
