@@ -171,6 +171,66 @@ int bph_db_bind_null(struct bph_db_stmt *st, int i)
 	return st->db->ops->bind(st, i, &x);
 }
 
+int bph_db_bind_rows(struct bph_db_stmt *st, int i, const struct bph_db_rows *r)
+{
+	if (!st->db->ops->bind_rows) {
+		bph_db_fail(st->db, BPH_DB_EOTHER, "bph_rows needs SQLite");
+		return BPH_ERR_USAGE;
+	}
+	return st->db->ops->bind_rows(st, i, r);
+}
+
+int bph_db_block_open(struct bph_db *db, struct bph_db_block *b,
+		      const char *sql, int ncols, size_t rows)
+{
+	b->cap = rows && rows < BPH_DB_BLOCK_ROWS ? rows : BPH_DB_BLOCK_ROWS;
+	b->r = (struct bph_db_rows){NULL, 0, ncols};
+	b->q = NULL;
+	b->v = malloc(b->cap * (size_t)ncols * sizeof(*b->v));
+	b->r.v = b->v;
+	if (!b->v)
+		return bph_db_fail(db, BPH_DB_ENOMEM, "out of memory");
+	return bph_db_prepare(db, sql, &b->q);
+}
+
+struct bph_db_value *bph_db_block_row(struct bph_db_block *b)
+{
+	return &b->v[b->r.n++ * (size_t)b->r.ncols];
+}
+
+/* The rows added since the last run, written by one run. */
+static int block_flush(struct bph_db_block *b)
+{
+	int rc = b->before && b->r.n ? b->before(b->ctx, b) : 0;
+
+	if (!rc && b->r.n && !(rc = bph_db_bind_rows(b->q, 1, &b->r)))
+		rc = bph_db_step(b->q);
+	if (rc == BPH_DB_ROW)
+		rc = bph_db_fail(b->q->db, BPH_DB_EOTHER,
+				 "a block's statement returned rows");
+	bph_db_reset(b->q);
+	if (!rc && b->after && b->r.n)
+		rc = b->after(b->ctx, b);
+	b->r.n = 0;
+	return rc;
+}
+
+int bph_db_block_next(struct bph_db_block *b)
+{
+	return b->r.n == b->cap ? block_flush(b) : 0;
+}
+
+int bph_db_block_close(struct bph_db_block *b, int rc)
+{
+	if (!rc)
+		rc = block_flush(b);
+	bph_db_finalize(b->q);
+	free(b->v);
+	b->q = NULL;
+	b->v = NULL;
+	return rc;
+}
+
 int bph_db_step(struct bph_db_stmt *st)
 {
 	return st->db->ops->step(st);

@@ -160,6 +160,58 @@ int bph_db_bind_blob(struct bph_db_stmt *st, int i, const void *v, size_t n);
 int bph_db_bind_null(struct bph_db_stmt *st, int i);
 
 /*
+ * ROWS FROM MEMORY (SQLite only): a statement reads an array of the
+ * caller's as the table bph_rows(?), columns c0 to c7 (NULL past the
+ * rows' ncols), for instance "INSERT INTO t(a, b) SELECT c0, c1 FROM
+ * bph_rows(?) WHERE true ON CONFLICT DO NOTHING": one statement writes a
+ * block of rows, in the array's order. bph_db_bind_rows() binds r to
+ * parameter i; r and everything it points to are borrowed until the
+ * statement is reset or finalized. Returns 0, BPH_ERR_USAGE on
+ * PostgreSQL, or another negative BPH_ERR_*.
+ */
+struct bph_db_value;
+struct bph_db_rows {
+	const struct bph_db_value *v; /* n rows of ncols values, row-major */
+	size_t n;
+	int ncols; /* 1 to 8 */
+};
+int bph_db_bind_rows(struct bph_db_stmt *st, int i,
+		     const struct bph_db_rows *r);
+/*
+ * A BLOCK OF ROWS for a statement whose first parameter is bph_rows(?):
+ * bph_db_block_open() prepares sql for rows of ncols values, at most
+ * BPH_DB_BLOCK_ROWS a run (fewer when rows, the rows to come if known,
+ * is lower: 0 for unknown);
+ * bph_db_block_row() gives the next row's ncols values to fill (types
+ * too), then bph_db_block_next() runs the statement once the block is
+ * full; bph_db_block_close() runs it on the rest (unless rc, an error of
+ * the caller's) and frees what it holds, and returns rc or the first
+ * error. Optional hooks: before(ctx, b) sees the rows of a run before
+ * it and may drop some (b->r.n lower, the rest moved up; none left: no
+ * run), after(ctx, b) sees them after it, when bph_db_changes(b->q) and
+ * bph_db_insert_id(b->q) tell what it did; either returns 0 or an error.
+ * The statement must not return rows (RETURNING gathers every row it
+ * returns in a temporary table first: more than the insertion cost). Each
+ * run is one statement: SQLite's cursor stays on the page it wrote, so
+ * rows in key order into a table that holds no later key are appended.
+ */
+#define BPH_DB_BLOCK_ROWS 4096
+struct bph_db_block {
+	struct bph_db_stmt *q;
+	struct bph_db_value *v;
+	struct bph_db_rows r;
+	size_t cap;					  /* rows a run */
+	int (*before)(void *ctx, struct bph_db_block *b); /* optional */
+	int (*after)(void *ctx, struct bph_db_block *b);  /* optional */
+	void *ctx;
+};
+int bph_db_block_open(struct bph_db *db, struct bph_db_block *b,
+		      const char *sql, int ncols, size_t rows);
+struct bph_db_value *bph_db_block_row(struct bph_db_block *b);
+int bph_db_block_next(struct bph_db_block *b);
+int bph_db_block_close(struct bph_db_block *b, int rc);
+
+/*
  * Runs st or moves to its next row: BPH_DB_ROW (a row is readable with the
  * column accessors until the next step, reset or finalize), BPH_DB_DONE, or
  * a negative BPH_ERR_*.
@@ -470,6 +522,9 @@ struct bph_db_ops {
 		       struct bph_db_stmt **out);
 	int (*bind)(struct bph_db_stmt *st, int i,
 		    const struct bph_db_value *v);
+	/* optional (NULL: no bph_rows) */
+	int (*bind_rows)(struct bph_db_stmt *st, int i,
+			 const struct bph_db_rows *r);
 	int (*step)(struct bph_db_stmt *st);
 	void (*column)(struct bph_db_stmt *st, int i, enum bph_db_type want,
 		       struct bph_db_value *v);

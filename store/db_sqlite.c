@@ -167,6 +167,163 @@ static int sq_bind(struct bph_db_stmt *bst, int i, const struct bph_db_value *v)
 	return rc == SQLITE_OK ? 0 : sq_fail(bst->db, rc);
 }
 
+/*
+ * bph_rows(?): the rows of a caller's array (bph_db_bind_rows) as a table,
+ * so that one statement writes a block of rows: a prepared statement run
+ * once per row spent more in starting and ending the statement (and
+ * descending the B-tree from its root each time) than in the insertion
+ * (docs/performance.md, "Store: import"). Columns c0..c7; the hidden
+ * column src takes the bound array and must be given.
+ */
+#define ROWS_COLS 8
+#define ROWS_PTR  "bph_rows"
+
+struct rows_cur {
+	sqlite3_vtab_cursor base;
+	const struct bph_db_rows *r;
+	size_t row;
+};
+
+static int rows_connect(sqlite3 *h, void *aux, int argc,
+			const char *const *argv, sqlite3_vtab **out, char **err)
+{
+	int rc = sqlite3_declare_vtab(
+	    h, "CREATE TABLE x(c0, c1, c2, c3, c4, c5, c6, c7, src HIDDEN)");
+
+	(void)aux, (void)argc, (void)argv, (void)err;
+	if (rc != SQLITE_OK)
+		return rc;
+	if (!(*out = sqlite3_malloc(sizeof(**out))))
+		return SQLITE_NOMEM;
+	memset(*out, 0, sizeof(**out));
+	return SQLITE_OK;
+}
+
+static int rows_disconnect(sqlite3_vtab *vt)
+{
+	sqlite3_free(vt);
+	return SQLITE_OK;
+}
+
+/* Only plans that give src are usable: it is the table's content. */
+static int rows_best_index(sqlite3_vtab *vt, sqlite3_index_info *ix)
+{
+	(void)vt;
+	for (int i = 0; i < ix->nConstraint; i++) {
+		const struct sqlite3_index_constraint *c = &ix->aConstraint[i];
+		if (c->iColumn != ROWS_COLS || !c->usable ||
+		    c->op != SQLITE_INDEX_CONSTRAINT_EQ)
+			continue;
+		ix->aConstraintUsage[i].argvIndex = 1;
+		ix->aConstraintUsage[i].omit = 1;
+		ix->estimatedCost = 1000.0;
+		ix->estimatedRows = 1000;
+		return SQLITE_OK;
+	}
+	return SQLITE_CONSTRAINT;
+}
+
+static int rows_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
+{
+	struct rows_cur *c = sqlite3_malloc(sizeof(*c));
+
+	(void)vt;
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int rows_close(sqlite3_vtab_cursor *cur)
+{
+	sqlite3_free(cur);
+	return SQLITE_OK;
+}
+
+static int rows_filter(sqlite3_vtab_cursor *cur, int idx, const char *idxs,
+		       int argc, sqlite3_value **argv)
+{
+	struct rows_cur *c = (struct rows_cur *)cur;
+
+	(void)idx, (void)idxs;
+	c->r = argc ? sqlite3_value_pointer(argv[0], ROWS_PTR) : NULL;
+	c->row = 0;
+	return SQLITE_OK;
+}
+
+static int rows_next(sqlite3_vtab_cursor *cur)
+{
+	((struct rows_cur *)cur)->row++;
+	return SQLITE_OK;
+}
+
+static int rows_eof(sqlite3_vtab_cursor *cur)
+{
+	const struct rows_cur *c = (const struct rows_cur *)cur;
+
+	return !c->r || c->row >= c->r->n;
+}
+
+static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i)
+{
+	const struct rows_cur *c = (const struct rows_cur *)cur;
+	const struct bph_db_value *v;
+
+	if (i >= c->r->ncols)	  /* src, or a column the rows do not have */
+		return SQLITE_OK; /* NULL */
+	v = &c->r->v[c->row * (size_t)c->r->ncols + (size_t)i];
+	switch (v->type) {
+	case BPH_DB_T_NULL:
+		break;
+	case BPH_DB_T_INT:
+		sqlite3_result_int64(ctx, v->i);
+		break;
+	case BPH_DB_T_DOUBLE:
+		sqlite3_result_double(ctx, v->d);
+		break;
+	case BPH_DB_T_TEXT:
+		sqlite3_result_text(ctx, v->p, -1, SQLITE_STATIC);
+		break;
+	case BPH_DB_T_BLOB:
+		sqlite3_result_blob64(ctx, v->p, v->n, SQLITE_STATIC);
+		break;
+	}
+	return SQLITE_OK;
+}
+
+static int rows_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *rowid)
+{
+	*rowid = (sqlite3_int64)((const struct rows_cur *)cur)->row;
+	return SQLITE_OK;
+}
+
+static const sqlite3_module rows_module = {
+    .xConnect = rows_connect,
+    .xBestIndex = rows_best_index,
+    .xDisconnect = rows_disconnect,
+    .xOpen = rows_open,
+    .xClose = rows_close,
+    .xFilter = rows_filter,
+    .xNext = rows_next,
+    .xEof = rows_eof,
+    .xColumn = rows_column,
+    .xRowid = rows_rowid,
+};
+
+static int sq_bind_rows(struct bph_db_stmt *bst, int i,
+			const struct bph_db_rows *r)
+{
+	sqlite3_stmt *q = ((struct sq_stmt *)bst)->q;
+	int rc;
+
+	if (r->ncols < 1 || r->ncols > ROWS_COLS)
+		return bph_db_fail(bst->db, BPH_DB_EOTHER,
+				   "bph_rows: %d columns", r->ncols);
+	rc = sqlite3_bind_pointer(q, i, (void *)r, ROWS_PTR, NULL);
+	return rc == SQLITE_OK ? 0 : sq_fail(bst->db, rc);
+}
+
 static int sq_step(struct bph_db_stmt *bst)
 {
 	struct sq_stmt *st = (struct sq_stmt *)bst;
@@ -368,6 +525,7 @@ static const struct bph_db_ops sq_ops = {
     .exec = sq_exec,
     .prepare = sq_prepare,
     .bind = sq_bind,
+    .bind_rows = sq_bind_rows,
     .step = sq_step,
     .column = sq_column,
     .column_int64 = sq_column_int64,
@@ -389,6 +547,10 @@ static int sq_configure(struct sq_db *d)
 {
 	sqlite3_extended_result_codes(d->h, 1);
 	sqlite3_busy_timeout(d->h, BUSY_TIMEOUT_MS);
+	/* eponymous: bph_rows needs no CREATE VIRTUAL TABLE */
+	if (sqlite3_create_module_v2(d->h, "bph_rows", &rows_module, NULL,
+				     NULL) != SQLITE_OK)
+		return sq_fail(&d->base, SQLITE_ERROR);
 	return sq_exec(&d->base,
 		       "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
 		       " PRAGMA temp_store=MEMORY");

@@ -9,6 +9,7 @@
  */
 #include "store/db_int.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,65 +206,218 @@ static int step_once(struct bph_db_stmt *q, int64_t *changed)
 	return rc == BPH_DB_DONE ? 0 : rc < 0 ? rc : BPH_ERR_DB;
 }
 
+static void int_val(struct bph_db_value *v, int64_t i)
+{
+	v->type = BPH_DB_T_INT;
+	v->i = i;
+}
+
+/* Rows go to SQLite a block at a time through bph_rows(?) (db_int.h): in
+ * key order into a table that holds no later key, they are appended. */
+
 int bph_merge_hosts(struct bph_db *db, uint32_t *ips, size_t n)
 {
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(
-	    db, "INSERT INTO hosts(ip) VALUES (?) ON CONFLICT DO NOTHING", &q);
+	struct bph_db_block b = {0};
+	int rc =
+	    bph_db_block_open(db, &b,
+			      "INSERT INTO hosts(ip) SELECT c0 FROM bph_rows(?)"
+			      " WHERE true ON CONFLICT DO NOTHING",
+			      1, n);
 
 	qsort(ips, n, sizeof(*ips), ip_cmp);
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (i && ips[i] == ips[i - 1])
 			continue;
-		rc = bph_db_bind_int64(q, 1, ips[i]);
-		if (!rc)
-			rc = step_once(q, NULL);
+		int_val(bph_db_block_row(&b), ips[i]);
+		rc = bph_db_block_next(&b);
+	}
+	return bph_db_block_close(&b, rc);
+}
+
+/* Artifact ids with their count of new holders, in id order. */
+struct holder_runs {
+	int64_t *v; /* art, n, art, n, ... */
+	size_t n, cap;
+};
+
+/* One more holder of art, which is at or after the last one counted
+ * (the pairs are in art order). */
+static int holder_count(struct holder_runs *h, int64_t art)
+{
+	if (h->n && h->v[2 * (h->n - 1)] == art) {
+		h->v[2 * (h->n - 1) + 1]++;
+		return 0;
+	}
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 4096;
+		int64_t *nv = realloc(h->v, cap * 2 * sizeof(*nv));
+		if (!nv)
+			return BPH_ERR_NOMEM;
+		h->v = nv;
+		h->cap = cap;
+	}
+	h->v[2 * h->n] = art;
+	h->v[2 * h->n++ + 1] = 1;
+	return 0;
+}
+
+/* arts.holders += n for each counted artifact, in id order (the table's:
+ * half the time of a hash table's order at the end of an import). */
+static int holders_update(struct bph_db *db, const struct holder_runs *h)
+{
+	struct bph_db_block b = {0};
+	int rc = bph_db_block_open(db, &b,
+				   "UPDATE arts SET holders = holders + r.c1"
+				   " FROM bph_rows(?) r WHERE arts.id = r.c0",
+				   2, h->n);
+
+	for (size_t i = 0; !rc && i < h->n; i++) {
+		struct bph_db_value *v = bph_db_block_row(&b);
+		int_val(&v[0], h->v[2 * i]);
+		int_val(&v[1], h->v[2 * i + 1]);
+		rc = bph_db_block_next(&b);
+	}
+	return bph_db_block_close(&b, rc);
+}
+
+/* One bph_merge_art_hosts(): the pairs it adds, and what art_hosts held
+ * before it. */
+struct pair_walk {
+	struct holder_runs h;
+	bool any;		  /* art_hosts held a pair */
+	int64_t art, ip;	  /* its last pair then */
+	struct bph_db_stmt *held; /* which of a run's pairs it holds */
+	bool *drop;
+	size_t cap;
+};
+
+/* The last pair art_hosts holds, into w (none: w->any false). */
+static int last_pair(struct bph_db *db, struct pair_walk *w)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(db,
+				"SELECT art, ip FROM art_hosts"
+				" ORDER BY art DESC, ip DESC LIMIT 1",
+				&q);
+
+	if (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		w->any = true;
+		w->art = bph_db_column_int64(q, 0);
+		w->ip = bph_db_column_int64(q, 1);
+		rc = 0;
 	}
 	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Before a run: the pairs art_hosts holds leave it, so that the run adds
+ * all it has and the holders count exactly those. A run that starts
+ * after the last pair art_hosts held holds none of them (the pairs are
+ * in key order; this write transaction alone adds pairs): an import's
+ * new artifacts, and all of an import into an empty store. */
+static int pairs_held(void *ctx, struct bph_db_block *b)
+{
+	struct pair_walk *w = ctx;
+	struct bph_db *db = b->q->db;
+	int64_t art = b->r.v[0].i, ip = b->r.v[1].i;
+	size_t n = b->r.n, k = 0;
+	int rc = 0;
+
+	if (!w->any || art > w->art || (art == w->art && ip > w->ip))
+		return 0;
+	if (!w->held)
+		rc = bph_db_prepare(db,
+				    "SELECT r.rowid FROM bph_rows(?) r JOIN"
+				    " art_hosts a ON a.art = r.c0 AND"
+				    " a.ip = r.c1",
+				    &w->held);
+	if (!rc && w->cap < n) {
+		bool *nd = realloc(w->drop, n * sizeof(*nd));
+		if (!nd)
+			return BPH_ERR_NOMEM;
+		w->drop = nd;
+		w->cap = n;
+	}
+	if (!rc) {
+		memset(w->drop, 0, n * sizeof(*w->drop));
+		rc = bph_db_bind_rows(w->held, 1, &b->r);
+	}
+	while (!rc && (rc = bph_db_step(w->held)) == BPH_DB_ROW) {
+		int64_t i = bph_db_column_int64(w->held, 0);
+		rc = i >= 0 && (size_t)i < n ? 0 : BPH_ERR_DB;
+		if (!rc)
+			w->drop[i] = true;
+	}
+	bph_db_reset(w->held);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (!w->drop[i]) {
+			b->v[2 * k] = b->v[2 * i];
+			b->v[2 * k++ + 1] = b->v[2 * i + 1];
+		}
+	b->r.n = k;
+	return 0;
+}
+
+/* After a run: it added every pair it had; each is a new holder. */
+static int pairs_added(void *ctx, struct bph_db_block *b)
+{
+	struct pair_walk *w = ctx;
+	int rc = 0;
+
+	if ((size_t)bph_db_changes(b->q) != b->r.n)
+		return bph_db_fail(b->q->db, BPH_DB_EOTHER,
+				   "art_hosts changed during a merge");
+	for (size_t i = 0; !rc && i < b->r.n; i++)
+		rc = holder_count(&w->h, b->r.v[2 * i].i);
 	return rc;
 }
 
 int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n)
 {
-	struct bph_holders h = {0};
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(db,
-				"INSERT INTO art_hosts(art, ip) VALUES (?, ?)"
-				" ON CONFLICT DO NOTHING",
-				&q);
+	struct pair_walk w = {0};
+	struct bph_db_block b = {
+	    .before = pairs_held, .after = pairs_added, .ctx = &w};
+	int rc = last_pair(db, &w);
 
+	if (!rc)
+		rc = bph_db_block_open(db, &b,
+				       "INSERT INTO art_hosts(art, ip) SELECT"
+				       " c0, c1 FROM bph_rows(?) WHERE true"
+				       " ON CONFLICT DO NOTHING",
+				       2, n);
 	sort_pairs(p, n, pair_cmp);
 	for (size_t i = 0; !rc && i < n; i++) {
-		int64_t changed = 0;
 		if (i && p[i].art == p[i - 1].art && p[i].ip == p[i - 1].ip)
 			continue;
-		bph_db_bind_int64(q, 1, p[i].art);
-		rc = bph_db_bind_int64(q, 2, p[i].ip);
-		if (!rc)
-			rc = step_once(q, &changed);
-		if (!rc && changed)
-			rc = bph_holders_add(&h, p[i].art);
+		struct bph_db_value *v = bph_db_block_row(&b);
+		int_val(&v[0], p[i].art);
+		int_val(&v[1], p[i].ip);
+		rc = bph_db_block_next(&b);
 	}
-	bph_db_finalize(q);
-	if (!rc && h.used)
-		rc = bph_holders_rows(db, &h);
-	free(h.art);
-	free(h.n);
+	rc = bph_db_block_close(&b, rc);
+	bph_db_finalize(w.held);
+	if (!rc && w.h.n)
+		rc = holders_update(db, &w.h);
+	free(w.h.v);
+	free(w.drop);
 	return rc;
 }
 
 int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n)
 {
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(
-	    db,
+	struct bph_db_block b = {0};
+	int rc = bph_db_block_open(
+	    db, &b,
 	    "INSERT INTO host_arts(ip, art, port, first_seen, last_seen)"
-	    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ip, art, port) DO UPDATE SET"
+	    " SELECT c0, c1, c2, c3, c4 FROM bph_rows(?) WHERE true"
+	    " ON CONFLICT (ip, art, port) DO UPDATE SET"
 	    " first_seen = CASE WHEN excluded.first_seen < host_arts.first_seen"
 	    " THEN excluded.first_seen ELSE host_arts.first_seen END,"
 	    " last_seen = CASE WHEN excluded.last_seen > host_arts.last_seen"
 	    " THEN excluded.last_seen ELSE host_arts.last_seen END",
-	    &q);
+	    5, n);
 
 	sort_pairs(p, n, inc_cmp);
 	for (size_t i = 0, j; !rc && i < n; i = j) {
@@ -272,16 +426,15 @@ int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n)
 			lo = p[j].seen < lo ? p[j].seen : lo;
 			hi = p[j].seen > hi ? p[j].seen : hi;
 		}
-		bph_db_bind_int64(q, 1, p[i].ip);
-		bph_db_bind_int64(q, 2, p[i].art);
-		bph_db_bind_int64(q, 3, p[i].port);
-		bph_db_bind_int64(q, 4, lo);
-		rc = bph_db_bind_int64(q, 5, hi);
-		if (!rc)
-			rc = step_once(q, NULL);
+		struct bph_db_value *v = bph_db_block_row(&b);
+		int_val(&v[0], p[i].ip);
+		int_val(&v[1], p[i].art);
+		int_val(&v[2], p[i].port);
+		int_val(&v[3], lo);
+		int_val(&v[4], hi);
+		rc = bph_db_block_next(&b);
 	}
-	bph_db_finalize(q);
-	return rc;
+	return bph_db_block_close(&b, rc);
 }
 
 static void put_le(unsigned char *o, uint64_t v, int bytes)

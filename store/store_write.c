@@ -650,60 +650,92 @@ static int resolve_misses(struct bph_store *st, struct bph_wbatch *b,
 	return rc;
 }
 
-/* One miss: inserted (its rowid without a RETURNING clause, which cost a
- * fifth of the insert), or (already in the store) looked up. */
-static int resolve_one(struct bph_db_stmt *ins, struct bph_db_stmt *sel,
-		       struct wart *a)
+/* The misses of one resolve_misses_rows(), a run of rows after another. */
+struct miss_walk {
+	struct bph_wbatch *b;
+	const struct misses *m;
+	size_t next;
+	struct bph_db_stmt *ids; /* every id of a run's rows */
+};
+
+/* The id of each row of a run, looked up (some were in the store). */
+static int miss_ids(struct miss_walk *w, struct bph_db_block *k)
 {
-	int rc = bph_db_bind_text(ins, 1, a->kind);
+	struct bph_db *db = k->q->db;
+	int rc = w->ids ? 0
+			: bph_db_prepare(db,
+					 "SELECT r.rowid, a.id FROM bph_rows(?)"
+					 " r JOIN arts a ON a.kind = r.c0 AND"
+					 " a.value = r.c1",
+					 &w->ids);
 
 	if (!rc)
-		rc = bph_db_bind_text(ins, 2, a->value);
-	if (!rc && (rc = bph_db_step(ins)) == BPH_DB_DONE)
-		a->art = bph_db_insert_id(ins);
-	bph_db_reset(ins);
-	if (rc != BPH_DB_DONE)
-		return rc < 0 ? rc : BPH_ERR_DB;
-	if (a->art)
-		return 0;
-	rc = bph_db_bind_text(sel, 1, a->kind); /* the conflict: it is there */
-	if (!rc)
-		rc = bph_db_bind_text(sel, 2, a->value);
-	if (!rc && (rc = bph_db_step(sel)) == BPH_DB_ROW) {
-		a->art = bph_db_column_int64(sel, 0);
-		rc = 0;
-	} else if (!rc) {
-		rc = bph_db_fail(sel->db, BPH_DB_EOTHER,
-				 "artifact %s has no id", a->kind);
+		rc = bph_db_bind_rows(w->ids, 1, &k->r);
+	while (!rc && (rc = bph_db_step(w->ids)) == BPH_DB_ROW) {
+		int64_t i = bph_db_column_int64(w->ids, 0);
+		rc = i >= 0 && (size_t)i < k->r.n ? 0 : BPH_ERR_DB;
+		if (!rc)
+			w->b->arts[w->m->idx[w->next + (size_t)i]].art =
+			    bph_db_column_int64(w->ids, 1);
 	}
-	bph_db_reset(sel);
+	bph_db_reset(w->ids);
+	return rc < 0 ? rc : 0;
+}
+
+/* After a run: when it added every row, they took the ids after the
+ * last one before it, in order; otherwise the ids are looked up. */
+static int miss_ran(void *ctx, struct bph_db_block *k)
+{
+	struct miss_walk *w = ctx;
+	size_t n = k->r.n;
+	int64_t last = bph_db_insert_id(k->q);
+	int rc = 0;
+
+	if ((size_t)bph_db_changes(k->q) == n && last >= (int64_t)n)
+		for (size_t i = 0; i < n; i++)
+			w->b->arts[w->m->idx[w->next + i]].art =
+			    last - (int64_t)(n - 1 - i);
+	else
+		rc = miss_ids(w, k);
+	w->next += n;
 	return rc;
 }
 
-/* SQLite, where a statement costs no round trip: each miss inserted with
- * prepared statements, without staging it and joining back (which took
- * a third of the writer's time on a fresh store). */
+/* SQLite, where a statement costs no round trip: the misses inserted a
+ * run of rows per statement (bph_rows) in byte order, without staging
+ * them and joining back (which took a third of the writer's time on a
+ * fresh store); those the store held are looked up. */
 static int resolve_misses_rows(struct bph_store *st, struct bph_wbatch *b,
 			       const struct misses *m)
 {
-	struct bph_db_stmt *ins = NULL, *sel = NULL;
-	int rc = bph_db_prepare(st->db,
-				"INSERT INTO arts(kind, value) VALUES (?, ?)"
-				" ON CONFLICT (kind, value) DO NOTHING",
-				&ins);
+	struct miss_walk w = {b, m, 0, NULL};
+	struct bph_db_block k = {.after = miss_ran, .ctx = &w};
+	int rc = bph_db_block_open(st->db, &k,
+				   "INSERT INTO arts(kind, value) SELECT c0, c1"
+				   " FROM bph_rows(?) WHERE true ON CONFLICT"
+				   " (kind, value) DO NOTHING",
+				   2, m->n);
 
-	if (!rc)
-		rc = bph_db_prepare(
-		    st->db, "SELECT id FROM arts WHERE kind = ? AND value = ?",
-		    &sel);
 	for (size_t i = 0; !rc && i < m->n; i++) { /* in byte order */
+		const struct wart *a = &b->arts[m->idx[i]];
+		struct bph_db_value *v = bph_db_block_row(&k);
+		v[0] =
+		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->kind};
+		v[1] =
+		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->value};
+		rc = bph_db_block_next(&k);
+	}
+	rc = bph_db_block_close(&k, rc);
+	bph_db_finalize(w.ids);
+	for (size_t i = 0; !rc && i < m->n; i++) {
 		struct wart *a = &b->arts[m->idx[i]];
-		if (!(rc = resolve_one(ins, sel, a)))
+		if (a->art)
 			bph_artdict_put(st->arts, a->khash, a->kind, a->value,
 					a->art);
+		else
+			rc = bph_db_fail(st->db, BPH_DB_EOTHER,
+					 "artifact %s has no id", a->kind);
 	}
-	bph_db_finalize(ins);
-	bph_db_finalize(sel);
 	return rc;
 }
 
@@ -743,47 +775,98 @@ static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
  * end of the import.
  */
 
-/* Steps q once and resets it; *changed (may be NULL) gets its changes. */
-static int step_once(struct bph_db_stmt *q, int64_t *changed)
-{
-	int rc = bph_db_step(q);
+/* The observations of one rows_services(), a run of rows after another. */
+struct svc_walk {
+	struct bph_wbatch *b;
+	const size_t *order;
+	size_t next, *added;
+	struct bph_db_stmt *old; /* which of a run's rows were there */
+};
 
-	if (rc == BPH_DB_DONE && changed)
-		*changed = bph_db_changes(q);
-	bph_db_reset(q);
-	return rc == BPH_DB_DONE ? 0 : rc < 0 ? rc : BPH_ERR_DB;
+/* The rows of a run that the store held before it (those the run did
+ * not add): they lose their record. */
+static int svc_held(struct svc_walk *w, struct bph_db_block *k, int64_t last)
+{
+	struct bph_db *db = k->q->db;
+	int rc = w->old
+		     ? 0
+		     : bph_db_prepare(db,
+				      "SELECT r.rowid FROM bph_rows(?) r JOIN"
+				      " services s ON s.ip = r.c1 AND"
+				      " s.hash = r.c5 WHERE s.id <= ?",
+				      &w->old);
+
+	if (!rc)
+		rc = bph_db_bind_rows(w->old, 1, &k->r);
+	if (!rc)
+		rc = bph_db_bind_int64(w->old, 2, last);
+	while (!rc && (rc = bph_db_step(w->old)) == BPH_DB_ROW) {
+		int64_t i = bph_db_column_int64(w->old, 0);
+		rc = i >= 0 && (size_t)i < k->r.n ? 0 : BPH_ERR_DB;
+		if (!rc)
+			w->b->obs[w->order[w->next + (size_t)i]].record = NULL;
+	}
+	bph_db_reset(w->old);
+	return rc < 0 ? rc : 0;
 }
 
-/* New observations into services in (ip, hash) order; those the store
- * holds already lose their record in the batch (as drop_stored()). */
+/* After a run: the rows it added are the run's rows less those the
+ * store held, whose ids are at most the last id before the run (the
+ * rows it added took the next ones). */
+static int svc_ran(void *ctx, struct bph_db_block *k)
+{
+	struct svc_walk *w = ctx;
+	size_t n = k->r.n, changed = (size_t)bph_db_changes(k->q);
+	int rc = 0;
+
+	if (changed > n)
+		return BPH_ERR_DB;
+	if (!changed)
+		for (size_t i = 0; i < n; i++)
+			w->b->obs[w->order[w->next + i]].record = NULL;
+	else if (changed < n)
+		rc = svc_held(w, k, bph_db_insert_id(k->q) - (int64_t)changed);
+	*w->added += changed;
+	w->next += n;
+	return rc;
+}
+
+/* New observations into services in (ip, hash) order, a run of rows per
+ * statement (bph_rows); those the store holds already lose their record
+ * in the batch (as drop_stored()). */
 static int rows_services(struct bph_db *db, int64_t scan_id,
 			 struct bph_wbatch *b, const size_t *order, size_t n,
 			 size_t *added)
 {
-	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(db,
-				"INSERT INTO services(scan_id, ip, port, state,"
-				" seen, hash, record) VALUES (?, ?, ?, ?, ?, ?,"
-				" ?) ON CONFLICT (ip, hash) DO NOTHING",
-				&q);
+	struct svc_walk w = {b, order, 0, added, NULL};
+	struct bph_db_block k = {.after = svc_ran, .ctx = &w};
+	int rc = bph_db_block_open(
+	    db, &k,
+	    "INSERT INTO services(scan_id, ip, port, state, seen, hash,"
+	    " record) SELECT c0, c1, c2, c3, c4, c5, c6 FROM bph_rows(?)"
+	    " WHERE true ON CONFLICT (ip, hash) DO NOTHING",
+	    7, n);
 
 	for (size_t i = 0; !rc && i < n; i++) {
-		struct wobs *o = &b->obs[order[i]];
-		int64_t changed = 0;
-		bph_db_bind_int64(q, 1, scan_id);
-		bph_db_bind_int64(q, 2, o->ip);
-		bph_db_bind_int64(q, 3, o->port);
-		bph_db_bind_text(q, 4, o->state);
-		bph_db_bind_int64(q, 5, o->seen);
-		bph_db_bind_int64(q, 6, o->hash);
-		rc = bph_db_bind_text(q, 7, o->record);
-		if (!rc)
-			rc = step_once(q, &changed);
-		if (!rc && !changed)
-			o->record = NULL;
-		*added += (size_t)changed;
+		const struct wobs *o = &b->obs[order[i]];
+		struct bph_db_value *v = bph_db_block_row(&k);
+		v[0] =
+		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = scan_id};
+		v[1] = (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->ip};
+		v[2] =
+		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->port};
+		v[3] =
+		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = o->state};
+		v[4] =
+		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->seen};
+		v[5] =
+		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->hash};
+		v[6] = (struct bph_db_value){.type = BPH_DB_T_TEXT,
+					     .p = o->record};
+		rc = bph_db_block_next(&k);
 	}
-	bph_db_finalize(q);
+	rc = bph_db_block_close(&k, rc);
+	bph_db_finalize(w.old);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,131 @@ static void test_new_arts_in_byte_order(void **state)
 			 0);
 }
 
+/* Record i of the keyed population at time seen: a host of its own, a
+ * HASSH of 7 and a host key of 200 (odd i, odd keys). */
+static void keyed_record(FILE *f, size_t i, size_t seen)
+{
+	fprintf(f,
+		"{\"ip\":\"198.18.%zu.%zu\",\"port\":22,\"state\":\"open\","
+		"\"seen\":%zu,\"ssh\":{\"hassh_server\":\"%032zx\","
+		"\"hostkeys\":[{\"type\":\"ssh-ed25519\",\"sha256\":"
+		"\"SHA256:k%zu\"}]}}\n",
+		(i >> 8) & 255, i & 255, seen, i % 7, i % 200);
+}
+
+/* The even records of n at time 1000 + i (first), or all of them and
+ * the even ones again at 5000 + i. */
+static char *keyed_records(size_t n, bool first, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!first || i % 2 == 0)
+			keyed_record(f, i, 1000 + i);
+		if (!first && i % 2 == 0)
+			keyed_record(f, i, 5000 + i);
+	}
+	fclose(f);
+	return buf;
+}
+
+static int count_each(void *ctx, const struct bph_service *s)
+{
+	(void)s;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* 10,000 records put by a scan (bph_store_put_all_each), every third
+ * one new (time 9000 + i), the others held: only the new ones are
+ * handed back. */
+static void put_keyed(struct bph_store *st)
+{
+	struct bph_service *v = calloc(10000, sizeof(*v));
+	size_t len, n = 0, handed = 0;
+	char *buf = NULL, *save = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	int64_t scan = 0;
+
+	for (size_t i = 0; i < 10000; i++)
+		keyed_record(f, i, i % 3 ? 1000 + i : 9000 + i);
+	fclose(f);
+	for (char *l = strtok_r(buf, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		json_t *j = json_loads(l, 0, NULL);
+		assert_int_equal(bph_service_from_json(j, &v[n++], NULL, 0), 0);
+		json_decref(j);
+	}
+	assert_int_equal(bph_store_scan_begin(st, "test", NULL, &scan), 0);
+	assert_int_equal(
+	    bph_store_put_all_each(st, scan, v, n, count_each, &handed), 0);
+	assert_int_equal(handed, 3334);
+	for (size_t i = 0; i < n; i++)
+		bph_service_clear(&v[i]);
+	free(v);
+	free(buf);
+}
+
+/* The writer's statements run over thousands of rows at a time
+ * (bph_rows, store/db_int.h). A new writer imports 10,000 records into
+ * a store that holds every other one, and new observations of the held
+ * hosts: each run of services rows, of new artifacts and of art_hosts
+ * pairs mixes rows the store holds with new ones. Only the new ones
+ * count, each artifact's id is its own (the holders of every host key
+ * are its 50 hosts), held pairs are not counted again. */
+static void test_runs_partly_held(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_import_stats s;
+	size_t len;
+	char *data = keyed_records(10000, true, &len), *msgs = NULL;
+	char err[256];
+
+	write_file(f->in, data, len);
+	free(data);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	assert_int_equal(s.added, 5000);
+	bph_store_close(f->st); /* a new writer: its dictionary is empty */
+	assert_int_equal(
+	    bph_store_open(f->db, BPH_STORE_WRITE, &f->st, err, sizeof(err)),
+	    0);
+	data = keyed_records(10000, false, &len);
+	write_file(f->in, data, len);
+	free(data);
+	assert_int_equal(import(f, f->in, &s, &msgs), 0);
+	free(msgs);
+	assert_int_equal(s.records, 15000);
+	assert_int_equal(s.added, 10000);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts"), 207);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts WHERE"
+				      " value LIKE 'SHA256:k%'"
+				      " AND holders != 50"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts a WHERE"
+				      " holders != (SELECT count(*) FROM"
+				      " art_hosts h WHERE h.art = a.id)"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM art_hosts"), 20000);
+	/* each host's key is the one its record names, its times span
+	 * its observations */
+	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts h JOIN"
+				      " arts a ON a.id = h.art WHERE"
+				      " a.value LIKE 'SHA256:k%' AND"
+				      " a.value != 'SHA256:k' ||"
+				      " ((((h.ip >> 8) & 255) * 256 +"
+				      " (h.ip & 255)) % 200)"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts WHERE"
+				      " last_seen - first_seen !="
+				      " CASE WHEN ip % 2 THEN 0 ELSE 4000 END"),
+			 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts"), 20000);
+	put_keyed(f->st);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM services"), 18334);
+}
+
 struct feeder {
 	const char *path, *data;
 	size_t len;
@@ -676,6 +802,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bulk_one_pair_at_a_time, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_new_arts_in_byte_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_runs_partly_held, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_known_artifact_first_stored,
 					    setup, teardown),
