@@ -460,30 +460,41 @@ static void put(void *buf, const char *p, size_t n)
 	b->len += n;
 }
 
+#define ITEM_MAX 64 /* ,"key": of the longest name in the tables, and more */
+
 /* The comma before all but the first member, then "key": (the names are
- * the tables' identifiers, nothing to escape). */
-static void text_item(struct sink *k, const char *key)
+ * the tables' identifiers, nothing to escape) into item[ITEM_MAX + 24]
+ * (room for a number after it); returns its length, or 0 after writing
+ * it out itself (a longer key than the tables hold). */
+static size_t text_item_at(struct sink *k, const char *key, char *item)
 {
-	char item[80];
-	size_t n = 0, len = key ? strlen(key) : 0;
+	size_t n = 0;
 
 	if (!k->first)
 		item[n++] = ',';
 	k->first = false;
-	if (key && len + 4 <= sizeof(item)) {
-		item[n++] = '"';
-		memcpy(item + n, key, len);
-		n += len;
-		item[n++] = '"';
-		item[n++] = ':';
-	} else if (key) { /* no such key in the tables */
-		put(k->buf, item, n);
-		put(k->buf, "\"", 1);
-		put(k->buf, key, len);
-		put(k->buf, "\":", 2);
-		return;
+	if (!key)
+		return n;
+	item[n++] = '"';
+	for (const char *c = key; *c; c++) {
+		if (n == ITEM_MAX - 2) { /* no such key in the tables */
+			put(k->buf, item, n);
+			put(k->buf, c, strlen(c));
+			put(k->buf, "\":", 2);
+			return 0;
+		}
+		item[n++] = *c;
 	}
-	put(k->buf, item, n);
+	item[n++] = '"';
+	item[n++] = ':';
+	return n;
+}
+
+static void text_item(struct sink *k, const char *key)
+{
+	char item[ITEM_MAX + 24];
+
+	put(k->buf, item, text_item_at(k, key, item));
 }
 
 static void text_open(struct sink *k, const char *key, char bracket)
@@ -511,19 +522,23 @@ static void text_text(struct sink *k, const char *key, const char *s)
 	bph_json_quote(s, put, k->buf);
 }
 
+/* The member and its number in one piece. */
 static void text_num(struct sink *k, const char *key, json_int_t v)
 {
-	char buf[24];
-	size_t n = bph_json_int_str(v, buf);
+	char item[ITEM_MAX + 24];
+	size_t n = text_item_at(k, key, item);
 
-	text_item(k, key);
-	put(k->buf, buf, n);
+	n += bph_json_int_str(v, item + n);
+	put(k->buf, item, n);
 }
 
 static void text_flag(struct sink *k, const char *key, bool v)
 {
-	text_item(k, key);
-	put(k->buf, v ? "true" : "false", v ? 4 : 5);
+	char item[ITEM_MAX + 24];
+	size_t n = text_item_at(k, key, item);
+
+	memcpy(item + n, v ? "true" : "false", v ? 4 : 5);
+	put(k->buf, item, n + (v ? 4 : 5));
 }
 
 static const struct sink_ops text_ops = {
@@ -773,11 +788,11 @@ static int get_strv(struct rctx *c, const json_t *obj, const char *name,
 	return 0;
 }
 
-static const json_t *subobj(struct rctx *c, const json_t *j, const char *name,
+/* o (the member name, may be NULL) if it is an object; NULL and *rc 0
+ * when absent or null; NULL and *rc set when something else. */
+static const json_t *subobj(struct rctx *c, const json_t *o, const char *name,
 			    int *rc)
 {
-	const json_t *o = json_object_get(j, name);
-
 	*rc = 0;
 	if (!o || json_is_null(o))
 		return NULL;
@@ -872,17 +887,56 @@ static int get_http(struct rctx *c, const json_t *o, struct bph_service *s)
 	return rc;
 }
 
-static int get_state(struct rctx *c, const json_t *j, struct bph_service *s)
+/* The members of a record that bph_service_from_json reads, found in
+ * one pass over the record (NULL: absent). */
+struct head {
+	const json_t *ip, *port, *state, *seen, *proto;
+	const json_t *tcp, *tls, *ssh, *http, *banner;
+};
+
+static void head_members(const json_t *j, struct head *h)
 {
-	const char *st = json_string_value(json_object_get(j, "state"));
+	const struct {
+		const char *name;
+		size_t off;
+	} names[] = {
+	    {"ip", offsetof(struct head, ip)},
+	    {"port", offsetof(struct head, port)},
+	    {"state", offsetof(struct head, state)},
+	    {"seen", offsetof(struct head, seen)},
+	    {"proto", offsetof(struct head, proto)},
+	    {"tcp", offsetof(struct head, tcp)},
+	    {"tls", offsetof(struct head, tls)},
+	    {"ssh", offsetof(struct head, ssh)},
+	    {"http", offsetof(struct head, http)},
+	    {"banner", offsetof(struct head, banner)},
+	};
+	const char *key;
+	json_t *v;
+
+	memset(h, 0, sizeof(*h));
+	json_object_foreach((json_t *)j, key, v)
+	{
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (key[0] == names[i].name[0] &&
+			    !strcmp(key, names[i].name)) {
+				*(const json_t **)((char *)h + names[i].off) =
+				    v;
+				break;
+			}
+		}
+	}
+}
+
+static int get_state(struct rctx *c, const json_t *v, struct bph_service *s)
+{
+	const char *st = json_string_value(v);
 	static const enum bph_port_state all[] = {
 	    BPH_STATE_OPEN, BPH_STATE_CLOSED, BPH_STATE_FILTERED,
 	    BPH_STATE_UNKNOWN};
 
 	if (!st)
-		return json_object_get(j, "state")
-			   ? fail(c, "state", "expected a string")
-			   : 0;
+		return v ? fail(c, "state", "expected a string") : 0;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (!strcmp(st, bph_state_name(all[i]))) {
 			s->state = all[i];
@@ -892,10 +946,9 @@ static int get_state(struct rctx *c, const json_t *j, struct bph_service *s)
 	return fail(c, "state", "unknown state");
 }
 
-static int get_head(struct rctx *c, const json_t *j, struct bph_service *s)
+static int get_head(struct rctx *c, const struct head *h, struct bph_service *s)
 {
-	const char *ip = json_string_value(json_object_get(j, "ip"));
-	const json_t *v;
+	const char *ip = json_string_value(h->ip);
 	struct in_addr a;
 	long long n = 0;
 	int rc;
@@ -903,42 +956,42 @@ static int get_head(struct rctx *c, const json_t *j, struct bph_service *s)
 	if (!ip || inet_pton(AF_INET, ip, &a) != 1)
 		return fail(c, "ip", "expected a dotted-quad IPv4 string");
 	s->ip = ntohl(a.s_addr);
-	rc = read_int(c, "port", json_object_get(j, "port"), 0, 65535, &n);
+	rc = read_int(c, "port", h->port, 0, 65535, &n);
 	if (rc)
 		return rc;
 	s->port = (uint16_t)n;
-	if ((rc = get_state(c, j, s)))
+	if ((rc = get_state(c, h->state, s)))
 		return rc;
-	v = json_object_get(j, "seen");
-	if (v && (rc = read_seen(c, v, &s->seen)))
+	if (h->seen && (rc = read_seen(c, h->seen, &s->seen)))
 		return rc;
-	v = json_object_get(j, "proto");
-	return v ? read_str(c, "proto", v, &s->proto) : 0;
+	return h->proto ? read_str(c, "proto", h->proto, &s->proto) : 0;
 }
 
 int bph_service_from_json(const json_t *j, struct bph_service *out, char *err,
 			  size_t errlen)
 {
 	struct rctx c = {err, errlen, ""};
+	struct head h;
 	const json_t *o;
 	int rc;
 
 	if (!json_is_object(j))
 		return fail(&c, "record", "expected a JSON object");
-	if ((rc = get_head(&c, j, out)))
+	head_members(j, &h);
+	if ((rc = get_head(&c, &h, out)))
 		return rc;
-	if ((o = subobj(&c, j, "tcp", &rc))) {
+	if ((o = subobj(&c, h.tcp, "tcp", &rc))) {
 		out->tcp.present = true;
 		c.where = "tcp.";
 		rc = get_fields(&c, o, tcp_fields, &out->tcp);
 	}
-	if (!rc && (o = subobj(&c, j, "tls", &rc)))
+	if (!rc && (o = subobj(&c, h.tls, "tls", &rc)))
 		rc = get_tls(&c, o, out);
-	if (!rc && (o = subobj(&c, j, "ssh", &rc)))
+	if (!rc && (o = subobj(&c, h.ssh, "ssh", &rc)))
 		rc = get_ssh(&c, o, out);
-	if (!rc && (o = subobj(&c, j, "http", &rc)))
+	if (!rc && (o = subobj(&c, h.http, "http", &rc)))
 		rc = get_http(&c, o, out);
-	if (!rc && (o = subobj(&c, j, "banner", &rc))) {
+	if (!rc && (o = subobj(&c, h.banner, "banner", &rc))) {
 		if (!(out->banner = bph_banner_info_new()))
 			return BPH_ERR_NOMEM;
 		c.where = "banner.";
