@@ -409,15 +409,14 @@ int bph_store_publish(struct bph_store *st);
  * and not by the import; the rows are the same for every chunk. */
 #define BPH_PUBLISH_CHUNK ((size_t)1 << 22) /* pairs: 96 MiB */
 int bph_store_publish_by(struct bph_store *st, size_t chunk);
-/* Artifact id -> holders to add (open addressing); bph_holders_rows()
- * adds them to arts.holders with one UPDATE each. Zero-initialise; free
- * art and n after. */
+/* Artifact id -> holders to add (open addressing; the staged path's
+ * add_holders() in store_write.c). Zero-initialise; free art and n
+ * after. */
 struct bph_holders {
 	int64_t *art, *n;
 	size_t cap, used;
 };
 int bph_holders_add(struct bph_holders *h, int64_t art);
-int bph_holders_rows(struct bph_db *db, const struct bph_holders *h);
 
 /*
  * ARTIFACT IDS (artdict.c): (kind, value) -> id, bounded by max entries

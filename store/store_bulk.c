@@ -67,50 +67,6 @@ int bph_holders_add(struct bph_holders *h, int64_t art)
 	return 0;
 }
 
-static int art_cmp(const void *x, const void *y)
-{
-	const int64_t *a = x, *b = y;
-
-	return a[0] < b[0] ? -1 : a[0] > b[0];
-}
-
-/* SQLite, where a statement costs no round trip: each artifact's new
- * holders added by a prepared UPDATE on its id, instead of staged and
- * joined (staging and the joined UPDATE were a quarter of add_holders'
- * time on a fresh store, perf on the 100k population); in id order, the
- * table's, which at the end of an import (hundreds of thousands of
- * artifacts) took half the time of the hash table's order. */
-int bph_holders_rows(struct bph_db *db, const struct bph_holders *h)
-{
-	struct bph_db_stmt *q = NULL;
-	int64_t *v = malloc((h->used + 1) * 2 * sizeof(*v));
-	size_t n = 0;
-	int rc = v ? bph_db_prepare(db,
-				    "UPDATE arts SET holders = holders + ?"
-				    " WHERE id = ?",
-				    &q)
-		   : BPH_ERR_NOMEM;
-
-	for (size_t i = 0; !rc && i < h->cap; i++)
-		if (h->n[i]) {
-			v[2 * n] = h->art[i];
-			v[2 * n++ + 1] = h->n[i];
-		}
-	if (!rc)
-		qsort(v, n, 2 * sizeof(*v), art_cmp);
-	for (size_t i = 0; !rc && i < n; i++) {
-		rc = bph_db_bind_int64(q, 1, v[2 * i + 1]);
-		if (!rc)
-			rc = bph_db_bind_int64(q, 2, v[2 * i]);
-		if (!rc)
-			rc = bph_db_step(q);
-		bph_db_reset(q);
-	}
-	bph_db_finalize(q);
-	free(v);
-	return rc < 0 ? rc : 0;
-}
-
 /* art_hosts order: (art, ip). */
 static int pair_cmp(const void *x, const void *y)
 {

@@ -482,10 +482,9 @@ static int add_holders(struct bph_db *db)
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
 		rc = bph_holders_add(&h, bph_db_column_int64(q, 0));
 	bph_db_finalize(q);
+	/* only the staged path gets here: SQLite writes rows (write_rows) */
 	if (!rc && h.used)
-		rc = bph_db_backend(db) == BPH_DB_SQLITE
-			 ? bph_holders_rows(db, &h)
-			 : holders_staged(db, &h);
+		rc = holders_staged(db, &h);
 	free(h.art);
 	free(h.n);
 	return rc;
