@@ -398,6 +398,10 @@ struct bph_wpair {
 	uint32_t ip;
 	uint16_t port;
 };
+/* p sorted in place by cmp in O(n log n) comparisons whatever its order
+ * (introsort; store_bulk.c). */
+typedef int (*bph_pair_order)(const void *, const void *);
+void bph_sort_pairs(struct bph_wpair *p, size_t n, bph_pair_order cmp);
 int bph_merge_hosts(struct bph_db *db, uint32_t *ips, size_t n);
 int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n);
 int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n);

@@ -89,8 +89,6 @@ static int inc_cmp(const void *x, const void *y)
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
-typedef int (*pair_order)(const void *, const void *);
-
 static void swap_pairs(struct bph_wpair *a, struct bph_wpair *b)
 {
 	struct bph_wpair t = *a;
@@ -101,7 +99,7 @@ static void swap_pairs(struct bph_wpair *a, struct bph_wpair *b)
 
 /* Hoare partition of p[0..n) around the median of three (n >= 3): every
  * element of p[0..*mid] orders before or with every one after it. */
-static size_t partition(struct bph_wpair *p, size_t n, pair_order cmp)
+static size_t partition(struct bph_wpair *p, size_t n, bph_pair_order cmp)
 {
 	size_t m = n / 2, i = 0, j = n - 1;
 
@@ -123,25 +121,66 @@ static size_t partition(struct bph_wpair *p, size_t n, pair_order cmp)
 	}
 }
 
-/* In place, unlike glibc's qsort, which copies an array this large (the
- * publication's pairs: hundreds of MiB at a million hosts): quicksort on
- * the smaller side, a loop on the larger, insertion sort below 16. */
-static void sort_pairs(struct bph_wpair *p, size_t n, pair_order cmp)
+/* p[i] moved down the max-heap p[0..n) to its place. */
+static void sift_down(struct bph_wpair *p, size_t i, size_t n,
+		      bph_pair_order cmp)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && cmp(&p[c], &p[c + 1]) < 0)
+			c++;
+		if (cmp(&p[i], &p[c]) >= 0)
+			return;
+		swap_pairs(&p[i], &p[c]);
+	}
+}
+
+static void heap_sort(struct bph_wpair *p, size_t n, bph_pair_order cmp)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(p, i, n, cmp);
+	for (size_t k = n; k-- > 1;) {
+		swap_pairs(&p[0], &p[k]);
+		sift_down(p, 0, k, cmp);
+	}
+}
+
+/* depth: partitions left before a heap sort takes over, so that an
+ * order chosen against the median of three (an import's pairs come from
+ * its file) costs n log n, not n squared. */
+static void intro_sort(struct bph_wpair *p, size_t n, bph_pair_order cmp,
+		       unsigned depth)
 {
 	while (n > 16) {
+		if (!depth--) {
+			heap_sort(p, n, cmp);
+			return;
+		}
 		size_t k = partition(p, n, cmp) + 1;
 		if (k < n - k) {
-			sort_pairs(p, k, cmp);
+			intro_sort(p, k, cmp, depth);
 			p += k;
 			n -= k;
 		} else {
-			sort_pairs(p + k, n - k, cmp);
+			intro_sort(p + k, n - k, cmp, depth);
 			n = k;
 		}
 	}
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j && cmp(&p[j], &p[j - 1]) < 0; j--)
 			swap_pairs(&p[j], &p[j - 1]);
+}
+
+/* In place, unlike glibc's qsort, which copies an array this large (the
+ * publication's pairs: hundreds of MiB at a million hosts): introsort,
+ * quicksort on the smaller side and a loop on the larger, insertion sort
+ * below 16, a heap sort past twice log2(n) partitions. */
+void bph_sort_pairs(struct bph_wpair *p, size_t n, bph_pair_order cmp)
+{
+	unsigned depth = 0;
+
+	for (size_t m = n; m > 1; m >>= 1)
+		depth += 2;
+	intro_sort(p, n, cmp, depth);
 }
 
 static int ip_cmp(const void *x, const void *y)
@@ -343,7 +382,7 @@ int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n)
 				       " c0, c1 FROM bph_rows(?) WHERE true"
 				       " ON CONFLICT DO NOTHING",
 				       2, n);
-	sort_pairs(p, n, pair_cmp);
+	bph_sort_pairs(p, n, pair_cmp);
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (i && p[i].art == p[i - 1].art && p[i].ip == p[i - 1].ip)
 			continue;
@@ -375,7 +414,7 @@ int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n)
 	    " THEN excluded.last_seen ELSE host_arts.last_seen END",
 	    5, n);
 
-	sort_pairs(p, n, inc_cmp);
+	bph_sort_pairs(p, n, inc_cmp);
 	for (size_t i = 0, j; !rc && i < n; i = j) {
 		int64_t lo = p[i].seen, hi = p[i].seen;
 		for (j = i + 1; j < n && !inc_cmp(&p[i], &p[j]); j++) {
