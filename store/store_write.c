@@ -19,6 +19,7 @@
 #include "fingerprints/record_json.h"
 #include "fingerprints/text.h"
 #include "store/store.h"
+#include "store/wbatch.h"
 
 #define ARENA_CHUNK (1 << 20)
 #define ARTDICT_MAX (2u << 20) /* artifact ids a writer remembers */
@@ -27,37 +28,6 @@ struct arena_chunk {
 	struct arena_chunk *next;
 	size_t used, cap;
 	char data[];
-};
-
-struct wobs {
-	uint32_t ip;
-	uint16_t port;
-	const char *state, *record;
-	int64_t seen, hash;
-};
-
-struct wart {
-	size_t obs; /* index into obs */
-	const char *kind, *value;
-	uint16_t port;
-	int64_t art;	/* arts.id, once resolved */
-	uint64_t khash; /* bph_artdict_hash(kind, value), once prepared */
-	size_t rep;	/* the batch's first artifact of that (kind, value) */
-};
-
-struct bph_wbatch {
-	struct wobs *obs;
-	size_t n_obs, cap_obs;
-	struct wart *arts;
-	size_t n_arts, cap_arts;
-	struct arena_chunk *chunks;
-	struct bph_sbuf text; /* record_text()'s scratch */
-	int err;	      /* first error of an artifact callback */
-	/* bph_wbatch_prepare(): the observations to write in (ip, hash)
-	 * order, one artifact per distinct (kind, value) in byte order */
-	size_t *order, n_order, cap_order;
-	size_t *distinct, n_distinct, cap_distinct;
-	bool prepared;
 };
 
 /* A copy of s (len bytes plus a NUL) in the batch's arena, or NULL. */
@@ -482,7 +452,7 @@ static int add_holders(struct bph_db *db)
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
 		rc = bph_holders_add(&h, bph_db_column_int64(q, 0));
 	bph_db_finalize(q);
-	/* only the staged path gets here: SQLite writes rows (write_rows) */
+	/* only the staged path gets here: SQLite writes rows (store_rows.c) */
 	if (!rc && h.used)
 		rc = holders_staged(db, &h);
 	free(h.art);
@@ -560,378 +530,6 @@ static int merge(struct bph_db *db, int64_t scan_id, size_t *added)
 	return rc;
 }
 
-/* The artifacts the writer's dictionary does not know: idx lists one
- * representative per distinct (kind, value), in byte order. */
-struct misses {
-	size_t *idx;
-	size_t n;
-};
-
-/* The representatives of artifacts of new observations (an artifact of
- * an observation the store holds is neither looked up nor added) that the
- * writer's dictionary does not know; those it knows get their id. */
-static int collect_misses(struct bph_store *st, struct bph_wbatch *b,
-			  struct misses *m)
-{
-	bool *need = calloc(b->n_arts + 1, sizeof(*need));
-
-	if (!need ||
-	    !(m->idx = malloc((b->n_distinct + 1) * sizeof(*m->idx)))) {
-		free(need);
-		return BPH_ERR_NOMEM;
-	}
-	for (size_t i = 0; i < b->n_arts; i++)
-		if (b->obs[b->arts[i].obs].record)
-			need[b->arts[i].rep] = true;
-	for (size_t k = 0; k < b->n_distinct; k++) {
-		struct wart *a = &b->arts[b->distinct[k]];
-		if (need[b->distinct[k]] &&
-		    !(a->art = bph_artdict_get(st->arts, a->khash, a->kind,
-					       a->value)))
-			m->idx[m->n++] = b->distinct[k];
-	}
-	free(need);
-	return 0;
-}
-
-static int stage_misses(struct bph_db *db, const struct bph_wbatch *b,
-			const struct misses *m)
-{
-	struct bph_db_bulk *k = NULL;
-	int rc =
-	    bph_db_bulk_begin(db, "stage_newart", "seq, kind, value", NULL, &k);
-
-	for (size_t i = 0; !rc && i < m->n; i++) {
-		const struct wart *a = &b->arts[m->idx[i]];
-		bph_db_bulk_int64(k, (int64_t)m->idx[i]);
-		bph_db_bulk_text(k, a->kind);
-		bph_db_bulk_text(k, a->value);
-		rc = bph_db_bulk_row(k);
-	}
-	if (rc) {
-		bph_db_bulk_abort(k);
-		return rc;
-	}
-	return bph_db_bulk_end(k);
-}
-
-/* New artifacts into the dictionary; the ids of the listed misses into
- * the batch and the writer's dictionary. */
-static int resolve_misses(struct bph_store *st, struct bph_wbatch *b,
-			  const struct misses *m)
-{
-	struct bph_db_stmt *q = NULL;
-	int rc = stage_misses(st->db, b, m);
-
-	if (!rc)
-		rc = run(st->db,
-			 "INSERT INTO arts(kind, value) SELECT kind, value"
-			 " FROM stage_newart WHERE true ORDER BY kind, value"
-			 " ON CONFLICT (kind, value) DO NOTHING",
-			 0, NULL);
-	if (!rc)
-		rc = bph_db_prepare(st->db,
-				    "SELECT s.seq, a.id FROM stage_newart s"
-				    " JOIN arts a ON a.kind = s.kind"
-				    " AND a.value = s.value",
-				    &q);
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		int64_t seq = bph_db_column_int64(q, 0);
-		rc = seq >= 0 && (size_t)seq < b->n_arts ? 0 : BPH_ERR_DB;
-		if (!rc) {
-			struct wart *a = &b->arts[seq];
-			a->art = bph_db_column_int64(q, 1);
-			bph_artdict_put(st->arts, a->khash, a->kind, a->value,
-					a->art);
-		}
-	}
-	bph_db_finalize(q);
-	return rc;
-}
-
-/* The misses of one resolve_misses_rows(), a run of rows after another. */
-struct miss_walk {
-	struct bph_wbatch *b;
-	const struct misses *m;
-	size_t next;
-	struct bph_db_stmt *ids; /* every id of a run's rows */
-};
-
-/* The id of each row of a run, looked up (some were in the store). */
-static int miss_ids(struct miss_walk *w, struct bph_db_block *k)
-{
-	struct bph_db *db = k->q->db;
-	int rc = w->ids ? 0
-			: bph_db_prepare(db,
-					 "SELECT r.rowid, a.id FROM bph_rows(?)"
-					 " r JOIN arts a ON a.kind = r.c0 AND"
-					 " a.value = r.c1",
-					 &w->ids);
-
-	if (!rc)
-		rc = bph_db_bind_rows(w->ids, 1, &k->r);
-	while (!rc && (rc = bph_db_step(w->ids)) == BPH_DB_ROW) {
-		int64_t i = bph_db_column_int64(w->ids, 0);
-		rc = i >= 0 && (size_t)i < k->r.n ? 0 : BPH_ERR_DB;
-		if (!rc)
-			w->b->arts[w->m->idx[w->next + (size_t)i]].art =
-			    bph_db_column_int64(w->ids, 1);
-	}
-	bph_db_reset(w->ids);
-	return rc < 0 ? rc : 0;
-}
-
-/* After a run: when it added every row, they took the ids after the
- * last one before it, in order; otherwise the ids are looked up. */
-static int miss_ran(void *ctx, struct bph_db_block *k)
-{
-	struct miss_walk *w = ctx;
-	size_t n = k->r.n;
-	int64_t last = bph_db_insert_id(k->q);
-	int rc = 0;
-
-	if ((size_t)bph_db_changes(k->q) == n && last >= (int64_t)n)
-		for (size_t i = 0; i < n; i++)
-			w->b->arts[w->m->idx[w->next + i]].art =
-			    last - (int64_t)(n - 1 - i);
-	else
-		rc = miss_ids(w, k);
-	w->next += n;
-	return rc;
-}
-
-/* SQLite, where a statement costs no round trip: the misses inserted a
- * run of rows per statement (bph_rows) in byte order, without staging
- * them and joining back (which took a third of the writer's time on a
- * fresh store); those the store held are looked up. */
-static int resolve_misses_rows(struct bph_store *st, struct bph_wbatch *b,
-			       const struct misses *m)
-{
-	struct miss_walk w = {b, m, 0, NULL};
-	struct bph_db_block k = {.after = miss_ran, .ctx = &w};
-	int rc = bph_db_block_open(st->db, &k,
-				   "INSERT INTO arts(kind, value) SELECT c0, c1"
-				   " FROM bph_rows(?) WHERE true ON CONFLICT"
-				   " (kind, value) DO NOTHING",
-				   2, m->n);
-
-	for (size_t i = 0; !rc && i < m->n; i++) { /* in byte order */
-		const struct wart *a = &b->arts[m->idx[i]];
-		struct bph_db_value *v = bph_db_block_row(&k);
-		v[0] =
-		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->kind};
-		v[1] =
-		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->value};
-		rc = bph_db_block_next(&k);
-	}
-	rc = bph_db_block_close(&k, rc);
-	bph_db_finalize(w.ids);
-	for (size_t i = 0; !rc && i < m->n; i++) {
-		struct wart *a = &b->arts[m->idx[i]];
-		if (a->art)
-			bph_artdict_put(st->arts, a->khash, a->kind, a->value,
-					a->art);
-		else
-			rc = bph_db_fail(st->db, BPH_DB_EOTHER,
-					 "artifact %s has no id", a->kind);
-	}
-	return rc;
-}
-
-/* Every artifact of the batch gets its arts.id. */
-static int resolve_arts(struct bph_store *st, struct bph_wbatch *b)
-{
-	struct misses m = {0};
-	int rc = collect_misses(st, b, &m);
-
-	if (!rc && m.n)
-		rc = bph_db_backend(st->db) == BPH_DB_SQLITE
-			 ? resolve_misses_rows(st, b, &m)
-			 : resolve_misses(st, b, &m);
-	for (size_t i = 0; !rc && i < b->n_arts; i++) {
-		struct wart *a = &b->arts[i];
-		if (!b->obs[a->obs].record)
-			continue;
-		a->art = b->arts[a->rep].art;
-		if (!a->art)
-			rc = bph_db_fail(st->db, BPH_DB_EOTHER,
-					 "artifact %s has no id", a->kind);
-	}
-	free(m.idx);
-	return rc;
-}
-
-/*
- * SQLite: the batch merged row by row with prepared statements, without
- * staging tables. No statement costs a round trip there, and copying the
- * batch into temporary tables, joining them and sorting in SQL was most
- * of the writer's time (docs/performance.md, "Store: import"). The rows
- * go in in the order the set-based statements of merge() use, so new
- * services get the same ids, and the tables end the same. The derived
- * rows (hosts, art_hosts with the holders, host_arts) are merged by
- * store_bulk.c; with st->bulk (an import) they are only appended to
- * bulk_hosts and bulk_inc, and bph_store_publish() merges them all at the
- * end of the import.
- */
-
-/* The observations of one rows_services(), a run of rows after another. */
-struct svc_walk {
-	struct bph_wbatch *b;
-	const size_t *order;
-	size_t next, *added;
-	struct bph_db_stmt *old; /* which of a run's rows were there */
-};
-
-/* The rows of a run that the store held before it (those the run did
- * not add): they lose their record. */
-static int svc_held(struct svc_walk *w, struct bph_db_block *k, int64_t last)
-{
-	struct bph_db *db = k->q->db;
-	int rc = w->old
-		     ? 0
-		     : bph_db_prepare(db,
-				      "SELECT r.rowid FROM bph_rows(?) r JOIN"
-				      " services s ON s.ip = r.c1 AND"
-				      " s.hash = r.c5 WHERE s.id <= ?",
-				      &w->old);
-
-	if (!rc)
-		rc = bph_db_bind_rows(w->old, 1, &k->r);
-	if (!rc)
-		rc = bph_db_bind_int64(w->old, 2, last);
-	while (!rc && (rc = bph_db_step(w->old)) == BPH_DB_ROW) {
-		int64_t i = bph_db_column_int64(w->old, 0);
-		rc = i >= 0 && (size_t)i < k->r.n ? 0 : BPH_ERR_DB;
-		if (!rc)
-			w->b->obs[w->order[w->next + (size_t)i]].record = NULL;
-	}
-	bph_db_reset(w->old);
-	return rc < 0 ? rc : 0;
-}
-
-/* After a run: the rows it added are the run's rows less those the
- * store held, whose ids are at most the last id before the run (the
- * rows it added took the next ones). */
-static int svc_ran(void *ctx, struct bph_db_block *k)
-{
-	struct svc_walk *w = ctx;
-	size_t n = k->r.n, changed = (size_t)bph_db_changes(k->q);
-	int rc = 0;
-
-	if (changed > n)
-		return BPH_ERR_DB;
-	if (!changed)
-		for (size_t i = 0; i < n; i++)
-			w->b->obs[w->order[w->next + i]].record = NULL;
-	else if (changed < n)
-		rc = svc_held(w, k, bph_db_insert_id(k->q) - (int64_t)changed);
-	*w->added += changed;
-	w->next += n;
-	return rc;
-}
-
-/* New observations into services in (ip, hash) order, a run of rows per
- * statement (bph_rows); those the store holds already lose their record
- * in the batch (as drop_stored()). */
-static int rows_services(struct bph_db *db, int64_t scan_id,
-			 struct bph_wbatch *b, const size_t *order, size_t n,
-			 size_t *added)
-{
-	struct svc_walk w = {b, order, 0, added, NULL};
-	struct bph_db_block k = {.after = svc_ran, .ctx = &w};
-	int rc = bph_db_block_open(
-	    db, &k,
-	    "INSERT INTO services(scan_id, ip, port, state, seen, hash,"
-	    " record) SELECT c0, c1, c2, c3, c4, c5, c6 FROM bph_rows(?)"
-	    " WHERE true ON CONFLICT (ip, hash) DO NOTHING",
-	    7, n);
-
-	for (size_t i = 0; !rc && i < n; i++) {
-		const struct wobs *o = &b->obs[order[i]];
-		struct bph_db_value *v = bph_db_block_row(&k);
-		v[0] =
-		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = scan_id};
-		v[1] = (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->ip};
-		v[2] =
-		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->port};
-		v[3] =
-		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = o->state};
-		v[4] =
-		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->seen};
-		v[5] =
-		    (struct bph_db_value){.type = BPH_DB_T_INT, .i = o->hash};
-		v[6] = (struct bph_db_value){.type = BPH_DB_T_TEXT,
-					     .p = o->record};
-		rc = bph_db_block_next(&k);
-	}
-	rc = bph_db_block_close(&k, rc);
-	bph_db_finalize(w.old);
-	return rc;
-}
-
-/* The addresses of new open observations (sorted, as order is): *n_ips
- * of them in *ips. */
-static int rows_ips(const struct bph_wbatch *b, const size_t *order, size_t n,
-		    uint32_t **ips, size_t *n_ips)
-{
-	*n_ips = 0;
-	if (!(*ips = malloc((n + 1) * sizeof(**ips))))
-		return BPH_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct wobs *o = &b->obs[order[i]];
-		if (!o->record || strcmp(o->state, "open") ||
-		    (*n_ips && (*ips)[*n_ips - 1] == o->ip))
-			continue;
-		(*ips)[(*n_ips)++] = o->ip;
-	}
-	return 0;
-}
-
-/* The artifacts of new observations as pairs: *n of them in *out. */
-static int rows_pairs(const struct bph_wbatch *b, struct bph_wpair **out,
-		      size_t *n)
-{
-	*n = 0;
-	if (!(*out = malloc((b->n_arts + 1) * sizeof(**out))))
-		return BPH_ERR_NOMEM;
-	for (size_t i = 0; i < b->n_arts; i++) {
-		const struct wart *a = &b->arts[i];
-		const struct wobs *o = &b->obs[a->obs];
-		if (o->record)
-			(*out)[(*n)++] =
-			    (struct bph_wpair){a->art, o->seen, o->ip, a->port};
-	}
-	return 0;
-}
-
-static int write_rows(struct bph_store *st, int64_t scan_id,
-		      struct bph_wbatch *b, size_t *added)
-{
-	size_t n_pairs = 0, n_ips = 0;
-	struct bph_wpair *pairs = NULL;
-	uint32_t *ips = NULL;
-	/* prepared: the observations in (ip, hash) order */
-	int rc = rows_services(st->db, scan_id, b, b->order, b->n_order, added);
-
-	if (!rc)
-		rc = resolve_arts(st, b);
-	if (!rc)
-		rc = rows_ips(b, b->order, b->n_order, &ips, &n_ips);
-	if (!rc)
-		rc = rows_pairs(b, &pairs, &n_pairs);
-	if (!rc && st->bulk) /* merged by bph_store_publish() */
-		rc = bph_bulk_append(st->db, ips, n_ips, pairs, n_pairs);
-	if (!rc && !st->bulk)
-		rc = bph_merge_hosts(st->db, ips, n_ips);
-	if (!rc && !st->bulk)
-		rc = bph_merge_art_hosts(st->db, pairs, n_pairs);
-	if (!rc && !st->bulk)
-		rc = bph_merge_host_arts(st->db, pairs, n_pairs);
-	free(ips);
-	free(pairs);
-	return rc;
-}
-
 int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 			  struct bph_wbatch *b, size_t *added)
 {
@@ -942,7 +540,7 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 	if (!rc && !st->arts && !(st->arts = bph_artdict_new(ARTDICT_MAX)))
 		rc = BPH_ERR_NOMEM;
 	if (!rc && bph_db_backend(db) == BPH_DB_SQLITE)
-		return write_rows(st, scan_id, b, added);
+		return bph_rows_write(st, scan_id, b, added);
 	if (!rc)
 		rc = clear_stage(db);
 	if (!rc)
@@ -950,7 +548,7 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 	if (!rc)
 		rc = drop_stored(db, b);
 	if (!rc)
-		rc = resolve_arts(st, b);
+		rc = bph_wbatch_resolve(st, b);
 	if (!rc)
 		rc = stage_arts(db, b);
 	if (!rc)
