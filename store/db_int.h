@@ -102,6 +102,9 @@ struct bph_store {
 	bool readonly;
 	struct bph_artdict *arts; /* a writer's artifact ids (artdict.c) */
 	bool bulk;		  /* batches go the bulk path (store_bulk.c) */
+	/* the bulk path: artifacts pending in bulk_arts since the write
+	 * transaction began (-seq; store_arts.c) */
+	struct bph_artdict *pend;
 	/* bph_store_host_each's query, prepared once: the Zeek export asks
 	 * it for every member of every cluster (store_sweep.c) */
 	struct bph_db_stmt *host_q;
@@ -370,6 +373,9 @@ int bph_store_write_batch(struct bph_store *st, int64_t scan_id,
 /* After rolling back a transaction that wrote batches: forgets artifact ids
  * that may not exist any more. */
 void bph_store_write_abort(struct bph_store *st);
+/* After committing a transaction that wrote batches on the bulk path:
+ * forgets the pending artifact ids, which a publication may empty. */
+void bph_store_write_committed(struct bph_store *st);
 
 /*
  * THE DERIVED TABLES AND THE BULK PATH (store_bulk.c). A bph_wpair is an
@@ -382,13 +388,15 @@ void bph_store_write_abort(struct bph_store *st);
  * last time (both sort p in place). Each returns 0 or a negative BPH_ERR_*.
  *
  * With st->bulk set (a SQLite import), bph_store_write_batch() writes
- * services and arts as always but only appends the batch's addresses and
- * pairs to bulk_hosts and bulk_inc (bph_bulk_append(): one blob each per
- * batch, committed with the batch). Rows there mean the derived tables
- * are behind services: readers see them as they were before the import.
- * bph_store_publish() merges everything pending, sorted a chunk at a
- * time, in one write transaction of its own (none may be open) and
- * empties the two tables:
+ * services as always, appends the artifacts arts lacks to bulk_arts
+ * (store_arts.c: pairs name them -seq), and only appends the batch's
+ * addresses and pairs to bulk_hosts and bulk_inc (bph_bulk_append(): one
+ * blob each per batch, committed with the batch). Rows there mean the
+ * derived tables are behind services: readers see them as they were
+ * before the import. bph_store_publish() adds the pending artifacts to
+ * arts in (kind, value) order, merges everything pending, sorted a chunk
+ * at a time, in one write transaction of its own (none may be open) and
+ * empties the three tables:
  * the derived tables end as the row-by-row path leaves them. Returns 0
  * (also when nothing was pending) or a negative BPH_ERR_*; on failure
  * nothing is published and the rows stay pending.

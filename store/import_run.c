@@ -98,6 +98,7 @@ int bph_import_flush(struct bph_import_run *run)
 		run->txn_records = run->txn_added = 0;
 		return rc; /* nothing of this transaction was kept */
 	}
+	bph_store_write_committed(run->st);
 	run->stats->records += run->txn_records;
 	run->stats->added += run->txn_added;
 	run->stats->bytes = run->src->bytes;

@@ -119,6 +119,13 @@ static const struct step core_steps[] = {
      "CREATE TABLE IF NOT EXISTS bulk_hosts(seq {id}, data {blob} NOT NULL);"
      "CREATE TABLE IF NOT EXISTS bulk_inc(seq {id}, data {blob} NOT NULL);",
      NULL},
+    {5,
+     "the bulk path's pending artifacts: the (kind, value) an import found "
+     "neither in arts nor pending, added to arts in key order at its end "
+     "(store_arts.c, store_bulk.c)",
+     "CREATE TABLE IF NOT EXISTS bulk_arts(seq {id}, kind TEXT NOT NULL,"
+     " value TEXT NOT NULL);",
+     NULL},
 };
 
 /* Routing, registry and deny-list snapshots (store_data.c,

@@ -13,6 +13,8 @@
 #include "fingerprints/err.h"
 #include "store/wbatch.h"
 
+#define PEND_MAX (2u << 20) /* pending ids a writer remembers */
+
 /* The artifacts the writer's dictionary does not know: idx lists one
  * representative per distinct (kind, value), in byte order. */
 struct misses {
@@ -110,27 +112,27 @@ struct miss_walk {
 	struct bph_db_stmt *ids; /* every id of a run's rows */
 };
 
-/* The id of each row of a run, looked up (some were in the store). */
-static int miss_ids(struct miss_walk *w, struct bph_db_block *k)
+/* The id the store has for each row of k's run (row i: the artifact
+ * b->arts[idx[i]]); *ids is the query, prepared on first use. */
+static int lookup_ids(struct bph_db_stmt **ids, struct bph_db_block *k,
+		      struct bph_wbatch *b, const size_t *idx)
 {
-	struct bph_db *db = k->q->db;
-	int rc = w->ids ? 0
-			: bph_db_prepare(db,
-					 "SELECT r.rowid, a.id FROM bph_rows(?)"
-					 " r JOIN arts a ON a.kind = r.c0 AND"
-					 " a.value = r.c1",
-					 &w->ids);
+	int rc = *ids ? 0
+		      : bph_db_prepare(k->q->db,
+				       "SELECT r.rowid, a.id FROM bph_rows(?)"
+				       " r JOIN arts a ON a.kind = r.c0 AND"
+				       " a.value = r.c1",
+				       ids);
 
 	if (!rc)
-		rc = bph_db_bind_rows(w->ids, 1, &k->r);
-	while (!rc && (rc = bph_db_step(w->ids)) == BPH_DB_ROW) {
-		int64_t i = bph_db_column_int64(w->ids, 0);
+		rc = bph_db_bind_rows(*ids, 1, &k->r);
+	while (!rc && (rc = bph_db_step(*ids)) == BPH_DB_ROW) {
+		int64_t i = bph_db_column_int64(*ids, 0);
 		rc = i >= 0 && (size_t)i < k->r.n ? 0 : BPH_ERR_DB;
 		if (!rc)
-			w->b->arts[w->m->idx[w->next + (size_t)i]].art =
-			    bph_db_column_int64(w->ids, 1);
+			b->arts[idx[i]].art = bph_db_column_int64(*ids, 1);
 	}
-	bph_db_reset(w->ids);
+	bph_db_reset(*ids);
 	return rc < 0 ? rc : 0;
 }
 
@@ -148,9 +150,44 @@ static int miss_ran(void *ctx, struct bph_db_block *k)
 			w->b->arts[w->m->idx[w->next + i]].art =
 			    last - (int64_t)(n - 1 - i);
 	else
-		rc = miss_ids(w, k);
+		rc = lookup_ids(&w->ids, k, w->b, w->m->idx + w->next);
 	w->next += n;
 	return rc;
+}
+
+/* The misses' (kind, value) in byte order through k's statement, a run
+ * of rows at a time (k's hooks see each run). */
+static int misses_block(struct bph_db *db, struct bph_db_block *k,
+			const char *sql, const struct bph_wbatch *b,
+			const struct misses *m)
+{
+	int rc = bph_db_block_open(db, k, sql, 2, m->n);
+
+	for (size_t i = 0; !rc && i < m->n; i++) {
+		const struct wart *a = &b->arts[m->idx[i]];
+		struct bph_db_value *v = bph_db_block_row(k);
+		v[0] =
+		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->kind};
+		v[1] =
+		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->value};
+		rc = bph_db_block_next(k);
+	}
+	return bph_db_block_close(k, rc);
+}
+
+/* Each listed miss has an id (of d, which remembers it) or the writer
+ * fails. */
+static int misses_known(struct bph_db *db, struct bph_artdict *d,
+			struct bph_wbatch *b, const struct misses *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct wart *a = &b->arts[m->idx[i]];
+		if (!a->art)
+			return bph_db_fail(db, BPH_DB_EOTHER,
+					   "artifact %s has no id", a->kind);
+		bph_artdict_put(d, a->khash, a->kind, a->value, a->art);
+	}
+	return 0;
 }
 
 /* SQLite, where a statement costs no round trip: the misses inserted a
@@ -162,33 +199,113 @@ static int resolve_misses_rows(struct bph_store *st, struct bph_wbatch *b,
 {
 	struct miss_walk w = {b, m, 0, NULL};
 	struct bph_db_block k = {.after = miss_ran, .ctx = &w};
-	int rc = bph_db_block_open(st->db, &k,
-				   "INSERT INTO arts(kind, value) SELECT c0, c1"
-				   " FROM bph_rows(?) WHERE true ON CONFLICT"
-				   " (kind, value) DO NOTHING",
-				   2, m->n);
+	int rc = misses_block(st->db, &k,
+			      "INSERT INTO arts(kind, value) SELECT c0, c1"
+			      " FROM bph_rows(?) WHERE true ON CONFLICT"
+			      " (kind, value) DO NOTHING",
+			      b, m);
 
-	for (size_t i = 0; !rc && i < m->n; i++) { /* in byte order */
-		const struct wart *a = &b->arts[m->idx[i]];
-		struct bph_db_value *v = bph_db_block_row(&k);
-		v[0] =
-		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->kind};
-		v[1] =
-		    (struct bph_db_value){.type = BPH_DB_T_TEXT, .p = a->value};
-		rc = bph_db_block_next(&k);
-	}
-	rc = bph_db_block_close(&k, rc);
 	bph_db_finalize(w.ids);
-	for (size_t i = 0; !rc && i < m->n; i++) {
-		struct wart *a = &b->arts[m->idx[i]];
-		if (a->art)
-			bph_artdict_put(st->arts, a->khash, a->kind, a->value,
+	return rc ? rc : misses_known(st->db, st->arts, b, m);
+}
+
+/*
+ * THE BULK PATH (an import into SQLite): an artifact the store lacks is
+ * not added to arts, whose index on (kind, value) would take one
+ * scattered insert per new artifact, and every commit would write each
+ * page they touched (at ten million hosts most of a 2.7 GB index, every
+ * 20 s: docs/performance.md). It is appended to bulk_arts instead, and
+ * its batches' pairs name it by -seq, its row there; bph_store_publish()
+ * adds them all to arts in (kind, value) order, one pass over the index,
+ * and gives the pairs their ids. st->pend remembers this transaction's
+ * pending ids (a publication between two of the import's transactions
+ * empties bulk_arts: bph_store_write_committed() forgets them).
+ */
+
+/* The misses of one resolve_pending(), a run of rows after another. */
+struct pend_walk {
+	struct bph_wbatch *b;
+	const struct misses *m;
+	size_t next; /* the run's first row is m->idx[next] */
+	struct bph_artdict *known;
+	struct bph_db_stmt *ids; /* the ids the store has for a run's rows */
+	size_t left[BPH_DB_BLOCK_ROWS]; /* the run's rows the store lacks */
+};
+
+/* Before a run: its rows the store holds take their id and leave it. */
+static int pend_held(void *ctx, struct bph_db_block *k)
+{
+	struct pend_walk *w = ctx;
+	size_t n = k->r.n, kept = 0;
+	int rc = lookup_ids(&w->ids, k, w->b, w->m->idx + w->next);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct wart *a = &w->b->arts[w->m->idx[w->next + i]];
+		if (a->art) { /* held: known from now on */
+			bph_artdict_put(w->known, a->khash, a->kind, a->value,
 					a->art);
-		else
-			rc = bph_db_fail(st->db, BPH_DB_EOTHER,
-					 "artifact %s has no id", a->kind);
+			continue;
+		}
+		k->v[2 * kept] = k->v[2 * i];
+		k->v[2 * kept + 1] = k->v[2 * i + 1];
+		w->left[kept++] = w->next + i;
 	}
+	k->r.n = kept;
+	w->next += n;
 	return rc;
+}
+
+/* After a run: its rows took the seqs after the last one before it. */
+static int pend_added(void *ctx, struct bph_db_block *k)
+{
+	struct pend_walk *w = ctx;
+	size_t n = k->r.n;
+	int64_t last = bph_db_insert_id(k->q);
+
+	if ((size_t)bph_db_changes(k->q) != n || last < (int64_t)n)
+		return bph_db_fail(k->q->db, BPH_DB_EOTHER,
+				   "bulk_arts changed during a write");
+	for (size_t i = 0; i < n; i++)
+		w->b->arts[w->m->idx[w->left[i]]].art =
+		    -(last - (int64_t)(n - 1 - i));
+	return 0;
+}
+
+static int resolve_pending(struct bph_store *st, struct bph_wbatch *b,
+			   struct misses *m)
+{
+	struct pend_walk *w = calloc(1, sizeof(*w));
+	struct bph_db_block k = {
+	    .before = pend_held, .after = pend_added, .ctx = w};
+	size_t n = 0;
+	int rc = 0;
+
+	if (!w || (!st->pend && !(st->pend = bph_artdict_new(PEND_MAX)))) {
+		free(w);
+		return BPH_ERR_NOMEM;
+	}
+	*w = (struct pend_walk){.b = b, .m = m, .known = st->arts};
+	for (size_t i = 0; i < m->n; i++) { /* pending since this txn began */
+		struct wart *a = &b->arts[m->idx[i]];
+		if (!(a->art = bph_artdict_get(st->pend, a->khash, a->kind,
+					       a->value)))
+			m->idx[n++] = m->idx[i];
+	}
+	m->n = n;
+	if (n)
+		rc = misses_block(st->db, &k,
+				  "INSERT INTO bulk_arts(kind, value)"
+				  " SELECT c0, c1 FROM bph_rows(?)",
+				  b, m);
+	bph_db_finalize(w->ids);
+	free(w);
+	return rc ? rc : misses_known(st->db, st->pend, b, m);
+}
+
+void bph_store_write_committed(struct bph_store *st)
+{
+	if (st->pend)
+		bph_artdict_clear(st->pend);
 }
 
 /* Every artifact of the batch gets its arts.id. */
@@ -198,7 +315,8 @@ int bph_wbatch_resolve(struct bph_store *st, struct bph_wbatch *b)
 	int rc = collect_misses(st, b, &m);
 
 	if (!rc && m.n)
-		rc = bph_db_backend(st->db) == BPH_DB_SQLITE
+		rc = st->bulk ? resolve_pending(st, b, &m)
+		     : bph_db_backend(st->db) == BPH_DB_SQLITE
 			 ? resolve_misses_rows(st, b, &m)
 			 : resolve_misses(st, b, &m);
 	for (size_t i = 0; !rc && i < b->n_arts; i++) {

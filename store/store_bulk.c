@@ -520,15 +520,44 @@ static void decode_pairs(const unsigned char *raw, size_t k, void *out)
 	}
 }
 
-static int merge_ips(struct bph_db *db, void *v, size_t n)
+/* The ids of the artifacts pending in bulk_arts: id[seq], 0 for none. */
+struct art_map {
+	int64_t *id;
+	size_t n;
+};
+
+static int merge_ips(struct bph_db *db, const struct art_map *map, void *v,
+		     size_t n)
 {
+	(void)map;
 	return bph_merge_hosts(db, v, n);
 }
 
-static int merge_pairs(struct bph_db *db, void *v, size_t n)
+/* The pairs naming a pending artifact (-seq) given its id. */
+static int pairs_resolved(struct bph_db *db, const struct art_map *map,
+			  struct bph_wpair *p, size_t n)
 {
-	int rc = bph_merge_host_arts(db, v, n);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].art > 0)
+			continue;
+		uint64_t seq = -(uint64_t)p[i].art;
+		if (seq >= map->n || !map->id[seq])
+			return bph_db_fail(db, BPH_DB_EOTHER,
+					   "a pending pair names artifact -%llu,"
+					   " which bulk_arts lacks",
+					   (unsigned long long)seq);
+		p[i].art = map->id[seq];
+	}
+	return 0;
+}
 
+static int merge_pairs(struct bph_db *db, const struct art_map *map, void *v,
+		       size_t n)
+{
+	int rc = pairs_resolved(db, map, v, n);
+
+	if (!rc)
+		rc = bph_merge_host_arts(db, v, n);
 	return rc ? rc : bph_merge_art_hosts(db, v, n);
 }
 
@@ -537,7 +566,8 @@ struct pending {
 	const char *select; /* its blobs */
 	size_t width, size; /* bytes per element in a blob, in memory */
 	void (*decode)(const unsigned char *raw, size_t k, void *out);
-	int (*merge)(struct bph_db *db, void *v, size_t n);
+	int (*merge)(struct bph_db *db, const struct art_map *map, void *v,
+		     size_t n);
 };
 
 static const struct pending pending_hosts = {
@@ -551,6 +581,7 @@ static const struct pending pending_inc = {
  * the blob they come from, copied. */
 struct chunk {
 	const struct pending *t;
+	const struct art_map *map;
 	size_t limit;
 	void *v;
 	size_t n, cap;
@@ -587,7 +618,7 @@ static int take(struct bph_db *db, struct chunk *c, const unsigned char *raw,
 
 	for (size_t off = 0, m; !rc && off < k; off += m) {
 		if (c->n == c->limit) {
-			rc = t->merge(db, c->v, c->n);
+			rc = t->merge(db, c->map, c->v, c->n);
 			c->n = 0;
 		}
 		m = k - off < c->limit - c->n ? k - off : c->limit - c->n;
@@ -623,10 +654,11 @@ static int take_blob(struct bph_db *db, struct chunk *c,
  * by the import: every merge is an upsert that gives the same rows in
  * any order and any grouping (holders count a pair only when it is new).
  */
-static int merge_table(struct bph_db *db, const struct pending *t, size_t limit)
+static int merge_table(struct bph_db *db, const struct pending *t,
+		       const struct art_map *map, size_t limit)
 {
 	struct bph_db_stmt *q = NULL;
-	struct chunk c = {.t = t, .limit = limit};
+	struct chunk c = {.t = t, .map = map, .limit = limit};
 	int rc = bph_db_prepare(db, t->select, &q);
 
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
@@ -635,23 +667,61 @@ static int merge_table(struct bph_db *db, const struct pending *t, size_t limit)
 		rc = take_blob(db, &c, raw, len);
 	}
 	if (rc == BPH_DB_DONE && c.n)
-		rc = t->merge(db, c.v, c.n);
+		rc = t->merge(db, map, c.v, c.n);
 	bph_db_finalize(q);
 	free(c.v);
 	free(c.blob);
 	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
 }
 
+/* The artifacts pending in bulk_arts added to arts in (kind, value)
+ * order (one pass over arts_kv; those arts holds, or pending twice, keep
+ * one id), map->id[seq] = the id of each. */
+static int publish_arts(struct bph_db *db, struct art_map *map)
+{
+	struct bph_db_stmt *q = NULL;
+	int64_t max = 0;
+	int rc = scalar(db, "SELECT max(seq) FROM bulk_arts", &max);
+
+	if (rc || max <= 0)
+		return rc;
+	map->n = (size_t)max + 1;
+	if (!(map->id = calloc(map->n, sizeof(*map->id))))
+		return BPH_ERR_NOMEM;
+	rc = bph_db_exec(db, "INSERT INTO arts(kind, value) SELECT kind, value"
+			     " FROM bulk_arts WHERE true ORDER BY kind, value"
+			     " ON CONFLICT (kind, value) DO NOTHING");
+	if (!rc)
+		rc = bph_db_prepare(db,
+				    "SELECT b.seq, a.id FROM bulk_arts b"
+				    " JOIN arts a ON a.kind = b.kind"
+				    " AND a.value = b.value",
+				    &q);
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t seq = bph_db_column_int64(q, 0);
+		rc = seq > 0 && seq <= max ? 0 : BPH_ERR_DB;
+		if (!rc)
+			map->id[seq] = bph_db_column_int64(q, 1);
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
+}
+
 /* Inside the caller's transaction: what is pending merged, then gone. */
 static int merge_pending(struct bph_db *db, size_t chunk)
 {
-	int rc = merge_table(db, &pending_hosts, chunk);
+	struct art_map map = {NULL, 0};
+	int rc = publish_arts(db, &map);
 
 	if (!rc)
-		rc = merge_table(db, &pending_inc, chunk);
+		rc = merge_table(db, &pending_hosts, &map, chunk);
+	if (!rc)
+		rc = merge_table(db, &pending_inc, &map, chunk);
 	if (!rc)
 		rc = bph_db_exec(db, "DELETE FROM bulk_inc;"
-				     " DELETE FROM bulk_hosts");
+				     " DELETE FROM bulk_hosts;"
+				     " DELETE FROM bulk_arts");
+	free(map.id);
 	return rc;
 }
 
@@ -664,7 +734,8 @@ int bph_store_publish_by(struct bph_store *st, size_t chunk)
 	if (!rc)
 		rc = scalar(db,
 			    "SELECT EXISTS (SELECT 1 FROM bulk_inc) OR"
-			    " EXISTS (SELECT 1 FROM bulk_hosts)",
+			    " EXISTS (SELECT 1 FROM bulk_hosts) OR"
+			    " EXISTS (SELECT 1 FROM bulk_arts)",
 			    &pending);
 	if (!rc && pending)
 		rc = merge_pending(db, chunk ? chunk : 1);

@@ -562,6 +562,8 @@ void bph_store_write_abort(struct bph_store *st)
 {
 	if (st->arts) /* ids of rows rolled back may be in it */
 		bph_artdict_clear(st->arts);
+	if (st->pend)
+		bph_artdict_clear(st->pend);
 }
 
 int bph_store_put(struct bph_store *st, int64_t scan_id,
