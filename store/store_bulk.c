@@ -542,10 +542,11 @@ static int pairs_resolved(struct bph_db *db, const struct art_map *map,
 			continue;
 		uint64_t seq = -(uint64_t)p[i].art;
 		if (seq >= map->n || !map->id[seq])
-			return bph_db_fail(db, BPH_DB_EOTHER,
-					   "a pending pair names artifact -%llu,"
-					   " which bulk_arts lacks",
-					   (unsigned long long)seq);
+			return bph_db_fail(
+			    db, BPH_DB_EOTHER,
+			    "a pending pair names artifact -%llu,"
+			    " which bulk_arts lacks",
+			    (unsigned long long)seq);
 		p[i].art = map->id[seq];
 	}
 	return 0;
