@@ -693,11 +693,15 @@ static int publish_arts(struct bph_db *db, struct art_map *map)
 			     " FROM bulk_arts WHERE true ORDER BY kind, value"
 			     " ON CONFLICT (kind, value) DO NOTHING");
 	if (!rc)
-		rc = bph_db_prepare(db,
-				    "SELECT b.seq, a.id FROM bulk_arts b"
-				    " JOIN arts a ON a.kind = b.kind"
-				    " AND a.value = b.value",
-				    &q);
+		/* in key order (LIMIT keeps the subquery's order): one
+		 * pass over arts_kv, not a scattered seek per artifact */
+		rc =
+		    bph_db_prepare(db,
+				   "SELECT b.seq, a.id FROM (SELECT seq, kind,"
+				   " value FROM bulk_arts ORDER BY kind, value"
+				   " LIMIT -1) b JOIN arts a ON a.kind = b.kind"
+				   " AND a.value = b.value",
+				   &q);
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 		int64_t seq = bph_db_column_int64(q, 0);
 		rc = seq > 0 && seq <= max ? 0 : BPH_ERR_DB;
