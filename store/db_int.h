@@ -134,9 +134,10 @@ enum bph_db_backend bph_db_backend(const struct bph_db *db);
 int bph_db_prepare_writes(struct bph_db *db);
 
 /*
- * Sizes the connection for a bulk load (SQLite: a 64 MiB page cache, so
- * index inserts do not spill the default 2 MiB on every batch). Returns 0
- * or a negative BPH_ERR_*.
+ * Sizes the connection for a bulk load (SQLite: a 256 MiB page cache, so
+ * index inserts do not spill the default 2 MiB on every batch, and the
+ * sorter's runs in temporary files, not the heap; the connection's TEMP
+ * tables are dropped). Returns 0 or a negative BPH_ERR_*.
  */
 int bph_db_tune_bulk(struct bph_db *db);
 
