@@ -58,6 +58,11 @@ int bph_db_tune_bulk(struct bph_db *db)
 	return db->ops->tune_bulk(db);
 }
 
+int bph_db_sort_on_file(struct bph_db *db, bool on_file)
+{
+	return db->ops->sort_on_file ? db->ops->sort_on_file(db, on_file) : 0;
+}
+
 int bph_db_exec(struct bph_db *db, const char *sql)
 {
 	return db->ops->exec(db, sql);

@@ -135,11 +135,17 @@ int bph_db_prepare_writes(struct bph_db *db);
 
 /*
  * Sizes the connection for a bulk load (SQLite: a 256 MiB page cache, so
- * index inserts do not spill the default 2 MiB on every batch, and the
- * sorter's runs in temporary files, not the heap; the connection's TEMP
- * tables are dropped). Returns 0 or a negative BPH_ERR_*.
+ * index inserts do not spill the default 2 MiB on every batch). Returns 0
+ * or a negative BPH_ERR_*.
  */
 int bph_db_tune_bulk(struct bph_db *db);
+/*
+ * SQLite: the sorter's runs and temporary B-trees in files (on_file) or
+ * in memory (the default), outside a transaction only; the connection's
+ * TEMP tables are dropped. PostgreSQL: nothing. Returns 0 or a negative
+ * BPH_ERR_*.
+ */
+int bph_db_sort_on_file(struct bph_db *db, bool on_file);
 
 /* Runs sql (one or more statements, no parameters, no rows wanted). */
 int bph_db_exec(struct bph_db *db, const char *sql);
@@ -529,6 +535,7 @@ struct bph_db_ops {
 	void (*close)(struct bph_db *db);
 	int (*prepare_writes)(struct bph_db *db);
 	int (*tune_bulk)(struct bph_db *db);
+	int (*sort_on_file)(struct bph_db *db, bool on_file); /* may be NULL */
 	int (*exec)(struct bph_db *db, const char *sql);
 	int (*prepare)(struct bph_db *db, const char *sql, bool stream,
 		       struct bph_db_stmt **out);

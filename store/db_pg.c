@@ -691,6 +691,7 @@ static const struct bph_db_ops pg_ops = {
     .close = pg_close,
     .prepare_writes = pg_nothing,
     .tune_bulk = pg_nothing,
+    .sort_on_file = NULL, /* the server decides */
     .exec = pg_exec,
     .prepare = pg_prepare,
     .bind = pg_bind,

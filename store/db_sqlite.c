@@ -118,16 +118,24 @@ static int sq_prepare_writes(struct bph_db *db)
 	return sq_exec(db, "PRAGMA journal_size_limit=67108864");
 }
 
-/* temp_store=FILE: the publication sorts the import's pending artifacts
- * (37 million at ten million hosts); in memory SQLite's sorter kept 2.6
- * GB of runs in small heap chunks, and every later malloc of the B-tree
- * inserts walked glibc's fragmented bins (92% of a core in _int_malloc,
- * 3 MB/s into the WAL); on file the runs are sequential I/O. Changing it
- * drops the connection's TEMP tables: SQLite writes use none (the
- * staging tables are PostgreSQL's path). */
 static int sq_tune_bulk(struct bph_db *db)
 {
-	return sq_exec(db, "PRAGMA cache_size=-262144; PRAGMA temp_store=FILE");
+	return sq_exec(db, "PRAGMA cache_size=-262144");
+}
+
+/* The publication of a large import sorts its pending artifacts (37
+ * million at ten million hosts): with temp_store=MEMORY SQLite's sorter
+ * kept 2.6 GB of runs in small heap chunks, and every later malloc of
+ * the B-tree inserts walked glibc's fragmented bins (92% of a core in
+ * _int_malloc, 3 MB/s into the WAL); on file the runs are sequential
+ * I/O. Only around the publication: the import's joins on bph_rows build
+ * small automatic indexes, which memory serves best. Changing it drops
+ * the connection's TEMP tables, which SQLite writes do not use (the
+ * staging tables are PostgreSQL's path). */
+static int sq_sort_on_file(struct bph_db *db, bool on_file)
+{
+	return sq_exec(db, on_file ? "PRAGMA temp_store=FILE"
+				   : "PRAGMA temp_store=MEMORY");
 }
 
 static int sq_prepare(struct bph_db *db, const char *sql, bool stream,
@@ -529,6 +537,7 @@ static const struct bph_db_ops sq_ops = {
     .close = sq_close,
     .prepare_writes = sq_prepare_writes,
     .tune_bulk = sq_tune_bulk,
+    .sort_on_file = sq_sort_on_file,
     .exec = sq_exec,
     .prepare = sq_prepare,
     .bind = sq_bind,

@@ -734,8 +734,11 @@ int bph_store_publish_by(struct bph_store *st, size_t chunk)
 {
 	struct bph_db *db = st->db;
 	int64_t pending = 0;
-	int rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
+	/* the pending artifacts are sorted in files (db_sqlite.c says why) */
+	int rc = bph_db_sort_on_file(db, true);
 
+	if (!rc)
+		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
 	if (!rc)
 		rc = scalar(db,
 			    "SELECT EXISTS (SELECT 1 FROM bulk_inc) OR"
@@ -748,7 +751,8 @@ int bph_store_publish_by(struct bph_store *st, size_t chunk)
 		rc = bph_db_commit(db);
 	if (rc)
 		bph_db_rollback(db);
-	return rc;
+	int mrc = bph_db_sort_on_file(db, false);
+	return rc ? rc : mrc;
 }
 
 int bph_store_publish(struct bph_store *st)
