@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fingerprints/buf.h"
 #include "fingerprints/err.h"
 
 #define PAIR_BYTES 22 /* ip 4, port 2, art 8, seen 8: little-endian */
@@ -675,12 +676,88 @@ static int merge_table(struct bph_db *db, const struct pending *t,
 	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
 }
 
+/* The id arts gives (kind, value) into *id (0: none); q is the lookup,
+ * prepared on first use. */
+static int art_id(struct bph_db *db, struct bph_db_stmt **q, const char *kind,
+		  const char *value, int64_t *id)
+{
+	int rc = *q ? 0
+		    : bph_db_prepare(db,
+				     "SELECT id FROM arts WHERE kind = ?"
+				     " AND value = ?",
+				     q);
+
+	*id = 0;
+	if (!rc)
+		rc = bph_db_bind_text(*q, 1, kind);
+	if (!rc)
+		rc = bph_db_bind_text(*q, 2, value);
+	if (!rc && (rc = bph_db_step(*q)) == BPH_DB_ROW) {
+		*id = bph_db_column_int64(*q, 0);
+		rc = 0;
+	}
+	bph_db_reset(*q);
+	return rc < 0 ? rc : 0;
+}
+
+/* Whether prev holds kind, NUL, value, NUL. */
+static bool same_kv(const struct bph_sbuf *prev, const char *kind,
+		    const char *value)
+{
+	size_t k = strlen(kind);
+
+	return prev->len == k + strlen(value) + 2 &&
+	       !memcmp(prev->p, kind, k + 1) &&
+	       !memcmp(prev->p + k + 1, value, prev->len - k - 1);
+}
+
+/* map->id[seq] for every pending artifact, read in (kind, value) order
+ * (SQLite's sorter, on file: the lookups then walk arts_kv in its order
+ * rather than seek it at random; a LIMIT to keep a subquery's order made
+ * SQLite build an ephemeral B-tree instead, 37M random inserts at 10M);
+ * a repeated (kind, value) takes the id of the one before. */
+static int read_back(struct bph_db *db, struct art_map *map)
+{
+	struct bph_db_stmt *q = NULL, *look = NULL;
+	struct bph_sbuf prev = {0}; /* the last kind, NUL, value, NUL */
+	int64_t id = 0;
+	int rc = bph_db_prepare_stream(db,
+				       "SELECT seq, kind, value FROM bulk_arts"
+				       " ORDER BY kind, value",
+				       &q);
+
+	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+		int64_t seq = bph_db_column_int64(q, 0);
+		const char *kind = bph_db_column_text(q, 1);
+		const char *value = bph_db_column_text(q, 2);
+		rc = seq > 0 && (size_t)seq < map->n && kind && value
+			 ? 0
+			 : BPH_ERR_DB;
+		if (!rc && !(id && same_kv(&prev, kind, value))) {
+			prev.len = 0;
+			bph_sbuf_put(&prev, kind, strlen(kind) + 1);
+			bph_sbuf_put(&prev, value, strlen(value) + 1);
+			rc = prev.err ? BPH_ERR_NOMEM
+				      : art_id(db, &look, kind, value, &id);
+			if (!rc && !id)
+				rc =
+				    bph_db_fail(db, BPH_DB_EOTHER,
+						"a pending artifact has no id");
+		}
+		if (!rc)
+			map->id[seq] = id;
+	}
+	bph_db_finalize(look);
+	bph_db_finalize(q);
+	bph_sbuf_free(&prev);
+	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
+}
+
 /* The artifacts pending in bulk_arts added to arts in (kind, value)
  * order (one pass over arts_kv; those arts holds, or pending twice, keep
  * one id), map->id[seq] = the id of each. */
 static int publish_arts(struct bph_db *db, struct art_map *map)
 {
-	struct bph_db_stmt *q = NULL;
 	int64_t max = 0;
 	int rc = scalar(db, "SELECT max(seq) FROM bulk_arts", &max);
 
@@ -692,24 +769,7 @@ static int publish_arts(struct bph_db *db, struct art_map *map)
 	rc = bph_db_exec(db, "INSERT INTO arts(kind, value) SELECT kind, value"
 			     " FROM bulk_arts WHERE true ORDER BY kind, value"
 			     " ON CONFLICT (kind, value) DO NOTHING");
-	if (!rc)
-		/* in key order (LIMIT keeps the subquery's order): one
-		 * pass over arts_kv, not a scattered seek per artifact */
-		rc =
-		    bph_db_prepare(db,
-				   "SELECT b.seq, a.id FROM (SELECT seq, kind,"
-				   " value FROM bulk_arts ORDER BY kind, value"
-				   " LIMIT -1) b JOIN arts a ON a.kind = b.kind"
-				   " AND a.value = b.value",
-				   &q);
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-		int64_t seq = bph_db_column_int64(q, 0);
-		rc = seq > 0 && seq <= max ? 0 : BPH_ERR_DB;
-		if (!rc)
-			map->id[seq] = bph_db_column_int64(q, 1);
-	}
-	bph_db_finalize(q);
-	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
+	return rc ? rc : read_back(db, map);
 }
 
 /* Inside the caller's transaction: what is pending merged, then gone. */

@@ -396,6 +396,44 @@ static void test_pending_arts(void **state)
 	assert_int_equal(count(f->db, "SELECT count(*) FROM arts"), 4);
 }
 
+/* An artifact pending on the bulk path that another write adds to arts
+ * before the publication (a scan between two of an import's
+ * transactions) keeps that id: the pairs of both go to it. */
+static void test_pending_then_stored(void **state)
+{
+	static const char bulk[] = KEYED("1", "100", KEY("kp"));
+	static const char scan[] = KEYED("2", "200", KEY("kp"));
+	struct fixture *f = *state;
+	int64_t id = 0;
+
+	assert_int_equal(bph_store_scan_begin(f->st, "import", NULL, &id), 0);
+	f->st->bulk = true;
+	bulk_txn(f->st, id, bulk);
+	f->st->bulk = false;
+	put_rows(f->st, scan);
+	/* the hassh and the key wait; the scan added both to arts */
+	assert_int_equal(count(f->db, "SELECT count(*) FROM bulk_arts"), 2);
+	id = count(f->db, "SELECT id FROM arts WHERE value = 'SHA256:kp'");
+	assert_true(id > 0);
+	assert_int_equal(bph_store_publish(f->st), 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM bulk_arts"), 0);
+	assert_int_equal(count(f->db, "SELECT id FROM arts"
+				      " WHERE value = 'SHA256:kp'"),
+			 id);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM arts"), 2);
+	assert_int_equal(count(f->db, "SELECT holders FROM arts"
+				      " WHERE value = 'SHA256:kp'"),
+			 2);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM art_hosts"
+				      " JOIN arts a ON a.id = art"
+				      " WHERE a.value = 'SHA256:kp'"),
+			 2);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM host_arts"
+				      " WHERE art = (SELECT id FROM arts"
+				      " WHERE value = 'SHA256:kp')"),
+			 2);
+}
+
 /* A new writer (its dictionary of artifact ids empty) meets an artifact
  * first on an observation the store holds, then on a new one in the same
  * batch: the artifact's id is looked up for the new one (the batch's
@@ -893,6 +931,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_runs_partly_held, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_arts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_then_stored, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_known_artifact_first_stored,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipe, setup, teardown),
