@@ -414,9 +414,28 @@ struct bph_wpair {
 	uint16_t port;
 };
 /* p sorted in place by cmp in O(n log n) comparisons whatever its order
- * (introsort; store_bulk.c). */
+ * (introsort; store_runs.c). */
 typedef int (*bph_pair_order)(const void *, const void *);
 void bph_sort_pairs(struct bph_wpair *p, size_t n, bph_pair_order cmp);
+/*
+ * Pairs in cmp's order past memory (store_runs.c): bph_runs_put() sorts
+ * p in place and appends it as one run to an unlinked temporary file (in
+ * SQLite's temporary directory: $SQLITE_TMPDIR, $TMPDIR, /var/tmp, ...,
+ * opened at the first run); bph_runs_merge() hands every pair of every
+ * run to emit in cmp's order, at most chunk at a time (0: all at once),
+ * in a buffer it owns, and stops at emit's first non-zero return, which
+ * it returns. Memory: the chunk and up to 96 KiB a run. 0 or a negative
+ * BPH_ERR_* (BPH_ERR_NOSPACE for a full disk). bph_runs_new() returns
+ * NULL when out of memory.
+ */
+struct bph_runs;
+typedef int (*bph_runs_emit)(void *ctx, struct bph_wpair *p, size_t n);
+struct bph_runs *bph_runs_new(bph_pair_order cmp);
+int bph_runs_put(struct bph_runs *r, struct bph_wpair *p, size_t n);
+size_t bph_runs_count(const struct bph_runs *r);
+int bph_runs_merge(struct bph_runs *r, size_t chunk, bph_runs_emit emit,
+		   void *ctx);
+void bph_runs_free(struct bph_runs *r);
 int bph_merge_hosts(struct bph_db *db, uint32_t *ips, size_t n);
 int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n);
 int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n);

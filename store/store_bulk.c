@@ -90,98 +90,15 @@ static int inc_cmp(const void *x, const void *y)
 	return a->port < b->port ? -1 : a->port > b->port;
 }
 
-static void swap_pairs(struct bph_wpair *a, struct bph_wpair *b)
+/* p sorted by cmp unless it is already (a publication's merged runs). */
+static void sort_unless_sorted(struct bph_wpair *p, size_t n,
+			       bph_pair_order cmp)
 {
-	struct bph_wpair t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-/* Hoare partition of p[0..n) around the median of three (n >= 3): every
- * element of p[0..*mid] orders before or with every one after it. */
-static size_t partition(struct bph_wpair *p, size_t n, bph_pair_order cmp)
-{
-	size_t m = n / 2, i = 0, j = n - 1;
-
-	if (cmp(&p[m], &p[0]) < 0)
-		swap_pairs(&p[m], &p[0]);
-	if (cmp(&p[n - 1], &p[m]) < 0)
-		swap_pairs(&p[n - 1], &p[m]);
-	if (cmp(&p[m], &p[0]) < 0)
-		swap_pairs(&p[m], &p[0]);
-	struct bph_wpair pivot = p[m];
-	for (;;) {
-		while (cmp(&p[i], &pivot) < 0)
-			i++;
-		while (cmp(&pivot, &p[j]) < 0)
-			j--;
-		if (i >= j)
-			return j;
-		swap_pairs(&p[i++], &p[j--]);
-	}
-}
-
-/* p[i] moved down the max-heap p[0..n) to its place. */
-static void sift_down(struct bph_wpair *p, size_t i, size_t n,
-		      bph_pair_order cmp)
-{
-	for (size_t c; (c = 2 * i + 1) < n; i = c) {
-		if (c + 1 < n && cmp(&p[c], &p[c + 1]) < 0)
-			c++;
-		if (cmp(&p[i], &p[c]) >= 0)
-			return;
-		swap_pairs(&p[i], &p[c]);
-	}
-}
-
-static void heap_sort(struct bph_wpair *p, size_t n, bph_pair_order cmp)
-{
-	for (size_t i = n / 2; i-- > 0;)
-		sift_down(p, i, n, cmp);
-	for (size_t k = n; k-- > 1;) {
-		swap_pairs(&p[0], &p[k]);
-		sift_down(p, 0, k, cmp);
-	}
-}
-
-/* depth: partitions left before a heap sort takes over, so that an
- * order chosen against the median of three (an import's pairs come from
- * its file) costs n log n, not n squared. */
-static void intro_sort(struct bph_wpair *p, size_t n, bph_pair_order cmp,
-		       unsigned depth)
-{
-	while (n > 16) {
-		if (!depth--) {
-			heap_sort(p, n, cmp);
-			return;
-		}
-		size_t k = partition(p, n, cmp) + 1;
-		if (k < n - k) {
-			intro_sort(p, k, cmp, depth);
-			p += k;
-			n -= k;
-		} else {
-			intro_sort(p + k, n - k, cmp, depth);
-			n = k;
-		}
-	}
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j && cmp(&p[j], &p[j - 1]) < 0; j--)
-			swap_pairs(&p[j], &p[j - 1]);
-}
-
-/* In place, unlike glibc's qsort, which copies an array this large (the
- * publication's pairs: hundreds of MiB at a million hosts): introsort,
- * quicksort on the smaller side and a loop on the larger, insertion sort
- * below 16, a heap sort past twice log2(n) partitions. */
-void bph_sort_pairs(struct bph_wpair *p, size_t n, bph_pair_order cmp)
-{
-	unsigned depth = 0;
-
-	for (size_t m = n; m > 1; m >>= 1)
-		depth += 2;
-	intro_sort(p, n, cmp, depth);
+		if (cmp(&p[i - 1], &p[i]) > 0) {
+			bph_sort_pairs(p, n, cmp);
+			return;
+		}
 }
 
 static int ip_cmp(const void *x, const void *y)
@@ -383,7 +300,7 @@ int bph_merge_art_hosts(struct bph_db *db, struct bph_wpair *p, size_t n)
 				       " c0, c1 FROM bph_rows(?) WHERE true"
 				       " ON CONFLICT DO NOTHING",
 				       2, n);
-	bph_sort_pairs(p, n, pair_cmp);
+	sort_unless_sorted(p, n, pair_cmp);
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (i && p[i].art == p[i - 1].art && p[i].ip == p[i - 1].ip)
 			continue;
@@ -415,7 +332,7 @@ int bph_merge_host_arts(struct bph_db *db, struct bph_wpair *p, size_t n)
 	    " THEN excluded.last_seen ELSE host_arts.last_seen END",
 	    5, n);
 
-	bph_sort_pairs(p, n, inc_cmp);
+	sort_unless_sorted(p, n, inc_cmp);
 	for (size_t i = 0, j; !rc && i < n; i = j) {
 		int64_t lo = p[i].seen, hi = p[i].seen;
 		for (j = i + 1; j < n && !inc_cmp(&p[i], &p[j]); j++) {
@@ -527,10 +444,19 @@ struct art_map {
 	size_t n;
 };
 
-static int merge_ips(struct bph_db *db, const struct art_map *map, void *v,
-		     size_t n)
+/* Where a pending table's chunks go: the pending artifacts' ids, and
+ * once the pairs outgrow one chunk, their runs in host_arts' and
+ * art_hosts' orders (NULL before). */
+struct sink {
+	const struct art_map *map;
+	struct bph_runs *inc, *arts;
+};
+
+static int merge_ips(struct bph_db *db, struct sink *s, void *v, size_t n,
+		     bool last)
 {
-	(void)map;
+	(void)s;
+	(void)last;
 	return bph_merge_hosts(db, v, n);
 }
 
@@ -553,14 +479,46 @@ static int pairs_resolved(struct bph_db *db, const struct art_map *map,
 	return 0;
 }
 
-static int merge_pairs(struct bph_db *db, const struct art_map *map, void *v,
-		       size_t n)
+/* A chunk of pairs, resolved: merged at once when it is all of them,
+ * otherwise sorted into runs that merge_runs() merges in key order (a
+ * chunk at a time in input order would insert all over both tables once
+ * per chunk: 23.5 minutes of a ten-million-host import). */
+static int merge_pairs(struct bph_db *db, struct sink *s, void *v, size_t n,
+		       bool last)
 {
-	int rc = pairs_resolved(db, map, v, n);
+	int rc = pairs_resolved(db, s->map, v, n);
 
-	if (!rc)
+	if (!rc && last && !s->inc) {
 		rc = bph_merge_host_arts(db, v, n);
-	return rc ? rc : bph_merge_art_hosts(db, v, n);
+		return rc ? rc : bph_merge_art_hosts(db, v, n);
+	}
+	if (!rc && !s->inc) {
+		s->inc = bph_runs_new(inc_cmp);
+		s->arts = bph_runs_new(pair_cmp);
+		rc = s->inc && s->arts ? 0 : BPH_ERR_NOMEM;
+	}
+	if (!rc)
+		rc = bph_runs_put(s->inc, v, n);
+	return rc ? rc : bph_runs_put(s->arts, v, n);
+}
+
+static int emit_host_arts(void *db, struct bph_wpair *p, size_t n)
+{
+	return bph_merge_host_arts(db, p, n);
+}
+
+static int emit_art_hosts(void *db, struct bph_wpair *p, size_t n)
+{
+	return bph_merge_art_hosts(db, p, n);
+}
+
+static int merge_runs(struct bph_db *db, struct sink *s, size_t chunk)
+{
+	int rc = s->inc ? bph_runs_merge(s->inc, chunk, emit_host_arts, db) : 0;
+
+	return rc || !s->arts
+		   ? rc
+		   : bph_runs_merge(s->arts, chunk, emit_art_hosts, db);
 }
 
 /* How one pending table is read back and merged. */
@@ -568,8 +526,8 @@ struct pending {
 	const char *select; /* its blobs */
 	size_t width, size; /* bytes per element in a blob, in memory */
 	void (*decode)(const unsigned char *raw, size_t k, void *out);
-	int (*merge)(struct bph_db *db, const struct art_map *map, void *v,
-		     size_t n);
+	int (*merge)(struct bph_db *db, struct sink *s, void *v, size_t n,
+		     bool last);
 };
 
 static const struct pending pending_hosts = {
@@ -583,7 +541,7 @@ static const struct pending pending_inc = {
  * the blob they come from, copied. */
 struct chunk {
 	const struct pending *t;
-	const struct art_map *map;
+	struct sink *s;
 	size_t limit;
 	void *v;
 	size_t n, cap;
@@ -620,7 +578,7 @@ static int take(struct bph_db *db, struct chunk *c, const unsigned char *raw,
 
 	for (size_t off = 0, m; !rc && off < k; off += m) {
 		if (c->n == c->limit) {
-			rc = t->merge(db, c->map, c->v, c->n);
+			rc = t->merge(db, c->s, c->v, c->n, false);
 			c->n = 0;
 		}
 		m = k - off < c->limit - c->n ? k - off : c->limit - c->n;
@@ -657,10 +615,10 @@ static int take_blob(struct bph_db *db, struct chunk *c,
  * any order and any grouping (holders count a pair only when it is new).
  */
 static int merge_table(struct bph_db *db, const struct pending *t,
-		       const struct art_map *map, size_t limit)
+		       struct sink *s, size_t limit)
 {
 	struct bph_db_stmt *q = NULL;
-	struct chunk c = {.t = t, .map = map, .limit = limit};
+	struct chunk c = {.t = t, .s = s, .limit = limit};
 	int rc = bph_db_prepare(db, t->select, &q);
 
 	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
@@ -669,7 +627,7 @@ static int merge_table(struct bph_db *db, const struct pending *t,
 		rc = take_blob(db, &c, raw, len);
 	}
 	if (rc == BPH_DB_DONE && c.n)
-		rc = t->merge(db, map, c.v, c.n);
+		rc = t->merge(db, s, c.v, c.n, true);
 	bph_db_finalize(q);
 	free(c.v);
 	free(c.blob);
@@ -776,12 +734,17 @@ static int publish_arts(struct bph_db *db, struct art_map *map)
 static int merge_pending(struct bph_db *db, size_t chunk)
 {
 	struct art_map map = {NULL, 0};
+	struct sink s = {&map, NULL, NULL};
 	int rc = publish_arts(db, &map);
 
 	if (!rc)
-		rc = merge_table(db, &pending_hosts, &map, chunk);
+		rc = merge_table(db, &pending_hosts, &s, chunk);
 	if (!rc)
-		rc = merge_table(db, &pending_inc, &map, chunk);
+		rc = merge_table(db, &pending_inc, &s, chunk);
+	if (!rc)
+		rc = merge_runs(db, &s, chunk);
+	bph_runs_free(s.inc);
+	bph_runs_free(s.arts);
 	if (!rc)
 		rc = bph_db_exec(db, "DELETE FROM bulk_inc;"
 				     " DELETE FROM bulk_hosts;"

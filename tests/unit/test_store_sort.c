@@ -1,5 +1,5 @@
 /*
- * The bulk path's sort of pairs (store/store_bulk.c, bph_sort_pairs):
+ * The bulk path's sort of pairs (store/store_runs.c, bph_sort_pairs):
  * sorted output for every order, and at most a small multiple of
  * n log2 n comparisons on an order built against it by McIlroy's
  * adversary ("A Killer Adversary for Quicksort", Software: Practice and
