@@ -634,16 +634,17 @@ static int merge_table(struct bph_db *db, const struct pending *t,
 	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
 }
 
-/* The id arts gives (kind, value) into *id (0: none); q is the lookup,
- * prepared on first use. */
-static int art_id(struct bph_db *db, struct bph_db_stmt **q, const char *kind,
-		  const char *value, int64_t *id)
+/* The statements of a publication of artifacts, prepared on first use. */
+struct art_put {
+	struct bph_db_stmt *add, *look;
+};
+
+/* binds kind and value to *q (prepared from sql if NULL) and steps it
+ * once: its id into *id, 0 when it gives no row. */
+static int kv_id(struct bph_db *db, struct bph_db_stmt **q, const char *sql,
+		 const char *kind, const char *value, int64_t *id)
 {
-	int rc = *q ? 0
-		    : bph_db_prepare(db,
-				     "SELECT id FROM arts WHERE kind = ?"
-				     " AND value = ?",
-				     q);
+	int rc = *q ? 0 : bph_db_prepare(db, sql, q);
 
 	*id = 0;
 	if (!rc)
@@ -658,6 +659,39 @@ static int art_id(struct bph_db *db, struct bph_db_stmt **q, const char *kind,
 	return rc < 0 ? rc : 0;
 }
 
+/* The id of (kind, value) in arts, added first if arts lacks it: tried
+ * as an insert, since arts lacked every pending artifact when its batch
+ * was written; only another writer's publication since then adds one.
+ * The id comes from bph_db_insert_id(), not a RETURNING clause, for
+ * which SQLite opens an ephemeral table on every step (a third of the
+ * inserts' time at a million hosts). */
+static int art_put(struct bph_db *db, struct art_put *q, const char *kind,
+		   const char *value, int64_t *id)
+{
+	int rc = q->add ? 0
+			: bph_db_prepare(db,
+					 "INSERT INTO arts(kind, value) VALUES"
+					 " (?, ?) ON CONFLICT (kind, value)"
+					 " DO NOTHING",
+					 &q->add);
+
+	if (!rc)
+		rc = bph_db_bind_text(q->add, 1, kind);
+	if (!rc)
+		rc = bph_db_bind_text(q->add, 2, value);
+	if (!rc)
+		rc = step_once(q->add, NULL);
+	*id = rc ? 0 : bph_db_insert_id(q->add);
+	if (!rc && !*id)
+		rc = kv_id(db, &q->look,
+			   "SELECT id FROM arts WHERE kind = ? AND value = ?",
+			   kind, value, id);
+	if (!rc && !*id)
+		rc = bph_db_fail(db, BPH_DB_EOTHER,
+				 "a pending artifact has no id");
+	return rc;
+}
+
 /* Whether prev holds kind, NUL, value, NUL. */
 static bool same_kv(const struct bph_sbuf *prev, const char *kind,
 		    const char *value)
@@ -669,14 +703,17 @@ static bool same_kv(const struct bph_sbuf *prev, const char *kind,
 	       !memcmp(prev->p + k + 1, value, prev->len - k - 1);
 }
 
-/* map->id[seq] for every pending artifact, read in (kind, value) order
- * (SQLite's sorter, on file: the lookups then walk arts_kv in its order
- * rather than seek it at random; a LIMIT to keep a subquery's order made
- * SQLite build an ephemeral B-tree instead, 37M random inserts at 10M);
- * a repeated (kind, value) takes the id of the one before. */
-static int read_back(struct bph_db *db, struct art_map *map)
+/* Every pending artifact added to arts in one pass of (kind, value)
+ * order (SQLite's sorter, on file), so that arts_kv grows at its end and
+ * the new ids follow byte order; map->id[seq] = its id, a repeated (kind,
+ * value) taking the id of the one before. A second sort to read the ids
+ * back after an INSERT ... SELECT cost more than these inserts (at a
+ * million hosts, 10.7 s against 7.9); a LIMIT to keep a subquery's order
+ * made SQLite build an ephemeral B-tree, 37M random inserts at 10M. */
+static int add_arts(struct bph_db *db, struct art_map *map)
 {
-	struct bph_db_stmt *q = NULL, *look = NULL;
+	struct bph_db_stmt *q = NULL;
+	struct art_put put = {NULL, NULL};
 	struct bph_sbuf prev = {0}; /* the last kind, NUL, value, NUL */
 	int64_t id = 0;
 	int rc = bph_db_prepare_stream(db,
@@ -696,24 +733,20 @@ static int read_back(struct bph_db *db, struct art_map *map)
 			bph_sbuf_put(&prev, kind, strlen(kind) + 1);
 			bph_sbuf_put(&prev, value, strlen(value) + 1);
 			rc = prev.err ? BPH_ERR_NOMEM
-				      : art_id(db, &look, kind, value, &id);
-			if (!rc && !id)
-				rc =
-				    bph_db_fail(db, BPH_DB_EOTHER,
-						"a pending artifact has no id");
+				      : art_put(db, &put, kind, value, &id);
 		}
 		if (!rc)
 			map->id[seq] = id;
 	}
-	bph_db_finalize(look);
+	bph_db_finalize(put.add);
+	bph_db_finalize(put.look);
 	bph_db_finalize(q);
 	bph_sbuf_free(&prev);
 	return rc < 0 ? rc : rc ? BPH_ERR_DB : 0;
 }
 
-/* The artifacts pending in bulk_arts added to arts in (kind, value)
- * order (one pass over arts_kv; those arts holds, or pending twice, keep
- * one id), map->id[seq] = the id of each. */
+/* The artifacts pending in bulk_arts in arts (those arts holds, or
+ * pending twice, keep one id), map->id[seq] = the id of each. */
 static int publish_arts(struct bph_db *db, struct art_map *map)
 {
 	int64_t max = 0;
@@ -724,10 +757,7 @@ static int publish_arts(struct bph_db *db, struct art_map *map)
 	map->n = (size_t)max + 1;
 	if (!(map->id = calloc(map->n, sizeof(*map->id))))
 		return BPH_ERR_NOMEM;
-	rc = bph_db_exec(db, "INSERT INTO arts(kind, value) SELECT kind, value"
-			     " FROM bulk_arts WHERE true ORDER BY kind, value"
-			     " ON CONFLICT (kind, value) DO NOTHING");
-	return rc ? rc : read_back(db, map);
+	return add_arts(db, map);
 }
 
 /* Inside the caller's transaction: what is pending merged, then gone. */
