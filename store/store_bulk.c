@@ -783,21 +783,28 @@ static int merge_pending(struct bph_db *db, size_t chunk)
 	return rc;
 }
 
+#define PENDING_SQL                                                            \
+	"SELECT EXISTS (SELECT 1 FROM bulk_inc) OR"                            \
+	" EXISTS (SELECT 1 FROM bulk_hosts) OR"                                \
+	" EXISTS (SELECT 1 FROM bulk_arts)"
+
 int bph_store_publish_by(struct bph_store *st, size_t chunk)
 {
 	struct bph_db *db = st->db;
 	int64_t pending = 0;
-	/* the pending artifacts are sorted in files (db_sqlite.c says why) */
-	int rc = bph_db_sort_on_file(db, true);
+	/* asked first outside a transaction: every writer's open publishes,
+	 * and nearly always finds nothing, for which it takes no write lock
+	 * and leaves temp_store alone; asked again under the lock */
+	int rc = scalar(db, PENDING_SQL, &pending);
 
+	if (rc || !pending)
+		return rc;
+	/* the pending artifacts are sorted in files (db_sqlite.c says why) */
+	rc = bph_db_sort_on_file(db, true);
 	if (!rc)
 		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
 	if (!rc)
-		rc = scalar(db,
-			    "SELECT EXISTS (SELECT 1 FROM bulk_inc) OR"
-			    " EXISTS (SELECT 1 FROM bulk_hosts) OR"
-			    " EXISTS (SELECT 1 FROM bulk_arts)",
-			    &pending);
+		rc = scalar(db, PENDING_SQL, &pending);
 	if (!rc && pending)
 		rc = merge_pending(db, chunk ? chunk : 1);
 	if (!rc)

@@ -396,6 +396,23 @@ static void test_pending_arts(void **state)
 	assert_int_equal(count(f->db, "SELECT count(*) FROM arts"), 4);
 }
 
+/* A writer opening a store with nothing pending takes no write lock (it
+ * asks first): it opens while another writer holds one, where it waited
+ * for the lock before (60 s at most, then failed). */
+static void test_open_beside_a_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct bph_store *other = NULL;
+	char err[256];
+
+	assert_int_equal(bph_db_begin(f->st->db, BPH_DB_TXN_WRITE), 0);
+	assert_int_equal(
+	    bph_store_open(f->db, BPH_STORE_WRITE, &other, err, sizeof(err)),
+	    0);
+	bph_store_close(other);
+	assert_int_equal(bph_db_commit(f->st->db), 0);
+}
+
 /* An artifact pending on the bulk path that another write adds to arts
  * before the publication (a scan between two of an import's
  * transactions) keeps that id: the pairs of both go to it. */
@@ -931,6 +948,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_runs_partly_held, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_arts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_beside_a_writer, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_pending_then_stored, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_known_artifact_first_stored,
