@@ -58,9 +58,9 @@ int bph_db_tune_bulk(struct bph_db *db)
 	return db->ops->tune_bulk(db);
 }
 
-int bph_db_sort_on_file(struct bph_db *db, bool on_file)
+int bph_db_publishing(struct bph_db *db, bool on)
 {
-	return db->ops->sort_on_file ? db->ops->sort_on_file(db, on_file) : 0;
+	return db->ops->publishing ? db->ops->publishing(db, on) : 0;
 }
 
 int bph_db_exec(struct bph_db *db, const char *sql)

@@ -140,12 +140,14 @@ int bph_db_prepare_writes(struct bph_db *db);
  */
 int bph_db_tune_bulk(struct bph_db *db);
 /*
- * SQLite: the sorter's runs and temporary B-trees in files (on_file) or
- * in memory (the default), outside a transaction only; the connection's
- * TEMP tables are dropped. PostgreSQL: nothing. Returns 0 or a negative
- * BPH_ERR_*.
+ * Around a publication of the bulk path (store_bulk.c), outside a
+ * transaction only. SQLite, on: the sorter's runs and temporary B-trees
+ * in files, and freed pages left as they are (secure_delete=FAST); off:
+ * both back to the defaults (memory; secure_delete as the library was
+ * built). The connection's TEMP tables are dropped. PostgreSQL: nothing.
+ * Returns 0 or a negative BPH_ERR_*.
  */
-int bph_db_sort_on_file(struct bph_db *db, bool on_file);
+int bph_db_publishing(struct bph_db *db, bool on);
 
 /* Runs sql (one or more statements, no parameters, no rows wanted). */
 int bph_db_exec(struct bph_db *db, const char *sql);
@@ -554,7 +556,7 @@ struct bph_db_ops {
 	void (*close)(struct bph_db *db);
 	int (*prepare_writes)(struct bph_db *db);
 	int (*tune_bulk)(struct bph_db *db);
-	int (*sort_on_file)(struct bph_db *db, bool on_file); /* may be NULL */
+	int (*publishing)(struct bph_db *db, bool on); /* may be NULL */
 	int (*exec)(struct bph_db *db, const char *sql);
 	int (*prepare)(struct bph_db *db, const char *sql, bool stream,
 		       struct bph_db_stmt **out);

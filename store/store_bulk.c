@@ -799,8 +799,8 @@ int bph_store_publish_by(struct bph_store *st, size_t chunk)
 
 	if (rc || !pending)
 		return rc;
-	/* the pending artifacts are sorted in files (db_sqlite.c says why) */
-	rc = bph_db_sort_on_file(db, true);
+	/* sorts in files, freed pages not overwritten (db_sqlite.c says why) */
+	rc = bph_db_publishing(db, true);
 	if (!rc)
 		rc = bph_db_begin(db, BPH_DB_TXN_WRITE);
 	if (!rc)
@@ -811,7 +811,7 @@ int bph_store_publish_by(struct bph_store *st, size_t chunk)
 		rc = bph_db_commit(db);
 	if (rc)
 		bph_db_rollback(db);
-	int mrc = bph_db_sort_on_file(db, false);
+	int mrc = bph_db_publishing(db, false);
 	return rc ? rc : mrc;
 }
 
