@@ -403,9 +403,10 @@ void bph_store_write_committed(struct bph_store *st);
  * blob each per batch, committed with the batch). Rows there mean the
  * derived tables are behind services: readers see them as they were
  * before the import. bph_store_publish() adds the pending artifacts to
- * arts in (kind, value) order, merges everything pending, sorted a chunk
- * at a time, in one write transaction of its own (none may be open) and
- * empties the three tables:
+ * arts in (kind, value) order, merges everything pending in key order
+ * (past one chunk of pairs, through sorted runs on temporary files:
+ * store_runs.c), in one write transaction of its own (none may be open)
+ * and empties the three tables:
  * the derived tables end as the row-by-row path leaves them. Returns 0
  * (also when nothing was pending) or a negative BPH_ERR_*; on failure
  * nothing is published and the rows stay pending.
