@@ -428,12 +428,13 @@ void bph_sort_pairs(struct bph_wpair *p, size_t n, bph_pair_order cmp);
  * run to emit in cmp's order, at most chunk at a time (0: all at once),
  * in a buffer it owns, and stops at emit's first non-zero return, which
  * it returns. Memory: the chunk and up to 96 KiB a run. 0 or a negative
- * BPH_ERR_* (BPH_ERR_NOSPACE for a full disk). bph_runs_new() returns
+ * BPH_ERR_* (BPH_ERR_NOSPACE for a full disk or a file size limit), the
+ * file's failures told on db (NULL: not told). bph_runs_new() returns
  * NULL when out of memory.
  */
 struct bph_runs;
 typedef int (*bph_runs_emit)(void *ctx, struct bph_wpair *p, size_t n);
-struct bph_runs *bph_runs_new(bph_pair_order cmp);
+struct bph_runs *bph_runs_new(struct bph_db *db, bph_pair_order cmp);
 int bph_runs_put(struct bph_runs *r, struct bph_wpair *p, size_t n);
 size_t bph_runs_count(const struct bph_runs *r);
 int bph_runs_merge(struct bph_runs *r, size_t chunk, bph_runs_emit emit,

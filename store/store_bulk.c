@@ -493,8 +493,8 @@ static int merge_pairs(struct bph_db *db, struct sink *s, void *v, size_t n,
 		return rc ? rc : bph_merge_art_hosts(db, v, n);
 	}
 	if (!rc && !s->inc) {
-		s->inc = bph_runs_new(inc_cmp);
-		s->arts = bph_runs_new(pair_cmp);
+		s->inc = bph_runs_new(db, inc_cmp);
+		s->arts = bph_runs_new(db, pair_cmp);
 		rc = s->inc && s->arts ? 0 : BPH_ERR_NOMEM;
 	}
 	if (!rc)

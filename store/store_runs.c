@@ -123,6 +123,7 @@ struct run {
 };
 
 struct bph_runs {
+	struct bph_db *db; /* where failures are told (may be NULL) */
 	bph_pair_order cmp;
 	int fd; /* -1 until the first run */
 	struct run *run;
@@ -130,11 +131,12 @@ struct bph_runs {
 	off_t end; /* pairs written */
 };
 
-struct bph_runs *bph_runs_new(bph_pair_order cmp)
+struct bph_runs *bph_runs_new(struct bph_db *db, bph_pair_order cmp)
 {
 	struct bph_runs *r = calloc(1, sizeof(*r));
 
 	if (r) {
+		r->db = db;
 		r->cmp = cmp;
 		r->fd = -1;
 	}
@@ -170,53 +172,65 @@ static const char *temp_dir(void)
 	return ".";
 }
 
-static int io_err(void)
+/* errno's failure of what (with the directory), told on r->db: a full
+ * disk (or a file size limit) is BPH_ERR_NOSPACE, as for the store. */
+static int io_fail(const struct bph_runs *r, const char *what)
 {
-	return errno == ENOSPC || errno == EDQUOT ? BPH_ERR_NOSPACE
-						  : BPH_ERR_IO;
+	int e = errno ? errno : EIO;
+	bool full = e == ENOSPC || e == EDQUOT || e == EFBIG;
+
+	if (!r->db)
+		return full ? BPH_ERR_NOSPACE : BPH_ERR_IO;
+	int rc = bph_db_fail(r->db, full ? BPH_DB_EFULL : BPH_DB_EOTHER,
+			     "%s the import's sorted pairs in %s: %s", what,
+			     temp_dir(), strerror(e));
+	return full ? rc : BPH_ERR_IO;
 }
 
 /* A file nobody else can open, gone when it is closed. */
-static int open_temp(int *fd)
+static int open_temp(struct bph_runs *r)
 {
 	char path[4096];
 	int n =
 	    snprintf(path, sizeof(path), "%s/bphound-runs-XXXXXX", temp_dir());
 
+	errno = ENAMETOOLONG;
 	if (n < 0 || (size_t)n >= sizeof(path))
-		return BPH_ERR_IO;
-	if ((*fd = mkostemp(path, O_CLOEXEC)) < 0)
-		return io_err();
+		return io_fail(r, "creating");
+	if ((r->fd = mkostemp(path, O_CLOEXEC)) < 0)
+		return io_fail(r, "creating");
 	unlink(path);
 	return 0;
 }
 
-static int write_all(int fd, const void *v, size_t len)
+static int write_all(const struct bph_runs *r, const void *v, size_t len)
 {
 	const char *p = v;
 
 	while (len) {
-		ssize_t k = write(fd, p, len);
+		ssize_t k = write(r->fd, p, len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return k < 0 ? io_err() : BPH_ERR_IO;
+			return io_fail(r, "writing");
 		p += k;
 		len -= (size_t)k;
 	}
 	return 0;
 }
 
-static int read_at(int fd, void *v, size_t len, off_t at)
+static int read_at(const struct bph_runs *r, void *v, size_t len, off_t at)
 {
 	char *p = v;
 
 	while (len) {
-		ssize_t k = pread(fd, p, len, at);
+		ssize_t k = pread(r->fd, p, len, at);
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0)
-			return BPH_ERR_IO;
+		if (k <= 0) {
+			errno = k ? errno : EIO; /* the file ended early */
+			return io_fail(r, "reading");
+		}
 		p += k;
 		len -= (size_t)k;
 		at += k;
@@ -226,7 +240,7 @@ static int read_at(int fd, void *v, size_t len, off_t at)
 
 int bph_runs_put(struct bph_runs *r, struct bph_wpair *p, size_t n)
 {
-	int rc = r->fd < 0 ? open_temp(&r->fd) : 0;
+	int rc = r->fd < 0 ? open_temp(r) : 0;
 
 	if (!rc && r->n_runs == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
@@ -239,7 +253,7 @@ int bph_runs_put(struct bph_runs *r, struct bph_wpair *p, size_t n)
 	if (rc || !n)
 		return rc;
 	bph_sort_pairs(p, n, r->cmp);
-	rc = write_all(r->fd, p, n * sizeof(*p));
+	rc = write_all(r, p, n * sizeof(*p));
 	if (!rc) {
 		r->run[r->n_runs++] = (struct run){r->end, n};
 		r->end += (off_t)n;
@@ -259,10 +273,10 @@ struct cursor {
 	off_t next;
 };
 
-static int refill(int fd, struct cursor *c)
+static int refill(const struct bph_runs *r, struct cursor *c)
 {
 	size_t k = c->left < CURSOR_PAIRS ? c->left : CURSOR_PAIRS;
-	int rc = read_at(fd, c->buf, k * sizeof(*c->buf),
+	int rc = read_at(r, c->buf, k * sizeof(*c->buf),
 			 c->next * (off_t)sizeof(*c->buf));
 
 	c->next += (off_t)k;
@@ -300,14 +314,15 @@ static void heap_down(struct heap *h, size_t i)
 
 /* The heap's least pair taken: its cursor moves on, refilled from the
  * file or dropped at the end of its run. */
-static int heap_pop(struct heap *h, int fd, struct bph_wpair *out)
+static int heap_pop(struct heap *h, const struct bph_runs *r,
+		    struct bph_wpair *out)
 {
 	struct cursor *c = h->c[0];
 	int rc = 0;
 
 	*out = c->buf[c->at++];
 	if (c->at == c->n && c->left)
-		rc = refill(fd, c);
+		rc = refill(r, c);
 	if (c->at == c->n)
 		h->c[0] = h->c[--h->n];
 	heap_down(h, 0);
@@ -325,7 +340,7 @@ static int cursors_open(const struct bph_runs *r, struct cursor *c,
 		    r->run[i].n < CURSOR_PAIRS ? r->run[i].n : CURSOR_PAIRS;
 		c[i] = (struct cursor){malloc(k * sizeof(*c[i].buf)), 0, 0,
 				       r->run[i].n, r->run[i].start};
-		rc = c[i].buf ? refill(r->fd, &c[i]) : BPH_ERR_NOMEM;
+		rc = c[i].buf ? refill(r, &c[i]) : BPH_ERR_NOMEM;
 		if (!rc && c[i].n)
 			h->c[h->n++] = &c[i];
 	}
@@ -347,7 +362,7 @@ int bph_runs_merge(struct bph_runs *r, size_t chunk, bph_runs_emit emit,
 	size_t n = 0;
 
 	while (!rc && h.n) {
-		rc = heap_pop(&h, r->fd, &out[n++]);
+		rc = heap_pop(&h, r, &out[n++]);
 		if (!rc && n == lim) {
 			rc = emit(ctx, out, n);
 			n = 0;

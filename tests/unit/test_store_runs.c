@@ -3,7 +3,7 @@
  * size come back from bph_runs_merge() in order, every one exactly once,
  * at most a chunk at a time; an emit error stops the merge; the runs'
  * file is in SQLite's temporary directory, unlinked, and closed by
- * bph_runs_free().
+ * bph_runs_free(); a write it cannot make is told on the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,11 +12,14 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fingerprints/err.h"
 #include "store/db_int.h"
 
 #define N 40000
@@ -67,7 +70,7 @@ static int collect(void *ctx, struct bph_wpair *p, size_t n)
  * a cursor's buffer of 4096). */
 static struct bph_runs *filled(struct bph_wpair *in)
 {
-	struct bph_runs *r = bph_runs_new(art_ip);
+	struct bph_runs *r = bph_runs_new(NULL, art_ip);
 	unsigned seed = 11;
 
 	assert_non_null(r);
@@ -140,7 +143,7 @@ static void test_emit_error_stops(void **state)
 
 static void test_nothing_put(void **state)
 {
-	struct bph_runs *r = bph_runs_new(art_ip);
+	struct bph_runs *r = bph_runs_new(NULL, art_ip);
 	struct got g = {NULL, 0, 0, 0, 0};
 
 	(void)state;
@@ -182,7 +185,7 @@ static void test_temp_file_where_sqlite_puts_its_own(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	setenv("SQLITE_TMPDIR", dir, 1);
-	struct bph_runs *r = bph_runs_new(art_ip);
+	struct bph_runs *r = bph_runs_new(NULL, art_ip);
 	assert_non_null(r);
 	assert_int_equal(fds_under(dir), 0);
 	assert_int_equal(bph_runs_put(r, p, 3), 0);
@@ -194,6 +197,46 @@ static void test_temp_file_where_sqlite_puts_its_own(void **state)
 	unsetenv("SQLITE_TMPDIR");
 }
 
+/* A write the file cannot take (here a file size limit, as a full disk
+ * would) is BPH_ERR_NOSPACE, told on the store's connection with the
+ * directory, so that an import says where space ran out. */
+static void test_full_disk_told(void **state)
+{
+	char dir[] = "/tmp/bph-runs-test.XXXXXX", path[64], err[256];
+	struct bph_wpair *p = calloc(N, sizeof(*p));
+	struct bph_db *db = NULL;
+	struct rlimit old, small;
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.db", dir);
+	assert_int_equal(
+	    bph_db_open(path, BPH_DB_CREATE, &db, err, sizeof(err)), 0);
+	setenv("SQLITE_TMPDIR", dir, 1);
+	struct bph_runs *r = bph_runs_new(db, art_ip);
+	assert_non_null(r);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 64 * 1024;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	int rc = bph_runs_put(r, p, N); /* 960 KB */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, BPH_ERR_NOSPACE);
+	assert_non_null(strstr(bph_db_errmsg(db),
+			       "writing the import's sorted"
+			       " pairs in /tmp/bph-runs-test."));
+	assert_non_null(strstr(bph_db_errmsg(db), "File too large"));
+	bph_runs_free(r);
+	bph_db_close(db);
+	unsetenv("SQLITE_TMPDIR");
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_emit_error_stops),
 	    cmocka_unit_test(test_nothing_put),
 	    cmocka_unit_test(test_temp_file_where_sqlite_puts_its_own),
+	    cmocka_unit_test(test_full_disk_told),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
