@@ -203,18 +203,22 @@ static int open_temp(struct bph_runs *r)
 	return 0;
 }
 
+/* At the end of the runs written whole: a write that failed half-way
+ * leaves nothing a later one would have to follow. */
 static int write_all(const struct bph_runs *r, const void *v, size_t len)
 {
 	const char *p = v;
+	off_t at = r->end * (off_t)sizeof(struct bph_wpair);
 
 	while (len) {
-		ssize_t k = write(r->fd, p, len);
+		ssize_t k = pwrite(r->fd, p, len, at);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			return io_fail(r, "writing");
 		p += k;
 		len -= (size_t)k;
+		at += k;
 	}
 	return 0;
 }

@@ -229,6 +229,16 @@ static void test_full_disk_told(void **state)
 			       "writing the import's sorted"
 			       " pairs in /tmp/bph-runs-test."));
 	assert_non_null(strstr(bph_db_errmsg(db), "File too large"));
+	/* what the failed write left does not shift the runs after it */
+	struct bph_wpair q[3] = {{.art = 3}, {.art = 1}, {.art = 2}};
+	struct got g = {malloc(3 * sizeof(*g.p)), 0, 0, 0, 0};
+	assert_non_null(g.p);
+	assert_int_equal(bph_runs_put(r, q, 3), 0);
+	assert_int_equal(bph_runs_merge(r, 0, collect, &g), 0);
+	assert_int_equal(g.n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(g.p[i].art, i + 1);
+	free(g.p);
 	bph_runs_free(r);
 	bph_db_close(db);
 	unsetenv("SQLITE_TMPDIR");
