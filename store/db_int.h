@@ -134,8 +134,9 @@ enum bph_db_backend bph_db_backend(const struct bph_db *db);
 int bph_db_prepare_writes(struct bph_db *db);
 
 /*
- * Sizes the connection for a bulk load (SQLite: a 256 MiB page cache, so
- * index inserts do not spill the default 2 MiB on every batch). Returns 0
+ * Sizes the connection for a bulk load (SQLite: a page cache of up to
+ * 1 GiB, so that index inserts at scattered keys do not spill dirty pages
+ * into the WAL: a 10M import's two address-keyed indexes). Returns 0
  * or a negative BPH_ERR_*.
  */
 int bph_db_tune_bulk(struct bph_db *db);

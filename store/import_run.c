@@ -16,8 +16,8 @@
 #include "store/store.h"
 
 #define PROGRESS_SEC	   0.5
-#define IMPORT_TXN_RECORDS 50000 /* records per import transaction */
-#define IMPORT_TXN_SEC	   20.0	 /* and at most this long: other writers wait */
+#define IMPORT_TXN_RECORDS 1000000 /* bounds a transaction's memory */
+#define IMPORT_TXN_SEC	   20.0	   /* and its time: other writers wait */
 
 size_t bph_import_src_read(struct bph_import_src *s, char *buf, size_t n)
 {
@@ -130,14 +130,14 @@ int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 	}
 	run->txn_records += records;
 	run->txn_added += added;
-	/* several batches per transaction: each commit writes every page
-	 * the batches touched, so fewer commits write less; but another
-	 * writer waits for the lock (60 s at most, db_sqlite.c), and on a
-	 * busy machine 50,000 records took nearly that long. On a large
-	 * store a commit rewrites most pages of the address-keyed indexes
-	 * whatever its size, so the time bound is what sets the cost: 20 s
-	 * wrote half of what 5 s did (docs/performance.md, "Import") and
-	 * leaves another writer 40 s of its wait */
+	/* several batches per transaction: records come in address order
+	 * nowhere, so each commit writes nearly every leaf page of the
+	 * address-keyed indexes (services_obs, services_scan) whatever its
+	 * size, and fewer commits write less. The time bound leaves another
+	 * writer 40 s of its 60 s wait (db_sqlite.c); the record bound only
+	 * caps what a transaction keeps in memory (its pending artifacts).
+	 * At 50,000 records a 10M import wrote 200 GB in its batches
+	 * (docs/performance.md, "The session of 2026-12-07 11:39 UTC") */
 	if (run->txn_records >= IMPORT_TXN_RECORDS || !bph_db_in_txn(db) ||
 	    bph_import_now() - run->txn_t0 >= IMPORT_TXN_SEC)
 		return bph_import_flush(run);

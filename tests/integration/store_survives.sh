@@ -34,7 +34,14 @@ trap cleanup EXIT INT TERM
 [ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
 [ -x "$BPH" ] || { echo "build $BPH first" >&2; exit 1; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
-q() { sqlite3 "$1" "$2"; }
+# the CLI keeps the -wal and -shm files as bphound's connections do
+# (PERSIST_WAL, store/db_sqlite.c): closing the last connection to a
+# checkpointed store would delete them, and a reader of a full disk
+# could not make the -shm again
+q() {
+	sqlite3 -cmd ".output /dev/null" -cmd ".filectrl persist_wal 1" \
+		-cmd ".output stdout" "$1" "$2"
+}
 
 # records FILE N BASE: N bphound records on distinct addresses from the
 # /16 number BASE on, sharing a few host keys and HASSHes
@@ -124,24 +131,26 @@ in_d="ip >= $(((10 << 24) + (7 << 16))) AND ip < $(((10 << 24) + (8 << 16)))"
 [ "$(q "$db" 'SELECT count(*) FROM services')" = $((5 * N)) ] || fail "total after kills"
 
 echo "== SIGKILL after a commit, then a re-run completes it"
-# an import commits every 50,000 records or 5 s. Fed through a FIFO that
-# never ends, first these 80,000 records, then records the store holds
-# already (they push the reader on, add nothing) until the first commit of
-# the new ones shows: killed then, the store holds part of the file
+# an import commits every 20 s or 1,000,000 records. Fed through a FIFO
+# that never ends, these 80,000 records 5,000 at a time every 2.5 s, then
+# records the store holds already (they push the reader on, add nothing),
+# until the first commit shows: killed then, the store holds part of the
+# file
 G=80000
 records "$WORK/g.jsonl" $G 13
 head -n 5000 "$WORK/a.jsonl" >"$WORK/a.part"
+split -l 5000 -d "$WORK/g.jsonl" "$WORK/g.part."
 in_g="ip >= $(((10 << 24) + (13 << 16))) AND ip < $(((10 << 24) + (15 << 16)))"
 mkfifo "$WORK/fifo"
 pairs0=$(q "$db" 'SELECT count(*) FROM art_hosts')
 "$BPH" import "$WORK/fifo" --db "$db" -q & pg=$!
 exec 7>"$WORK/fifo"
-cat "$WORK/g.jsonl" >&7
 part=0
-for i in $(seq 80); do
+for p in "$WORK"/g.part.* $(printf "$WORK/a.part %.0s" $(seq 40)); do
 	part=$(q "$db" "SELECT count(*) FROM services WHERE $in_g")
 	[ "$part" = 0 ] || break
-	cat "$WORK/a.part" >&7
+	cat "$p" >&7
+	sleep 2.5
 done
 kill -9 $pg 2>/dev/null || true
 wait $pg 2>/dev/null || true
@@ -251,13 +260,28 @@ chmod 0755 "$ro" "$WORK"
 [ $r6 = 2 ] && grep -q "read-only" "$WORK/e6" || fail "import into a read-only store: $r6 $(cat "$WORK/e6")"
 
 echo "== a full disk"
-# an import commits every 50,000 records (or 5 s): 120,000 records (65 MB of
-# store) on 40 MB leave one or two transactions committed before it fills
-records "$WORK/f.jsonl" 120000 11
+# an import commits every 20 s or 1,000,000 records: 240,000 records
+# (150 MB of store) through a FIFO onto 100 MB, 4,000 at a time every 2.5
+# s until the first commit shows, then the rest at once: one transaction
+# is committed before the disk fills
+records "$WORK/f.jsonl" 240000 11
+split -l 4000 -d -a 3 "$WORK/f.jsonl" "$WORK/f.part."
 mkdir "$FULL"
-mount -t tmpfs -o size=40m tmpfs "$FULL"
+mount -t tmpfs -o size=100m tmpfs "$FULL"
+mkfifo "$WORK/ffifo"
+"$BPH" import "$WORK/ffifo" --db "$FULL/s.db" 2>"$WORK/e7" & pf=$!
+exec 8>"$WORK/ffifo" # the import has made the store when this opens
+for p in "$WORK"/f.part.*; do
+	if [ "$(q "$FULL/s.db" 'SELECT count(*) FROM services')" = 0 ]; then
+		cat "$p" >&8
+		sleep 2.5
+	else
+		cat "$p" >&8 2>/dev/null || break # the import ended: disk full
+	fi
+done
+exec 8>&-
 set +e
-"$BPH" import "$WORK/f.jsonl" --db "$FULL/s.db" 2>"$WORK/e7"; r7=$?
+wait $pf; r7=$?
 set -e
 [ $r7 = 2 ] || fail "full disk status $r7"
 grep -q "full\|No space" "$WORK/e7" || fail "full disk message: $(cat "$WORK/e7")"
