@@ -136,7 +136,7 @@ int bph_import_commit(struct bph_import_run *run, struct bph_wbatch *b,
 	 * size, and fewer commits write less. The time bound leaves another
 	 * writer 40 s of its 60 s wait (db_sqlite.c); the record bound only
 	 * caps what a transaction keeps in memory (its pending artifacts).
-	 * At 50,000 records a 10M import wrote 200 GB in its batches
+	 * At 50,000 records a 10M import wrote 212 GB in its batches
 	 * (docs/performance.md, "The session of 2026-12-07 11:39 UTC") */
 	if (run->txn_records >= IMPORT_TXN_RECORDS || !bph_db_in_txn(db) ||
 	    bph_import_now() - run->txn_t0 >= IMPORT_TXN_SEC)
