@@ -43,6 +43,23 @@ q() {
 		-cmd ".output stdout" "$1" "$2"
 }
 
+# feed_slowly FD DB WHERE FILE...: the files into FD (an import's FIFO),
+# one every 2.5 s, until DB holds a service WHERE, that is until the
+# import's first commit shows (it commits every 20 s or 1,000,000
+# records); fed says how many files went
+feed_slowly() {
+	local fd=$1 db=$2 where=$3 f
+	shift 3
+	fed=0
+	for f in "$@"; do
+		[ "$(q "$db" "SELECT count(*) FROM services WHERE $where")" = 0 ] ||
+			return 0
+		cat "$f" >&"$fd"
+		fed=$((fed + 1))
+		sleep 2.5
+	done
+}
+
 # records FILE N BASE: N bphound records on distinct addresses from the
 # /16 number BASE on, sharing a few host keys and HASSHes
 records() {
@@ -131,11 +148,10 @@ in_d="ip >= $(((10 << 24) + (7 << 16))) AND ip < $(((10 << 24) + (8 << 16)))"
 [ "$(q "$db" 'SELECT count(*) FROM services')" = $((5 * N)) ] || fail "total after kills"
 
 echo "== SIGKILL after a commit, then a re-run completes it"
-# an import commits every 20 s or 1,000,000 records. Fed through a FIFO
-# that never ends, these 80,000 records 5,000 at a time every 2.5 s, then
-# records the store holds already (they push the reader on, add nothing),
-# until the first commit shows: killed then, the store holds part of the
-# file
+# fed through a FIFO that never ends, these 80,000 records 5,000 at a
+# time, then records the store holds already (they push the reader on,
+# add nothing), until the first commit shows: killed then, the store
+# holds part of the file
 G=80000
 records "$WORK/g.jsonl" $G 13
 head -n 5000 "$WORK/a.jsonl" >"$WORK/a.part"
@@ -145,13 +161,8 @@ mkfifo "$WORK/fifo"
 pairs0=$(q "$db" 'SELECT count(*) FROM art_hosts')
 "$BPH" import "$WORK/fifo" --db "$db" -q & pg=$!
 exec 7>"$WORK/fifo"
-part=0
-for p in "$WORK"/g.part.* $(printf "$WORK/a.part %.0s" $(seq 40)); do
-	part=$(q "$db" "SELECT count(*) FROM services WHERE $in_g")
-	[ "$part" = 0 ] || break
-	cat "$p" >&7
-	sleep 2.5
-done
+feed_slowly 7 "$db" "$in_g" "$WORK"/g.part.* $(printf "$WORK/a.part %.0s" $(seq 40))
+part=$(q "$db" "SELECT count(*) FROM services WHERE $in_g")
 kill -9 $pg 2>/dev/null || true
 wait $pg 2>/dev/null || true
 exec 7>&-
@@ -260,10 +271,9 @@ chmod 0755 "$ro" "$WORK"
 [ $r6 = 2 ] && grep -q "read-only" "$WORK/e6" || fail "import into a read-only store: $r6 $(cat "$WORK/e6")"
 
 echo "== a full disk"
-# an import commits every 20 s or 1,000,000 records: 240,000 records
-# (150 MB of store) through a FIFO onto 100 MB, 4,000 at a time every 2.5
-# s until the first commit shows, then the rest at once: one transaction
-# is committed before the disk fills
+# 240,000 records (150 MB of store) through a FIFO onto 100 MB, 4,000 at
+# a time until the first commit shows, then the rest at once: one
+# transaction is committed before the disk fills
 records "$WORK/f.jsonl" 240000 11
 split -l 4000 -d -a 3 "$WORK/f.jsonl" "$WORK/f.part."
 mkdir "$FULL"
@@ -271,13 +281,10 @@ mount -t tmpfs -o size=100m tmpfs "$FULL"
 mkfifo "$WORK/ffifo"
 "$BPH" import "$WORK/ffifo" --db "$FULL/s.db" 2>"$WORK/e7" & pf=$!
 exec 8>"$WORK/ffifo" # the import has made the store when this opens
-for p in "$WORK"/f.part.*; do
-	if [ "$(q "$FULL/s.db" 'SELECT count(*) FROM services')" = 0 ]; then
-		cat "$p" >&8
-		sleep 2.5
-	else
-		cat "$p" >&8 2>/dev/null || break # the import ended: disk full
-	fi
+pieces=("$WORK"/f.part.*)
+feed_slowly 8 "$FULL/s.db" 1 "${pieces[@]}"
+for p in "${pieces[@]:fed}"; do
+	cat "$p" >&8 2>/dev/null || break # the import ended: disk full
 done
 exec 8>&-
 set +e
