@@ -67,6 +67,10 @@ enum bph_db_backend {
 /* bph_db_open() flags */
 #define BPH_DB_READONLY 0x1 /* never write: queries only */
 #define BPH_DB_CREATE	0x2 /* SQLite: create the file if missing */
+/* SQLite: a new file no other program knows yet (import_new.c): no
+ * journal, no fsync, locked by this connection until it closes; a
+ * rollback of a write leaves it torn (struct bph_db) */
+#define BPH_DB_UNJOURNALED 0x4
 
 /* What the last failure of a connection was (bph_db_status()). */
 enum bph_db_status {
@@ -109,6 +113,10 @@ struct bph_store {
 	 * it for every member of every cluster (store_sweep.c) */
 	struct bph_db_stmt *host_q;
 };
+
+/* bph_store_open() flag of import_new.c: a new SQLite file only this
+ * process knows, opened BPH_DB_UNJOURNALED */
+#define BPH_STORE_UNJOURNALED 0x100
 
 /* Whether where names a PostgreSQL database (a postgres[ql]:// URI). */
 bool bph_db_is_uri(const char *where);
@@ -600,6 +608,9 @@ struct bph_db {
 	enum bph_db_backend backend;
 	enum bph_db_status status;
 	bool in_txn;
+	/* a write rolled back without a journal (BPH_DB_UNJOURNALED): what
+	 * the file holds is undefined and must not be used */
+	bool torn;
 	char msg[512];
 };
 

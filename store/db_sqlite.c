@@ -22,6 +22,7 @@
 struct sq_db {
 	struct bph_db base;
 	sqlite3 *h;
+	bool unjournaled; /* BPH_DB_UNJOURNALED */
 };
 
 struct sq_stmt {
@@ -100,6 +101,12 @@ static int sq_prepare_writes(struct bph_db *db)
 {
 	int on = 1, rc;
 
+	/* nothing to keep consistent for others: every page is written once,
+	 * not to the WAL and again by its checkpoint (import_new.c) */
+	if (((struct sq_db *)db)->unjournaled)
+		return sq_exec(db, "PRAGMA locking_mode=EXCLUSIVE;"
+				   " PRAGMA journal_mode=OFF;"
+				   " PRAGMA synchronous=OFF");
 	sqlite3_file_control(handle(db), "main", SQLITE_FCNTL_PERSIST_WAL, &on);
 	/* Two writers opening a new store at once both switch it to WAL, and
 	 * SQLite answers one SQLITE_BUSY at once instead of waiting (each
@@ -444,10 +451,14 @@ static int sq_begin(struct bph_db *db, enum bph_db_txn mode)
  * that no transaction stays open behind the caller's back. */
 static int sq_end(struct bph_db *db, bool commit)
 {
+	/* with no journal SQLite cannot undo what a write has written */
+	bool wrote = sqlite3_txn_state(handle(db), "main") == SQLITE_TXN_WRITE;
 	int rc = sq_exec(db, commit ? "COMMIT" : "ROLLBACK");
 
 	if (rc && !sqlite3_get_autocommit(handle(db)))
 		sqlite3_exec(handle(db), "ROLLBACK", NULL, NULL, NULL);
+	if (((struct sq_db *)db)->unjournaled && wrote && (rc || !commit))
+		db->torn = true;
 	return rc;
 }
 
@@ -615,6 +626,7 @@ int bph_db_sqlite_open(const char *path, unsigned flags, struct bph_db **out,
 	}
 	d->base.ops = &sq_ops;
 	d->base.backend = BPH_DB_SQLITE;
+	d->unjournaled = flags & BPH_DB_UNJOURNALED;
 	rc = sqlite3_open_v2(path, &d->h, oflags, NULL);
 	rc = rc == SQLITE_OK ? sq_configure(d) : sq_fail(&d->base, rc);
 	/* SQLite opens a file it may not write read-only, silently */

@@ -142,8 +142,12 @@ static int open_db(struct bph_store *st, const char *where, unsigned flags,
 {
 	struct bph_db_identity id;
 	bool write = flags & BPH_STORE_WRITE;
-	int rc = bph_db_open(where, write ? BPH_DB_CREATE : BPH_DB_READONLY,
-			     &st->db, err, errlen);
+	unsigned dbflags =
+	    !write
+		? BPH_DB_READONLY
+		: BPH_DB_CREATE |
+		      (flags & BPH_STORE_UNJOURNALED ? BPH_DB_UNJOURNALED : 0);
+	int rc = bph_db_open(where, dbflags, &st->db, err, errlen);
 
 	if (!rc)
 		rc = check_identity(st->db, flags, &id, err, errlen);
