@@ -75,6 +75,23 @@ static void import_summary(const struct bph_import_stats *s)
 		s->records, s->added, s->records - s->added, s->bad);
 }
 
+/* A store that does not exist yet is built apart and moved into place
+ * when complete (bph_store_import_new): *done false when it was not. */
+static int import_new(const struct bph_opts *o, const char *path,
+		      const struct bph_import_opts *io,
+		      struct bph_import_stats *s, bool *done, char *err,
+		      size_t errlen)
+{
+	char *def = o->db ? NULL : bph_store_default_path();
+	const char *where = o->db ? o->db : def;
+	int rc =
+	    where ? bph_store_import_new(where, path, io, s, done, err, errlen)
+		  : 0;
+
+	free(def);
+	return rc;
+}
+
 /* `import FILE` ("-" or /dev/stdin: a pipe). Exit 2 when the file is at
  * fault (not importable, nothing but bad lines) or the disk is full; what
  * was committed before a failure stays and is counted. */
@@ -94,13 +111,17 @@ int bph_cmd_import(const struct bph_opts *o)
 			strerror(errno));
 		return BPH_EXIT_USAGE;
 	}
-	int status = bph_cli_open_store(o, &st);
-	if (status)
-		return status;
 	struct bph_import_opts io = {
 	    .errout = stderr, .progress = !o->quiet && isatty(2), .threads = 0};
-	int rc = bph_store_import_file(st, path, &io, &s, err, sizeof(err));
-	bph_store_close(st);
+	bool done = false;
+	int rc = import_new(o, path, &io, &s, &done, err, sizeof(err));
+	if (!done) {
+		int status = bph_cli_open_store(o, &st);
+		if (status)
+			return status;
+		rc = bph_store_import_file(st, path, &io, &s, err, sizeof(err));
+		bph_store_close(st);
+	}
 	if (!o->quiet || rc)
 		import_summary(&s);
 	if (!rc)

@@ -222,4 +222,23 @@ int bph_store_import_file(struct bph_store *st, const char *path,
 			  struct bph_import_stats *stats, char *err,
 			  size_t errlen);
 
+/*
+ * The import of path into a SQLite store that does not exist yet (where
+ * names no file, path a regular one), built as where.importing-PID with
+ * no journal and moved to where once complete: no reader sees it before,
+ * and an import stopped before its end leaves no store (the next such
+ * import removes the build a killed one left). A failed write leaves no
+ * store either (stats count nothing); a bad line that ends the input keeps
+ * what came before it, as bph_store_import_file() does. *done false: the
+ * import did not happen here (where exists, path is a pipe, where's
+ * folder cannot take the build) or another program created where
+ * meanwhile; the caller imports the usual way. Returns as
+ * bph_store_import_file(), and BPH_ERR_IO when the store could not be
+ * placed.
+ */
+int bph_store_import_new(const char *where, const char *path,
+			 const struct bph_import_opts *o,
+			 struct bph_import_stats *stats, bool *done, char *err,
+			 size_t errlen);
+
 #endif

@@ -7,7 +7,9 @@
 # passes PRAGMA integrity_check, and the re-run completes it with no
 # duplicate observation; a killed bulk import's rows are published by the
 # next writer and the store ends as clean imports leave it; the same file
-# twice adds nothing; a full disk (a
+# twice adds nothing; an import that creates its store leaves none when
+# killed or on a full disk, and gives way to a store another program
+# created meanwhile; a full disk (a
 # small tmpfs made here) is exit 2 with the committed records kept and
 # counted, and the store is still read while the disk is full; --db
 # mistakes and another program's file are exit 2 and leave things
@@ -270,6 +272,43 @@ set -e
 chmod 0755 "$ro" "$WORK"
 [ $r6 = 2 ] && grep -q "read-only" "$WORK/e6" || fail "import into a read-only store: $r6 $(cat "$WORK/e6")"
 
+echo "== an import that creates its store"
+# built as STORE.importing-PID without a journal, moved into place when
+# complete (store/import_new.c): killed, it leaves no store and a build
+# that the next such import removes
+build_of() { # build_of STORE PID: waits for PID's build to hold a page
+	for i in $(seq 100); do
+		[ "$(stat -c %s "$1.importing-$2" 2>/dev/null || echo 0)" -gt 4096 ] && return 0
+		sleep 0.05
+	done
+	fail "no build of $1 by $2"
+}
+"$BPH" import "$WORK/g.jsonl" --db "$WORK/n1.db" -q & pk=$!
+build_of "$WORK/n1.db" $pk
+kill -9 $pk
+wait $pk 2>/dev/null || true
+[ ! -e "$WORK/n1.db" ] || fail "a killed import of a new store left a store"
+[ -e "$WORK/n1.db.importing-$pk" ] || fail "the killed import's build is gone"
+"$BPH" import "$WORK/a.jsonl" --db "$WORK/n1.db" 2>"$WORK/e8" || fail "import after a killed one"
+grep -q "removed $WORK/n1.db.importing-$pk, left by an import that was stopped" "$WORK/e8" ||
+	fail "the stale build: $(cat "$WORK/e8")"
+[ -z "$(ls "$WORK" | grep importing)" ] || fail "builds left: $(ls "$WORK" | grep importing)"
+[ "$(q "$WORK/n1.db" 'PRAGMA journal_mode')" = wal ] || fail "journal of a new store"
+[ "$(q "$WORK/n1.db" 'SELECT count(*) FROM services')" = $N ] || fail "services of a new store"
+# another program creates the store during the build: the build is
+# dropped and the file imported into that store
+"$BPH" import "$WORK/g.jsonl" --db "$WORK/n2.db" 2>"$WORK/e9" & pr=$!
+build_of "$WORK/n2.db" $pr
+"$BPH" import "$WORK/a.jsonl" --db "$WORK/n2.db" -q || fail "the import that wins"
+wait $pr || fail "the import that lost the race: $(cat "$WORK/e9")"
+grep -q "another program created the store during the import; importing into it" "$WORK/e9" ||
+	fail "no word of the race: $(cat "$WORK/e9")"
+grep -q "imported $G records ($G new, 0 already" "$WORK/e9" || fail "race counts: $(cat "$WORK/e9")"
+[ "$(q "$WORK/n2.db" 'SELECT count(*) FROM services')" = $((N + G)) ] || fail "services after the race"
+[ "$(q "$WORK/n2.db" 'PRAGMA integrity_check')" = ok ] || fail "integrity after the race"
+[ -z "$(ls "$WORK" | grep importing)" ] || fail "builds left after the race"
+echo "a killed new store left none; a race imported into the winner's store"
+
 echo "== a full disk"
 # 240,000 records (150 MB of store) through a FIFO onto 100 MB, 4,000 at
 # a time until the first commit shows, then the rest at once: one
@@ -297,6 +336,14 @@ kept=$(sed -n 's/.*(\([0-9]*\) new,.*/\1/p' "$WORK/e7")
 [ "$(q "$FULL/s.db" 'SELECT count(*) FROM services')" = "$kept" ] ||
 	fail "reported $kept kept, the store holds $(q "$FULL/s.db" 'SELECT count(*) FROM services')"
 [ "$kept" -gt 0 ] || fail "nothing was committed before the disk filled"
+# a new store from a file: written whole or not at all
+set +e
+"$BPH" import "$WORK/f.jsonl" --db "$FULL/n.db" 2>"$WORK/e10"; r10=$?
+set -e
+[ $r10 = 2 ] || fail "full disk, new store: status $r10"
+grep -q "(the new store was not created)" "$WORK/e10" || fail "new store on a full disk: $(cat "$WORK/e10")"
+grep -q "imported 0 records" "$WORK/e10" || fail "new store counts: $(cat "$WORK/e10")"
+[ -z "$(ls "$FULL" | grep '^n\.db')" ] || fail "left on a full disk: $(ls "$FULL")"
 # the failed import gave back what it held: fill the disk again, so that
 # the store is read on a disk that is full (issue 9 defect 1)
 dd if=/dev/zero of="$FULL/filler" bs=64k 2>/dev/null || true
