@@ -30,21 +30,17 @@
 #include "store/store.h"
 #include "testlib/testlib.h"
 
-/* n records of bphound JSON Lines into path: hosts sharing a few HASSHes
- * and host keys, so that the graph's tables have rows to compare. */
+/* n records (bph_test_records) into path. */
 static void write_records(const char *path, size_t n)
 {
+	size_t len = 0;
+	char *data = bph_test_records(n, &len);
 	FILE *f = fopen(path, "w");
 
 	assert_non_null(f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f,
-			"{\"ip\":\"198.18.%zu.%zu\",\"port\":22,\"state\":"
-			"\"open\",\"seen\":%zu,\"ssh\":{\"hassh_server\":"
-			"\"%032zx\",\"hostkeys\":[{\"type\":\"ssh-ed25519\","
-			"\"sha256\":\"SHA256:k%zu\"}]}}\n",
-			(i >> 8) & 255, i & 255, 1000 + i, i % 7, i % 100);
+	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
+	free(data);
 }
 
 /* The one text sql gives on db (a new string), opened read-only. */
@@ -325,20 +321,38 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A connection to a new file at path (opened with BPH_DB_CREATE and
+ * flags) holding a table t(x). */
+static struct bph_db *table_t(const char *path, unsigned flags)
+{
+	struct bph_db *db = NULL;
+	char err[256];
+
+	assert_int_equal(
+	    bph_db_open(path, BPH_DB_CREATE | flags, &db, err, sizeof(err)), 0);
+	assert_int_equal(bph_db_prepare_writes(db), 0);
+	assert_int_equal(bph_db_exec(db, "CREATE TABLE t(x)"), 0);
+	return db;
+}
+
+/* A row written into t, then rolled back. */
+static void insert_rolled_back(struct bph_db *db)
+{
+	assert_int_equal(bph_db_begin(db, BPH_DB_TXN_WRITE), 0);
+	assert_int_equal(bph_db_exec(db, "INSERT INTO t VALUES (2)"), 0);
+	bph_db_rollback(db);
+}
+
 /* The flag behind the above: a write rolled back without a journal
  * marks the connection torn, a read does not, nor does a journaled
  * connection's rollback. */
 static void test_torn(void **state)
 {
 	struct bph_test_dir *d = *state;
-	struct bph_db *db = NULL;
-	char err[256], other[160];
+	struct bph_db *db;
+	char other[160];
 
-	assert_int_equal(bph_db_open(d->db, BPH_DB_CREATE | BPH_DB_UNJOURNALED,
-				     &db, err, sizeof(err)),
-			 0);
-	assert_int_equal(bph_db_prepare_writes(db), 0);
-	assert_int_equal(bph_db_exec(db, "CREATE TABLE t(x)"), 0);
+	db = table_t(d->db, BPH_DB_UNJOURNALED);
 	assert_int_equal(bph_db_begin(db, BPH_DB_TXN_READ), 0);
 	assert_int_equal(bph_db_exec(db, "SELECT count(*) FROM t"), 0);
 	assert_int_equal(bph_db_rollback(db), 0);
@@ -347,20 +361,13 @@ static void test_torn(void **state)
 	assert_int_equal(bph_db_exec(db, "INSERT INTO t VALUES (1)"), 0);
 	assert_int_equal(bph_db_commit(db), 0);
 	assert_false(db->torn);
-	assert_int_equal(bph_db_begin(db, BPH_DB_TXN_WRITE), 0);
-	assert_int_equal(bph_db_exec(db, "INSERT INTO t VALUES (2)"), 0);
-	bph_db_rollback(db);
+	insert_rolled_back(db);
 	assert_true(db->torn);
 	bph_db_close(db);
 
 	snprintf(other, sizeof(other), "%s/j.db", d->dir);
-	assert_int_equal(
-	    bph_db_open(other, BPH_DB_CREATE, &db, err, sizeof(err)), 0);
-	assert_int_equal(bph_db_prepare_writes(db), 0);
-	assert_int_equal(bph_db_exec(db, "CREATE TABLE t(x)"), 0);
-	assert_int_equal(bph_db_begin(db, BPH_DB_TXN_WRITE), 0);
-	assert_int_equal(bph_db_exec(db, "INSERT INTO t VALUES (2)"), 0);
-	assert_int_equal(bph_db_rollback(db), 0);
+	db = table_t(other, 0);
+	insert_rolled_back(db);
 	assert_false(db->torn);
 	bph_db_close(db);
 }

@@ -29,6 +29,7 @@
 #include "fingerprints/record_json.h"
 #include "store/db_int.h"
 #include "store/store.h"
+#include "testlib/testlib.h"
 
 struct fixture {
 	char dir[64], db[128], in[128];
@@ -79,23 +80,6 @@ static int64_t count(const char *db, const char *sql)
 	return n;
 }
 
-/* n records of bphound JSON Lines, one host each, two artifacts each. */
-static char *records(size_t n, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	for (size_t i = 0; i < n; i++)
-		fprintf(f,
-			"{\"ip\":\"198.18.%zu.%zu\",\"port\":22,\"state\":"
-			"\"open\",\"seen\":%zu,\"ssh\":{\"hassh_server\":"
-			"\"%032zx\",\"hostkeys\":[{\"type\":\"ssh-ed25519\","
-			"\"sha256\":\"SHA256:k%zu\"}]}}\n",
-			(i >> 8) & 255, i & 255, 1000 + i, i % 7, i % 100);
-	fclose(f);
-	return buf;
-}
-
 static void write_file(const char *path, const char *data, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -132,7 +116,7 @@ static void test_twice_adds_nothing(void **state)
 	struct fixture *f = *state;
 	struct bph_import_stats s;
 	size_t len;
-	char *data = records(3000, &len), *msgs = NULL;
+	char *data = bph_test_records(3000, &len), *msgs = NULL;
 
 	write_file(f->in, data, len);
 	assert_int_equal(import(f, f->in, &s, &msgs), 0);
@@ -738,7 +722,7 @@ static void test_pipe(void **state)
 	pthread_t t;
 	char *msgs = NULL;
 
-	fd.data = records(1000, &fd.len);
+	fd.data = bph_test_records(1000, &fd.len);
 	assert_int_equal(mkfifo(f->in, 0600), 0);
 	assert_int_equal(pthread_create(&t, NULL, feed, &fd), 0);
 	assert_int_equal(import(f, f->in, &s, &msgs), 0);
@@ -755,7 +739,7 @@ static void test_bom_and_garbage(void **state)
 	struct fixture *f = *state;
 	struct bph_import_stats s;
 	size_t len;
-	char *data = records(2, &len), *msgs = NULL;
+	char *data = bph_test_records(2, &len), *msgs = NULL;
 	char *bom = malloc(len + 3);
 
 	memcpy(bom, "\xef\xbb\xbf", 3);
@@ -789,7 +773,7 @@ static void test_bad_lines_far_apart(void **state)
 	struct fixture *f = *state;
 	struct bph_import_stats s;
 	size_t len;
-	char *data = records(4000, &len), *msgs = NULL, want[160];
+	char *data = bph_test_records(4000, &len), *msgs = NULL, want[160];
 	FILE *o = fopen(f->in, "wb");
 	size_t line = 0;
 
@@ -937,7 +921,8 @@ static void test_alloc_failure(void **state)
 	struct fixture *f = *state;
 	struct bph_import_stats s;
 	size_t len;
-	char *data = records(400, &len), *msgs = NULL, *x = malloc(1u << 20);
+	char *data = bph_test_records(400, &len), *msgs = NULL,
+	     *x = malloc(1u << 20);
 	size_t cut = len / 2; /* after a whole line */
 	FILE *o = fopen(f->in, "wb");
 

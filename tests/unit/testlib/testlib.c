@@ -325,3 +325,20 @@ void bph_test_dump_chunks(FILE *f, const struct bph_sweep_snap_out *o)
 		fputc('\n', f);
 	}
 }
+
+char *bph_test_records(size_t n, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f,
+			"{\"ip\":\"198.18.%zu.%zu\",\"port\":22,\"state\":"
+			"\"open\",\"seen\":%zu,\"ssh\":{\"hassh_server\":"
+			"\"%032zx\",\"hostkeys\":[{\"type\":\"ssh-ed25519\","
+			"\"sha256\":\"SHA256:k%zu\"}]}}\n",
+			(i >> 8) & 255, i & 255, 1000 + i, i % 7, i % 100);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}

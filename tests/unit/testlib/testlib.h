@@ -155,4 +155,12 @@ void bph_test_sha256_hex(const uint8_t *p, size_t n, char out[65]);
 struct bph_sweep_snap_out;
 void bph_test_dump_chunks(FILE *f, const struct bph_sweep_snap_out *o);
 
+/*
+ * n records of bphound JSON Lines, one host each (198.18.0.0 on), with
+ * two artifacts each: an SSH HASSH shared by every seventh host and a
+ * host key by every hundredth. A new string the caller frees (its
+ * length in *len); asserts the allocation.
+ */
+char *bph_test_records(size_t n, size_t *len);
+
 #endif
