@@ -68,8 +68,9 @@ enum bph_db_backend {
 #define BPH_DB_READONLY 0x1 /* never write: queries only */
 #define BPH_DB_CREATE	0x2 /* SQLite: create the file if missing */
 /* SQLite: a new file no other program knows yet (import_new.c): no
- * journal, no fsync, locked by this connection until it closes; a
- * rollback of a write leaves it torn (struct bph_db) */
+ * journal, no fsync, locked by this connection until it closes; any
+ * SQLite error on it, or a rollback of a write, leaves it torn (struct
+ * bph_db) */
 #define BPH_DB_UNJOURNALED 0x4
 
 /* What the last failure of a connection was (bph_db_status()). */
@@ -608,8 +609,9 @@ struct bph_db {
 	enum bph_db_backend backend;
 	enum bph_db_status status;
 	bool in_txn;
-	/* a write rolled back without a journal (BPH_DB_UNJOURNALED): what
-	 * the file holds is undefined and must not be used */
+	/* a write rolled back or a statement failed without a journal
+	 * (BPH_DB_UNJOURNALED): what the file holds is undefined and must
+	 * not be used */
 	bool torn;
 	char msg[512];
 };

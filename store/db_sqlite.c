@@ -72,6 +72,11 @@ static int sq_fail(struct bph_db *db, int rc)
 	enum bph_db_status s = classify(h, rc);
 	int sys = h ? sqlite3_system_errno(h) : 0;
 
+	/* without a journal a failed statement is not undone either, and
+	 * SQLite may roll a transaction back by itself (a full disk) */
+	if (((struct sq_db *)db)->unjournaled)
+		db->torn = true;
+
 	if (s == BPH_DB_EFULL)
 		return bph_db_fail(db, s, "%s (%s)", sqlite3_errmsg(h),
 				   strerror(sys ? sys : ENOSPC));

@@ -344,8 +344,8 @@ static void insert_rolled_back(struct bph_db *db)
 }
 
 /* The flag behind the above: a write rolled back without a journal
- * marks the connection torn, a read does not, nor does a journaled
- * connection's rollback. */
+ * marks the connection torn, and so does a statement that fails; a read
+ * does not, nor does a journaled connection's rollback. */
 static void test_torn(void **state)
 {
 	struct bph_test_dir *d = *state;
@@ -363,6 +363,19 @@ static void test_torn(void **state)
 	assert_false(db->torn);
 	insert_rolled_back(db);
 	assert_true(db->torn);
+	bph_db_close(db);
+
+	/* a statement that fails half-way (its first row written) marks it
+	 * too, before any rollback */
+	snprintf(other, sizeof(other), "%s/u.db", d->dir);
+	db = table_t(other, BPH_DB_UNJOURNALED);
+	assert_int_equal(bph_db_exec(db, "CREATE TABLE u(x UNIQUE)"), 0);
+	assert_int_equal(bph_db_begin(db, BPH_DB_TXN_WRITE), 0);
+	assert_int_equal(bph_db_exec(db, "INSERT INTO u VALUES (1)"), 0);
+	assert_false(db->torn);
+	assert_true(bph_db_exec(db, "INSERT INTO u VALUES (2), (1)") < 0);
+	assert_true(db->torn);
+	bph_db_rollback(db);
 	bph_db_close(db);
 
 	snprintf(other, sizeof(other), "%s/j.db", d->dir);
