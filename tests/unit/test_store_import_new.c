@@ -2,7 +2,8 @@
  * An import that creates its store (store/import_new.c): built apart and
  * moved into place in WAL mode with the same rows as an import into an
  * existing store; not taken where it must not be (an existing store, a
- * pipe, a WAL without its store); the builds of killed imports removed, a
+ * pipe, a WAL without its store); malformed nmap XML keeping what came
+ * before its fault; the builds of killed imports removed, a
  * live one's kept (its process seen, or its SQLite lock held); a write that
  * fails (a file size limit) leaves no store and no build; a rollback without a
  * journal marks the connection torn.
@@ -190,6 +191,46 @@ static void test_not_taken(void **state)
 	assert_false(done);
 	char *n = query(d->db, "SELECT count(*) || '' FROM services");
 	assert_string_equal(n, "0");
+	free(n);
+	free(msgs);
+}
+
+/* nmap XML that turns malformed after its first host: what came before
+ * the fault is kept and the store placed, as any import keeps it (exit 2
+ * in the CLI), since no write failed. */
+static void test_malformed_keeps_before(void **state)
+{
+	struct bph_test_dir *d = *state;
+	const char *top = getenv("BPH_SRCDIR");
+	char src[512], in[160], build[192], *text = NULL, *msgs = NULL;
+	struct bph_import_stats s;
+	bool done = false;
+	size_t len = 0;
+
+	snprintf(src, sizeof(src), "%s/tests/data/import/nmap_local.xml",
+		 top ? top : ".");
+	snprintf(in, sizeof(in), "%s/in.xml", d->dir);
+	snprintf(build, sizeof(build), "%s.importing-%ld", d->db,
+		 (long)getpid());
+	FILE *f = fopen(src, "r");
+	assert_non_null(f);
+	assert_int_equal(getdelim(&text, &len, '\0', f) > 0, 1);
+	fclose(f);
+	char *end = strstr(text, "</host>");
+	assert_non_null(end);
+	f = fopen(in, "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s</host>\n<host><broken\n", (int)(end - text), text);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+
+	assert_int_equal(import_new(d->db, in, &done, &s, &msgs),
+			 BPH_ERR_FORMAT);
+	assert_true(done);
+	assert_true(s.records > 0);
+	assert_false(exists(build));
+	char *n = query(d->db, "SELECT count(*) || '' FROM services");
+	assert_int_equal(strtoull(n, NULL, 10), s.records);
 	free(n);
 	free(msgs);
 }
@@ -392,6 +433,9 @@ int main(void)
 					    bph_test_dir_setup,
 					    bph_test_dir_teardown),
 	    cmocka_unit_test_setup_teardown(test_not_taken, bph_test_dir_setup,
+					    bph_test_dir_teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_keeps_before,
+					    bph_test_dir_setup,
 					    bph_test_dir_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_stale_builds, bph_test_dir_setup, bph_test_dir_teardown),
