@@ -267,6 +267,9 @@ int bph_cli_check_exports(const struct bph_opts *o);
  */
 int bph_cli_open_store(const struct bph_opts *o, struct bph_store **st);
 int bph_cli_open_store_ro(const struct bph_opts *o, struct bph_store **st);
+/* The store o names: o->db, or the default path, which *def then holds
+ * (the caller frees *def; NULL with no home directory). */
+const char *bph_cli_store_where(const struct bph_opts *o, char **def);
 struct bph_cluster_opts;
 /* Applies --threshold, --max-share, --families and --common to co
  * (cli_opts.c). Returns 0, or BPH_ERR_USAGE after saying why on stderr. */

@@ -17,12 +17,18 @@
 #include "fingerprints/err.h"
 #include "store/store.h"
 
+const char *bph_cli_store_where(const struct bph_opts *o, char **def)
+{
+	*def = o->db ? NULL : bph_store_default_path();
+	return o->db ? o->db : *def;
+}
+
 static int open_store(const struct bph_opts *o, bool write,
 		      struct bph_store **st)
 {
 	char err[512] = "";
-	char *def = o->db ? NULL : bph_store_default_path();
-	const char *path = o->db ? o->db : def;
+	char *def;
+	const char *path = bph_cli_store_where(o, &def);
 	/* the default store's folder is created for a writer, as a new user
 	 * expects; a --db folder never is (a typo would give an empty store) */
 	unsigned flags = write ? BPH_STORE_WRITE | (def ? BPH_STORE_MKDIR : 0)

@@ -82,8 +82,8 @@ static int import_new(const struct bph_opts *o, const char *path,
 		      struct bph_import_stats *s, bool *done, char *err,
 		      size_t errlen)
 {
-	char *def = o->db ? NULL : bph_store_default_path();
-	const char *where = o->db ? o->db : def;
+	char *def;
+	const char *where = bph_cli_store_where(o, &def);
 	int rc =
 	    where ? bph_store_import_new(where, path, io, s, done, err, errlen)
 		  : 0;

@@ -456,13 +456,14 @@ static int sq_begin(struct bph_db *db, enum bph_db_txn mode)
  * that no transaction stays open behind the caller's back. */
 static int sq_end(struct bph_db *db, bool commit)
 {
-	/* with no journal SQLite cannot undo what a write has written */
+	/* with no journal SQLite cannot undo what a write has written (a
+	 * failed COMMIT is marked by sq_fail) */
 	bool wrote = sqlite3_txn_state(handle(db), "main") == SQLITE_TXN_WRITE;
 	int rc = sq_exec(db, commit ? "COMMIT" : "ROLLBACK");
 
 	if (rc && !sqlite3_get_autocommit(handle(db)))
 		sqlite3_exec(handle(db), "ROLLBACK", NULL, NULL, NULL);
-	if (((struct sq_db *)db)->unjournaled && wrote && (rc || !commit))
+	if (((struct sq_db *)db)->unjournaled && wrote && !commit)
 		db->torn = true;
 	return rc;
 }

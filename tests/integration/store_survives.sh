@@ -283,6 +283,9 @@ build_of() { # build_of STORE PID: waits for PID's build to hold a page
 	done
 	fail "no build of $1 by $2"
 }
+no_builds() { # no_builds WHEN: no STORE.importing-PID left in $WORK
+	[ -z "$(ls "$WORK" | grep importing)" ] || fail "builds left $1: $(ls "$WORK" | grep importing)"
+}
 "$BPH" import "$WORK/g.jsonl" --db "$WORK/n1.db" -q & pk=$!
 build_of "$WORK/n1.db" $pk
 kill -9 $pk
@@ -292,7 +295,7 @@ wait $pk 2>/dev/null || true
 "$BPH" import "$WORK/a.jsonl" --db "$WORK/n1.db" 2>"$WORK/e8" || fail "import after a killed one"
 grep -q "removed $WORK/n1.db.importing-$pk, left by an import that was stopped" "$WORK/e8" ||
 	fail "the stale build: $(cat "$WORK/e8")"
-[ -z "$(ls "$WORK" | grep importing)" ] || fail "builds left: $(ls "$WORK" | grep importing)"
+no_builds "after a killed one"
 [ "$(q "$WORK/n1.db" 'PRAGMA journal_mode')" = wal ] || fail "journal of a new store"
 [ "$(q "$WORK/n1.db" 'SELECT count(*) FROM services')" = $N ] || fail "services of a new store"
 # another program creates the store during the build: the build is
@@ -306,7 +309,7 @@ grep -q "another program created the store during the import; importing into it"
 grep -q "imported $G records ($G new, 0 already" "$WORK/e9" || fail "race counts: $(cat "$WORK/e9")"
 [ "$(q "$WORK/n2.db" 'SELECT count(*) FROM services')" = $((N + G)) ] || fail "services after the race"
 [ "$(q "$WORK/n2.db" 'PRAGMA integrity_check')" = ok ] || fail "integrity after the race"
-[ -z "$(ls "$WORK" | grep importing)" ] || fail "builds left after the race"
+no_builds "after the race"
 echo "a killed new store left none; a race imported into the winner's store"
 
 echo "== a full disk"
