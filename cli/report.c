@@ -98,35 +98,91 @@ static void print_networks(const struct networks *n,
 	}
 }
 
-struct hash_ctx {
-	void (*add)(void *actx, const char *kind, const char *value);
-	void *actx;
+/* A hash a stored record showed, with the keys that put a host's in the
+ * order its scans showed them (bph_store_hosts_each reads in the store's
+ * order). */
+struct hash_row {
+	struct bph_host_at at;
+	uint16_t port;
+	unsigned seq; /* within its record */
+	const char *kind;
+	char value[64];
 };
 
-/* The hashes of a record that Zeek matches on (bph_service_cb). */
-static void record_hashes(void *vctx, const struct bph_service *s)
+struct hash_rows {
+	struct hash_row *v;
+	size_t n, cap;
+	int err;
+};
+
+static void hash_put(struct hash_rows *h, const struct bph_host_at *at,
+		     uint16_t port, unsigned seq, const char *kind,
+		     const char *value)
 {
-	const struct hash_ctx *h = vctx;
+	if (h->err || strlen(value) >= sizeof(h->v->value))
+		return;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 256;
+		struct hash_row *v = realloc(h->v, cap * sizeof(*v));
+		if (!v) {
+			h->err = BPH_ERR_NOMEM;
+			return;
+		}
+		h->v = v;
+		h->cap = cap;
+	}
+	struct hash_row *r = &h->v[h->n++];
+	*r = (struct hash_row){*at, port, seq, kind, ""};
+	strcpy(r->value, value);
+}
+
+/* The hashes of a record that Zeek matches on (bph_hosts_cb). */
+static void record_hashes(void *vctx, const struct bph_host_at *at,
+			  const struct bph_service *s)
+{
+	struct hash_rows *h = vctx;
+	unsigned seq = 0;
 
 	if (s->tls && s->tls->cert_sha1[0])
-		h->add(h->actx, "cert_sha1", s->tls->cert_sha1);
+		hash_put(h, at, s->port, seq++, "cert_sha1", s->tls->cert_sha1);
 	for (size_t i = 0; s->ssh && i < s->ssh->n_hostkeys; i++) {
 		const char *md5 = s->ssh->hostkeys[i].md5;
 		if (md5[0])
-			h->add(h->actx, "ssh_hostkey_md5",
-			       strncmp(md5, "MD5:", 4) ? md5 : md5 + 4);
+			hash_put(h, at, s->port, seq++, "ssh_hostkey_md5",
+				 strncmp(md5, "MD5:", 4) ? md5 : md5 + 4);
 	}
 }
 
-/* bph_export_opts.host_hashes: every record the store holds of host. */
-static void store_hashes(void *ctx, const char *host,
-			 void (*add)(void *actx, const char *kind,
-				     const char *value),
-			 void *actx)
+static int hash_cmp(const void *a, const void *b)
 {
-	struct hash_ctx h = {add, actx};
+	const struct hash_row *x = a, *y = b;
+	int64_t d[] = {(int64_t)x->at.host - (int64_t)y->at.host,
+		       x->at.scan_id - y->at.scan_id, x->port - y->port,
+		       x->at.row - y->at.row, (int64_t)x->seq - y->seq};
 
-	bph_store_host_each(ctx, host, record_hashes, &h);
+	for (size_t i = 0; i < sizeof(d) / sizeof(*d); i++)
+		if (d[i])
+			return d[i] < 0 ? -1 : 1;
+	return 0;
+}
+
+/* bph_export_opts.hosts_hashes: every record the store holds of the
+ * hosts, read in one pass, then handed on host by host. */
+static int store_hashes(void *ctx, const char *const *hosts, size_t n,
+			void (*add)(void *actx, size_t i, const char *kind,
+				    const char *value),
+			void *actx)
+{
+	struct hash_rows h = {0};
+	int rc = bph_store_hosts_each(ctx, hosts, n, record_hashes, &h);
+
+	rc = rc ? rc : h.err;
+	if (!rc && h.n)
+		qsort(h.v, h.n, sizeof(*h.v), hash_cmp);
+	for (size_t i = 0; !rc && i < h.n; i++)
+		add(actx, h.v[i].at.host, h.v[i].kind, h.v[i].value);
+	free(h.v);
+	return rc;
 }
 
 /* The HTML page's annotations: annot with each cluster's sweep runs and
@@ -160,7 +216,7 @@ static int write_export(struct bph_store *st, const struct bph_clustering *c,
 	    .seed = seed,
 	    .artifact_nodes = artifact_nodes,
 	    .annot = page_annots(st, c, fmt, seed, annot, &ot),
-	    .host_hashes = st ? store_hashes : NULL,
+	    .hosts_hashes = st ? store_hashes : NULL,
 	    .hashes_ctx = st};
 	char err[256] = "";
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;

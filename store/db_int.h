@@ -110,9 +110,6 @@ struct bph_store {
 	/* the bulk path: artifacts pending in bulk_arts since the write
 	 * transaction began (-seq; store_arts.c) */
 	struct bph_artdict *pend;
-	/* bph_store_host_each's query, prepared once: the Zeek export asks
-	 * it for every member of every cluster (store_sweep.c) */
-	struct bph_db_stmt *host_q;
 };
 
 /* bph_store_open() flag of import_new.c: a new SQLite file only this

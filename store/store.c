@@ -202,7 +202,6 @@ void bph_store_close(struct bph_store *st)
 {
 	if (!st)
 		return;
-	bph_db_finalize(st->host_q);
 	bph_db_close(st->db);
 	bph_artdict_free(st->arts);
 	bph_artdict_free(st->pend);

@@ -283,21 +283,29 @@ int bph_sweep_names_each(struct bph_store *st,
 
 /* ---- services ---- */
 
-/* Decodes the record column of q's row (the address is the ip column,
- * an integer; with cols, port and seen are its next two) and hands an
- * open one to cb. */
-static int row_cols(struct bph_db_stmt *q, bool cols, bph_service_cb cb,
-		    void *ctx)
+/* The service of q's row: its record column (0) decoded, its address
+ * from the ip column (1), an integer. */
+static int row_service(struct bph_db_stmt *q, struct bph_service *s)
 {
 	const char *text = bph_db_column_text(q, 0);
 	json_t *j = text ? json_loads(text, 0, NULL) : NULL;
-	struct bph_service s;
 	int rc;
 
-	memset(&s, 0, sizeof(s));
-	rc = j ? bph_service_from_json(j, &s, NULL, 0) : BPH_ERR_FORMAT;
+	memset(s, 0, sizeof(*s));
+	rc = j ? bph_service_from_json(j, s, NULL, 0) : BPH_ERR_FORMAT;
 	json_decref(j);
-	s.ip = (uint32_t)bph_db_column_int64(q, 1);
+	s->ip = (uint32_t)bph_db_column_int64(q, 1);
+	return rc;
+}
+
+/* Hands q's row's service to cb if open (with cols, port and seen are
+ * the row's columns 2 and 3). */
+static int row_cols(struct bph_db_stmt *q, bool cols, bph_service_cb cb,
+		    void *ctx)
+{
+	struct bph_service s;
+	int rc = row_service(q, &s);
+
 	if (cols) { /* as bph_store_scan_each gives them */
 		s.port = (uint16_t)bph_db_column_int64(q, 2);
 		s.seen = (time_t)bph_db_column_int64(q, 3);
@@ -418,29 +426,129 @@ int bph_store_scan_port_each(struct bph_store *st, int64_t scan_id, uint32_t ip,
 	return rc;
 }
 
-int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
-			void *ctx)
-{
-	unsigned a, b, c, d;
-	int rc = sscanf(ip, "%u.%u.%u.%u", &a, &b, &c, &d) == 4 && a < 256 &&
-			 b < 256 && c < 256 && d < 256
-		     ? 0
-		     : BPH_ERR_USAGE;
+/* An address asked for (i: its index in the caller's hosts), then a row
+ * of one, in the two passes of bph_store_hosts_each. */
+struct host_ix {
+	uint32_t ip;
+	size_t i;
+};
 
-	if (!rc && !st->host_q)
-		rc = bph_db_prepare(st->db,
-				    "SELECT record, ip FROM services WHERE"
-				    " ip = ? AND state = 'open'"
-				    " ORDER BY scan_id, port",
-				    &st->host_q);
-	if (rc)
-		return rc;
-	struct bph_db_stmt *q = st->host_q;
-	bph_db_bind_int64(q, 1, (int64_t)(a << 24 | b << 16 | c << 8 | d));
-	while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW)
-		rc = each_row(q, cb, ctx);
-	bph_db_reset(q); /* ends the read; the statement stays prepared */
+struct row_ix {
+	int64_t row;
+	size_t i;
+};
+
+static int cmp_host_ix(const void *a, const void *b)
+{
+	const struct host_ix *x = a, *y = b;
+
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+static int cmp_row_ix(const void *a, const void *b)
+{
+	const struct row_ix *x = a, *y = b;
+
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/* The rows of h[0..n) (sorted; an address given twice is read once, for
+ * its first index), through services_obs in address order, into *out. */
+static int rows_of(struct bph_db *db, const struct host_ix *h, size_t n,
+		   struct row_ix **out, size_t *n_out)
+{
+	struct bph_db_stmt *q = NULL;
+	struct row_ix *v = NULL;
+	size_t k = 0, cap = 0;
+	int rc = bph_db_prepare(db, "SELECT id FROM services WHERE ip = ?", &q);
+
+	for (size_t j = 0; !rc && j < n; j++) {
+		if (j && h[j].ip == h[j - 1].ip)
+			continue;
+		bph_db_bind_int64(q, 1, h[j].ip);
+		while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+			if (k == cap) {
+				size_t c = cap ? cap * 2 : 1024;
+				struct row_ix *nv = realloc(v, c * sizeof(*v));
+				if (!nv) {
+					rc = BPH_ERR_NOMEM;
+					break;
+				}
+				v = nv;
+				cap = c;
+			}
+			v[k++] =
+			    (struct row_ix){bph_db_column_int64(q, 0), h[j].i};
+			rc = 0;
+		}
+		bph_db_reset(q);
+	}
+	bph_db_finalize(q);
+	*out = v;
+	*n_out = k;
 	return rc < 0 ? rc : 0;
+}
+
+/* Pass two: the rows in the table's order, each open one to cb. */
+static int read_rows(struct bph_db *db, const struct row_ix *v, size_t n,
+		     bph_hosts_cb cb, void *ctx)
+{
+	struct bph_db_stmt *q = NULL;
+	int rc = bph_db_prepare(db,
+				"SELECT record, ip, scan_id FROM services"
+				" WHERE id = ? AND state = 'open'",
+				&q);
+
+	for (size_t k = 0; !rc && k < n; k++) {
+		bph_db_bind_int64(q, 1, v[k].row);
+		while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+			struct bph_service s;
+			struct bph_host_at at = {
+			    v[k].i, bph_db_column_int64(q, 2), v[k].row};
+			rc = row_service(q, &s);
+			if (!rc && s.state == BPH_STATE_OPEN)
+				cb(ctx, &at, &s);
+			bph_service_clear(&s);
+		}
+		bph_db_reset(q);
+	}
+	bph_db_finalize(q);
+	return rc < 0 ? rc : 0;
+}
+
+int bph_store_hosts_each(struct bph_store *st, const char *const *hosts,
+			 size_t n, bph_hosts_cb cb, void *ctx)
+{
+	struct host_ix *h = malloc((n + 1) * sizeof(*h));
+	struct row_ix *rows = NULL;
+	size_t m = 0, n_rows = 0;
+	struct in_addr a;
+	int rc = h ? 0 : BPH_ERR_NOMEM;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		if (inet_pton(AF_INET, hosts[i], &a) == 1)
+			h[m++] = (struct host_ix){ntohl(a.s_addr), i};
+	if (!rc)
+		qsort(h, m, sizeof(*h), cmp_host_ix);
+	/* one snapshot: the rows found must still be there to read */
+	bool own = !rc && !bph_db_in_txn(st->db);
+	if (own)
+		rc = bph_db_begin(st->db, BPH_DB_TXN_READ);
+	if (!rc)
+		rc = rows_of(st->db, h, m, &rows, &n_rows);
+	if (!rc) {
+		qsort(rows, n_rows, sizeof(*rows), cmp_row_ix);
+		rc = read_rows(st->db, rows, n_rows, cb, ctx);
+	}
+	if (own && !rc)
+		rc = bph_db_commit(st->db);
+	else if (own)
+		bph_db_rollback(st->db);
+	free(rows);
+	free(h);
+	return rc;
 }
 
 struct one {

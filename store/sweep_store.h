@@ -134,9 +134,25 @@ void bph_scan_ports_close(struct bph_scan_ports *p);
 int bph_sweep_seen_before(struct bph_store *st, const char *sweep, int64_t run,
 			  uint32_t ip, int64_t *last);
 
-/* Every record ever stored for ip (all scans), cb as above. */
-int bph_store_host_each(struct bph_store *st, const char *ip, bph_service_cb cb,
-			void *ctx);
+/*
+ * Every open service ever stored (all scans) of hosts[0..n) (dotted IPv4
+ * addresses; another name has none; one given twice is read for its
+ * first index), for reading many hosts at once: their rows are found in
+ * address order, then read in the table's order, so a store larger than
+ * memory is read forward once, not at random (the Zeek export of a
+ * million-host store: docs/performance.md). cb(ctx, at, s) comes in that
+ * order, hosts interleaved; at says whose the service is and orders a
+ * host's services (scan_id, then port, then row) as the scans gave them.
+ */
+struct bph_host_at {
+	size_t host;	 /* index into hosts */
+	int64_t scan_id; /* the scan that stored it */
+	int64_t row;	 /* its row in the store: the last key */
+};
+typedef void (*bph_hosts_cb)(void *ctx, const struct bph_host_at *at,
+			     const struct bph_service *s);
+int bph_store_hosts_each(struct bph_store *st, const char *const *hosts,
+			 size_t n, bph_hosts_cb cb, void *ctx);
 
 /* ---- what a run derived: watch hits and tracked-cluster members ---- */
 

@@ -260,6 +260,7 @@ static void test_put_is_atomic(void **state)
 struct walk {
 	char buf[512];
 	size_t n;
+	int64_t last_row;
 };
 
 static int on_scan(void *ctx, const struct bph_scan_info *s)
@@ -284,23 +285,33 @@ static int on_service(void *ctx, const struct bph_service *s)
 	return 0;
 }
 
-static void on_host_service(void *ctx, const struct bph_service *s)
+/* bph_hosts_cb: "host-index:" then on_service's text; the rows must come
+ * in the store's order. */
+static void on_host_service(void *ctx, const struct bph_host_at *at,
+			    const struct bph_service *s)
 {
+	struct walk *w = ctx;
+
+	assert_true(at->row > w->last_row);
+	w->last_row = at->row;
+	w->n += (size_t)snprintf(w->buf + w->n, sizeof(w->buf) - w->n,
+				 "%zu@%lld:", at->host, (long long)at->scan_id);
 	on_service(ctx, s);
 }
 
 /* The sweep's reading interface: scans with kind and status, and a
- * scan's services in (ip, port) order (numeric, not text, order); a
- * host's open services, asked for one host after another through the
- * one prepared query (bph_store_host_each). */
+ * scan's services in (ip, port) order (numeric, not text, order); many
+ * hosts' open services at once, in the store's order
+ * (bph_store_hosts_each), an address asked twice read once and a name
+ * that is no address read as none. */
 static void test_read_back(void **state)
 {
 	struct bph_test_dir *fx = *state;
 	struct bph_store *st = NULL;
 	struct bph_service s;
-	struct walk w = {"", 0};
+	struct walk w = {"", 0, 0};
 	int64_t a, b;
-	char err[256] = "";
+	char err[256] = "", want[512];
 
 	assert_int_equal(
 	    bph_store_open(fx->db, BPH_STORE_WRITE, &st, err, sizeof(err)), 0);
@@ -327,20 +338,30 @@ static void test_read_back(void **state)
 				   "198.18.0.10:22:SHA256:ten ");
 	assert_int_equal(bph_store_scan_services(st, 99, on_service, &w),
 			 BPH_ERR_USAGE);
-	const char *hosts[] = {"198.18.0.10",  "198.18.0.9",  "198.18.0.10",
-			       "198.18.0.300", "198.18.0.11", "198.18.0.9"};
+	/* a later scan's service of .9 at a lower port: rows come in the
+	 * store's order, whatever the hosts' order or their services' */
+	ssh_record(&s, 0xc6120009, "SHA256:nine", 10);
+	s.port = 1;
+	assert_int_equal(bph_store_put(st, b, &s), 0);
+	bph_service_clear(&s);
+	const char *hosts[] = {"198.18.0.11",  "198.18.0.9",   "198.18.0.10",
+			       "198.18.0.300", "host.example", "198.18.0.9"};
 	w.n = 0;
 	w.buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++)
-		assert_int_equal(
-		    bph_store_host_each(st, hosts[i], on_host_service, &w),
-		    i == 3 ? BPH_ERR_USAGE : 0);
-	assert_string_equal(w.buf, "198.18.0.10:22:SHA256:ten "
-				   "198.18.0.9:2:SHA256:nine "
-				   "198.18.0.9:22:SHA256:nine "
-				   "198.18.0.10:22:SHA256:ten "
-				   "198.18.0.9:2:SHA256:nine "
-				   "198.18.0.9:22:SHA256:nine ");
+	assert_int_equal(
+	    bph_store_hosts_each(st, hosts, 6, on_host_service, &w), 0);
+	snprintf(want, sizeof(want),
+		 "2@%lld:198.18.0.10:22:SHA256:ten "
+		 "1@%lld:198.18.0.9:22:SHA256:nine "
+		 "1@%lld:198.18.0.9:2:SHA256:nine "
+		 "1@%lld:198.18.0.9:1:SHA256:nine ",
+		 (long long)a, (long long)a, (long long)a, (long long)b);
+	assert_string_equal(w.buf, want);
+	w.n = 0;
+	w.buf[0] = '\0';
+	assert_int_equal(
+	    bph_store_hosts_each(st, hosts, 0, on_host_service, &w), 0);
+	assert_string_equal(w.buf, "");
 	bph_store_close(st);
 }
 

@@ -13,21 +13,29 @@
 
 #include "cluster/cluster.h"
 #include "cluster/export.h"
+#include "fingerprints/err.h"
 #include "sweep/watch.h"
 
 #define SHA1 "0123456789abcdef0123456789abcdef01234567"
 #define MD5  "9a:2f:3c:44:5d:6e:7f:80:91:a2:b3:c4:d5:e6:f7:08"
 
-static void hashes(void *ctx, const char *host,
-		   void (*add)(void *, const char *, const char *), void *actx)
+/* The hosts' hashes as a store gives them: every host asked for at once,
+ * each host's in order. */
+static int hashes(void *ctx, const char *const *hosts, size_t n,
+		  void (*add)(void *, size_t, const char *, const char *),
+		  void *actx)
 {
 	(void)ctx;
-	add(actx, "cert_sha1", SHA1); /* the same on every member: once */
-	add(actx, "ssh_hostkey_md5", MD5);
-	add(actx, "title", "never written");
-	if (!strcmp(host, "198.18.10.11"))
-		add(actx, "cert_sha1",
-		    "ffffffffffffffffffffffffffffffffffffffff");
+	for (size_t i = 0; i < n; i++) {
+		add(actx, i, "cert_sha1", SHA1); /* the same on every member:
+						    once */
+		add(actx, i, "ssh_hostkey_md5", MD5);
+		add(actx, i, "title", "never written");
+		if (!strcmp(hosts[i], "198.18.10.11"))
+			add(actx, i, "cert_sha1",
+			    "ffffffffffffffffffffffffffffffffffffffff");
+	}
+	return 0;
 }
 
 static struct bph_clustering *two_clusters(void)
@@ -57,7 +65,7 @@ static struct bph_clustering *two_clusters(void)
 
 static char *export(const struct bph_clustering *c, const char *seed)
 {
-	struct bph_export_opts eo = {.seed = seed, .host_hashes = hashes};
+	struct bph_export_opts eo = {.seed = seed, .hosts_hashes = hashes};
 	char *buf = NULL, err[128] = "";
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -140,7 +148,7 @@ static void test_annotations(void **state)
 	hosts[h].attrs = attrs;
 	hosts[h].n_attrs = 3;
 	struct bph_annotations an = {.hosts = hosts, .n_hosts = c->n_hosts};
-	struct bph_export_opts eo = {.host_hashes = hashes, .annot = &an};
+	struct bph_export_opts eo = {.hosts_hashes = hashes, .annot = &an};
 	char *buf = NULL, err[128] = "";
 	size_t len = 0, lines = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -166,12 +174,41 @@ static void test_annotations(void **state)
 	bph_clustering_free(c);
 }
 
+static int unreadable(void *ctx, const char *const *hosts, size_t n,
+		      void (*add)(void *, size_t, const char *, const char *),
+		      void *actx)
+{
+	(void)ctx, (void)hosts, (void)n, (void)add, (void)actx;
+	return BPH_ERR_FORMAT;
+}
+
+/* A store that cannot give the hashes fails the export with why, and
+ * nothing is written: a Zeek file without them would look complete. */
+static void test_hashes_fail(void **state)
+{
+	(void)state;
+	struct bph_clustering *c = two_clusters();
+	struct bph_export_opts eo = {.hosts_hashes = unreadable};
+	char *buf = NULL, err[128] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(
+	    bph_export_write_opts(c, "zeek-intel", &eo, f, err, sizeof(err)),
+	    BPH_ERR_FORMAT);
+	fclose(f);
+	assert_int_equal(len, 0);
+	assert_non_null(strstr(err, "reading the hosts' hashes: "));
+	free(buf);
+	bph_clustering_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed),
 	    cmocka_unit_test(test_all),
 	    cmocka_unit_test(test_annotations),
+	    cmocka_unit_test(test_hashes_fail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
