@@ -212,7 +212,9 @@ echo "== two scans and an import at once"
 netns3_up
 ip -n "$RTR" route add 198.19.96.0/24 via "198.18.$NET.66"
 for a in 198.19.96.7 198.19.96.8 198.19.96.9; do ip -n "$TGT" addr add "$a/32" dev lo; done
-nsx "$TGT" /usr/bin/python3 -c '
+# not through nsx: a function in the background is a subshell, which
+# says "Terminated" when netns3_down stops its listener
+ip netns exec "$TGT" /usr/bin/python3 -c '
 import socket, select
 socks = []
 for a in ("198.19.96.7", "198.19.96.8", "198.19.96.9"):
