@@ -251,6 +251,16 @@ int bph_export_fail(char *err, size_t errlen, int rc, const char *msg);
  * write errors show in ferror(out).
  */
 struct json_t;
+/*
+ * Items [0, n) of an export (clusters, hosts, nodes) written to out in
+ * order, item(ctx, f, i) writing item i into f: out itself or a buffer of
+ * a helper thread's, for two threads format them (export_items.c), so
+ * item reads what it shares and writes only into f. Returns the items'
+ * results ORed (nonzero: one went bad) or nonzero when a buffer failed.
+ */
+typedef int (*bph_export_item_fn)(void *ctx, FILE *f, size_t i);
+int bph_export_items(FILE *out, size_t n, bph_export_item_fn item, void *ctx);
+
 struct bph_json_out {
 	FILE *out;
 	int depth;  /* nesting of what comes next */

@@ -281,12 +281,39 @@ static void put_header(FILE *out, const struct layout *l)
 	fputs("\r\n", out);
 }
 
+/* Link i's row, then singleton cluster k's, as items written by two
+ * threads (bph_export_items). */
+struct csv_items {
+	const struct layout *lay;
+	const struct bph_clustering *c;
+};
+
+static int link_item(void *ctx, FILE *f, size_t i)
+{
+	const struct csv_items *t = ctx;
+
+	return link_row(f, t->lay, t->c, i);
+}
+
+static int lone_item(void *ctx, FILE *f, size_t k)
+{
+	const struct csv_items *t = ctx;
+	const struct bph_cluster *cl = &t->c->clusters[k];
+	struct row r;
+
+	if (cl->n_links)
+		return 0;
+	row_init(&r, t->lay, t->c, cl->hosts[0], -1, cl->id);
+	return row_put(f, &r);
+}
+
 static int write_csv(const struct bph_clustering *c,
 		     const struct bph_export_opts *o, FILE *out, char *err,
 		     size_t errlen)
 {
 	struct layout lay = layout_of(c, o->artifact_nodes);
 	uint8_t *codes = bph_export_label_codes(c); /* NULL: per host */
+	struct csv_items t = {&lay, c};
 	int rc = 0;
 
 	lay.an = o->annot;
@@ -296,15 +323,10 @@ static int write_csv(const struct bph_clustering *c,
 	flockfile(out); /* many small writes: one lock */
 	if (!rc)
 		put_header(out, &lay);
-	for (size_t i = 0; !rc && i < c->n_links; i++)
-		rc = link_row(out, &lay, c, i);
-	for (size_t k = 0; !rc && k < c->n_clusters; k++)
-		if (c->clusters[k].n_links == 0) {
-			struct row r;
-			row_init(&r, &lay, c, c->clusters[k].hosts[0], -1,
-				 c->clusters[k].id);
-			rc = row_put(out, &r);
-		}
+	if (!rc)
+		rc = bph_export_items(out, c->n_links, link_item, &t);
+	if (!rc)
+		rc = bph_export_items(out, c->n_clusters, lone_item, &t);
 	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
 		rc = art_rows(out, &lay, c, h);
 	funlockfile(out);

@@ -215,23 +215,45 @@ static int dot_edge(FILE *out, const struct bph_clustering *c, size_t i)
 	return rc;
 }
 
+/* Host h's node and link i's edge, as items written by two threads
+ * (bph_export_items). */
+struct dot_items {
+	const struct bph_clustering *c;
+	const struct bph_export_opts *o;
+	const uint8_t *codes;
+};
+
+static int node_item(void *ctx, FILE *f, size_t h)
+{
+	const struct dot_items *t = ctx;
+
+	return dot_node(f, t->c, t->o, t->codes, h);
+}
+
+static int edge_item(void *ctx, FILE *f, size_t i)
+{
+	const struct dot_items *t = ctx;
+
+	return dot_edge(f, t->c, i);
+}
+
 static int write_dot(const struct bph_clustering *c,
 		     const struct bph_export_opts *o, FILE *out, char *err,
 		     size_t errlen)
 {
 	uint8_t *codes = bph_export_label_codes(c); /* NULL: per host */
+	struct dot_items t = {c, o, codes};
 	int rc = 0;
 
 	flockfile(out); /* many small writes: one lock */
 	fputs("graph bphound {\n  node [shape=ellipse];\n", out);
-	for (size_t h = 0; !rc && h < c->n_hosts; h++)
-		rc = dot_node(out, c, o, codes, h);
+	rc = bph_export_items(out, c->n_hosts, node_item, &t);
 	free(codes);
 	for (size_t a = 0; !rc && o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			rc = dot_art_node(out, c, a);
-	for (size_t i = 0; !rc && i < c->n_links; i++)
-		rc = dot_edge(out, c, i);
+	if (!rc)
+		rc = bph_export_items(out, c->n_links, edge_item, &t);
 	for (size_t h = 0; !rc && o->artifact_nodes && h < c->n_hosts; h++)
 		rc = dot_art_edges(out, c, h);
 	fputs("}\n", out);

@@ -395,44 +395,89 @@ static void annotated_item(struct bph_json_out *j,
 	bph_json_item(j, o);
 }
 
-/* Written a cluster, then a host, at a time (bph_json_out), directly;
- * those with annotations through annotated_item(). */
+/* An array of an export's items written by two threads
+ * (bph_export_items): write() puts item i into j, an output of its own
+ * that starts where the array's next element would. */
+struct json_items {
+	const struct bph_clustering *c;
+	const struct bph_export_opts *opt;
+	const uint8_t *codes; /* NULL: looked up per artifact */
+	void (*write)(struct bph_json_out *j, const struct json_items *t,
+		      size_t i);
+	int depth;
+	bool first; /* the array had nothing before */
+};
+
+static int json_item(void *ctx, FILE *f, size_t i)
+{
+	const struct json_items *t = ctx;
+	struct bph_json_out s = {
+	    .out = f, .depth = t->depth, .first = t->first && !i};
+
+	t->write(&s, t, i);
+	return s.bad;
+}
+
+/* n items of t->write as the next elements of j's open array. */
+static void json_items_write(struct bph_json_out *j, struct json_items *t,
+			     size_t n)
+{
+	t->depth = j->depth;
+	t->first = j->first;
+	if (bph_export_items(j->out, n, json_item, t))
+		j->bad++;
+	j->first = j->first && !n;
+}
+
+/* Cluster or host i of write_json: written directly, one with
+ * annotations through annotated_item(). */
+static void cluster_item(struct bph_json_out *j, const struct json_items *t,
+			 size_t i)
+{
+	const struct bph_annot *an = bph_annot_cluster(t->opt->annot, i);
+
+	if (!annot_empty(an)) {
+		annotated_item(j, t->c, t->codes, i, false, an);
+		return;
+	}
+	bph_json_next(j);
+	cluster_object(j, t->c, &t->c->clusters[i]);
+}
+
+static void host_item(struct bph_json_out *j, const struct json_items *t,
+		      size_t h)
+{
+	const struct bph_annot *an = bph_annot_host(t->opt->annot, h);
+
+	if (!annot_empty(an)) {
+		annotated_item(j, t->c, t->codes, h, true, an);
+		return;
+	}
+	bph_json_next(j);
+	host_object(j, t->c, t->codes, h);
+}
+
 static int write_json(const struct bph_clustering *c,
 		      const struct bph_export_opts *opt, FILE *out, char *err,
 		      size_t errlen)
 {
 	struct bph_json_out j;
-	uint8_t *codes =
-	    bph_export_label_codes(c); /* NULL: looked up per artifact */
+	struct json_items t = {c, opt,	bph_export_label_codes(c), cluster_item,
+			       0, false};
 
 	bph_json_open(&j, out);
 	bph_json_key(&j, "seed");
 	bph_json_value(&j, opt->seed ? text(opt->seed) : json_null());
 	bph_json_key(&j, "clusters");
 	bph_json_begin(&j, '[');
-	for (size_t i = 0; !j.bad && i < c->n_clusters; i++) {
-		const struct bph_annot *an = bph_annot_cluster(opt->annot, i);
-		if (!annot_empty(an)) {
-			annotated_item(&j, c, codes, i, false, an);
-			continue;
-		}
-		bph_json_next(&j);
-		cluster_object(&j, c, &c->clusters[i]);
-	}
+	json_items_write(&j, &t, c->n_clusters);
 	bph_json_end(&j, ']');
 	bph_json_key(&j, "hosts");
 	bph_json_begin(&j, '[');
-	for (size_t h = 0; !j.bad && h < c->n_hosts; h++) {
-		const struct bph_annot *an = bph_annot_host(opt->annot, h);
-		if (!annot_empty(an)) {
-			annotated_item(&j, c, codes, h, true, an);
-			continue;
-		}
-		bph_json_next(&j);
-		host_object(&j, c, codes, h);
-	}
+	t.write = host_item;
+	json_items_write(&j, &t, c->n_hosts);
 	bph_json_end(&j, ']');
-	free(codes);
+	free((uint8_t *)t.codes);
 	if (opt->artifact_nodes)
 		arts_json(&j, c);
 	bph_json_close(&j);
@@ -614,7 +659,28 @@ static void cy_edge_write(struct bph_json_out *j,
 	free(ev);
 }
 
-/* Written a node, then an edge, at a time (bph_json_out). */
+/* Host h's node (one with annotations through a jansson tree) and link
+ * i's edge, as items of write_cytoscape's arrays. */
+static void cy_node_item(struct bph_json_out *j, const struct json_items *t,
+			 size_t h)
+{
+	const struct bph_annot *an = bph_annot_host(t->opt->annot, h);
+
+	if (an && an->n_attrs)
+		bph_json_item(
+		    j, cy_node(t->c, t->codes, h, t->opt->seed, an, &j->bad));
+	else
+		cy_node_write(j, t->c, t->codes, h, t->opt->seed);
+}
+
+static void cy_edge_item(struct bph_json_out *j, const struct json_items *t,
+			 size_t i)
+{
+	cy_edge_write(j, t->c, i);
+}
+
+/* Written a node, then an edge, at a time (bph_json_out), by two threads
+ * (json_items_write). */
 static int write_cytoscape(const struct bph_clustering *c,
 			   const struct bph_export_opts *opt, FILE *out,
 			   char *err, size_t errlen)
@@ -622,7 +688,8 @@ static int write_cytoscape(const struct bph_clustering *c,
 	const char *seed = opt->seed;
 	struct bph_json_out j;
 	json_t *data = json_object();
-	uint8_t *codes = bph_export_label_codes(c); /* NULL: per host */
+	struct json_items t = {c, opt,	bph_export_label_codes(c), cy_node_item,
+			       0, false};
 
 	bph_json_open(&j, out);
 	if (data) {
@@ -639,22 +706,15 @@ static int write_cytoscape(const struct bph_clustering *c,
 	bph_json_begin(&j, '{');
 	bph_json_key(&j, "nodes");
 	bph_json_begin(&j, '[');
-	for (size_t h = 0; !j.bad && h < c->n_hosts; h++) {
-		const struct bph_annot *an = bph_annot_host(opt->annot, h);
-		if (an && an->n_attrs)
-			bph_json_item(&j,
-				      cy_node(c, codes, h, seed, an, &j.bad));
-		else
-			cy_node_write(&j, c, codes, h, seed);
-	}
-	free(codes);
+	json_items_write(&j, &t, c->n_hosts);
+	free((uint8_t *)t.codes);
 	if (opt->artifact_nodes)
 		cy_art_nodes(&j, c);
 	bph_json_end(&j, ']');
 	bph_json_key(&j, "edges");
 	bph_json_begin(&j, '[');
-	for (size_t i = 0; !j.bad && i < c->n_links; i++)
-		cy_edge_write(&j, c, i);
+	t.write = cy_edge_item;
+	json_items_write(&j, &t, c->n_links);
 	if (opt->artifact_nodes)
 		cy_art_edges(&j, c);
 	bph_json_end(&j, ']');

@@ -156,6 +156,44 @@ static int close_writer(struct xw *x, char *err, size_t errlen)
 		      : 0;
 }
 
+/* A run of sibling elements written by two threads (bph_export_items):
+ * each item gets a writer of its own, in the state the siblings leave. */
+struct xml_items {
+	const struct xw *parent; /* before the first item */
+	const struct bph_clustering *c;
+	const struct bph_export_opts *o;
+	void (*write)(struct xw *x, const struct xml_items *t, size_t i);
+};
+
+static int xml_item(void *ctx, FILE *f, size_t i)
+{
+	const struct xml_items *t = ctx;
+	struct xw x = *t->parent;
+
+	x.out = f;
+	x.bad = 0;
+	t->write(&x, t, i);
+	return x.bad;
+}
+
+/* n items of write as the next children of x's open element. */
+static void xml_items(struct xw *x, const struct bph_clustering *c,
+		      const struct bph_export_opts *o, size_t n,
+		      void (*write)(struct xw *, const struct xml_items *,
+				    size_t))
+{
+	struct xml_items t = {x, c, o, write};
+
+	if (!n)
+		return;
+	if (x->in_tag) /* what the first child's start() writes */
+		put(x, ">\n");
+	x->in_tag = false;
+	if (bph_export_items(x->out, n, xml_item, &t))
+		x->bad = 1;
+	x->doindent = true; /* as the last child's end() leaves it */
+}
+
 static bool is_seed(const struct bph_clustering *c, const char *seed, size_t h)
 {
 	return seed && bph_clustering_host(c, seed) == (long)h;
@@ -352,6 +390,16 @@ static void gml_art_edge(struct xw *x, const struct bph_clustering *c, size_t h,
 	end(x);
 }
 
+static void gml_node_item(struct xw *x, const struct xml_items *t, size_t h)
+{
+	gml_node(x, t->c, t->o->seed, bph_annot_host(t->o->annot, h), h);
+}
+
+static void gml_edge_item(struct xw *x, const struct xml_items *t, size_t i)
+{
+	gml_edge(x, t->c, i);
+}
+
 static int write_graphml(const struct bph_clustering *c,
 			 const struct bph_export_opts *o, FILE *out, char *err,
 			 size_t errlen)
@@ -373,13 +421,11 @@ static int write_graphml(const struct bph_clustering *c,
 	start(&x, "graph");
 	attr(&x, "id", "bphound");
 	attr(&x, "edgedefault", "undirected");
-	for (size_t h = 0; h < c->n_hosts; h++)
-		gml_node(&x, c, o->seed, bph_annot_host(o->annot, h), h);
+	xml_items(&x, c, o, c->n_hosts, gml_node_item);
 	for (size_t a = 0; o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			gml_art_node(&x, c, a);
-	for (size_t i = 0; i < c->n_links; i++)
-		gml_edge(&x, c, i);
+	xml_items(&x, c, o, c->n_links, gml_edge_item);
 	if (o->artifact_nodes)
 		each_art_edge(&x, c, gml_art_edge);
 	end(&x);
@@ -559,6 +605,16 @@ static void gexf_edge(struct xw *x, const struct bph_clustering *c, size_t i)
 	free(ev);
 }
 
+static void gexf_node_item(struct xw *x, const struct xml_items *t, size_t h)
+{
+	gexf_node(x, t->c, t->o->seed, bph_annot_host(t->o->annot, h), h);
+}
+
+static void gexf_edge_item(struct xw *x, const struct xml_items *t, size_t i)
+{
+	gexf_edge(x, t->c, i);
+}
+
 static int write_gexf(const struct bph_clustering *c,
 		      const struct bph_export_opts *o, FILE *out, char *err,
 		      size_t errlen)
@@ -586,15 +642,13 @@ static int write_gexf(const struct bph_clustering *c,
 	gexf_defs(&x, o->artifact_nodes, c->community_of != NULL, keys, n_keys);
 	free(keys);
 	start(&x, "nodes");
-	for (size_t h = 0; h < c->n_hosts; h++)
-		gexf_node(&x, c, o->seed, bph_annot_host(o->annot, h), h);
+	xml_items(&x, c, o, c->n_hosts, gexf_node_item);
 	for (size_t a = 0; o->artifact_nodes && a < c->n_arts; a++)
 		if (bph_export_art_is_node(c, a))
 			gexf_art_node(&x, c, a);
 	end(&x);
 	start(&x, "edges");
-	for (size_t i = 0; i < c->n_links; i++)
-		gexf_edge(&x, c, i);
+	xml_items(&x, c, o, c->n_links, gexf_edge_item);
 	if (o->artifact_nodes)
 		each_art_edge(&x, c, gexf_art_edge);
 	end(&x);
