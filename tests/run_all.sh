@@ -89,7 +89,7 @@ export LAB_PKI_CACHE="$logdir/lab-pki"
 # the offline ones (files in their own temp dirs, no namespace, no packet,
 # nothing outside the build and /tmp) run beside them, one at a time, on
 # the other core; their lines are printed after the network tests'.
-offline=" abuse_reports check_exports cli_docs cli_errors cluster_quality communities data_cli deny_lists hostile_text sweep_units "
+offline=" abuse_reports check_exports cli_docs cli_errors cluster_quality communities data_cli deny_lists hostile_text sweep_units zeek_store "
 integration() { # integration TEST.sh
 	# BPH_LOGDIR: where a test keeps artefacts (exports_lab.sh's screenshot)
 	step "integration-$(basename "$1" .sh)" env BPH_BUILD="$top/build" \
