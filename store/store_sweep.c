@@ -454,59 +454,151 @@ static int cmp_row_ix(const void *a, const void *b)
 	return (x->row > y->row) - (x->row < y->row);
 }
 
-/* The rows of h[0..n) (sorted; an address given twice is read once, for
- * its first index), through services_obs in address order, into *out. */
-static int rows_of(struct bph_db *db, const struct host_ix *h, size_t n,
-		   struct row_ix **out, size_t *n_out)
-{
-	struct bph_db_stmt *q = NULL;
-	struct row_ix *v = NULL;
-	size_t k = 0, cap = 0;
-	int rc = bph_db_prepare(db, "SELECT id FROM services WHERE ip = ?", &q);
+/* PostgreSQL answers a batch of keys in one round trip where SQLite,
+ * in-process, takes one key a statement: a Zeek export of a large
+ * store asks for a row per record. */
+#define PG_BATCH 1024
 
-	for (size_t j = 0; !rc && j < n; j++) {
-		if (j && h[j].ip == h[j - 1].ip)
-			continue;
-		bph_db_bind_int64(q, 1, h[j].ip);
+/* "{k0,k1,...}" of n keys, key(i) each, into *list (grown as needed). */
+static int key_list(char **list, size_t *cap, size_t n,
+		    int64_t (*key)(const void *v, size_t i), const void *v)
+{
+	size_t need = n * 21 + 3, k = 0;
+
+	if (need > *cap) {
+		char *l = realloc(*list, need);
+		if (!l)
+			return BPH_ERR_NOMEM;
+		*list = l;
+		*cap = need;
+	}
+	(*list)[k++] = '{';
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)sprintf(*list + k, i ? ",%lld" : "%lld",
+				     (long long)key(v, i));
+	memcpy(*list + k, "}", 2);
+	return 0;
+}
+
+static int64_t host_key(const void *v, size_t i)
+{
+	return ((const struct host_ix *)v)[i].ip;
+}
+
+static int64_t row_key(const void *v, size_t i)
+{
+	return ((const struct row_ix *)v)[i].row;
+}
+
+/* The first of h[0..n) (sorted) at address ip, or NULL. */
+static const struct host_ix *find_host(const struct host_ix *h, size_t n,
+				       int64_t ip)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h[mid].ip < ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && h[lo].ip == ip ? &h[lo] : NULL;
+}
+
+struct row_vec {
+	struct row_ix *v;
+	size_t n, cap;
+};
+
+static int row_push(struct row_vec *r, int64_t row, size_t i)
+{
+	if (r->n == r->cap) {
+		size_t c = r->cap ? r->cap * 2 : 1024;
+		struct row_ix *nv = realloc(r->v, c * sizeof(*nv));
+		if (!nv)
+			return BPH_ERR_NOMEM;
+		r->v = nv;
+		r->cap = c;
+	}
+	r->v[r->n++] = (struct row_ix){row, i};
+	return 0;
+}
+
+/* The rows of h[0..n) (sorted; an address given twice is read once, for
+ * its first index), through services_obs, into r. A batch of addresses
+ * a statement on PostgreSQL, one on SQLite. */
+static int rows_of(struct bph_db *db, const struct host_ix *h, size_t n,
+		   struct row_vec *r)
+{
+	bool pg = bph_db_backend(db) == BPH_DB_PG;
+	struct bph_db_stmt *q = NULL;
+	char *list = NULL;
+	size_t cap = 0, batch = pg ? PG_BATCH : 1;
+	int rc = bph_db_prepare(db,
+				pg ? "SELECT id, ip FROM services"
+				     " WHERE ip = ANY(CAST(? AS BIGINT[]))"
+				   : "SELECT id, ip FROM services WHERE ip = ?",
+				&q);
+
+	for (size_t j = 0; !rc && j < n; j += batch) {
+		size_t m = n - j < batch ? n - j : batch;
+		if (pg)
+			rc = key_list(&list, &cap, m, host_key, h + j);
+		else
+			bph_db_bind_int64(q, 1, h[j].ip);
+		if (pg && !rc)
+			bph_db_bind_text(q, 1, list);
 		while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
-			if (k == cap) {
-				size_t c = cap ? cap * 2 : 1024;
-				struct row_ix *nv = realloc(v, c * sizeof(*v));
-				if (!nv) {
-					rc = BPH_ERR_NOMEM;
-					break;
-				}
-				v = nv;
-				cap = c;
-			}
-			v[k++] =
-			    (struct row_ix){bph_db_column_int64(q, 0), h[j].i};
-			rc = 0;
+			const struct host_ix *e =
+			    find_host(h, n, bph_db_column_int64(q, 1));
+			rc = e ? row_push(r, bph_db_column_int64(q, 0), e->i)
+			       : 0;
 		}
 		bph_db_reset(q);
 	}
 	bph_db_finalize(q);
-	*out = v;
-	*n_out = k;
+	free(list);
 	return rc < 0 ? rc : 0;
 }
 
-/* Pass two: the rows in the table's order, each open one to cb. */
+/* Pass two: the rows in the table's order, each open one to cb; a batch
+ * a statement on PostgreSQL, one on SQLite. */
 static int read_rows(struct bph_db *db, const struct row_ix *v, size_t n,
 		     bph_hosts_cb cb, void *ctx)
 {
+	bool pg = bph_db_backend(db) == BPH_DB_PG;
 	struct bph_db_stmt *q = NULL;
-	int rc = bph_db_prepare(db,
-				"SELECT record, ip, scan_id FROM services"
-				" WHERE id = ? AND state = 'open'",
-				&q);
+	char *list = NULL;
+	size_t cap = 0, batch = pg ? PG_BATCH : 1;
+	int rc = bph_db_prepare(
+	    db,
+	    pg ? "SELECT record, ip, scan_id, id FROM services"
+		 " WHERE id = ANY(CAST(? AS BIGINT[])) AND state = 'open'"
+		 " ORDER BY id"
+	       : "SELECT record, ip, scan_id, id FROM services"
+		 " WHERE id = ? AND state = 'open'",
+	    &q);
 
-	for (size_t k = 0; !rc && k < n; k++) {
-		bph_db_bind_int64(q, 1, v[k].row);
+	for (size_t k = 0; !rc && k < n; k += batch) {
+		size_t m = n - k < batch ? n - k : batch, at_k = k;
+		if (pg)
+			rc = key_list(&list, &cap, m, row_key, v + k);
+		else
+			bph_db_bind_int64(q, 1, v[k].row);
+		if (pg && !rc)
+			bph_db_bind_text(q, 1, list);
 		while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
+			int64_t row = bph_db_column_int64(q, 3);
+			while (at_k < k + m && v[at_k].row < row)
+				at_k++; /* rows come in order: a merge */
+			if (at_k == k + m || v[at_k].row != row) {
+				rc = BPH_ERR_DB; /* a row not asked for */
+				break;
+			}
 			struct bph_service s;
 			struct bph_host_at at = {
-			    v[k].i, bph_db_column_int64(q, 2), v[k].row};
+			    v[at_k].i, bph_db_column_int64(q, 2), row};
 			rc = row_service(q, &s);
 			if (!rc && s.state == BPH_STATE_OPEN)
 				cb(ctx, &at, &s);
@@ -515,15 +607,27 @@ static int read_rows(struct bph_db *db, const struct row_ix *v, size_t n,
 		bph_db_reset(q);
 	}
 	bph_db_finalize(q);
+	free(list);
 	return rc < 0 ? rc : 0;
+}
+
+/* h[0..n) sorted, keeping the first entry of each address; the count. */
+static size_t dedupe(struct host_ix *h, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t j = 0; j < n; j++)
+		if (!k || h[j].ip != h[k - 1].ip)
+			h[k++] = h[j];
+	return k;
 }
 
 int bph_store_hosts_each(struct bph_store *st, const char *const *hosts,
 			 size_t n, bph_hosts_cb cb, void *ctx)
 {
 	struct host_ix *h = malloc((n + 1) * sizeof(*h));
-	struct row_ix *rows = NULL;
-	size_t m = 0, n_rows = 0;
+	struct row_vec rows = {0};
+	size_t m = 0;
 	struct in_addr a;
 	int rc = h ? 0 : BPH_ERR_NOMEM;
 
@@ -532,21 +636,22 @@ int bph_store_hosts_each(struct bph_store *st, const char *const *hosts,
 			h[m++] = (struct host_ix){ntohl(a.s_addr), i};
 	if (!rc)
 		qsort(h, m, sizeof(*h), cmp_host_ix);
+	m = dedupe(h, m);
 	/* one snapshot: the rows found must still be there to read */
 	bool own = !rc && !bph_db_in_txn(st->db);
 	if (own)
 		rc = bph_db_begin(st->db, BPH_DB_TXN_READ);
 	if (!rc)
-		rc = rows_of(st->db, h, m, &rows, &n_rows);
-	if (!rc) {
-		qsort(rows, n_rows, sizeof(*rows), cmp_row_ix);
-		rc = read_rows(st->db, rows, n_rows, cb, ctx);
+		rc = rows_of(st->db, h, m, &rows);
+	if (!rc && rows.n) {
+		qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row_ix);
+		rc = read_rows(st->db, rows.v, rows.n, cb, ctx);
 	}
 	if (own && !rc)
 		rc = bph_db_commit(st->db);
 	else if (own)
 		bph_db_rollback(st->db);
-	free(rows);
+	free(rows.v);
 	free(h);
 	return rc;
 }
