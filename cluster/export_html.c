@@ -97,11 +97,12 @@ static int write_data(FILE *out, const json_t *data)
 				       JSON_ENSURE_ASCII);
 	int rc = s ? 0 : BPH_ERR_NOMEM;
 
-	for (const char *p = s; p && *p; p++) {
-		if (*p == '<' || *p == '>' || *p == '&')
-			fprintf(out, "\\u%04x", (unsigned char)*p);
-		else
-			fputc(*p, out);
+	for (const char *p = s; p && *p;) {
+		size_t run = strcspn(p, "<>&"); /* a run written at once */
+		fwrite(p, 1, run, out);
+		p += run;
+		if (*p)
+			fprintf(out, "\\u%04x", (unsigned char)*p++);
 	}
 	free(s);
 	return rc;
