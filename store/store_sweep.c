@@ -459,25 +459,44 @@ static int cmp_row_ix(const void *a, const void *b)
  * store asks for a row per record. */
 #define PG_BATCH 1024
 
-/* "{k0,k1,...}" of n keys, key(i) each, into *list (grown as needed). */
-static int key_list(char **list, size_t *cap, size_t n,
-		    int64_t (*key)(const void *v, size_t i), const void *v)
-{
-	size_t need = n * 21 + 3, k = 0;
+/* The keys of a batch: one bound as an integer on SQLite, a batch as
+ * "{k0,k1,...}" on PostgreSQL (list grown as needed). */
+struct key_batch {
+	bool pg;
+	size_t size; /* keys a statement */
+	char *list;
+	size_t cap;
+};
 
-	if (need > *cap) {
-		char *l = realloc(*list, need);
+static void batch_init(struct key_batch *b, struct bph_db *db)
+{
+	b->pg = bph_db_backend(db) == BPH_DB_PG;
+	b->size = b->pg ? PG_BATCH : 1;
+	b->list = NULL;
+	b->cap = 0;
+}
+
+/* Binds keys key(v, 0..m) to q's parameter 1. */
+static int bind_keys(struct bph_db_stmt *q, struct key_batch *b, size_t m,
+		     int64_t (*key)(const void *v, size_t i), const void *v)
+{
+	size_t need = m * 21 + 3, k = 0;
+
+	if (!b->pg)
+		return bph_db_bind_int64(q, 1, key(v, 0));
+	if (need > b->cap) {
+		char *l = realloc(b->list, need);
 		if (!l)
 			return BPH_ERR_NOMEM;
-		*list = l;
-		*cap = need;
+		b->list = l;
+		b->cap = need;
 	}
-	(*list)[k++] = '{';
-	for (size_t i = 0; i < n; i++)
-		k += (size_t)sprintf(*list + k, i ? ",%lld" : "%lld",
+	b->list[k++] = '{';
+	for (size_t i = 0; i < m; i++)
+		k += (size_t)sprintf(b->list + k, i ? ",%lld" : "%lld",
 				     (long long)key(v, i));
-	memcpy(*list + k, "}", 2);
-	return 0;
+	memcpy(b->list + k, "}", 2);
+	return bph_db_bind_text(q, 1, b->list);
 }
 
 static int64_t host_key(const void *v, size_t i)
@@ -531,24 +550,19 @@ static int row_push(struct row_vec *r, int64_t row, size_t i)
 static int rows_of(struct bph_db *db, const struct host_ix *h, size_t n,
 		   struct row_vec *r)
 {
-	bool pg = bph_db_backend(db) == BPH_DB_PG;
 	struct bph_db_stmt *q = NULL;
-	char *list = NULL;
-	size_t cap = 0, batch = pg ? PG_BATCH : 1;
-	int rc = bph_db_prepare(db,
-				pg ? "SELECT id, ip FROM services"
-				     " WHERE ip = ANY(CAST(? AS BIGINT[]))"
-				   : "SELECT id, ip FROM services WHERE ip = ?",
-				&q);
+	struct key_batch b;
+	int rc;
 
-	for (size_t j = 0; !rc && j < n; j += batch) {
-		size_t m = n - j < batch ? n - j : batch;
-		if (pg)
-			rc = key_list(&list, &cap, m, host_key, h + j);
-		else
-			bph_db_bind_int64(q, 1, h[j].ip);
-		if (pg && !rc)
-			bph_db_bind_text(q, 1, list);
+	batch_init(&b, db);
+	rc = bph_db_prepare(db,
+			    b.pg ? "SELECT id, ip FROM services"
+				   " WHERE ip = ANY(CAST(? AS BIGINT[]))"
+				 : "SELECT id, ip FROM services WHERE ip = ?",
+			    &q);
+	for (size_t j = 0; !rc && j < n; j += b.size) {
+		rc = bind_keys(q, &b, n - j < b.size ? n - j : b.size, host_key,
+			       h + j);
 		while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 			const struct host_ix *e =
 			    find_host(h, n, bph_db_column_int64(q, 1));
@@ -558,7 +572,7 @@ static int rows_of(struct bph_db *db, const struct host_ix *h, size_t n,
 		bph_db_reset(q);
 	}
 	bph_db_finalize(q);
-	free(list);
+	free(b.list);
 	return rc < 0 ? rc : 0;
 }
 
@@ -567,27 +581,22 @@ static int rows_of(struct bph_db *db, const struct host_ix *h, size_t n,
 static int read_rows(struct bph_db *db, const struct row_ix *v, size_t n,
 		     bph_hosts_cb cb, void *ctx)
 {
-	bool pg = bph_db_backend(db) == BPH_DB_PG;
 	struct bph_db_stmt *q = NULL;
-	char *list = NULL;
-	size_t cap = 0, batch = pg ? PG_BATCH : 1;
-	int rc = bph_db_prepare(
-	    db,
-	    pg ? "SELECT record, ip, scan_id, id FROM services"
-		 " WHERE id = ANY(CAST(? AS BIGINT[])) AND state = 'open'"
-		 " ORDER BY id"
-	       : "SELECT record, ip, scan_id, id FROM services"
-		 " WHERE id = ? AND state = 'open'",
-	    &q);
+	struct key_batch b;
+	int rc;
 
-	for (size_t k = 0; !rc && k < n; k += batch) {
-		size_t m = n - k < batch ? n - k : batch, at_k = k;
-		if (pg)
-			rc = key_list(&list, &cap, m, row_key, v + k);
-		else
-			bph_db_bind_int64(q, 1, v[k].row);
-		if (pg && !rc)
-			bph_db_bind_text(q, 1, list);
+	batch_init(&b, db);
+	rc = bph_db_prepare(
+	    db,
+	    b.pg ? "SELECT record, ip, scan_id, id FROM services"
+		   " WHERE id = ANY(CAST(? AS BIGINT[])) AND state = 'open'"
+		   " ORDER BY id"
+		 : "SELECT record, ip, scan_id, id FROM services"
+		   " WHERE id = ? AND state = 'open'",
+	    &q);
+	for (size_t k = 0; !rc && k < n; k += b.size) {
+		size_t m = n - k < b.size ? n - k : b.size, at_k = k;
+		rc = bind_keys(q, &b, m, row_key, v + k);
 		while (!rc && (rc = bph_db_step(q)) == BPH_DB_ROW) {
 			int64_t row = bph_db_column_int64(q, 3);
 			while (at_k < k + m && v[at_k].row < row)
@@ -607,7 +616,7 @@ static int read_rows(struct bph_db *db, const struct row_ix *v, size_t n,
 		bph_db_reset(q);
 	}
 	bph_db_finalize(q);
-	free(list);
+	free(b.list);
 	return rc < 0 ? rc : 0;
 }
 
