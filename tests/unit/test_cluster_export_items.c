@@ -109,12 +109,7 @@ static void test_json(void **state)
 		assert_int_equal(
 		    bph_graph_add(g, host, "ssh_hostkey", key, 22, 1), 0);
 	}
-	struct bph_cluster_opts o;
-	bph_cluster_opts_default(&o);
-	o.use_default_common = false;
-	assert_int_equal(bph_cluster_run(g, &o, &c), 0);
-	bph_cluster_opts_clear(&o);
-	bph_graph_free(g);
+	assert_int_equal(bph_cluster_run_graph(g, NULL, &c), 0); /* takes g */
 
 	char *buf = NULL, err[128] = "";
 	size_t len = 0;
