@@ -17,6 +17,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+/* The helper's memory is N_BUFS chunks of output: a few MB at a million
+ * hosts, at most the CHUNK_ITEMS * N_BUFS largest items (the largest
+ * clusters come first). */
 #define CHUNK_ITEMS 512 /* items a chunk */
 #define N_BUFS	    4	/* chunks the helper may be ahead */
 
