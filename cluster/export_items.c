@@ -8,23 +8,25 @@
  * The items go in chunks, claimed in order by whichever thread is free. A
  * helper thread formats the chunks it claims into memory buffers; the
  * calling thread goes through the chunks in order, formatting a chunk
- * nobody claimed yet straight into the output and copying one the helper
- * formatted. Claiming rather than alternating keeps both busy where items
- * differ in size: the largest clusters come first.
+ * nobody claimed yet straight into the output and copying one formatted
+ * into a buffer, and while the helper still formats the next one it
+ * claims a later one into a buffer itself. Claiming rather than
+ * alternating keeps both busy where items differ in size: the largest
+ * clusters come first.
  */
 #include "cluster/export.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
-/* The helper's memory is N_BUFS chunks of output: a few MB at a million
- * hosts, at most the CHUNK_ITEMS * N_BUFS largest items (the largest
- * clusters come first). */
+/* The buffers hold N_BUFS chunks of output: a few MB at a million hosts,
+ * at most the CHUNK_ITEMS * N_BUFS largest items (the largest clusters
+ * come first). */
 #define CHUNK_ITEMS 512 /* items a chunk */
 #define N_BUFS	    4	/* chunks the helper may be ahead */
 
-/* One of the helper's buffers: an open_memstream rewound for each chunk,
- * so its memory is faulted in once. */
+/* A chunk's buffer (either thread fills it): an open_memstream rewound
+ * for each chunk, so its memory is faulted in once. */
 struct ibuf {
 	FILE *f;
 	char *data;
